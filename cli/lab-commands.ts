@@ -1,0 +1,81 @@
+/** `mysql-ha-prober lab ...`: the local two-node lab from the command line. */
+import { Argument, Command } from "commander";
+import { FAULT_KINDS, type FaultKind, Lab, type LabStatus } from "../lab/lab.ts";
+import { NODE_IDS, type NodeId } from "../lab/plan.ts";
+
+export function labCommand(out: (s: string) => void, err: (s: string) => void): Command {
+  const lab = new Command("lab").description(
+    "the local lab: two MariaDB nodes and keepalived in network namespaces (needs root)",
+  );
+  const common = (c: Command) =>
+    c
+      .option("--name <name>", "lab name (namespace prefix)", "mhp")
+      .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
+      .option("--json", "print the status document as JSON");
+  const open = (o: { name: string; subnet: string }) =>
+    new Lab({ name: o.name, subnet: o.subnet }, (line) => err(`lab: ${line}`));
+
+  common(lab.command("up"))
+    .description("create (or reuse) the lab and print its status")
+    .option("--rebuild", "tear down an existing lab and build it anew")
+    .action(async (o) => {
+      const s = await open(o).up({ rebuild: Boolean(o.rebuild) });
+      out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
+    });
+  common(lab.command("down"))
+    .description("remove every process, namespace and file of the lab")
+    .action(async (o) => {
+      await open(o).down();
+      if (!o.json) out(`lab ${o.name} is down`);
+      else out(JSON.stringify({ name: o.name, down: true }));
+    });
+  common(lab.command("status"))
+    .description("show namespaces, addresses, VIP holders, keepalived and replication state")
+    .action(async (o) => {
+      const s = await open(o).status();
+      out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
+    });
+  common(lab.command("fault"))
+    .description("inject a fault on one node (undo with `lab heal`)")
+    .addArgument(new Argument("kind", "fault kind").choices(FAULT_KINDS))
+    .addArgument(new Argument("node", "node").choices(NODE_IDS))
+    .action(async (kind: FaultKind, node: NodeId, o) => {
+      const f = await open(o).fault(kind, node);
+      out(o.json ? JSON.stringify(f) : `${f.at} ${f.kind} on node ${f.node}`);
+    });
+  common(lab.command("heal"))
+    .description("undo every fault and wait for one VIP holder and replication running")
+    .action(async (o) => {
+      const s = await open(o).heal();
+      out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
+    });
+  return lab;
+}
+
+export function renderStatus(s: LabStatus): string {
+  if (!s.exists) return `lab ${s.name}: not running`;
+  const rows = [["node", "ns", "ip", "mac", "vip", "mysqld", "keepalived", "replication (io/sql, lag)"]];
+  for (const id of NODE_IDS) {
+    const n = s.nodes[id];
+    const r = n.replication;
+    rows.push([
+      id,
+      n.ns,
+      n.ip,
+      n.mac ?? "-",
+      n.vipBound ? "BOUND" : "-",
+      n.mysql.running ? (n.mysql.stopped ? "STOPPED" : `up (${n.mysql.pid})`) : "down",
+      n.keepalived.running ? `${n.keepalived.state ?? "?"} (${n.keepalived.pid})` : "down",
+      r.configured ? `${r.ioRunning}/${r.sqlRunning}, ${r.secondsBehind ?? "null"}s` : (r.error ?? "not configured"),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  const holders = s.vipHolders.length === 0 ? "nobody" : s.vipHolders.join(" and ");
+  return [
+    `lab ${s.name} (${s.subnet}), client ${s.client.ns} ${s.client.ip}, files in ${s.dir}`,
+    `VIP ${s.vip} held by ${holders}${s.vipHolders.length > 1 ? "  <-- SPLIT BRAIN" : ""}`,
+    table,
+    s.faults.length ? `faults: ${s.faults.map((f) => `${f.kind}@${f.node}`).join(", ")}` : "faults: none",
+  ].join("\n");
+}

@@ -1,0 +1,749 @@
+/**
+ * The two-node lab: node A and node B (one MariaDB and one keepalived each, in their own network
+ * namespaces) and a client namespace holding the bridge that joins them. Nothing links the lab to
+ * the root namespace, so no packet of the lab can leave it.
+ */
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { run } from "../shared/util/exec.ts";
+import { waitFor } from "../shared/util/wait.ts";
+import { assertRoot, ensurePackages } from "./packages.ts";
+import { type LabNodePlan, type LabOptions, type LabPlan, NODE_IDS, type NodeId, peerOf, planLab } from "./plan.ts";
+import {
+  LabError,
+  SHORT,
+  ip,
+  isAlive,
+  netnsList,
+  netnsPids,
+  parseBatch,
+  pidsByName,
+  processState,
+  signal,
+  spawnInNetns,
+  sql,
+} from "./system.ts";
+import { checkMysqlScript, keepalivedConf, myCnf, notifyScript } from "./templates.ts";
+
+export const FAULT_KINDS = [
+  "mysql-kill",
+  "mysql-stop",
+  "mysql-hang",
+  "keepalived-kill",
+  "vrrp-block",
+  "partition",
+  "blackhole",
+  "replication-stop",
+  "replication-break",
+  "errant-write",
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface AppliedFault {
+  kind: FaultKind;
+  node: NodeId;
+  at: string;
+  /** What heal needs to undo it (e.g. the conflicting row of replication-break). */
+  detail?: Record<string, string | number>;
+}
+
+interface LabState {
+  version: 1;
+  createdAt: string;
+  pids: Record<NodeId, { mysqld?: number; keepalived?: number }>;
+  faults: AppliedFault[];
+}
+
+export interface ReplicationStatus {
+  configured: boolean;
+  ioRunning?: string;
+  sqlRunning?: string;
+  secondsBehind?: number | null;
+  lastIoError?: string;
+  lastSqlError?: string;
+  masterHost?: string;
+  gtidIoPos?: string;
+  /** Set when the status could not be read (server down or hung). */
+  error?: string;
+}
+
+export interface LabNodeStatus {
+  id: NodeId;
+  ns: string;
+  nsExists: boolean;
+  iface: string;
+  ip: string;
+  mac: string | null;
+  vipBound: boolean;
+  mysql: {
+    pid: number | null;
+    running: boolean;
+    stopped: boolean;
+    port: number;
+    socket: string;
+    configFile: string;
+    datadir: string;
+    errorLog: string;
+  };
+  keepalived: {
+    pid: number | null;
+    running: boolean;
+    state: string | null;
+    priority: number;
+    configFile: string;
+    pidFile: string;
+    stateFile: string;
+    transitionsLog: string;
+    dumpDir: string;
+    outputLog: string;
+  };
+  replication: ReplicationStatus;
+}
+
+export interface LabStatus {
+  name: string;
+  subnet: string;
+  dir: string;
+  exists: boolean;
+  vip: string;
+  vipHolders: NodeId[];
+  mysqlPort: number;
+  client: { ns: string; nsExists: boolean; bridge: string; ip: string; mac: string | null };
+  nodes: Record<NodeId, LabNodeStatus>;
+  faults: AppliedFault[];
+  users: LabPlan["users"] & { app: { user: string; password: string; database: string } };
+}
+
+/** Application user for the demo workload: writes through the VIP into the `lab` database. */
+export const APP_USER = { user: "app", password: "lab-app-pw", database: "lab" } as const;
+
+export interface LabLogger {
+  (line: string): void;
+}
+
+export class Lab {
+  readonly plan: LabPlan;
+  private readonly log: LabLogger;
+
+  constructor(options: LabOptions = {}, log: LabLogger = () => {}) {
+    this.plan = planLab(options);
+    this.log = log;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Brings the lab up. An existing lab whose processes all run is reused (and healed); anything
+   * else is torn down and rebuilt. A failed build is torn down before the error is rethrown, so
+   * no half-made lab is left behind.
+   */
+  async up(opts: { rebuild?: boolean } = {}): Promise<LabStatus> {
+    assertRoot();
+    await ensurePackages(this.log);
+    if (!opts.rebuild && existsSync(this.plan.stateFile)) {
+      const current = await this.status();
+      const complete =
+        current.client.nsExists &&
+        NODE_IDS.every((id) => current.nodes[id].nsExists && current.nodes[id].mysql.running);
+      if (complete) {
+        this.log(`lab ${this.plan.name} exists: reusing it`);
+        await this.heal();
+        return this.status();
+      }
+      this.log(`lab ${this.plan.name} is incomplete: rebuilding it`);
+    }
+    await this.down();
+    try {
+      await this.build();
+    } catch (error) {
+      this.log(`lab ${this.plan.name} failed to come up, tearing down: ${(error as Error).message}`);
+      await this.down().catch(() => {});
+      throw error;
+    }
+    return this.status();
+  }
+
+  /** Removes every process, namespace and file of the lab. Idempotent; works after a crash. */
+  async down(): Promise<void> {
+    const p = this.plan;
+    const existing = new Set(await netnsList());
+    const ours = [p.nodes.a.ns, p.nodes.b.ns, p.client.ns].filter((ns) => existing.has(ns));
+    // Everything running inside our namespaces is ours: mariadbd, keepalived, their scripts.
+    for (const ns of ours) {
+      for (const pid of await netnsPids(ns)) {
+        signal(pid, "SIGCONT");
+        signal(pid, "SIGKILL");
+      }
+    }
+    // Also processes recorded in the state file (in case a namespace is already gone).
+    const state = this.readState();
+    for (const id of NODE_IDS) {
+      for (const [name, pid] of Object.entries(state?.pids[id] ?? {})) {
+        if (pid && isAlive(pid, name)) signal(pid, "SIGKILL");
+      }
+    }
+    for (const ns of ours) {
+      await waitFor(async () => (await netnsPids(ns)).length === 0, {
+        timeoutMs: SHORT,
+        what: `processes in ${ns} to exit`,
+      });
+      await ip(["netns", "del", ns], true);
+    }
+    rmSync(p.dir, { recursive: true, force: true });
+  }
+
+  private async build(): Promise<void> {
+    const p = this.plan;
+    const started = Date.now();
+    this.makeDirs();
+    await this.makeNetwork();
+    this.log(`network ready (${Date.now() - started} ms)`);
+    await Promise.all(NODE_IDS.map((id) => this.installDatadir(p.nodes[id])));
+    this.log(`datadirs installed (${Date.now() - started} ms)`);
+    const state: LabState = { version: 1, createdAt: new Date().toISOString(), pids: { a: {}, b: {} }, faults: [] };
+    this.writeState(state);
+    for (const id of NODE_IDS) await this.startMysql(id);
+    await Promise.all(NODE_IDS.map((id) => this.waitMysql(id)));
+    this.log(`mariadbd running on both nodes (${Date.now() - started} ms)`);
+    await Promise.all(NODE_IDS.map((id) => this.createUsers(p.nodes[id])));
+    await Promise.all(NODE_IDS.map((id) => this.startReplication(id)));
+    await this.waitReplicationRunning(30_000);
+    // Created on A only: replication carries it to B, which proves both directions work below.
+    await sql(
+      `CREATE DATABASE IF NOT EXISTS ${APP_USER.database};
+       CREATE TABLE IF NOT EXISTS ${APP_USER.database}.writes (id BIGINT AUTO_INCREMENT PRIMARY KEY,
+         via VARCHAR(64) NOT NULL, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3));
+       CREATE TABLE IF NOT EXISTS ${APP_USER.database}.conflicts (id BIGINT PRIMARY KEY, node CHAR(1) NOT NULL);`,
+      { socket: p.nodes.a.mysql.socket },
+    );
+    await waitFor(
+      async () => (await sql("SHOW TABLES FROM lab", { socket: p.nodes.b.mysql.socket })).length === 2,
+      { timeoutMs: 20_000, what: "the lab schema to replicate from A to B" },
+    );
+    this.log(`replication running both ways (${Date.now() - started} ms)`);
+    for (const id of NODE_IDS) await this.startKeepalived(id);
+    await this.waitSingleHolder(30_000);
+    this.log(`VIP ${p.vip} held by one node (${Date.now() - started} ms)`);
+  }
+
+  private makeDirs(): void {
+    const p = this.plan;
+    for (const d of [p.root, p.dir, `${p.dir}/keepalived`]) {
+      mkdirSync(d, { recursive: true });
+      chmodSync(d, 0o755);
+    }
+    const { uid, gid } = mysqlIds();
+    for (const id of NODE_IDS) {
+      const n = p.nodes[id];
+      mkdirSync(n.dir, { recursive: true, mode: 0o755 });
+      chmodSync(n.dir, 0o755);
+      for (const d of [n.mysql.runDir]) {
+        mkdirSync(d, { recursive: true, mode: 0o755 });
+        chownSync(d, uid, gid);
+      }
+      writeFileSync(n.mysql.configFile, myCnf(p, n), { mode: 0o644 });
+      // keepalived refuses (silently disables) scripts in directories others can write: keep them 0755 root.
+      for (const d of [n.keepalived.dir, n.keepalived.dumpDir]) {
+        mkdirSync(d, { recursive: true });
+        chmodSync(d, 0o755);
+      }
+      writeFileSync(n.keepalived.configFile, keepalivedConf(p, n), { mode: 0o644 });
+      writeFileSync(n.keepalived.checkScript, checkMysqlScript(), { mode: 0o755 });
+      writeFileSync(n.keepalived.notifyScript, notifyScript(n), { mode: 0o755 });
+      writeFileSync(n.keepalived.transitionsLog, "", { mode: 0o644 });
+    }
+  }
+
+  private async makeNetwork(): Promise<void> {
+    const p = this.plan;
+    const c = p.client;
+    await ip(["netns", "add", c.ns]);
+    await ip(["-n", c.ns, "link", "set", "lo", "up"]);
+    await ip(["-n", c.ns, "link", "add", c.bridge, "address", c.mac, "type", "bridge"]);
+    await ip(["-n", c.ns, "addr", "add", `${c.ip}/${p.prefixLength}`, "dev", c.bridge]);
+    await ip(["-n", c.ns, "link", "set", c.bridge, "up"]);
+    for (const id of NODE_IDS) {
+      const n = p.nodes[id];
+      await ip(["netns", "add", n.ns]);
+      await ip(["-n", n.ns, "link", "set", "lo", "up"]);
+      // Both ends are created directly inside their namespaces: nothing ever appears in the root one.
+      await ip([
+        "-n",
+        n.ns,
+        "link",
+        "add",
+        n.iface,
+        "address",
+        n.mac,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        n.bridgePort,
+        "netns",
+        c.ns,
+      ]);
+      await ip(["-n", n.ns, "addr", "add", `${n.ip}/${p.prefixLength}`, "dev", n.iface]);
+      await ip(["-n", n.ns, "link", "set", n.iface, "up"]);
+      await ip(["-n", c.ns, "link", "set", n.bridgePort, "master", c.bridge]);
+      await ip(["-n", c.ns, "link", "set", n.bridgePort, "up"]);
+    }
+  }
+
+  private async installDatadir(n: LabNodePlan): Promise<void> {
+    await run(
+      "mariadb-install-db",
+      [
+        `--defaults-file=${n.mysql.configFile}`,
+        "--user=mysql",
+        "--skip-test-db",
+        "--auth-root-authentication-method=socket",
+      ],
+      { timeoutMs: 120_000 },
+    );
+  }
+
+  private async startMysql(id: NodeId): Promise<void> {
+    const n = this.plan.nodes[id];
+    rmSync(n.mysql.socket, { force: true });
+    const pid = spawnInNetns(n.ns, "mariadbd", [`--defaults-file=${n.mysql.configFile}`], `${n.dir}/mariadbd.out`);
+    this.updateState((s) => {
+      s.pids[id].mysqld = pid;
+    });
+  }
+
+  private async waitMysql(id: NodeId, timeoutMs = 60_000): Promise<void> {
+    const n = this.plan.nodes[id];
+    await waitFor(
+      async () => {
+        const pid = this.readState()?.pids[id].mysqld;
+        if (!isAlive(pid, "mariadbd")) {
+          throw new LabError(`mariadbd on node ${id} exited: see ${n.mysql.errorLog}`);
+        }
+        if (!existsSync(n.mysql.socket)) return false;
+        await sql("SELECT 1", { socket: n.mysql.socket, timeoutMs: 3000 });
+        return true;
+      },
+      { timeoutMs, what: `mariadbd on node ${id} to accept connections`, intervalMs: 100 },
+    );
+  }
+
+  private async createUsers(n: LabNodePlan): Promise<void> {
+    const p = this.plan;
+    const net = `${p.subnet.replace(/\.0\/24$/, "")}.%`;
+    const { replication: r, monitor: m } = p.users;
+    // Local to each node (not binlogged): replication must not carry account setup around.
+    await sql(
+      `CREATE USER IF NOT EXISTS '${r.user}'@'${net}' IDENTIFIED BY '${r.password}';
+       GRANT REPLICATION SLAVE ON *.* TO '${r.user}'@'${net}';
+       CREATE USER IF NOT EXISTS '${m.user}'@'${net}' IDENTIFIED BY '${m.password}';
+       -- Least privilege for the prober: replication status and binlog/GTID state, nothing else.
+       GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO '${m.user}'@'${net}';
+       CREATE USER IF NOT EXISTS '${APP_USER.user}'@'${net}' IDENTIFIED BY '${APP_USER.password}';
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ${APP_USER.database}.* TO '${APP_USER.user}'@'${net}';`,
+      { socket: n.mysql.socket, noBinlog: true },
+    );
+  }
+
+  private async startReplication(id: NodeId): Promise<void> {
+    const p = this.plan;
+    const peer = p.nodes[peerOf(id)];
+    await sql(
+      `CHANGE MASTER TO master_host='${peer.ip}', master_port=${p.mysqlPort},
+         master_user='${p.users.replication.user}', master_password='${p.users.replication.password}',
+         master_use_gtid=slave_pos, master_connect_retry=1;
+       START SLAVE;`,
+      { socket: p.nodes[id].mysql.socket },
+    );
+  }
+
+  private async waitReplicationRunning(timeoutMs: number): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const id of NODE_IDS) {
+          const r = await this.replicationStatus(id);
+          if (r.ioRunning !== "Yes" || r.sqlRunning !== "Yes") return false;
+        }
+        return true;
+      },
+      { timeoutMs, what: "replication IO and SQL threads running on both nodes" },
+    );
+  }
+
+  private async startKeepalived(id: NodeId): Promise<void> {
+    const k = this.plan.nodes[id].keepalived;
+    for (const f of [k.pidFile, k.vrrpPidFile]) rmSync(f, { force: true });
+    const pid = spawnInNetns(
+      this.plan.nodes[id].ns,
+      "keepalived",
+      [
+        "--dont-fork",
+        "--log-console",
+        "--log-detail",
+        "--no-syslog",
+        "--vrrp",
+        `--use-file=${k.configFile}`,
+        `--pid=${k.pidFile}`,
+        `--vrrp_pid=${k.vrrpPidFile}`,
+      ],
+      k.outputLog,
+      { TMPDIR: k.dumpDir },
+    );
+    this.updateState((s) => {
+      s.pids[id].keepalived = pid;
+    });
+  }
+
+  /** Waits until both keepalived instances run, one MASTER and one BACKUP (none in FAULT). */
+  async waitKeepalivedSettled(timeoutMs: number): Promise<void> {
+    await waitFor(
+      async () => {
+        const s = await this.status();
+        const states = NODE_IDS.map((id) => s.nodes[id].keepalived.state).sort();
+        return s.vipHolders.length === 1 && states[0] === "BACKUP" && states[1] === "MASTER";
+      },
+      { timeoutMs, what: "keepalived to settle: one MASTER holding the VIP, one BACKUP" },
+    );
+  }
+
+  // ---------------------------------------------------------------- status
+
+  async status(): Promise<LabStatus> {
+    const p = this.plan;
+    const namespaces = new Set(await netnsList());
+    const state = this.readState();
+    const nodes = {} as Record<NodeId, LabNodeStatus>;
+    await Promise.all(
+      NODE_IDS.map(async (id) => {
+        nodes[id] = await this.nodeStatus(id, namespaces.has(p.nodes[id].ns), state);
+      }),
+    );
+    const clientExists = namespaces.has(p.client.ns);
+    return {
+      name: p.name,
+      subnet: p.subnet,
+      dir: p.dir,
+      exists: clientExists || NODE_IDS.some((id) => nodes[id].nsExists),
+      vip: p.vip,
+      vipHolders: NODE_IDS.filter((id) => nodes[id].vipBound),
+      mysqlPort: p.mysqlPort,
+      client: {
+        ns: p.client.ns,
+        nsExists: clientExists,
+        bridge: p.client.bridge,
+        ip: p.client.ip,
+        mac: clientExists ? await this.macOf(p.client.ns, p.client.bridge) : null,
+      },
+      nodes,
+      faults: state?.faults ?? [],
+      users: { ...p.users, app: { ...APP_USER } },
+    };
+  }
+
+  private async nodeStatus(id: NodeId, nsExists: boolean, state: LabState | undefined): Promise<LabNodeStatus> {
+    const n = this.plan.nodes[id];
+    const mysqlPid = state?.pids[id].mysqld;
+    const kaPid = state?.pids[id].keepalived;
+    const mysqlRunning = isAlive(mysqlPid, "mariadbd");
+    const kaRunning = isAlive(kaPid, "keepalived");
+    return {
+      id,
+      ns: n.ns,
+      nsExists,
+      iface: n.iface,
+      ip: n.ip,
+      mac: nsExists ? await this.macOf(n.ns, n.iface) : null,
+      vipBound: nsExists ? await this.vipBoundOn(id) : false,
+      mysql: {
+        pid: mysqlRunning ? (mysqlPid ?? null) : null,
+        running: mysqlRunning,
+        stopped: mysqlRunning && processState(mysqlPid ?? 0) === "T",
+        port: this.plan.mysqlPort,
+        socket: n.mysql.socket,
+        configFile: n.mysql.configFile,
+        datadir: n.mysql.datadir,
+        errorLog: n.mysql.errorLog,
+      },
+      keepalived: {
+        pid: kaRunning ? (kaPid ?? null) : null,
+        running: kaRunning,
+        state: kaRunning ? readText(n.keepalived.stateFile) : null,
+        priority: n.priority,
+        configFile: n.keepalived.configFile,
+        pidFile: n.keepalived.pidFile,
+        stateFile: n.keepalived.stateFile,
+        transitionsLog: n.keepalived.transitionsLog,
+        dumpDir: n.keepalived.dumpDir,
+        outputLog: n.keepalived.outputLog,
+      },
+      replication:
+        mysqlRunning && processState(mysqlPid ?? 0) !== "T"
+          ? await this.replicationStatus(id)
+          : { configured: false, error: mysqlRunning ? "mariadbd is stopped (SIGSTOP)" : "mariadbd is not running" },
+    };
+  }
+
+  async replicationStatus(id: NodeId): Promise<ReplicationStatus> {
+    try {
+      const rows = await sql("SHOW SLAVE STATUS", { socket: this.plan.nodes[id].mysql.socket, timeoutMs: 3000 });
+      const r = rows[0];
+      if (!r) return { configured: false };
+      return {
+        configured: true,
+        ioRunning: r.Slave_IO_Running ?? undefined,
+        sqlRunning: r.Slave_SQL_Running ?? undefined,
+        secondsBehind: r.Seconds_Behind_Master == null ? null : Number(r.Seconds_Behind_Master),
+        lastIoError: r.Last_IO_Error ?? "",
+        lastSqlError: r.Last_SQL_Error ?? "",
+        masterHost: r.Master_Host ?? undefined,
+        gtidIoPos: r.Gtid_IO_Pos ?? undefined,
+      };
+    } catch (error) {
+      return { configured: false, error: (error as Error).message };
+    }
+  }
+
+  private async macOf(ns: string, dev: string): Promise<string | null> {
+    const r = await ip(["-n", ns, "-j", "link", "show", "dev", dev], true);
+    if (r.code !== 0) return null;
+    return (JSON.parse(r.stdout) as { address?: string }[])[0]?.address ?? null;
+  }
+
+  async vipBoundOn(id: NodeId): Promise<boolean> {
+    const n = this.plan.nodes[id];
+    const r = await ip(["-n", n.ns, "-j", "addr", "show", "dev", n.iface], true);
+    if (r.code !== 0) return false;
+    const links = JSON.parse(r.stdout) as { addr_info?: { local?: string }[] }[];
+    return links.some((l) => (l.addr_info ?? []).some((a) => a.local === this.plan.vip));
+  }
+
+  async vipHolders(): Promise<NodeId[]> {
+    const held = await Promise.all(NODE_IDS.map((id) => this.vipBoundOn(id)));
+    return NODE_IDS.filter((_, i) => held[i]);
+  }
+
+  async waitSingleHolder(timeoutMs: number): Promise<NodeId> {
+    return waitFor(
+      async () => {
+        const h = await this.vipHolders();
+        return h.length === 1 ? h[0] : undefined;
+      },
+      { timeoutMs, what: `the VIP ${this.plan.vip} to be bound on exactly one node` },
+    );
+  }
+
+  /** Runs SQL as root on one node over its unix socket. */
+  async sqlOn(id: NodeId, statements: string, opts: { timeoutMs?: number; noBinlog?: boolean } = {}) {
+    return sql(statements, { socket: this.plan.nodes[id].mysql.socket, ...opts });
+  }
+
+  /** Runs SQL as the lab's application user from the client namespace, over TCP to `host` (the VIP by default). */
+  async sqlFromClient(statements: string, host = this.plan.vip, timeoutMs = SHORT) {
+    const r = await run(
+      "ip",
+      [
+        "netns",
+        "exec",
+        this.plan.client.ns,
+        "mariadb",
+        "--no-defaults",
+        `--host=${host}`,
+        `--port=${this.plan.mysqlPort}`,
+        `--user=${APP_USER.user}`,
+        `--password=${APP_USER.password}`,
+        "--connect-timeout=3",
+        "--batch",
+        APP_USER.database,
+      ],
+      { timeoutMs, input: statements },
+    );
+    return parseBatch(r.stdout);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  async fault(kind: FaultKind, id: NodeId): Promise<AppliedFault> {
+    assertRoot();
+    const p = this.plan;
+    const n = p.nodes[id];
+    const st = this.readState();
+    if (!st) throw new LabError(`lab ${p.name} is not up`);
+    const applied: AppliedFault = { kind, node: id, at: new Date().toISOString() };
+    switch (kind) {
+      case "mysql-kill":
+      case "mysql-hang": {
+        const pid = st.pids[id].mysqld;
+        if (!isAlive(pid, "mariadbd")) throw new LabError(`mariadbd is not running on node ${id}`);
+        signal(pid as number, kind === "mysql-kill" ? "SIGKILL" : "SIGSTOP");
+        break;
+      }
+      case "mysql-stop": {
+        const pid = st.pids[id].mysqld;
+        if (!isAlive(pid, "mariadbd")) throw new LabError(`mariadbd is not running on node ${id}`);
+        signal(pid as number, "SIGTERM"); // mariadbd shuts down cleanly on SIGTERM
+        await waitFor(() => !isAlive(pid, "mariadbd"), { timeoutMs: 60_000, what: `mariadbd on ${id} to stop` });
+        break;
+      }
+      case "keepalived-kill": {
+        const pids = await pidsByName(n.ns, "keepalived");
+        if (pids.length === 0) throw new LabError(`keepalived is not running on node ${id}`);
+        for (const pid of pids) signal(pid, "SIGKILL");
+        await waitFor(async () => (await pidsByName(n.ns, "keepalived")).length === 0, {
+          timeoutMs: SHORT,
+          what: `keepalived on ${id} to die`,
+        });
+        break;
+      }
+      case "vrrp-block":
+        // The seed design's split-brain cause: a firewall on one node that drops VRRP. Dropped both
+        // ways, so neither node hears the other whatever their priorities: both become MASTER.
+        // (Dropping only INPUT splits the brain only when this node has the lower priority.)
+        for (const chain of ["INPUT", "OUTPUT"]) {
+          await run("ip", ["netns", "exec", n.ns, "iptables", "-I", chain, "-p", "vrrp", "-j", "DROP"], {
+            timeoutMs: SHORT,
+          });
+        }
+        break;
+      case "partition":
+        // Isolated bridge ports cannot talk to each other; the client (the bridge itself) still reaches both.
+        for (const other of NODE_IDS) {
+          await run("bridge", ["-n", p.client.ns, "link", "set", "dev", p.nodes[other].bridgePort, "isolated", "on"], {
+            timeoutMs: SHORT,
+          });
+        }
+        break;
+      case "blackhole":
+        // The client's frames to this node's MAC vanish (its IP and the VIP when it holds it).
+        await run("ip", ["netns", "exec", p.client.ns, "nft", "-f", "-"], {
+          timeoutMs: SHORT,
+          input: blackholeRules(id, n.mac),
+        });
+        break;
+      case "replication-stop":
+        await this.sqlOn(id, "STOP SLAVE");
+        break;
+      case "replication-break": {
+        // A row that exists only on this node (not binlogged), then the same key written on the
+        // peer: when it replicates here, the SQL thread stops on a duplicate-key error (1062).
+        const key = Date.now();
+        await this.sqlOn(id, `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${id}')`, { noBinlog: true });
+        await this.sqlOn(peerOf(id), `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${peerOf(id)}')`);
+        applied.detail = { conflictId: key };
+        break;
+      }
+      case "errant-write":
+        // A write straight to this node's real IP, bypassing the VIP (as a misconfigured app would).
+        await this.sqlFromClient(`INSERT INTO writes (via) VALUES ('errant:${id}')`, n.ip);
+        break;
+    }
+    this.updateState((s) => {
+      s.faults.push(applied);
+    });
+    return applied;
+  }
+
+  /**
+   * Undoes every fault: resumes or restarts mariadbd, restarts keepalived, removes firewall and
+   * bridge rules, repairs broken replication. Then waits for one VIP holder and replication running.
+   */
+  async heal(opts: { timeoutMs?: number } = {}): Promise<LabStatus> {
+    assertRoot();
+    const p = this.plan;
+    const st = this.readState();
+    if (!st) throw new LabError(`lab ${p.name} is not up`);
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    for (const id of NODE_IDS) {
+      const n = p.nodes[id];
+      for (const chain of ["INPUT", "OUTPUT"]) {
+        await run("ip", ["netns", "exec", n.ns, "iptables", "-F", chain], { timeoutMs: SHORT, allowFailure: true });
+      }
+      await run("bridge", ["-n", p.client.ns, "link", "set", "dev", n.bridgePort, "isolated", "off"], {
+        timeoutMs: SHORT,
+        allowFailure: true,
+      });
+      await run("ip", ["netns", "exec", p.client.ns, "nft", "delete", "table", "bridge", `lab_blackhole_${id}`], {
+        timeoutMs: SHORT,
+        allowFailure: true,
+      });
+      const pid = st.pids[id].mysqld;
+      if (isAlive(pid, "mariadbd")) {
+        signal(pid as number, "SIGCONT");
+      } else {
+        await this.startMysql(id);
+      }
+    }
+    await Promise.all(NODE_IDS.map((id) => this.waitMysql(id)));
+    for (const f of st.faults.filter((x) => x.kind === "replication-break")) {
+      await this.sqlOn(f.node, `DELETE FROM lab.conflicts WHERE id = ${Number(f.detail?.conflictId)}`, {
+        noBinlog: true,
+      });
+    }
+    for (const id of NODE_IDS) await this.sqlOn(id, "START SLAVE");
+    for (const id of NODE_IDS) {
+      if ((await pidsByName(p.nodes[id].ns, "keepalived")).length === 0) {
+        // A keepalived killed with -9 leaves its VIP behind: remove it before starting afresh.
+        const n = p.nodes[id];
+        await ip(["-n", n.ns, "addr", "del", `${p.vip}/${p.prefixLength}`, "dev", n.iface], true);
+        await this.startKeepalived(id);
+      }
+    }
+    this.updateState((s) => {
+      s.faults = [];
+    });
+    await this.waitReplicationRunning(timeoutMs);
+    await this.waitSingleHolder(timeoutMs);
+    await this.waitKeepalivedSettled(timeoutMs);
+    return this.status();
+  }
+
+  // ---------------------------------------------------------------- state file
+
+  private readState(): LabState | undefined {
+    try {
+      return JSON.parse(readFileSync(this.plan.stateFile, "utf8")) as LabState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private writeState(s: LabState): void {
+    writeFileSync(`${this.plan.stateFile}.tmp`, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o644 });
+    // rename is atomic: a crash never leaves a half-written state file
+    renameSync(`${this.plan.stateFile}.tmp`, this.plan.stateFile);
+  }
+
+  private updateState(change: (s: LabState) => void): void {
+    const s = this.readState();
+    if (!s) throw new LabError(`lab state file ${this.plan.stateFile} is missing`);
+    change(s);
+    this.writeState(s);
+  }
+}
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function mysqlIds(): { uid: number; gid: number } {
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("mysql:"));
+  if (!line) throw new LabError("no 'mysql' system user: is mariadb-server installed?");
+  const [, , uid, gid] = line.split(":");
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** nftables rules for the client namespace: frames the client sends to this node's MAC are dropped. */
+export function blackholeRules(id: NodeId, mac: string): string {
+  return `table bridge lab_blackhole_${id} {
+  chain out_to_node {
+    type filter hook output priority 0; policy accept;
+    ether daddr ${mac} drop
+  }
+}
+`;
+}
+
