@@ -66,11 +66,20 @@ export function renderStatus(s: LabStatus): string {
       n.vipBound ? "BOUND" : "-",
       n.mysql.running ? (n.mysql.stopped ? "STOPPED" : `up (${n.mysql.pid})`) : "down",
       n.keepalived.running ? `${n.keepalived.state ?? "?"} (${n.keepalived.pid})` : "down",
-      r.configured ? `${r.ioRunning}/${r.sqlRunning}, ${r.secondsBehind ?? "null"}s` : (r.error ?? "not configured"),
+      r.configured
+        ? `${r.ioRunning}/${r.sqlRunning}, ${r.secondsBehind ?? "null"}s`
+        : (r.error ?? "not configured"),
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const table = rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
   const holders = s.vipHolders.length === 0 ? "nobody" : s.vipHolders.join(" and ");
   return [
     `lab ${s.name} (${s.subnet}), client ${s.client.ns} ${s.client.ip}, files in ${s.dir}`,

@@ -7,16 +7,17 @@ export async function main(
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
   err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
 ): Promise<number> {
-  const program = new Command("mysql-ha-prober")
-    .description("health prober for keepalived + MySQL/MariaDB dual-master pairs")
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
-    .showHelpAfterError();
+  const program = new Command("mysql-ha-prober").description(
+    "health prober for keepalived + MySQL/MariaDB dual-master pairs",
+  );
   program.addCommand(labCommand(out, err));
-  for (const c of program.commands) {
-    c.exitOverride();
-    for (const sub of c.commands) sub.exitOverride();
-  }
+  const configure = (c: Command) => {
+    c.exitOverride()
+      .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
+      .showHelpAfterError();
+    for (const sub of c.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv);
     return 0;

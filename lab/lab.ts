@@ -3,21 +3,38 @@
  * namespaces) and a client namespace holding the bridge that joins them. Nothing links the lab to
  * the root namespace, so no packet of the lab can leave it.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { assertRoot, ensurePackages } from "./packages.ts";
-import { type LabNodePlan, type LabOptions, type LabPlan, NODE_IDS, type NodeId, peerOf, planLab } from "./plan.ts";
 import {
-  LabError,
-  SHORT,
+  type LabNodePlan,
+  type LabOptions,
+  type LabPlan,
+  NODE_IDS,
+  type NodeId,
+  peerOf,
+  planLab,
+} from "./plan.ts";
+import {
   ip,
   isAlive,
+  LabError,
   netnsList,
   netnsPids,
   parseBatch,
   pidsByName,
   processState,
+  SHORT,
   signal,
   spawnInNetns,
   sql,
@@ -116,15 +133,21 @@ export interface LabStatus {
 /** Application user for the demo workload: writes through the VIP into the `lab` database. */
 export const APP_USER = { user: "app", password: "lab-app-pw", database: "lab" } as const;
 
-export interface LabLogger {
-  (line: string): void;
-}
+export type LabLogger = (line: string) => void;
 
 export class Lab {
   readonly plan: LabPlan;
   private readonly log: LabLogger;
 
-  constructor(options: LabOptions = {}, log: LabLogger = () => {}) {
+  /**
+   * @param hooks test seam: `afterNetwork` runs once the namespaces exist during a build, so a test can
+   *   make a build fail half-way and check that nothing is left behind.
+   */
+  constructor(
+    options: LabOptions = {},
+    log: LabLogger = () => {},
+    private readonly hooks: { afterNetwork?: () => Promise<void> } = {},
+  ) {
     this.plan = planLab(options);
     this.log = log;
   }
@@ -197,9 +220,15 @@ export class Lab {
     this.makeDirs();
     await this.makeNetwork();
     this.log(`network ready (${Date.now() - started} ms)`);
+    await this.hooks.afterNetwork?.();
     await Promise.all(NODE_IDS.map((id) => this.installDatadir(p.nodes[id])));
     this.log(`datadirs installed (${Date.now() - started} ms)`);
-    const state: LabState = { version: 1, createdAt: new Date().toISOString(), pids: { a: {}, b: {} }, faults: [] };
+    const state: LabState = {
+      version: 1,
+      createdAt: new Date().toISOString(),
+      pids: { a: {}, b: {} },
+      faults: [],
+    };
     this.writeState(state);
     for (const id of NODE_IDS) await this.startMysql(id);
     await Promise.all(NODE_IDS.map((id) => this.waitMysql(id)));
@@ -236,7 +265,7 @@ export class Lab {
       const n = p.nodes[id];
       mkdirSync(n.dir, { recursive: true, mode: 0o755 });
       chmodSync(n.dir, 0o755);
-      for (const d of [n.mysql.runDir]) {
+      for (const d of [n.mysql.runDir, n.mysql.tmpDir]) {
         mkdirSync(d, { recursive: true, mode: 0o755 });
         chownSync(d, uid, gid);
       }
@@ -290,7 +319,7 @@ export class Lab {
   }
 
   private async installDatadir(n: LabNodePlan): Promise<void> {
-    await run(
+    const r = await run(
       "mariadb-install-db",
       [
         `--defaults-file=${n.mysql.configFile}`,
@@ -298,14 +327,26 @@ export class Lab {
         "--skip-test-db",
         "--auth-root-authentication-method=socket",
       ],
-      { timeoutMs: 120_000 },
+      { timeoutMs: 120_000, allowFailure: true },
     );
+    if (r.code !== 0) {
+      const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(0, 25).join("\n");
+      const log = (readText(n.mysql.errorLog) ?? "").split("\n").slice(-15).join("\n");
+      throw new LabError(
+        `mariadb-install-db for node ${n.id} failed (exit ${r.code}):\n${tail}\n${n.mysql.errorLog}:\n${log}`,
+      );
+    }
   }
 
   private async startMysql(id: NodeId): Promise<void> {
     const n = this.plan.nodes[id];
     rmSync(n.mysql.socket, { force: true });
-    const pid = spawnInNetns(n.ns, "mariadbd", [`--defaults-file=${n.mysql.configFile}`], `${n.dir}/mariadbd.out`);
+    const pid = spawnInNetns(
+      n.ns,
+      "mariadbd",
+      [`--defaults-file=${n.mysql.configFile}`],
+      `${n.dir}/mariadbd.out`,
+    );
     this.updateState((s) => {
       s.pids[id].mysqld = pid;
     });
@@ -439,7 +480,11 @@ export class Lab {
     };
   }
 
-  private async nodeStatus(id: NodeId, nsExists: boolean, state: LabState | undefined): Promise<LabNodeStatus> {
+  private async nodeStatus(
+    id: NodeId,
+    nsExists: boolean,
+    state: LabState | undefined,
+  ): Promise<LabNodeStatus> {
     const n = this.plan.nodes[id];
     const mysqlPid = state?.pids[id].mysqld;
     const kaPid = state?.pids[id].keepalived;
@@ -478,13 +523,19 @@ export class Lab {
       replication:
         mysqlRunning && processState(mysqlPid ?? 0) !== "T"
           ? await this.replicationStatus(id)
-          : { configured: false, error: mysqlRunning ? "mariadbd is stopped (SIGSTOP)" : "mariadbd is not running" },
+          : {
+              configured: false,
+              error: mysqlRunning ? "mariadbd is stopped (SIGSTOP)" : "mariadbd is not running",
+            },
     };
   }
 
   async replicationStatus(id: NodeId): Promise<ReplicationStatus> {
     try {
-      const rows = await sql("SHOW SLAVE STATUS", { socket: this.plan.nodes[id].mysql.socket, timeoutMs: 3000 });
+      const rows = await sql("SHOW SLAVE STATUS", {
+        socket: this.plan.nodes[id].mysql.socket,
+        timeoutMs: 3000,
+      });
       const r = rows[0];
       if (!r) return { configured: false };
       return {
@@ -580,7 +631,10 @@ export class Lab {
         const pid = st.pids[id].mysqld;
         if (!isAlive(pid, "mariadbd")) throw new LabError(`mariadbd is not running on node ${id}`);
         signal(pid as number, "SIGTERM"); // mariadbd shuts down cleanly on SIGTERM
-        await waitFor(() => !isAlive(pid, "mariadbd"), { timeoutMs: 60_000, what: `mariadbd on ${id} to stop` });
+        await waitFor(() => !isAlive(pid, "mariadbd"), {
+          timeoutMs: 60_000,
+          what: `mariadbd on ${id} to stop`,
+        });
         break;
       }
       case "keepalived-kill": {
@@ -606,9 +660,13 @@ export class Lab {
       case "partition":
         // Isolated bridge ports cannot talk to each other; the client (the bridge itself) still reaches both.
         for (const other of NODE_IDS) {
-          await run("bridge", ["-n", p.client.ns, "link", "set", "dev", p.nodes[other].bridgePort, "isolated", "on"], {
-            timeoutMs: SHORT,
-          });
+          await run(
+            "bridge",
+            ["-n", p.client.ns, "link", "set", "dev", p.nodes[other].bridgePort, "isolated", "on"],
+            {
+              timeoutMs: SHORT,
+            },
+          );
         }
         break;
       case "blackhole":
@@ -625,7 +683,9 @@ export class Lab {
         // A row that exists only on this node (not binlogged), then the same key written on the
         // peer: when it replicates here, the SQL thread stops on a duplicate-key error (1062).
         const key = Date.now();
-        await this.sqlOn(id, `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${id}')`, { noBinlog: true });
+        await this.sqlOn(id, `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${id}')`, {
+          noBinlog: true,
+        });
         await this.sqlOn(peerOf(id), `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${peerOf(id)}')`);
         applied.detail = { conflictId: key };
         break;
@@ -654,16 +714,23 @@ export class Lab {
     for (const id of NODE_IDS) {
       const n = p.nodes[id];
       for (const chain of ["INPUT", "OUTPUT"]) {
-        await run("ip", ["netns", "exec", n.ns, "iptables", "-F", chain], { timeoutMs: SHORT, allowFailure: true });
+        await run("ip", ["netns", "exec", n.ns, "iptables", "-F", chain], {
+          timeoutMs: SHORT,
+          allowFailure: true,
+        });
       }
       await run("bridge", ["-n", p.client.ns, "link", "set", "dev", n.bridgePort, "isolated", "off"], {
         timeoutMs: SHORT,
         allowFailure: true,
       });
-      await run("ip", ["netns", "exec", p.client.ns, "nft", "delete", "table", "bridge", `lab_blackhole_${id}`], {
-        timeoutMs: SHORT,
-        allowFailure: true,
-      });
+      await run(
+        "ip",
+        ["netns", "exec", p.client.ns, "nft", "delete", "table", "bridge", `lab_blackhole_${id}`],
+        {
+          timeoutMs: SHORT,
+          allowFailure: true,
+        },
+      );
       const pid = st.pids[id].mysqld;
       if (isAlive(pid, "mariadbd")) {
         signal(pid as number, "SIGCONT");
@@ -746,4 +813,3 @@ export function blackholeRules(id: NodeId, mac: string): string {
 }
 `;
 }
-

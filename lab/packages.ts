@@ -1,5 +1,5 @@
 /** Checks for, and installs, the Debian packages the lab needs. */
-import { existsSync, writeFileSync, unlinkSync } from "node:fs";
+import { existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { run } from "../shared/util/exec.ts";
 import { LabError } from "./system.ts";
 
@@ -64,6 +64,7 @@ export async function ensurePackages(log: (line: string) => void = () => {}): Pr
     if (ownPolicy) unlinkSync(policy);
   }
   const still = await missingPackages();
-  if (still.length > 0) throw new LabError(`packages still missing after apt-get install: ${still.join(" ")}`);
+  if (still.length > 0)
+    throw new LabError(`packages still missing after apt-get install: ${still.join(" ")}`);
   return missing;
 }

@@ -50,6 +50,7 @@ export interface LabNodePlan {
     socket: string;
     pidFile: string;
     errorLog: string;
+    tmpDir: string;
   };
   keepalived: {
     dir: string;
@@ -113,6 +114,7 @@ export function planLab(input: LabOptions = {}): LabPlan {
         socket: join(ndir, "run", "mysqld.sock"),
         pidFile: join(ndir, "run", "mysqld.pid"),
         errorLog: join(ndir, "run", "mysqld.err"),
+        tmpDir: join(ndir, "tmp"),
       },
       keepalived: {
         dir: kdir,

@@ -1,8 +1,9 @@
 /**
  * Small wrappers over the Linux tools the lab drives (ip, mariadb, processes). Every call has a deadline.
  */
-import { openSync, readFileSync } from "node:fs";
+
 import { spawn } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
 import { CommandError, type RunResult, run } from "../shared/util/exec.ts";
 
 export const SHORT = 10_000;

@@ -15,6 +15,8 @@ datadir=${node.mysql.datadir}
 socket=${node.mysql.socket}
 pid-file=${node.mysql.pidFile}
 log-error=${node.mysql.errorLog}
+# Own temporary directory: servers sharing /tmp can collide on temporary-table file names.
+tmpdir=${node.mysql.tmpDir}
 port=${plan.mysqlPort}
 # 0.0.0.0, not the node's own IP: the server must also answer on the VIP after a failover.
 bind-address=0.0.0.0
@@ -34,6 +36,9 @@ auto_increment_offset=${node.serverId}
 innodb_buffer_pool_size=32M
 innodb_log_file_size=8M
 performance_schema=OFF
+# Native AIO contexts are a kernel-wide budget (fs.aio-max-nr) shared with everything else on the
+# machine; servers started and killed in quick succession can exhaust it and fail to start.
+innodb_use_native_aio=0
 max_connections=100
 slave_net_timeout=10
 `;

@@ -82,7 +82,9 @@ export function run(file: string, args: readonly string[], options: RunOptions):
         durationMs: performance.now() - started,
       };
       if (timedOut) {
-        reject(new CommandError(`${describe(command)} timed out after ${options.timeoutMs} ms`, command, result));
+        reject(
+          new CommandError(`${describe(command)} timed out after ${options.timeoutMs} ms`, command, result),
+        );
       } else if (code !== 0 && !options.allowFailure) {
         const detail = (stderr || stdout).trim().split("\n").slice(-3).join(" | ");
         reject(

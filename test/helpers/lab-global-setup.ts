@@ -4,6 +4,7 @@
  */
 import { readdirSync } from "node:fs";
 import { Lab } from "../../lab/lab.ts";
+import { ensurePackages } from "../../lab/packages.ts";
 import { DEFAULT_LAB_ROOT } from "../../lab/plan.ts";
 import { netnsList } from "../../lab/system.ts";
 import { TEST_LAB_PREFIX } from "./lab-env.ts";
@@ -24,6 +25,8 @@ async function removeTestLabs(): Promise<void> {
 }
 
 export async function setup(): Promise<() => Promise<void>> {
+  // Tests set up what they need: as root on Linux, install the lab's Debian packages if missing.
+  if (process.platform === "linux" && process.getuid?.() === 0) await ensurePackages(console.error);
   await removeTestLabs();
   return removeTestLabs;
 }
