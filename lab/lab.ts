@@ -13,6 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { assertRoot, ensurePackages } from "./packages.ts";
@@ -67,6 +68,7 @@ interface LabState {
   version: 1;
   createdAt: string;
   pids: Record<NodeId, { mysqld?: number; keepalived?: number }>;
+  forwarderPid?: number;
   faults: AppliedFault[];
 }
 
@@ -124,7 +126,15 @@ export interface LabStatus {
   vip: string;
   vipHolders: NodeId[];
   mysqlPort: number;
-  client: { ns: string; nsExists: boolean; bridge: string; ip: string; mac: string | null };
+  client: {
+    ns: string;
+    nsExists: boolean;
+    bridge: string;
+    ip: string;
+    mac: string | null;
+    /** The forwarder that lets a process outside the lab open TCP connections from the client namespace. */
+    forwarder: { pid: number | null; running: boolean; socket: string };
+  };
   nodes: Record<NodeId, LabNodeStatus>;
   faults: AppliedFault[];
   users: LabPlan["users"] & { app: { user: string; password: string; database: string } };
@@ -204,6 +214,7 @@ export class Lab {
         if (pid && isAlive(pid, name)) signal(pid, "SIGKILL");
       }
     }
+    if (isAlive(state?.forwarderPid, "node")) signal(state?.forwarderPid as number, "SIGKILL");
     for (const ns of ours) {
       await waitFor(async () => (await netnsPids(ns)).length === 0, {
         timeoutMs: SHORT,
@@ -230,6 +241,7 @@ export class Lab {
       faults: [],
     };
     this.writeState(state);
+    await this.startForwarder();
     for (const id of NODE_IDS) await this.startMysql(id);
     await Promise.all(NODE_IDS.map((id) => this.waitMysql(id)));
     this.log(`mariadbd running on both nodes (${Date.now() - started} ms)`);
@@ -410,6 +422,26 @@ export class Lab {
     );
   }
 
+  private async startForwarder(): Promise<void> {
+    const p = this.plan;
+    const script = fileURLToPath(new URL("./netns-forwarder.mjs", import.meta.url));
+    const prefix = `${p.subnet.replace(/0\/24$/, "")}`;
+    const pid = spawnInNetns(
+      p.client.ns,
+      process.execPath,
+      [script, p.client.forwarderSocket, prefix],
+      `${p.dir}/forwarder.out`,
+    );
+    this.updateState((s) => {
+      s.forwarderPid = pid;
+    });
+    await waitFor(() => existsSync(p.client.forwarderSocket), {
+      timeoutMs: SHORT,
+      intervalMs: 50,
+      what: "the client-namespace forwarder to listen",
+    });
+  }
+
   private async startKeepalived(id: NodeId): Promise<void> {
     const k = this.plan.nodes[id].keepalived;
     for (const f of [k.pidFile, k.vrrpPidFile]) rmSync(f, { force: true });
@@ -473,6 +505,11 @@ export class Lab {
         bridge: p.client.bridge,
         ip: p.client.ip,
         mac: clientExists ? await this.macOf(p.client.ns, p.client.bridge) : null,
+        forwarder: {
+          pid: isAlive(state?.forwarderPid, "node") ? (state?.forwarderPid ?? null) : null,
+          running: isAlive(state?.forwarderPid, "node"),
+          socket: p.client.forwarderSocket,
+        },
       },
       nodes,
       faults: state?.faults ?? [],
@@ -753,6 +790,7 @@ export class Lab {
         await this.startKeepalived(id);
       }
     }
+    if (!isAlive(this.readState()?.forwarderPid, "node")) await this.startForwarder();
     this.updateState((s) => {
       s.faults = [];
     });

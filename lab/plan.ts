@@ -79,7 +79,14 @@ export interface LabPlan {
   vrrpInstance: string;
   virtualRouterId: number;
   vrrpPassword: string;
-  client: { ns: string; bridge: string; ip: string; mac: string };
+  client: {
+    ns: string;
+    bridge: string;
+    ip: string;
+    mac: string;
+    /** Unix socket of the forwarder that opens TCP connections from inside the client namespace. */
+    forwarderSocket: string;
+  };
   nodes: Record<NodeId, LabNodePlan>;
   users: {
     replication: { user: string; password: string };
@@ -143,7 +150,13 @@ export function planLab(input: LabOptions = {}): LabPlan {
     virtualRouterId: 51,
     // Lab-only credentials: the lab is isolated in its own namespaces and reachable from nowhere else.
     vrrpPassword: "labvrrp1",
-    client: { ns: `${opts.name}-c`, bridge: "br0", ip: `${base}.10`, mac: mac(10) },
+    client: {
+      ns: `${opts.name}-c`,
+      bridge: "br0",
+      ip: `${base}.10`,
+      mac: mac(10),
+      forwarderSocket: join(dir, "client.sock"),
+    },
     nodes: { a: node("a", 11, 1, 100), b: node("b", 12, 2, 90) },
     users: {
       replication: { user: "repl", password: "lab-repl-pw" },

@@ -1,0 +1,208 @@
+/**
+ * SqlProbe adapter over mysql2: one fresh connection per observation, under a hard deadline
+ * (connect, each query, and the whole), always closed (end on success, destroy on error/timeout).
+ */
+import type { Socket } from "node:net";
+import mysql, { type Connection, type ConnectionOptions } from "mysql2";
+import { InputError } from "../domain/errors.ts";
+import {
+  detectFlavor,
+  parseServerInfo,
+  replicaStatusStatement,
+  type SqlError,
+  type SqlErrorClass,
+  type SqlObservation,
+  VARIABLES_QUERY,
+  variablesFromRows,
+} from "../domain/sql.ts";
+import { type Deadline, remainingMs } from "../domain/types.ts";
+import type { SqlEndpoint, SqlProbe } from "../ports.ts";
+import type { StreamOpener } from "./forwarder-stream.ts";
+
+export interface MysqlProbeOptions {
+  user: string;
+  password: string;
+  /** TCP connect + greeting + authentication. @default 2000 */
+  connectTimeoutMs?: number;
+  /** Each query. @default 2000 */
+  queryTimeoutMs?: number;
+  /** The whole observation, whatever the caller's deadline. @default 5000 */
+  totalTimeoutMs?: number;
+  /** Opens the TCP stream (e.g. from inside a network namespace); mysql2 connects itself when absent. */
+  openStream?: StreamOpener;
+  /** For tests: the mysql2 factory. @default mysql2.createConnection */
+  createConnection?: (options: ConnectionOptions) => Connection;
+}
+
+class ProbeStepError extends Error {
+  constructor(
+    readonly during: string,
+    readonly original: unknown,
+  ) {
+    super((original as Error)?.message ?? String(original));
+  }
+}
+
+export class MysqlProbe implements SqlProbe {
+  private readonly o: Required<Omit<MysqlProbeOptions, "openStream">> & Pick<MysqlProbeOptions, "openStream">;
+
+  constructor(options: MysqlProbeOptions) {
+    this.o = {
+      connectTimeoutMs: 2000,
+      queryTimeoutMs: 2000,
+      totalTimeoutMs: 5000,
+      createConnection: mysql.createConnection,
+      ...options,
+    };
+  }
+
+  async observe(endpoint: SqlEndpoint, deadline: Deadline): Promise<SqlObservation> {
+    const started = Date.now();
+    const stop = Math.min(deadline.at, started + this.o.totalTimeoutMs);
+    const left = () => Math.max(1, stop - Date.now());
+    const base = {
+      endpoint: endpoint.name,
+      host: endpoint.host,
+      port: endpoint.port,
+      observedAt: new Date(started).toISOString(),
+    };
+    let conn: Connection | undefined;
+    let connectMs: number | null = null;
+    let overall: NodeJS.Timeout | undefined;
+    const finish = (extra: Partial<SqlObservation>): SqlObservation => ({
+      ...base,
+      alive: false,
+      connected: false,
+      connectMs,
+      durationMs: Date.now() - started,
+      ...extra,
+    });
+    try {
+      const work = (async () => {
+        let stream: Socket | undefined;
+        if (this.o.openStream) {
+          stream = await this.o
+            .openStream(endpoint.host, endpoint.port, Math.min(this.o.connectTimeoutMs, left()))
+            .catch((e) => {
+              throw new ProbeStepError("connect", e);
+            });
+        }
+        conn = this.o.createConnection({
+          host: endpoint.host,
+          port: endpoint.port,
+          user: this.o.user,
+          password: this.o.password,
+          connectTimeout: Math.min(this.o.connectTimeoutMs, left()),
+          ...(stream ? { stream } : {}),
+          supportBigNumbers: true,
+          bigNumberStrings: true,
+          dateStrings: true,
+          multipleStatements: false,
+        });
+        conn.on("error", () => {}); // errors are handled per step; never crash on a late one
+        stream?.resume(); // the opener hands the stream over paused, so no byte is lost before mysql2 listens
+        await new Promise<void>((resolve, reject) =>
+          (conn as Connection).connect((err) =>
+            err ? reject(new ProbeStepError("connect", err)) : resolve(),
+          ),
+        );
+        connectMs = Date.now() - started;
+        const vars = variablesFromRows(await this.query(conn, VARIABLES_QUERY, left()));
+        const flavor = detectFlavor(vars.version ?? "");
+        const statement = replicaStatusStatement(flavor);
+        const replicaRows = await this.query(conn, statement, left());
+        try {
+          return parseServerInfo(vars, replicaRows);
+        } catch (e) {
+          throw new ProbeStepError(`parsing ${statement} / SHOW GLOBAL VARIABLES`, e);
+        }
+      })();
+      const timeout = new Promise<never>((_, reject) => {
+        overall = setTimeout(
+          () =>
+            reject(
+              new ProbeStepError(
+                "deadline",
+                Object.assign(new Error(`no answer within ${stop - started} ms`), { code: "ETIMEDOUT" }),
+              ),
+            ),
+          stop - started,
+        );
+      });
+      const server = await Promise.race([work, timeout]);
+      await endQuietly(conn);
+      return finish({ alive: true, connected: true, server });
+    } catch (e) {
+      (conn as Connection | undefined)?.destroy();
+      const step = e instanceof ProbeStepError ? e : new ProbeStepError("probe", e);
+      const error = classifySqlError(step.original, step.during);
+      return finish({
+        alive: connectMs !== null || error.class === "too_many_connections",
+        connected: connectMs !== null,
+        error,
+      });
+    } finally {
+      clearTimeout(overall);
+    }
+  }
+
+  private query(conn: Connection, sql: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      conn.query({ sql, timeout: Math.min(this.o.queryTimeoutMs, timeoutMs) }, (err, rows) =>
+        err ? reject(new ProbeStepError(sql.split(" WHERE ")[0] ?? sql, err)) : resolve(rows),
+      );
+    });
+  }
+}
+
+/** Ends a connection politely, but never waits more than 500 ms for it. */
+function endQuietly(conn: Connection | undefined): Promise<void> {
+  if (!conn) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      conn.destroy();
+      resolve();
+    }, 500);
+    conn.end(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+const CLASS_BY_CODE: Record<string, SqlErrorClass> = {
+  ECONNREFUSED: "refused",
+  ETIMEDOUT: "timeout",
+  PROTOCOL_SEQUENCE_TIMEOUT: "timeout",
+  EHOSTUNREACH: "unreachable",
+  ENETUNREACH: "unreachable",
+  EHOSTDOWN: "unreachable",
+  ENOTFOUND: "unreachable",
+  EAI_AGAIN: "unreachable",
+  ECONNRESET: "lost",
+  EPIPE: "lost",
+  PROTOCOL_CONNECTION_LOST: "lost",
+  ER_ACCESS_DENIED_ERROR: "auth",
+  ER_HOST_NOT_PRIVILEGED: "auth",
+  ER_DBACCESS_DENIED_ERROR: "auth",
+  ER_HOST_IS_BLOCKED: "auth",
+  ER_CON_COUNT_ERROR: "too_many_connections",
+  ER_TOO_MANY_USER_CONNECTIONS: "too_many_connections",
+  ER_SPECIFIC_ACCESS_DENIED_ERROR: "privilege",
+  ER_TABLEACCESS_DENIED_ERROR: "privilege",
+  ER_SPECIFIC_ACCESS_DENIED: "privilege",
+};
+
+/** Maps a mysql2/network error to the class the findings use. */
+export function classifySqlError(error: unknown, during: string): SqlError {
+  const e = error as { code?: string; errno?: number; message?: string };
+  if (error instanceof InputError) return { class: "bad_result", message: error.message, during };
+  const code = e?.code;
+  let cls: SqlErrorClass = (code && CLASS_BY_CODE[code]) || "other";
+  if (cls === "other" && (e?.errno === 1040 || e?.errno === 1203)) cls = "too_many_connections";
+  if (cls === "other" && (e?.errno === 1045 || e?.errno === 1130)) cls = "auth";
+  if (cls === "other" && e?.errno === 1227) cls = "privilege";
+  if (cls === "other" && /malformed|unexpected packet|Unknown packet/i.test(e?.message ?? ""))
+    cls = "bad_result";
+  return { class: cls, ...(code ? { code } : {}), message: e?.message ?? String(error), during };
+}

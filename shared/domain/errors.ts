@@ -1,0 +1,20 @@
+/**
+ * Raised when input from outside (configuration, a SQL result, a command's output) is not what the
+ * code expects. `field` names the offending field, so the message says exactly what was wrong.
+ */
+export class InputError extends Error {
+  override readonly name = "InputError";
+  constructor(
+    readonly field: string,
+    problem: string,
+    readonly value?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field}: ${problem}${value === undefined ? "" : ` (got ${preview(value)})`}`, options);
+  }
+}
+
+function preview(value: unknown): string {
+  const text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value));
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
