@@ -26,7 +26,7 @@ const server = createServer((client) => {
     client.pause();
     const rest = Buffer.from(header.slice(nl + 1), "latin1");
     const m = /^CONNECT (\d{1,3}(?:\.\d{1,3}){3}) (\d{1,5}) (\d{1,6})$/.exec(header.slice(0, nl));
-    if (!m || !m[1].startsWith(subnetPrefix)) {
+    if (!m?.[1].startsWith(subnetPrefix)) {
       client.end("ERR EINVAL bad request or address outside the lab\n");
       return;
     }

@@ -15,7 +15,7 @@ import {
   VARIABLES_QUERY,
   variablesFromRows,
 } from "../domain/sql.ts";
-import { type Deadline, remainingMs } from "../domain/types.ts";
+import type { Deadline } from "../domain/types.ts";
 import type { SqlEndpoint, SqlProbe } from "../ports.ts";
 import type { StreamOpener } from "./forwarder-stream.ts";
 

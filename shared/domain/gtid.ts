@@ -219,3 +219,21 @@ export class MariadbPosition {
     return this.gtids.map((g) => `${g.domain}-${g.server}-${g.seq}`).join(",");
   }
 }
+
+/**
+ * Parses a MariaDB GTID list in which a domain may appear once per server, as in
+ * `@@gtid_binlog_state` (the last GTID of every (domain, server) pair).
+ */
+export function parseMariadbGtidList(text: string, field = "gtid list"): MariadbGtid[] {
+  const cleaned = text.replace(/\s+/g, "");
+  if (cleaned === "") return [];
+  return cleaned.split(",").map((element) => {
+    const m = /^(\d+)-(\d+)-(\d+)$/.exec(element);
+    if (!m) throw new InputError(field, `"${element}" is not a MariaDB GTID (domain-server-seq)`, text);
+    return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+  });
+}
+
+export function formatMariadbGtids(list: readonly MariadbGtid[]): string {
+  return list.map((g) => `${g.domain}-${g.server}-${g.seq}`).join(",");
+}

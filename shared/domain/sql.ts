@@ -4,7 +4,7 @@
  */
 
 import { InputError } from "./errors.ts";
-import { GtidSet, MariadbPosition } from "./gtid.ts";
+import { formatMariadbGtids, GtidSet, MariadbPosition, parseMariadbGtidList } from "./gtid.ts";
 import type { EndpointName } from "./types.ts";
 
 export type SqlErrorClass =
@@ -70,6 +70,8 @@ export interface MariadbGtidState {
   domainId: number;
   currentPos: string;
   binlogPos: string;
+  /** The last GTID of every (domain, server) pair in the binlog: shows who originated what. */
+  binlogState: string;
   slavePos: string;
   strictMode: boolean;
 }
@@ -125,6 +127,7 @@ export const PROBE_VARIABLES = [
   "gtid_executed",
   "gtid_current_pos",
   "gtid_binlog_pos",
+  "gtid_binlog_state",
   "gtid_slave_pos",
   "gtid_strict_mode",
   "gtid_domain_id",
@@ -201,6 +204,9 @@ export function parseServerInfo(vars: Record<string, string>, replicaRows: unkno
           domainId: int("gtid_domain_id"),
           currentPos: MariadbPosition.parse(need("gtid_current_pos"), field("gtid_current_pos")).toString(),
           binlogPos: MariadbPosition.parse(need("gtid_binlog_pos"), field("gtid_binlog_pos")).toString(),
+          binlogState: formatMariadbGtids(
+            parseMariadbGtidList(need("gtid_binlog_state"), field("gtid_binlog_state")),
+          ),
           slavePos: MariadbPosition.parse(need("gtid_slave_pos"), field("gtid_slave_pos")).toString(),
           strictMode: flag("gtid_strict_mode") as boolean,
         }

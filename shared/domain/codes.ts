@@ -1,0 +1,169 @@
+/**
+ * The finding catalog. Codes are an API (operators filter mail and alarms on them): add, never rename.
+ * The README's catalog table is checked against this list by a unit test.
+ */
+import type { EndpointName, Finding, Severity } from "./types.ts";
+
+export interface CodeInfo {
+  severity: Severity;
+  meaning: string;
+  action: string;
+}
+
+export const CATALOG = {
+  // ---- the VIP, seen over SQL
+  VIP_ON_NODE: {
+    severity: "info",
+    meaning:
+      "The SQL connection to the VIP landed on this node (matched by server_uuid, or server_id + hostname).",
+    action: "None.",
+  },
+  VIP_UNREACHABLE: {
+    severity: "critical",
+    meaning: "No MySQL answered on the VIP: applications cannot connect.",
+    action:
+      "Check which node holds the VIP (`ip addr` on both) and keepalived's state; if nobody holds it, check that MySQL runs on at least one node so its track script passes.",
+  },
+  VIP_IDENTITY_UNKNOWN: {
+    severity: "warning",
+    meaning: "A server answered on the VIP but could not be matched to node A or B.",
+    action: "Check that the configured node addresses are the real IPs of the two servers behind the VIP.",
+  },
+  // ---- each endpoint's MySQL
+  MYSQL_UNREACHABLE: {
+    severity: "critical",
+    meaning: "The node's MySQL did not answer (refused, timed out, unreachable or the connection was lost).",
+    action:
+      "Check mysqld on the node (systemctl status, error log); a refused connection means mysqld is down, a timeout a hung server or a network problem.",
+  },
+  MYSQL_AUTH_FAILED: {
+    severity: "critical",
+    meaning: "The prober could not log in: it is blind for this node.",
+    action: "Check the monitoring user, its password and its host part (see the GRANTs in the README).",
+  },
+  MYSQL_TOO_MANY_CONNECTIONS: {
+    severity: "warning",
+    meaning: "The server refused the connection for too many connections: it is alive but full.",
+    action: "Look for connection leaks or raise max_connections; the server still counts as alive.",
+  },
+  MYSQL_PRIVILEGE_MISSING: {
+    severity: "warning",
+    meaning: "The monitoring user lacks a privilege a probe query needs: part of the picture is missing.",
+    action: "Grant the monitoring user the privileges listed in the README for this flavor.",
+  },
+  MYSQL_BAD_RESULT: {
+    severity: "warning",
+    meaning: "The server answered with a result the prober did not expect (missing column, malformed value).",
+    action: "Check the server version is supported; the evidence names the field.",
+  },
+  // ---- replication, per direction
+  REPLICATION_NOT_CONFIGURED: {
+    severity: "critical",
+    meaning:
+      "The node has no replication channel from its peer: this direction of the dual-master ring is missing.",
+    action:
+      "Set up replication from the peer (CHANGE REPLICATION SOURCE / CHANGE MASTER with GTID auto-position).",
+  },
+  REPLICATION_IO_STOPPED: {
+    severity: "critical",
+    meaning:
+      "The replication IO (receiver) thread from the peer is not running (No, or Connecting: retrying).",
+    action:
+      "Read Last_IO_Error in the evidence; check the peer is up and the replication user can connect; START REPLICA / START SLAVE.",
+  },
+  REPLICATION_SQL_STOPPED: {
+    severity: "critical",
+    meaning: "The replication SQL (applier) thread is not running: changes from the peer are not applied.",
+    action:
+      "Read Last_SQL_Error in the evidence. A duplicate-key or missing-row error means the nodes diverged (often a write on the standby): compare the data before skipping anything.",
+  },
+  REPLICATION_ERROR: {
+    severity: "warning",
+    meaning:
+      "A replication thread runs but reports a last error (for example reconnecting after a network error).",
+    action: "Read the error in the evidence; it clears when replication recovers.",
+  },
+  REPLICATION_LAG: {
+    severity: "warning",
+    meaning:
+      "Replication from the peer lags more than the threshold (critical above the critical threshold).",
+    action:
+      "Look for long transactions or load on the replica; a failover now would lose or delay the lagging changes.",
+  },
+  REPLICATION_NO_GTID_AUTO_POSITION: {
+    severity: "warning",
+    meaning:
+      "The channel replicates by file and position, not with GTID auto-positioning: failover is error-prone.",
+    action:
+      "Re-point the channel with GTID auto-positioning (MySQL SOURCE_AUTO_POSITION=1, MariaDB master_use_gtid=slave_pos).",
+  },
+  // ---- writes
+  ERRANT_WRITES_ON_STANDBY: {
+    severity: "critical",
+    meaning:
+      "Transactions originated on the node that does not hold the VIP (its own GTIDs grew), or it has its own transactions the VIP holder has not applied.",
+    action:
+      "Find what writes to the standby's real IP (application config, cron jobs, an admin session) and stop it; compare the data of the two nodes before the next failover.",
+  },
+  WRITES_ON_PREVIOUS_HOLDER: {
+    severity: "critical",
+    meaning:
+      "After a failover, the previous VIP holder keeps receiving writes: clients still reach it (stale ARP, direct IP).",
+    action:
+      "Find the clients still connected to the old node (SHOW PROCESSLIST there) and move them to the VIP; check the ARP caches of the application hosts.",
+  },
+  BOTH_WRITABLE: {
+    severity: "info",
+    meaning:
+      "read_only is off on both nodes. Normal in this design; it is why writes to the standby must be watched.",
+    action: "None; ERRANT_WRITES_ON_STANDBY reports writes that reach the standby.",
+  },
+  // ---- pair configuration
+  AUTO_INCREMENT_CONFLICT: {
+    severity: "critical",
+    meaning:
+      "auto_increment_increment differs or is below 2, or both nodes use the same offset: both masters can generate the same keys.",
+    action: "Set auto_increment_increment=2 on both and auto_increment_offset=1 on A and 2 on B.",
+  },
+  SERVER_ID_CONFLICT: {
+    severity: "critical",
+    meaning:
+      "Both nodes have the same server_id (or server_uuid): replication between them silently skips events.",
+    action:
+      "Give each node a distinct server_id (and remove auto.cnf on a cloned MySQL to get a new server_uuid).",
+  },
+  GTID_DISABLED: {
+    severity: "critical",
+    meaning: "GTID is not fully on (MySQL gtid_mode / enforce_gtid_consistency not ON).",
+    action: "Enable gtid_mode=ON and enforce_gtid_consistency=ON on both nodes.",
+  },
+  BINLOG_DISABLED: {
+    severity: "critical",
+    meaning: "The binary log is off: the peer cannot replicate from this node.",
+    action: "Enable log_bin on this node.",
+  },
+  LOG_REPLICA_UPDATES_OFF: {
+    severity: "warning",
+    meaning:
+      "log_slave_updates / log_replica_updates is off: replicated changes are not in this node's binlog.",
+    action: "Enable log_slave_updates (log_replica_updates) on both nodes.",
+  },
+} as const satisfies Record<string, CodeInfo>;
+
+export type FindingCode = keyof typeof CATALOG;
+
+export function makeFinding(
+  code: FindingCode,
+  message: string,
+  evidence: Record<string, unknown>,
+  subject?: EndpointName | "pair",
+  severity?: Severity,
+): Finding {
+  return {
+    code,
+    severity: severity ?? CATALOG[code].severity,
+    ...(subject ? { subject } : {}),
+    message,
+    evidence,
+  };
+}

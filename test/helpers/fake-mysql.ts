@@ -1,0 +1,96 @@
+/**
+ * A fake MySQL server on loopback (mysql2's createServer), for protocol faults a real server will
+ * not produce on demand: never greeting, or answering queries with unexpected rows.
+ */
+import type { AddressInfo, Server as NetServer } from "node:net";
+import { createServer as createTcpServer } from "node:net";
+import mysql from "mysql2";
+
+export type QueryHandler = (
+  sql: string,
+) => { columns: string[]; rows: (string | null)[][] } | { error: string; code: number };
+
+export interface FakeServer {
+  port: number;
+  queries: string[];
+  close(): Promise<void>;
+}
+
+/** Accepts TCP connections and never sends the greeting (like a SIGSTOPped mysqld). */
+export async function silentServer(): Promise<FakeServer> {
+  const sockets = new Set<import("node:net").Socket>();
+  const server: NetServer = createTcpServer((s) => {
+    sockets.add(s);
+    s.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    queries: [],
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A server that completes the handshake (any credentials) and answers queries with `handler`. */
+export async function scriptedServer(handler: QueryHandler, serverVersion = "8.4.3"): Promise<FakeServer> {
+  const queries: string[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: mysql2's server-side API is untyped
+  const server: any = (mysql as any).createServer();
+  // biome-ignore lint/suspicious/noExplicitAny: untyped server connection
+  const conns = new Set<any>();
+  // biome-ignore lint/suspicious/noExplicitAny: untyped server connection
+  server.on("connection", (conn: any) => {
+    conns.add(conn);
+    conn.on("error", () => {});
+    conn.serverHandshake({
+      protocolVersion: 10,
+      serverVersion,
+      connectionId: 1,
+      statusFlags: 2,
+      characterSet: 8,
+      capabilityFlags: 0xffffff,
+      authCallback: (_: unknown, cb: (err: null, res: null) => void) => cb(null, null),
+    });
+    conn.on("query", (sql: string) => {
+      queries.push(sql);
+      conn.sequenceId = 1; // a response to a command starts at sequence 1 (mysql2's server side does not reset it)
+      const answer = handler(sql);
+      if ("error" in answer) {
+        conn.writeError({ message: answer.error, code: answer.code });
+        return;
+      }
+      conn.writeColumns(
+        answer.columns.map((name) => ({
+          catalog: "def",
+          schema: "",
+          table: "",
+          orgTable: "",
+          name,
+          orgName: name,
+          characterSet: 33,
+          columnLength: 1024,
+          columnType: 253,
+          flags: 0,
+          decimals: 0,
+        })),
+      );
+      for (const row of answer.rows) conn.writeTextRow(row);
+      conn.writeEof();
+    });
+    conn.on("quit", () => conn.close?.());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: server._server.address().port,
+    queries,
+    close: () =>
+      new Promise((r) => {
+        for (const c of conns) c.stream?.destroy?.();
+        server.close(() => r());
+      }),
+  };
+}

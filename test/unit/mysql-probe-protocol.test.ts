@@ -1,0 +1,165 @@
+/** The mysql2 adapter against fake servers: protocol faults give clear errors, never hangs or crashes. */
+import { afterEach, describe, expect, it } from "vitest";
+import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
+import { deadlineIn } from "../../shared/domain/types.ts";
+import { type FakeServer, scriptedServer, silentServer } from "../helpers/fake-mysql.ts";
+
+const MARIADB_VARS: [string, string][] = [
+  ["auto_increment_increment", "2"],
+  ["auto_increment_offset", "1"],
+  ["gtid_binlog_pos", "1-1-3"],
+  ["gtid_binlog_state", "1-1-3"],
+  ["gtid_current_pos", "1-1-3"],
+  ["gtid_domain_id", "1"],
+  ["gtid_slave_pos", ""],
+  ["gtid_strict_mode", "ON"],
+  ["hostname", "fake"],
+  ["log_bin", "ON"],
+  ["log_slave_updates", "ON"],
+  ["read_only", "OFF"],
+  ["server_id", "1"],
+  ["version", "10.11.19-MariaDB"],
+];
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const probe = (o: Partial<ConstructorParameters<typeof MysqlProbe>[0]> = {}) =>
+  new MysqlProbe({
+    user: "prober",
+    password: "secret",
+    connectTimeoutMs: 500,
+    queryTimeoutMs: 500,
+    totalTimeoutMs: 2000,
+    ...o,
+  });
+
+describe("MysqlProbe against fake servers", () => {
+  it("a server that accepts TCP but never greets times out within the connect deadline + 500 ms", async () => {
+    server = await silentServer();
+    const t0 = Date.now();
+    const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(10_000));
+    const took = Date.now() - t0;
+    expect(o).toMatchObject({
+      alive: false,
+      connected: false,
+      error: { class: "timeout", during: "connect" },
+    });
+    expect(o.server).toBeUndefined();
+    expect(took).toBeLessThan(500 + 500);
+  });
+
+  it("the caller's deadline wins when it is shorter than the probe's own timeouts", async () => {
+    server = await silentServer();
+    const t0 = Date.now();
+    const o = await probe({ connectTimeoutMs: 5000 }).observe(
+      { name: "a", host: "127.0.0.1", port: server.port },
+      deadlineIn(300),
+    );
+    expect(o.error?.class).toBe("timeout");
+    expect(Date.now() - t0).toBeLessThan(300 + 500);
+  });
+
+  it("a refused connection is classified as refused, quickly", async () => {
+    server = await silentServer();
+    const port = server.port;
+    await server.close();
+    server = undefined;
+    const o = await probe().observe({ name: "b", host: "127.0.0.1", port }, deadlineIn(5000));
+    expect(o.error).toMatchObject({ class: "refused", code: "ECONNREFUSED" });
+    expect(o.alive).toBe(false);
+  });
+
+  it("reads a well-formed server and closes the connection", async () => {
+    server = await scriptedServer((sql) =>
+      sql.startsWith("SHOW GLOBAL VARIABLES")
+        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
+        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    );
+    const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    expect(o.error).toBeUndefined();
+    expect(o.server).toMatchObject({ serverId: 1, flavor: { label: "mariadb-10" }, replication: [] });
+    expect(server.queries).toEqual([
+      expect.stringMatching(/^SHOW GLOBAL VARIABLES WHERE/),
+      "SHOW ALL SLAVES STATUS",
+    ]);
+  });
+
+  it("rows without the expected columns give MYSQL_BAD_RESULT-class errors naming the field", async () => {
+    server = await scriptedServer(() => ({ columns: ["name", "val"], rows: [["server_id", "1"]] }));
+    const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    expect(o.connected).toBe(true);
+    expect(o.server).toBeUndefined();
+    expect(o.error?.class).toBe("bad_result");
+    expect(o.error?.message).toMatch(/Variable_name/);
+  });
+
+  it("a malformed replication row is rejected naming the column, not half-used", async () => {
+    server = await scriptedServer((sql) =>
+      sql.startsWith("SHOW GLOBAL VARIABLES")
+        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
+        : { columns: ["Slave_IO_Running", "Slave_SQL_Running"], rows: [["Perhaps", "Yes"]] },
+    );
+    const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    expect(o.server).toBeUndefined();
+    expect(o.error).toMatchObject({ class: "bad_result" });
+    expect(o.error?.message).toMatch(/Slave_IO_Running/);
+  });
+
+  it("a missing privilege is classified as privilege", async () => {
+    server = await scriptedServer((sql) =>
+      sql.startsWith("SHOW GLOBAL VARIABLES")
+        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
+        : { error: "Access denied; you need (at least one of) the SLAVE MONITOR privilege(s)", code: 1227 },
+    );
+    const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    expect(o.error).toMatchObject({ class: "privilege", during: "SHOW ALL SLAVES STATUS" });
+    expect(o.connected).toBe(true);
+  });
+
+  it("a query that never answers times out within the query deadline", async () => {
+    const hanging = await scriptedServerThatHangs();
+    const t0 = Date.now();
+    const o = await probe().observe({ name: "a", host: "127.0.0.1", port: hanging.port }, deadlineIn(5000));
+    await hanging.close();
+    expect(o.error).toMatchObject({ class: "timeout" });
+    expect(o.connected).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(500 + 500 + 500);
+  });
+});
+
+async function scriptedServerThatHangs(): Promise<FakeServer> {
+  const { default: mysql } = await import("mysql2");
+  // biome-ignore lint/suspicious/noExplicitAny: untyped server API
+  const s: any = (mysql as any).createServer();
+  // biome-ignore lint/suspicious/noExplicitAny: untyped
+  const conns: any[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: untyped
+  s.on("connection", (conn: any) => {
+    conns.push(conn);
+    conn.on("error", () => {});
+    conn.serverHandshake({
+      protocolVersion: 10,
+      serverVersion: "8.4.3",
+      connectionId: 1,
+      statusFlags: 2,
+      characterSet: 8,
+      capabilityFlags: 0xffffff,
+      authCallback: (_: unknown, cb: (e: null, r: null) => void) => cb(null, null),
+    });
+    conn.on("query", () => {}); // never answers
+  });
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return {
+    port: s._server.address().port,
+    queries: [],
+    close: () =>
+      new Promise((r) => {
+        for (const c of conns) c.stream?.destroy?.();
+        s.close(() => r());
+      }),
+  };
+}
