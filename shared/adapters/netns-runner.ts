@@ -1,0 +1,44 @@
+/** NodeChecker that runs the node-check script inside a network namespace (the lab's nodes). */
+import { fileURLToPath } from "node:url";
+import { type NodeCheckResult, parseNodeCheckOutput } from "../domain/node.ts";
+import { type Deadline, remainingMs } from "../domain/types.ts";
+import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
+import { NODE_CHECK_SCRIPT_PATH } from "../node-check/script.ts";
+import type { NodeChecker } from "../ports.ts";
+import { CommandError, run } from "../util/exec.ts";
+
+export class NetnsNodeChecker implements NodeChecker {
+  readonly target: string;
+
+  constructor(private readonly namespace: string) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace))
+      throw new Error(`invalid network namespace name ${JSON.stringify(namespace)}`);
+    this.target = `netns:${namespace}`;
+  }
+
+  async check(params: NodeCheckParams, deadline: Deadline): Promise<NodeCheckResult> {
+    const started = Date.now();
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" };
+    for (const [k, v] of Object.entries(paramStrings(params))) env[`SSM_${k}`] = v;
+    try {
+      const r = await run(
+        "ip",
+        ["netns", "exec", this.namespace, "bash", fileURLToPath(NODE_CHECK_SCRIPT_PATH)],
+        {
+          timeoutMs: Math.max(1, remainingMs(deadline)),
+          env,
+          allowFailure: true,
+        },
+      );
+      return parseNodeCheckOutput(r.stdout, Date.now() - started);
+    } catch (e) {
+      const timedOut = e instanceof CommandError && e.result?.timedOut;
+      return {
+        ok: false,
+        reason: timedOut ? "timeout" : "runner-error",
+        detail: (e as Error).message,
+        durationMs: Date.now() - started,
+      };
+    }
+  }
+}

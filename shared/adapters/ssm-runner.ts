@@ -1,0 +1,175 @@
+/**
+ * NodeChecker over SSM Run Command: SendCommand with the node-check document to one managed node
+ * (EC2 `i-` or hybrid `mi-`), then GetCommandInvocation polling until a final status or the
+ * deadline, whichever comes first. Never waits past the deadline; never throws.
+ *
+ * The SSMClient is passed in (as middy does): create it with `retryMode: "adaptive"` so throttling
+ * is retried with client-side rate limiting.
+ */
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  SendCommandCommand,
+  type SendCommandCommandOutput,
+  type SSMClient,
+} from "@aws-sdk/client-ssm";
+import { type NodeCheckResult, parseNodeCheckOutput, SSM_STDOUT_LIMIT } from "../domain/node.ts";
+import { type Deadline, remainingMs } from "../domain/types.ts";
+import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
+import type { NodeChecker } from "../ports.ts";
+
+export interface SsmNodeCheckerOptions {
+  client: SSMClient;
+  /** Name (or ARN) of the node-check SSM document. */
+  documentName: string;
+  /** Managed node id: i-0123456789abcdef0 or mi-0123456789abcdef0. */
+  instanceId: string;
+  /** First pause between polls; it doubles up to 1 s. @default 200 */
+  pollIntervalMs?: number;
+  /** How long SSM may wait to deliver the command (SSM's minimum is 30). @default 30 */
+  deliveryTimeoutSeconds?: number;
+}
+
+const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
+
+export class SsmNodeChecker implements NodeChecker {
+  readonly target: string;
+  private readonly o: Required<SsmNodeCheckerOptions>;
+
+  constructor(options: SsmNodeCheckerOptions) {
+    if (!INSTANCE_ID.test(options.instanceId)) {
+      throw new Error(
+        `instanceId: ${JSON.stringify(options.instanceId)} is not an EC2 (i-) or hybrid (mi-) managed node id`,
+      );
+    }
+    this.o = { pollIntervalMs: 200, deliveryTimeoutSeconds: 30, ...options };
+    this.target = `ssm:${options.instanceId}`;
+  }
+
+  async check(params: NodeCheckParams, deadline: Deadline): Promise<NodeCheckResult> {
+    const started = Date.now();
+    const took = () => Date.now() - started;
+    const fail = (
+      reason: Extract<NodeCheckResult, { ok: false }>["reason"],
+      detail: string,
+    ): NodeCheckResult => ({
+      ok: false,
+      reason,
+      detail,
+      durationMs: took(),
+    });
+    let commandId: string | undefined;
+    try {
+      const parameters: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(paramStrings(params))) parameters[k] = [v];
+      const sent = await this.send<SendCommandCommandOutput>(
+        new SendCommandCommand({
+          DocumentName: this.o.documentName,
+          InstanceIds: [this.o.instanceId],
+          Parameters: parameters,
+          TimeoutSeconds: this.o.deliveryTimeoutSeconds,
+          Comment: "mysql-ha-prober node check",
+        }),
+        deadline,
+      );
+      commandId = sent.Command?.CommandId;
+      if (!commandId) return fail("runner-error", "SendCommand returned no CommandId");
+
+      let pause = this.o.pollIntervalMs;
+      for (;;) {
+        if (remainingMs(deadline) <= 0) break;
+        await sleep(Math.min(pause, remainingMs(deadline)));
+        pause = Math.min(pause * 2, 1000);
+        if (remainingMs(deadline) <= 0) break;
+        let inv: GetCommandInvocationCommandOutput;
+        try {
+          inv = await this.send(
+            new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: this.o.instanceId }),
+            deadline,
+          );
+        } catch (e) {
+          // Right after SendCommand the invocation may not exist yet: poll again.
+          if (errorName(e) === "InvocationDoesNotExist") continue;
+          throw e;
+        }
+        switch (inv.Status) {
+          case "Pending":
+          case "InProgress":
+          case "Delayed":
+          case undefined:
+            continue;
+          case "Success":
+            return parseNodeCheckOutput(inv.StandardOutputContent ?? "", took(), {
+              truncatedAt: SSM_STDOUT_LIMIT,
+            });
+          case "Failed": {
+            const out = parseNodeCheckOutput(inv.StandardOutputContent ?? "", took(), {
+              truncatedAt: SSM_STDOUT_LIMIT,
+            });
+            if (!out.ok && out.reason === "script-error") return out;
+            return fail(
+              "failed",
+              `exit ${inv.ResponseCode ?? "?"}: ${(inv.StandardErrorContent ?? "").trim().slice(0, 300) || inv.StatusDetails || "Failed"}`,
+            );
+          }
+          case "TimedOut":
+            return fail("timeout", `SSM reports TimedOut (${inv.StatusDetails ?? ""})`);
+          case "Cancelled":
+          case "Cancelling":
+            return fail("cancelled", `SSM reports ${inv.Status}`);
+          default:
+            // Undeliverable (agent offline or node unknown), Terminated, or a status SSM adds later.
+            return fail(
+              inv.StatusDetails === "Undeliverable" || inv.Status === "Undeliverable"
+                ? "undeliverable"
+                : "failed",
+              `SSM reports ${inv.Status}${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
+            );
+        }
+      }
+      this.cancelQuietly(commandId);
+      return fail("timeout", `no final status within the deadline (command ${commandId})`);
+    } catch (e) {
+      if (commandId) this.cancelQuietly(commandId);
+      const name = errorName(e);
+      if (name === "AbortError" || remainingMs(deadline) <= 0)
+        return fail("timeout", `deadline reached: ${(e as Error).message}`);
+      if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(name))
+        return fail("throttled", `${name}: ${(e as Error).message}`);
+      if (/AccessDenied|UnauthorizedOperation/.test(name))
+        return fail("access-denied", `${name}: ${(e as Error).message}`);
+      if (name === "InvalidInstanceId") return fail("undeliverable", `${name}: ${(e as Error).message}`);
+      return fail("runner-error", `${name}: ${(e as Error).message}`);
+    }
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: one helper for the three SSM commands
+  private send<T>(command: any, deadline: Deadline): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(1, remainingMs(deadline)));
+    return (this.o.client.send(command, { abortSignal: controller.signal }) as Promise<T>).finally(() =>
+      clearTimeout(timer),
+    );
+  }
+
+  /** Best effort: a command nobody waits for any more should not keep running. */
+  private cancelQuietly(commandId: string): void {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 2000);
+    this.o.client
+      .send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [this.o.instanceId] }), {
+        abortSignal: controller.signal,
+      })
+      .catch(() => {})
+      .finally(() => clearTimeout(timer));
+  }
+}
+
+function errorName(e: unknown): string {
+  return (e as { name?: string })?.name ?? "Error";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

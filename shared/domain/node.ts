@@ -1,0 +1,128 @@
+/**
+ * What the node-check script reports about one host (a cluster node or a witness), and the pure
+ * parsing of its output. Output that is empty, truncated or malformed never becomes a report: it
+ * becomes a failed check with the reason.
+ */
+import { z } from "zod";
+
+const mac = z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$|^$/, "a MAC address");
+
+export const NodeReportSchema = z.object({
+  v: z.literal(1),
+  script: z.string(),
+  host: z.string(),
+  time: z.string(),
+  epoch: z.number().int().nonnegative(),
+  vip: z.object({ address: z.string(), bound: z.boolean(), interface: z.string(), mac }),
+  arp: z.object({
+    tool: z.enum(["habets", "iputils", "unknown", "none"]),
+    exit: z.number().int(),
+    count: z.number().int(),
+    replies: z.array(mac),
+  }),
+  keepalived: z.object({
+    running: z.boolean(),
+    pid: z.number().int().nullable(),
+    source: z.enum(["data", "notify", "none"]),
+    instances: z.array(
+      z.object({
+        name: z.string(),
+        state: z.string(),
+        priority: z.number().nullable(),
+        lastTransition: z.number().nullable(),
+      }),
+    ),
+    transitionsSource: z.enum(["notify-log", "journal", "none"]),
+    since: z.number(),
+    transitions: z.array(
+      z.object({ at: z.number(), instance: z.string(), state: z.string(), priority: z.number().nullable() }),
+    ),
+  }),
+  mysqld: z.object({
+    port: z.number().int(),
+    listening: z.boolean(),
+    process: z.string(),
+    pid: z.number().int().nullable(),
+  }),
+  errors: z.array(z.string()),
+});
+export type NodeReport = z.infer<typeof NodeReportSchema>;
+
+/** Why a node check produced no report. */
+export type NodeCheckFailure =
+  | "timeout"
+  | "undeliverable"
+  | "failed"
+  | "cancelled"
+  | "throttled"
+  | "truncated"
+  | "malformed"
+  | "empty"
+  | "script-error"
+  | "access-denied"
+  | "runner-error";
+
+export type NodeCheckResult =
+  | { ok: true; report: NodeReport; durationMs: number }
+  | { ok: false; reason: NodeCheckFailure; detail: string; durationMs: number };
+
+/** SSM returns at most this many characters of standard output. */
+export const SSM_STDOUT_LIMIT = 24_000;
+
+/**
+ * Parses the script's standard output. The script prints one JSON line; anything else (nothing,
+ * a cut-off document, a field of the wrong type) is a failure naming what was wrong.
+ */
+export function parseNodeCheckOutput(
+  stdout: string,
+  durationMs: number,
+  opts: { truncatedAt?: number } = {},
+): NodeCheckResult {
+  const text = stdout.trim();
+  if (text === "")
+    return { ok: false, reason: "empty", detail: "the node check printed nothing", durationMs };
+  if (opts.truncatedAt !== undefined && stdout.length >= opts.truncatedAt) {
+    return {
+      ok: false,
+      reason: "truncated",
+      detail: `output reached the ${opts.truncatedAt}-character limit and was cut off`,
+      durationMs,
+    };
+  }
+  const lastLine =
+    text
+      .split("\n")
+      .filter((l) => l.trim().startsWith("{"))
+      .pop() ?? "";
+  let json: unknown;
+  try {
+    json = JSON.parse(lastLine);
+  } catch (e) {
+    const looksCut = lastLine.startsWith("{") && !lastLine.endsWith("}");
+    return {
+      ok: false,
+      reason: looksCut ? "truncated" : "malformed",
+      detail: `${looksCut ? "output was cut off" : "output is not JSON"}: ${(e as Error).message}`,
+      durationMs,
+    };
+  }
+  if (json && typeof json === "object" && "fatal" in json) {
+    return {
+      ok: false,
+      reason: "script-error",
+      detail: String((json as { fatal: unknown }).fatal),
+      durationMs,
+    };
+  }
+  const parsed = NodeReportSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      ok: false,
+      reason: "malformed",
+      detail: `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`,
+      durationMs,
+    };
+  }
+  return { ok: true, report: parsed.data, durationMs };
+}
