@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { assertRoot, ensurePackages } from "./packages.ts";
@@ -645,6 +646,21 @@ export class Lab {
       { timeoutMs, input: statements },
     );
     return parseBatch(r.stdout);
+  }
+
+  /** The node-check parameters for one lab node (its VIP, keepalived's files, the notify log). */
+  nodeCheckParams(id: NodeId, since?: number): NodeCheckParams {
+    const n = this.plan.nodes[id];
+    return {
+      Vip: this.plan.vip,
+      Interface: n.iface,
+      MysqlPort: this.plan.mysqlPort,
+      KeepalivedPidFile: n.keepalived.pidFile,
+      KeepalivedDumpDir: n.keepalived.dumpDir,
+      NotifyStateFile: n.keepalived.stateFile,
+      NotifyLog: n.keepalived.transitionsLog,
+      ...(since !== undefined ? { Since: since } : {}),
+    };
   }
 
   // ---------------------------------------------------------------- faults

@@ -33,6 +33,15 @@ export interface SsmNodeCheckerOptions {
 
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 
+/** GetCommandInvocation StatusDetails that say more than the Status does. */
+const DETAIL_REASON: Record<string, Extract<NodeCheckResult, { ok: false }>["reason"]> = {
+  Undeliverable: "undeliverable",
+  "Delivery Timed Out": "undeliverable",
+  "Execution Timed Out": "timeout",
+  "Access Denied": "access-denied",
+  Terminated: "cancelled",
+};
+
 export class SsmNodeChecker implements NodeChecker {
   readonly target: string;
   private readonly o: Required<SsmNodeCheckerOptions>;
@@ -104,6 +113,8 @@ export class SsmNodeChecker implements NodeChecker {
               truncatedAt: SSM_STDOUT_LIMIT,
             });
           case "Failed": {
+            const detailReason = DETAIL_REASON[inv.StatusDetails ?? ""];
+            if (detailReason) return fail(detailReason, `SSM reports Failed (${inv.StatusDetails})`);
             const out = parseNodeCheckOutput(inv.StandardOutputContent ?? "", took(), {
               truncatedAt: SSM_STDOUT_LIMIT,
             });
@@ -114,7 +125,10 @@ export class SsmNodeChecker implements NodeChecker {
             );
           }
           case "TimedOut":
-            return fail("timeout", `SSM reports TimedOut (${inv.StatusDetails ?? ""})`);
+            return fail(
+              DETAIL_REASON[inv.StatusDetails ?? ""] ?? "timeout",
+              `SSM reports TimedOut${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
+            );
           case "Cancelled":
           case "Cancelling":
             return fail("cancelled", `SSM reports ${inv.Status}`);
@@ -146,11 +160,23 @@ export class SsmNodeChecker implements NodeChecker {
 
   // biome-ignore lint/suspicious/noExplicitAny: one helper for the three SSM commands
   private send<T>(command: any, deadline: Deadline): Promise<T> {
+    // The abort signal stops the HTTP request; the race guarantees the deadline even if a client
+    // (or a middleware) ignores the signal.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.max(1, remainingMs(deadline)));
-    return (this.o.client.send(command, { abortSignal: controller.signal }) as Promise<T>).finally(() =>
-      clearTimeout(timer),
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => {
+          controller.abort();
+          reject(Object.assign(new Error("deadline reached"), { name: "AbortError" }));
+        },
+        Math.max(1, remainingMs(deadline)),
+      );
+    });
+    return Promise.race([
+      this.o.client.send(command, { abortSignal: controller.signal }) as Promise<T>,
+      expired,
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Best effort: a command nobody waits for any more should not keep running. */

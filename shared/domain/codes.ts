@@ -148,6 +148,98 @@ export const CATALOG = {
       "log_slave_updates / log_replica_updates is off: replicated changes are not in this node's binlog.",
     action: "Enable log_slave_updates (log_replica_updates) on both nodes.",
   },
+  // ---- the nodes, through the node-check script (SSM Run Command, SSH, or a lab namespace)
+  NODE_CHECK_FAILED: {
+    severity: "critical",
+    meaning:
+      "The node check could not run or its output was unusable (agent offline, timeout, truncated or malformed output): the prober is blind to this node's VIP and keepalived.",
+    action: "Check the SSM agent on the node (or SSH access); the evidence gives the reason.",
+  },
+  NODE_CHECK_WARNING: {
+    severity: "warning",
+    meaning:
+      "The node check ran but could not see everything (for example keepalived did not write its data dump).",
+    action:
+      "Read the errors in the evidence; check the node-check parameters (paths of keepalived's pid file and TMPDIR).",
+  },
+  SPLIT_BRAIN_VIP_ON_BOTH: {
+    severity: "critical",
+    meaning:
+      "The VIP is bound on both nodes: split brain. Applications write to whichever node their ARP cache points at.",
+    action:
+      "Act now: find why the nodes do not hear each other's VRRP adverts (a firewall rule such as `iptables -A INPUT -p vrrp -j DROP`, a network partition). Stop keepalived on the node that should not hold the VIP (`systemctl stop keepalived`), remove the VIP there if it stays (`ip addr del VIP/prefix dev IFACE`), fix VRRP traffic (`iptables -D INPUT -p vrrp -j DROP`, or allow protocol 112), then compare the data written on both nodes.",
+  },
+  ARP_DUPLICATE: {
+    severity: "critical",
+    meaning:
+      "More than one MAC answers ARP for the VIP: two hosts claim it (split brain or an address conflict). On a VIP holder, any answer from another MAC counts; elsewhere, two or more MACs.",
+    action: "As for SPLIT_BRAIN_VIP_ON_BOTH; the evidence names the MACs and who saw them.",
+  },
+  ARP_FOREIGN_MAC: {
+    severity: "critical",
+    meaning:
+      "A MAC that belongs to neither node answers ARP for the VIP: another host uses the VIP's address.",
+    action:
+      "Find the host with that MAC (switch MAC table, `ip neigh` on the gateway) and remove the address from it.",
+  },
+  VIP_NOT_BOUND: {
+    severity: "critical",
+    meaning: "Neither node has the VIP bound: applications cannot connect.",
+    action: "Check keepalived on both nodes (state FAULT means its track script fails: is MySQL up?).",
+  },
+  KEEPALIVED_MULTIPLE_MASTERS: {
+    severity: "critical",
+    meaning: "keepalived is MASTER on both nodes: split brain at the VRRP level.",
+    action: "As for SPLIT_BRAIN_VIP_ON_BOTH.",
+  },
+  KEEPALIVED_NO_MASTER: {
+    severity: "critical",
+    meaning: "keepalived runs on both nodes but neither is MASTER.",
+    action: "Check the track script and keepalived's log on both nodes.",
+  },
+  KEEPALIVED_DOWN: {
+    severity: "warning",
+    meaning: "keepalived is not running on this node.",
+    action:
+      "Start it (`systemctl start keepalived`). With nopreempt a recovered node stays BACKUP, so starting it does not move the VIP. If it was killed while holding the VIP, the VIP may still be bound: check `ip addr`.",
+  },
+  KEEPALIVED_FAULT: {
+    severity: "warning",
+    meaning:
+      "keepalived is in FAULT on this node: its track script fails (usually MySQL is down there) and it cannot take the VIP.",
+    action: "Fix what the track script checks (MySQL on that node); keepalived returns to BACKUP by itself.",
+  },
+  NO_FAILOVER_CANDIDATE: {
+    severity: "critical",
+    meaning:
+      "The node without the VIP cannot take it over (keepalived down or in FAULT, or mysqld not listening): the next failure of the VIP holder is an outage.",
+    action:
+      "Bring the standby back: start MySQL and keepalived there. nopreempt keeps it BACKUP, so this does not move the VIP.",
+  },
+  KEEPALIVED_TRANSITION: {
+    severity: "info",
+    meaning:
+      "keepalived changed state on a node since the previous probe (from the notify log or the journal).",
+    action: "None if expected (a failover or a restart); the evidence lists the transitions.",
+  },
+  KEEPALIVED_FLAPPED: {
+    severity: "warning",
+    meaning:
+      "keepalived entered and left MASTER on a node between two probes: the VIP moved and may have moved back.",
+    action: "Look for an intermittent track-script failure or lost VRRP adverts (network, CPU starvation).",
+  },
+  VIP_STATE_MISMATCH: {
+    severity: "warning",
+    meaning:
+      "A node's VIP binding disagrees with its keepalived state (MASTER without the VIP, or the VIP bound while keepalived is not MASTER or not running: a stale VIP left by a killed keepalived).",
+    action:
+      "If keepalived is not running, remove the stale VIP (`ip addr del VIP/prefix dev IFACE`) and start keepalived.",
+  },
+  MYSQLD_NOT_LISTENING: {
+    severity: "warning",
+    meaning: "The node check found no process listening on the MySQL port on this node.",
+    action: "Check mysqld on the node.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

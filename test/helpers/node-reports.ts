@@ -1,0 +1,58 @@
+/** Builders for node-check reports, for pure tests. */
+import type { NodeCheckResult, NodeReport } from "../../shared/domain/node.ts";
+
+export const MAC = { a: "02:00:00:00:00:0a", b: "02:00:00:00:00:0b" } as const;
+
+export interface ReportSpec {
+  mac?: string;
+  bound?: boolean;
+  replies?: string[];
+  keepalived?: "MASTER" | "BACKUP" | "FAULT" | "down";
+  listening?: boolean;
+  transitions?: [number, string][];
+  epoch?: number;
+  errors?: string[];
+}
+
+export function report(s: ReportSpec): NodeReport {
+  const running = s.keepalived !== "down";
+  return {
+    v: 1,
+    script: "1.0.0",
+    host: "node",
+    time: "2026-11-24T00:00:00Z",
+    epoch: s.epoch ?? 1_000_000,
+    vip: { address: "192.0.2.100", bound: s.bound ?? false, interface: "eth0", mac: s.mac ?? MAC.a },
+    arp: { tool: "habets", exit: (s.replies ?? []).length ? 0 : 1, count: 2, replies: s.replies ?? [] },
+    keepalived: {
+      running,
+      pid: running ? 42 : null,
+      source: running ? "data" : "none",
+      instances: running
+        ? [{ name: "VI_1", state: s.keepalived ?? "BACKUP", priority: 100, lastTransition: null }]
+        : [],
+      transitionsSource: "notify-log",
+      since: 0,
+      transitions: (s.transitions ?? []).map(([at, state]) => ({
+        at,
+        instance: "VI_1",
+        state,
+        priority: 100,
+      })),
+    },
+    mysqld: { port: 3306, listening: s.listening ?? true, process: "mysqld", pid: 7 },
+    errors: s.errors ?? [],
+  };
+}
+
+export function ok(s: ReportSpec): NodeCheckResult {
+  return { ok: true, report: report(s), durationMs: 100 };
+}
+
+/** A healthy pair: A holds the VIP and is MASTER; B is BACKUP and sees A's MAC answer. */
+export function healthy(): { a: NodeCheckResult; b: NodeCheckResult } {
+  return {
+    a: ok({ mac: MAC.a, bound: true, replies: [], keepalived: "MASTER" }),
+    b: ok({ mac: MAC.b, bound: false, replies: [MAC.a], keepalived: "BACKUP" }),
+  };
+}

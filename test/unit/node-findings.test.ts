@@ -1,0 +1,197 @@
+import { describe, expect, it } from "vitest";
+import { assessNodes, EMPTY_NODE_MEMORY } from "../../shared/domain/findings/nodes.ts";
+import { healthy, MAC, ok } from "../helpers/node-reports.ts";
+
+const codes = (r: ReturnType<typeof assessNodes>) =>
+  r.findings.map((f) => `${f.code}${f.subject ? `@${f.subject}` : ""}`).sort();
+
+describe("assessNodes", () => {
+  it("a healthy pair has no findings: one holder, one MASTER", () => {
+    const r = assessNodes(healthy());
+    expect(codes(r)).toEqual([]);
+    expect(r.holders).toEqual(["a"]);
+    expect(r.masters).toEqual(["a"]);
+    expect(r.arpMacs).toEqual([MAC.a]);
+    expect(r.arpDuplicate).toBe(false);
+  });
+
+  describe("split brain is visible in each node's report on its own", () => {
+    // Measured in the lab: during split brain a node does not answer its own ARP request, so each
+    // node sees exactly one MAC: the other node's.
+    const aOnly = {
+      a: ok({ mac: MAC.a, bound: true, replies: [MAC.b], keepalived: "MASTER" }),
+      b: { ok: false as const, reason: "timeout" as const, detail: "x", durationMs: 1 },
+    };
+    const bOnly = {
+      a: { ok: false as const, reason: "timeout" as const, detail: "x", durationMs: 1 },
+      b: ok({ mac: MAC.b, bound: true, replies: [MAC.a], keepalived: "MASTER" }),
+    };
+
+    it("A alone (holder, one reply from another MAC) flags ARP_DUPLICATE", () => {
+      expect(codes(assessNodes(aOnly))).toEqual(
+        expect.arrayContaining(["ARP_DUPLICATE@pair", "NODE_CHECK_FAILED@b"]),
+      );
+    });
+    it("B alone flags ARP_DUPLICATE", () => {
+      expect(codes(assessNodes(bOnly))).toEqual(
+        expect.arrayContaining(["ARP_DUPLICATE@pair", "NODE_CHECK_FAILED@a"]),
+      );
+    });
+    it("both reports: VIP on both, two MASTERs, duplicate ARP", () => {
+      const r = assessNodes({ a: aOnly.a, b: bOnly.b });
+      expect(codes(r)).toEqual([
+        "ARP_DUPLICATE@pair",
+        "KEEPALIVED_MULTIPLE_MASTERS@pair",
+        "SPLIT_BRAIN_VIP_ON_BOTH@pair",
+      ]);
+      expect(r.holders).toEqual(["a", "b"]);
+    });
+  });
+
+  it("a non-holder seeing one MAC is normal; seeing two is a duplicate", () => {
+    const h = healthy();
+    expect(assessNodes(h).arpDuplicate).toBe(false);
+    const r = assessNodes({ a: h.a, b: ok({ mac: MAC.b, replies: [MAC.a, MAC.b], keepalived: "BACKUP" }) });
+    expect(codes(r)).toContain("ARP_DUPLICATE@pair");
+  });
+
+  it("a witness (third host) seeing two MACs is a duplicate", () => {
+    const r = assessNodes({
+      ...healthy(),
+      witnesses: [{ name: "app1", result: ok({ mac: "02:00:00:00:00:99", replies: [MAC.a, MAC.b] }) }],
+    });
+    expect(r.findings.find((f) => f.code === "ARP_DUPLICATE")?.evidence).toMatchObject({
+      duplicates: [{ seenBy: "witness app1", role: "witness" }],
+    });
+  });
+
+  it("a MAC that belongs to neither node answering for the VIP", () => {
+    const h = healthy();
+    const r = assessNodes({
+      a: h.a,
+      b: ok({ mac: MAC.b, replies: [MAC.a, "02:de:ad:be:ef:00"], keepalived: "BACKUP" }),
+    });
+    expect(codes(r)).toEqual(expect.arrayContaining(["ARP_FOREIGN_MAC@pair", "ARP_DUPLICATE@pair"]));
+  });
+
+  it("nobody holds the VIP", () => {
+    const r = assessNodes({
+      a: ok({ mac: MAC.a, keepalived: "FAULT" }),
+      b: ok({ mac: MAC.b, keepalived: "BACKUP" }),
+    });
+    expect(codes(r)).toEqual(
+      expect.arrayContaining(["VIP_NOT_BOUND@pair", "KEEPALIVED_NO_MASTER@pair", "KEEPALIVED_FAULT@a"]),
+    );
+    expect(r.holders).toEqual([]);
+  });
+
+  it("keepalived killed on the holder: stale VIP, keepalived down, and the peer took over (split brain)", () => {
+    const r = assessNodes({
+      a: ok({ mac: MAC.a, bound: true, replies: [MAC.b], keepalived: "down" }),
+      b: ok({ mac: MAC.b, bound: true, replies: [MAC.a], keepalived: "MASTER" }),
+    });
+    expect(codes(r)).toEqual(
+      expect.arrayContaining([
+        "KEEPALIVED_DOWN@a",
+        "VIP_STATE_MISMATCH@a",
+        "SPLIT_BRAIN_VIP_ON_BOTH@pair",
+        "ARP_DUPLICATE@pair",
+      ]),
+    );
+  });
+
+  it.each([
+    [{ keepalived: "down" as const }, "keepalived is not running"],
+    [{ keepalived: "FAULT" as const }, "keepalived is in FAULT"],
+    [{ keepalived: "BACKUP" as const, listening: false }, "mysqld is not listening"],
+  ])("standby %j: NO_FAILOVER_CANDIDATE", (spec, why) => {
+    const r = assessNodes({ a: healthy().a, b: ok({ mac: MAC.b, replies: [MAC.a], ...spec }) });
+    expect(r.findings.find((f) => f.code === "NO_FAILOVER_CANDIDATE")).toMatchObject({
+      subject: "b",
+      evidence: { why },
+    });
+  });
+
+  it("a failed check makes holders and masters unknown (null), never 'none'", () => {
+    const r = assessNodes({
+      a: healthy().a,
+      b: { ok: false, reason: "undeliverable", detail: "agent offline", durationMs: 5 },
+    });
+    expect(r.holders).toBeNull();
+    expect(r.masters).toBeNull();
+    expect(codes(r)).toEqual(["NODE_CHECK_FAILED@b"]);
+    expect(codes(r)).not.toContain("VIP_NOT_BOUND@pair");
+  });
+
+  it("transitions since the previous probe: one is a TRANSITION, MASTER and back is a FLAP", () => {
+    const h = healthy();
+    const first = assessNodes(h);
+    expect(first.memory.lastEpoch).toEqual({ a: 1_000_000, b: 1_000_000 });
+    const moved = assessNodes(
+      {
+        a: h.a,
+        b: ok({
+          mac: MAC.b,
+          replies: [MAC.a],
+          keepalived: "BACKUP",
+          epoch: 1_000_010,
+          transitions: [
+            [999_990, "BACKUP"],
+            [1_000_005, "FAULT"],
+          ],
+        }),
+      },
+      first.memory,
+    );
+    expect(moved.findings.find((f) => f.code === "KEEPALIVED_TRANSITION")?.message).toMatch(/FAULT/);
+    expect(codes(moved)).not.toContain("KEEPALIVED_TRANSITION@a");
+    const flapped = assessNodes(
+      {
+        a: h.a,
+        b: ok({
+          mac: MAC.b,
+          replies: [MAC.a],
+          keepalived: "BACKUP",
+          epoch: 1_000_010,
+          transitions: [
+            [1_000_002, "MASTER"],
+            [1_000_004, "BACKUP"],
+          ],
+        }),
+      },
+      first.memory,
+    );
+    expect(codes(flapped)).toContain("KEEPALIVED_FLAPPED@b");
+  });
+
+  it("the first probe does not report old history as transitions", () => {
+    const r = assessNodes(
+      {
+        ...healthy(),
+        b: ok({
+          mac: MAC.b,
+          replies: [MAC.a],
+          transitions: [
+            [5, "MASTER"],
+            [6, "BACKUP"],
+          ],
+        }),
+      },
+      EMPTY_NODE_MEMORY,
+    );
+    expect(codes(r).filter((c) => c.startsWith("KEEPALIVED_"))).toEqual([]);
+  });
+
+  it("the script's own errors are a NODE_CHECK_WARNING", () => {
+    const r = assessNodes({
+      a: ok({
+        mac: MAC.a,
+        bound: true,
+        keepalived: "MASTER",
+        errors: ["keepalived did not write its DATA dump"],
+      }),
+      b: healthy().b,
+    });
+    expect(codes(r)).toContain("NODE_CHECK_WARNING@a");
+  });
+});
