@@ -259,3 +259,12 @@ export function makeFinding(
     evidence,
   };
 }
+
+/** The catalog as a Markdown table (the README's copy is checked against it by a test). */
+export function catalogMarkdown(): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  const rows = Object.entries(CATALOG).map(
+    ([code, info]) => `| \`${code}\` | ${info.severity} | ${esc(info.meaning)} | ${esc(info.action)} |`,
+  );
+  return ["| code | severity | meaning | what to do |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}
