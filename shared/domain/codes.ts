@@ -240,6 +240,19 @@ export const CATALOG = {
     meaning: "The node check found no process listening on the MySQL port on this node.",
     action: "Check mysqld on the node.",
   },
+  // ---- the cluster as a whole (the cross-check of the five views)
+  VIEWS_DISAGREE: {
+    severity: "warning",
+    meaning:
+      "The views of who is primary disagree: keepalived MASTER, VIP bound, MAC answering ARP, where the VIP's SQL connection lands, which node takes writes. The evidence lists each view.",
+    action:
+      "Usually transient right after a failover (ARP caches); if it persists, check which node applications really write to.",
+  },
+  VIEW_MISSING: {
+    severity: "warning",
+    meaning: "One of the views could not be observed: the prober cannot confirm the cluster is healthy.",
+    action: "See the finding that explains why (NODE_CHECK_FAILED, VIP_UNREACHABLE, MYSQL_AUTH_FAILED, ...).",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

@@ -459,7 +459,7 @@ export function ownTransactions(s: ServerInfo): OwnTransactions | null {
 }
 
 /** The transactions in `now` that were not in `before`, as text; null when none. */
-function growth(before: OwnTransactions, now: OwnTransactions | null): string | null {
+export function growth(before: OwnTransactions, now: OwnTransactions | null): string | null {
   if (!now || now.kind !== before.kind) return null;
   if (now.kind === "mysql" && before.kind === "mysql") {
     const g = GtidSet.parse(now.set).subtract(GtidSet.parse(before.set));

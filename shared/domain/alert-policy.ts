@@ -1,0 +1,127 @@
+/**
+ * Noise control and the alert decision, pure. A probe's verdict becomes the declared status at once
+ * for SPLIT_BRAIN, DOWN and a failover (the VIP moved); any other change must be seen by N
+ * consecutive probes. Mail on every declared change, exactly one "resolved" when it clears, and
+ * reminders while it lasts (split brain every M minutes, other problems every H hours).
+ */
+import { renderMail } from "./mail.ts";
+import type { Assessment, ClusterEvent, ClusterState, Status } from "./state.ts";
+
+export interface AlertPolicy {
+  /** Consecutive agreeing probes before DEGRADED/UNKNOWN/HEALTHY is declared or cleared. @default 2 */
+  confirmations: number;
+  /** Re-notify an ongoing split brain every this many minutes. @default 15 */
+  splitBrainRepeatMinutes: number;
+  /** Re-notify other non-healthy states every this many hours. @default 4 */
+  repeatHours: number;
+}
+
+export const DEFAULT_ALERT_POLICY: AlertPolicy = {
+  confirmations: 2,
+  splitBrainRepeatMinutes: 15,
+  repeatHours: 4,
+};
+
+export interface Alert {
+  /** Unique and stable: the store keys its outbox on it. */
+  id: string;
+  cluster: string;
+  kind: "transition" | "resolved" | "reminder";
+  from: Status | null;
+  to: Status;
+  createdAt: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Decision {
+  state: ClusterState;
+  alert: Alert | null;
+  /** The declared status changed (a history item is written). */
+  transition: { from: Status | null; to: Status } | null;
+}
+
+const IMMEDIATE: ReadonlySet<Status> = new Set(["SPLIT_BRAIN", "DOWN"]);
+
+export function decide(
+  cluster: string,
+  previous: ClusterState | null,
+  a: Assessment,
+  now: Date,
+  policy: AlertPolicy = DEFAULT_ALERT_POLICY,
+): Decision {
+  const at = now.toISOString();
+  const declared = previous?.status ?? null;
+  let next: Status = declared ?? a.status;
+  let pending: ClusterState["pending"] = null;
+  const failover = a.events.some((e) => e.type === "VIP_MOVED");
+  if (declared === null || a.status === declared) {
+    next = a.status;
+  } else if (IMMEDIATE.has(a.status) || failover) {
+    next = a.status;
+  } else {
+    const count = previous?.pending?.status === a.status ? previous.pending.count + 1 : 1;
+    const since = previous?.pending?.status === a.status ? previous.pending.since : at;
+    if (count >= policy.confirmations) next = a.status;
+    else pending = { status: a.status, count, since };
+  }
+  const changed = next !== declared;
+  const events: ClusterEvent[] = [...a.events];
+  if (changed && declared !== null) {
+    events.push({
+      type: "STATUS_CHANGED",
+      at,
+      from: declared,
+      to: next,
+      message: `Status ${declared} -> ${next}.`,
+    });
+    if (next === "SPLIT_BRAIN")
+      events.push({ type: "SPLIT_BRAIN_STARTED", at, message: "Split brain detected." });
+    if (declared === "SPLIT_BRAIN")
+      events.push({ type: "SPLIT_BRAIN_ENDED", at, message: "Split brain ended." });
+  }
+  // First detection: the first of the consecutive probes that saw the new status.
+  const firstSeen = previous?.pending?.status === next ? previous.pending.since : at;
+  const statusSince = changed ? firstSeen : (previous?.statusSince ?? at);
+
+  let kind: Alert["kind"] | null = null;
+  if (changed) {
+    // The very first probe mails only when something is wrong.
+    if (declared !== null) kind = next === "HEALTHY" ? "resolved" : "transition";
+    else if (next !== "HEALTHY") kind = "transition";
+  } else if (next !== "HEALTHY" && previous) {
+    const last = previous.lastAlertAt ? Date.parse(previous.lastAlertAt) : Number.NEGATIVE_INFINITY;
+    const every =
+      next === "SPLIT_BRAIN" ? policy.splitBrainRepeatMinutes * 60_000 : policy.repeatHours * 3_600_000;
+    if (now.getTime() - last >= every) kind = "reminder";
+  }
+
+  const state: ClusterState = {
+    cluster,
+    observedAt: at,
+    status: next,
+    probeStatus: a.status,
+    statusSince,
+    reasons: a.reasons,
+    vipOwner: a.vipOwner,
+    nodes: a.nodes,
+    findings: a.findings,
+    events,
+    pending: changed ? null : pending,
+    lastAlertAt: kind ? at : changed ? null : (previous?.lastAlertAt ?? null),
+    memory: a.memory,
+  };
+  const alert: Alert | null = kind
+    ? {
+        id: `${cluster}:${at}:${kind}`,
+        cluster,
+        kind,
+        from: declared,
+        to: next,
+        createdAt: at,
+        ...renderMail(state, kind, declared),
+      }
+    : null;
+  return { state, alert, transition: changed ? { from: declared, to: next } : null };
+}

@@ -1,0 +1,97 @@
+/**
+ * The alert mail: subject, text and HTML, pure. Every value that came from a server is escaped in the
+ * HTML. No secret is ever part of a ClusterState, so none can appear here.
+ */
+import { CATALOG, type FindingCode } from "./codes.ts";
+import type { ClusterState, Status } from "./state.ts";
+import { NODE_IDS } from "./types.ts";
+
+const LABEL: Record<Status, string> = {
+  HEALTHY: "HEALTHY",
+  DEGRADED: "DEGRADED",
+  SPLIT_BRAIN: "*** SPLIT BRAIN ***",
+  DOWN: "DOWN",
+  UNKNOWN: "UNKNOWN",
+};
+
+export function subjectFor(
+  cluster: string,
+  kind: "transition" | "resolved" | "reminder",
+  from: Status | null,
+  to: Status,
+  since: string,
+): string {
+  if (kind === "reminder") return `[mysql-ha] ${cluster}: still ${LABEL[to]} (since ${since})`;
+  return `[mysql-ha] ${cluster}: ${from ? LABEL[from] : "first probe"} -> ${LABEL[to]}`;
+}
+
+export function renderMail(
+  s: ClusterState,
+  kind: "transition" | "resolved" | "reminder",
+  from: Status | null,
+): { subject: string; text: string; html: string } {
+  const subject = subjectFor(s.cluster, kind, from, s.status, s.statusSince);
+  const rows = NODE_IDS.map((id) => {
+    const n = s.nodes[id];
+    const r = n.replication;
+    return {
+      node: id.toUpperCase(),
+      host: n.host,
+      vip: n.vipBound === null ? "?" : n.vipBound ? "BOUND" : "-",
+      keepalived: n.keepalived ?? "?",
+      mysql: n.mysql,
+      replication: r
+        ? `${id === "a" ? "B→A" : "A→B"} io=${r.io} sql=${r.sql ? "Yes" : "No"}`
+        : `${id === "a" ? "B→A" : "A→B"} ?`,
+      lag: r?.lagSeconds === null || r?.lagSeconds === undefined ? "?" : `${r.lagSeconds}s`,
+    };
+  });
+  const problems = s.findings.filter((f) => f.severity !== "info");
+  const actions = [...new Set(problems.map((f) => f.code))]
+    .filter((c): c is FindingCode => c in CATALOG)
+    .map((c) => ({ code: c, action: CATALOG[c].action }));
+
+  const text = [
+    `Cluster ${s.cluster} is ${LABEL[s.status]}${from && kind !== "reminder" ? ` (was ${LABEL[from]})` : ""}.`,
+    `First detected: ${s.statusSince}. Probe time: ${s.observedAt}. VIP owner: ${s.vipOwner ?? "unknown"}.`,
+    "",
+    ...s.events.map((e) => `Event: ${e.message}`),
+    ...(s.events.length ? [""] : []),
+    "Nodes:",
+    ...rows.map(
+      (r) =>
+        `  ${r.node} ${r.host}: VIP ${r.vip}, keepalived ${r.keepalived}, MySQL ${r.mysql}, ${r.replication}, lag ${r.lag}`,
+    ),
+    "",
+    problems.length ? "Findings:" : "No problems found.",
+    ...problems.map((f) => `  [${f.severity}] ${f.code}: ${f.message}`),
+    ...(actions.length ? ["", "What to do:", ...actions.map((a) => `  ${a.code}: ${a.action}`)] : []),
+  ].join("\n");
+
+  const e = escapeHtml;
+  const banner =
+    s.status === "SPLIT_BRAIN"
+      ? ' style="background:#b00020;color:#fff;padding:8px"'
+      : s.status === "HEALTHY"
+        ? ' style="background:#1b5e20;color:#fff;padding:8px"'
+        : ' style="background:#e65100;color:#fff;padding:8px"';
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<h2${banner}>${e(s.cluster)}: ${e(LABEL[s.status])}</h2>
+<p>${from && kind !== "reminder" ? `Was ${e(LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
+${s.events.length ? `<ul>${s.events.map((ev) => `<li>${e(ev.message)}</li>`).join("")}</ul>` : ""}
+<table border="1" cellpadding="4" cellspacing="0">
+<tr><th>node</th><th>host</th><th>VIP</th><th>keepalived</th><th>MySQL</th><th>replication</th><th>lag</th></tr>
+${rows.map((r) => `<tr><td>${e(r.node)}</td><td>${e(r.host)}</td><td>${e(r.vip)}</td><td>${e(r.keepalived)}</td><td>${e(r.mysql)}</td><td>${e(r.replication)}</td><td>${e(r.lag)}</td></tr>`).join("\n")}
+</table>
+${problems.length ? `<h3>Findings</h3><ul>${problems.map((f) => `<li><b>${e(f.severity)}</b> <code>${e(f.code)}</code>: ${e(f.message)}</li>`).join("")}</ul>` : "<p>No problems found.</p>"}
+${actions.length ? `<h3>What to do</h3><ul>${actions.map((a) => `<li><code>${e(a.code)}</code>: ${e(a.action)}</li>`).join("")}</ul>` : ""}
+</body></html>`;
+  return { subject, text, html };
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+}

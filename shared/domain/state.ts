@@ -1,0 +1,67 @@
+/** The cluster's state: what one probe concludes, and what is kept between probes. */
+import type { NodeMemory } from "./findings/nodes.ts";
+import type { SqlMemory } from "./findings/sql-pair.ts";
+import type { Finding, NodeId } from "./types.ts";
+
+export const STATUSES = ["HEALTHY", "DEGRADED", "SPLIT_BRAIN", "DOWN", "UNKNOWN"] as const;
+export type Status = (typeof STATUSES)[number];
+
+export interface NodeSummary {
+  id: NodeId;
+  host: string;
+  /** "up" (answered SQL), "alive" (answered but refused us: too many connections), "down", "unknown" (not observed). */
+  mysql: "up" | "alive" | "down" | "unknown";
+  vipBound: boolean | null;
+  /** keepalived state (MASTER, BACKUP, FAULT), "DOWN" when not running, null when not observed. */
+  keepalived: string | null;
+  /** Replication into this node from its peer. */
+  replication: { io: string; sql: boolean; lagSeconds: number | null } | null;
+}
+
+export type EventType =
+  | "VIP_MOVED"
+  | "KEEPALIVED_FLAPPED"
+  | "SPLIT_BRAIN_STARTED"
+  | "SPLIT_BRAIN_ENDED"
+  | "STATUS_CHANGED";
+
+export interface ClusterEvent {
+  type: EventType;
+  at: string;
+  message: string;
+  from?: string | null;
+  to?: string | null;
+}
+
+/** The verdict of one probe, before noise control. */
+export interface Assessment {
+  status: Status;
+  reasons: string[];
+  vipOwner: NodeId | "both" | null;
+  nodes: Record<NodeId, NodeSummary>;
+  findings: Finding[];
+  events: ClusterEvent[];
+  memory: { sql: SqlMemory; nodes: NodeMemory; vipOwner: NodeId | null };
+}
+
+/** The declared state: the assessment after noise control. Stored, mailed, published. */
+export interface ClusterState {
+  cluster: string;
+  observedAt: string;
+  /** The declared status (what mails and alarms follow). */
+  status: Status;
+  /** This probe's own verdict; differs from status while noise control waits for confirmation. */
+  probeStatus: Status;
+  /** When the declared status began (first detection time). */
+  statusSince: string;
+  reasons: string[];
+  vipOwner: NodeId | "both" | null;
+  nodes: Record<NodeId, NodeSummary>;
+  findings: Finding[];
+  events: ClusterEvent[];
+  /** Consecutive probes that agree on a status different from the declared one. */
+  pending: { status: Status; count: number; since: string } | null;
+  /** When a mail about the current declared status was last queued. */
+  lastAlertAt: string | null;
+  memory: Assessment["memory"];
+}
