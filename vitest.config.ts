@@ -12,6 +12,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "lab",
           include: ["test/lab/**/*.test.ts"],
           // Lab tests build real namespaces and servers: one file at a time on a 2-core machine.

@@ -1,6 +1,8 @@
 /** The ports: small interfaces the pipeline depends on; adapters implement them. */
+import type { Alert } from "./domain/alert-policy.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { SqlObservation } from "./domain/sql.ts";
+import type { ClusterState, Status } from "./domain/state.ts";
 import type { Deadline, EndpointName } from "./domain/types.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
 
@@ -20,4 +22,64 @@ export interface NodeChecker {
   /** What the check runs on (instance id, namespace, host), for messages. */
   readonly target: string;
   check(params: NodeCheckParams, deadline: Deadline): Promise<NodeCheckResult>;
+}
+
+/** One transition of the declared status, kept in the history. */
+export interface HistoryItem {
+  cluster: string;
+  at: string;
+  version: number;
+  from: Status | null;
+  to: Status;
+  vipOwner: ClusterState["vipOwner"];
+  reasons: string[];
+  findingCodes: string[];
+  /** "transition" (a declared change) or "sample" (every probe, when configured). */
+  kind: "transition" | "sample";
+}
+
+export interface StoredCurrent {
+  version: number;
+  state: ClusterState;
+  /** Alerts not yet accepted by the mail service, oldest first. */
+  outbox: Alert[];
+  /** History items not yet written, oldest first. */
+  historyOutbox: HistoryItem[];
+}
+
+/** The cluster's current state and its history. */
+export interface StateStore {
+  load(cluster: string): Promise<StoredCurrent | null>;
+  /**
+   * Writes the next current state if the stored version is still `expectedVersion` (null: no state
+   * yet), adding alerts to the outbox and history items to write, in the same conditional write.
+   * Returns false when another run committed first: that run owns the transition and its alerts.
+   */
+  commit(
+    cluster: string,
+    expectedVersion: number | null,
+    next: {
+      state: ClusterState;
+      addAlerts: Alert[];
+      addHistory: HistoryItem[];
+      keepOutbox: Alert[];
+      keepHistory: HistoryItem[];
+    },
+  ): Promise<{ committed: true; version: number } | { committed: false }>;
+  /** Writes pending history items and removes them from the current item's outbox. */
+  flushHistory(cluster: string, items: HistoryItem[]): Promise<void>;
+  /** Removes an alert the mail service accepted from the outbox. */
+  markSent(cluster: string, alertId: string): Promise<void>;
+  /** History items between two times, oldest first. */
+  history(cluster: string, from: Date, to: Date, kinds?: HistoryItem["kind"][]): Promise<HistoryItem[]>;
+}
+
+/** Sends an alert. Throws when the mail service did not accept it (the alert stays in the outbox). */
+export interface Notifier {
+  send(alert: Alert, deadline: Deadline): Promise<void>;
+}
+
+/** Publishes the state as metrics (EMF in Lambda, nothing or a log locally). */
+export interface MetricsSink {
+  publish(state: ClusterState, timings: { probeMs: number; nodeCheckMs: Record<string, number> }): void;
 }

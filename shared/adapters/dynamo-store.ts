@@ -1,0 +1,262 @@
+/**
+ * StateStore on DynamoDB (one table, on demand).
+ *
+ * Table design: partition key `pk` = "cluster#<name>", sort key `sk`:
+ * - "current": the current state (JSON), its `version`, and two maps: `outbox` (alerts not yet
+ *   accepted by SES, by id) and `historyOutbox` (history items not yet written). One conditional
+ *   PutItem (`version = :expected`) replaces it, so two overlapping runs cannot both commit the
+ *   same transition; only the winner sends the alerts.
+ * - "h#<ISO time>#<version>": one item per transition (and per probe, "s#...", when samples are
+ *   on), with a TTL attribute `expiresAt` (epoch seconds).
+ * Every call has a deadline (the SDK request is aborted when it passes).
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { Alert } from "../domain/alert-policy.ts";
+import type { ClusterState } from "../domain/state.ts";
+import type { HistoryItem, StateStore, StoredCurrent } from "../ports.ts";
+
+export interface DynamoStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** How long history items live. @default 90 */
+  historyTtlDays?: number;
+  /** Deadline of each DynamoDB call. @default 3000 */
+  callTimeoutMs?: number;
+}
+
+const pk = (cluster: string) => `cluster#${cluster}`;
+
+export class DynamoStore implements StateStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly ttlDays: number;
+  private readonly callTimeoutMs: number;
+
+  constructor(private readonly o: DynamoStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(o.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.ttlDays = o.historyTtlDays ?? 90;
+    this.callTimeoutMs = o.callTimeoutMs ?? 3000;
+  }
+
+  async load(cluster: string): Promise<StoredCurrent | null> {
+    const r = await this.call((signal) =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.o.tableName,
+          Key: { pk: pk(cluster), sk: "current" },
+          ConsistentRead: true,
+        }),
+        {
+          abortSignal: signal,
+        },
+      ),
+    );
+    if (!r.Item) return null;
+    return {
+      version: Number(r.Item.version),
+      state: JSON.parse(String(r.Item.state)) as ClusterState,
+      outbox: sortByTime(
+        Object.values((r.Item.outbox ?? {}) as Record<string, string>).map((j) => JSON.parse(j) as Alert),
+        (a) => a.createdAt,
+      ),
+      historyOutbox: sortByTime(
+        Object.values((r.Item.historyOutbox ?? {}) as Record<string, string>).map(
+          (j) => JSON.parse(j) as HistoryItem,
+        ),
+        (h) => h.at,
+      ),
+    };
+  }
+
+  async commit(
+    cluster: string,
+    expectedVersion: number | null,
+    next: {
+      state: ClusterState;
+      addAlerts: Alert[];
+      addHistory: HistoryItem[];
+      keepOutbox: Alert[];
+      keepHistory: HistoryItem[];
+    },
+  ): Promise<{ committed: true; version: number } | { committed: false }> {
+    const version = (expectedVersion ?? 0) + 1;
+    const outbox: Record<string, string> = {};
+    for (const a of [...next.keepOutbox, ...next.addAlerts]) outbox[key(a.id)] = JSON.stringify(a);
+    const historyOutbox: Record<string, string> = {};
+    for (const h of [...next.keepHistory, ...next.addHistory.map((h) => ({ ...h, version }))]) {
+      historyOutbox[key(historySk(h))] = JSON.stringify(h);
+    }
+    try {
+      await this.call((signal) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.o.tableName,
+            Item: {
+              pk: pk(cluster),
+              sk: "current",
+              version,
+              status: next.state.status,
+              observedAt: next.state.observedAt,
+              state: JSON.stringify(next.state),
+              outbox,
+              historyOutbox,
+            },
+            ConditionExpression:
+              expectedVersion === null ? "attribute_not_exists(pk)" : "version = :expected",
+            ...(expectedVersion === null
+              ? {}
+              : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      return { committed: true, version };
+    } catch (e) {
+      if (
+        e instanceof ConditionalCheckFailedException ||
+        (e as Error).name === "ConditionalCheckFailedException"
+      ) {
+        return { committed: false };
+      }
+      throw e;
+    }
+  }
+
+  async flushHistory(cluster: string, items: HistoryItem[]): Promise<void> {
+    for (const h of items) {
+      const sk = historySk(h);
+      await this.call((signal) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.o.tableName,
+            Item: {
+              pk: pk(cluster),
+              sk,
+              ...h,
+              expiresAt: Math.floor(Date.parse(h.at) / 1000) + this.ttlDays * 86_400,
+            },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      await this.removeFromMap(cluster, "historyOutbox", key(sk));
+    }
+  }
+
+  async markSent(cluster: string, alertId: string): Promise<void> {
+    await this.removeFromMap(cluster, "outbox", key(alertId));
+  }
+
+  async history(
+    cluster: string,
+    from: Date,
+    to: Date,
+    kinds: HistoryItem["kind"][] = ["transition"],
+  ): Promise<HistoryItem[]> {
+    const out: HistoryItem[] = [];
+    for (const kind of kinds) {
+      const prefix = kind === "transition" ? "h#" : "s#";
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const r = await this.call((signal) =>
+          this.doc.send(
+            new QueryCommand({
+              TableName: this.o.tableName,
+              KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+              ExpressionAttributeValues: {
+                ":pk": pk(cluster),
+                ":from": `${prefix}${from.toISOString()}`,
+                ":to": `${prefix}${to.toISOString()}#~`,
+              },
+              ExclusiveStartKey: startKey,
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        for (const item of r.Items ?? []) {
+          const { pk: _pk, sk: _sk, expiresAt: _e, ...h } = item;
+          out.push(h as HistoryItem);
+        }
+        startKey = r.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return out.sort((a, b) => a.at.localeCompare(b.at) || a.version - b.version);
+  }
+
+  private async removeFromMap(cluster: string, map: "outbox" | "historyOutbox", k: string): Promise<void> {
+    await this.call((signal) =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.o.tableName,
+          Key: { pk: pk(cluster), sk: "current" },
+          UpdateExpression: "REMOVE #m.#k",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#m": map, "#k": k },
+        }),
+        { abortSignal: signal },
+      ),
+    ).catch((e) => {
+      if ((e as Error).name !== "ConditionalCheckFailedException") throw e;
+    });
+  }
+
+  private async call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.callTimeoutMs);
+    try {
+      return await fn(controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function historySk(h: HistoryItem): string {
+  return `${h.kind === "transition" ? "h" : "s"}#${h.at}#${String(h.version).padStart(12, "0")}`;
+}
+
+/** Map keys must be plain names for expressions: ids are encoded to [A-Za-z0-9_]. */
+function key(id: string): string {
+  return `k${Buffer.from(id).toString("hex")}`;
+}
+
+function sortByTime<T>(items: T[], at: (t: T) => string): T[] {
+  return items.sort((a, b) => at(a).localeCompare(at(b)));
+}
+
+/** Creates the table (pk/sk strings, on demand) if it does not exist: for local stores and tests. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } = await import("@aws-sdk/client-dynamodb");
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (e) {
+    if (!(e instanceof ResourceNotFoundException) && (e as Error).name !== "ResourceNotFoundException") throw e;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  for (let i = 0; i < 50; i++) {
+    const d = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (d.Table?.TableStatus === "ACTIVE") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
+}

@@ -1,0 +1,44 @@
+/**
+ * Notifier over SES (v1 SendEmail, @aws-sdk/client-ses). The client is passed in; each send is
+ * aborted at the deadline. A throw means "not accepted": the alert stays in the outbox.
+ */
+import { type SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
+import type { Alert } from "../domain/alert-policy.ts";
+import { type Deadline, remainingMs } from "../domain/types.ts";
+import type { Notifier } from "../ports.ts";
+
+export interface SesNotifierOptions {
+  client: SESClient;
+  /** Verified sender identity (address or domain). */
+  from: string;
+  to: string[];
+}
+
+export class SesNotifier implements Notifier {
+  constructor(private readonly o: SesNotifierOptions) {
+    if (o.to.length === 0) throw new Error("to: at least one recipient is required");
+  }
+
+  async send(alert: Alert, deadline: Deadline): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(1, remainingMs(deadline)));
+    try {
+      await this.o.client.send(
+        new SendEmailCommand({
+          Source: this.o.from,
+          Destination: { ToAddresses: this.o.to },
+          Message: {
+            Subject: { Data: alert.subject, Charset: "UTF-8" },
+            Body: {
+              Text: { Data: alert.text, Charset: "UTF-8" },
+              Html: { Data: alert.html, Charset: "UTF-8" },
+            },
+          },
+        }),
+        { abortSignal: controller.signal },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

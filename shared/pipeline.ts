@@ -1,0 +1,178 @@
+/**
+ * One probe of one cluster, end to end: load the previous state, observe (three SQL endpoints, two
+ * node checks, any witnesses) in parallel under one deadline, assess, decide, commit with a
+ * conditional write, then write history, send the outbox (oldest first) and publish metrics.
+ * The Lambda handler and the CLI both call this; they differ only in the ports they pass.
+ */
+import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
+import { assess } from "./domain/assess.ts";
+import type { PairNodeConfig, SqlThresholds } from "./domain/findings/sql-pair.ts";
+import type { NodeCheckResult } from "./domain/node.ts";
+import type { ClusterState } from "./domain/state.ts";
+import { type Deadline, NODE_IDS, type NodeId, remainingMs } from "./domain/types.ts";
+import type { NodeCheckParams } from "./node-check/params.ts";
+import type { HistoryItem, MetricsSink, NodeChecker, Notifier, SqlProbe, StateStore } from "./ports.ts";
+
+export interface ProbeTarget {
+  name: string;
+  vip: { host: string; port: number };
+  nodes: Record<NodeId, PairNodeConfig & { port: number; nodeCheck: Omit<NodeCheckParams, "Since"> }>;
+  witnesses?: { name: string; nodeCheck: Omit<NodeCheckParams, "Since"> }[];
+  thresholds?: SqlThresholds;
+  policy?: AlertPolicy;
+  /** Keep every probe in the history too, not only transitions. @default false */
+  historySamples?: boolean;
+}
+
+export interface PipelineDeps {
+  sql: SqlProbe;
+  nodeCheckers: Record<NodeId, NodeChecker>;
+  /** By witness name. */
+  witnessCheckers?: Record<string, NodeChecker>;
+  store: StateStore;
+  notifier: Notifier;
+  metrics?: MetricsSink;
+  now?: () => Date;
+  log?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+export interface ProbeOutcome {
+  state: ClusterState;
+  /** false: another run committed this version first; it owns the transition and its mail. */
+  committed: boolean;
+  transition: { from: string | null; to: string } | null;
+  sent: Alert[];
+  unsent: { alert: Alert; error: string }[];
+  timings: { probeMs: number; observeMs: number; nodeCheckMs: Record<string, number> };
+}
+
+/** Time kept after observing for the store and the mail. */
+export const RESERVE_MS = 2500;
+
+export async function probeCluster(
+  t: ProbeTarget,
+  deps: PipelineDeps,
+  deadline: Deadline,
+): Promise<ProbeOutcome> {
+  const started = Date.now();
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? (() => {});
+  const prev = await deps.store.load(t.name);
+
+  // ---- observe, in parallel, under one deadline
+  const observeDeadline: Deadline = { at: Math.max(Date.now() + 1, deadline.at - RESERVE_MS) };
+  const since = (id: NodeId) => prev?.state.memory.nodes.lastEpoch[id] ?? undefined;
+  const observeStarted = Date.now();
+  const [vip, a, b, nodeA, nodeB, ...witnessResults] = await Promise.all([
+    deps.sql.observe({ name: "vip", ...t.vip }, observeDeadline),
+    deps.sql.observe({ name: "a", host: t.nodes.a.host, port: t.nodes.a.port }, observeDeadline),
+    deps.sql.observe({ name: "b", host: t.nodes.b.host, port: t.nodes.b.port }, observeDeadline),
+    ...NODE_IDS.map((id) => {
+      const s = since(id);
+      return deps.nodeCheckers[id].check(
+        { ...t.nodes[id].nodeCheck, ...(s !== undefined ? { Since: Math.floor(s) } : {}) },
+        observeDeadline,
+      );
+    }),
+    ...(t.witnesses ?? []).map((w) => {
+      const checker = deps.witnessCheckers?.[w.name];
+      return checker
+        ? checker.check(w.nodeCheck, observeDeadline)
+        : Promise.resolve<NodeCheckResult>({
+            ok: false,
+            reason: "runner-error",
+            detail: `no runner for witness ${w.name}`,
+            durationMs: 0,
+          });
+    }),
+  ]);
+  const observeMs = Date.now() - observeStarted;
+  const nodeResults = { a: nodeA as NodeCheckResult, b: nodeB as NodeCheckResult };
+
+  // ---- assess and decide (pure)
+  const at = now();
+  const assessment = assess({
+    sql: { vip, a, b },
+    nodes: {
+      ...nodeResults,
+      witnesses: (t.witnesses ?? []).map((w, i) => ({
+        name: w.name,
+        result: witnessResults[i] as NodeCheckResult,
+      })),
+    },
+    pair: { a: t.nodes.a, b: t.nodes.b },
+    thresholds: t.thresholds,
+    previous: prev?.state ?? null,
+    now: at,
+  });
+  const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY);
+
+  const historyItem = (kind: HistoryItem["kind"]): HistoryItem => ({
+    cluster: t.name,
+    at: d.state.observedAt,
+    version: 0, // set by the store to the committed version
+    from: kind === "transition" ? (d.transition?.from as HistoryItem["from"]) : d.state.status,
+    to: d.state.status,
+    vipOwner: d.state.vipOwner,
+    reasons: d.state.reasons.slice(0, 10),
+    findingCodes: [...new Set(d.state.findings.map((f) => f.code))],
+    kind,
+  });
+  const addHistory = [
+    ...(d.transition ? [historyItem("transition")] : []),
+    ...(t.historySamples ? [historyItem("sample")] : []),
+  ];
+
+  // ---- commit: only the run that wins the conditional write goes on
+  const c = await deps.store.commit(t.name, prev?.version ?? null, {
+    state: d.state,
+    addAlerts: d.alert ? [d.alert] : [],
+    addHistory,
+    keepOutbox: prev?.outbox ?? [],
+    keepHistory: prev?.historyOutbox ?? [],
+  });
+  const timings = {
+    probeMs: 0,
+    observeMs,
+    nodeCheckMs: Object.fromEntries(NODE_IDS.map((id) => [id, nodeResults[id].durationMs])),
+  };
+  if (!c.committed) {
+    log("lost-race", { cluster: t.name, version: prev?.version ?? null });
+    timings.probeMs = Date.now() - started;
+    return { state: d.state, committed: false, transition: null, sent: [], unsent: [], timings };
+  }
+  if (d.transition) log("transition", { cluster: t.name, from: d.transition.from, to: d.transition.to });
+
+  // ---- history, then the outbox, oldest first; whatever fails stays for the next run
+  const pendingHistory = [
+    ...(prev?.historyOutbox ?? []),
+    ...addHistory.map((h) => ({ ...h, version: c.version })),
+  ];
+  if (pendingHistory.length > 0) {
+    await deps.store
+      .flushHistory(t.name, pendingHistory)
+      .catch((e) => log("history-write-failed", { error: String(e) }));
+  }
+  const sent: Alert[] = [];
+  const unsent: { alert: Alert; error: string }[] = [];
+  const outbox = [...(prev?.outbox ?? []), ...(d.alert ? [d.alert] : [])];
+  for (const alert of outbox) {
+    if (unsent.length > 0 || remainingMs(deadline) <= 0) {
+      unsent.push({ alert, error: unsent.length > 0 ? "an earlier alert is still unsent" : "no time left" });
+      continue;
+    }
+    try {
+      await deps.notifier.send(alert, deadline);
+      sent.push(alert);
+      await deps.store
+        .markSent(t.name, alert.id)
+        .catch((e) => log("mark-sent-failed", { alert: alert.id, error: String(e) }));
+    } catch (e) {
+      unsent.push({ alert, error: (e as Error).message });
+      log("send-failed", { alert: alert.id, error: (e as Error).message });
+    }
+  }
+  timings.probeMs = Date.now() - started;
+  deps.metrics?.publish(d.state, { probeMs: timings.probeMs, nodeCheckMs: timings.nodeCheckMs });
+  return { state: d.state, committed: true, transition: d.transition, sent, unsent, timings };
+}

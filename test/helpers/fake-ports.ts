@@ -1,0 +1,28 @@
+/** Scripted SqlProbe and NodeChecker: the pipeline tests drive the cluster's views directly. */
+import type { NodesView } from "../../shared/domain/findings/nodes.ts";
+import type { SqlView } from "../../shared/domain/findings/sql-pair.ts";
+import type { NodeCheckResult } from "../../shared/domain/node.ts";
+import type { SqlObservation } from "../../shared/domain/sql.ts";
+import type { NodeChecker, SqlEndpoint, SqlProbe } from "../../shared/ports.ts";
+
+export class ScriptedCluster {
+  sql: SqlView;
+  nodes: NodesView;
+  constructor(sql: SqlView, nodes: NodesView) {
+    this.sql = sql;
+    this.nodes = nodes;
+  }
+  set(sql: SqlView, nodes: NodesView): void {
+    this.sql = sql;
+    this.nodes = nodes;
+  }
+  get probe(): SqlProbe {
+    return { observe: async (e: SqlEndpoint): Promise<SqlObservation> => structuredClone(this.sql[e.name]) };
+  }
+  checker(id: "a" | "b"): NodeChecker {
+    return {
+      target: `scripted:${id}`,
+      check: async (): Promise<NodeCheckResult> => structuredClone(this.nodes[id]),
+    };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The pipeline with the real store (dynalite) and the real mail stand-in (aws-ses-v2-local), both
+ * started here; the cluster's views are scripted. Proves: one mail per declared change, history
+ * once per transition, one mail when two runs race, and nothing lost while SES is down.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
+import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
+import { deadlineIn } from "../../shared/domain/types.ts";
+import { type PipelineDeps, type ProbeTarget, probeCluster } from "../../shared/pipeline.ts";
+import { nodesView, PAIR, sqlView } from "../helpers/cluster.ts";
+import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
+import { ScriptedCluster } from "../helpers/fake-ports.ts";
+
+let dynamo: LocalDynamo;
+let ses: LocalSes;
+beforeAll(async () => {
+  [dynamo, ses] = await Promise.all([startDynalite(), startSesLocal()]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo?.stop(), ses?.stop()]);
+});
+
+let n = 0;
+let clusterName: string;
+let clock: number;
+const cluster = new ScriptedCluster(sqlView("a"), nodesView("a"));
+beforeEach(() => {
+  clusterName = `c${++n}-${Date.now()}`;
+  clock = Date.parse("2026-11-24T10:00:00Z");
+  cluster.set(sqlView("a"), nodesView("a"));
+});
+
+const target = (): ProbeTarget => ({
+  name: clusterName,
+  vip: { host: "192.0.2.100", port: 3306 },
+  nodes: {
+    a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
+    b: { ...PAIR.b, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
+  },
+});
+const deps = (): PipelineDeps => ({
+  sql: cluster.probe,
+  nodeCheckers: { a: cluster.checker("a"), b: cluster.checker("b") },
+  store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
+  notifier: new SesNotifier({ client: ses.client, from: "prober@example.com", to: ["ops@example.com"] }),
+  now: () => new Date(clock),
+});
+const probe = async () => {
+  clock += 10_000;
+  return probeCluster(target(), deps(), deadlineIn(10_000));
+};
+const mailsFor = async () => (await ses.mails()).filter((m) => m.subject.includes(`${clusterName}:`));
+
+describe("pipeline with dynalite and aws-ses-v2-local", () => {
+  it("mails once per declared change and keeps each transition once in the history", async () => {
+    await probe(); // first probe: HEALTHY, no mail
+    await probe();
+    cluster.set(sqlView("b", ["a"]), nodesView("b")); // failover: A's MySQL died, the VIP moved to B
+    const failover = await probe();
+    expect(failover.transition).toEqual({ from: "HEALTHY", to: "DEGRADED" });
+    await probe();
+    cluster.set(sqlView("b"), nodesView("b")); // A recovered (nopreempt: the VIP stays on B)
+    await probe();
+    const resolved = await probe();
+    expect(resolved.transition).toEqual({ from: "DEGRADED", to: "HEALTHY" });
+    cluster.set(sqlView("b"), nodesView("both")); // VRRP blocked: split brain
+    const sb = await probe();
+    expect(sb.state.status).toBe("SPLIT_BRAIN");
+    cluster.set(sqlView("b"), nodesView("b"));
+    await probe();
+    await probe();
+
+    const subjects = (await mailsFor()).map((m) => m.subject.replace(`${clusterName}: `, ""));
+    expect(subjects).toEqual([
+      "[mysql-ha] HEALTHY -> DEGRADED",
+      "[mysql-ha] DEGRADED -> HEALTHY",
+      "[mysql-ha] HEALTHY -> *** SPLIT BRAIN ***",
+      "[mysql-ha] *** SPLIT BRAIN *** -> HEALTHY",
+    ]);
+    const failoverMail = (await mailsFor())[0];
+    expect(failoverMail?.text).toMatch(/Failover: the VIP moved from node A to node B/);
+    expect(failoverMail?.to).toEqual(["ops@example.com"]);
+
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const history = await store.history(clusterName, new Date(0), new Date(clock + 1));
+    expect(history.map((h) => `${h.from}->${h.to}`)).toEqual([
+      "null->HEALTHY",
+      "HEALTHY->DEGRADED",
+      "DEGRADED->HEALTHY",
+      "HEALTHY->SPLIT_BRAIN",
+      "SPLIT_BRAIN->HEALTHY",
+    ]);
+    const current = await store.load(clusterName);
+    expect(current?.outbox).toEqual([]);
+    expect(current?.historyOutbox).toEqual([]);
+  });
+
+  it("two runs started at the same moment on the same transition send one mail, not two", async () => {
+    await probe();
+    cluster.set(sqlView("a"), nodesView("both"));
+    clock += 10_000;
+    const [r1, r2] = await Promise.all([
+      probeCluster(target(), deps(), deadlineIn(10_000)),
+      probeCluster(target(), deps(), deadlineIn(10_000)),
+    ]);
+    expect([r1.committed, r2.committed].sort()).toEqual([false, true]);
+    expect((await mailsFor()).map((m) => m.subject)).toEqual([
+      `[mysql-ha] ${clusterName}: HEALTHY -> *** SPLIT BRAIN ***`,
+    ]);
+  });
+
+  it("while SES is down nothing is lost: alerts stay in the outbox and go out in order when it is back", async () => {
+    await probe();
+    await ses.stop();
+    try {
+      cluster.set(sqlView("a"), nodesView("both"));
+      const sb = await probe();
+      expect(sb.state.status).toBe("SPLIT_BRAIN");
+      expect(sb.sent).toEqual([]);
+      expect(sb.unsent.map((u) => u.alert.to)).toEqual(["SPLIT_BRAIN"]);
+      cluster.set(sqlView("a"), nodesView("a"));
+      await probe();
+      const healed = await probe(); // HEALTHY declared: a second alert queued behind the first
+      expect(healed.transition?.to).toBe("HEALTHY");
+      expect(healed.unsent.map((u) => u.alert.kind)).toEqual(["transition", "resolved"]);
+      const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+      expect((await store.load(clusterName))?.outbox.map((a) => a.to)).toEqual(["SPLIT_BRAIN", "HEALTHY"]);
+    } finally {
+      await ses.start();
+    }
+    const next = await probe();
+    expect(next.sent.map((a) => a.to)).toEqual(["SPLIT_BRAIN", "HEALTHY"]);
+    expect((await mailsFor()).map((m) => m.subject.replace(`${clusterName}: `, ""))).toEqual([
+      "[mysql-ha] HEALTHY -> *** SPLIT BRAIN ***",
+      "[mysql-ha] *** SPLIT BRAIN *** -> HEALTHY",
+    ]);
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+    expect((await store.load(clusterName))?.outbox).toEqual([]);
+    expect((await probe()).sent).toEqual([]);
+  });
+});

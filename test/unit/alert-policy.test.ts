@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { decide } from "../../shared/domain/alert-policy.ts";
+import { assess } from "../../shared/domain/assess.ts";
+import { escapeHtml } from "../../shared/domain/mail.ts";
+import type { Assessment, ClusterState, Status } from "../../shared/domain/state.ts";
+import { input, nodesView, sqlView } from "../helpers/cluster.ts";
+
+const base = assess(input(sqlView("a"), nodesView("a")));
+const verdict = (status: Status, extra: Partial<Assessment> = {}): Assessment => ({
+  ...base,
+  status,
+  ...extra,
+});
+const T0 = Date.parse("2026-11-24T10:00:00Z");
+const at = (s: number) => new Date(T0 + s * 1000);
+
+/** Runs a sequence of verdicts, one probe every 10 s, and returns the decisions. */
+function run(statuses: (Status | Assessment)[], start: ClusterState | null = null, stepS = 10) {
+  let prev = start;
+  return statuses.map((s, i) => {
+    const d = decide("prod", prev, typeof s === "string" ? verdict(s) : s, at(i * stepS));
+    prev = d.state;
+    return d;
+  });
+}
+
+describe("noise control and alerts", () => {
+  it("a first HEALTHY probe sends nothing; steady HEALTHY sends nothing", () => {
+    const ds = run(["HEALTHY", "HEALTHY", "HEALTHY"]);
+    expect(ds.map((d) => d.alert)).toEqual([null, null, null]);
+    expect(ds[0]?.transition).toEqual({ from: null, to: "HEALTHY" });
+  });
+
+  it("DEGRADED is declared only after 2 agreeing probes, with the first detection time", () => {
+    const ds = run(["HEALTHY", "DEGRADED", "DEGRADED", "DEGRADED"]);
+    expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
+    expect(ds.map((d) => d.alert?.kind ?? null)).toEqual([null, null, "transition", null]);
+    expect(ds[2]?.state.statusSince).toBe(at(10).toISOString());
+    expect(ds[2]?.alert?.subject).toBe("[mysql-ha] prod: HEALTHY -> DEGRADED");
+  });
+
+  it("a single DEGRADED blip sends nothing", () => {
+    const ds = run(["HEALTHY", "DEGRADED", "HEALTHY", "DEGRADED", "HEALTHY"]);
+    expect(ds.every((d) => d.alert === null)).toBe(true);
+    expect(ds.every((d) => d.state.status === "HEALTHY")).toBe(true);
+  });
+
+  it("SPLIT_BRAIN alerts at once with a subject that stands out; clearing needs 2 probes and gives exactly one resolved mail", () => {
+    const ds = run(["HEALTHY", "SPLIT_BRAIN", "SPLIT_BRAIN", "HEALTHY", "HEALTHY", "HEALTHY"]);
+    expect(ds.map((d) => d.alert?.kind ?? null)).toEqual([null, "transition", null, null, "resolved", null]);
+    expect(ds[1]?.alert?.subject).toBe("[mysql-ha] prod: HEALTHY -> *** SPLIT BRAIN ***");
+    expect(ds[4]?.alert?.subject).toBe("[mysql-ha] prod: *** SPLIT BRAIN *** -> HEALTHY");
+    expect(ds[1]?.state.events.map((e) => e.type)).toContain("SPLIT_BRAIN_STARTED");
+  });
+
+  it("DOWN alerts at once", () => {
+    expect(run(["HEALTHY", "DOWN"])[1]?.alert?.kind).toBe("transition");
+  });
+
+  it("a failover (VIP_MOVED) is declared at once: one failover mail", () => {
+    const moved = verdict("DEGRADED", {
+      events: [
+        {
+          type: "VIP_MOVED",
+          at: "",
+          from: "a",
+          to: "b",
+          message: "Failover: the VIP moved from node A to node B.",
+        },
+      ],
+    });
+    const ds = run(["HEALTHY", moved, "DEGRADED", "DEGRADED"]);
+    expect(ds.filter((d) => d.alert).length).toBe(1);
+    expect(ds[1]?.alert?.text).toMatch(/Failover: the VIP moved from node A to node B/);
+  });
+
+  it("an ongoing split brain is re-notified every 15 minutes; other problems every 4 hours", () => {
+    const sb = run(Array(200).fill("SPLIT_BRAIN") as Status[], null, 60); // 200 minutes
+    const reminders = sb.filter((d) => d.alert?.kind === "reminder").length;
+    expect(sb[0]?.alert?.kind).toBe("transition");
+    expect(reminders).toBe(Math.floor(199 / 15));
+    const deg = run(Array(600).fill("DEGRADED") as Status[], null, 60); // 10 hours
+    expect(deg.filter((d) => d.alert?.kind === "reminder").length).toBe(2);
+    expect(deg.find((d) => d.alert?.kind === "reminder")?.alert?.subject).toMatch(/still DEGRADED \(since /);
+  });
+});
+
+describe("mail", () => {
+  it("escapes every value that came from a server in the HTML", () => {
+    const evil = assess(input(sqlView("a"), nodesView("a")));
+    evil.findings.push({
+      code: "MYSQL_BAD_RESULT",
+      severity: "warning",
+      subject: "a",
+      message: "<script>alert(1)</script>",
+      evidence: {},
+    });
+    evil.nodes.a.host = '"><img src=x onerror=alert(1)>';
+    const d = decide("prod<b>", null, { ...evil, status: "DEGRADED" }, at(0));
+    expect(d.alert?.html).not.toMatch(/<script>|<img/);
+    expect(d.alert?.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(d.alert?.html).toContain("prod&lt;b&gt;");
+    expect(escapeHtml(`&<>"'`)).toBe("&amp;&lt;&gt;&quot;&#39;");
+  });
+
+  it("lists per node VIP, keepalived, MySQL, replication and lag, and what to do", () => {
+    const a = assess(input(sqlView("a", ["b"]), nodesView("a")));
+    const d = decide("prod", null, a, at(0));
+    expect(d.alert?.text).toMatch(
+      /A 192\.0\.2\.11: VIP BOUND, keepalived MASTER, MySQL up, B→A io=Yes sql=Yes, lag 0s/,
+    );
+    expect(d.alert?.text).toMatch(/B 192\.0\.2\.12: VIP -, keepalived BACKUP, MySQL down/);
+    expect(d.alert?.text).toMatch(/What to do:\n {2}MYSQL_UNREACHABLE: /);
+    expect(d.alert?.html).toMatch(/<table/);
+  });
+});
