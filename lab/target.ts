@@ -1,0 +1,28 @@
+/** What the prober needs to probe a lab: the target and the ports wired to the lab's namespaces. */
+import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
+import { MysqlProbe } from "../shared/adapters/mysql-probe.ts";
+import { NetnsNodeChecker } from "../shared/adapters/netns-runner.ts";
+import type { ProbeTarget } from "../shared/pipeline.ts";
+import type { NodeChecker, SqlProbe } from "../shared/ports.ts";
+import type { Lab } from "./lab.ts";
+
+export function labProbeTarget(lab: Lab, name = lab.plan.name): ProbeTarget {
+  const p = lab.plan;
+  const node = (id: "a" | "b") => {
+    const { Since: _s, ...nodeCheck } = lab.nodeCheckParams(id);
+    return { host: p.nodes[id].ip, port: p.mysqlPort, nodeCheck };
+  };
+  return { name, vip: { host: p.vip, port: p.mysqlPort }, nodes: { a: node("a"), b: node("b") } };
+}
+
+export function labPorts(lab: Lab): { sql: SqlProbe; nodeCheckers: Record<"a" | "b", NodeChecker> } {
+  const p = lab.plan;
+  return {
+    sql: new MysqlProbe({
+      user: p.users.monitor.user,
+      password: p.users.monitor.password,
+      openStream: forwarderStreamOpener(p.client.forwarderSocket),
+    }),
+    nodeCheckers: { a: new NetnsNodeChecker(p.nodes.a.ns), b: new NetnsNodeChecker(p.nodes.b.ns) },
+  };
+}
