@@ -1,9 +1,19 @@
 /** `mysql-ha-prober lab ...`: the local two-node lab from the command line. */
+
+import { writeFileSync } from "node:fs";
 import { Argument, Command } from "commander";
+import { stringify } from "yaml";
 import { FAULT_KINDS, type FaultKind, Lab, type LabStatus } from "../lab/lab.ts";
 import { NODE_IDS, type NodeId } from "../lab/plan.ts";
+import { labConfig, labConfigPath } from "../lab/target.ts";
+import { runDemo } from "./demo.ts";
+import { parseDuration } from "./prober-commands.ts";
 
-export function labCommand(out: (s: string) => void, err: (s: string) => void): Command {
+export function labCommand(
+  out: (s: string) => void,
+  err: (s: string) => void,
+  stopSignal?: AbortSignal,
+): Command {
   const lab = new Command("lab").description(
     "the local lab: two MariaDB nodes and keepalived in network namespaces (needs root)",
   );
@@ -19,8 +29,14 @@ export function labCommand(out: (s: string) => void, err: (s: string) => void): 
     .description("create (or reuse) the lab and print its status")
     .option("--rebuild", "tear down an existing lab and build it anew")
     .action(async (o) => {
-      const s = await open(o).up({ rebuild: Boolean(o.rebuild) });
-      out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
+      const l = open(o);
+      const s = await l.up({ rebuild: Boolean(o.rebuild) });
+      const configFile = writeLabConfig(l);
+      out(
+        o.json
+          ? JSON.stringify({ ...s, configFile }, null, 2)
+          : `${renderStatus(s)}\nprober config: ${configFile}`,
+      );
     });
   common(lab.command("down"))
     .description("remove every process, namespace and file of the lab")
@@ -48,6 +64,22 @@ export function labCommand(out: (s: string) => void, err: (s: string) => void): 
     .action(async (o) => {
       const s = await open(o).heal();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
+    });
+  lab
+    .command("demo")
+    .description("the demo: lab up, embedded store and mail viewer, and a failover and split-brain drill")
+    .option("--name <name>", "lab name (namespace prefix)", "mhp")
+    .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
+    .option("--interval <duration>", "time between probes", "2s")
+    .option("--keep", "leave the lab, the store and the mail viewer running")
+    .option("--json", "also print the drill summary as JSON")
+    .action(async (o) => {
+      const steps = await runDemo(
+        { name: o.name, subnet: o.subnet, intervalMs: parseDuration(o.interval), keep: Boolean(o.keep) },
+        out,
+        stopSignal ?? new AbortController().signal,
+      );
+      if (o.json) out(JSON.stringify(steps, null, 2));
     });
   return lab;
 }
@@ -87,4 +119,15 @@ export function renderStatus(s: LabStatus): string {
     table,
     s.faults.length ? `faults: ${s.faults.map((f) => `${f.kind}@${f.node}`).join(", ")}` : "faults: none",
   ].join("\n");
+}
+
+/** Writes the lab's ready prober configuration and returns its path. */
+export function writeLabConfig(lab: Lab): string {
+  const path = labConfigPath(lab);
+  writeFileSync(
+    path,
+    `# Written by \`mysql-ha-prober lab up\` for lab ${lab.plan.name}\n${stringify(labConfig(lab))}`,
+    { mode: 0o600 },
+  );
+  return path;
 }

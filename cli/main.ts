@@ -1,6 +1,8 @@
 /** The `mysql-ha-prober` command. */
 import { Command, CommanderError } from "commander";
+import { ConfigError } from "../shared/config.ts";
 import { labCommand } from "./lab-commands.ts";
+import { proberCommands } from "./prober-commands.ts";
 
 export async function main(
   argv: string[],
@@ -10,7 +12,14 @@ export async function main(
   const program = new Command("mysql-ha-prober").description(
     "health prober for keepalived + MySQL/MariaDB dual-master pairs",
   );
-  program.addCommand(labCommand(out, err));
+  let exitCode = 0;
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once("SIGINT", onSigint);
+  process.once("SIGTERM", onSigint);
+  for (const c of proberCommands({ out, err, setExitCode: (n) => (exitCode = n), stopSignal: stop.signal }))
+    program.addCommand(c);
+  program.addCommand(labCommand(out, err, stop.signal));
   const configure = (c: Command) => {
     c.exitOverride()
       .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
@@ -20,12 +29,15 @@ export async function main(
   configure(program);
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 3;
     }
-    err(`error: ${(error as Error).message}`);
+    err(error instanceof ConfigError ? error.message : `error: ${(error as Error).message}`);
     return 3;
+  } finally {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
   }
 }

@@ -8,7 +8,7 @@ import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./do
 import { assess } from "./domain/assess.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/findings/sql-pair.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
-import type { ClusterState } from "./domain/state.ts";
+import type { Assessment, ClusterState } from "./domain/state.ts";
 import { type Deadline, NODE_IDS, type NodeId, remainingMs } from "./domain/types.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
 import type { HistoryItem, MetricsSink, NodeChecker, Notifier, SqlProbe, StateStore } from "./ports.ts";
@@ -59,52 +59,15 @@ export async function probeCluster(
   const log = deps.log ?? (() => {});
   const prev = await deps.store.load(t.name);
 
-  // ---- observe, in parallel, under one deadline
   const observeDeadline: Deadline = { at: Math.max(Date.now() + 1, deadline.at - RESERVE_MS) };
-  const since = (id: NodeId) => prev?.state.memory.nodes.lastEpoch[id] ?? undefined;
-  const observeStarted = Date.now();
-  const [vip, a, b, nodeA, nodeB, ...witnessResults] = await Promise.all([
-    deps.sql.observe({ name: "vip", ...t.vip }, observeDeadline),
-    deps.sql.observe({ name: "a", host: t.nodes.a.host, port: t.nodes.a.port }, observeDeadline),
-    deps.sql.observe({ name: "b", host: t.nodes.b.host, port: t.nodes.b.port }, observeDeadline),
-    ...NODE_IDS.map((id) => {
-      const s = since(id);
-      return deps.nodeCheckers[id].check(
-        { ...t.nodes[id].nodeCheck, ...(s !== undefined ? { Since: Math.floor(s) } : {}) },
-        observeDeadline,
-      );
-    }),
-    ...(t.witnesses ?? []).map((w) => {
-      const checker = deps.witnessCheckers?.[w.name];
-      return checker
-        ? checker.check(w.nodeCheck, observeDeadline)
-        : Promise.resolve<NodeCheckResult>({
-            ok: false,
-            reason: "runner-error",
-            detail: `no runner for witness ${w.name}`,
-            durationMs: 0,
-          });
-    }),
-  ]);
-  const observeMs = Date.now() - observeStarted;
-  const nodeResults = { a: nodeA as NodeCheckResult, b: nodeB as NodeCheckResult };
-
-  // ---- assess and decide (pure)
   const at = now();
-  const assessment = assess({
-    sql: { vip, a, b },
-    nodes: {
-      ...nodeResults,
-      witnesses: (t.witnesses ?? []).map((w, i) => ({
-        name: w.name,
-        result: witnessResults[i] as NodeCheckResult,
-      })),
-    },
-    pair: { a: t.nodes.a, b: t.nodes.b },
-    thresholds: t.thresholds,
-    previous: prev?.state ?? null,
-    now: at,
-  });
+  const { assessment, observeMs, nodeCheckMs } = await observeAndAssess(
+    t,
+    deps,
+    observeDeadline,
+    prev?.state ?? null,
+    at,
+  );
   const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY);
 
   const historyItem = (kind: HistoryItem["kind"]): HistoryItem => ({
@@ -131,11 +94,7 @@ export async function probeCluster(
     keepOutbox: prev?.outbox ?? [],
     keepHistory: prev?.historyOutbox ?? [],
   });
-  const timings = {
-    probeMs: 0,
-    observeMs,
-    nodeCheckMs: Object.fromEntries(NODE_IDS.map((id) => [id, nodeResults[id].durationMs])),
-  };
+  const timings = { probeMs: 0, observeMs, nodeCheckMs };
   if (!c.committed) {
     log("lost-race", { cluster: t.name, version: prev?.version ?? null });
     timings.probeMs = Date.now() - started;
@@ -175,4 +134,63 @@ export async function probeCluster(
   timings.probeMs = Date.now() - started;
   deps.metrics?.publish(d.state, { probeMs: timings.probeMs, nodeCheckMs: timings.nodeCheckMs });
   return { state: d.state, committed: true, transition: d.transition, sent, unsent, timings };
+}
+
+/**
+ * Observes the cluster (3 SQL endpoints, 2 node checks, witnesses) in parallel under one deadline and
+ * assesses it against the previous state. No store, no mail: `probe` uses this alone.
+ */
+export async function observeAndAssess(
+  t: ProbeTarget,
+  deps: Pick<PipelineDeps, "sql" | "nodeCheckers" | "witnessCheckers">,
+  deadline: Deadline,
+  previous: ClusterState | null,
+  at: Date,
+): Promise<{ assessment: Assessment; observeMs: number; nodeCheckMs: Record<string, number> }> {
+  const since = (id: NodeId) => previous?.memory.nodes.lastEpoch[id] ?? undefined;
+  const started = Date.now();
+  const [vip, a, b, nodeA, nodeB, ...witnessResults] = await Promise.all([
+    deps.sql.observe({ name: "vip", ...t.vip }, deadline),
+    deps.sql.observe({ name: "a", host: t.nodes.a.host, port: t.nodes.a.port }, deadline),
+    deps.sql.observe({ name: "b", host: t.nodes.b.host, port: t.nodes.b.port }, deadline),
+    ...NODE_IDS.map((id) => {
+      const s = since(id);
+      return deps.nodeCheckers[id].check(
+        { ...t.nodes[id].nodeCheck, ...(s !== undefined ? { Since: Math.floor(s) } : {}) },
+        deadline,
+      );
+    }),
+    ...(t.witnesses ?? []).map((w) => {
+      const checker = deps.witnessCheckers?.[w.name];
+      return checker
+        ? checker.check(w.nodeCheck, deadline)
+        : Promise.resolve<NodeCheckResult>({
+            ok: false,
+            reason: "runner-error",
+            detail: `no runner for witness ${w.name}`,
+            durationMs: 0,
+          });
+    }),
+  ]);
+  const observeMs = Date.now() - started;
+  const nodeResults = { a: nodeA as NodeCheckResult, b: nodeB as NodeCheckResult };
+  const assessment = assess({
+    sql: { vip, a, b },
+    nodes: {
+      ...nodeResults,
+      witnesses: (t.witnesses ?? []).map((w, i) => ({
+        name: w.name,
+        result: witnessResults[i] as NodeCheckResult,
+      })),
+    },
+    pair: { a: t.nodes.a, b: t.nodes.b },
+    thresholds: t.thresholds,
+    previous,
+    now: at,
+  });
+  return {
+    assessment,
+    observeMs,
+    nodeCheckMs: Object.fromEntries(NODE_IDS.map((id) => [id, nodeResults[id].durationMs])),
+  };
 }

@@ -232,12 +232,15 @@ function sortByTime<T>(items: T[], at: (t: T) => string): T[] {
 
 /** Creates the table (pk/sk strings, on demand) if it does not exist: for local stores and tests. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } = await import("@aws-sdk/client-dynamodb");
+  const { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } = await import(
+    "@aws-sdk/client-dynamodb"
+  );
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return;
   } catch (e) {
-    if (!(e instanceof ResourceNotFoundException) && (e as Error).name !== "ResourceNotFoundException") throw e;
+    if (!(e instanceof ResourceNotFoundException) && (e as Error).name !== "ResourceNotFoundException")
+      throw e;
   }
   await client.send(
     new CreateTableCommand({

@@ -1,6 +1,7 @@
 /**
  * Noise control and the alert decision, pure. A probe's verdict becomes the declared status at once
- * for SPLIT_BRAIN, DOWN and a failover (the VIP moved); any other change must be seen by N
+ * for SPLIT_BRAIN, DOWN (unless a failover is under way) and a failover (the VIP moved); any other
+ * change must be seen by N
  * consecutive probes. Mail on every declared change, exactly one "resolved" when it clears, and
  * reminders while it lasts (split brain every M minutes, other problems every H hours).
  */
@@ -58,7 +59,7 @@ export function decide(
   const failover = a.events.some((e) => e.type === "VIP_MOVED");
   if (declared === null || a.status === declared) {
     next = a.status;
-  } else if (IMMEDIATE.has(a.status) || failover) {
+  } else if ((IMMEDIATE.has(a.status) && !a.awaitingFailover) || failover) {
     next = a.status;
   } else {
     const count = previous?.pending?.status === a.status ? previous.pending.count + 1 : 1;

@@ -114,6 +114,7 @@ export function assess(input: AssessInput): Assessment {
   const nodeCheckOk = NODE_IDS.filter((id) => input.nodes[id].ok).length;
   const vipSqlFailed = !input.sql.vip.alive;
   let status: Status;
+  let awaitingFailover = false;
   const reasons: string[] = [];
   if (split) {
     status = "SPLIT_BRAIN";
@@ -133,9 +134,18 @@ export function assess(input: AssessInput): Assessment {
     );
   } else if (vipSqlFailed && views.vipBound?.length === 1 && nodeDown(views.vipBound[0] as NodeId)) {
     status = "DOWN";
-    reasons.push(
-      `The VIP is bound on node ${String(views.vipBound[0]).toUpperCase()}, whose MySQL does not answer.`,
-    );
+    const holder = views.vipBound[0] as NodeId;
+    const standby: NodeId = holder === "a" ? "b" : "a";
+    reasons.push(`The VIP is bound on node ${holder.toUpperCase()}, whose MySQL does not answer.`);
+    const s = input.nodes[standby];
+    awaitingFailover =
+      s.ok &&
+      s.report.keepalived.running &&
+      s.report.keepalived.instances.some((i) => i.state === "BACKUP") &&
+      s.report.mysqld.listening &&
+      Boolean(input.sql[standby].server);
+    if (awaitingFailover)
+      reasons.push(`Node ${standby.toUpperCase()} can take the VIP over: a failover is expected.`);
   } else if (vipOwner === null) {
     status = "UNKNOWN";
     reasons.push(`Who holds the VIP cannot be told: ${missing.join("; ") || "the views give no owner"}.`);
@@ -170,6 +180,7 @@ export function assess(input: AssessInput): Assessment {
     nodes: summaries(input, sqlA.replication),
     findings,
     events,
+    awaitingFailover,
     memory: { sql: sqlA.memory, nodes: nodesA.memory, vipOwner: owner ?? prevOwner },
   };
 }

@@ -41,6 +41,12 @@ export interface Assessment {
   nodes: Record<NodeId, NodeSummary>;
   findings: Finding[];
   events: ClusterEvent[];
+  /**
+   * DOWN only because the VIP holder's MySQL just died, while the other node can take the VIP over:
+   * keepalived is expected to fail over within seconds, so DOWN waits for confirmation instead of
+   * mailing at once (a normal failover then gives one mail, for the failover).
+   */
+  awaitingFailover: boolean;
   memory: { sql: SqlMemory; nodes: NodeMemory; vipOwner: NodeId | null };
 }
 

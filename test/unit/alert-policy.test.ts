@@ -114,3 +114,33 @@ describe("mail", () => {
     expect(d.alert?.html).toMatch(/<table/);
   });
 });
+
+describe("DOWN while a failover is under way", () => {
+  it("waits for confirmation; the failover that follows gives the one mail", () => {
+    const moved = verdict("DEGRADED", {
+      events: [
+        {
+          type: "VIP_MOVED",
+          at: "",
+          from: "a",
+          to: "b",
+          message: "Failover: the VIP moved from node A to node B.",
+        },
+      ],
+    });
+    const ds = run(["HEALTHY", verdict("DOWN", { awaitingFailover: true }), moved, "DEGRADED"]);
+    expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
+    expect(ds.filter((d) => d.alert).map((d) => d.alert?.subject)).toEqual([
+      "[mysql-ha] prod: HEALTHY -> DEGRADED",
+    ]);
+  });
+
+  it("a failover that does not come: DOWN is declared on the next probe", () => {
+    const ds = run([
+      "HEALTHY",
+      verdict("DOWN", { awaitingFailover: true }),
+      verdict("DOWN", { awaitingFailover: true }),
+    ]);
+    expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DOWN"]);
+  });
+});

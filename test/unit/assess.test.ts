@@ -97,3 +97,22 @@ describe("assess: the decision table", () => {
     expect(second.memory.vipOwner).toBe("b");
   });
 });
+
+describe("a failover under way", () => {
+  it("the VIP still on the node whose MySQL just died, with a ready standby: DOWN, awaiting failover", async () => {
+    const a = assess(input(sqlView("down", ["a"]), nodesView("a")));
+    expect(a.status).toBe("DOWN");
+    expect(a.awaitingFailover).toBe(true);
+    expect(a.reasons.join(" ")).toMatch(/a failover is expected/);
+  });
+
+  it("no candidate (the standby's keepalived is down): DOWN, not awaiting", async () => {
+    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const n = nodesView("a");
+    const a = assess(
+      input(sqlView("down", ["a"]), { a: n.a, b: ok({ mac: MAC.b, keepalived: "down", replies: [MAC.a] }) }),
+    );
+    expect(a.status).toBe("DOWN");
+    expect(a.awaitingFailover).toBe(false);
+  });
+});

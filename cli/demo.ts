@@ -1,0 +1,180 @@
+/**
+ * `npm run demo` / `mysql-ha-prober lab demo`: brings the lab up, starts the embedded store and mail
+ * viewer, runs the watch loop, and drives a drill while the user watches: healthy -> the writer's
+ * MySQL killed (failover mail) -> recovered -> VRRP blocked (split-brain mail) -> healed (resolved
+ * mail). Ends with a summary table and tears everything down (also on Ctrl-C) unless --keep.
+ */
+import { type FaultKind, Lab } from "../lab/lab.ts";
+import { labConfigPath } from "../lab/target.ts";
+import { loadConfig } from "../shared/config.ts";
+import type { Status } from "../shared/domain/state.ts";
+import { deadlineIn } from "../shared/domain/types.ts";
+import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
+import { sleep } from "../shared/util/wait.ts";
+import { writeLabConfig } from "./lab-commands.ts";
+import { summarizeState, table } from "./output.ts";
+import { observersFor, openServices, targetFromConfig } from "./services.ts";
+
+export interface DemoOptions {
+  name: string;
+  subnet: string;
+  intervalMs: number;
+  keep: boolean;
+  /** How long each step may take before the demo gives up. @default 60 s */
+  stepTimeoutMs?: number;
+}
+
+export interface DrillStep {
+  step: string;
+  fault: string;
+  injectedAt: string;
+  expected: Status;
+  detectedAt: string | null;
+  mailedAt: string | null;
+  mailSubject: string | null;
+  detectionMs: number | null;
+  mailMs: number | null;
+}
+
+export async function runDemo(
+  o: DemoOptions,
+  out: (s: string) => void,
+  stop: AbortSignal,
+): Promise<DrillStep[]> {
+  const lab = new Lab({ name: o.name, subnet: o.subnet }, (l) => out(`  lab: ${l}`));
+  out(`== bringing up lab ${o.name} (${o.subnet}): two MariaDB nodes, keepalived, a VIP`);
+  await lab.up();
+  const cfg = loadConfig(writeLabConfig(lab));
+  const services = await openServices(cfg, { keepRunning: o.keep });
+  const c = cfg.clusters[0];
+  if (!c) throw new Error("the lab configuration has no cluster");
+  const target = targetFromConfig(c);
+  const observers = observersFor(c);
+  out(`== prober config: ${labConfigPath(lab)}`);
+  if (services.mailViewerUrl) out(`== mail viewer (open it in a browser): ${services.mailViewerUrl}`);
+
+  const outcomes: ProbeOutcome[] = [];
+  let loopError: unknown;
+  let finished = false;
+  const loop = (async () => {
+    while (!stop.aborted && !finished) {
+      const started = Date.now();
+      try {
+        const r = await probeCluster(
+          target,
+          { ...observers, store: services.store, notifier: services.notifier },
+          deadlineIn(Math.max(o.intervalMs, 8000)),
+        );
+        outcomes.push(r);
+        if (r.transition) out(`   watch: ${summarizeState(r.state)}`);
+        for (const a of r.sent) out(`   mail:  ${a.subject}`);
+      } catch (e) {
+        loopError = e;
+        return;
+      }
+      await sleep(Math.max(0, o.intervalMs - (Date.now() - started)));
+    }
+  })();
+
+  const steps: DrillStep[] = [];
+  const stepTimeout = o.stepTimeoutMs ?? 60_000;
+  /** Waits until the declared status is `status` (and a mail about it went out, when expected). */
+  const until = async (status: Status, since: number, needMail: boolean) => {
+    const deadline = Date.now() + stepTimeout;
+    while (Date.now() < deadline) {
+      if (stop.aborted) throw new Error("interrupted");
+      if (loopError) throw loopError;
+      const hit = outcomes.find(
+        (r) => Date.parse(r.state.observedAt) >= since && r.transition?.to === status,
+      );
+      const mailed = outcomes.find(
+        (r) => Date.parse(r.state.observedAt) >= since && r.sent.some((a) => a.to === status),
+      );
+      if (hit && (!needMail || mailed)) return { hit, mailed };
+      await sleep(100);
+    }
+    throw new Error(`status ${status} was not declared within ${stepTimeout / 1000} s`);
+  };
+  const drill = async (step: string, fault: string, expected: Status, act: () => Promise<unknown>) => {
+    out(`== ${step}`);
+    const injected = Date.now();
+    await act();
+    const { hit, mailed } = await until(expected, injected, true);
+    const mailedAt = mailed ? mailed.sent.find((a) => a.to === expected) : undefined;
+    const detectedAt = hit.state.observedAt;
+    steps.push({
+      step,
+      fault,
+      injectedAt: new Date(injected).toISOString(),
+      expected,
+      detectedAt,
+      mailedAt: mailedAt ? (mailed?.state.observedAt ?? null) : null,
+      mailSubject: mailedAt?.subject ?? null,
+      detectionMs: Date.parse(detectedAt) - injected,
+      mailMs: mailed ? Date.parse(mailed.state.observedAt) + mailed.timings.probeMs - injected : null,
+    });
+  };
+
+  try {
+    out("== waiting for the prober to see the cluster HEALTHY");
+    await until("HEALTHY", 0, false);
+    const holder = (await lab.vipHolders())[0] ?? "a";
+    const peer = holder === "a" ? "b" : "a";
+    await drill(
+      `1. kill -9 the writer's MySQL (node ${holder.toUpperCase()}): failover`,
+      `mysql-kill ${holder}`,
+      "DEGRADED",
+      () => lab.fault("mysql-kill" as FaultKind, holder),
+    );
+    await drill(
+      `2. restart it: recovered (nopreempt keeps the VIP on ${peer.toUpperCase()})`,
+      "heal",
+      "HEALTHY",
+      () => lab.heal(),
+    );
+    await drill(
+      "3. block VRRP on a node (iptables): split brain",
+      `vrrp-block ${holder}`,
+      "SPLIT_BRAIN",
+      () => lab.fault("vrrp-block", holder),
+    );
+    await drill("4. remove the firewall rule: healed", "heal", "HEALTHY", () => lab.heal());
+  } finally {
+    finished = true;
+    await loop;
+    out("");
+    out(renderSummary(steps));
+    if (o.keep && !stop.aborted) {
+      out(`\n--keep: the lab, the store and the mail viewer stay up. Explore with:`);
+      out(`  npx mysql-ha-prober lab status --name ${o.name}`);
+      out(`  npx mysql-ha-prober watch -c ${labConfigPath(lab)}`);
+      out(`  npx mysql-ha-prober lab down --name ${o.name}`);
+      await services.close();
+    } else {
+      out("== tearing down");
+      await services.close();
+      await lab.down();
+    }
+  }
+  return steps;
+}
+
+export function renderSummary(steps: DrillStep[]): string {
+  const time = (iso: string | null) => (iso ? iso.slice(11, 23) : "-");
+  const ms = (n: number | null) => (n === null ? "-" : `${(n / 1000).toFixed(1)} s`);
+  return [
+    "Drill summary",
+    table([
+      ["step", "injected at", "detected at", "mailed at", "detection", "mail", "mail subject"],
+      ...steps.map((s) => [
+        s.fault,
+        time(s.injectedAt),
+        time(s.detectedAt),
+        time(s.mailedAt),
+        ms(s.detectionMs),
+        ms(s.mailMs),
+        s.mailSubject ?? "-",
+      ]),
+    ]),
+  ].join("\n");
+}

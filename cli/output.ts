@@ -1,0 +1,64 @@
+/** Human output: a compact table per cluster, then the findings. */
+import type { Assessment, ClusterState, Status } from "../shared/domain/state.ts";
+import { NODE_IDS } from "../shared/domain/types.ts";
+import type { HistoryItem } from "../shared/ports.ts";
+
+export function table(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function renderState(
+  cluster: string,
+  s: Pick<Assessment, "status" | "vipOwner" | "nodes" | "findings" | "events">,
+  probeMs?: number,
+): string {
+  const rows = [["node", "host", "VIP", "keepalived", "MySQL", "replication in", "lag"]];
+  for (const id of NODE_IDS) {
+    const n = s.nodes[id];
+    const r = n.replication;
+    rows.push([
+      id.toUpperCase(),
+      n.host,
+      n.vipBound === null ? "?" : n.vipBound ? "BOUND" : "-",
+      n.keepalived ?? "?",
+      n.mysql,
+      r ? `${id === "a" ? "B→A" : "A→B"} io=${r.io} sql=${r.sql ? "Yes" : "No"}` : "?",
+      r?.lagSeconds === null || r?.lagSeconds === undefined ? "?" : `${r.lagSeconds}s`,
+    ]);
+  }
+  const owner = s.vipOwner === "both" ? "BOTH NODES" : s.vipOwner ? s.vipOwner.toUpperCase() : "unknown";
+  const problems = s.findings.filter((f) => f.severity !== "info");
+  return [
+    `cluster ${cluster}: ${s.status === "SPLIT_BRAIN" ? "*** SPLIT BRAIN ***" : s.status}, VIP owner ${owner}${probeMs !== undefined ? ` (${probeMs} ms)` : ""}`,
+    table(rows),
+    ...s.events.map((e) => `event: ${e.message}`),
+    problems.length ? "findings:" : "findings: none",
+    ...problems.map((f) => `  [${f.severity}] ${f.code}${f.subject ? ` (${f.subject})` : ""}: ${f.message}`),
+  ].join("\n");
+}
+
+export function renderHistory(items: HistoryItem[]): string {
+  if (items.length === 0) return "no transitions in that period";
+  return table([
+    ["at", "from", "to", "VIP owner", "findings"],
+    ...items.map((h) => [h.at, h.from ?? "-", h.to, String(h.vipOwner ?? "-"), h.findingCodes.join(",")]),
+  ]);
+}
+
+/** Monitoring-plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+export function exitCodeFor(statuses: Status[]): number {
+  const rank = (s: Status) => ({ HEALTHY: 0, DEGRADED: 1, SPLIT_BRAIN: 2, DOWN: 2, UNKNOWN: 3 })[s];
+  return statuses.reduce((worst, s) => Math.max(worst, rank(s)), 0);
+}
+
+export function summarizeState(s: ClusterState): string {
+  return `${s.observedAt} ${s.cluster}: ${s.status}${s.probeStatus !== s.status ? ` (probe says ${s.probeStatus})` : ""}, VIP owner ${s.vipOwner ?? "unknown"}`;
+}

@@ -1,0 +1,151 @@
+/** `probe`, `watch` and `history`: the prober from the command line. */
+import { Command, Option } from "commander";
+import { type Config, ConfigError, loadConfig } from "../shared/config.ts";
+import { deadlineIn } from "../shared/domain/types.ts";
+import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
+import { sleep } from "../shared/util/wait.ts";
+import { exitCodeFor, renderHistory, renderState, summarizeState } from "./output.ts";
+import { observersFor, openServices, targetFromConfig } from "./services.ts";
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  setExitCode: (code: number) => void;
+  /** Resolves when the user asks to stop (Ctrl-C). */
+  stopSignal: AbortSignal;
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new ConfigError("command line", [`"${text}" is not a duration (e.g. 500ms, 5s, 2m, 1h, 7d)`]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "s") as "ms"];
+  return Number(m[1]) * unit;
+}
+
+function clustersOf(cfg: Config, name?: string) {
+  const list = name ? cfg.clusters.filter((c) => c.name === name) : cfg.clusters;
+  if (list.length === 0)
+    throw new ConfigError("command line", [`--cluster: no cluster named "${name}" in the configuration`]);
+  return list;
+}
+
+export function proberCommands(io: Io): Command[] {
+  const config = new Option("-c, --config <file>", "configuration file (YAML or JSON)").makeOptionMandatory();
+  const cluster = new Option("--cluster <name>", "only this cluster");
+
+  const probe = new Command("probe")
+    .description(
+      "probe each cluster once and print its state (exit 0 HEALTHY, 1 DEGRADED, 2 SPLIT_BRAIN or DOWN, 3 UNKNOWN or a configuration error)",
+    )
+    .addOption(config)
+    .addOption(cluster)
+    .option("--json", "print the states as JSON")
+    .option("--timeout <duration>", "deadline of the whole probe", "8s")
+    .action(async (o) => {
+      const cfg = loadConfig(o.config);
+      const results = await Promise.all(
+        clustersOf(cfg, o.cluster).map(async (c) => {
+          const started = Date.now();
+          const { assessment } = await observeAndAssess(
+            targetFromConfig(c),
+            observersFor(c),
+            deadlineIn(parseDuration(o.timeout)),
+            null,
+            new Date(),
+          );
+          return { cluster: c.name, assessment, ms: Date.now() - started };
+        }),
+      );
+      if (o.json) {
+        io.out(
+          JSON.stringify(
+            results.map((r) => ({
+              cluster: r.cluster,
+              observedAt: new Date().toISOString(),
+              probeMs: r.ms,
+              ...r.assessment,
+              memory: undefined,
+            })),
+            null,
+            2,
+          ),
+        );
+      } else {
+        io.out(results.map((r) => renderState(r.cluster, r.assessment, r.ms)).join("\n\n"));
+      }
+      io.setExitCode(exitCodeFor(results.map((r) => r.assessment.status)));
+    });
+
+  const watch = new Command("watch")
+    .description("run the full pipeline (store and mail) in a loop, printing each transition")
+    .addOption(config)
+    .addOption(cluster)
+    .option("--interval <duration>", "time between probes", "5s")
+    .option("--count <n>", "stop after this many rounds", (v) => Number.parseInt(v, 10))
+    .action(async (o) => {
+      const cfg = loadConfig(o.config);
+      const interval = parseDuration(o.interval);
+      const services = await openServices(cfg);
+      if (services.mailViewerUrl) io.out(`mail viewer: ${services.mailViewerUrl}`);
+      const clusters = clustersOf(cfg, o.cluster).map((c) => ({
+        c,
+        t: targetFromConfig(c),
+        obs: observersFor(c),
+      }));
+      try {
+        for (let round = 1; !io.stopSignal.aborted && (o.count === undefined || round <= o.count); round++) {
+          const started = Date.now();
+          await Promise.all(
+            clusters.map(async ({ t, obs }) => {
+              const r = await probeCluster(
+                t,
+                { ...obs, store: services.store, notifier: services.notifier },
+                deadlineIn(Math.max(interval, 8000)),
+              );
+              if (r.transition || round === 1) io.out(summarizeState(r.state));
+              if (r.transition && r.state.status !== "HEALTHY")
+                io.out(renderState(t.name, r.state, r.timings.probeMs));
+              for (const a of r.sent) io.out(`  mail sent: ${a.subject}`);
+              for (const u of r.unsent)
+                io.out(`  mail NOT sent (kept for the next run): ${u.alert.subject}: ${u.error}`);
+            }),
+          );
+          const wait = interval - (Date.now() - started);
+          if (wait > 0 && (o.count === undefined || round < o.count))
+            await sleepUnlessAborted(wait, io.stopSignal);
+        }
+      } finally {
+        await services.close();
+      }
+    });
+
+  const history = new Command("history")
+    .description("list the transitions in the store")
+    .addOption(config)
+    .addOption(cluster)
+    .option("--since <duration>", "how far back", "1h")
+    .option("--json", "print as JSON")
+    .action(async (o) => {
+      const cfg = loadConfig(o.config);
+      const services = await openServices({
+        ...cfg,
+        mail: { type: "ses", from: "unused", to: ["unused@example.com"] },
+      });
+      try {
+        const to = new Date(Date.now() + 1000);
+        const from = new Date(Date.now() - parseDuration(o.since));
+        const all = [];
+        for (const c of clustersOf(cfg, o.cluster))
+          all.push(...(await services.store.history(c.name, from, to)));
+        io.out(o.json ? JSON.stringify(all, null, 2) : renderHistory(all));
+      } finally {
+        await services.close();
+      }
+    });
+  return [probe, watch, history];
+}
+
+async function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  await Promise.race([sleep(ms), new Promise((r) => signal.addEventListener("abort", r, { once: true }))]);
+}

@@ -1,0 +1,196 @@
+/**
+ * Builds the ports from a configuration, for the CLI: the SQL probe, the node checkers, the store
+ * (DynamoDB, or embedded dynalite with an on-disk data directory) and the mail (SES, or embedded
+ * aws-ses-v2-local with its web viewer), all on loopback when embedded.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SESClient } from "@aws-sdk/client-ses";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
+import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
+import { MysqlProbe } from "../shared/adapters/mysql-probe.ts";
+import { NetnsNodeChecker } from "../shared/adapters/netns-runner.ts";
+import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
+import { SshNodeChecker } from "../shared/adapters/ssh-runner.ts";
+import { SsmNodeChecker } from "../shared/adapters/ssm-runner.ts";
+import { type ClusterConfig, type Config, mysqlPassword } from "../shared/config.ts";
+import type { NodeCheckParams } from "../shared/node-check/params.ts";
+import type { PipelineDeps, ProbeTarget } from "../shared/pipeline.ts";
+import type { NodeChecker, Notifier, SqlProbe, StateStore } from "../shared/ports.ts";
+import { waitFor } from "../shared/util/wait.ts";
+
+type RunnerConfig = ClusterConfig["nodes"]["a"]["runner"];
+type NodeCheckConfig = ClusterConfig["nodes"]["a"]["nodeCheck"];
+
+function nodeCheckParams(vip: string, port: number, n: NodeCheckConfig): Omit<NodeCheckParams, "Since"> {
+  return {
+    Vip: vip,
+    MysqlPort: port,
+    Interface: n.interface,
+    KeepalivedPidFile: n.keepalivedPidFile,
+    KeepalivedDumpDir: n.keepalivedDumpDir,
+    NotifyStateFile: n.notifyStateFile,
+    NotifyLog: n.notifyLog,
+    ArpCount: n.arpCount,
+    ArpWaitMs: n.arpWaitMs,
+  };
+}
+
+export function targetFromConfig(c: ClusterConfig): ProbeTarget {
+  const node = (id: "a" | "b") => ({
+    host: c.nodes[id].host,
+    port: c.nodes[id].port,
+    aliases: c.nodes[id].aliases,
+    nodeCheck: nodeCheckParams(c.vip.host, c.nodes[id].port, c.nodes[id].nodeCheck),
+  });
+  return {
+    name: c.name,
+    vip: c.vip,
+    nodes: { a: node("a"), b: node("b") },
+    witnesses: c.witnesses.map((w) => ({
+      name: w.name,
+      nodeCheck: nodeCheckParams(c.vip.host, c.vip.port, w.nodeCheck),
+    })),
+    thresholds: c.thresholds,
+    policy: c.alerting,
+    historySamples: c.historySamples,
+  };
+}
+
+const ssmClients = new Map<string, SSMClient>();
+function checker(r: RunnerConfig): NodeChecker {
+  switch (r.type) {
+    case "netns":
+      return new NetnsNodeChecker(r.namespace);
+    case "ssh":
+      return new SshNodeChecker(r);
+    case "ssm": {
+      const key = r.region ?? "";
+      let client = ssmClients.get(key);
+      if (!client) {
+        client = new SSMClient({
+          ...(r.region ? { region: r.region } : {}),
+          retryMode: "adaptive",
+          maxAttempts: 3,
+        });
+        ssmClients.set(key, client);
+      }
+      return new SsmNodeChecker({ client, documentName: r.documentName, instanceId: r.instanceId });
+    }
+  }
+}
+
+export function observersFor(
+  c: ClusterConfig,
+): Pick<PipelineDeps, "sql" | "nodeCheckers" | "witnessCheckers"> {
+  const sql: SqlProbe = new MysqlProbe({
+    user: c.mysql.user,
+    password: mysqlPassword(c),
+    connectTimeoutMs: c.mysql.connectTimeoutMs,
+    queryTimeoutMs: c.mysql.queryTimeoutMs,
+    totalTimeoutMs: c.mysql.totalTimeoutMs,
+    ...(c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {}),
+  });
+  return {
+    sql,
+    nodeCheckers: { a: checker(c.nodes.a.runner), b: checker(c.nodes.b.runner) },
+    witnessCheckers: Object.fromEntries(c.witnesses.map((w) => [w.name, checker(w.runner)])),
+  };
+}
+
+export interface Services {
+  store: StateStore;
+  notifier: Notifier;
+  /** Where to read the mail, when it is the embedded viewer. */
+  mailViewerUrl?: string;
+  close(): Promise<void>;
+}
+
+const LOCAL = { accessKeyId: "local", secretAccessKey: "local" };
+
+export async function openServices(cfg: Config, opts: { keepRunning?: boolean } = {}): Promise<Services> {
+  const closers: (() => Promise<void>)[] = [];
+  let store: StateStore;
+  if (cfg.store.type === "embedded") {
+    mkdirSync(cfg.store.dataDir, { recursive: true });
+    const { default: dynalite } = await import("dynalite");
+    const server = dynalite({ path: cfg.store.dataDir, createTableMs: 0 });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: "local",
+      credentials: LOCAL,
+    });
+    await ensureTable(client, cfg.store.tableName);
+    store = new DynamoStore({ client, tableName: cfg.store.tableName });
+    closers.push(
+      () =>
+        new Promise((r) => {
+          client.destroy();
+          server.close(() => r());
+        }),
+    );
+  } else {
+    const client = new DynamoDBClient({
+      ...(cfg.store.region ? { region: cfg.store.region } : {}),
+      ...(cfg.store.endpoint ? { endpoint: cfg.store.endpoint } : {}),
+    });
+    store = new DynamoStore({ client, tableName: cfg.store.tableName });
+    closers.push(async () => client.destroy());
+  }
+  let notifier: Notifier;
+  let mailViewerUrl: string | undefined;
+  if (cfg.mail.type === "embedded") {
+    const url = `http://127.0.0.1:${cfg.mail.port}`;
+    const child = await ensureSesLocal(cfg.mail.port, opts.keepRunning ?? false);
+    if (child && !opts.keepRunning) closers.push(async () => void child.kill("SIGTERM"));
+    mailViewerUrl = `${url}/`;
+    notifier = new SesNotifier({
+      client: new SESClient({ endpoint: url, region: "local", credentials: LOCAL, maxAttempts: 1 }),
+      from: cfg.mail.from,
+      to: cfg.mail.to,
+    });
+  } else {
+    notifier = new SesNotifier({
+      client: new SESClient({
+        ...(cfg.mail.region ? { region: cfg.mail.region } : {}),
+        ...(cfg.mail.endpoint ? { endpoint: cfg.mail.endpoint } : {}),
+      }),
+      from: cfg.mail.from,
+      to: cfg.mail.to,
+    });
+  }
+  return {
+    store,
+    notifier,
+    ...(mailViewerUrl ? { mailViewerUrl } : {}),
+    close: async () => {
+      for (const c of closers.reverse()) await c().catch(() => {});
+    },
+  };
+}
+
+/** Starts aws-ses-v2-local on 127.0.0.1:port unless one already answers there. */
+async function ensureSesLocal(port: number, detached: boolean): Promise<ChildProcess | undefined> {
+  const url = `http://127.0.0.1:${port}/store`;
+  const up = async () => {
+    try {
+      return (await fetch(url, { signal: AbortSignal.timeout(500) })).ok;
+    } catch {
+      return false;
+    }
+  };
+  if (await up()) return undefined;
+  const cli = createRequire(import.meta.url).resolve("aws-ses-v2-local/dist/cli.js");
+  const child = spawn(process.execPath, [cli, "--host", "127.0.0.1", "--port", String(port)], {
+    stdio: "ignore",
+    detached,
+  });
+  if (detached) child.unref();
+  await waitFor(up, { timeoutMs: 15_000, intervalMs: 100, what: `the embedded mail server on port ${port}` });
+  return child;
+}

@@ -1,0 +1,224 @@
+/**
+ * The prober's configuration (YAML or JSON), validated with zod. Errors name the path and the
+ * problem, e.g. `clusters[0].nodes.a.runner.instanceId: must be an EC2 (i-) or hybrid (mi-) id`.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { InputError } from "./domain/errors.ts";
+
+const ipv4 = z
+  .string()
+  .regex(
+    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+    "must be an IPv4 address",
+  );
+const host = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, "must be a host name or an IP address");
+const port = z.number().int().min(1).max(65535);
+const absPath = z.string().regex(/^\/[A-Za-z0-9_./-]{0,255}$/, "must be an absolute path of [A-Za-z0-9_./-]");
+
+const Runner = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("ssm"),
+    instanceId: z
+      .string()
+      .regex(/^(i|mi)-[0-9a-f]{8,17}$/, "must be an EC2 (i-) or hybrid (mi-) managed node id"),
+    /** @default the document deployed by the CDK app, "mysql-ha-prober-node-check" */
+    documentName: z.string().min(1).default("mysql-ha-prober-node-check"),
+    region: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal("ssh"),
+    host,
+    user: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
+    port: port.optional(),
+    identityFile: absPath.optional(),
+    knownHostsFile: absPath.optional(),
+  }),
+  z.object({
+    type: z.literal("netns"),
+    namespace: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a network namespace name"),
+  }),
+]);
+
+const NodeCheck = z
+  .object({
+    interface: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,15}$/)
+      .optional(),
+    keepalivedPidFile: absPath.default("/run/keepalived.pid"),
+    keepalivedDumpDir: absPath.default("/tmp"),
+    notifyStateFile: absPath.optional(),
+    notifyLog: absPath.optional(),
+    arpCount: z.number().int().min(1).max(9).default(2),
+    arpWaitMs: z.number().int().min(10).max(9999).default(500),
+  })
+  .default({
+    keepalivedPidFile: "/run/keepalived.pid",
+    keepalivedDumpDir: "/tmp",
+    arpCount: 2,
+    arpWaitMs: 500,
+  });
+
+const Node = z.object({
+  host,
+  port: port.default(3306),
+  /** Other names the peer's replication channel may use for this node. */
+  aliases: z.array(host).default([]),
+  runner: Runner,
+  nodeCheck: NodeCheck,
+});
+
+export const ClusterSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.', '-'"),
+  vip: z.object({ host: ipv4, port: port.default(3306) }),
+  mysql: z
+    .object({
+      user: z.string().min(1),
+      /** Inline password: for the lab only. Prefer passwordEnv (CLI) or the secret (Lambda). */
+      password: z.string().optional(),
+      /** Name of an environment variable holding the password. */
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/)
+        .optional(),
+      connectTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+      queryTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+      totalTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    })
+    .refine((m) => m.password !== undefined || m.passwordEnv !== undefined, {
+      message: "give password or passwordEnv",
+    }),
+  nodes: z.object({ a: Node, b: Node }),
+  witnesses: z.array(z.object({ name: z.string().min(1), runner: Runner, nodeCheck: NodeCheck })).default([]),
+  thresholds: z
+    .object({
+      lagWarningSeconds: z.number().min(0).default(30),
+      lagCriticalSeconds: z.number().min(0).default(300),
+    })
+    .refine((t) => t.lagCriticalSeconds >= t.lagWarningSeconds, {
+      message: "lagCriticalSeconds must be >= lagWarningSeconds",
+    })
+    .default({ lagWarningSeconds: 30, lagCriticalSeconds: 300 }),
+  alerting: z
+    .object({
+      confirmations: z.number().int().min(1).max(20).default(2),
+      splitBrainRepeatMinutes: z.number().min(1).default(15),
+      repeatHours: z.number().min(0.1).default(4),
+    })
+    .default({ confirmations: 2, splitBrainRepeatMinutes: 15, repeatHours: 4 }),
+  /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
+  forwarderSocket: absPath.optional(),
+  historySamples: z.boolean().default(false),
+});
+
+export const ConfigSchema = z.object({
+  clusters: z.array(ClusterSchema).min(1, "list at least one cluster"),
+  store: z
+    .discriminatedUnion("type", [
+      z.object({
+        type: z.literal("embedded"),
+        dataDir: absPath.default("/var/lib/mysql-ha-prober/store"),
+        tableName: z.string().default("mysql-ha-prober"),
+      }),
+      z.object({
+        type: z.literal("dynamodb"),
+        tableName: z.string().min(3),
+        region: z.string().optional(),
+        endpoint: z.string().url().optional(),
+      }),
+    ])
+    .default({ type: "embedded", dataDir: "/var/lib/mysql-ha-prober/store", tableName: "mysql-ha-prober" }),
+  mail: z
+    .discriminatedUnion("type", [
+      z.object({
+        type: z.literal("embedded"),
+        port: port.default(8005),
+        from: z.string().email().default("prober@lab.invalid"),
+        to: z.array(z.string().email()).min(1).default(["ops@lab.invalid"]),
+      }),
+      z.object({
+        type: z.literal("ses"),
+        region: z.string().optional(),
+        endpoint: z.string().url().optional(),
+        from: z.string().min(3),
+        to: z.array(z.string().email()).min(1, "give at least one recipient"),
+      }),
+    ])
+    .default({ type: "embedded", port: 8005, from: "prober@lab.invalid", to: ["ops@lab.invalid"] }),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ClusterConfig = z.infer<typeof ClusterSchema>;
+
+/** Raised for an invalid configuration; `issues` lists every "path: problem". */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid configuration in ${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`, options);
+  }
+}
+
+export function parseConfig(value: unknown, source = "configuration"): Config {
+  const r = ConfigSchema.safeParse(value);
+  if (!r.success) {
+    throw new ConfigError(
+      source,
+      r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
+    );
+  }
+  const names = new Set<string>();
+  for (const c of r.data.clusters) {
+    if (names.has(c.name)) throw new ConfigError(source, [`clusters: the name "${c.name}" is used twice`]);
+    names.add(c.name);
+  }
+  return r.data;
+}
+
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the file: ${(e as Error).message}`], { cause: e });
+  }
+  let value: unknown;
+  try {
+    value = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(
+      file,
+      [`not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`],
+      { cause: e },
+    );
+  }
+  return parseConfig(value, file);
+}
+
+/** The MySQL monitoring password: inline, or from the named environment variable. */
+export function mysqlPassword(c: ClusterConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (c.mysql.passwordEnv) {
+    const v = env[c.mysql.passwordEnv];
+    if (v === undefined)
+      throw new InputError(
+        `clusters[${c.name}].mysql.passwordEnv`,
+        `environment variable ${c.mysql.passwordEnv} is not set`,
+      );
+    return v;
+  }
+  return c.mysql.password ?? "";
+}
+
+function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
+    .join("");
+}
