@@ -66,7 +66,10 @@ export async function runDemo(
           deadlineIn(Math.max(o.intervalMs, 8000)),
         );
         outcomes.push(r);
-        if (r.transition) out(`   watch: ${summarizeState(r.state)}`);
+        if (r.transition) {
+          out(`   watch: ${summarizeState(r.state)}`);
+          for (const reason of r.state.reasons.slice(0, 4)) out(`          - ${reason}`);
+        }
         for (const a of r.sent) out(`   mail:  ${a.subject}`);
       } catch (e) {
         loopError = e;

@@ -109,8 +109,9 @@ export const ClusterSchema = z.object({
       confirmations: z.number().int().min(1).max(20).default(2),
       splitBrainRepeatMinutes: z.number().min(1).default(15),
       repeatHours: z.number().min(0.1).default(4),
+      failoverGraceSeconds: z.number().min(0).max(300).default(10),
     })
-    .default({ confirmations: 2, splitBrainRepeatMinutes: 15, repeatHours: 4 }),
+    .default({ confirmations: 2, splitBrainRepeatMinutes: 15, repeatHours: 4, failoverGraceSeconds: 10 }),
   /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
   forwarderSocket: absPath.optional(),
   historySamples: z.boolean().default(false),

@@ -15,12 +15,18 @@ export interface AlertPolicy {
   splitBrainRepeatMinutes: number;
   /** Re-notify other non-healthy states every this many hours. @default 4 */
   repeatHours: number;
+  /**
+   * How long DOWN may last while the other node can take the VIP over before it is declared: the time
+   * keepalived needs to fail over (track script fall x interval + 3 adverts + skew). @default 10
+   */
+  failoverGraceSeconds: number;
 }
 
 export const DEFAULT_ALERT_POLICY: AlertPolicy = {
   confirmations: 2,
   splitBrainRepeatMinutes: 15,
   repeatHours: 4,
+  failoverGraceSeconds: 10,
 };
 
 export interface Alert {
@@ -56,19 +62,26 @@ export function decide(
   const declared = previous?.status ?? null;
   let next: Status = declared ?? a.status;
   let pending: ClusterState["pending"] = null;
-  const failover = a.events.some((e) => e.type === "VIP_MOVED");
+  // Events seen while a change waited for confirmation are carried until it is declared (or dropped).
+  const carried = previous?.pending?.events ?? [];
+  const allEvents = [...carried, ...a.events];
+  const failover = allEvents.some((e) => e.type === "VIP_MOVED");
   if (declared === null || a.status === declared) {
     next = a.status;
-  } else if ((IMMEDIATE.has(a.status) && !a.awaitingFailover) || failover) {
+  } else if ((IMMEDIATE.has(a.status) || failover) && !a.awaitingFailover) {
     next = a.status;
   } else {
     const count = previous?.pending?.status === a.status ? previous.pending.count + 1 : 1;
     const since = previous?.pending?.status === a.status ? previous.pending.since : at;
-    if (count >= policy.confirmations) next = a.status;
-    else pending = { status: a.status, count, since };
+    // DOWN while keepalived should be moving the VIP: give it the grace period, not a probe count.
+    const confirmed = a.awaitingFailover
+      ? now.getTime() - Date.parse(since) >= policy.failoverGraceSeconds * 1000
+      : count >= policy.confirmations;
+    if (confirmed) next = a.status;
+    else pending = { status: a.status, count, since, events: allEvents };
   }
   const changed = next !== declared;
-  const events: ClusterEvent[] = [...a.events];
+  const events: ClusterEvent[] = changed || pending ? allEvents : [...a.events];
   if (changed && declared !== null) {
     events.push({
       type: "STATUS_CHANGED",

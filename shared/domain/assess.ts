@@ -113,6 +113,17 @@ export function assess(input: AssessInput): Assessment {
   };
   const nodeCheckOk = NODE_IDS.filter((id) => input.nodes[id].ok).length;
   const vipSqlFailed = !input.sql.vip.alive;
+  /** A node keepalived can fail over to: BACKUP, its mysqld listening and answering SQL. */
+  const canTakeOver = (id: NodeId): boolean => {
+    const r = input.nodes[id];
+    return (
+      r.ok &&
+      r.report.keepalived.running &&
+      r.report.keepalived.instances.some((i) => i.state === "BACKUP" || i.state === "MASTER") &&
+      r.report.mysqld.listening &&
+      Boolean(input.sql[id].server)
+    );
+  };
   let status: Status;
   let awaitingFailover = false;
   const reasons: string[] = [];
@@ -122,6 +133,7 @@ export function assess(input: AssessInput): Assessment {
   } else if (has("VIP_NOT_BOUND")) {
     status = "DOWN";
     reasons.push(...messages(findings, "VIP_NOT_BOUND"));
+    awaitingFailover = NODE_IDS.some(canTakeOver);
   } else if (vipSqlFailed && NODE_IDS.every(nodeDown) && input.sql.vip.error?.class !== "auth") {
     status =
       nodeCheckOk === 0 && NODE_IDS.every((id) => input.sql[id].error?.class !== "refused")
@@ -135,17 +147,8 @@ export function assess(input: AssessInput): Assessment {
   } else if (vipSqlFailed && views.vipBound?.length === 1 && nodeDown(views.vipBound[0] as NodeId)) {
     status = "DOWN";
     const holder = views.vipBound[0] as NodeId;
-    const standby: NodeId = holder === "a" ? "b" : "a";
     reasons.push(`The VIP is bound on node ${holder.toUpperCase()}, whose MySQL does not answer.`);
-    const s = input.nodes[standby];
-    awaitingFailover =
-      s.ok &&
-      s.report.keepalived.running &&
-      s.report.keepalived.instances.some((i) => i.state === "BACKUP") &&
-      s.report.mysqld.listening &&
-      Boolean(input.sql[standby].server);
-    if (awaitingFailover)
-      reasons.push(`Node ${standby.toUpperCase()} can take the VIP over: a failover is expected.`);
+    awaitingFailover = canTakeOver(holder === "a" ? "b" : "a");
   } else if (vipOwner === null) {
     status = "UNKNOWN";
     reasons.push(`Who holds the VIP cannot be told: ${missing.join("; ") || "the views give no owner"}.`);
@@ -154,6 +157,8 @@ export function assess(input: AssessInput): Assessment {
     status = problems.length > 0 ? "DEGRADED" : "HEALTHY";
     reasons.push(...problems.sort(bySeverity).map((f) => f.message));
   }
+
+  if (awaitingFailover) reasons.push("The other node can take the VIP over: a failover is expected.");
 
   // ---- events since the previous state
   const events: ClusterEvent[] = [];

@@ -66,7 +66,7 @@ export interface ClusterState {
   findings: Finding[];
   events: ClusterEvent[];
   /** Consecutive probes that agree on a status different from the declared one. */
-  pending: { status: Status; count: number; since: string } | null;
+  pending: { status: Status; count: number; since: string; events: ClusterEvent[] } | null;
   /** When a mail about the current declared status was last queued. */
   lastAlertAt: string | null;
   memory: Assessment["memory"];

@@ -135,12 +135,25 @@ describe("DOWN while a failover is under way", () => {
     ]);
   });
 
-  it("a failover that does not come: DOWN is declared on the next probe", () => {
-    const ds = run([
-      "HEALTHY",
-      verdict("DOWN", { awaitingFailover: true }),
-      verdict("DOWN", { awaitingFailover: true }),
-    ]);
-    expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DOWN"]);
+  it("a failover that does not come: DOWN is declared once the grace period (10 s) has passed", () => {
+    const down = verdict("DOWN", { awaitingFailover: true });
+    const ds = run(["HEALTHY", down, down, down, down], null, 4); // a probe every 4 s
+    expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "HEALTHY", "HEALTHY", "DOWN"]);
+    expect(ds[4]?.state.statusSince).toBe(at(4).toISOString());
+  });
+});
+
+describe("a failover seen mid-way", () => {
+  it("VIP_MOVED while DOWN awaits the failover: held, then one failover mail carrying the event", () => {
+    const moved = (status: Status, awaiting: boolean) =>
+      verdict(status, {
+        awaitingFailover: awaiting,
+        events: [{ type: "VIP_MOVED", at: "", from: "a", to: "b", message: "Failover: the VIP moved from node A to node B." }],
+      });
+    const ds = run(["HEALTHY", moved("DOWN", true), "DEGRADED", "DEGRADED"]);
+    expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
+    const mails = ds.filter((d) => d.alert).map((d) => d.alert);
+    expect(mails.map((m) => m?.subject)).toEqual(["[mysql-ha] prod: HEALTHY -> DEGRADED"]);
+    expect(mails[0]?.text).toMatch(/Failover: the VIP moved from node A to node B/);
   });
 });
