@@ -148,7 +148,15 @@ describe("a failover seen mid-way", () => {
     const moved = (status: Status, awaiting: boolean) =>
       verdict(status, {
         awaitingFailover: awaiting,
-        events: [{ type: "VIP_MOVED", at: "", from: "a", to: "b", message: "Failover: the VIP moved from node A to node B." }],
+        events: [
+          {
+            type: "VIP_MOVED",
+            at: "",
+            from: "a",
+            to: "b",
+            message: "Failover: the VIP moved from node A to node B.",
+          },
+        ],
       });
     const ds = run(["HEALTHY", moved("DOWN", true), "DEGRADED", "DEGRADED"]);
     expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);

@@ -120,15 +120,19 @@ describe("a failover under way", () => {
 describe("the VIP between two nodes", () => {
   it("bound on neither while a node can take it over: DOWN awaiting failover; with no candidate: DOWN at once", async () => {
     const { ok, MAC } = await import("../helpers/node-reports.ts");
-    const moving = assess(input(sqlView("down", ["a"]), {
-      a: ok({ mac: MAC.a, keepalived: "FAULT", listening: false }),
-      b: ok({ mac: MAC.b, keepalived: "BACKUP" }),
-    }));
+    const moving = assess(
+      input(sqlView("down", ["a"]), {
+        a: ok({ mac: MAC.a, keepalived: "FAULT", listening: false }),
+        b: ok({ mac: MAC.b, keepalived: "BACKUP" }),
+      }),
+    );
     expect(moving).toMatchObject({ status: "DOWN", awaitingFailover: true });
-    const stuck = assess(input(sqlView("down", ["a"]), {
-      a: ok({ mac: MAC.a, keepalived: "FAULT", listening: false }),
-      b: ok({ mac: MAC.b, keepalived: "FAULT" }),
-    }));
+    const stuck = assess(
+      input(sqlView("down", ["a"]), {
+        a: ok({ mac: MAC.a, keepalived: "FAULT", listening: false }),
+        b: ok({ mac: MAC.b, keepalived: "FAULT" }),
+      }),
+    );
     expect(stuck).toMatchObject({ status: "DOWN", awaitingFailover: false });
   });
 });

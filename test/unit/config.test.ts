@@ -1,0 +1,148 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../cli/main.ts";
+import { ConfigError, loadConfig, mysqlPassword, parseConfig } from "../../shared/config.ts";
+
+const good = () => ({
+  clusters: [
+    {
+      name: "prod",
+      vip: { host: "10.0.0.100" },
+      mysql: { user: "prober", passwordEnv: "MHP_PASSWORD" },
+      nodes: {
+        a: { host: "10.0.0.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
+        b: { host: "10.0.0.12", runner: { type: "ssm", instanceId: "mi-0123456789abcdef0" } },
+      },
+    },
+  ],
+  mail: { type: "ses", from: "prober@example.com", to: ["ops@example.com"] },
+  store: { type: "dynamodb", tableName: "mysql-ha-prober" },
+});
+
+describe("configuration", () => {
+  it("fills in the documented defaults", () => {
+    const c = parseConfig(good());
+    const cl = c.clusters[0];
+    expect(cl?.vip.port).toBe(3306);
+    expect(cl?.mysql).toMatchObject({ connectTimeoutMs: 2000, queryTimeoutMs: 2000, totalTimeoutMs: 5000 });
+    expect(cl?.nodes.a.nodeCheck).toMatchObject({
+      keepalivedPidFile: "/run/keepalived.pid",
+      keepalivedDumpDir: "/tmp",
+      arpCount: 2,
+      arpWaitMs: 500,
+    });
+    expect(cl?.nodes.a.runner).toMatchObject({ documentName: "mysql-ha-prober-node-check" });
+    expect(cl?.alerting).toEqual({
+      confirmations: 2,
+      splitBrainRepeatMinutes: 15,
+      repeatHours: 4,
+      failoverGraceSeconds: 10,
+    });
+    expect(cl?.thresholds).toEqual({ lagWarningSeconds: 30, lagCriticalSeconds: 300 });
+  });
+
+  const cases: [string, (c: ReturnType<typeof good>) => void, RegExp][] = [
+    ["no clusters", (c) => (c.clusters = []), /^clusters: list at least one cluster$/m],
+    [
+      "a bad VIP",
+      (c) => ((c.clusters[0] as { vip: { host: string } }).vip.host = "10.0.0.300"),
+      /clusters\[0\]\.vip\.host: must be an IPv4 address/,
+    ],
+    [
+      "a bad instance id",
+      (c) => ((c.clusters[0]?.nodes.a.runner as { instanceId: string }).instanceId = "db-a"),
+      /clusters\[0\]\.nodes\.a\.runner\.instanceId: must be an EC2 \(i-\) or hybrid \(mi-\) managed node id/,
+    ],
+    [
+      "an unknown runner",
+      (c) => ((c.clusters[0]?.nodes.b.runner as { type: string }).type = "telnet"),
+      /clusters\[0\]\.nodes\.b\.runner\.type: /,
+    ],
+    [
+      "no password",
+      (c) => ((c.clusters[0] as { mysql: object }).mysql = { user: "prober" }),
+      /clusters\[0\]\.mysql: give password or passwordEnv/,
+    ],
+    [
+      "a relative path",
+      (c) => ((c.clusters[0]?.nodes.a as { nodeCheck?: object }).nodeCheck = { notifyLog: "log/x" }),
+      /clusters\[0\]\.nodes\.a\.nodeCheck\.notifyLog: must be an absolute path/,
+    ],
+    [
+      "a path with shell characters",
+      (c) =>
+        ((c.clusters[0]?.nodes.a as { nodeCheck?: object }).nodeCheck = { keepalivedPidFile: "/run/$(id)" }),
+      /keepalivedPidFile: must be an absolute path/,
+    ],
+    [
+      "no recipient",
+      (c) => ((c.mail as { to: string[] }).to = []),
+      /^mail\.to: give at least one recipient$/m,
+    ],
+    [
+      "a short table name",
+      (c) => ((c.store as { tableName: string }).tableName = "x"),
+      /^store\.tableName: /m,
+    ],
+    [
+      "lag thresholds inverted",
+      (c) =>
+        ((c.clusters[0] as { thresholds?: object }).thresholds = {
+          lagWarningSeconds: 60,
+          lagCriticalSeconds: 10,
+        }),
+      /lagCriticalSeconds must be >= lagWarningSeconds/,
+    ],
+    [
+      "a duplicate cluster name",
+      (c) => c.clusters.push(structuredClone(c.clusters[0] as never)),
+      /the name "prod" is used twice/,
+    ],
+  ];
+  it.each(cases)("%s gets a message naming the path", (_, mutate, message) => {
+    const c = good();
+    mutate(c);
+    const e = (() => {
+      try {
+        parseConfig(c, "test.yaml");
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).message).toMatch(/^invalid configuration in test\.yaml:/);
+    expect((e as ConfigError).issues.join("\n")).toMatch(message);
+  });
+
+  it("reports unreadable files and bad YAML with the file name", () => {
+    expect(() => loadConfig("/nonexistent/x.yaml")).toThrow(
+      /\/nonexistent\/x\.yaml:[\s\S]*cannot read the file/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "mhp-cfg-"));
+    writeFileSync(join(dir, "bad.yaml"), "clusters: [\n");
+    expect(() => loadConfig(join(dir, "bad.yaml"))).toThrow(/not valid YAML/);
+  });
+
+  it("reads the password from the named environment variable, and says when it is missing", () => {
+    const c = parseConfig(good()).clusters[0];
+    if (!c) throw new Error("no cluster");
+    expect(mysqlPassword(c, { MHP_PASSWORD: "s3cret" })).toBe("s3cret");
+    expect(() => mysqlPassword(c, {})).toThrow(/MHP_PASSWORD is not set/);
+  });
+
+  it("the CLI exits 3 on a configuration error and prints the problems", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mhp-cfg-"));
+    const file = join(dir, "c.yaml");
+    writeFileSync(file, "clusters: []\n");
+    const err: string[] = [];
+    const code = await main(
+      ["node", "x", "probe", "-c", file],
+      () => {},
+      (s) => err.push(s),
+    );
+    expect(code).toBe(3);
+    expect(err.join("\n")).toMatch(/clusters: list at least one cluster/);
+  });
+});
