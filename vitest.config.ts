@@ -20,6 +20,13 @@ export default defineConfig({
       },
       {
         test: {
+          name: "infra",
+          include: ["test/infra/**/*.test.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: "lab",
           include: ["test/lab/**/*.test.ts"],
           // Lab tests build real namespaces and servers: one file at a time on a 2-core machine.

@@ -18,48 +18,13 @@ import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import { SshNodeChecker } from "../shared/adapters/ssh-runner.ts";
 import { SsmNodeChecker } from "../shared/adapters/ssm-runner.ts";
 import { type ClusterConfig, type Config, mysqlPassword } from "../shared/config.ts";
-import type { NodeCheckParams } from "../shared/node-check/params.ts";
-import type { PipelineDeps, ProbeTarget } from "../shared/pipeline.ts";
+import type { PipelineDeps } from "../shared/pipeline.ts";
 import type { NodeChecker, Notifier, SqlProbe, StateStore } from "../shared/ports.ts";
 import { waitFor } from "../shared/util/wait.ts";
 
+export { targetFromConfig } from "../shared/target.ts";
+
 type RunnerConfig = ClusterConfig["nodes"]["a"]["runner"];
-type NodeCheckConfig = ClusterConfig["nodes"]["a"]["nodeCheck"];
-
-function nodeCheckParams(vip: string, port: number, n: NodeCheckConfig): Omit<NodeCheckParams, "Since"> {
-  return {
-    Vip: vip,
-    MysqlPort: port,
-    Interface: n.interface,
-    KeepalivedPidFile: n.keepalivedPidFile,
-    KeepalivedDumpDir: n.keepalivedDumpDir,
-    NotifyStateFile: n.notifyStateFile,
-    NotifyLog: n.notifyLog,
-    ArpCount: n.arpCount,
-    ArpWaitMs: n.arpWaitMs,
-  };
-}
-
-export function targetFromConfig(c: ClusterConfig): ProbeTarget {
-  const node = (id: "a" | "b") => ({
-    host: c.nodes[id].host,
-    port: c.nodes[id].port,
-    aliases: c.nodes[id].aliases,
-    nodeCheck: nodeCheckParams(c.vip.host, c.nodes[id].port, c.nodes[id].nodeCheck),
-  });
-  return {
-    name: c.name,
-    vip: c.vip,
-    nodes: { a: node("a"), b: node("b") },
-    witnesses: c.witnesses.map((w) => ({
-      name: w.name,
-      nodeCheck: nodeCheckParams(c.vip.host, c.vip.port, w.nodeCheck),
-    })),
-    thresholds: c.thresholds,
-    policy: c.alerting,
-    historySamples: c.historySamples,
-  };
-}
 
 const ssmClients = new Map<string, SSMClient>();
 function checker(r: RunnerConfig): NodeChecker {

@@ -1,0 +1,52 @@
+/** The function's environment, validated with zod at cold start: errors name the variable. */
+import { z } from "zod";
+import { ClusterSchema, ConfigError } from "../../shared/config.ts";
+
+export const EnvSchema = z
+  .object({
+    /** The cluster, as JSON (the same schema as a cluster in the CLI configuration). */
+    CLUSTER_CONFIG: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: "custom", message: "must be JSON" });
+          return z.NEVER;
+        }
+      })
+      .pipe(ClusterSchema),
+    TABLE_NAME: z.string().min(3),
+    MAIL_FROM: z.string().min(3),
+    MAIL_TO: z
+      .string()
+      .transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().email()).min(1)),
+    /** Where the MySQL monitoring password is: a Secrets Manager secret, or an SSM SecureString. */
+    PASSWORD_SECRET_ARN: z.string().startsWith("arn:").optional(),
+    PASSWORD_PARAMETER_NAME: z.string().startsWith("/").optional(),
+    /** Probe every K seconds within one invocation (0: once per invocation). */
+    SUBMINUTE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(59).default(0),
+    /** Time kept free at the end of the invocation. */
+    DEADLINE_MARGIN_MS: z.coerce.number().int().min(500).default(3000),
+  })
+  .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME || e.CLUSTER_CONFIG.mysql.password, {
+    message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",
+  });
+export type Env = z.infer<typeof EnvSchema>;
+
+export function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const r = EnvSchema.safeParse(env);
+  if (!r.success) {
+    throw new ConfigError(
+      "the function's environment",
+      r.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`),
+    );
+  }
+  return r.data;
+}

@@ -1,0 +1,129 @@
+/**
+ * The Lambda handler invoked in-process against the lab, with local adapters for the store and mail.
+ * Contract: every metric the dashboard and the alarms reference is one the handler really emits
+ * (parsed from its EMF output).
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { parseEnv } from "../../functions/probe/env.ts";
+import { buildHandler } from "../../functions/probe/handler.ts";
+import { DASHBOARD_METRICS } from "../../infra/dashboard.ts";
+import { ALARM_METRICS } from "../../infra/mysql-ha-prober.ts";
+import { Lab } from "../../lab/lab.ts";
+import { labConfig, labPorts } from "../../lab/target.ts";
+import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
+import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
+import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
+import { skipLab } from "../helpers/lab-env.ts";
+
+const skip = await skipLab();
+
+describe.skipIf(skip)("the probe function against the lab", () => {
+  const lab = new Lab({ name: "mhpt10", subnet: "198.18.110.0/24" });
+  let dynamo: LocalDynamo;
+  let ses: LocalSes;
+
+  beforeAll(async () => {
+    [dynamo, ses] = await Promise.all([startDynalite(), startSesLocal(), lab.up({ rebuild: true })]);
+  });
+  afterAll(async () => {
+    await Promise.all([dynamo?.stop(), ses?.stop(), lab.down()]);
+  });
+
+  const context = (ms: number) =>
+    ({
+      functionName: "probe",
+      awsRequestId: "req-1",
+      invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:probe",
+      memoryLimitInMB: "512",
+      getRemainingTimeInMillis: (() => {
+        const end = Date.now() + ms;
+        return () => end - Date.now();
+      })(),
+    }) as never;
+
+  it("probes, logs structured JSON with the cluster on every line, and emits every metric the dashboard and alarms use", async () => {
+    const cluster = (labConfig(lab) as { clusters: unknown[] }).clusters[0];
+    const env = parseEnv({
+      CLUSTER_CONFIG: JSON.stringify(cluster),
+      TABLE_NAME: dynamo.tableName,
+      MAIL_FROM: "prober@example.com",
+      MAIL_TO: "ops@example.com",
+      SUBMINUTE_INTERVAL_SECONDS: "0",
+    });
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
+    let result: { cluster: string; probes: { status: string; committed: boolean }[] };
+    try {
+      const handler = buildHandler(env, {
+        ...labPorts(lab),
+        store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
+        notifier: new SesNotifier({
+          client: ses.client,
+          from: "prober@example.com",
+          to: ["ops@example.com"],
+        }),
+      });
+      result = await handler({}, context(20_000));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(result.probes).toEqual([{ status: "HEALTHY", committed: true }]);
+    const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = docs.filter((d) => d._aws);
+    const emitted = new Set(
+      emf.flatMap((d) =>
+        (
+          d._aws as { CloudWatchMetrics: { Metrics: { Name: string }[]; Namespace: string }[] }
+        ).CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)),
+      ),
+    );
+    for (const name of [...DASHBOARD_METRICS, ...ALARM_METRICS]) expect(emitted, name).toContain(name);
+    expect(emf.find((d) => "ClusterStatus" in d)).toMatchObject({
+      Cluster: "lab-mhpt10",
+      ClusterStatus: 0,
+      SplitBrain: 0,
+      VipOwner: 1,
+    });
+    const logs = docs.filter((d) => d.level);
+    expect(logs.length).toBeGreaterThan(0);
+    for (const l of logs) expect(l.cluster).toBe("lab-mhpt10");
+    expect(logs.find((l) => l.message === "probe")).toMatchObject({ status: "HEALTHY", vipOwner: "a" });
+    expect(JSON.stringify(docs)).not.toContain("lab-prober-pw");
+  });
+
+  it("sub-minute mode probes every K seconds until shortly before the timeout", async () => {
+    const cluster = (labConfig(lab) as { clusters: unknown[] }).clusters[0];
+    const env = parseEnv({
+      CLUSTER_CONFIG: JSON.stringify(cluster),
+      TABLE_NAME: dynamo.tableName,
+      MAIL_FROM: "prober@example.com",
+      MAIL_TO: "ops@example.com",
+      SUBMINUTE_INTERVAL_SECONDS: "2",
+      DEADLINE_MARGIN_MS: "1000",
+    });
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      const handler = buildHandler(env, {
+        ...labPorts(lab),
+        store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
+        notifier: new SesNotifier({
+          client: ses.client,
+          from: "prober@example.com",
+          to: ["ops@example.com"],
+        }),
+      });
+      const started = Date.now();
+      const r = await handler({}, context(9_000));
+      const took = Date.now() - started;
+      // 8 s of budget, a probe every 2 s, each needing up to 2 s: 3 probes, done before the deadline
+      expect(r.probes.length).toBeGreaterThanOrEqual(2);
+      expect(r.probes.length).toBeLessThanOrEqual(4);
+      expect(took).toBeLessThan(9_000 - 1000 + 500);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
