@@ -94,7 +94,7 @@ describe("MysqlHaProber template", () => {
     expect(resources).toContain(":document/mysql-ha-prober-node-check-prod-db");
     expect(resources).toContain(":instance/i-0123456789abcdef0");
     expect(resources).toContain(":instance/i-0fedcba9876543210");
-    expect((send[0]?.Resource as unknown[]).length).toBe(3);
+    expect(send[0]?.Resource as unknown[]).toHaveLength(3);
     expect(resources).not.toMatch(/"\*"|instance\/\*|document\/\*/);
   });
 

@@ -1,0 +1,290 @@
+/**
+ * Benchmarks (`npm run bench`, as root): prints a table per section and writes bench/results/*.json.
+ *   1. detection latency per fault in the lab, at two watch intervals, with the seed design's method
+ *      (cron once a minute running `arping -d` on a node) replayed on the same injections;
+ *   2. the cost of one full probe (3 SQL endpoints + 2 node checks through the namespace runner);
+ *   3. the Lambda bundle: size and cold-start import time;
+ *   4. one process probing N clusters concurrently.
+ * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { type FaultKind, Lab } from "../lab/lab.ts";
+import { labPorts, labProbeTarget } from "../lab/target.ts";
+import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
+import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
+import { deadlineIn, type NodeId } from "../shared/domain/types.ts";
+import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
+import { run } from "../shared/util/exec.ts";
+import { sleep } from "../shared/util/wait.ts";
+import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
+
+const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const INTERVALS = (process.env.BENCH_INTERVALS ?? "5,1").split(",").map(Number);
+const SECTIONS = (process.env.BENCH_SECTIONS ?? "probe,bundle,scale,detection").split(",");
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number) : Number.NaN;
+};
+const r1 = (n: number) => Math.round(n * 10) / 10;
+function table(rows: (string | number)[][]): string {
+  const w = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => String(c).padEnd(w[i] ?? 0)).join("  ")).join("\n");
+}
+function save(name: string, data: unknown) {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(
+    `${RESULTS}${name}.json`,
+    `${JSON.stringify({ machine: machine(), at: new Date().toISOString(), data }, null, 2)}\n`,
+  );
+}
+function machine() {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version };
+}
+
+// ------------------------------------------------------------------ 2. probe cost
+async function probeCost(lab: Lab) {
+  const rows: (string | number)[][] = [
+    ["ArpWaitMs", "probes", "wall p50 ms", "wall p95 ms", "CPU p50 ms (prober)", "max RSS MB"],
+  ];
+  const out = [];
+  for (const wait of [500, 100]) {
+    const t = labProbeTarget(lab);
+    for (const id of ["a", "b"] as const) t.nodes[id].nodeCheck.ArpWaitMs = wait;
+    const ports = labPorts(lab);
+    const walls: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await observeAndAssess(t, ports, deadlineIn(8000), null, new Date());
+      walls.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    const rss = process.resourceUsage().maxRSS / 1024;
+    out.push({
+      arpWaitMs: wait,
+      wallP50: pct(walls, 50),
+      wallP95: pct(walls, 95),
+      cpuP50: pct(cpu, 50),
+      maxRssMb: rss,
+    });
+    rows.push([wait, walls.length, r1(pct(walls, 50)), r1(pct(walls, 95)), r1(pct(cpu, 50)), r1(rss)]);
+  }
+  console.log(`\n2. One full probe (3 SQL endpoints + 2 node checks through ip netns exec)\n${table(rows)}`);
+  save("probe-cost", out);
+}
+
+// ------------------------------------------------------------------ 3. bundle
+async function bundle() {
+  const outdir = fileURLToPath(new URL("../cdk.out/bench", import.meta.url));
+  execFileSync("npx", ["cdk", "synth", "--quiet", "--output", outdir], {
+    stdio: "ignore",
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
+  });
+  const asset = readdirSync(outdir).find(
+    (d) => d.startsWith("asset.") && statSync(`${outdir}/${d}`).isDirectory(),
+  );
+  const file = `${outdir}/${asset}/index.mjs`;
+  const size = statSync(file).size;
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, ["-e", `import(${JSON.stringify(file)}).then(()=>{})`], {
+      stdio: "ignore",
+      env: { PATH: process.env.PATH, AWS_REGION: "us-east-1" },
+    });
+    times.push(performance.now() - t0);
+  }
+  const bare: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, ["-e", "0"], { stdio: "ignore" });
+    bare.push(performance.now() - t0);
+  }
+  const res = {
+    bytes: size,
+    mb: size / 1e6,
+    importMedianMs: pct(times, 50),
+    nodeStartMedianMs: pct(bare, 50),
+  };
+  console.log(
+    `\n3. Lambda bundle\n${table([
+      ["minified bundle", "cold start: new node + import (median of 20)", "of which node itself"],
+      [`${r1(res.mb)} MB`, `${r1(res.importMedianMs)} ms`, `${r1(res.nodeStartMedianMs)} ms`],
+    ])}`,
+  );
+  save("bundle", res);
+}
+
+// ------------------------------------------------------------------ 4. scale
+async function scale(lab: Lab) {
+  const rows: (string | number)[][] = [
+    ["clusters", "wall ms", "clusters/s", "per-cluster p50 ms", "per-cluster p95 ms"],
+  ];
+  const out = [];
+  for (const n of [1, 10, 50]) {
+    const t = labProbeTarget(lab);
+    const ports = labPorts(lab);
+    const per: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: n }, async () => {
+        const s = performance.now();
+        await observeAndAssess(t, ports, deadlineIn(30_000), null, new Date());
+        per.push(performance.now() - s);
+      }),
+    );
+    const wall = performance.now() - t0;
+    out.push({ clusters: n, wallMs: wall, perClusterP50: pct(per, 50), perClusterP95: pct(per, 95) });
+    rows.push([n, r1(wall), r1((n * 1000) / wall), r1(pct(per, 50)), r1(pct(per, 95))]);
+  }
+  console.log(`\n4. One process probing N clusters concurrently (the same lab, N times)\n${table(rows)}`);
+  save("scale", out);
+}
+
+// ------------------------------------------------------------------ 1. detection
+const FAULTS: { kind: FaultKind; on: "holder" | "standby"; expect: string }[] = [
+  { kind: "mysql-kill", on: "holder", expect: "DEGRADED" },
+  { kind: "vrrp-block", on: "standby", expect: "SPLIT_BRAIN" },
+  { kind: "keepalived-kill", on: "standby", expect: "DEGRADED" },
+  { kind: "blackhole", on: "standby", expect: "DEGRADED" },
+  { kind: "mysql-hang", on: "standby", expect: "DEGRADED" },
+];
+
+/** The seed design's check: `arping -c 1 -d VIP` on a node, from cron once a minute; exit 1 = duplicate. */
+async function seedCheck(lab: Lab, node: NodeId): Promise<boolean> {
+  const r = await run(
+    "ip",
+    ["netns", "exec", lab.plan.nodes[node].ns, "arping", "-c", "1", "-d", "-w", "1", lab.plan.vip],
+    {
+      timeoutMs: 5000,
+      allowFailure: true,
+    },
+  );
+  return r.code === 1;
+}
+
+async function detection(lab: Lab) {
+  const [dynamo, ses] = await Promise.all([startDynalite("bench"), startSesLocal()]);
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const interval of INTERVALS) {
+      for (const f of FAULTS) {
+        for (let rep = 0; rep < REPS; rep++) {
+          const name = `bench-${interval}-${f.kind}-${rep}-${Date.now()}`;
+          const deps = {
+            ...labPorts(lab),
+            store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
+            notifier: new SesNotifier({
+              client: ses.client,
+              from: "bench@lab.invalid",
+              to: ["ops@lab.invalid"],
+            }),
+          };
+          const target = labProbeTarget(lab, name);
+          // settle: declared HEALTHY
+          let healthy = false;
+          for (let i = 0; i < 20 && !healthy; i++) {
+            healthy = (await probeCluster(target, deps, deadlineIn(8000))).state.status === "HEALTHY";
+            if (!healthy) await sleep(interval * 1000);
+          }
+          const holder = (await lab.vipHolders())[0] ?? "a";
+          const node: NodeId = f.on === "holder" ? holder : holder === "a" ? "b" : "a";
+          // the probe schedule runs independently of the injection: start it at a random phase
+          await sleep(Math.random() * interval * 1000);
+          const injected = Date.now();
+          await lab.fault(f.kind, node);
+          let stored: number | null = null;
+          let mailed: number | null = null;
+          let status = "";
+          const giveUp = injected + 60_000;
+          while (Date.now() < giveUp && (stored === null || mailed === null)) {
+            const t0 = Date.now();
+            const r = await probeCluster(target, deps, deadlineIn(8000));
+            if (stored === null && r.transition && r.state.status !== "HEALTHY") {
+              stored = Date.now();
+              status = r.state.status;
+            }
+            if (mailed === null && r.sent.some((a) => a.to !== "HEALTHY")) mailed = Date.now();
+            await sleep(Math.max(0, interval * 1000 - (Date.now() - t0)));
+          }
+          // the seed method, replayed: it runs at the next whole minute after the injection, on either node
+          const seedA = await seedCheck(lab, "a");
+          const seedB = await seedCheck(lab, "b");
+          const nextMinute = Math.ceil(injected / 60_000) * 60_000;
+          results.push({
+            interval,
+            fault: f.kind,
+            node,
+            rep,
+            status,
+            storedMs: stored === null ? null : stored - injected,
+            mailedMs: mailed === null ? null : mailed - injected,
+            seedCaught: seedA || seedB,
+            seedAtMs: seedA || seedB ? nextMinute - injected : null,
+          });
+          await lab.heal();
+        }
+      }
+    }
+  } finally {
+    await Promise.all([dynamo.stop(), ses.stop()]);
+  }
+  const rows: (string | number)[][] = [
+    [
+      "interval",
+      "fault",
+      "runs",
+      "missed",
+      "stored p50 s",
+      "stored p95 s",
+      "mailed p95 s",
+      "seed method (cron + arping -d on a node)",
+    ],
+  ];
+  for (const interval of INTERVALS) {
+    for (const f of FAULTS) {
+      const rs = results.filter((r) => r.interval === interval && r.fault === f.kind);
+      const stored = rs.map((r) => r.storedMs).filter((x): x is number => typeof x === "number");
+      const mailed = rs.map((r) => r.mailedMs).filter((x): x is number => typeof x === "number");
+      const seed = rs.filter((r) => r.seedCaught).length;
+      rows.push([
+        `${interval} s`,
+        f.kind,
+        rs.length,
+        rs.length - stored.length,
+        r1(pct(stored, 50) / 1000),
+        r1(pct(stored, 95) / 1000),
+        r1(pct(mailed, 95) / 1000),
+        seed === 0 ? `missed ${rs.length}/${rs.length}` : `caught ${seed}/${rs.length}, at the next minute`,
+      ]);
+    }
+  }
+  console.log(
+    `\n1. Detection latency (injection -> state change stored / mail accepted by the local SES)\n${table(rows)}`,
+  );
+  save("detection", results);
+}
+
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error("the benchmarks use the lab: run as root");
+  const lab = new Lab({ name: "mhpb", subnet: "198.18.120.0/24" });
+  console.log(`machine: ${JSON.stringify(machine())}`);
+  await lab.up({ rebuild: true });
+  try {
+    if (SECTIONS.includes("probe")) await probeCost(lab);
+    if (SECTIONS.includes("scale")) await scale(lab);
+    if (SECTIONS.includes("bundle")) await bundle();
+    if (SECTIONS.includes("detection")) await detection(lab);
+  } finally {
+    await lab.down();
+  }
+}
+
+await main();
