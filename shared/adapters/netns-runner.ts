@@ -5,7 +5,8 @@ import { type Deadline, remainingMs } from "../domain/types.ts";
 import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
 import { NODE_CHECK_SCRIPT_PATH } from "../node-check/script.ts";
 import type { NodeChecker } from "../ports.ts";
-import { CommandError, run } from "../util/exec.ts";
+import { run } from "../util/exec.ts";
+import { runnerFailure } from "./runner-failure.ts";
 
 export class NetnsNodeChecker implements NodeChecker {
   readonly target: string;
@@ -32,13 +33,7 @@ export class NetnsNodeChecker implements NodeChecker {
       );
       return parseNodeCheckOutput(r.stdout, Date.now() - started);
     } catch (e) {
-      const timedOut = e instanceof CommandError && e.result?.timedOut;
-      return {
-        ok: false,
-        reason: timedOut ? "timeout" : "runner-error",
-        detail: (e as Error).message,
-        durationMs: Date.now() - started,
-      };
+      return runnerFailure(e, started);
     }
   }
 }

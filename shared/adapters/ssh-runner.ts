@@ -8,7 +8,8 @@ import { type Deadline, remainingMs } from "../domain/types.ts";
 import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
 import { nodeCheckScript } from "../node-check/script.ts";
 import type { NodeChecker } from "../ports.ts";
-import { CommandError, run } from "../util/exec.ts";
+import { run } from "../util/exec.ts";
+import { runnerFailure } from "./runner-failure.ts";
 
 export interface SshTarget {
   host: string;
@@ -91,13 +92,7 @@ export class SshNodeChecker implements NodeChecker {
       }
       return parseNodeCheckOutput(r.stdout, Date.now() - started);
     } catch (e) {
-      const timedOut = e instanceof CommandError && e.result?.timedOut;
-      return {
-        ok: false,
-        reason: timedOut ? "timeout" : "runner-error",
-        detail: (e as Error).message,
-        durationMs: Date.now() - started,
-      };
+      return runnerFailure(e, started);
     }
   }
 }

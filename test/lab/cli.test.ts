@@ -1,23 +1,12 @@
 /** The CLI end to end against a lab: exit codes, JSON shape, watch and history, and the demo drill. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../cli/main.ts";
 import { Lab } from "../../lab/lab.ts";
 import { netnsList } from "../../lab/system.ts";
 import { waitFor } from "../../shared/util/wait.ts";
+import { cli } from "../helpers/cli.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    ["node", "mysql-ha-prober", ...args],
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 describe.skipIf(skip)("CLI against the lab", () => {
   const lab = new Lab({ name: "mhpt8", subnet: "198.18.108.0/24" });

@@ -1,16 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { main } from "../../cli/main.ts";
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    ["node", "mysql-ha-prober", ...args],
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+import { cli } from "../helpers/cli.ts";
 
 describe("CLI: lab", () => {
   it("prints help for lab and exits 0", async () => {
