@@ -1,6 +1,6 @@
 /** The synthesized template: the construct's promises, asserted with aws-cdk-lib/assertions. */
 import { fileURLToPath } from "node:url";
-import { App, type Stack } from "aws-cdk-lib";
+import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -177,5 +177,44 @@ describe("npx cdk synth", () => {
     });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).not.toMatch(/ERROR/);
+  });
+});
+
+describe("VPC endpoints", () => {
+  it("are created on request: a DynamoDB gateway and SSM, Secrets Manager, SES and X-Ray interfaces", async () => {
+    const { MysqlHaProber } = await import("../../infra/mysql-ha-prober.ts");
+    const ec2 = await import("aws-cdk-lib/aws-ec2");
+    const sm = await import("aws-cdk-lib/aws-secretsmanager");
+    const { parseConfig } = await import("../../shared/config.ts");
+    const { loadDeployConfig } = await import("../../infra/deploy-config.ts");
+    const cfg = loadDeployConfig(EXAMPLE);
+    const app = new App({ outdir: fileURLToPath(new URL("../../cdk.out/test-vpce", import.meta.url)) });
+    const s = new Stack(app, "Vpce", { env: { region: "eu-west-1", account: "123456789012" } });
+    const vpc = new ec2.Vpc(s, "Vpc", {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: "iso", subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
+    const cluster = parseConfig({ clusters: cfg.clusters }).clusters[0];
+    if (!cluster) throw new Error("no cluster");
+    new MysqlHaProber(s, "P", {
+      cluster,
+      vpc,
+      passwordSecret: sm.Secret.fromSecretCompleteArn(s, "S", cfg.deploy.passwordSecretArn),
+      mailFrom: "prober@example.com",
+      mailTo: ["ops@example.com"],
+      alarmEmail: "ops@example.com",
+      createVpcEndpoints: true,
+    });
+    const t = Template.fromStack(s);
+    const endpoints = Object.values(t.findResources("AWS::EC2::VPCEndpoint")).map((r) =>
+      JSON.stringify((r as { Properties: { ServiceName: unknown } }).Properties.ServiceName),
+    );
+    for (const svc of ["dynamodb", "ssm", "secretsmanager", "email", "xray"]) {
+      expect(
+        endpoints.some((e) => e.includes(`.${svc}`)),
+        svc,
+      ).toBe(true);
+    }
   });
 });
