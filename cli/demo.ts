@@ -6,7 +6,7 @@
  */
 import { type FaultKind, Lab } from "../lab/lab.ts";
 import { labConfigPath } from "../lab/target.ts";
-import { loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
 import { deadlineIn } from "../shared/domain/types.ts";
 import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";

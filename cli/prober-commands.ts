@@ -1,6 +1,7 @@
 /** `probe`, `watch` and `history`: the prober from the command line. */
 import { Command, Option } from "commander";
-import { type Config, ConfigError, loadConfig } from "../shared/config.ts";
+import { type Config, ConfigError } from "../shared/config.ts";
+import { loadConfig } from "../shared/config-file.ts";
 import { deadlineIn } from "../shared/domain/types.ts";
 import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
 import { sleep } from "../shared/util/wait.ts";

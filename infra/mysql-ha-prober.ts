@@ -214,7 +214,8 @@ export class MysqlHaProber extends Construct {
         target: "node24",
         mainFields: ["module", "main"],
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        externalModules: [],
+        // The Node.js 24 runtime ships the AWS SDK v3: leaving it out of the bundle makes it 3x smaller.
+        externalModules: ["@aws-sdk/*"],
       },
     });
 

@@ -2,8 +2,6 @@
  * The prober's configuration (YAML or JSON), validated with zod. Errors name the path and the
  * problem, e.g. `clusters[0].nodes.a.runner.instanceId: must be an EC2 (i-) or hybrid (mi-) id`.
  */
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError } from "./domain/errors.ts";
 
@@ -181,26 +179,6 @@ export function parseConfig(value: unknown, source = "configuration"): Config {
     names.add(c.name);
   }
   return r.data;
-}
-
-export function loadConfig(file: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError(file, [`cannot read the file: ${(e as Error).message}`], { cause: e });
-  }
-  let value: unknown;
-  try {
-    value = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(
-      file,
-      [`not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`],
-      { cause: e },
-    );
-  }
-  return parseConfig(value, file);
 }
 
 /** The MySQL monitoring password: inline, or from the named environment variable. */

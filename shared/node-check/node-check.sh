@@ -137,15 +137,16 @@ KA_SOURCE="none"
 INSTANCES=()
 if [ -n "$KA_PID" ]; then
   dump="$KA_DUMPDIR/keepalived.data"
-  before=$(stat -c %Y.%N "$dump" 2>/dev/null || echo 0)
+  before=$(stat -c %y "$dump" 2>/dev/null || echo 0)
   sig=$(keepalived --signum=DATA 2>/dev/null | tr -cd '0-9')
   if [ -n "$sig" ] && kill -s "$sig" "$KA_PID" 2>/dev/null; then
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      now=$(stat -c %Y.%N "$dump" 2>/dev/null || echo 0)
+    # wait (up to 1 s) for a new dump: its modification time, to the nanosecond, changes
+    for _ in $(seq 1 50); do
+      now=$(stat -c %y "$dump" 2>/dev/null || echo 0)
       [ "$now" != "$before" ] && break
-      sleep 0.1
+      sleep 0.02
     done
-    sleep 0.05
+    sleep 0.03 # keepalived writes the dump in one go; let it finish
     if [ "$now" != "$before" ]; then
       KA_SOURCE="data"
       while read -r name state prio last; do

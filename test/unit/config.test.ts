@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../cli/main.ts";
-import { ConfigError, loadConfig, mysqlPassword, parseConfig } from "../../shared/config.ts";
+import { ConfigError, mysqlPassword, parseConfig } from "../../shared/config.ts";
+import { loadConfig } from "../../shared/config-file.ts";
 
 const good = () => ({
   clusters: [
