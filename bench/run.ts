@@ -178,43 +178,54 @@ async function detection(lab: Lab) {
       for (const f of FAULTS) {
         for (let rep = 0; rep < REPS; rep++) {
           const name = `bench-${interval}-${f.kind}-${rep}-${Date.now()}`;
+          const mails: { at: number; to: string }[] = [];
+          const ses1 = new SesNotifier({
+            client: ses.client,
+            from: "bench@lab.invalid",
+            to: ["ops@lab.invalid"],
+          });
           const deps = {
             ...labPorts(lab),
             store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
-            notifier: new SesNotifier({
-              client: ses.client,
-              from: "bench@lab.invalid",
-              to: ["ops@lab.invalid"],
-            }),
+            // records when the local SES accepted each mail
+            notifier: {
+              send: async (a: Parameters<SesNotifier["send"]>[0], d: Parameters<SesNotifier["send"]>[1]) => {
+                await ses1.send(a, d);
+                mails.push({ at: Date.now(), to: a.to });
+              },
+            },
           };
           const target = labProbeTarget(lab, name);
-          // settle: declared HEALTHY
-          let healthy = false;
-          for (let i = 0; i < 20 && !healthy; i++) {
-            healthy = (await probeCluster(target, deps, deadlineIn(8000))).state.status === "HEALTHY";
-            if (!healthy) await sleep(interval * 1000);
-          }
+          // The watch loop runs on its own schedule, as it would in production; the fault is injected
+          // at a random moment of it.
+          const stored: { at: number; status: string }[] = [];
+          let stop = false;
+          const loop = (async () => {
+            while (!stop) {
+              const t0 = Date.now();
+              const r = await probeCluster(target, deps, deadlineIn(8000));
+              if (r.transition) stored.push({ at: Date.now(), status: r.state.status });
+              await sleep(Math.max(0, interval * 1000 - (Date.now() - t0)));
+            }
+          })();
+          const settle = Date.now() + 60_000;
+          while (!stored.some((x) => x.status === "HEALTHY") && Date.now() < settle) await sleep(100);
+          await sleep(Math.random() * interval * 1000 + 200);
           const holder = (await lab.vipHolders())[0] ?? "a";
           const node: NodeId = f.on === "holder" ? holder : holder === "a" ? "b" : "a";
-          // the probe schedule runs independently of the injection: start it at a random phase
-          await sleep(Math.random() * interval * 1000);
           const injected = Date.now();
           await lab.fault(f.kind, node);
-          let stored: number | null = null;
-          let mailed: number | null = null;
-          let status = "";
           const giveUp = injected + 60_000;
-          while (Date.now() < giveUp && (stored === null || mailed === null)) {
-            const t0 = Date.now();
-            const r = await probeCluster(target, deps, deadlineIn(8000));
-            if (stored === null && r.transition && r.state.status !== "HEALTHY") {
-              stored = Date.now();
-              status = r.state.status;
-            }
-            if (mailed === null && r.sent.some((a) => a.to !== "HEALTHY")) mailed = Date.now();
-            await sleep(Math.max(0, interval * 1000 - (Date.now() - t0)));
+          let hit: { at: number; status: string } | undefined;
+          let mail: { at: number; to: string } | undefined;
+          while (Date.now() < giveUp && !(hit && mail)) {
+            hit = stored.find((x) => x.at >= injected && x.status !== "HEALTHY");
+            mail = mails.find((m) => m.at >= injected && m.to !== "HEALTHY");
+            await sleep(50);
           }
-          // the seed method, replayed: it runs at the next whole minute after the injection, on either node
+          stop = true;
+          await loop;
+          // the seed method, replayed: cron runs `arping -d` on the nodes at the next whole minute
           const seedA = await seedCheck(lab, "a");
           const seedB = await seedCheck(lab, "b");
           const nextMinute = Math.ceil(injected / 60_000) * 60_000;
@@ -223,9 +234,9 @@ async function detection(lab: Lab) {
             fault: f.kind,
             node,
             rep,
-            status,
-            storedMs: stored === null ? null : stored - injected,
-            mailedMs: mailed === null ? null : mailed - injected,
+            status: hit?.status ?? null,
+            storedMs: hit ? hit.at - injected : null,
+            mailedMs: mail ? mail.at - injected : null,
             seedCaught: seedA || seedB,
             seedAtMs: seedA || seedB ? nextMinute - injected : null,
           });
