@@ -8,7 +8,7 @@
  * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type FaultKind, Lab } from "../lab/lab.ts";
@@ -83,6 +83,7 @@ async function probeCost(lab: Lab) {
 // ------------------------------------------------------------------ 3. bundle
 async function bundle() {
   const outdir = fileURLToPath(new URL("../cdk.out/bench", import.meta.url));
+  rmSync(outdir, { recursive: true, force: true }); // no stale asset from an earlier synth
   execFileSync("npx", ["cdk", "synth", "--quiet", "--output", outdir], {
     stdio: "ignore",
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
