@@ -7,8 +7,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
-import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
+import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -47,11 +47,17 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
     if (r.type !== "ssm") throw new Error(`runner ${r.type} is not available in Lambda: use ssm`);
     return new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId });
   };
+  // Every call has a deadline, the secret's too: 1 s to connect, 3 s for the answer.
+  const clientConfig = { requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
+  const secrets = new SecretsProvider({ clientConfig });
+  const parameters = new SSMProvider({ clientConfig });
+  /** The monitoring password, cached for 5 minutes. Never logged. */
   const password = async (): Promise<string> => {
     if (overrides.password !== undefined) return overrides.password;
-    if (env.PASSWORD_SECRET_ARN) return String(await getSecret(env.PASSWORD_SECRET_ARN, { maxAge: 300 }));
-    if (env.PASSWORD_PARAMETER_NAME)
-      return String(await getParameter(env.PASSWORD_PARAMETER_NAME, { decrypt: true, maxAge: 300 }));
+    if (env.PASSWORD_SECRET_ARN) return String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }));
+    if (env.PASSWORD_PARAMETER_NAME) {
+      return String(await parameters.get(env.PASSWORD_PARAMETER_NAME, { decrypt: true, maxAge: 300 }));
+    }
     return cluster.mysql.password ?? "";
   };
   const target = targetFromConfig(cluster);

@@ -77,6 +77,24 @@ export function assess(input: AssessInput): Assessment {
   if (!views.vipSqlLandedOn) missing.push("the VIP's SQL identity");
   for (const id of NODE_IDS) if (!input.sql[id].server) missing.push(`node ${id.toUpperCase()} over SQL`);
   const split = findings.some((f) => SPLIT_BRAIN_CODES.has(f.code));
+  // The node without the VIP must hear the holder answer ARP for it: silence means the VIP is not
+  // reachable on the segment even though a node says it holds it.
+  if (!split && views.vipBound?.length === 1) {
+    const holder = views.vipBound[0] as NodeId;
+    const other: NodeId = holder === "a" ? "b" : "a";
+    const r = input.nodes[other];
+    const arpRan = r.ok && (r.report.arp.tool === "habets" || r.report.arp.tool === "iputils");
+    if (arpRan && r.ok && r.report.arp.replies.length === 0) {
+      findings.push(
+        makeFinding(
+          "VIEWS_DISAGREE",
+          `Node ${holder.toUpperCase()} has the VIP bound, but nobody answers ARP for it from node ${other.toUpperCase()}.`,
+          { views, silentArpFrom: other },
+          "pair",
+        ),
+      );
+    }
+  }
 
   const present = Object.entries(views).filter(
     (e): e is [string, string[]] => e[1] !== null && e[1].length > 0,

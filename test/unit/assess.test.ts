@@ -136,3 +136,19 @@ describe("the VIP between two nodes", () => {
     expect(stuck).toMatchObject({ status: "DOWN", awaitingFailover: false });
   });
 });
+
+describe("silence on the segment", () => {
+  it("the VIP bound on A but nobody answering ARP for it from B is not HEALTHY", async () => {
+    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const a = assess(
+      input(sqlView("a"), {
+        a: ok({ mac: MAC.a, bound: true, keepalived: "MASTER" }),
+        b: ok({ mac: MAC.b, keepalived: "BACKUP", replies: [] }),
+      }),
+    );
+    expect(a.status).toBe("DEGRADED");
+    expect(a.findings.find((f) => f.code === "VIEWS_DISAGREE")?.message).toMatch(
+      /nobody answers ARP for it from node B/,
+    );
+  });
+});
