@@ -813,6 +813,10 @@ export class Lab {
     await this.waitReplicationRunning(timeoutMs);
     await this.waitSingleHolder(timeoutMs);
     await this.waitKeepalivedSettled(timeoutMs);
+    // The client may still map the VIP to the MAC of a node that gave it up (after a split brain the
+    // node that kept it sends no gratuitous ARP until its next refresh): forget it, as a known-good
+    // state requires.
+    await ip(["-n", p.client.ns, "neigh", "flush", "to", p.vip], true);
     return this.status();
   }
 

@@ -68,6 +68,10 @@ vrrp_instance ${plan.vrrpInstance} {
   priority ${node.priority}
   advert_int 1
   nopreempt
+  # Re-announce the VIP's MAC every 5 s while MASTER: after a split brain heals, the node that kept
+  # the VIP never transitions, so without this clients keep the other node's MAC until ARP expires.
+  garp_master_refresh 5
+  garp_master_refresh_repeat 1
   authentication {
     auth_type PASS
     auth_pass ${plan.vrrpPassword}

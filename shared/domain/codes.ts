@@ -22,7 +22,7 @@ export const CATALOG = {
     severity: "critical",
     meaning: "No MySQL answered on the VIP: applications cannot connect.",
     action:
-      "Check which node holds the VIP (`ip addr` on both) and keepalived's state; if nobody holds it, check that MySQL runs on at least one node so its track script passes.",
+      "Check which node holds the VIP (`ip addr` on both) and keepalived's state; if nobody holds it, check that MySQL runs on at least one node so its track script passes. Right after a split brain heals, clients may still send to the MAC of the node that gave the VIP up (the holder never transitioned, so it sent no gratuitous ARP): set `garp_master_refresh` in keepalived, or send one from the holder (`arping -U -I <if> -s <VIP> <VIP>`).",
   },
   VIP_IDENTITY_UNKNOWN: {
     severity: "warning",

@@ -73,7 +73,7 @@ describe.skipIf(skip)("CLI against the lab", () => {
     expect(w2.out).toMatch(/lab-mhpt8: SPLIT_BRAIN/);
     expect(w2.out).toMatch(/mail sent: \[mysql-ha\] lab-mhpt8: HEALTHY -> \*\*\* SPLIT BRAIN \*\*\*/);
     await lab.heal();
-    const w3 = await cli("watch", "-c", config, "--interval", "1s", "--count", "3");
+    const w3 = await cli("watch", "-c", config, "--interval", "1s", "--count", "4");
     expect(w3.out).toMatch(/mail sent: \[mysql-ha\] lab-mhpt8: \*\*\* SPLIT BRAIN \*\*\* -> HEALTHY/);
     const h = await cli("history", "-c", config, "--since", "1h", "--json");
     expect(h.code).toBe(0);

@@ -48,6 +48,7 @@ describe("lab templates", () => {
       const conf = keepalivedConf(p, n);
       expect(conf).toMatch(/state BACKUP/);
       expect(conf).toMatch(/\bnopreempt\b/);
+      expect(conf).toMatch(/garp_master_refresh 5/);
       expect(conf).toMatch(/advert_int 1/);
       expect(conf).toMatch(new RegExp(`priority ${n.priority}\\b`));
       expect(conf).toMatch(/auth_type PASS/);
