@@ -19,7 +19,7 @@ describe("README", () => {
 
   it("starts with the demo command and the test command", () => {
     const firstBlock = /```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
-    expect(firstBlock).toMatch(/^sudo npm run demo\b/m);
-    expect(firstBlock).toMatch(/^sudo npm test\b/m);
+    expect(firstBlock).toMatch(/^npm run demo\b/m);
+    expect(firstBlock).toMatch(/^npm test\b/m);
   });
 });
