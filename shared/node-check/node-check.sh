@@ -79,7 +79,12 @@ for part in ${VIP//./ }; do [ "$part" -le 255 ] || fail "parameter Vip is not an
 
 ERRORS=()
 note_error() { ERRORS+=("$(printf '%s' "$1" | tr -cd 'A-Za-z0-9 _.,:/()=-' | cut -c1-160)"); }
-safe() { printf '%s' "$1" | tr -cd "$2" | cut -c1-"${3:-64}"; } # keep only the allowed characters
+# safe TEXT CHARS [MAX]: TEXT with only the characters of the bracket set CHARS, cut to MAX (64);
+# parameter expansion only: no process is started for it.
+safe() {
+  local v="${1//[^$2]/}"
+  printf '%s' "${v:0:${3:-64}}"
+}
 
 # --- VIP binding
 VIP_IFACE=""
