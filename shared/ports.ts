@@ -47,6 +47,18 @@ export interface StoredCurrent {
   historyOutbox: HistoryItem[];
 }
 
+/** What one probe commits: the next state, plus the alerts and history items to add to the outboxes. */
+export interface CommitInput {
+  state: ClusterState;
+  addAlerts: Alert[];
+  addHistory: HistoryItem[];
+  /** The previous outboxes, carried over (nothing unsent is ever dropped). */
+  keepOutbox: Alert[];
+  keepHistory: HistoryItem[];
+}
+
+export type CommitResult = { committed: true; version: number } | { committed: false };
+
 /** The cluster's current state and its history. */
 export interface StateStore {
   load(cluster: string): Promise<StoredCurrent | null>;
@@ -55,17 +67,7 @@ export interface StateStore {
    * yet), adding alerts to the outbox and history items to write, in the same conditional write.
    * Returns false when another run committed first: that run owns the transition and its alerts.
    */
-  commit(
-    cluster: string,
-    expectedVersion: number | null,
-    next: {
-      state: ClusterState;
-      addAlerts: Alert[];
-      addHistory: HistoryItem[];
-      keepOutbox: Alert[];
-      keepHistory: HistoryItem[];
-    },
-  ): Promise<{ committed: true; version: number } | { committed: false }>;
+  commit(cluster: string, expectedVersion: number | null, next: CommitInput): Promise<CommitResult>;
   /** Writes pending history items and removes them from the current item's outbox. */
   flushHistory(cluster: string, items: HistoryItem[]): Promise<void>;
   /** Removes an alert the mail service accepted from the outbox. */

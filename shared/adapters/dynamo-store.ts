@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Alert } from "../domain/alert-policy.ts";
 import type { ClusterState } from "../domain/state.ts";
-import type { HistoryItem, StateStore, StoredCurrent } from "../ports.ts";
+import type { CommitInput, CommitResult, HistoryItem, StateStore, StoredCurrent } from "../ports.ts";
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
@@ -74,17 +74,7 @@ export class DynamoStore implements StateStore {
     };
   }
 
-  async commit(
-    cluster: string,
-    expectedVersion: number | null,
-    next: {
-      state: ClusterState;
-      addAlerts: Alert[];
-      addHistory: HistoryItem[];
-      keepOutbox: Alert[];
-      keepHistory: HistoryItem[];
-    },
-  ): Promise<{ committed: true; version: number } | { committed: false }> {
+  async commit(cluster: string, expectedVersion: number | null, next: CommitInput): Promise<CommitResult> {
     const version = (expectedVersion ?? 0) + 1;
     const outbox: Record<string, string> = {};
     for (const a of [...next.keepOutbox, ...next.addAlerts]) outbox[key(a.id)] = JSON.stringify(a);
@@ -230,13 +220,15 @@ function sortByTime<T>(items: T[], at: (t: T) => string): T[] {
   return items.sort((a, b) => at(a).localeCompare(at(b)));
 }
 
-/** Creates the table (pk/sk strings, on demand) if it does not exist: for local stores and tests. */
+/** Creates the table (pk/sk strings, on demand) if it does not exist: for local stores and tests. Each call has a deadline. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } = await import(
     "@aws-sdk/client-dynamodb"
   );
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await client.send(new DescribeTableCommand({ TableName: tableName }), {
+      abortSignal: AbortSignal.timeout(3000),
+    });
     return;
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException) && (e as Error).name !== "ResourceNotFoundException")
@@ -255,9 +247,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       ],
       BillingMode: "PAY_PER_REQUEST",
     }),
+    { abortSignal: AbortSignal.timeout(5000) },
   );
   for (let i = 0; i < 50; i++) {
-    const d = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const d = await client.send(new DescribeTableCommand({ TableName: tableName }), {
+      abortSignal: AbortSignal.timeout(3000),
+    });
     if (d.Table?.TableStatus === "ACTIVE") return;
     await new Promise((r) => setTimeout(r, 100));
   }

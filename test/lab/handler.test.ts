@@ -41,23 +41,17 @@ describe.skipIf(skip)("the probe function against the lab", () => {
       })(),
     }) as never;
 
-  it("probes, logs structured JSON with the cluster on every line, and emits every metric the dashboard and alarms use", async () => {
-    const cluster = (labConfig(lab) as { clusters: unknown[] }).clusters[0];
-    const env = parseEnv({
-      CLUSTER_CONFIG: JSON.stringify(cluster),
-      TABLE_NAME: dynamo.tableName,
-      MAIL_FROM: "prober@example.com",
-      MAIL_TO: "ops@example.com",
-      SUBMINUTE_INTERVAL_SECONDS: "0",
-    });
-    const lines: string[] = [];
-    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      return true;
-    });
-    let result: { cluster: string; probes: { status: string; committed: boolean }[] };
-    try {
-      const handler = buildHandler(env, {
+  /** The handler wired to the lab, with the test's store and mail; `env` overrides the environment. */
+  const labHandler = (env: Record<string, string>) =>
+    buildHandler(
+      parseEnv({
+        CLUSTER_CONFIG: JSON.stringify((labConfig(lab) as { clusters: unknown[] }).clusters[0]),
+        TABLE_NAME: dynamo.tableName,
+        MAIL_FROM: "prober@example.com",
+        MAIL_TO: "ops@example.com",
+        ...env,
+      }),
+      {
         ...labPorts(lab),
         store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
         notifier: new SesNotifier({
@@ -65,7 +59,18 @@ describe.skipIf(skip)("the probe function against the lab", () => {
           from: "prober@example.com",
           to: ["ops@example.com"],
         }),
-      });
+      },
+    );
+
+  it("probes, logs structured JSON with the cluster on every line, and emits every metric the dashboard and alarms use", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
+    let result: { cluster: string; probes: { status: string; committed: boolean }[] };
+    try {
+      const handler = labHandler({ SUBMINUTE_INTERVAL_SECONDS: "0" });
       result = await handler({}, context(20_000));
     } finally {
       spy.mockRestore();
@@ -95,26 +100,9 @@ describe.skipIf(skip)("the probe function against the lab", () => {
   });
 
   it("sub-minute mode probes every K seconds until shortly before the timeout", async () => {
-    const cluster = (labConfig(lab) as { clusters: unknown[] }).clusters[0];
-    const env = parseEnv({
-      CLUSTER_CONFIG: JSON.stringify(cluster),
-      TABLE_NAME: dynamo.tableName,
-      MAIL_FROM: "prober@example.com",
-      MAIL_TO: "ops@example.com",
-      SUBMINUTE_INTERVAL_SECONDS: "2",
-      DEADLINE_MARGIN_MS: "1000",
-    });
     const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
-      const handler = buildHandler(env, {
-        ...labPorts(lab),
-        store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
-        notifier: new SesNotifier({
-          client: ses.client,
-          from: "prober@example.com",
-          to: ["ops@example.com"],
-        }),
-      });
+      const handler = labHandler({ SUBMINUTE_INTERVAL_SECONDS: "2", DEADLINE_MARGIN_MS: "1000" });
       const started = Date.now();
       const r = await handler({}, context(9_000));
       const took = Date.now() - started;
