@@ -52,7 +52,7 @@ async function probeCost(lab: Lab) {
     ["ArpWaitMs", "probes", "wall p50 ms", "wall p95 ms", "CPU p50 ms (prober)", "max RSS MB"],
   ];
   const out = [];
-  for (const wait of [500, 100]) {
+  for (const wait of [40, 100, 500]) {
     const t = labProbeTarget(lab);
     for (const id of ["a", "b"] as const) t.nodes[id].nodeCheck.ArpWaitMs = wait;
     const ports = labPorts(lab);

@@ -53,13 +53,13 @@ const NodeCheck = z
     notifyStateFile: absPath.optional(),
     notifyLog: absPath.optional(),
     arpCount: z.number().int().min(1).max(9).default(2),
-    arpWaitMs: z.number().int().min(10).max(9999).default(500),
+    arpWaitMs: z.number().int().min(10).max(9999).default(40),
   })
   .default({
     keepalivedPidFile: "/run/keepalived.pid",
     keepalivedDumpDir: "/tmp",
     arpCount: 2,
-    arpWaitMs: 500,
+    arpWaitMs: 40,
   });
 
 const Node = z.object({

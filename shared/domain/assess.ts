@@ -83,7 +83,10 @@ export function assess(input: AssessInput): Assessment {
     const holder = views.vipBound[0] as NodeId;
     const other: NodeId = holder === "a" ? "b" : "a";
     const r = input.nodes[other];
-    const arpRan = r.ok && (r.report.arp.tool === "habets" || r.report.arp.tool === "iputils");
+    const arpRan =
+      r.ok &&
+      (r.report.arp.tool === "habets" || r.report.arp.tool === "iputils") &&
+      (r.report.arp.sent ?? 0) > 0;
     if (arpRan && r.ok && r.report.arp.replies.length === 0) {
       findings.push(
         makeFinding(

@@ -16,8 +16,11 @@ export const NodeReportSchema = z.object({
   vip: z.object({ address: z.string(), bound: z.boolean(), interface: z.string(), mac }),
   arp: z.object({
     tool: z.enum(["habets", "iputils", "unknown", "none"]),
-    exit: z.number().int(),
+    /** arping's exit status; null when the script read arping's summary and did not wait for its exit */
+    exit: z.number().int().nullable(),
     count: z.number().int(),
+    /** requests arping reports it sent; null when it printed no summary (it failed) */
+    sent: z.number().int().nonnegative().nullable(),
     replies: z.array(mac),
   }),
   keepalived: z.object({

@@ -20,10 +20,10 @@
 # @param NotifyLog | | Append-only transition log written by the notify script ("<epoch> <iso> <instance> <state> <prio>").
 # @param Since | 0 | Report transitions after this time (epoch seconds).
 # @param ArpCount | 2 | ARP requests to send for the VIP.
-# @param ArpWaitMs | 500 | How long to wait for ARP replies to each request, in milliseconds.
+# @param ArpWaitMs | 40 | How long each ARP request waits for replies, in milliseconds (the whole run: ArpCount x ArpWaitMs).
 set -u
 export LC_ALL=C
-SCRIPT_VERSION="1.0.0"
+SCRIPT_VERSION="1.1.0"
 
 P_Vip='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
 P_Interface='^([A-Za-z0-9_.-]{1,15})?$'
@@ -70,21 +70,37 @@ param NOTIFY_STATE NotifyStateFile ""
 param NOTIFY_LOG NotifyLog ""
 param SINCE Since 0
 param ARP_COUNT ArpCount 2
-param ARP_WAIT_MS ArpWaitMs 500
-ARP_WAIT_S=$(awk -v ms="$ARP_WAIT_MS" 'BEGIN { printf "%.3f", ms / 1000 }')
-ARP_DEADLINE_S=$(( (ARP_WAIT_MS * ARP_COUNT + 999) / 1000 + 2 ))
+param ARP_WAIT_MS ArpWaitMs 40
+ARP_WAIT_S=$(printf '%d.%03d' $((ARP_WAIT_MS / 1000)) $((ARP_WAIT_MS % 1000)))
+ARP_RUN_MS=$(( ARP_WAIT_MS * ARP_COUNT + 200 ))
+ARP_RUN_S=$(printf '%d.%03d' $((ARP_RUN_MS / 1000)) $((ARP_RUN_MS % 1000)))
+ARP_DEADLINE_S=$(( ARP_RUN_MS / 1000 + 2 ))
 [ -n "$VIP" ] || fail "parameter Vip is required"
 for part in ${VIP//./ }; do [ "$part" -le 255 ] || fail "parameter Vip is not an IPv4 address"; done
 [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || fail "parameter MysqlPort is out of range"
 
+# Speed matters (the probe waits for the slowest node): arping, which spends most of the run waiting
+# for replies, runs in the background while the rest is read; the rest starts as few processes as it
+# can (bash builtins and parameter expansion instead of tr/sed/cut/cat/date/hostname).
 ERRORS=()
-note_error() { ERRORS+=("$(printf '%s' "$1" | tr -cd 'A-Za-z0-9 _.,:/()=-' | cut -c1-160)"); }
 # safe TEXT CHARS [MAX]: TEXT with only the characters of the bracket set CHARS, cut to MAX (64);
-# parameter expansion only: no process is started for it.
-safe() {
-  local v="${1//[^$2]/}"
-  printf '%s' "${v:0:${3:-64}}"
+# clean VAR TEXT CHARS [MAX] sets VAR to the same without a subshell
+clean() {
+  local v="${2//[^$3]/}"
+  printf -v "$1" '%s' "${v:0:${4:-64}}"
 }
+safe() {
+  local out
+  clean out "$@"
+  printf '%s' "$out"
+}
+note_error() {
+  local e
+  clean e "$1" 'A-Za-z0-9 _.,:/()=-' 160
+  ERRORS+=("$e")
+}
+exec {PAUSE_FD}<> <(:) # a pipe nobody writes to: `read -t` on it pauses without starting `sleep`
+pause() { read -r -t "$1" -u "$PAUSE_FD" _; }
 
 # --- VIP binding
 VIP_IFACE=""
@@ -96,36 +112,36 @@ if [ -n "$IFACE" ] && [ -n "$VIP_IFACE" ] && [ "$VIP_IFACE" != "$IFACE" ]; then
 fi
 ARP_IFACE="${VIP_IFACE:-$IFACE}"
 if [ -z "$ARP_IFACE" ]; then
-  ARP_IFACE=$(ip -o route get "$VIP" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1)
+  route=$(ip -o route get "$VIP" 2>/dev/null)
+  [[ "$route" =~ \ dev\ ([^ ]+) ]] && ARP_IFACE="${BASH_REMATCH[1]}"
 fi
-ARP_IFACE=$(safe "$ARP_IFACE" 'A-Za-z0-9_.-' 15)
+clean ARP_IFACE "$ARP_IFACE" 'A-Za-z0-9_.-' 15
 MAC=""
-[ -n "$ARP_IFACE" ] && [ -r "/sys/class/net/$ARP_IFACE/address" ] && MAC=$(safe "$(cat "/sys/class/net/$ARP_IFACE/address")" '0-9a-f:' 17)
+if [ -n "$ARP_IFACE" ] && [ -r "/sys/class/net/$ARP_IFACE/address" ]; then
+  read -r MAC < "/sys/class/net/$ARP_IFACE/address"
+  clean MAC "$MAC" '0-9a-f:' 17
+fi
 
-# --- ARP: who answers for the VIP, from here
+# --- ARP: who answers for the VIP, from here (started now, read at the end)
 ARP_TOOL="none"
-ARP_EXIT=-1
+ARP_EXIT=null # arping's exit status; null when its summary was read and its exit not waited for
+ARP_SENT=null # requests arping says it sent (its summary line); null: no summary, the run failed
+ARP_FD=""
 REPLIES=()
 if command -v arping >/dev/null 2>&1; then
-  if arping --help 2>&1 | grep -q 'Habets'; then ARP_TOOL="habets"
-  elif arping -V 2>&1 | grep -qi 'iputils'; then ARP_TOOL="iputils"
+  help=$(arping --help 2>&1)
+  if [[ "$help" == *Habets* ]]; then ARP_TOOL="habets"
+  elif [[ "$(arping -V 2>&1)" == *iputils* ]]; then ARP_TOOL="iputils"
   else ARP_TOOL="unknown"; fi
 fi
 if [ -z "$ARP_IFACE" ]; then
   note_error "no interface to send ARP requests from"
-elif [ "$ARP_TOOL" = "habets" ] || [ "$ARP_TOOL" = "iputils" ]; then
-  if [ "$ARP_TOOL" = "habets" ]; then
-    # Thomas Habets' arping: -w is the wait for replies to each request, -W the pause between requests
-    out=$(timeout "$ARP_DEADLINE_S" arping -c "$ARP_COUNT" -W 0.1 -w "$ARP_WAIT_S" -i "$ARP_IFACE" "$VIP" 2>&1); ARP_EXIT=$?
-    macs=$(printf '%s\n' "$out" | sed -n 's/.* bytes from \([0-9a-fA-F:]\{17\}\) .*/\1/p')
-  else
-    # iputils arping: -w is a deadline for the whole run, in seconds (its -D would be duplicate address detection)
-    out=$(timeout "$ARP_DEADLINE_S" arping -c "$ARP_COUNT" -w "$(( (ARP_WAIT_MS * ARP_COUNT + 999) / 1000 ))" -I "$ARP_IFACE" "$VIP" 2>&1); ARP_EXIT=$?
-    macs=$(printf '%s\n' "$out" | sed -n 's/.*reply from [0-9.]* \[\([0-9a-fA-F:]\{17\}\)\].*/\1/p')
-  fi
-  while read -r m; do
-    [ -n "$m" ] && REPLIES+=("$(printf '%s' "$m" | tr 'A-F' 'a-f')")
-  done < <(printf '%s\n' "$macs" | tr 'A-F' 'a-f' | sort -u)
+elif [ "$ARP_TOOL" = "habets" ]; then
+  # Thomas Habets' arping: -W is how long each request waits for replies, -w a cap on the whole run
+  exec {ARP_FD}< <(exec 2>&1; timeout "$ARP_DEADLINE_S" arping -c "$ARP_COUNT" -W "$ARP_WAIT_S" -w "$ARP_RUN_S" -i "$ARP_IFACE" "$VIP"; echo "arping-exit=$?")
+elif [ "$ARP_TOOL" = "iputils" ]; then
+  # iputils arping: -w is a deadline for the whole run, in seconds (its -D would be duplicate address detection)
+  exec {ARP_FD}< <(exec 2>&1; timeout "$ARP_DEADLINE_S" arping -c "$ARP_COUNT" -w "$(( ARP_RUN_MS / 1000 + 1 ))" -I "$ARP_IFACE" "$VIP"; echo "arping-exit=$?")
 else
   note_error "arping is not installed or not recognised"
 fi
@@ -133,37 +149,52 @@ fi
 # --- keepalived
 KA_PID=""
 if [ -r "$KA_PIDFILE" ]; then
-  p=$(tr -cd '0-9' < "$KA_PIDFILE")
-  if [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "keepalived" ]; then KA_PID="$p"; fi
+  read -r p < "$KA_PIDFILE"
+  p="${p//[^0-9]/}"
+  comm=""
+  [ -n "$p" ] && [ -r "/proc/$p/comm" ] && read -r comm < "/proc/$p/comm"
+  [ "$comm" = "keepalived" ] && KA_PID="$p"
 fi
 KA_RUNNING=false
 [ -n "$KA_PID" ] && KA_RUNNING=true
 KA_SOURCE="none"
 INSTANCES=()
+# Prints "name state priority last-transition" per VRRP instance of a DATA dump; exits 3 unless the
+# dump's VRRP Topology section is complete (the next section has begun).
+parse_dump() {
+  awk '
+    /^ VRRP Instance = / { if (n) print n, s, p, t; n=$4; s=""; p=""; t="" }
+    n && /^   State = / && s=="" { s=$3 }
+    n && /^   Effective priority = / { p=$4 }
+    n && /^   Priority = / && p=="" { p=$3 }
+    n && /^   Last transition = / { t=$4 }
+    /^------< VRRP Topology/ { topo=1 }
+    /^------< / && !/VRRP Topology/ { if (n) print n, s, p, t; n=""; if (topo) done=1 }
+    END { if (n) print n, s, p, t; exit(done ? 0 : 3) }' "$1"
+}
 if [ -n "$KA_PID" ]; then
   dump="$KA_DUMPDIR/keepalived.data"
   before=$(stat -c %y "$dump" 2>/dev/null || echo 0)
-  sig=$(keepalived --signum=DATA 2>/dev/null | tr -cd '0-9')
+  sig=$(keepalived --signum=DATA 2>/dev/null)
+  sig="${sig//[^0-9]/}"
   if [ -n "$sig" ] && kill -s "$sig" "$KA_PID" 2>/dev/null; then
-    # wait (up to 1 s) for a new dump: its modification time, to the nanosecond, changes
-    for _ in $(seq 1 50); do
+    # wait (up to 1 s) for a new, complete dump: a new modification time (to the nanosecond) and
+    # the VRRP Topology section followed by the next one (keepalived truncates, then writes)
+    parsed=""
+    for _ in {1..100}; do
+      pause 0.01
       now=$(stat -c %y "$dump" 2>/dev/null || echo 0)
-      [ "$now" != "$before" ] && break
-      sleep 0.02
+      [ "$now" != "$before" ] || continue
+      if parsed=$(parse_dump "$dump"); then KA_SOURCE="data"; break; fi
     done
-    sleep 0.03 # keepalived writes the dump in one go; let it finish
-    if [ "$now" != "$before" ]; then
-      KA_SOURCE="data"
+    if [ "$KA_SOURCE" = "data" ]; then
       while read -r name state prio last; do
-        INSTANCES+=("{\"name\":\"$(safe "$name" 'A-Za-z0-9_.-')\",\"state\":\"$(safe "$state" 'A-Z')\",\"priority\":${prio:-null},\"lastTransition\":${last:-null}}")
-      done < <(awk '
-        /^ VRRP Instance = / { if (n) print n, s, p, t; n=$4; s=""; p=""; t="" }
-        n && /^   State = / && s=="" { s=$3 }
-        n && /^   Effective priority = / { p=$4 }
-        n && /^   Priority = / && p=="" { p=$3 }
-        n && /^   Last transition = / { t=$4 }
-        /^------< / && !/VRRP Topology/ { if (n) print n, s, p, t; n="" }
-        END { if (n) print n, s, p, t }' "$dump" | tr -cd 'A-Za-z0-9_.\n -')
+        clean name "$name" 'A-Za-z0-9_.-'
+        clean state "$state" 'A-Z'
+        prio="${prio//[^0-9]/}"
+        last="${last//[^0-9.]/}"
+        INSTANCES+=("{\"name\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null},\"lastTransition\":${last:-null}}")
+      done <<< "$parsed"
     else
       note_error "keepalived did not write its DATA dump to $KA_DUMPDIR"
     fi
@@ -173,19 +204,27 @@ if [ -n "$KA_PID" ]; then
 fi
 if [ "$KA_SOURCE" = "none" ] && [ -n "$NOTIFY_STATE" ] && [ -r "$NOTIFY_STATE" ] && [ "$KA_RUNNING" = true ]; then
   KA_SOURCE="notify"
-  INSTANCES+=("{\"name\":\"\",\"state\":\"$(safe "$(head -n1 "$NOTIFY_STATE")" 'A-Z')\",\"priority\":null,\"lastTransition\":null}")
+  state=""
+  read -r state < "$NOTIFY_STATE"
+  INSTANCES+=("{\"name\":\"\",\"state\":\"$(safe "$state" 'A-Z')\",\"priority\":null,\"lastTransition\":null}")
 fi
 TRANSITIONS=()
 TRANS_SOURCE="none"
 if [ -n "$NOTIFY_LOG" ] && [ -r "$NOTIFY_LOG" ]; then
   TRANS_SOURCE="notify-log"
   while read -r at name state prio; do
-    TRANSITIONS+=("{\"at\":$at,\"instance\":\"$(safe "$name" 'A-Za-z0-9_.-')\",\"state\":\"$(safe "$state" 'A-Z')\",\"priority\":${prio:-null}}")
-  done < <(awk -v since="$SINCE" '$1 ~ /^[0-9]+(\.[0-9]+)?$/ && $1 > since { print $1, $3, $4, ($5 ~ /^[0-9]+$/ ? $5 : "null") }' "$NOTIFY_LOG" | tail -n 20)
+    clean name "$name" 'A-Za-z0-9_.-'
+    clean state "$state" 'A-Z'
+    TRANSITIONS+=("{\"at\":$at,\"instance\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null}}")
+  done < <(awk -v since="$SINCE" '
+    $1 ~ /^[0-9]+(\.[0-9]+)?$/ && $1 > since { last[n++ % 20] = $1 " " $3 " " $4 " " ($5 ~ /^[0-9]+$/ ? $5 : "null") }
+    END { for (i = (n > 20 ? n - 20 : 0); i < n; i++) print last[i % 20] }' "$NOTIFY_LOG")
 elif command -v journalctl >/dev/null 2>&1 && [ "$SINCE" -gt 0 ]; then
   TRANS_SOURCE="journal"
   while read -r at name state; do
-    TRANSITIONS+=("{\"at\":$at,\"instance\":\"$(safe "$name" 'A-Za-z0-9_.-')\",\"state\":\"$(safe "$state" 'A-Z')\",\"priority\":null}")
+    clean name "$name" 'A-Za-z0-9_.-'
+    clean state "$state" 'A-Z'
+    TRANSITIONS+=("{\"at\":$at,\"instance\":\"$name\",\"state\":\"$state\",\"priority\":null}")
   done < <(timeout 3 journalctl -q -u keepalived --since "@$SINCE" -o short-unixtime 2>/dev/null |
     sed -n 's/^\([0-9.]*\) .*(\([A-Za-z0-9_.-]*\)) Entering \([A-Z]*\) STATE.*/\1 \2 \3/p' | tail -n 20)
 fi
@@ -194,12 +233,46 @@ fi
 MYSQL_LISTENING=false
 MYSQL_PROC=""
 MYSQL_PID=null
-line=$(ss -Hltnp "sport = :$PORT" 2>/dev/null | head -n1)
+line=$(ss -Hltnp "sport = :$PORT" 2>/dev/null)
+line="${line%%$'\n'*}"
 if [ -n "$line" ]; then
   MYSQL_LISTENING=true
-  MYSQL_PROC=$(safe "$(printf '%s' "$line" | sed -n 's/.*users:(("\([^"]*\)",pid=.*/\1/p')" 'A-Za-z0-9_.-')
-  p=$(printf '%s' "$line" | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
-  [ -n "$p" ] && MYSQL_PID="$p"
+  if [[ "$line" =~ users:\(\(\"([^\"]*)\",pid=([0-9]+) ]]; then
+    MYSQL_PID="${BASH_REMATCH[2]}"
+    clean MYSQL_PROC "${BASH_REMATCH[1]}" 'A-Za-z0-9_.-'
+  fi
+fi
+
+# --- ARP replies: collect what arping saw. Its summary line ends the reading: closing its packet
+# socket takes the kernel some 40 ms, which nobody needs to wait for.
+if [ -n "$ARP_FD" ]; then
+  declare -A seen=()
+  first=""
+  while IFS= read -r l; do
+    [ -n "$first" ] || first="$l"
+    case "$l" in
+      arping-exit=*) ARP_EXIT="${l#arping-exit=}" ;;
+      *" packets transmitted, "*" packets received"* | "Received "*" response"*)
+        # Habets: "N packets transmitted, M packets received, ..."; iputils: "Sent N probes" then this
+        [ "$ARP_TOOL" = "habets" ] && ARP_SENT="${l%% packets transmitted*}"
+        break ;;
+      "Sent "*" probe"*) ARP_SENT="${l#Sent }"; ARP_SENT="${ARP_SENT%% *}" ;;
+      *)
+        m=""
+        if [ "$ARP_TOOL" = "habets" ]; then
+          [[ "$l" =~ bytes\ from\ ([0-9a-fA-F:]{17})\  ]] && m="${BASH_REMATCH[1],,}"
+        elif [[ "$l" =~ reply\ from\ [0-9.]+\ \[([0-9a-fA-F:]{17})\] ]]; then
+          m="${BASH_REMATCH[1],,}"
+        fi
+        [ -z "$m" ] || [ -n "${seen[$m]+x}" ] || { seen[$m]=1; REPLIES+=("$m"); } ;;
+    esac
+  done <&"$ARP_FD"
+  exec {ARP_FD}<&-
+  [[ "$ARP_EXIT" =~ ^[0-9]+$ ]] || ARP_EXIT=null
+  [[ "$ARP_SENT" =~ ^[0-9]+$ ]] || ARP_SENT=null
+  if [ "$ARP_SENT" = null ] || [ "$ARP_SENT" -eq 0 ]; then
+    note_error "arping sent no ARP request (exit ${ARP_EXIT}): ${first:0:100}"
+  fi
 fi
 
 join() { local IFS=","; printf '%s' "$*"; }
@@ -207,11 +280,15 @@ replies_json=""
 for m in "${REPLIES[@]+"${REPLIES[@]}"}"; do replies_json+="${replies_json:+,}\"$m\""; done
 errors_json=""
 for e in "${ERRORS[@]+"${ERRORS[@]}"}"; do errors_json+="${errors_json:+,}\"$e\""; done
+printf -v EPOCH '%(%s)T' -1
+TZ=UTC0 printf -v NOW '%(%Y-%m-%dT%H:%M:%SZ)T' "$EPOCH"
+BOUND=false
+[ -n "$VIP_IFACE" ] && BOUND=true
 printf '{"v":1,"script":"%s","host":"%s","time":"%s","epoch":%s,' \
-  "$SCRIPT_VERSION" "$(safe "$(hostname 2>/dev/null)" 'A-Za-z0-9_.-')" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(date +%s)"
+  "$SCRIPT_VERSION" "$(safe "${HOSTNAME:-}" 'A-Za-z0-9_.-')" "$NOW" "$EPOCH"
 printf '"vip":{"address":"%s","bound":%s,"interface":"%s","mac":"%s"},' \
-  "$VIP" "$([ -n "$VIP_IFACE" ] && echo true || echo false)" "$ARP_IFACE" "$MAC"
-printf '"arp":{"tool":"%s","exit":%s,"count":%s,"replies":[%s]},' "$ARP_TOOL" "$ARP_EXIT" "$ARP_COUNT" "$replies_json"
+  "$VIP" "$BOUND" "$ARP_IFACE" "$MAC"
+printf '"arp":{"tool":"%s","exit":%s,"count":%s,"sent":%s,"replies":[%s]},' "$ARP_TOOL" "$ARP_EXIT" "$ARP_COUNT" "$ARP_SENT" "$replies_json"
 printf '"keepalived":{"running":%s,"pid":%s,"source":"%s","instances":[%s],"transitionsSource":"%s","since":%s,"transitions":[%s]},' \
   "$KA_RUNNING" "${KA_PID:-null}" "$KA_SOURCE" "$(join "${INSTANCES[@]+"${INSTANCES[@]}"}")" "$TRANS_SOURCE" "$SINCE" \
   "$(join "${TRANSITIONS[@]+"${TRANSITIONS[@]}"}")"

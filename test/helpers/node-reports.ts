@@ -12,18 +12,26 @@ export interface ReportSpec {
   transitions?: [number, string][];
   epoch?: number;
   errors?: string[];
+  /** requests arping reports it sent (default 2); null: arping failed */
+  arpSent?: number | null;
 }
 
 export function report(s: ReportSpec): NodeReport {
   const running = s.keepalived !== "down";
   return {
     v: 1,
-    script: "1.0.0",
+    script: "1.1.0",
     host: "node",
     time: "2026-11-24T00:00:00Z",
     epoch: s.epoch ?? 1_000_000,
     vip: { address: "192.0.2.100", bound: s.bound ?? false, interface: "eth0", mac: s.mac ?? MAC.a },
-    arp: { tool: "habets", exit: (s.replies ?? []).length ? 0 : 1, count: 2, replies: s.replies ?? [] },
+    arp: {
+      tool: "habets",
+      exit: null,
+      count: 2,
+      sent: s.arpSent === undefined ? 2 : s.arpSent,
+      replies: s.replies ?? [],
+    },
     keepalived: {
       running,
       pid: running ? 42 : null,

@@ -165,6 +165,22 @@ exec ip netns exec "${p.nodes.a.ns}" bash -c "$1"
     );
   });
 
+  it("arping that cannot run is an error in the report naming arping, not an empty list of replies", async () => {
+    // on the node without the VIP, arping uses the configured interface
+    const standby = (await lab.vipHolders())[0] === "a" ? "b" : "a";
+    const r = rep(
+      await checkers[standby].check(
+        { ...lab.nodeCheckParams(standby), Interface: "nosuch0" },
+        deadlineIn(5000),
+      ),
+    );
+    expect(r.arp).toMatchObject({ tool: "habets", sent: null, replies: [] });
+    expect(r.errors.join("\n")).toMatch(/arping sent no ARP request .*nosuch0/);
+    // the rest of the report is still there
+    expect(r.keepalived.instances[0]).toMatchObject({ state: "BACKUP" });
+    expect(r.mysqld.listening).toBe(true);
+  });
+
   it("bad parameters make the script fail with a clear reason, never a report", async () => {
     const r = await checkers.a.check(
       { ...lab.nodeCheckParams("a"), Vip: "198.18.106.100; reboot" },

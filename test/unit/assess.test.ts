@@ -151,4 +151,19 @@ describe("silence on the segment", () => {
       /nobody answers ARP for it from node B/,
     );
   });
+
+  it("arping failing on the standby is a blind ARP view, reported as such, not as a silent VIP nor HEALTHY", async () => {
+    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const error =
+      "arping sent no ARP request (exit 1): arping: libnet_init(LIBNET_LINK, eth9): No such device";
+    const a = assess(
+      input(sqlView("a"), {
+        a: ok({ mac: MAC.a, bound: true, keepalived: "MASTER" }),
+        b: ok({ mac: MAC.b, keepalived: "BACKUP", replies: [], arpSent: null, errors: [error] }),
+      }),
+    );
+    expect(a.status).toBe("DEGRADED");
+    expect(a.findings.find((f) => f.code === "NODE_CHECK_WARNING")?.message).toContain(error);
+    expect(a.findings.some((f) => /nobody answers ARP/.test(f.message))).toBe(false);
+  });
 });

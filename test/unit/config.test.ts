@@ -32,7 +32,7 @@ describe("configuration", () => {
       keepalivedPidFile: "/run/keepalived.pid",
       keepalivedDumpDir: "/tmp",
       arpCount: 2,
-      arpWaitMs: 500,
+      arpWaitMs: 40,
     });
     expect(cl?.nodes.a.runner).toMatchObject({ documentName: "mysql-ha-prober-node-check" });
     expect(cl?.alerting).toEqual({
