@@ -1,7 +1,7 @@
 /** The deployment file read by the CDK app: where to deploy, and the clusters (the CLI's schema). */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { ClusterSchema, ConfigError } from "../shared/config.ts";
 
 export const DeploySchema = z.object({

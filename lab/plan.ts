@@ -2,7 +2,7 @@
  * The lab's plan: every name, address and path, computed from a lab name and a subnet. Pure.
  */
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 
 export const NODE_IDS = ["a", "b"] as const;
 export type NodeId = (typeof NODE_IDS)[number];

@@ -2,7 +2,7 @@
  * The prober's configuration (YAML or JSON), validated with zod. Errors name the path and the
  * problem, e.g. `clusters[0].nodes.a.runner.instanceId: must be an EC2 (i-) or hybrid (mi-) id`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { InputError } from "./domain/errors.ts";
 
 const ipv4 = z

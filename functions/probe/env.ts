@@ -1,5 +1,5 @@
 /** The function's environment, validated with zod at cold start: errors name the variable. */
-import { z } from "zod";
+import * as z from "zod";
 import { ClusterSchema, ConfigError } from "../../shared/config.ts";
 
 export const EnvSchema = z

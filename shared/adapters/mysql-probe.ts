@@ -93,6 +93,8 @@ export class MysqlProbe implements SqlProbe {
           user: this.o.user,
           password: this.o.password,
           connectTimeout: Math.min(this.o.connectTimeoutMs, left()),
+          // results arrive as UTF-8 whatever the columns' own charsets (character_set_results)
+          charset: "UTF8MB4_UNICODE_CI",
           ...(stream ? { stream } : {}),
           supportBigNumbers: true,
           bigNumberStrings: true,

@@ -3,7 +3,7 @@
  * parsing of its output. Output that is empty, truncated or malformed never becomes a report: it
  * becomes a failed check with the reason.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const mac = z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$|^$/, "a MAC address");
 

@@ -170,6 +170,8 @@ describe("npx cdk synth", () => {
   it("succeeds offline with the example deployment (cdk-nag clean), from the command line", async () => {
     const { run } = await import("../../shared/util/exec.ts");
     const out = fileURLToPath(new URL("../../cdk.out/test-cli", import.meta.url));
+    const { rmSync } = await import("node:fs");
+    rmSync(out, { recursive: true, force: true }); // no asset left from an earlier synth
     const r = await run("npx", ["cdk", "synth", "--quiet", "--output", out], {
       timeoutMs: 110_000,
       allowFailure: true,
@@ -177,6 +179,39 @@ describe("npx cdk synth", () => {
     });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).not.toMatch(/ERROR/);
+  });
+
+  it("bundles a function that runs on its own: no node_modules, the AWS SDK inside, the stand-ins wired", async () => {
+    // Prepare: the synthesized asset, copied where no node_modules can be found (as in Lambda)
+    const { readdirSync, copyFileSync, mkdtempSync, readFileSync, statSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { run } = await import("../../shared/util/exec.ts");
+    const out = fileURLToPath(new URL("../../cdk.out/test-cli", import.meta.url));
+    const asset = readdirSync(out).find(
+      (d) =>
+        d.startsWith("asset.") &&
+        statSync(`${out}/${d}`).isDirectory() &&
+        readdirSync(`${out}/${d}`).includes("index.mjs"),
+    );
+    expect(asset).toBeDefined();
+    const dir = mkdtempSync(`${tmpdir()}/mhp-bundle-`);
+    copyFileSync(`${out}/${asset}/index.mjs`, `${dir}/index.mjs`);
+    const code = readFileSync(`${dir}/index.mjs`, "utf8");
+    // the stand-ins replaced iconv-lite's CJK tables and the RDS CA bundle
+    expect(code).toContain("iconv-lite is left out of the bundle");
+    expect(code).not.toContain("-----BEGIN CERTIFICATE-----");
+    // Act: import it and call the handler without its configuration
+    const script = `import(${JSON.stringify(`${dir}/index.mjs`)}).then((m) => m.handler({}, { getRemainingTimeInMillis: () => 50000, functionName: "f", awsRequestId: "r" })).then(() => console.log("RESULT no error"), (e) => console.log("RESULT " + e.message))`;
+    const r = await run(process.execPath, ["-e", script], {
+      timeoutMs: 30_000,
+      allowFailure: true,
+      env: { PATH: process.env.PATH, AWS_REGION: "eu-west-1" },
+    });
+    // Assess: it loaded (no missing module) and the handler's environment check names the variable
+    expect(r.stderr).not.toMatch(/Cannot find (module|package)/);
+    expect(r.stdout).toMatch(
+      /RESULT invalid configuration in the function.s environment[\s\S]*CLUSTER_CONFIG/,
+    );
   });
 });
 
