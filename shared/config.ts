@@ -52,14 +52,14 @@ const NodeCheck = z
     keepalivedDumpDir: absPath.default("/tmp"),
     notifyStateFile: absPath.optional(),
     notifyLog: absPath.optional(),
-    arpCount: z.number().int().min(1).max(9).default(2),
-    arpWaitMs: z.number().int().min(10).max(9999).default(40),
+    arpCount: z.number().int().min(1).max(9).default(3),
+    arpWaitMs: z.number().int().min(10).max(9999).default(20),
   })
   .default({
     keepalivedPidFile: "/run/keepalived.pid",
     keepalivedDumpDir: "/tmp",
-    arpCount: 2,
-    arpWaitMs: 40,
+    arpCount: 3,
+    arpWaitMs: 20,
   });
 
 const Node = z.object({

@@ -19,8 +19,8 @@
 # @param NotifyStateFile | | File holding the state written by the keepalived notify script (fallback).
 # @param NotifyLog | | Append-only transition log written by the notify script ("<epoch> <iso> <instance> <state> <prio>").
 # @param Since | 0 | Report transitions after this time (epoch seconds).
-# @param ArpCount | 2 | ARP requests to send for the VIP.
-# @param ArpWaitMs | 40 | How long each ARP request waits for replies, in milliseconds (the whole run: ArpCount x ArpWaitMs).
+# @param ArpCount | 3 | ARP requests to send for the VIP.
+# @param ArpWaitMs | 20 | How long each ARP request waits for replies, in milliseconds (the whole run: ArpCount x ArpWaitMs).
 set -u
 export LC_ALL=C
 SCRIPT_VERSION="1.1.0"
@@ -69,8 +69,8 @@ param KA_DUMPDIR KeepalivedDumpDir /tmp
 param NOTIFY_STATE NotifyStateFile ""
 param NOTIFY_LOG NotifyLog ""
 param SINCE Since 0
-param ARP_COUNT ArpCount 2
-param ARP_WAIT_MS ArpWaitMs 40
+param ARP_COUNT ArpCount 3
+param ARP_WAIT_MS ArpWaitMs 20
 ARP_WAIT_S=$(printf '%d.%03d' $((ARP_WAIT_MS / 1000)) $((ARP_WAIT_MS % 1000)))
 ARP_RUN_MS=$(( ARP_WAIT_MS * ARP_COUNT + 200 ))
 ARP_RUN_S=$(printf '%d.%03d' $((ARP_RUN_MS / 1000)) $((ARP_RUN_MS % 1000)))

@@ -16,6 +16,8 @@ const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 export interface LocalDynamo {
   client: DynamoDBClient;
+  /** http://127.0.0.1:<port>, for another process */
+  endpoint: string;
   tableName: string;
   stop(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export async function startDynalite(tableName = "mhp-test"): Promise<LocalDynamo
   await ensureTable(client, tableName);
   return {
     client,
+    endpoint: `http://127.0.0.1:${port}`,
     tableName,
     stop: () =>
       new Promise((r) => {

@@ -94,3 +94,21 @@ export async function scriptedServer(handler: QueryHandler, serverVersion = "8.4
       }),
   };
 }
+
+/** SHOW GLOBAL VARIABLES of a well-formed MariaDB 10.11 server, for scripted servers. */
+export const MARIADB_VARS: [string, string][] = [
+  ["auto_increment_increment", "2"],
+  ["auto_increment_offset", "1"],
+  ["gtid_binlog_pos", "1-1-3"],
+  ["gtid_binlog_state", "1-1-3"],
+  ["gtid_current_pos", "1-1-3"],
+  ["gtid_domain_id", "1"],
+  ["gtid_slave_pos", ""],
+  ["gtid_strict_mode", "ON"],
+  ["hostname", "fake"],
+  ["log_bin", "ON"],
+  ["log_slave_updates", "ON"],
+  ["read_only", "OFF"],
+  ["server_id", "1"],
+  ["version", "10.11.19-MariaDB"],
+];

@@ -31,8 +31,8 @@ describe("configuration", () => {
     expect(cl?.nodes.a.nodeCheck).toMatchObject({
       keepalivedPidFile: "/run/keepalived.pid",
       keepalivedDumpDir: "/tmp",
-      arpCount: 2,
-      arpWaitMs: 40,
+      arpCount: 3,
+      arpWaitMs: 20,
     });
     expect(cl?.nodes.a.runner).toMatchObject({ documentName: "mysql-ha-prober-node-check" });
     expect(cl?.alerting).toEqual({

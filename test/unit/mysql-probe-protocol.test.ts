@@ -2,24 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
-import { type FakeServer, scriptedServer, silentServer } from "../helpers/fake-mysql.ts";
-
-const MARIADB_VARS: [string, string][] = [
-  ["auto_increment_increment", "2"],
-  ["auto_increment_offset", "1"],
-  ["gtid_binlog_pos", "1-1-3"],
-  ["gtid_binlog_state", "1-1-3"],
-  ["gtid_current_pos", "1-1-3"],
-  ["gtid_domain_id", "1"],
-  ["gtid_slave_pos", ""],
-  ["gtid_strict_mode", "ON"],
-  ["hostname", "fake"],
-  ["log_bin", "ON"],
-  ["log_slave_updates", "ON"],
-  ["read_only", "OFF"],
-  ["server_id", "1"],
-  ["version", "10.11.19-MariaDB"],
-];
+import { type FakeServer, MARIADB_VARS, scriptedServer, silentServer } from "../helpers/fake-mysql.ts";
 
 let server: FakeServer | undefined;
 afterEach(async () => {
