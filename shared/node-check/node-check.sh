@@ -71,9 +71,9 @@ param NOTIFY_LOG NotifyLog ""
 param SINCE Since 0
 param ARP_COUNT ArpCount 3
 param ARP_WAIT_MS ArpWaitMs 20
-ARP_WAIT_S=$(printf '%d.%03d' $((ARP_WAIT_MS / 1000)) $((ARP_WAIT_MS % 1000)))
+printf -v ARP_WAIT_S '%d.%03d' $((ARP_WAIT_MS / 1000)) $((ARP_WAIT_MS % 1000))
 ARP_RUN_MS=$(( ARP_WAIT_MS * ARP_COUNT + 200 ))
-ARP_RUN_S=$(printf '%d.%03d' $((ARP_RUN_MS / 1000)) $((ARP_RUN_MS % 1000)))
+printf -v ARP_RUN_S '%d.%03d' $((ARP_RUN_MS / 1000)) $((ARP_RUN_MS % 1000))
 ARP_DEADLINE_S=$(( ARP_RUN_MS / 1000 + 2 ))
 [ -n "$VIP" ] || fail "parameter Vip is required"
 for part in ${VIP//./ }; do [ "$part" -le 255 ] || fail "parameter Vip is not an IPv4 address"; done
