@@ -2,42 +2,24 @@
  * Child process of bench/run.ts ("2. one full probe"): the Lambda handler, built as in Lambda but wired to
  * an existing lab and the bench's local DynamoDB and SES, invoked N times in a row. Prints one JSON line:
  * the process's peak RSS after the imports and after the invocations.
- * Usage: node --import tsx bench/handler-memory.ts <lab name> <lab subnet> <dynamo endpoint> <table> <ses endpoint> <N>
+ * bench/run.ts bundles it with the function's esbuild settings and runs the bundle with plain node:
+ * node index.mjs <lab name> <lab subnet> <dynamo endpoint> <table> <ses endpoint> <N>
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
-import { parseEnv } from "../functions/probe/env.ts";
-import { buildHandler } from "../functions/probe/handler.ts";
 import { Lab } from "../lab/lab.ts";
-import { labConfig, labPorts } from "../lab/target.ts";
-import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
-import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
+import { labHandler } from "../test/helpers/lab-handler.ts";
 
 const [name, subnet, dynamoEndpoint, table, sesEndpoint, n] = process.argv.slice(2) as string[];
 const mb = () => process.resourceUsage().maxRSS / 1024;
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 const afterImports = mb();
 const lab = new Lab({ name, subnet });
-const handler = buildHandler(
-  parseEnv({
-    CLUSTER_CONFIG: JSON.stringify((labConfig(lab) as { clusters: unknown[] }).clusters[0]),
-    TABLE_NAME: table,
-    MAIL_FROM: "prober@example.com",
-    MAIL_TO: "ops@example.com",
-  }),
-  {
-    ...labPorts(lab),
-    store: new DynamoStore({
-      client: new DynamoDBClient({ endpoint: dynamoEndpoint, region: "local", credentials }),
-      tableName: table as string,
-    }),
-    notifier: new SesNotifier({
-      client: new SESClient({ endpoint: sesEndpoint, region: "local", credentials }),
-      from: "prober@example.com",
-      to: ["ops@example.com"],
-    }),
-  },
-);
+const handler = labHandler(lab, {
+  dynamo: new DynamoDBClient({ endpoint: dynamoEndpoint, region: "local", credentials }),
+  tableName: table as string,
+  ses: new SESClient({ endpoint: sesEndpoint, region: "local", credentials }),
+});
 const statuses: string[] = [];
 // the handler logs (Powertools) and prints EMF to stdout: keep this process's stdout for the result
 const write = process.stdout.write.bind(process.stdout);

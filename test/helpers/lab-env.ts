@@ -2,6 +2,8 @@
  * Guards for tests that need the real lab. Locally, a machine that cannot run it (not root, packages
  * missing) skips those tests with the reason; in CI (CI=true) it fails them, never skipping silently.
  */
+import { afterAll, afterEach, beforeAll } from "vitest";
+import type { Lab } from "../../lab/lab.ts";
 import { missingPackages } from "../../lab/packages.ts";
 
 /** Every lab a test makes has a name starting with this, so a global teardown can remove leftovers. */
@@ -22,4 +24,17 @@ export async function skipLab(): Promise<boolean> {
   if (process.env.CI === "true") throw new Error(`lab tests cannot run in CI: ${reason}`);
   console.warn(`skipping lab tests: ${reason}`);
   return true;
+}
+
+/** One lab for the calling describe block: built anew before its tests, healed after each, removed at the end. */
+export function useLab(lab: Lab): void {
+  beforeAll(async () => {
+    await lab.up({ rebuild: true });
+  });
+  afterEach(async () => {
+    if ((await lab.status()).faults.length > 0) await lab.heal();
+  });
+  afterAll(async () => {
+    await lab.down();
+  });
 }

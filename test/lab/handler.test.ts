@@ -4,16 +4,12 @@
  * (parsed from its EMF output).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { parseEnv } from "../../functions/probe/env.ts";
-import { buildHandler } from "../../functions/probe/handler.ts";
 import { DASHBOARD_METRICS } from "../../infra/dashboard.ts";
 import { ALARM_METRICS } from "../../infra/mysql-ha-prober.ts";
 import { Lab } from "../../lab/lab.ts";
-import { labConfig, labPorts } from "../../lab/target.ts";
-import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
-import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { skipLab } from "../helpers/lab-env.ts";
+import { labHandler } from "../helpers/lab-handler.ts";
 
 const skip = await skipLab();
 
@@ -42,25 +38,8 @@ describe.skipIf(skip)("the probe function against the lab", () => {
     }) as never;
 
   /** The handler wired to the lab, with the test's store and mail; `env` overrides the environment. */
-  const labHandler = (env: Record<string, string>) =>
-    buildHandler(
-      parseEnv({
-        CLUSTER_CONFIG: JSON.stringify((labConfig(lab) as { clusters: unknown[] }).clusters[0]),
-        TABLE_NAME: dynamo.tableName,
-        MAIL_FROM: "prober@example.com",
-        MAIL_TO: "ops@example.com",
-        ...env,
-      }),
-      {
-        ...labPorts(lab),
-        store: new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName }),
-        notifier: new SesNotifier({
-          client: ses.client,
-          from: "prober@example.com",
-          to: ["ops@example.com"],
-        }),
-      },
-    );
+  const handlerFor = (env: Record<string, string>) =>
+    labHandler(lab, { dynamo: dynamo.client, tableName: dynamo.tableName, ses: ses.client }, env);
 
   it("probes, logs structured JSON with the cluster on every line, and emits every metric the dashboard and alarms use", async () => {
     const lines: string[] = [];
@@ -70,7 +49,7 @@ describe.skipIf(skip)("the probe function against the lab", () => {
     });
     let result: { cluster: string; probes: { status: string; committed: boolean }[] };
     try {
-      const handler = labHandler({ SUBMINUTE_INTERVAL_SECONDS: "0" });
+      const handler = handlerFor({ SUBMINUTE_INTERVAL_SECONDS: "0" });
       result = await handler({}, context(20_000));
     } finally {
       spy.mockRestore();
@@ -102,7 +81,7 @@ describe.skipIf(skip)("the probe function against the lab", () => {
   it("sub-minute mode probes every K seconds until shortly before the timeout", async () => {
     const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
-      const handler = labHandler({ SUBMINUTE_INTERVAL_SECONDS: "2", DEADLINE_MARGIN_MS: "1000" });
+      const handler = handlerFor({ SUBMINUTE_INTERVAL_SECONDS: "2", DEADLINE_MARGIN_MS: "1000" });
       const started = Date.now();
       const r = await handler({}, context(9_000));
       const took = Date.now() - started;

@@ -2,11 +2,11 @@
  * The lab is real: a VIP on one node, replication both ways, keepalived failing over, and each fault
  * showing its observable effect. One lab for the whole file, healed after every test.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { isAlive, pidsByName } from "../../lab/system.ts";
 import { waitFor } from "../../shared/util/wait.ts";
-import { skipLab } from "../helpers/lab-env.ts";
+import { skipLab, useLab } from "../helpers/lab-env.ts";
 import { arpingFromClient, trySqlFromClient } from "../helpers/lab-observe.ts";
 
 const skip = await skipLab();
@@ -15,15 +15,7 @@ describe.skipIf(skip)("lab (real MariaDB + keepalived in namespaces)", () => {
   const lab = new Lab({ name: "mhpt1", subnet: "198.18.101.0/24" });
   const { a, b } = lab.plan.nodes;
 
-  beforeAll(async () => {
-    await lab.up({ rebuild: true });
-  });
-  afterEach(async () => {
-    if ((await lab.status()).faults.length > 0) await lab.heal();
-  });
-  afterAll(async () => {
-    await lab.down();
-  });
+  useLab(lab);
 
   it("binds the VIP on exactly one node, the higher-priority A, reachable from the client", async () => {
     // Prepare

@@ -2,7 +2,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { NetnsNodeChecker } from "../../shared/adapters/netns-runner.ts";
 import { SshNodeChecker } from "../../shared/adapters/ssh-runner.ts";
@@ -10,7 +10,7 @@ import { assessNodes, type NodeMemory } from "../../shared/domain/findings/nodes
 import type { NodeCheckResult, NodeReport } from "../../shared/domain/node.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { waitFor } from "../../shared/util/wait.ts";
-import { skipLab } from "../helpers/lab-env.ts";
+import { skipLab, useLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();
 
@@ -34,15 +34,7 @@ describe.skipIf(skip)("node-check script in the lab", () => {
   const codes = (r: ReturnType<typeof assessNodes>) =>
     r.findings.map((f) => `${f.code}${f.subject ? `@${f.subject}` : ""}`).sort();
 
-  beforeAll(async () => {
-    await lab.up({ rebuild: true });
-  });
-  afterEach(async () => {
-    if ((await lab.status()).faults.length > 0) await lab.heal();
-  });
-  afterAll(async () => {
-    await lab.down();
-  });
+  useLab(lab);
 
   it("healthy: A holds the VIP as MASTER, B is BACKUP and sees only A's MAC; no findings", async () => {
     const v = await check();

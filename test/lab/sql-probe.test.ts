@@ -1,12 +1,12 @@
 /** The mysql2 probe and the pair findings against the lab's real MariaDB pair. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { forwarderStreamOpener } from "../../shared/adapters/forwarder-stream.ts";
 import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
 import { assessSql, EMPTY_SQL_MEMORY, type SqlMemory } from "../../shared/domain/findings/sql-pair.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { waitFor } from "../../shared/util/wait.ts";
-import { skipLab } from "../helpers/lab-env.ts";
+import { skipLab, useLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();
 
@@ -28,19 +28,13 @@ describe.skipIf(skip)("SQL probe against the lab", () => {
   const codes = (r: ReturnType<typeof assessSql>) =>
     r.findings.map((f) => `${f.code}${f.subject ? `@${f.subject}` : ""}`).sort();
 
-  beforeAll(async () => {
-    await lab.up({ rebuild: true });
+  useLab(lab);
+  beforeAll(() => {
     probe = new MysqlProbe({
       user: p.users.monitor.user,
       password: p.users.monitor.password,
       openStream: forwarderStreamOpener(p.client.forwarderSocket),
     });
-  });
-  afterEach(async () => {
-    if ((await lab.status()).faults.length > 0) await lab.heal();
-  });
-  afterAll(async () => {
-    await lab.down();
   });
 
   it("a healthy pair: VIP on A, replication both ways, configuration as a pair", async () => {

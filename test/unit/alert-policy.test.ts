@@ -11,6 +11,20 @@ const verdict = (status: Status, extra: Partial<Assessment> = {}): Assessment =>
   status,
   ...extra,
 });
+/** A verdict that saw the VIP move from A to B (a failover). */
+const failover = (status: Status, extra: Partial<Assessment> = {}): Assessment =>
+  verdict(status, {
+    events: [
+      {
+        type: "VIP_MOVED",
+        at: "",
+        from: "a",
+        to: "b",
+        message: "Failover: the VIP moved from node A to node B.",
+      },
+    ],
+    ...extra,
+  });
 const T0 = Date.parse("2026-11-24T10:00:00Z");
 const at = (s: number) => new Date(T0 + s * 1000);
 
@@ -58,17 +72,7 @@ describe("noise control and alerts", () => {
   });
 
   it("a failover (VIP_MOVED) is declared at once: one failover mail", () => {
-    const moved = verdict("DEGRADED", {
-      events: [
-        {
-          type: "VIP_MOVED",
-          at: "",
-          from: "a",
-          to: "b",
-          message: "Failover: the VIP moved from node A to node B.",
-        },
-      ],
-    });
+    const moved = failover("DEGRADED");
     const ds = run(["HEALTHY", moved, "DEGRADED", "DEGRADED"]);
     expect(ds.filter((d) => d.alert).length).toBe(1);
     expect(ds[1]?.alert?.text).toMatch(/Failover: the VIP moved from node A to node B/);
@@ -117,17 +121,7 @@ describe("mail", () => {
 
 describe("DOWN while a failover is under way", () => {
   it("waits for confirmation; the failover that follows gives the one mail", () => {
-    const moved = verdict("DEGRADED", {
-      events: [
-        {
-          type: "VIP_MOVED",
-          at: "",
-          from: "a",
-          to: "b",
-          message: "Failover: the VIP moved from node A to node B.",
-        },
-      ],
-    });
+    const moved = failover("DEGRADED");
     const ds = run(["HEALTHY", verdict("DOWN", { awaitingFailover: true }), moved, "DEGRADED"]);
     expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
     expect(ds.filter((d) => d.alert).map((d) => d.alert?.subject)).toEqual([
@@ -145,20 +139,7 @@ describe("DOWN while a failover is under way", () => {
 
 describe("a failover seen mid-way", () => {
   it("VIP_MOVED while DOWN awaits the failover: held, then one failover mail carrying the event", () => {
-    const moved = (status: Status, awaiting: boolean) =>
-      verdict(status, {
-        awaitingFailover: awaiting,
-        events: [
-          {
-            type: "VIP_MOVED",
-            at: "",
-            from: "a",
-            to: "b",
-            message: "Failover: the VIP moved from node A to node B.",
-          },
-        ],
-      });
-    const ds = run(["HEALTHY", moved("DOWN", true), "DEGRADED", "DEGRADED"]);
+    const ds = run(["HEALTHY", failover("DOWN", { awaitingFailover: true }), "DEGRADED", "DEGRADED"]);
     expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
     const mails = ds.filter((d) => d.alert).map((d) => d.alert);
     expect(mails.map((m) => m?.subject)).toEqual(["[mysql-ha] prod: HEALTHY -> DEGRADED"]);
