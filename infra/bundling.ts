@@ -24,6 +24,9 @@ export const LAMBDA_BUNDLE_EXTERNALS: readonly string[] = ["./tables/*"];
 export const LAMBDA_BUNDLE_BANNER =
   "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
 
+/** The function runs on the Node.js 24 runtime. */
+export const LAMBDA_BUNDLE_TARGET = "node24";
+
 export const LAMBDA_BUNDLE_MAIN_FIELDS: readonly string[] = ["module", "main"];
 
 /**
@@ -39,7 +42,7 @@ export function lambdaEsbuildOptions(entry: string, outfile: string, projectRoot
     minify: true,
     platform: "node" as const,
     format: "esm" as const,
-    target: "node24",
+    target: LAMBDA_BUNDLE_TARGET,
     mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
     banner: { js: LAMBDA_BUNDLE_BANNER },
     external: [...LAMBDA_BUNDLE_EXTERNALS],

@@ -30,6 +30,7 @@ import {
   LAMBDA_BUNDLE_BANNER,
   LAMBDA_BUNDLE_EXTERNALS,
   LAMBDA_BUNDLE_MAIN_FIELDS,
+  LAMBDA_BUNDLE_TARGET,
 } from "./bundling.ts";
 import { buildDashboard } from "./dashboard.ts";
 
@@ -221,7 +222,7 @@ export class MysqlHaProber extends Construct {
         // start becomes ~1.5 MB
         sourcesContent: false,
         format: OutputFormat.ESM,
-        target: "node24",
+        target: LAMBDA_BUNDLE_TARGET,
         mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
         banner: LAMBDA_BUNDLE_BANNER,
         // see infra/bundling.ts: the AWS SDK bundled; iconv-lite's CJK tables left out; a stand-in
