@@ -20,6 +20,7 @@ import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import { deadlineIn, type NodeId } from "../shared/domain/types.ts";
 import { NODE_CHECK_SCRIPT_PATH } from "../shared/node-check/script.ts";
 import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
+import { runSchedule } from "../shared/schedule-loop.ts";
 import { run } from "../shared/util/exec.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
@@ -292,20 +293,19 @@ async function detection(lab: Lab) {
           // at a random moment of it. Every probe is recorded: what it observed (probeStatus, stored
           // in the state document) and whether it committed a new declared status.
           const probes: { at: number; status: string; probeStatus: string; transition: boolean }[] = [];
-          let stop = false;
-          const loop = (async () => {
-            while (!stop) {
-              const t0 = Date.now();
-              const r = await probeCluster(target, deps, deadlineIn(8000));
+          const loopStop = new AbortController();
+          const loop = runSchedule(
+            { intervalMs: interval * 1000, roundBudgetMs: 8000, signal: loopStop.signal },
+            async (_i, deadline) => {
+              const r = await probeCluster(target, deps, deadline);
               probes.push({
                 at: Date.now(),
                 status: r.state.status,
                 probeStatus: r.state.probeStatus,
                 transition: r.transition !== null,
               });
-              await sleep(Math.max(0, interval * 1000 - (Date.now() - t0)));
-            }
-          })();
+            },
+          );
           const settle = Date.now() + 60_000;
           while (!probes.some((x) => x.status === "HEALTHY") && Date.now() < settle) await sleep(100);
           await sleep(Math.random() * interval * 1000 + 200);
@@ -322,7 +322,7 @@ async function detection(lab: Lab) {
             mail = mails.find((m) => m.at >= injected && m.to !== "HEALTHY");
             await sleep(50);
           }
-          stop = true;
+          loopStop.abort();
           await loop;
           const observed = probes.find((x) => x.at >= injected && x.probeStatus !== "HEALTHY");
           // when keepalived made the fault observable

@@ -8,8 +8,8 @@ import { type FaultKind, Lab } from "../lab/lab.ts";
 import { labConfigPath } from "../lab/target.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
-import { deadlineIn } from "../shared/domain/types.ts";
 import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
+import { runSchedule } from "../shared/schedule-loop.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { writeLabConfig } from "./lab-commands.ts";
 import { summarizeState, table } from "./output.ts";
@@ -55,29 +55,28 @@ export async function runDemo(
 
   const outcomes: ProbeOutcome[] = [];
   let loopError: unknown;
-  let finished = false;
-  const loop = (async () => {
-    while (!stop.aborted && !finished) {
-      const started = Date.now();
-      try {
-        const r = await probeCluster(
-          target,
-          { ...observers, store: services.store, notifier: services.notifier },
-          deadlineIn(Math.max(o.intervalMs, 8000)),
-        );
-        outcomes.push(r);
-        if (r.transition) {
-          out(`   watch: ${summarizeState(r.state)}`);
-          for (const reason of r.state.reasons.slice(0, 4)) out(`          - ${reason}`);
-        }
-        for (const a of r.sent) out(`   mail:  ${a.subject}`);
-      } catch (e) {
-        loopError = e;
-        return;
+  const loopStop = new AbortController();
+  const onStop = () => loopStop.abort();
+  stop.addEventListener("abort", onStop, { once: true });
+  const loop = runSchedule(
+    { intervalMs: o.intervalMs, roundBudgetMs: Math.max(o.intervalMs, 8000), signal: loopStop.signal },
+    async (_i, deadline) => {
+      const r = await probeCluster(
+        target,
+        { ...observers, store: services.store, notifier: services.notifier },
+        deadline,
+      );
+      outcomes.push(r);
+      if (r.transition) {
+        out(`   watch: ${summarizeState(r.state)}`);
+        for (const reason of r.state.reasons.slice(0, 4)) out(`          - ${reason}`);
       }
-      await sleep(Math.max(0, o.intervalMs - (Date.now() - started)));
-    }
-  })();
+      for (const a of r.sent) out(`   mail:  ${a.subject}`);
+    },
+  ).catch((e: unknown) => {
+    loopError = e;
+    return 0;
+  });
 
   const steps: DrillStep[] = [];
   const stepTimeout = o.stepTimeoutMs ?? 60_000;
@@ -143,7 +142,8 @@ export async function runDemo(
     );
     await drill("4. remove the firewall rule: healed", "heal", "HEALTHY", () => lab.heal());
   } finally {
-    finished = true;
+    loopStop.abort();
+    stop.removeEventListener("abort", onStop);
     await loop;
     out("");
     out(renderSummary(steps));

@@ -4,7 +4,7 @@ import { type Config, ConfigError } from "../shared/config.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import { deadlineIn } from "../shared/domain/types.ts";
 import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
-import { sleep } from "../shared/util/wait.ts";
+import { runSchedule } from "../shared/schedule-loop.ts";
 import { exitCodeFor, renderHistory, renderState, summarizeState } from "./output.ts";
 import { observersFor, openServices, targetFromConfig } from "./services.ts";
 
@@ -94,27 +94,30 @@ export function proberCommands(io: Io): Command[] {
         obs: observersFor(c),
       }));
       try {
-        for (let round = 1; !io.stopSignal.aborted && (o.count === undefined || round <= o.count); round++) {
-          const started = Date.now();
-          await Promise.all(
-            clusters.map(async ({ t, obs }) => {
-              const r = await probeCluster(
-                t,
-                { ...obs, store: services.store, notifier: services.notifier },
-                deadlineIn(Math.max(interval, 8000)),
-              );
-              if (r.transition || round === 1) io.out(summarizeState(r.state));
-              if (r.transition && r.state.status !== "HEALTHY")
-                io.out(renderState(t.name, r.state, r.timings.probeMs));
-              for (const a of r.sent) io.out(`  mail sent: ${a.subject}`);
-              for (const u of r.unsent)
-                io.out(`  mail NOT sent (kept for the next run): ${u.alert.subject}: ${u.error}`);
-            }),
-          );
-          const wait = interval - (Date.now() - started);
-          if (wait > 0 && (o.count === undefined || round < o.count))
-            await sleepUnlessAborted(wait, io.stopSignal);
-        }
+        await runSchedule(
+          {
+            intervalMs: interval,
+            roundBudgetMs: Math.max(interval, 8000),
+            signal: io.stopSignal,
+            count: o.count,
+          },
+          (index, deadline) =>
+            Promise.all(
+              clusters.map(async ({ t, obs }) => {
+                const r = await probeCluster(
+                  t,
+                  { ...obs, store: services.store, notifier: services.notifier },
+                  deadline,
+                );
+                if (r.transition || index === 0) io.out(summarizeState(r.state));
+                if (r.transition && r.state.status !== "HEALTHY")
+                  io.out(renderState(t.name, r.state, r.timings.probeMs));
+                for (const a of r.sent) io.out(`  mail sent: ${a.subject}`);
+                for (const u of r.unsent)
+                  io.out(`  mail NOT sent (kept for the next run): ${u.alert.subject}: ${u.error}`);
+              }),
+            ).then(() => {}),
+        );
       } finally {
         await services.close();
       }
@@ -144,9 +147,4 @@ export function proberCommands(io: Io): Command[] {
       }
     });
   return [probe, watch, history];
-}
-
-async function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  await Promise.race([sleep(ms), new Promise((r) => signal.addEventListener("abort", r, { once: true }))]);
 }

@@ -11,60 +11,29 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
-import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
-import { MysqlProbe } from "../shared/adapters/mysql-probe.ts";
-import { NetnsNodeChecker } from "../shared/adapters/netns-runner.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
-import { SshNodeChecker } from "../shared/adapters/ssh-runner.ts";
-import { SsmNodeChecker } from "../shared/adapters/ssm-runner.ts";
-import { type ClusterConfig, type Config, mysqlPassword } from "../shared/config.ts";
-import type { PipelineDeps } from "../shared/pipeline.ts";
-import type { NodeChecker, Notifier, SqlProbe, StateStore } from "../shared/ports.ts";
+import { type Config, type LabClusterConfig, mysqlPassword } from "../shared/config.ts";
+import type { Notifier, StateStore } from "../shared/ports.ts";
 import { waitFor } from "../shared/util/wait.ts";
+import { type Observers, observersFor as wire } from "../shared/wiring.ts";
 
 export { targetFromConfig } from "../shared/target.ts";
 
-type RunnerConfig = ClusterConfig["nodes"]["a"]["runner"];
-
 const ssmClients = new Map<string, SSMClient>();
-function checker(r: RunnerConfig): NodeChecker {
-  switch (r.type) {
-    case "netns":
-      return new NetnsNodeChecker(r.namespace);
-    case "ssh":
-      return new SshNodeChecker(r);
-    case "ssm": {
-      const key = r.region ?? "";
-      let client = ssmClients.get(key);
-      if (!client) {
-        client = new SSMClient({
-          ...(r.region ? { region: r.region } : {}),
-          retryMode: "adaptive",
-          maxAttempts: 3,
-        });
-        ssmClients.set(key, client);
-      }
-      return new SsmNodeChecker({ client, documentName: r.documentName, instanceId: r.instanceId });
-    }
+/** One SSM client per region, shared by every node of every cluster. */
+function ssmClient(region?: string): SSMClient {
+  const key = region ?? "";
+  let client = ssmClients.get(key);
+  if (!client) {
+    client = new SSMClient({ ...(region ? { region } : {}), retryMode: "adaptive", maxAttempts: 3 });
+    ssmClients.set(key, client);
   }
+  return client;
 }
 
-export function observersFor(
-  c: ClusterConfig,
-): Pick<PipelineDeps, "sql" | "nodeCheckers" | "witnessCheckers"> {
-  const sql: SqlProbe = new MysqlProbe({
-    user: c.mysql.user,
-    password: mysqlPassword(c),
-    connectTimeoutMs: c.mysql.connectTimeoutMs,
-    queryTimeoutMs: c.mysql.queryTimeoutMs,
-    totalTimeoutMs: c.mysql.totalTimeoutMs,
-    ...(c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {}),
-  });
-  return {
-    sql,
-    nodeCheckers: { a: checker(c.nodes.a.runner), b: checker(c.nodes.b.runner) },
-    witnessCheckers: Object.fromEntries(c.witnesses.map((w) => [w.name, checker(w.runner)])),
-  };
+/** The observers of one configured cluster, for the CLI (every runner type, the password at start). */
+export function observersFor(c: LabClusterConfig): Observers {
+  return wire(c, { password: mysqlPassword(c), ssmClient });
 }
 
 export interface Services {

@@ -1,30 +1,30 @@
 /** What the prober needs to probe a lab: the target and the ports wired to the lab's namespaces. */
-import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
-import { MysqlProbe } from "../shared/adapters/mysql-probe.ts";
-import { NetnsNodeChecker } from "../shared/adapters/netns-runner.ts";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { type LabClusterConfig, LabClusterSchema } from "../shared/config.ts";
 import type { ProbeTarget } from "../shared/pipeline.ts";
 import type { NodeChecker, SqlProbe } from "../shared/ports.ts";
+import { targetFromConfig } from "../shared/target.ts";
+import { observersFor } from "../shared/wiring.ts";
 import type { Lab } from "./lab.ts";
 
-export function labProbeTarget(lab: Lab, name = lab.plan.name): ProbeTarget {
-  const p = lab.plan;
-  const node = (id: "a" | "b") => {
-    const { Since: _s, ...nodeCheck } = lab.nodeCheckParams(id);
-    return { host: p.nodes[id].ip, port: p.mysqlPort, nodeCheck };
-  };
-  return { name, vip: { host: p.vip, port: p.mysqlPort }, nodes: { a: node("a"), b: node("b") } };
+/** The lab's cluster, parsed with the CLI's schema (what `lab up` writes). */
+export function labCluster(lab: Lab, name?: string): LabClusterConfig {
+  const c = LabClusterSchema.parse((labConfig(lab) as { clusters: unknown[] }).clusters[0]);
+  return name ? { ...c, name } : c;
 }
 
+/** The probe target of the lab, as the CLI builds it from the lab's configuration. */
+export function labProbeTarget(lab: Lab, name?: string): ProbeTarget {
+  return targetFromConfig(labCluster(lab, name));
+}
+
+/** The lab's observers, built by the same wiring as the CLI and the function. */
 export function labPorts(lab: Lab): { sql: SqlProbe; nodeCheckers: Record<"a" | "b", NodeChecker> } {
-  const p = lab.plan;
-  return {
-    sql: new MysqlProbe({
-      user: p.users.monitor.user,
-      password: p.users.monitor.password,
-      openStream: forwarderStreamOpener(p.client.forwarderSocket),
-    }),
-    nodeCheckers: { a: new NetnsNodeChecker(p.nodes.a.ns), b: new NetnsNodeChecker(p.nodes.b.ns) },
-  };
+  const { sql, nodeCheckers } = observersFor(labCluster(lab), {
+    password: lab.plan.users.monitor.password,
+    ssmClient: () => new SSMClient({}),
+  });
+  return { sql, nodeCheckers };
 }
 
 /** A ready prober configuration for this lab (netns runners, the forwarder, embedded store and mail). */
@@ -61,4 +61,55 @@ export function labConfig(lab: Lab): Record<string, unknown> {
 
 export function labConfigPath(lab: Lab): string {
   return `${lab.plan.dir}/prober.yaml`;
+}
+
+/** The managed-node ids the rehearsal's SSM endpoint maps to the lab's node namespaces. */
+export const LAB_INSTANCE_IDS = { a: "i-0000000000000000a", b: "i-0000000000000000b" } as const;
+
+/** The rehearsal's account: placeholders from the documentation ranges, never a real one. */
+export const REHEARSAL_ACCOUNT = { account: "123456789012", region: "eu-west-1" } as const;
+
+/**
+ * A deployment file (infra/deploy-config.ts) for this lab, as a user would write it: the nodes as SSM
+ * managed nodes, the password in a secret, placeholder VPC ids. `lab rehearse` synthesizes the CDK app
+ * with it.
+ */
+export function labDeployment(lab: Lab): Record<string, unknown> {
+  const p = lab.plan;
+  const name = labCluster(lab).name;
+  const node = (id: "a" | "b") => ({
+    host: p.nodes[id].ip,
+    port: p.mysqlPort,
+    runner: { type: "ssm", instanceId: LAB_INSTANCE_IDS[id] },
+    nodeCheck: {
+      interface: p.nodes[id].iface,
+      keepalivedPidFile: p.nodes[id].keepalived.pidFile,
+      keepalivedDumpDir: p.nodes[id].keepalived.dumpDir,
+      notifyStateFile: p.nodes[id].keepalived.stateFile,
+      notifyLog: p.nodes[id].keepalived.transitionsLog,
+    },
+  });
+  return {
+    deploy: {
+      ...REHEARSAL_ACCOUNT,
+      vpc: {
+        vpcId: "vpc-0123456789abcdef0",
+        availabilityZones: [`${REHEARSAL_ACCOUNT.region}a`],
+        privateSubnetIds: ["subnet-0123456789abcdef0"],
+      },
+      passwordSecretArn: `arn:aws:secretsmanager:${REHEARSAL_ACCOUNT.region}:${REHEARSAL_ACCOUNT.account}:secret:mysql-ha-prober/${name}-AbCdEf`,
+      mailFrom: "prober@lab.invalid",
+      mailTo: ["ops@lab.invalid"],
+      alarmEmail: "ops@lab.invalid",
+      scheduleRateMinutes: 1,
+    },
+    clusters: [
+      {
+        name,
+        vip: { host: p.vip, port: p.mysqlPort },
+        mysql: { user: p.users.monitor.user },
+        nodes: { a: node("a"), b: node("b") },
+      },
+    ],
+  };
 }

@@ -15,32 +15,33 @@ const host = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, "must be a host name o
 const port = z.number().int().min(1).max(65535);
 const absPath = z.string().regex(/^\/[A-Za-z0-9_./-]{0,255}$/, "must be an absolute path of [A-Za-z0-9_./-]");
 
-const Runner = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("ssm"),
-    instanceId: z
-      .string()
-      .regex(/^(i|mi)-[0-9a-f]{8,17}$/, "must be an EC2 (i-) or hybrid (mi-) managed node id"),
-    /** @default the document deployed by the CDK app, "mysql-ha-prober-node-check" */
-    documentName: z.string().min(1).default("mysql-ha-prober-node-check"),
-    region: z.string().optional(),
-  }),
-  z.object({
-    type: z.literal("ssh"),
-    host,
-    user: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-      .optional(),
-    port: port.optional(),
-    identityFile: absPath.optional(),
-    knownHostsFile: absPath.optional(),
-  }),
-  z.object({
-    type: z.literal("netns"),
-    namespace: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a network namespace name"),
-  }),
-]);
+const SsmRunner = z.object({
+  type: z.literal("ssm"),
+  instanceId: z
+    .string()
+    .regex(/^(i|mi)-[0-9a-f]{8,17}$/, "must be an EC2 (i-) or hybrid (mi-) managed node id"),
+  /** @default the document deployed by the CDK app, "mysql-ha-prober-node-check" */
+  documentName: z.string().min(1).default("mysql-ha-prober-node-check"),
+  region: z.string().optional(),
+});
+const SshRunner = z.object({
+  type: z.literal("ssh"),
+  host,
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
+  port: port.optional(),
+  identityFile: absPath.optional(),
+  knownHostsFile: absPath.optional(),
+});
+/** Lab only: runs the node check inside a local network namespace. */
+const NetnsRunner = z.object({
+  type: z.literal("netns"),
+  namespace: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a network namespace name"),
+});
+const Runner = z.discriminatedUnion("type", [SsmRunner, SshRunner]);
+const LabRunner = z.discriminatedUnion("type", [SsmRunner, SshRunner, NetnsRunner]);
 
 const NodeCheck = z
   .object({
@@ -62,37 +63,40 @@ const NodeCheck = z
     arpWaitMs: 20,
   });
 
-const Node = z.object({
-  host,
-  port: port.default(3306),
-  /** Other names the peer's replication channel may use for this node. */
-  aliases: z.array(host).default([]),
-  runner: Runner,
-  nodeCheck: NodeCheck,
+const nodeSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
+  z.object({
+    host,
+    port: port.default(3306),
+    /** Other names the peer's replication channel may use for this node. */
+    aliases: z.array(host).default([]),
+    runner,
+    nodeCheck: NodeCheck,
+  });
+const witnessSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
+  z.array(z.object({ name: z.string().min(1), runner, nodeCheck: NodeCheck })).default([]);
+
+const Mysql = z.object({
+  user: z.string().min(1),
+  /** Name of an environment variable holding the password (the CLI; the function reads a secret). */
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional(),
+  connectTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+  queryTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
+  totalTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
 });
 
+/**
+ * One monitored pair, as deployed: what the function validates (its CLUSTER_CONFIG) and what the
+ * deployment file lists. Nothing lab-only here: no namespace runner, no forwarder, no inline password.
+ */
 export const ClusterSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.', '-'"),
   vip: z.object({ host: ipv4, port: port.default(3306) }),
-  mysql: z
-    .object({
-      user: z.string().min(1),
-      /** Inline password: for the lab only. Prefer passwordEnv (CLI) or the secret (Lambda). */
-      password: z.string().optional(),
-      /** Name of an environment variable holding the password. */
-      passwordEnv: z
-        .string()
-        .regex(/^[A-Z_][A-Z0-9_]*$/)
-        .optional(),
-      connectTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
-      queryTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
-      totalTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
-    })
-    .refine((m) => m.password !== undefined || m.passwordEnv !== undefined, {
-      message: "give password or passwordEnv",
-    }),
-  nodes: z.object({ a: Node, b: Node }),
-  witnesses: z.array(z.object({ name: z.string().min(1), runner: Runner, nodeCheck: NodeCheck })).default([]),
+  mysql: Mysql,
+  nodes: z.object({ a: nodeSchema(Runner), b: nodeSchema(Runner) }),
+  witnesses: witnessSchema(Runner),
   thresholds: z
     .object({
       lagWarningSeconds: z.number().min(0).default(30),
@@ -110,13 +114,32 @@ export const ClusterSchema = z.object({
       failoverGraceSeconds: z.number().min(0).max(300).default(10),
     })
     .default({ confirmations: 2, splitBrainRepeatMinutes: 15, repeatHours: 4, failoverGraceSeconds: 10 }),
-  /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
-  forwarderSocket: absPath.optional(),
   historySamples: z.boolean().default(false),
 });
 
+/**
+ * A cluster in the CLI's configuration: the deployed schema plus what only the lab uses (the `netns`
+ * runner, an inline password, the forwarder socket). The function never accepts these.
+ */
+export const LabClusterSchema = ClusterSchema.extend({
+  mysql: Mysql.extend({
+    /** Inline password: for the lab only. Prefer passwordEnv. */
+    password: z.string().optional(),
+  }),
+  nodes: z.object({ a: nodeSchema(LabRunner), b: nodeSchema(LabRunner) }),
+  witnesses: witnessSchema(LabRunner),
+  /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
+  forwarderSocket: absPath.optional(),
+});
+
+/** The CLI needs a password source for each cluster: inline (lab) or an environment variable. */
+const CliClusterSchema = LabClusterSchema.refine(
+  (c) => c.mysql.password !== undefined || c.mysql.passwordEnv !== undefined,
+  { message: "give password or passwordEnv", path: ["mysql"] },
+);
+
 export const ConfigSchema = z.object({
-  clusters: z.array(ClusterSchema).min(1, "list at least one cluster"),
+  clusters: z.array(CliClusterSchema).min(1, "list at least one cluster"),
   store: z
     .discriminatedUnion("type", [
       z.object({
@@ -151,7 +174,11 @@ export const ConfigSchema = z.object({
     .default({ type: "embedded", port: 8005, from: "prober@lab.invalid", to: ["ops@lab.invalid"] }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+/** A deployed cluster (the function's schema). */
 export type ClusterConfig = z.infer<typeof ClusterSchema>;
+/** A cluster as the CLI reads it: a deployed one, or a lab one. */
+export type LabClusterConfig = z.infer<typeof LabClusterSchema>;
+export type RunnerConfig = z.infer<typeof LabRunner>;
 
 /** Raised for an invalid configuration; `issues` lists every "path: problem". */
 export class ConfigError extends Error {
@@ -182,7 +209,7 @@ export function parseConfig(value: unknown, source = "configuration"): Config {
 }
 
 /** The MySQL monitoring password: inline, or from the named environment variable. */
-export function mysqlPassword(c: ClusterConfig, env: NodeJS.ProcessEnv = process.env): string {
+export function mysqlPassword(c: LabClusterConfig, env: NodeJS.ProcessEnv = process.env): string {
   if (c.mysql.passwordEnv) {
     const v = env[c.mysql.passwordEnv];
     if (v === undefined)

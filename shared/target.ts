@@ -1,9 +1,9 @@
 /** The probe target of one configured cluster. Pure. */
-import type { ClusterConfig } from "./config.ts";
+import type { LabClusterConfig } from "./config.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
 import type { ProbeTarget } from "./pipeline.ts";
 
-type NodeCheckConfig = ClusterConfig["nodes"]["a"]["nodeCheck"];
+type NodeCheckConfig = LabClusterConfig["nodes"]["a"]["nodeCheck"];
 
 function nodeCheckParams(vip: string, port: number, n: NodeCheckConfig): Omit<NodeCheckParams, "Since"> {
   return {
@@ -19,7 +19,7 @@ function nodeCheckParams(vip: string, port: number, n: NodeCheckConfig): Omit<No
   };
 }
 
-export function targetFromConfig(c: ClusterConfig): ProbeTarget {
+export function targetFromConfig(c: LabClusterConfig): ProbeTarget {
   const node = (id: "a" | "b") => ({
     host: c.nodes[id].host,
     port: c.nodes[id].port,

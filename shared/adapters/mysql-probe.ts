@@ -21,7 +21,12 @@ import type { StreamOpener } from "./forwarder-stream.ts";
 
 export interface MysqlProbeOptions {
   user: string;
-  password: string;
+  /**
+   * The password, or how to get it at each observation (the function reads a secret, cached by the
+   * provider). When it cannot be had, the observation says so (class "other", during "reading the
+   * password"): the node checks still run, so a split brain is still seen.
+   */
+  password: string | (() => Promise<string>);
   /** TCP connect + greeting + authentication. @default 2000 */
   connectTimeoutMs?: number;
   /** Each query. @default 2000 */
@@ -79,6 +84,12 @@ export class MysqlProbe implements SqlProbe {
     });
     try {
       const work = (async () => {
+        const password =
+          typeof this.o.password === "string"
+            ? this.o.password
+            : await this.o.password().catch((e) => {
+                throw new ProbeStepError("reading the password", e);
+              });
         let stream: Socket | undefined;
         if (this.o.openStream) {
           stream = await this.o
@@ -91,7 +102,7 @@ export class MysqlProbe implements SqlProbe {
           host: endpoint.host,
           port: endpoint.port,
           user: this.o.user,
-          password: this.o.password,
+          password,
           connectTimeout: Math.min(this.o.connectTimeoutMs, left()),
           // results arrive as UTF-8 whatever the columns' own charsets (character_set_results)
           charset: "UTF8MB4_UNICODE_CI",

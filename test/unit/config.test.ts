@@ -147,3 +147,42 @@ describe("configuration", () => {
     expect(err.join("\n")).toMatch(/clusters: list at least one cluster/);
   });
 });
+
+describe("the lab schema apart from the deployed one", () => {
+  const labCluster = () => ({
+    ...good().clusters[0],
+    mysql: { user: "monitor", password: "lab-only" },
+    nodes: {
+      a: { host: "198.18.0.11", runner: { type: "netns", namespace: "mhp-a" } },
+      b: { host: "198.18.0.12", runner: { type: "netns", namespace: "mhp-b" } },
+    },
+    forwarderSocket: "/var/lib/mysql-ha-prober/labs/mhp/client.sock",
+  });
+
+  it("the CLI reads a lab cluster: namespace runners, an inline password, the forwarder", () => {
+    const c = parseConfig({ clusters: [labCluster()] }).clusters[0];
+    expect(c?.nodes.a.runner).toEqual({ type: "netns", namespace: "mhp-a" });
+    expect(c?.forwarderSocket).toMatch(/client\.sock$/);
+  });
+
+  it("the deployed schema (the function's, the deployment file's) has none of it", async () => {
+    const { ClusterSchema } = await import("../../shared/config.ts");
+    const r = ClusterSchema.safeParse(labCluster());
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues.map((i) => i.path.join(".")))).toContain("nodes.a.runner");
+    // and what it does accept carries no password and no forwarder
+    const ok = ClusterSchema.parse({
+      ...good().clusters[0],
+      forwarderSocket: "/x",
+      mysql: { user: "u", password: "p" },
+    });
+    expect(ok).not.toHaveProperty("forwarderSocket");
+    expect(ok.mysql).not.toHaveProperty("password");
+  });
+
+  it("the CLI still needs a password source for each cluster", () => {
+    const c = good();
+    (c.clusters[0] as { mysql: object }).mysql = { user: "prober" };
+    expect(() => parseConfig(c)).toThrow(/clusters\[0\]\.mysql: give password or passwordEnv/);
+  });
+});
