@@ -49,6 +49,24 @@ export interface ProbeOutcome {
 /** Time kept after observing for the store and the mail. */
 export const RESERVE_MS = 2500;
 
+/**
+ * The store could not be read or written. The metrics of the probe were published before it was
+ * raised: the alarms (a channel apart from the store and the mail) still see a split brain or an outage.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  constructor(
+    readonly during: "load" | "commit",
+    readonly cluster: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      `${cluster}: the state store failed during ${during}: ${String((options.cause as Error)?.message ?? options.cause)}`,
+      options,
+    );
+  }
+}
+
 export async function probeCluster(
   t: ProbeTarget,
   deps: PipelineDeps,
@@ -57,7 +75,15 @@ export async function probeCluster(
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
-  const prev = await deps.store.load(t.name);
+  let prev: Awaited<ReturnType<StateStore["load"]>> = null;
+  let loadError: unknown;
+  try {
+    prev = await deps.store.load(t.name);
+  } catch (e) {
+    // Observe all the same: the verdict reaches the metrics (and so the alarms) without the store.
+    loadError = e;
+    log("store-load-failed", { cluster: t.name, error: String(e) });
+  }
 
   const observeDeadline: Deadline = { at: Math.max(Date.now() + 1, deadline.at - RESERVE_MS) };
   const at = now();
@@ -69,6 +95,9 @@ export async function probeCluster(
     at,
   );
   const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY);
+  // Metrics first: they feed the alarms, which must not depend on the store or the mail.
+  deps.metrics?.publish(d.state, { probeMs: Date.now() - started, nodeCheckMs });
+  if (loadError !== undefined) throw new StoreUnavailableError("load", t.name, { cause: loadError });
 
   const historyItem = (kind: HistoryItem["kind"]): HistoryItem => ({
     cluster: t.name,
@@ -87,13 +116,17 @@ export async function probeCluster(
   ];
 
   // ---- commit: only the run that wins the conditional write goes on
-  const c = await deps.store.commit(t.name, prev?.version ?? null, {
-    state: d.state,
-    addAlerts: d.alert ? [d.alert] : [],
-    addHistory,
-    keepOutbox: prev?.outbox ?? [],
-    keepHistory: prev?.historyOutbox ?? [],
-  });
+  const c = await deps.store
+    .commit(t.name, prev?.version ?? null, {
+      state: d.state,
+      addAlerts: d.alert ? [d.alert] : [],
+      addHistory,
+      keepOutbox: prev?.outbox ?? [],
+      keepHistory: prev?.historyOutbox ?? [],
+    })
+    .catch((e: unknown) => {
+      throw new StoreUnavailableError("commit", t.name, { cause: e });
+    });
   const timings = { probeMs: 0, observeMs, nodeCheckMs };
   if (!c.committed) {
     log("lost-race", { cluster: t.name, version: prev?.version ?? null });
@@ -132,7 +165,6 @@ export async function probeCluster(
     }
   }
   timings.probeMs = Date.now() - started;
-  deps.metrics?.publish(d.state, { probeMs: timings.probeMs, nodeCheckMs: timings.nodeCheckMs });
   return { state: d.state, committed: true, transition: d.transition, sent, unsent, timings };
 }
 

@@ -1,10 +1,14 @@
-/** The function's environment, validated with zod at cold start: errors name the variable. */
+/**
+ * The function's environment, validated with zod at cold start: errors name the variable. The cluster
+ * is validated with the deployed cluster schema (no lab-only fields; the password comes from the
+ * secret or the parameter named here, never from the cluster).
+ */
 import * as z from "zod";
 import { ClusterSchema, ConfigError } from "../../shared/config.ts";
 
 export const EnvSchema = z
   .object({
-    /** The cluster, as JSON (the same schema as a cluster in the CLI configuration). */
+    /** The cluster, as JSON (the deployed cluster schema). */
     CLUSTER_CONFIG: z
       .string()
       .transform((s, ctx) => {
@@ -32,10 +36,14 @@ export const EnvSchema = z
     PASSWORD_PARAMETER_NAME: z.string().startsWith("/").optional(),
     /** Probe every K seconds within one invocation (0: once per invocation). */
     SUBMINUTE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(59).default(0),
+    /** The schedule's rate: in sub-minute mode one invocation covers this window. */
+    SCHEDULE_RATE_SECONDS: z.coerce.number().int().min(60).default(60),
     /** Time kept free at the end of the invocation. */
     DEADLINE_MARGIN_MS: z.coerce.number().int().min(500).default(3000),
+    /** How long history items live. */
+    HISTORY_TTL_DAYS: z.coerce.number().int().min(1).default(90),
   })
-  .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME || e.CLUSTER_CONFIG.mysql.password, {
+  .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME, {
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",
   });
 export type Env = z.infer<typeof EnvSchema>;

@@ -1,6 +1,7 @@
 /**
  * The scheduled probe: one invocation probes one cluster (or, in sub-minute mode, every K seconds
- * until shortly before its timeout). Wiring only: the work is shared/pipeline.ts.
+ * across the schedule's window). Wiring only: the ports come from shared/wiring.ts, the loop from
+ * shared/schedule-loop.ts, the work from shared/pipeline.ts.
  */
 
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -18,14 +19,12 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { EmfMetricsSink } from "../../shared/adapters/emf-metrics.ts";
-import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
-import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
-import type { ClusterConfig } from "../../shared/config.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../../shared/pipeline.ts";
-import type { NodeChecker } from "../../shared/ports.ts";
+import { runSchedule } from "../../shared/schedule-loop.ts";
 import { targetFromConfig } from "../../shared/target.ts";
+import { observersFor } from "../../shared/wiring.ts";
 import { type Env, parseEnv } from "./env.ts";
 
 export const logger = new Logger({ serviceName: "mysql-ha-prober" });
@@ -33,56 +32,39 @@ export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "
 export const tracer = new Tracer({ serviceName: "mysql-ha-prober" });
 
 /** What a test may replace: everything that talks to AWS or to the cluster. */
-export type Overrides = Partial<Pick<PipelineDeps, "sql" | "nodeCheckers" | "store" | "notifier">> & {
-  password?: string;
-};
+export type Overrides = Partial<Pick<PipelineDeps, "sql" | "nodeCheckers" | "store" | "notifier">>;
 
 export function buildHandler(env: Env = parseEnv(process.env), overrides: Overrides = {}) {
   const cluster = env.CLUSTER_CONFIG;
   logger.appendKeys({ cluster: cluster.name });
-  const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 3 }));
-  const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
-  const ses = tracer.captureAWSv3Client(new SESClient({}));
-  const checker = (r: ClusterConfig["nodes"]["a"]["runner"]): NodeChecker => {
-    if (r.type !== "ssm") throw new Error(`runner ${r.type} is not available in Lambda: use ssm`);
-    return new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId });
-  };
   // Every call has a deadline, the secret's too: 1 s to connect, 3 s for the answer.
-  const clientConfig = { requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } };
-  const secrets = new SecretsProvider({ clientConfig });
-  const parameters = new SSMProvider({ clientConfig });
+  const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
+  const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 3 }));
+  const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({ requestHandler }));
+  const ses = tracer.captureAWSv3Client(new SESClient({ requestHandler }));
+  const secrets = new SecretsProvider({ clientConfig: { requestHandler } });
+  const parameters = new SSMProvider({ clientConfig: { requestHandler } });
   /** The monitoring password, cached for 5 minutes. Never logged. */
-  const password = async (): Promise<string> => {
-    if (overrides.password !== undefined) return overrides.password;
-    if (env.PASSWORD_SECRET_ARN) return String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }));
-    if (env.PASSWORD_PARAMETER_NAME) {
-      return String(await parameters.get(env.PASSWORD_PARAMETER_NAME, { decrypt: true, maxAge: 300 }));
-    }
-    return cluster.mysql.password ?? "";
-  };
+  const password = async (): Promise<string> =>
+    env.PASSWORD_SECRET_ARN
+      ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
+      : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 }));
   const target = targetFromConfig(cluster);
-  const sink = new EmfMetricsSink(metrics);
+  const deps: PipelineDeps = {
+    ...observersFor(cluster, { password, ssmClient: () => ssm, runners: ["ssm"] }),
+    store: new DynamoStore({
+      client: dynamo,
+      tableName: env.TABLE_NAME,
+      historyTtlDays: env.HISTORY_TTL_DAYS,
+    }),
+    notifier: new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO }),
+    // The cluster metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
+    metrics: new EmfMetricsSink(metrics),
+    log: (event, detail) => logger.info(event, detail),
+    ...overrides,
+  };
 
   const probeOnce = async (deadlineAt: number): Promise<ProbeOutcome> => {
-    const deps: PipelineDeps = {
-      sql:
-        overrides.sql ??
-        new MysqlProbe({
-          user: cluster.mysql.user,
-          password: await password(),
-          connectTimeoutMs: cluster.mysql.connectTimeoutMs,
-          queryTimeoutMs: cluster.mysql.queryTimeoutMs,
-          totalTimeoutMs: cluster.mysql.totalTimeoutMs,
-        }),
-      nodeCheckers: overrides.nodeCheckers ?? {
-        a: checker(cluster.nodes.a.runner),
-        b: checker(cluster.nodes.b.runner),
-      },
-      store: overrides.store ?? new DynamoStore({ client: dynamo, tableName: env.TABLE_NAME }),
-      notifier: overrides.notifier ?? new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO }),
-      metrics: sink,
-      log: (event, detail) => logger.info(event, detail),
-    };
     const r = await probeCluster(target, deps, { at: deadlineAt });
     logger.info("probe", {
       status: r.state.status,
@@ -99,20 +81,21 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
   };
 
   const run = async (_event: unknown, context: Context) => {
-    const end = Date.now() + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
-    const interval = env.SUBMINUTE_INTERVAL_SECONDS * 1000;
+    const started = Date.now();
     const results: { status: string; committed: boolean }[] = [];
-    for (;;) {
-      const started = Date.now();
-      const budget = interval > 0 ? Math.min(end, started + Math.max(interval, 8000)) : end;
-      const r = await probeOnce(budget);
-      results.push({ status: r.state.status, committed: r.committed });
-      if (interval === 0) break;
-      const next = started + interval;
-      // Stop when the next probe could not finish before the end of the invocation.
-      if (next + Math.min(interval, 8000) > end) break;
-      await new Promise((res) => setTimeout(res, Math.max(0, next - Date.now())));
-    }
+    await runSchedule(
+      {
+        intervalMs: env.SUBMINUTE_INTERVAL_SECONDS * 1000,
+        startAt: started,
+        // sub-minute mode covers the schedule's whole window; the next invocation starts where it ends
+        windowEndAt: started + env.SCHEDULE_RATE_SECONDS * 1000,
+        hardEndAt: started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS,
+      },
+      async (_i, deadline) => {
+        const r = await probeOnce(deadline.at);
+        results.push({ status: r.state.status, committed: r.committed });
+      },
+    );
     return { cluster: cluster.name, probes: results };
   };
 

@@ -2,16 +2,21 @@
  * StateStore on DynamoDB (one table, on demand).
  *
  * Table design: partition key `pk` = "cluster#<name>", sort key `sk`:
- * - "current": the current state (JSON), its `version`, and two maps: `outbox` (alerts not yet
- *   accepted by SES, by id) and `historyOutbox` (history items not yet written). One conditional
- *   PutItem (`version = :expected`) replaces it, so two overlapping runs cannot both commit the
- *   same transition; only the winner sends the alerts.
+ * - "current": the current state (JSON), its `version`, and two maps: `outbox` (the ids and times of
+ *   the alerts not yet accepted by SES) and `historyOutbox` (history items not yet written). One
+ *   conditional PutItem (`version = :expected`) replaces it, so two overlapping runs cannot both
+ *   commit the same transition; only the winner sends the alerts.
+ * - "alert#<id>": the body of an alert (subject, text, HTML: several KB), written before the commit
+ *   that lists it in the outbox. Kept out of "current" so a long SES outage (a reminder every 15 min
+ *   during a split brain) cannot grow that item to DynamoDB's 400 KB limit and stop every commit.
+ *   A body no committed outbox lists (a run that lost the race) expires through the TTL.
  * - "h#<ISO time>#<version>": one item per transition (and per probe, "s#...", when samples are
  *   on), with a TTL attribute `expiresAt` (epoch seconds).
  * Every call has a deadline (the SDK request is aborted when it passes).
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -58,13 +63,13 @@ export class DynamoStore implements StateStore {
       ),
     );
     if (!r.Item) return null;
+    const entries = Object.values((r.Item.outbox ?? {}) as Record<string, string>).map(
+      (j) => JSON.parse(j) as OutboxEntry | Alert,
+    );
     return {
       version: Number(r.Item.version),
       state: JSON.parse(String(r.Item.state)) as ClusterState,
-      outbox: sortByTime(
-        Object.values((r.Item.outbox ?? {}) as Record<string, string>).map((j) => JSON.parse(j) as Alert),
-        (a) => a.createdAt,
-      ),
+      outbox: sortByTime(await this.alertBodies(cluster, entries), (a) => a.createdAt),
       historyOutbox: sortByTime(
         Object.values((r.Item.historyOutbox ?? {}) as Record<string, string>).map(
           (j) => JSON.parse(j) as HistoryItem,
@@ -76,8 +81,11 @@ export class DynamoStore implements StateStore {
 
   async commit(cluster: string, expectedVersion: number | null, next: CommitInput): Promise<CommitResult> {
     const version = (expectedVersion ?? 0) + 1;
+    // the bodies first: a commit never lists an alert whose body is not stored
+    for (const a of next.addAlerts) await this.putAlertBody(cluster, a);
     const outbox: Record<string, string> = {};
-    for (const a of [...next.keepOutbox, ...next.addAlerts]) outbox[key(a.id)] = JSON.stringify(a);
+    for (const a of [...next.keepOutbox, ...next.addAlerts])
+      outbox[key(a.id)] = JSON.stringify({ id: a.id, createdAt: a.createdAt } satisfies OutboxEntry);
     const historyOutbox: Record<string, string> = {};
     for (const h of [...next.keepHistory, ...next.addHistory.map((h) => ({ ...h, version }))]) {
       historyOutbox[key(historySk(h))] = JSON.stringify(h);
@@ -141,6 +149,58 @@ export class DynamoStore implements StateStore {
 
   async markSent(cluster: string, alertId: string): Promise<void> {
     await this.removeFromMap(cluster, "outbox", key(alertId));
+    await this.call((signal) =>
+      this.doc.send(
+        new DeleteCommand({ TableName: this.o.tableName, Key: { pk: pk(cluster), sk: alertSk(alertId) } }),
+        { abortSignal: signal },
+      ),
+    );
+  }
+
+  private async putAlertBody(cluster: string, a: Alert): Promise<void> {
+    await this.call((signal) =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.o.tableName,
+          Item: {
+            pk: pk(cluster),
+            sk: alertSk(a.id),
+            alert: JSON.stringify(a),
+            expiresAt: Math.floor(Date.parse(a.createdAt) / 1000) + ALERT_TTL_DAYS * 86_400,
+          },
+        }),
+        { abortSignal: signal },
+      ),
+    );
+  }
+
+  /** The bodies of the listed alerts (one query); entries written whole by an older version are kept as they are. */
+  private async alertBodies(cluster: string, entries: (OutboxEntry | Alert)[]): Promise<Alert[]> {
+    const whole = entries.filter((e): e is Alert => "subject" in e);
+    const wanted = new Set(entries.filter((e) => !("subject" in e)).map((e) => e.id));
+    if (wanted.size === 0) return whole;
+    const found: Alert[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const r = await this.call((signal) =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.o.tableName,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": pk(cluster), ":prefix": "alert#" },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      for (const item of r.Items ?? []) {
+        const a = JSON.parse(String(item.alert)) as Alert;
+        if (wanted.has(a.id)) found.push(a);
+      }
+      startKey = r.LastEvaluatedKey;
+    } while (startKey);
+    return [...whole, ...found];
   }
 
   async history(
@@ -206,6 +266,17 @@ export class DynamoStore implements StateStore {
     }
   }
 }
+
+/** What the current item's outbox holds for each unsent alert: its body is the "alert#<id>" item. */
+interface OutboxEntry {
+  id: string;
+  createdAt: string;
+}
+
+/** How long an alert body lives: an unsent alert this old is not worth sending any more. */
+const ALERT_TTL_DAYS = 30;
+
+const alertSk = (id: string) => `alert#${id}`;
 
 function historySk(h: HistoryItem): string {
   return `${h.kind === "transition" ? "h" : "s"}#${h.at}#${String(h.version).padStart(12, "0")}`;

@@ -1,13 +1,15 @@
 /**
- * The Lambda handler as the function builds it, wired to a lab (namespace runners, the lab's forwarder)
- * and to a local DynamoDB and SES. Used by the handler's lab test and by bench/handler-memory.ts.
+ * The Lambda handler as the function builds it, with the environment the construct gives it for this
+ * lab's deployment file (nodes as SSM managed nodes, the password in a secret), its observers replaced
+ * by the lab's (namespace runners, the forwarder) and its store and mail by local ones. Used by the
+ * handler's lab test and by bench/handler-memory.ts; the rehearsal runs the synthesized asset instead.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SESClient } from "@aws-sdk/client-ses";
 import { parseEnv } from "../../functions/probe/env.ts";
 import { buildHandler } from "../../functions/probe/handler.ts";
 import type { Lab } from "../../lab/lab.ts";
-import { labConfig, labPorts } from "../../lab/target.ts";
+import { labDeployment, labPorts } from "../../lab/target.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 
@@ -19,12 +21,14 @@ export interface LocalAws {
 
 /** `env` adds to or overrides the function's environment. */
 export function labHandler(lab: Lab, aws: LocalAws, env: Record<string, string> = {}) {
+  const d = labDeployment(lab) as { clusters: unknown[]; deploy: { passwordSecretArn: string } };
   return buildHandler(
     parseEnv({
-      CLUSTER_CONFIG: JSON.stringify((labConfig(lab) as { clusters: unknown[] }).clusters[0]),
+      CLUSTER_CONFIG: JSON.stringify(d.clusters[0]),
       TABLE_NAME: aws.tableName,
       MAIL_FROM: "prober@example.com",
       MAIL_TO: "ops@example.com",
+      PASSWORD_SECRET_ARN: d.deploy.passwordSecretArn,
       ...env,
     }),
     {

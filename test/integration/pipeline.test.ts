@@ -6,8 +6,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
+import type { Alert } from "../../shared/domain/alert-policy.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
-import { type PipelineDeps, type ProbeTarget, probeCluster } from "../../shared/pipeline.ts";
+import {
+  type PipelineDeps,
+  type ProbeTarget,
+  probeCluster,
+  StoreUnavailableError,
+} from "../../shared/pipeline.ts";
 import { nodesView, PAIR, sqlView } from "../helpers/cluster.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { ScriptedCluster } from "../helpers/fake-ports.ts";
@@ -138,5 +144,74 @@ describe("pipeline with dynalite and aws-ses-v2-local", () => {
     const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
     expect((await store.load(clusterName))?.outbox).toEqual([]);
     expect((await probe()).sent).toEqual([]);
+  });
+
+  it("a long SES outage during a split brain: 150 unsent alerts of 3.5 KB (over DynamoDB's 400 KB item limit) all stay, in order", async () => {
+    // Prepare: the store, and alerts the size of a split-brain reminder
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const body = "x".repeat(3500);
+    let version: number | null = null;
+    let outbox: Alert[] = [];
+    const state = (await probe()).state;
+    version = (await store.load(clusterName))?.version ?? null;
+    outbox = (await store.load(clusterName))?.outbox ?? [];
+    // Act: 150 commits, each adding one alert nobody could send
+    for (let i = 0; i < 150; i++) {
+      const alert: Alert = {
+        id: `reminder-${i}`,
+        cluster: clusterName,
+        kind: "reminder",
+        from: "SPLIT_BRAIN",
+        to: "SPLIT_BRAIN",
+        createdAt: new Date(Date.parse("2026-11-24T10:00:00Z") + i * 900_000).toISOString(),
+        subject: `still split ${i}`,
+        text: body,
+        html: body,
+      };
+      const c = await store.commit(clusterName, version, {
+        state,
+        addAlerts: [alert],
+        addHistory: [],
+        keepOutbox: outbox,
+        keepHistory: [],
+      });
+      expect(c.committed).toBe(true);
+      version = c.committed ? c.version : version;
+      outbox = [...outbox, alert];
+    }
+    // Assess: everything is there, oldest first, and a sent one leaves the outbox
+    const loaded = await store.load(clusterName);
+    expect(loaded?.outbox.map((a) => a.subject)).toEqual(outbox.map((a) => a.subject));
+    expect(loaded?.outbox[149]?.html).toBe(body);
+    await store.markSent(clusterName, "reminder-0");
+    expect((await store.load(clusterName))?.outbox).toHaveLength(149);
+  });
+
+  it("the store down: the probe's verdict still reaches the metrics (the alarms' channel), then the error names the store", async () => {
+    // Prepare: a store nobody answers, a metrics sink that records
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const dead = new DynamoDBClient({
+      endpoint: "http://127.0.0.1:9",
+      region: "local",
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+      maxAttempts: 1,
+    });
+    const published: string[] = [];
+    cluster.set(sqlView("a"), nodesView("both"));
+    // Act
+    const run = probeCluster(
+      target(),
+      {
+        ...deps(),
+        store: new DynamoStore({ client: dead, tableName: "t-down", callTimeoutMs: 1000 }),
+        metrics: { publish: (s) => published.push(s.status) },
+      },
+      deadlineIn(10_000),
+    );
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(run).rejects.toThrow(/state store failed during load/);
+    expect(published).toEqual(["SPLIT_BRAIN"]);
+    dead.destroy();
   });
 });

@@ -4,9 +4,8 @@
  * (parsed from its EMF output).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DASHBOARD_METRICS } from "../../infra/dashboard.ts";
-import { ALARM_METRICS } from "../../infra/mysql-ha-prober.ts";
 import { Lab } from "../../lab/lab.ts";
+import { METRICS } from "../../shared/metrics.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 import { labHandler } from "../helpers/lab-handler.ts";
@@ -57,14 +56,16 @@ describe.skipIf(skip)("the probe function against the lab", () => {
     expect(result.probes).toEqual([{ status: "HEALTHY", committed: true }]);
     const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const emf = docs.filter((d) => d._aws);
-    const emitted = new Set(
-      emf.flatMap((d) =>
-        (
-          d._aws as { CloudWatchMetrics: { Metrics: { Name: string }[]; Namespace: string }[] }
-        ).CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)),
-      ),
+    const directives = emf.flatMap(
+      (d) =>
+        (d._aws as { CloudWatchMetrics: { Metrics: { Name: string }[]; Dimensions: string[][] }[] })
+          .CloudWatchMetrics,
     );
-    for (const name of [...DASHBOARD_METRICS, ...ALARM_METRICS]) expect(emitted, name).toContain(name);
+    const emitted = new Set(directives.flatMap((m) => m.Metrics.map((x) => x.Name)));
+    for (const name of Object.values(METRICS)) expect(emitted, name).toContain(name);
+    // exactly the dimension set the alarms read
+    for (const d of directives.filter((x) => x.Metrics.some((m) => m.Name === "SplitBrain")))
+      expect(d.Dimensions).toEqual([["Cluster"]]);
     expect(emf.find((d) => "ClusterStatus" in d)).toMatchObject({
       Cluster: "lab-mhpt10",
       ClusterStatus: 0,
@@ -78,7 +79,7 @@ describe.skipIf(skip)("the probe function against the lab", () => {
     expect(JSON.stringify(docs)).not.toContain("lab-prober-pw");
   });
 
-  it("sub-minute mode probes every K seconds until shortly before the timeout", async () => {
+  it("sub-minute mode probes every K seconds, never past the end of the invocation", async () => {
     const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
       const handler = handlerFor({ SUBMINUTE_INTERVAL_SECONDS: "2", DEADLINE_MARGIN_MS: "1000" });

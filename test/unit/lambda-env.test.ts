@@ -4,7 +4,7 @@ import { parseEnv } from "../../functions/probe/env.ts";
 const cluster = {
   name: "prod",
   vip: { host: "10.0.0.100" },
-  mysql: { user: "prober", passwordEnv: "X" },
+  mysql: { user: "prober" },
   nodes: {
     a: { host: "10.0.0.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
     b: { host: "10.0.0.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210" } },
@@ -24,6 +24,18 @@ describe("the function's environment", () => {
     expect(e.CLUSTER_CONFIG.name).toBe("prod");
     expect(e.MAIL_TO).toEqual(["a@example.com", "b@example.com"]);
     expect(e.SUBMINUTE_INTERVAL_SECONDS).toBe(0);
+    expect(e.SCHEDULE_RATE_SECONDS).toBe(60);
+    expect(e.HISTORY_TTL_DAYS).toBe(90);
+  });
+
+  it("needs no password in the cluster: the deployed function reads it from the secret", () => {
+    // the construct's CLUSTER_CONFIG carries no password fields; the CLI's schema requires one, this one must not
+    expect(parseEnv(good).CLUSTER_CONFIG.mysql).toEqual({
+      user: "prober",
+      connectTimeoutMs: 2000,
+      queryTimeoutMs: 2000,
+      totalTimeoutMs: 5000,
+    });
   });
 
   it.each([
@@ -35,6 +47,18 @@ describe("the function's environment", () => {
     [{ MAIL_TO: "not-an-address" }, /MAIL_TO\.0: /],
     [{ PASSWORD_SECRET_ARN: undefined }, /set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME/],
     [{ SUBMINUTE_INTERVAL_SECONDS: "90" }, /SUBMINUTE_INTERVAL_SECONDS: /],
+    [
+      {
+        CLUSTER_CONFIG: JSON.stringify({
+          ...cluster,
+          nodes: {
+            ...cluster.nodes,
+            a: { host: "10.0.0.11", runner: { type: "netns", namespace: "lab-a" } },
+          },
+        }),
+      },
+      /CLUSTER_CONFIG\.nodes\.a\.runner/,
+    ],
   ])("%j fails naming the variable", (override, message) => {
     expect(() => parseEnv({ ...good, ...override })).toThrow(message);
   });
