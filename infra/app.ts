@@ -1,12 +1,13 @@
 /**
  * The CDK app: `npx cdk deploy -c config=deploy.yaml`. One stack; one MysqlHaProber (function,
- * schedule, table, document, dashboard, alarms) per cluster in the file. cdk-nag's AwsSolutions
- * checks run at synth.
+ * schedule, table, document, dashboard, alarms) per cluster in the file; VPC endpoints once, on
+ * request. cdk-nag's AwsSolutions checks run at synth.
  */
 import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { ProberVpcEndpoints } from "./constructs/vpc-endpoints.ts";
 import { loadDeployConfig } from "./deploy-config.ts";
 import { MysqlHaProber } from "./mysql-ha-prober.ts";
 
@@ -21,27 +22,53 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     vpcId: d.vpc.vpcId,
     availabilityZones: d.vpc.availabilityZones,
     privateSubnetIds: d.vpc.privateSubnetIds,
+    ...(d.vpc.privateSubnetRouteTableIds
+      ? { privateSubnetRouteTableIds: d.vpc.privateSubnetRouteTableIds }
+      : {}),
   });
-  Validations.of(vpc).acknowledge({
-    id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
-    reason: "The VPC is imported for placing the function only; its route tables are not used.",
-  });
-  const securityGroups = d.securityGroupIds.map((id, i) =>
-    ec2.SecurityGroup.fromSecurityGroupId(stack, `Sg${i}`, id),
-  );
+  if (!d.vpc.privateSubnetRouteTableIds) {
+    Validations.of(vpc).acknowledge({
+      id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
+      reason: "The VPC is imported for placing the function only; its route tables are not used.",
+    });
+  }
+  const subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  // One security group for every probe function (unless the file names its own).
+  const securityGroups = d.securityGroupIds.length
+    ? d.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(stack, `Sg${i}`, id))
+    : [
+        new ec2.SecurityGroup(stack, "ProberFunctions", {
+          vpc,
+          description: "mysql-ha-prober functions: egress to MySQL and the AWS APIs",
+          allowAllOutbound: true,
+        }),
+      ];
+  if (d.createVpcEndpoints) {
+    const endpointSg = new ec2.SecurityGroup(stack, "ProberEndpoints", {
+      vpc,
+      description: "mysql-ha-prober VPC endpoints: HTTPS from the probe functions",
+      allowAllOutbound: false,
+    });
+    for (const sg of securityGroups)
+      endpointSg.addIngressRule(sg, ec2.Port.tcp(443), "HTTPS from the probe functions");
+    new ProberVpcEndpoints(stack, "Endpoints", { vpc, subnets, securityGroups: [endpointSg] });
+  }
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, "PasswordSecret", d.passwordSecretArn);
   for (const c of cfg.clusters) {
     new MysqlHaProber(stack, `Cluster-${c.name}`, {
       cluster: c,
       vpc,
-      ...(securityGroups.length ? { securityGroups } : {}),
+      vpcSubnets: subnets,
+      securityGroups,
       passwordSecret: secret,
       mailFrom: d.mailFrom,
       mailTo: d.mailTo,
+      ...(d.sesIdentityArns ? { sesIdentityArns: d.sesIdentityArns } : {}),
       alarmEmail: d.alarmEmail,
       scheduleRate: Duration.minutes(d.scheduleRateMinutes),
       subMinuteIntervalSeconds: d.subMinuteIntervalSeconds,
-      createVpcEndpoints: d.createVpcEndpoints,
+      historyTtlDays: d.historyTtlDays,
+      ...(d.deadMansSwitchMinutes !== undefined ? { deadMansSwitchMinutes: d.deadMansSwitchMinutes } : {}),
     });
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -50,7 +77,13 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "")) {
   const app = new App();
-  const file = (app.node.tryGetContext("config") as string | undefined) ?? "infra/deploy.example.yaml";
+  const file = app.node.tryGetContext("config") as string | undefined;
+  if (!file) {
+    console.error(
+      "Name your deployment file: npx cdk deploy -c config=deploy.yaml (infra/deploy.example.yaml shows every field).",
+    );
+    process.exit(1);
+  }
   buildApp(file, app);
   app.synth();
 }

@@ -1,44 +1,30 @@
 /**
- * MysqlHaProber: everything one monitored keepalived + MySQL pair needs in AWS. A scheduled Lambda
- * function (in the VPC that reaches the MySQL addresses), the state table, the node-check SSM
- * document, least-privilege IAM, a CloudWatch dashboard and alarms to an SNS topic.
+ * MysqlHaProber: everything one monitored keepalived + MySQL pair needs in AWS, composed of small
+ * constructs: the state table, the node-check document, the probe function, its schedule, the alarms and
+ * the dashboard (the last two through one metric factory, so they read exactly what the function emits).
  */
 
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
-import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import { CfnOutput, Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
-import * as iam from "aws-cdk-lib/aws-iam";
-import * as kms from "aws-cdk-lib/aws-kms";
-import * as lambda from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
-import * as logs from "aws-cdk-lib/aws-logs";
-import * as scheduler from "aws-cdk-lib/aws-scheduler";
-import * as targets from "aws-cdk-lib/aws-scheduler-targets";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
-import * as sns from "aws-cdk-lib/aws-sns";
-import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
 import type { ClusterConfig } from "../shared/config.ts";
-import { CLUSTER_DIMENSION, METRIC_NAMESPACE, METRICS } from "../shared/metrics.ts";
-import { nodeCheckDocument } from "../shared/node-check/document.ts";
-import {
-  LAMBDA_BUNDLE_ALIASES,
-  LAMBDA_BUNDLE_BANNER,
-  LAMBDA_BUNDLE_EXTERNALS,
-  LAMBDA_BUNDLE_MAIN_FIELDS,
-  LAMBDA_BUNDLE_TARGET,
-} from "./bundling.ts";
-import { buildDashboard } from "./dashboard.ts";
-
-/** Every metric name the alarms use: the contract test checks the handler emits each. */
-export const ALARM_METRICS = [METRICS.splitBrain, METRICS.clusterDown, METRICS.probeCompleted] as const;
+import { type ClusterAlarmName, ClusterAlarms } from "./constructs/cluster-alarms.ts";
+import { ClusterDashboard } from "./constructs/cluster-dashboard.ts";
+import { ClusterMetricFactory } from "./constructs/metric-factory.ts";
+import { NodeCheckDocument } from "./constructs/node-check-document.ts";
+import { ProbeFunction } from "./constructs/probe-function.ts";
+import { ProbeSchedule } from "./constructs/probe-schedule.ts";
+import { StateTable } from "./constructs/state-table.ts";
 
 export interface MysqlHaProberProps {
-  /** The cluster to probe (the CLI configuration's cluster schema; runners must be `ssm`). */
+  /** The cluster to probe (the deployed cluster schema; runners must be `ssm`). */
   readonly cluster: ClusterConfig;
   /** The VPC from which the function reaches the VIP and the nodes' MySQL ports. */
   readonly vpc: ec2.IVpc;
@@ -48,21 +34,21 @@ export interface MysqlHaProberProps {
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
-   * Security groups for the function (they must allow egress to the MySQL port).
+   * Security groups for the function (they must allow egress to the MySQL port and to the AWS APIs).
    * @default a new security group allowing all egress
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** The secret holding the monitoring user's password (a plain string secret). */
   readonly passwordSecret: secretsmanager.ISecret;
-  /** Sender of the alert mails: a verified SES identity (address). */
+  /** Sender of the alert mails: a verified SES identity (address, or an address of a verified domain). */
   readonly mailFrom: string;
-  /** Recipients of the alert mails. */
+  /** Recipients of the alert mails (in the SES sandbox, each must be verified). */
   readonly mailTo: string[];
   /**
-   * The SES identity ARN ses:SendEmail is limited to.
-   * @default the identity of mailFrom's domain in this account and region
+   * The SES identity ARNs ses:SendEmail is allowed on.
+   * @default the sender's address and domain and each recipient's address and domain, in this account and region
    */
-  readonly sesIdentityArn?: string;
+  readonly sesIdentityArns?: string[];
   /** Where CloudWatch alarms are mailed (a channel that does not depend on the prober). */
   readonly alarmEmail: string;
   /**
@@ -71,7 +57,7 @@ export interface MysqlHaProberProps {
    */
   readonly scheduleRate?: Duration;
   /**
-   * Sub-minute mode: one invocation probes every this many seconds until shortly before its timeout.
+   * Sub-minute mode: one invocation probes every this many seconds across the schedule's window.
    * @default 0 (one probe per invocation)
    */
   readonly subMinuteIntervalSeconds?: number;
@@ -82,18 +68,12 @@ export interface MysqlHaProberProps {
   readonly memorySize?: number;
   /**
    * The function's timeout; the probe deadline is derived from it.
-   * @default Duration.seconds(50)
+   * @default 50 s; in sub-minute mode the schedule's rate plus 15 s
    */
   readonly timeout?: Duration;
   /**
-   * Create VPC endpoints (DynamoDB gateway; SSM, Secrets Manager, email interface endpoints) for a
-   * VPC without a NAT path to the AWS APIs.
-   * @default false
-   */
-  readonly createVpcEndpoints?: boolean;
-  /**
    * Minutes without a completed probe before the dead man's switch alarm fires.
-   * @default 5
+   * @default the larger of 5 minutes and 3 schedule periods
    */
   readonly deadMansSwitchMinutes?: number;
   /**
@@ -111,68 +91,40 @@ export interface MysqlHaProberProps {
 export class MysqlHaProber extends Construct {
   readonly table: dynamodb.Table;
   readonly function: NodejsFunction;
-  readonly document: ssm.CfnDocument;
+  readonly documentName: string;
   readonly alarmTopic: sns.Topic;
   readonly dashboard: cloudwatch.Dashboard;
-  readonly alarms: Record<"splitBrain" | "clusterDown" | "proberErrors" | "deadMansSwitch", cloudwatch.Alarm>;
+  readonly alarms: Record<ClusterAlarmName, cloudwatch.Alarm>;
   readonly schedule: scheduler.Schedule;
+  readonly failureQueue: sqs.Queue;
+  /** The metric factory the alarms and the dashboard read through. */
+  readonly metrics: ClusterMetricFactory;
 
   constructor(scope: Construct, id: string, props: MysqlHaProberProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const c = props.cluster;
-    for (const [id2, n] of Object.entries(c.nodes)) {
-      if (n.runner.type !== "ssm")
-        throw new Error(
-          `cluster ${c.name}: node ${id2} must use the ssm runner in AWS (got ${n.runner.type})`,
-        );
+    for (const [where, r] of [
+      ["node a", c.nodes.a.runner],
+      ["node b", c.nodes.b.runner],
+      ...c.witnesses.map((w) => [`witness ${w.name}`, w.runner] as const),
+    ] as const) {
+      if (r.type !== "ssm")
+        throw new Error(`cluster ${c.name}: ${where} must use the ssm runner in AWS (got ${r.type})`);
     }
+    const scheduleRate = props.scheduleRate ?? Duration.minutes(1);
 
-    // ---- state table
-    const key = new kms.Key(this, "TableKey", {
-      enableKeyRotation: true,
-      description: `mysql-ha-prober ${c.name} state`,
+    this.table = new StateTable(this, "StateTable", {
+      cluster: c.name,
+      ...(props.tableRemovalPolicy ? { removalPolicy: props.tableRemovalPolicy } : {}),
+    }).table;
+    const document = new NodeCheckDocument(this, "NodeCheck", {
+      documentName: `mysql-ha-prober-node-check-${c.name}`.replace(/[^A-Za-z0-9_.-]/g, "-"),
     });
-    this.table = new dynamodb.Table(this, "State", {
-      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
-      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: "expiresAt",
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
-      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-
-    // ---- the node-check document, built from the script
-    const documentName = `mysql-ha-prober-node-check-${c.name}`.replace(/[^A-Za-z0-9_.-]/g, "-");
-    this.document = new ssm.CfnDocument(this, "NodeCheckDocument", {
-      documentType: "Command",
-      documentFormat: "JSON",
-      name: documentName,
-      content: nodeCheckDocument(),
-      updateMethod: "NewVersion",
-    });
-    const clusterForFunction: ClusterConfig = {
-      ...c,
-      nodes: {
-        a: {
-          ...c.nodes.a,
-          runner: { ...c.nodes.a.runner, documentName } as ClusterConfig["nodes"]["a"]["runner"],
-        },
-        b: {
-          ...c.nodes.b,
-          runner: { ...c.nodes.b.runner, documentName } as ClusterConfig["nodes"]["b"]["runner"],
-        },
-      },
-      mysql: { ...c.mysql, password: undefined, passwordEnv: undefined },
-    };
-
-    // ---- the function
-    const timeout = props.timeout ?? Duration.seconds(50);
-    const logGroup = new logs.LogGroup(this, "Logs", {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.documentName = document.documentName;
+    this.failureQueue = new sqs.Queue(this, "Failures", {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
     const securityGroups = props.securityGroups ?? [
       new ec2.SecurityGroup(this, "FunctionSg", {
@@ -181,256 +133,112 @@ export class MysqlHaProber extends Construct {
         allowAllOutbound: true,
       }),
     ];
-    const role = new iam.Role(this, "FunctionRole", {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: `mysql-ha-prober ${c.name}: probe one cluster`,
-    });
-    this.function = new NodejsFunction(this, "Probe", {
-      entry: new URL("../functions/probe/handler.ts", import.meta.url).pathname,
-      handler: "handler",
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
-      timeout,
-      role,
-      logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+    const fn = new ProbeFunction(this, "Function", {
+      cluster: c,
+      documentName: document.documentName,
+      table: this.table,
+      passwordSecret: props.passwordSecret,
+      mailFrom: props.mailFrom,
+      mailTo: props.mailTo,
+      ...(props.sesIdentityArns ? { sesIdentityArns: props.sesIdentityArns } : {}),
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? {
-        subnetType:
-          props.vpc.privateSubnets.length > 0
-            ? ec2.SubnetType.PRIVATE_WITH_EGRESS
-            : ec2.SubnetType.PRIVATE_ISOLATED,
-      },
+      vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
       securityGroups,
-      reservedConcurrentExecutions: 2,
-      environment: {
-        CLUSTER_CONFIG: JSON.stringify(clusterForFunction),
-        TABLE_NAME: this.table.tableName,
-        MAIL_FROM: props.mailFrom,
-        MAIL_TO: props.mailTo.join(","),
-        PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
-        SUBMINUTE_INTERVAL_SECONDS: String(props.subMinuteIntervalSeconds ?? 0),
-        POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-        NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        // stack traces map to file:line without shipping the sources: a 5 MB map parsed at every cold
-        // start becomes ~1.5 MB
-        sourcesContent: false,
-        format: OutputFormat.ESM,
-        target: LAMBDA_BUNDLE_TARGET,
-        mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
-        banner: LAMBDA_BUNDLE_BANNER,
-        // see infra/bundling.ts: the AWS SDK bundled; iconv-lite's CJK tables left out; a stand-in
-        // for the RDS CA bundle
-        externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
-        esbuildArgs: {
-          "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
-        },
-      },
+      failureQueue: this.failureQueue,
+      scheduleRate,
+      ...(props.subMinuteIntervalSeconds !== undefined
+        ? { subMinuteIntervalSeconds: props.subMinuteIntervalSeconds }
+        : {}),
+      ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
+      ...(props.timeout ? { timeout: props.timeout } : {}),
+      ...(props.historyTtlDays !== undefined ? { historyTtlDays: props.historyTtlDays } : {}),
     });
+    this.function = fn.function;
+    this.function.node.addDependency(document.document);
+    this.schedule = new ProbeSchedule(this, "Schedule", {
+      cluster: c.name,
+      function: this.function,
+      rate: scheduleRate,
+      failureQueue: this.failureQueue,
+    }).schedule;
 
-    // ---- least privilege
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "Logs",
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "VpcNetworkInterfaces",
-        actions: [
-          "ec2:CreateNetworkInterface",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DeleteNetworkInterface",
-          "ec2:AssignPrivateIpAddresses",
-          "ec2:UnassignPrivateIpAddresses",
-        ],
-        resources: ["*"],
-      }),
-    );
-    const instanceArns = Object.values(c.nodes).map((n) => {
-      const instanceId = (n.runner as { instanceId: string }).instanceId;
-      return instanceId.startsWith("mi-")
-        ? stack.formatArn({ service: "ssm", resource: "managed-instance", resourceName: instanceId })
-        : stack.formatArn({ service: "ec2", resource: "instance", resourceName: instanceId });
+    this.metrics = new ClusterMetricFactory({ cluster: c.name });
+    const alarms = new ClusterAlarms(this, "Alarms", {
+      cluster: c.name,
+      metrics: this.metrics,
+      function: this.function,
+      failureQueue: this.failureQueue,
+      alarmEmail: props.alarmEmail,
+      scheduleRate,
+      ...(props.deadMansSwitchMinutes !== undefined
+        ? { deadMansSwitchMinutes: props.deadMansSwitchMinutes }
+        : {}),
     });
-    const documentArn = stack.formatArn({ service: "ssm", resource: "document", resourceName: documentName });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "RunNodeCheckOnTheTwoNodes",
-        actions: ["ssm:SendCommand"],
-        resources: [documentArn, ...instanceArns],
-      }),
+    this.alarms = alarms.alarms;
+    this.alarmTopic = alarms.topic;
+    this.dashboard = new ClusterDashboard(this, "Dashboard", {
+      cluster: c.name,
+      metrics: this.metrics,
+      function: this.function,
+      failureQueue: this.failureQueue,
+    }).dashboard;
+
+    const stack = Stack.of(this);
+    const out = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description: `${c.name}: ${description}` });
+    out("TableName", this.table.tableName, "the state table (status, history)");
+    out("FunctionName", this.function.functionName, "the probe function");
+    out("LogGroupName", fn.logGroup.logGroupName, "the probe function's logs");
+    out("AlarmTopicArn", this.alarmTopic.topicArn, "the alarms' SNS topic");
+    out(
+      "DashboardUrl",
+      `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards:name=${this.dashboard.dashboardName}`,
+      "the dashboard",
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "ReadAndCancelNodeCheck",
-        // GetCommandInvocation and CancelCommand support no resource-level permissions.
-        actions: ["ssm:GetCommandInvocation", "ssm:CancelCommand"],
-        resources: ["*"],
-      }),
-    );
-    const sesIdentityArn =
-      props.sesIdentityArn ??
-      stack.formatArn({
-        service: "ses",
-        resource: "identity",
-        resourceName: props.mailFrom.split("@")[1] ?? props.mailFrom,
-      });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "SendAlertMail",
-        actions: ["ses:SendEmail"],
-        resources: [sesIdentityArn],
-        conditions: { StringEquals: { "ses:FromAddress": props.mailFrom } },
-      }),
-    );
-    props.passwordSecret.grantRead(role);
-    this.table.grantReadWriteData(role);
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "XRay",
-        actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-        resources: ["*"],
-      }),
-    );
-    this.function.node.addDependency(this.document);
+    this.acknowledgeNag(fn);
+  }
 
-    // ---- schedule: no retries of stale probes; failures to a queue
-    const dlq = new sqs.Queue(this, "ScheduleFailures", {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-    });
-    this.schedule = new scheduler.Schedule(this, "Schedule", {
-      schedule: scheduler.ScheduleExpression.rate(props.scheduleRate ?? Duration.minutes(1)),
-      description: `mysql-ha-prober ${c.name}`,
-      target: new targets.LambdaInvoke(this.function, {
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(1),
-        deadLetterQueue: dlq,
-      }),
-    });
-
-    // ---- alarms to a second channel (SNS mail), independent of the prober's own mail
-    this.alarmTopic = new sns.Topic(this, "Alarms", {
-      displayName: `mysql-ha-prober ${c.name} alarms`,
-      enforceSSL: true,
-      masterKey: kms.Alias.fromAliasName(this, "SnsKey", "alias/aws/sns"),
-    });
-    this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
-    const metric = (name: string, statistic: string, period = Duration.minutes(1)) =>
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: name,
-        dimensionsMap: { [CLUSTER_DIMENSION]: c.name },
-        statistic,
-        period,
-      });
-    const action = new cwActions.SnsAction(this.alarmTopic);
-    const alarm = (id3: string, a: cloudwatch.AlarmProps) => {
-      const al = new cloudwatch.Alarm(this, id3, a);
-      al.addAlarmAction(action);
-      al.addOkAction(action);
-      return al;
-    };
-    this.alarms = {
-      splitBrain: alarm("SplitBrainAlarm", {
-        alarmDescription: `${c.name}: SPLIT BRAIN (the VIP on both nodes)`,
-        metric: metric(METRICS.splitBrain, "Maximum"),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      clusterDown: alarm("ClusterDownAlarm", {
-        alarmDescription: `${c.name}: DOWN (nothing serves the VIP)`,
-        metric: metric(METRICS.clusterDown, "Maximum"),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      proberErrors: alarm("ProberErrorsAlarm", {
-        alarmDescription: `${c.name}: the prober function fails`,
-        metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
-        threshold: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      deadMansSwitch: alarm("DeadMansSwitchAlarm", {
-        alarmDescription: `${c.name}: no completed probe for ${props.deadMansSwitchMinutes ?? 5} minutes (the prober itself is down)`,
-        metric: metric(METRICS.probeCompleted, "SampleCount"),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: props.deadMansSwitchMinutes ?? 5,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-    };
-
-    this.dashboard = buildDashboard(this, "Dashboard", c.name, this.function);
-
-    if (props.createVpcEndpoints) {
-      const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-      props.vpc.addGatewayEndpoint("DynamoDbEndpoint", {
-        service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
-        subnets: [subnets],
-      });
-      for (const [name, service] of [
-        ["Ssm", ec2.InterfaceVpcEndpointAwsService.SSM],
-        ["SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
-        ["Email", ec2.InterfaceVpcEndpointAwsService.EMAIL],
-        ["Xray", ec2.InterfaceVpcEndpointAwsService.XRAY],
-      ] as const) {
-        props.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
-          service,
-          subnets,
-          securityGroups,
-          privateDnsEnabled: true,
-        });
-      }
-    }
-
-    // ---- acknowledged cdk-nag findings, each with its reason
+  /** Acknowledged cdk-nag findings, each with its reason. */
+  private acknowledgeNag(fn: ProbeFunction): void {
+    const stack = Stack.of(this);
     const arnToken = (c2: Construct) => `<${stack.getLogicalId(c2.node.defaultChild as never)}.Arn>`;
-    const ack = (scope2: Construct, id2: string, reason: string) =>
-      Validations.of(scope2).acknowledge({ id: id2, reason });
+    const ack = (scope: Construct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id, reason });
     ack(
-      role,
+      fn.role,
       "AwsSolutions-IAM5[Resource::*]",
       "Only actions without resource-level permissions: VPC network interfaces of the function, ssm:GetCommandInvocation and ssm:CancelCommand, X-Ray segments.",
     );
     ack(
-      role,
-      `AwsSolutions-IAM5[Resource::${arnToken(logGroup)}:*]`,
+      fn.role,
+      `AwsSolutions-IAM5[Resource::${arnToken(fn.logGroup)}:*]`,
       "Log streams of the function's own log group.",
     );
     ack(
-      role,
+      fn.role,
       "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-      "Granted by the table grant on the table's own customer-managed key only.",
+      "Granted by the table grant on the table's own key only.",
     );
     ack(
-      role,
+      fn.role,
       "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-      "Granted by the table grant on the table's own customer-managed key only.",
+      "Granted by the table grant on the table's own key only.",
     );
     ack(
       stack,
       `AwsSolutions-IAM5[Resource::${arnToken(this.function)}:*]`,
       "The scheduler's role may invoke this function's versions and aliases (added by the scheduler target).",
     );
-    Validations.of(dlq).acknowledge({
+    Validations.of(this.failureQueue).acknowledge({
       id: "AwsSolutions-SQS3",
-      reason: "This queue is itself the dead-letter queue of the schedule.",
+      reason: "This queue is itself the failure queue of the schedule and of the function's async invokes.",
     });
   }
+}
+
+function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  return {
+    subnetType:
+      vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+  };
 }

@@ -1,12 +1,14 @@
 /** The synthesized template: the construct's promises, asserted with aws-cdk-lib/assertions. */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { App, Stack } from "aws-cdk-lib";
+import { App, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { buildApp } from "../../infra/app.ts";
-import { DASHBOARD_METRICS } from "../../infra/dashboard.ts";
-import { ALARM_METRICS } from "../../infra/mysql-ha-prober.ts";
 import { nodeCheckDocument } from "../../shared/node-check/document.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../infra/deploy.example.yaml", import.meta.url));
@@ -69,6 +71,36 @@ describe("MysqlHaProber template", () => {
     });
   });
 
+  it("invokes asynchronously without Lambda's own retries (2) and 6 h event age: 0 retries, 60 s, failures to the queue", () => {
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it("reserves no concurrency (a fresh account's default quota has none to reserve)", () => {
+    for (const fn of Object.values(template.findResources("AWS::Lambda::Function")))
+      expect(
+        (fn as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
+  });
+
+  it("passes the history TTL and the schedule's rate to the function", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ HISTORY_TTL_DAYS: "90", SCHEDULE_RATE_SECONDS: "60" }) },
+    });
+  });
+
+  it("outputs the table, the function, its log group, the alarm topic and the dashboard URL", () => {
+    const outputs = Object.keys(template.findOutputs("*"));
+    for (const o of ["TableName", "FunctionName", "LogGroupName", "AlarmTopicArn", "DashboardUrl"])
+      expect(
+        outputs.some((k) => k.includes(o)),
+        o,
+      ).toBe(true);
+  });
+
   it("keeps state in an on-demand, encrypted table with point-in-time recovery and TTL", () => {
     template.hasResourceProperties("AWS::DynamoDB::Table", {
       BillingMode: "PAY_PER_REQUEST",
@@ -98,11 +130,15 @@ describe("MysqlHaProber template", () => {
     expect(resources).not.toMatch(/"\*"|instance\/\*|document\/\*/);
   });
 
-  it("allows ses:SendEmail only from the configured identity, and reads only the one secret", () => {
+  it("allows ses:SendEmail only from the configured sender, on the identities SES authorizes, and reads only the one secret", () => {
     const ses = statements().filter((s) => [s.Action].flat().some((a) => a.startsWith("ses:")));
     expect(ses).toHaveLength(1);
     expect([ses[0]?.Action].flat()).toEqual(["ses:SendEmail"]);
-    expect(JSON.stringify(ses[0]?.Resource)).toContain(":identity/example.com");
+    const identities = JSON.stringify(ses[0]?.Resource);
+    // the domain, the sender's address (SES uses it when it is verified) and, for the sandbox, the recipient
+    expect(identities).toContain(":identity/example.com");
+    expect(identities).toContain(":identity/prober@example.com");
+    expect(identities).toContain(":identity/dba-oncall@example.com");
     expect(ses[0]?.Condition).toEqual({ StringEquals: { "ses:FromAddress": "prober@example.com" } });
     const secrets = statements().filter((s) =>
       [s.Action].flat().some((a) => a.startsWith("secretsmanager:")),
@@ -115,7 +151,7 @@ describe("MysqlHaProber template", () => {
     expect(wildcardActions).toEqual([]);
   });
 
-  it("alarms on split brain, cluster down, prober errors, and a dead man's switch that treats missing data as breaching", () => {
+  it("alarms on split brain and cluster down (kept while the prober is silent), prober errors, throttles, the failure queue and a dead man's switch", () => {
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
@@ -123,13 +159,20 @@ describe("MysqlHaProber template", () => {
     expect(byMetric("SplitBrain")).toMatchObject({
       Namespace: "MysqlHaProber",
       Threshold: 1,
-      TreatMissingData: "notBreaching",
+      Dimensions: [{ Name: "Cluster", Value: "prod-db" }],
+      TreatMissingData: "ignore",
     });
-    expect(byMetric("ClusterDown")).toMatchObject({ Threshold: 1 });
+    expect(byMetric("ClusterDown")).toMatchObject({ Threshold: 1, TreatMissingData: "ignore" });
     expect(byMetric("Errors")).toMatchObject({ Namespace: "AWS/Lambda" });
+    expect(byMetric("Throttles")).toMatchObject({ Namespace: "AWS/Lambda" });
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toMatchObject({
+      Namespace: "AWS/SQS",
+      Threshold: 1,
+    });
     expect(byMetric("ProbeCompleted")).toMatchObject({
       TreatMissingData: "breaching",
       ComparisonOperator: "LessThanThreshold",
+      Period: 60,
       EvaluationPeriods: 5,
     });
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
@@ -137,12 +180,98 @@ describe("MysqlHaProber template", () => {
       Protocol: "email",
       Endpoint: "dba-oncall@example.com",
     });
-    expect(ALARM_METRICS.every((m) => alarms.some((a) => a.MetricName === m))).toBe(true);
+  });
+});
+
+describe("variants of the deployment file", () => {
+  const synth = (edit: (d: Record<string, unknown>) => void, name: string) => {
+    const doc = parseYaml(readFileSync(EXAMPLE, "utf8")) as Record<string, unknown>;
+    edit(doc);
+    const dir = mkdtempSync(join(tmpdir(), "mhp-deploy-"));
+    const file = join(dir, "deploy.yaml");
+    writeFileSync(file, stringifyYaml(doc));
+    const built = buildApp(
+      file,
+      new App({ outdir: fileURLToPath(new URL(`../../cdk.out/${name}`, import.meta.url)) }),
+    );
+    return Template.fromStack(built.stack);
+  };
+  const deploy = (d: Record<string, unknown>) => d.deploy as Record<string, unknown>;
+
+  it("a 5-minute schedule: the dead man's switch counts 5-minute periods (3 of them), not 1-minute ones", () => {
+    const t = synth((d) => (deploy(d).scheduleRateMinutes = 5), "test-rate5");
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ProbeCompleted",
+      Period: 300,
+      EvaluationPeriods: 3,
+    });
   });
 
-  it("has a dashboard plotting every dashboard metric", () => {
-    const body = JSON.stringify(template.findResources("AWS::CloudWatch::Dashboard"));
-    for (const m of DASHBOARD_METRICS) expect(body).toContain(`\\"${m}\\"`);
+  it("sub-minute mode: the function's timeout covers the whole schedule window", () => {
+    const t = synth((d) => (deploy(d).subMinuteIntervalSeconds = 10), "test-submin");
+    t.hasResourceProperties("AWS::Lambda::Function", {
+      Timeout: 75,
+      Environment: {
+        Variables: Match.objectLike({ SUBMINUTE_INTERVAL_SECONDS: "10", SCHEDULE_RATE_SECONDS: "60" }),
+      },
+    });
+  });
+
+  it("sesIdentityArns from the file replace the default identities", () => {
+    const arn = "arn:aws:ses:eu-west-1:123456789012:identity/mail.example.com";
+    const t = synth((d) => (deploy(d).sesIdentityArns = [arn]), "test-sesid");
+    const ses = Object.values(t.findResources("AWS::IAM::Policy"))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+            .Properties.PolicyDocument.Statement,
+      )
+      .find((s) => JSON.stringify(s.Action).includes("ses:SendEmail"));
+    expect(ses?.Resource).toEqual(arn);
+  });
+
+  it("witnesses' instances may receive the node check too", () => {
+    const t = synth((d) => {
+      const c = (d.clusters as Record<string, unknown>[])[0] as Record<string, unknown>;
+      c.witnesses = [{ name: "app1", runner: { type: "ssm", instanceId: "i-0aaaabbbbccccdddd" } }];
+    }, "test-witness");
+    const send = Object.values(t.findResources("AWS::IAM::Policy"))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+            .Properties.PolicyDocument.Statement,
+      )
+      .find((s) => JSON.stringify(s.Action).includes("ssm:SendCommand"));
+    expect(JSON.stringify(send?.Resource)).toContain(":instance/i-0aaaabbbbccccdddd");
+  });
+
+  it("VPC endpoints with the imported VPC: once for two clusters, the gateway on the given route tables", () => {
+    const t = synth((d) => {
+      deploy(d).createVpcEndpoints = true;
+      (deploy(d).vpc as Record<string, unknown>).privateSubnetRouteTableIds = [
+        "rtb-0123456789abcdef0",
+        "rtb-0fedcba9876543210",
+      ];
+      const clusters = d.clusters as Record<string, unknown>[];
+      clusters.push({ ...(clusters[0] as object), name: "second" });
+    }, "test-vpce");
+    const endpoints = Object.values(t.findResources("AWS::EC2::VPCEndpoint")).map(
+      (r) => (r as { Properties: Record<string, unknown> }).Properties,
+    );
+    expect(endpoints).toHaveLength(5);
+    for (const svc of ["dynamodb", "ssm", "secretsmanager", "email", "xray"])
+      expect(
+        endpoints.filter((e) => JSON.stringify(e.ServiceName).includes(`.${svc}`)),
+        svc,
+      ).toHaveLength(1);
+    const gateway = endpoints.find((e) => JSON.stringify(e.ServiceName).includes(".dynamodb"));
+    expect(gateway?.RouteTableIds).toEqual(["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"]);
+  });
+
+  it("VPC endpoints without route tables: an error naming the field, not a broken synth", () => {
+    expect(() => synth((d) => (deploy(d).createVpcEndpoints = true), "test-vpce-bad")).toThrow(
+      /vpc\.privateSubnetRouteTableIds: createVpcEndpoints needs/,
+    );
   });
 });
 
@@ -167,16 +296,31 @@ describe("cdk-nag", () => {
 });
 
 describe("npx cdk synth", () => {
+  it("has no default deployment file: without -c config=... the app stops and says how to name one", async () => {
+    const { run } = await import("../../shared/util/exec.ts");
+    const cdkJson = JSON.parse(
+      readFileSync(fileURLToPath(new URL("../../cdk.json", import.meta.url)), "utf8"),
+    );
+    expect(cdkJson.context?.config).toBeUndefined();
+    const r = await run("npx", ["tsx", "infra/app.ts"], { timeoutMs: 60_000, allowFailure: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Name your deployment file: npx cdk deploy -c config=deploy.yaml/);
+  });
+
   it("succeeds offline with the example deployment (cdk-nag clean), from the command line", async () => {
     const { run } = await import("../../shared/util/exec.ts");
     const out = fileURLToPath(new URL("../../cdk.out/test-cli", import.meta.url));
     const { rmSync } = await import("node:fs");
     rmSync(out, { recursive: true, force: true }); // no asset left from an earlier synth
-    const r = await run("npx", ["cdk", "synth", "--quiet", "--output", out], {
-      timeoutMs: 110_000,
-      allowFailure: true,
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1", CDK_CLI_NOTICES: "false" },
-    });
+    const r = await run(
+      "npx",
+      ["cdk", "synth", "--quiet", "--output", out, "-c", "config=infra/deploy.example.yaml"],
+      {
+        timeoutMs: 110_000,
+        allowFailure: true,
+        env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1", CDK_CLI_NOTICES: "false" },
+      },
+    );
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stderr).not.toMatch(/ERROR/);
   });
@@ -213,44 +357,5 @@ describe("npx cdk synth", () => {
     expect(r.stdout).toMatch(
       /RESULT invalid configuration in the function.s environment[\s\S]*CLUSTER_CONFIG/,
     );
-  });
-});
-
-describe("VPC endpoints", () => {
-  it("are created on request: a DynamoDB gateway and SSM, Secrets Manager, SES and X-Ray interfaces", async () => {
-    const { MysqlHaProber } = await import("../../infra/mysql-ha-prober.ts");
-    const ec2 = await import("aws-cdk-lib/aws-ec2");
-    const sm = await import("aws-cdk-lib/aws-secretsmanager");
-    const { parseConfig } = await import("../../shared/config.ts");
-    const { loadDeployConfig } = await import("../../infra/deploy-config.ts");
-    const cfg = loadDeployConfig(EXAMPLE);
-    const app = new App({ outdir: fileURLToPath(new URL("../../cdk.out/test-vpce", import.meta.url)) });
-    const s = new Stack(app, "Vpce", { env: { region: "eu-west-1", account: "123456789012" } });
-    const vpc = new ec2.Vpc(s, "Vpc", {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: "iso", subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
-    });
-    const cluster = parseConfig({ clusters: cfg.clusters }).clusters[0];
-    if (!cluster) throw new Error("no cluster");
-    new MysqlHaProber(s, "P", {
-      cluster,
-      vpc,
-      passwordSecret: sm.Secret.fromSecretCompleteArn(s, "S", cfg.deploy.passwordSecretArn),
-      mailFrom: "prober@example.com",
-      mailTo: ["ops@example.com"],
-      alarmEmail: "ops@example.com",
-      createVpcEndpoints: true,
-    });
-    const t = Template.fromStack(s);
-    const endpoints = Object.values(t.findResources("AWS::EC2::VPCEndpoint")).map((r) =>
-      JSON.stringify((r as { Properties: { ServiceName: unknown } }).Properties.ServiceName),
-    );
-    for (const svc of ["dynamodb", "ssm", "secretsmanager", "email", "xray"]) {
-      expect(
-        endpoints.some((e) => e.includes(`.${svc}`)),
-        svc,
-      ).toBe(true);
-    }
   });
 });

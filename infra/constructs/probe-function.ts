@@ -1,0 +1,214 @@
+/**
+ * The probe function of one cluster: the bundled handler in the VPC, its log group, its role with
+ * least-privilege IAM, and its asynchronous-invoke settings (no retries, a short event age, failures to
+ * a queue): the schedule invokes it asynchronously, and a stale probe must never run late.
+ */
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { ClusterConfig } from "../../shared/config.ts";
+import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
+import {
+  LAMBDA_BUNDLE_ALIASES,
+  LAMBDA_BUNDLE_BANNER,
+  LAMBDA_BUNDLE_EXTERNALS,
+  LAMBDA_BUNDLE_MAIN_FIELDS,
+  LAMBDA_BUNDLE_TARGET,
+} from "../bundling.ts";
+
+export interface ProbeFunctionProps {
+  /** The cluster (deployed schema; every runner `ssm`). */
+  readonly cluster: ClusterConfig;
+  /** The node-check document's name. */
+  readonly documentName: string;
+  readonly table: dynamodb.ITable;
+  readonly passwordSecret: secretsmanager.ISecret;
+  readonly mailFrom: string;
+  readonly mailTo: readonly string[];
+  /**
+   * SES identities ses:SendEmail may use. SES authorizes the sender's address identity when it is
+   * verified (else its domain's) and, in the sandbox, every recipient's identity too.
+   * @default the sender's address and domain, and every recipient's address and domain, in this account and region
+   */
+  readonly sesIdentityArns?: readonly string[];
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** Where events the function could not process go (async invoke failures, too old events). */
+  readonly failureQueue: sqs.IQueue;
+  /** The schedule's rate (sub-minute mode covers this window per invocation). */
+  readonly scheduleRate: Duration;
+  /**
+   * Sub-minute mode: probe every this many seconds within one invocation.
+   * @default 0 (one probe per invocation)
+   */
+  readonly subMinuteIntervalSeconds?: number;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default 50 s; in sub-minute mode the schedule's rate plus 15 s, so the last probe of the window finishes
+   */
+  readonly timeout?: Duration;
+  /**
+   * Days the history items live.
+   * @default 90
+   */
+  readonly historyTtlDays?: number;
+}
+
+export class ProbeFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ProbeFunctionProps) {
+    super(scope, id);
+    const c = props.cluster;
+    const subMinute = props.subMinuteIntervalSeconds ?? 0;
+    const rateSeconds = props.scheduleRate.toSeconds();
+    const timeout =
+      props.timeout ?? (subMinute > 0 ? Duration.seconds(rateSeconds + 15) : Duration.seconds(50));
+    if (subMinute > 0 && timeout.toSeconds() < rateSeconds + 5)
+      throw new Error(
+        `cluster ${c.name}: in sub-minute mode the timeout (${timeout.toSeconds()} s) must exceed the schedule's rate (${rateSeconds} s) by 5 s or more`,
+      );
+
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `mysql-ha-prober ${c.name}: probe one cluster`,
+    });
+    // the runners carry the deployed document's name
+    const withDocument = <R extends { runner: ClusterConfig["nodes"]["a"]["runner"] }>(n: R): R => ({
+      ...n,
+      runner: n.runner.type === "ssm" ? { ...n.runner, documentName: props.documentName } : n.runner,
+    });
+    const clusterForFunction: ClusterConfig = {
+      ...c,
+      nodes: { a: withDocument(c.nodes.a), b: withDocument(c.nodes.b) },
+      witnesses: c.witnesses.map(withDocument),
+    };
+    this.function = new NodejsFunction(this, "Probe", {
+      entry: new URL("../../functions/probe/handler.ts", import.meta.url).pathname,
+      handler: "handler",
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      // no reserved concurrency: a fresh account's default quota (10) leaves none to reserve, and
+      // overlapping runs are already safe (the state is committed with a conditional write)
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(1),
+      onFailure: new destinations.SqsDestination(props.failureQueue),
+      environment: {
+        CLUSTER_CONFIG: JSON.stringify(clusterForFunction),
+        TABLE_NAME: props.table.tableName,
+        MAIL_FROM: props.mailFrom,
+        MAIL_TO: props.mailTo.join(","),
+        PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
+        SUBMINUTE_INTERVAL_SECONDS: String(subMinute),
+        SCHEDULE_RATE_SECONDS: String(rateSeconds),
+        HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
+        POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // stack traces map to file:line without shipping the sources
+        sourcesContent: false,
+        format: OutputFormat.ESM,
+        target: LAMBDA_BUNDLE_TARGET,
+        mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
+        banner: LAMBDA_BUNDLE_BANNER,
+        externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
+        esbuildArgs: {
+          "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
+        },
+      },
+    });
+    this.grant(props, clusterForFunction);
+  }
+
+  /** Least privilege: each statement names what it is for. */
+  private grant(props: ProbeFunctionProps, c: ClusterConfig): void {
+    const stack = Stack.of(this);
+    const add = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      this.role.addToPolicy(
+        new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }),
+      );
+    add(
+      "Logs",
+      ["logs:CreateLogStream", "logs:PutLogEvents"],
+      [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:*`],
+    );
+    add(
+      "VpcNetworkInterfaces",
+      [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ],
+      ["*"],
+    );
+    const runners = [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)];
+    const instanceArns = [
+      ...new Set(
+        runners.map((r) => {
+          if (r.type !== "ssm") throw new Error(`cluster ${c.name}: every runner must be ssm in AWS`);
+          return r.instanceId.startsWith("mi-")
+            ? stack.formatArn({ service: "ssm", resource: "managed-instance", resourceName: r.instanceId })
+            : stack.formatArn({ service: "ec2", resource: "instance", resourceName: r.instanceId });
+        }),
+      ),
+    ];
+    add(
+      "RunNodeCheckOnTheClusterNodes",
+      ["ssm:SendCommand"],
+      [
+        stack.formatArn({ service: "ssm", resource: "document", resourceName: props.documentName }),
+        ...instanceArns,
+      ],
+    );
+    // GetCommandInvocation and CancelCommand support no resource-level permissions.
+    add("ReadAndCancelNodeCheck", ["ssm:GetCommandInvocation", "ssm:CancelCommand"], ["*"]);
+    const identity = (name: string) =>
+      stack.formatArn({ service: "ses", resource: "identity", resourceName: name });
+    const domainOf = (address: string) => address.split("@")[1] ?? address;
+    const sesIdentities = props.sesIdentityArns ?? [
+      ...new Set(
+        [props.mailFrom, domainOf(props.mailFrom), ...props.mailTo.flatMap((t) => [t, domainOf(t)])].map(
+          identity,
+        ),
+      ),
+    ];
+    add("SendAlertMail", ["ses:SendEmail"], [...sesIdentities], {
+      StringEquals: { "ses:FromAddress": props.mailFrom },
+    });
+    props.passwordSecret.grantRead(this.role);
+    props.table.grantReadWriteData(this.role);
+    add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
+  }
+}

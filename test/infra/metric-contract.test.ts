@@ -1,0 +1,107 @@
+/**
+ * The metric contract, checked from both ends' real outputs: the alarms and widgets of the synthesized
+ * template (namespace, metric, exact dimension set) against the EMF the handler writes when built from
+ * the template's own environment. CloudWatch matches an alarm on the exact dimension set, so a series
+ * the function emits under another set is one no alarm ever sees.
+ */
+import { fileURLToPath } from "node:url";
+import { App } from "aws-cdk-lib";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { parseEnv } from "../../functions/probe/env.ts";
+import { buildHandler } from "../../functions/probe/handler.ts";
+import { buildApp } from "../../infra/app.ts";
+import { LocalCloudWatch } from "../../lab/rehearsal/cloudwatch.ts";
+import { type Deployment, readDeployment } from "../../lab/rehearsal/deployment.ts";
+import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
+import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
+import type { StateStore, StoredCurrent } from "../../shared/ports.ts";
+import { nodesView, sqlView } from "../helpers/cluster.ts";
+import { ScriptedCluster } from "../helpers/fake-ports.ts";
+
+const EXAMPLE = fileURLToPath(new URL("../../infra/deploy.example.yaml", import.meta.url));
+const OUT = fileURLToPath(new URL("../../cdk.out/test-contract", import.meta.url));
+let deployment: Deployment;
+
+/** A store in memory: the contract is about metrics, not persistence. */
+function memoryStore(): StateStore {
+  let current: StoredCurrent | null = null;
+  return {
+    load: async () => current,
+    commit: async (_c, expected, next) => {
+      if ((current?.version ?? null) !== expected) return { committed: false };
+      current = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
+      return { committed: true, version: current.version };
+    },
+    flushHistory: async () => {},
+    markSent: async () => {},
+    history: async () => [],
+  };
+}
+
+beforeAll(() => {
+  const { app } = buildApp(EXAMPLE, new App({ outdir: OUT }));
+  app.synth();
+  deployment = readDeployment(new DeployedTemplate(OUT, { region: "eu-west-1", account: "123456789012" }));
+});
+
+describe("the metric contract between the function and the template", () => {
+  const lines: string[] = [];
+  let spy: ReturnType<typeof vi.spyOn>;
+  beforeAll(async () => {
+    // Prepare: the handler from the template's environment, the cluster's views scripted, healthy
+    const fn = deployment.functions[0];
+    if (!fn) throw new Error("no function in the template");
+    const cluster = new ScriptedCluster(sqlView("a"), nodesView("a"));
+    spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
+    const handler = buildHandler(parseEnv(fn.environment), {
+      sql: cluster.probe,
+      nodeCheckers: { a: cluster.checker("a"), b: cluster.checker("b") },
+      store: memoryStore(),
+      notifier: { send: async () => {} },
+    });
+    // Act: one invocation, as the schedule makes it
+    await handler({}, {
+      functionName: fn.name,
+      awsRequestId: "contract",
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: "512",
+      getRemainingTimeInMillis: () => 20_000,
+    } as never);
+  });
+  afterAll(() => spy?.mockRestore());
+
+  it("every alarm and widget on the prober's namespace reads a series the function emits, with its exact dimension set", () => {
+    // Assess
+    const cw = new LocalCloudWatch([], 1);
+    for (const l of lines) cw.ingestLogLine(l);
+    const wanted = [
+      ...deployment.alarms.map((a) => ({
+        what: `alarm ${a.name}`,
+        namespace: a.namespace,
+        name: a.metricName,
+        dims: Object.fromEntries(a.dimensions.map((d) => [d.Name, d.Value])),
+      })),
+      ...deployment.widgets.map((w) => ({ what: `widget ${w.widget}`, ...w })),
+    ].filter((s) => s.namespace === METRIC_NAMESPACE);
+    expect(wanted.length).toBeGreaterThan(10);
+    for (const s of wanted)
+      expect(
+        cw.series(s.namespace, s.name, s.dims).length,
+        `${s.what}: ${s.name} ${JSON.stringify(s.dims)}`,
+      ).toBeGreaterThan(0);
+  });
+
+  it("the function emits its cluster metrics under {Cluster} only (no default `service` dimension)", () => {
+    const cw = new LocalCloudWatch([], 1);
+    for (const l of lines) cw.ingestLogLine(l);
+    const sets = new Set(
+      cw.datapoints
+        .filter((d) => d.namespace === METRIC_NAMESPACE && d.name !== "ColdStart")
+        .map((d) => Object.keys(d.dims).sort().join(",")),
+    );
+    expect([...sets]).toEqual(["Cluster"]);
+  });
+});
