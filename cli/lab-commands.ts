@@ -5,14 +5,17 @@ import { Argument, Command } from "commander";
 import { stringify } from "yaml";
 import { FAULT_KINDS, type FaultKind, Lab, type LabStatus } from "../lab/lab.ts";
 import { NODE_IDS, type NodeId } from "../lab/plan.ts";
+import type { RehearsalReport } from "../lab/rehearsal/rehearse.ts";
 import { labConfig, labConfigPath } from "../lab/target.ts";
 import { runDemo } from "./demo.ts";
+import { table } from "./output.ts";
 import { parseDuration } from "./prober-commands.ts";
 
 export function labCommand(
   out: (s: string) => void,
   err: (s: string) => void,
   stopSignal?: AbortSignal,
+  setExitCode?: (code: number) => void,
 ): Command {
   const lab = new Command("lab").description(
     "the local lab: two MariaDB nodes and keepalived in network namespaces (needs root)",
@@ -81,7 +84,76 @@ export function labCommand(
       );
       if (o.json) out(JSON.stringify(steps, null, 2));
     });
+  lab
+    .command("rehearse")
+    .description(
+      "rehearse the deployment: synthesize the CDK app for the lab and run its cloud assembly against it (needs root)",
+    )
+    .option("--name <name>", "lab name (namespace prefix)", "mhp")
+    .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
+    .option("--time-factor <n>", "template time runs this many times faster", (v) => Number.parseFloat(v), 20)
+    .option("--keep", "leave the lab running afterwards")
+    .option("--json", "print the report as JSON")
+    .action(async (o) => {
+      const { runRehearsal } = await import("../lab/rehearsal/run.ts");
+      const report = await runRehearsal({
+        name: o.name,
+        subnet: o.subnet,
+        timeFactor: o.timeFactor,
+        keep: Boolean(o.keep),
+        log: (l) => err(l),
+      });
+      out(o.json ? JSON.stringify(report, null, 2) : renderRehearsal(report));
+      setExitCode?.(report.ok ? 0 : 1);
+    });
+  lab
+    .command("rehearse-inside", { hidden: true })
+    .requiredOption("--name <name>")
+    .requiredOption("--subnet <cidr>")
+    .requiredOption("--deploy <file>")
+    .requiredOption("--assembly <dir>")
+    .option("--time-factor <n>", "", (v) => Number.parseFloat(v), 20)
+    .action(async (o) => {
+      const { runRehearsalInside } = await import("../lab/rehearsal/run.ts");
+      const report = await runRehearsalInside({
+        name: o.name,
+        subnet: o.subnet,
+        deployFile: o.deploy,
+        assemblyDir: o.assembly,
+        timeFactor: o.timeFactor,
+        log: (l) => err(l),
+      });
+      out(JSON.stringify(report));
+    });
   return lab;
+}
+
+/** The rehearsal's report for a person: a line per step, then what was checked. */
+export function renderRehearsal(r: RehearsalReport): string {
+  const alarmNames = Object.keys(r.steps[0]?.alarms ?? {});
+  // mysql-ha-prober-<cluster>-SplitBrain -> SplitBrain
+  const short = (name: string) => name.split("-").at(-1) ?? name;
+  const rows = [
+    ["step", "result", "status", "mails", ...alarmNames.map(short), "fn errors"],
+    ...r.steps.map((s) => [
+      s.name,
+      s.ok ? "ok" : "FAILED",
+      s.status ?? "-",
+      String(s.mails.length),
+      ...alarmNames.map((a) => s.alarms[a] ?? "-"),
+      `${s.functionErrors}${s.errorsExpected ? " (expected)" : ""}`,
+    ]),
+  ];
+  const failures = r.steps.flatMap((s) => s.failures.map((f) => `  ${s.name}: ${f}`));
+  return [
+    `Rehearsal of the deployment (time x${r.timeFactor}): ${r.ok ? "OK" : "FAILED"}`,
+    table(rows),
+    `invocations ${r.invocations} (${r.coldStarts} cold), SSM commands ${r.ssmCommands}, failure queue ${r.failureQueueMessages}`,
+    `unexpected function errors ${r.functionErrors}, denied calls ${r.deniedCalls.length}, widgets without data ${r.widgetsWithoutData.length}`,
+    ...r.deniedCalls.map((d) => `  denied in "${d.step}": ${d.action} on ${d.resource} (${d.result})`),
+    ...r.widgetsWithoutData.map((w) => `  no data: ${w}`),
+    ...(failures.length ? ["failures:", ...failures] : []),
+  ].join("\n");
 }
 
 export function renderStatus(s: LabStatus): string {

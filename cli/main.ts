@@ -19,7 +19,7 @@ export async function main(
   process.once("SIGTERM", onSigint);
   for (const c of proberCommands({ out, err, setExitCode: (n) => (exitCode = n), stopSignal: stop.signal }))
     program.addCommand(c);
-  program.addCommand(labCommand(out, err, stop.signal));
+  program.addCommand(labCommand(out, err, stop.signal, (n) => (exitCode = n)));
   const configure = (c: Command) => {
     c.exitOverride()
       .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })

@@ -6,7 +6,7 @@ import { CATALOG, type FindingCode } from "./codes.ts";
 import type { ClusterState, Status } from "./state.ts";
 import { NODE_IDS } from "./types.ts";
 
-const LABEL: Record<Status, string> = {
+export const STATUS_LABEL: Record<Status, string> = {
   HEALTHY: "HEALTHY",
   DEGRADED: "DEGRADED",
   SPLIT_BRAIN: "*** SPLIT BRAIN ***",
@@ -21,8 +21,8 @@ export function subjectFor(
   to: Status,
   since: string,
 ): string {
-  if (kind === "reminder") return `[mysql-ha] ${cluster}: still ${LABEL[to]} (since ${since})`;
-  return `[mysql-ha] ${cluster}: ${from ? LABEL[from] : "first probe"} -> ${LABEL[to]}`;
+  if (kind === "reminder") return `[mysql-ha] ${cluster}: still ${STATUS_LABEL[to]} (since ${since})`;
+  return `[mysql-ha] ${cluster}: ${from ? STATUS_LABEL[from] : "first probe"} -> ${STATUS_LABEL[to]}`;
 }
 
 export function renderMail(
@@ -52,7 +52,7 @@ export function renderMail(
     .map((c) => ({ code: c, action: CATALOG[c].action }));
 
   const text = [
-    `Cluster ${s.cluster} is ${LABEL[s.status]}${from && kind !== "reminder" ? ` (was ${LABEL[from]})` : ""}.`,
+    `Cluster ${s.cluster} is ${STATUS_LABEL[s.status]}${from && kind !== "reminder" ? ` (was ${STATUS_LABEL[from]})` : ""}.`,
     `First detected: ${s.statusSince}. Probe time: ${s.observedAt}. VIP owner: ${s.vipOwner ?? "unknown"}.`,
     "",
     ...s.events.map((e) => `Event: ${e.message}`),
@@ -76,8 +76,8 @@ export function renderMail(
         ? ' style="background:#1b5e20;color:#fff;padding:8px"'
         : ' style="background:#e65100;color:#fff;padding:8px"';
   const html = `<!doctype html><html><body style="font-family:sans-serif">
-<h2${banner}>${e(s.cluster)}: ${e(LABEL[s.status])}</h2>
-<p>${from && kind !== "reminder" ? `Was ${e(LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
+<h2${banner}>${e(s.cluster)}: ${e(STATUS_LABEL[s.status])}</h2>
+<p>${from && kind !== "reminder" ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
 ${s.events.length ? `<ul>${s.events.map((ev) => `<li>${e(ev.message)}</li>`).join("")}</ul>` : ""}
 <table border="1" cellpadding="4" cellspacing="0">
 <tr><th>node</th><th>host</th><th>VIP</th><th>keepalived</th><th>MySQL</th><th>replication</th><th>lag</th></tr>

@@ -1,0 +1,164 @@
+/**
+ * What the synthesized template deploys, read the way AWS reads it: each probe function (asset,
+ * handler, timeout, memory, environment, role and its policies, async invoke config), its schedule,
+ * the alarms, the dashboards' metric series, the tables and the SSM documents.
+ */
+import type { AlarmSpec } from "./cloudwatch.ts";
+import { widgetSeries } from "./cloudwatch.ts";
+import type { CommandDocument } from "./ssm.ts";
+import type { DeployedTemplate } from "./template.ts";
+
+export interface DeployedFunction {
+  logicalId: string;
+  name: string;
+  arn: string;
+  handler: string;
+  assetDir: string;
+  timeoutSeconds: number;
+  memorySize: number;
+  environment: Record<string, string>;
+  roleArn: string;
+  policies: { name: string; document: unknown }[];
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  onFailureArn?: string;
+  /** From its schedule. */
+  scheduleRateSeconds: number | null;
+}
+
+export interface DeployedTable {
+  name: string;
+  keySchema: { AttributeName: string; KeyType: string }[];
+  attributeDefinitions: { AttributeName: string; AttributeType: string }[];
+  billingMode: string;
+}
+
+export interface Deployment {
+  functions: DeployedFunction[];
+  alarms: AlarmSpec[];
+  widgets: ReturnType<typeof widgetSeries>;
+  tables: DeployedTable[];
+  documents: Record<string, CommandDocument>;
+  queues: { name: string; arn: string }[];
+}
+
+export function readDeployment(t: DeployedTemplate): Deployment {
+  const functions = t
+    .ofType("AWS::Lambda::Function")
+    .filter(([id]) => {
+      const env = t.props<{ Environment?: { Variables?: Record<string, string> } }>(id).Environment
+        ?.Variables;
+      return env?.CLUSTER_CONFIG !== undefined;
+    })
+    .map(([id, r]) => {
+      const p = t.props<{
+        Handler: string;
+        Timeout?: number;
+        MemorySize?: number;
+        Environment?: { Variables?: Record<string, string> };
+      }>(id);
+      const roleRef = (r.Properties?.Role as { "Fn::GetAtt"?: [string, string] } | undefined)?.[
+        "Fn::GetAtt"
+      ]?.[0];
+      if (!roleRef) throw new Error(`${id}: the function's role is not a role of the template`);
+      const arn = t.getAtt(id, "Arn");
+      const invokeConfig = t
+        .ofType("AWS::Lambda::EventInvokeConfig")
+        .map(([cid]) =>
+          t.props<{
+            FunctionName: string;
+            MaximumRetryAttempts?: number;
+            MaximumEventAgeInSeconds?: number;
+            DestinationConfig?: { OnFailure?: { Destination?: string } };
+          }>(cid),
+        )
+        .find((c) => c.FunctionName === t.ref(id));
+      const schedule = t
+        .ofType("AWS::Scheduler::Schedule")
+        .map(([sid]) => t.props<{ ScheduleExpression: string; Target: { Arn: string } }>(sid))
+        .find((s) => s.Target.Arn === arn);
+      return {
+        logicalId: id,
+        name: t.ref(id),
+        arn,
+        handler: p.Handler,
+        assetDir: t.assetDir(id),
+        // Lambda's defaults where the template says nothing
+        timeoutSeconds: p.Timeout ?? 3,
+        memorySize: p.MemorySize ?? 128,
+        environment: p.Environment?.Variables ?? {},
+        roleArn: t.getAtt(roleRef, "Arn"),
+        policies: t.rolePolicies(roleRef),
+        maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts ?? 2,
+        maximumEventAgeSeconds: invokeConfig?.MaximumEventAgeInSeconds ?? 21_600,
+        ...(invokeConfig?.DestinationConfig?.OnFailure?.Destination
+          ? { onFailureArn: invokeConfig.DestinationConfig.OnFailure.Destination }
+          : {}),
+        scheduleRateSeconds: schedule ? rateSeconds(schedule.ScheduleExpression) : null,
+      };
+    });
+  const alarms = t.ofType("AWS::CloudWatch::Alarm").map(([id, r]): AlarmSpec => {
+    const p = t.props<{
+      AlarmName?: string;
+      Namespace: string;
+      MetricName: string;
+      Dimensions?: { Name: string; Value: string }[];
+      Statistic: string;
+      Period: number;
+      EvaluationPeriods: number;
+      DatapointsToAlarm?: number;
+      ComparisonOperator: string;
+      Threshold: number;
+      TreatMissingData?: AlarmSpec["treatMissingData"];
+    }>(id);
+    if (!p.MetricName) throw new Error(`${id}: metric-math alarms are not emulated`);
+    const path = String(r.Metadata?.["aws:cdk:path"] ?? id).split("/");
+    return {
+      name: p.AlarmName ?? (path.at(-1) === "Resource" ? path.at(-2) : path.at(-1)) ?? id,
+      namespace: p.Namespace,
+      metricName: p.MetricName,
+      dimensions: p.Dimensions ?? [],
+      statistic: p.Statistic,
+      period: p.Period,
+      evaluationPeriods: p.EvaluationPeriods,
+      ...(p.DatapointsToAlarm ? { datapointsToAlarm: p.DatapointsToAlarm } : {}),
+      comparison: p.ComparisonOperator,
+      threshold: p.Threshold,
+      treatMissingData: p.TreatMissingData ?? "missing",
+    };
+  });
+  const widgets = t
+    .ofType("AWS::CloudWatch::Dashboard")
+    .flatMap(([id]) => widgetSeries(t.props<{ DashboardBody: string }>(id).DashboardBody));
+  const tables = t.ofType("AWS::DynamoDB::Table").map(([id]) => {
+    const p = t.props<{
+      KeySchema: DeployedTable["keySchema"];
+      AttributeDefinitions: DeployedTable["attributeDefinitions"];
+      BillingMode?: string;
+    }>(id);
+    return {
+      name: t.ref(id),
+      keySchema: p.KeySchema,
+      attributeDefinitions: p.AttributeDefinitions,
+      billingMode: p.BillingMode ?? "PROVISIONED",
+    };
+  });
+  const documents = Object.fromEntries(
+    t.ofType("AWS::SSM::Document").map(([id]) => {
+      const p = t.props<{ Name: string; Content: CommandDocument | string }>(id);
+      return [p.Name, typeof p.Content === "string" ? (JSON.parse(p.Content) as CommandDocument) : p.Content];
+    }),
+  );
+  const queues = t
+    .ofType("AWS::SQS::Queue")
+    .map(([id]) => ({ name: t.physicalName(id), arn: t.getAtt(id, "Arn") }));
+  return { functions, alarms, widgets, tables, documents, queues };
+}
+
+/** `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)` -> seconds. */
+export function rateSeconds(expression: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!m) throw new Error(`schedule expression ${expression} is not emulated (rate only)`);
+  const unit = m[2]?.startsWith("minute") ? 60 : m[2]?.startsWith("hour") ? 3600 : 86_400;
+  return Number(m[1]) * unit;
+}

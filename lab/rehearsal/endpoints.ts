@@ -1,0 +1,292 @@
+/**
+ * The local AWS endpoints the synthesized function is pointed at (AWS_ENDPOINT_URL_<SERVICE>), each an
+ * HTTP server on loopback: it parses the call as the service would (JSON or Query protocol), checks it
+ * against the role's policy (a denied call answers AccessDenied), applies the fault switches, then
+ * answers itself (SSM Run Command, Secrets Manager) or forwards to the emulator (DynamoDB to dynalite,
+ * SES to aws-ses-v2-local).
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { AuthRequest, RoleAuthorizer } from "./iam.ts";
+import { type LocalRunCommand, SsmError } from "./ssm.ts";
+
+export interface Faults {
+  dynamodbUnavailable: boolean;
+  sesOutage: boolean;
+  ssmThrottling: boolean;
+}
+
+export interface CallRecord {
+  service: string;
+  operation: string;
+  outcome: "ok" | "denied" | "fault" | "error";
+}
+
+type Reply = { status: number; headers?: Record<string, string>; body: string };
+
+interface ServiceSpec {
+  /** The SDK's endpoint variable suffix: AWS_ENDPOINT_URL_<name>. */
+  envName: string;
+  service: string;
+  protocol: "json" | "query";
+  /** What IAM authorizes for the call; null: nothing (not a call the function makes). */
+  auth(operation: string, input: Record<string, unknown>): AuthRequest | null;
+  fault(faults: Faults, operation: string): Reply | null;
+  handle(operation: string, input: Record<string, unknown>, req: RawRequest): Promise<Reply>;
+}
+
+interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface EndpointsOptions {
+  region: string;
+  account: string;
+  authorizer: RoleAuthorizer;
+  runCommand: LocalRunCommand;
+  /** The secrets the account holds, by ARN. */
+  secrets: Record<string, string>;
+  dynamodbBackend: string;
+  sesBackend: string;
+  /** Verified SES identities (addresses and domains); in the sandbox recipients are authorized too. */
+  ses: { verified: string[]; sandbox: boolean };
+}
+
+export class LocalEndpoints {
+  readonly faults: Faults = { dynamodbUnavailable: false, sesOutage: false, ssmThrottling: false };
+  readonly calls: CallRecord[] = [];
+  private readonly servers: Server[] = [];
+  /** AWS_ENDPOINT_URL_<SERVICE> -> URL, once started. */
+  readonly env: Record<string, string> = {};
+
+  constructor(private readonly o: EndpointsOptions) {}
+
+  async start(): Promise<void> {
+    for (const spec of this.specs()) {
+      const server = createServer((req, res) => void this.serve(spec, req, res));
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      this.servers.push(server);
+      this.env[`AWS_ENDPOINT_URL_${spec.envName}`] =
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.closeAllConnections();
+            s.close(() => r());
+          }),
+      ),
+    );
+  }
+
+  private async serve(spec: ServiceSpec, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw: RawRequest = {
+      method: req.method ?? "POST",
+      path: req.url ?? "/",
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+      body: Buffer.concat(chunks),
+    };
+    let reply: Reply;
+    let operation = "?";
+    try {
+      const parsed = parseCall(spec.protocol, raw);
+      operation = parsed.operation;
+      const auth = spec.auth(operation, parsed.input);
+      const denied = auth ? await this.o.authorizer.check(auth) : null;
+      if (denied) {
+        this.calls.push({ service: spec.service, operation, outcome: "denied" });
+        reply = errorReply(spec.protocol, 400, "AccessDeniedException", denied, "AccessDenied");
+      } else {
+        const fault = spec.fault(this.faults, operation);
+        if (fault) {
+          this.calls.push({ service: spec.service, operation, outcome: "fault" });
+          reply = fault;
+        } else {
+          reply = await spec.handle(operation, parsed.input, raw);
+          this.calls.push({ service: spec.service, operation, outcome: reply.status < 300 ? "ok" : "error" });
+        }
+      }
+    } catch (e) {
+      const code = e instanceof SsmError ? e.code : "InternalFailure";
+      this.calls.push({ service: spec.service, operation, outcome: "error" });
+      reply = errorReply(spec.protocol, e instanceof SsmError ? 400 : 500, code, (e as Error).message);
+    }
+    res.writeHead(reply.status, { "x-amzn-requestid": randomUUID(), ...reply.headers });
+    res.end(reply.body);
+  }
+
+  private specs(): ServiceSpec[] {
+    const { region, account } = this.o;
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
+    const unavailable = (protocol: "json" | "query") =>
+      errorReply(protocol, 503, "ServiceUnavailable", "Service is unavailable (rehearsal fault switch)");
+    const json = (body: unknown): Reply => ({
+      status: 200,
+      headers: { "content-type": "application/x-amz-json-1.1" },
+      body: JSON.stringify(body),
+    });
+    const rc = this.o.runCommand;
+    return [
+      {
+        envName: "DYNAMODB",
+        service: "dynamodb",
+        protocol: "json",
+        auth: (op, input) => ({
+          action: `dynamodb:${op}`,
+          resources: [arn("dynamodb", `table/${String(input.TableName ?? "")}`)],
+        }),
+        fault: (f) => (f.dynamodbUnavailable ? unavailable("json") : null),
+        handle: (_op, _input, raw) => forward(this.o.dynamodbBackend, raw),
+      },
+      {
+        envName: "SES",
+        service: "ses",
+        protocol: "query",
+        auth: (op, input) => {
+          if (op !== "SendEmail") return { action: `ses:${op}`, resources: ["*"] };
+          const source = String(input.Source ?? "");
+          const to = Object.entries(input)
+            .filter(([k]) => k.startsWith("Destination.ToAddresses.member."))
+            .map(([, v]) => String(v));
+          const identity = (address: string) => {
+            const domain = address.split("@")[1] ?? address;
+            const verified = this.o.ses.verified;
+            return arn("ses", `identity/${verified.includes(address) ? address : domain}`);
+          };
+          return {
+            action: "ses:SendEmail",
+            resources: [identity(source), ...(this.o.ses.sandbox ? to.map(identity) : [])],
+            context: { "ses:FromAddress": source, "ses:Recipients": to },
+          };
+        },
+        fault: (f) => (f.sesOutage ? unavailable("query") : null),
+        handle: (_op, _input, raw) => forward(this.o.sesBackend, raw),
+      },
+      {
+        envName: "SSM",
+        service: "ssm",
+        protocol: "json",
+        auth: (op, input) => {
+          if (op !== "SendCommand") return { action: `ssm:${op}`, resources: ["*"] };
+          const instance = (id: string) =>
+            id.startsWith("mi-") ? arn("ssm", `managed-instance/${id}`) : arn("ec2", `instance/${id}`);
+          return {
+            action: "ssm:SendCommand",
+            resources: [
+              arn("ssm", `document/${String(input.DocumentName ?? "")}`),
+              ...((input.InstanceIds as string[] | undefined) ?? []).map(instance),
+            ],
+          };
+        },
+        fault: (f, op) =>
+          f.ssmThrottling && op === "SendCommand"
+            ? errorReply("json", 400, "ThrottlingException", "Rate exceeded (rehearsal fault switch)")
+            : null,
+        handle: async (op, input) => {
+          switch (op) {
+            case "SendCommand":
+              return json(rc.sendCommand(input as never));
+            case "GetCommandInvocation":
+              return json(rc.getCommandInvocation(input as never));
+            case "CancelCommand":
+              return json(rc.cancelCommand(input as never));
+            default:
+              return errorReply("json", 400, "UnknownOperationException", `${op} is not emulated`);
+          }
+        },
+      },
+      {
+        envName: "SECRETS_MANAGER",
+        service: "secretsmanager",
+        protocol: "json",
+        auth: (op, input) => ({ action: `secretsmanager:${op}`, resources: [String(input.SecretId ?? "")] }),
+        fault: () => null,
+        handle: async (op, input) => {
+          const id = String(input.SecretId ?? "");
+          const value = this.o.secrets[id];
+          if (op !== "GetSecretValue")
+            return errorReply("json", 400, "UnknownOperationException", `${op} is not emulated`);
+          if (value === undefined)
+            return errorReply(
+              "json",
+              400,
+              "ResourceNotFoundException",
+              "Secrets Manager can't find the specified secret.",
+            );
+          return json({
+            ARN: id,
+            Name: id.split(":secret:")[1],
+            SecretString: value,
+            VersionId: "v1",
+            VersionStages: ["AWSCURRENT"],
+          });
+        },
+      },
+    ];
+  }
+}
+
+function parseCall(
+  protocol: "json" | "query",
+  raw: RawRequest,
+): { operation: string; input: Record<string, unknown> } {
+  if (protocol === "json") {
+    const target = raw.headers["x-amz-target"] ?? "";
+    const operation = target.split(".").pop() ?? "";
+    const text = raw.body.toString("utf8");
+    return { operation, input: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+  const form = new URLSearchParams(raw.body.toString("utf8"));
+  const input = Object.fromEntries(form.entries());
+  return { operation: String(input.Action ?? ""), input };
+}
+
+function errorReply(
+  protocol: "json" | "query",
+  status: number,
+  code: string,
+  message: string,
+  queryCode = code,
+): Reply {
+  if (protocol === "json") {
+    return {
+      status,
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": code },
+      body: JSON.stringify({ __type: code, message }),
+    };
+  }
+  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return {
+    status: status === 400 && queryCode === "AccessDenied" ? 403 : status,
+    headers: { "content-type": "text/xml" },
+    body: `<ErrorResponse><Error><Type>${status >= 500 ? "Receiver" : "Sender"}</Type><Code>${queryCode}</Code><Message>${esc(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  };
+}
+
+async function forward(base: string, raw: RawRequest): Promise<Reply> {
+  const headers = { ...raw.headers };
+  delete headers.host;
+  delete headers["content-length"];
+  delete headers.connection;
+  const r = await fetch(`${base}${raw.path}`, {
+    method: raw.method,
+    headers,
+    body: raw.method === "GET" ? undefined : new Uint8Array(raw.body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return {
+    status: r.status,
+    headers: { "content-type": r.headers.get("content-type") ?? "application/octet-stream" },
+    body: await r.text(),
+  };
+}

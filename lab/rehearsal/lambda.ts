@@ -1,0 +1,212 @@
+/**
+ * Lambda, for the rehearsal: the synthesized function runs in execution environments (fresh Node.js
+ * processes, runtime-host.mjs with lambda-local) with exactly the template's environment variables plus
+ * what the runtime itself sets (region, credentials, function name, memory, X-Ray) and the local
+ * endpoints. Environments are reused while warm and discarded after a timeout, as Lambda does.
+ * Asynchronous invokes follow the function's EventInvokeConfig (retries, maximum event age, on-failure
+ * destination). AWS/Lambda metrics are published per attempt.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { LocalCloudWatch } from "./cloudwatch.ts";
+
+export interface FunctionSpec {
+  name: string;
+  arn: string;
+  /** `index.handler` */
+  handler: string;
+  assetDir: string;
+  timeoutSeconds: number;
+  memorySize: number;
+  /** The template's Environment.Variables. */
+  environment: Record<string, string>;
+  /** The runtime's own variables and the endpoints: what Lambda adds to the template's. */
+  runtimeEnvironment: Record<string, string>;
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  onFailure?: LocalQueue;
+}
+
+export interface InvocationRecord {
+  requestId: string;
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  error?: string;
+  coldStart: boolean;
+}
+
+/** A queue that only counts what reaches it (the failure destination). */
+export class LocalQueue {
+  readonly messages: unknown[] = [];
+  constructor(readonly name: string) {}
+  send(m: unknown): void {
+    this.messages.push(m);
+  }
+}
+
+interface Env {
+  child: ChildProcess;
+  busy: boolean;
+  ready: Promise<void>;
+  pending: Map<string, (r: { ok: boolean; error?: { name: string; message: string } }) => void>;
+}
+
+const HOST = fileURLToPath(new URL("./runtime-host.mjs", import.meta.url));
+
+export class LocalLambda {
+  readonly invocations: InvocationRecord[] = [];
+  readonly logs: string[] = [];
+  /** Called with every log line too (the rehearsal writes them to a file). */
+  onLog?: (line: string) => void;
+  private readonly envs: Env[] = [];
+  private closed = false;
+
+  constructor(
+    readonly fn: FunctionSpec,
+    private readonly cw: LocalCloudWatch,
+    /** Real seconds per template second (retry delays and event age scale with it). */
+    private readonly scale: number,
+  ) {}
+
+  /** An asynchronous invoke (the schedule's): queued, run, retried and expired per the invoke config. */
+  invokeAsync(event: unknown): void {
+    const receivedAt = Date.now();
+    this.metric("AsyncEventsReceived", 1);
+    const attempt = async (n: number) => {
+      if (this.closed) return;
+      const age = Date.now() - receivedAt;
+      if (age > this.fn.maximumEventAgeSeconds * 1000 * this.scale) {
+        this.metric("AsyncEventsDropped", 1);
+        this.fn.onFailure?.send({ reason: "EventAgeExceeded", event });
+        return;
+      }
+      this.metric("AsyncEventAge", age);
+      const r = await this.invoke(event);
+      if (r.ok) return;
+      if (n < this.fn.maximumRetryAttempts) {
+        // Lambda waits about a minute, then two, between the retries of an async event
+        setTimeout(() => void attempt(n + 1), (n === 0 ? 60_000 : 120_000) * this.scale).unref();
+      } else {
+        this.fn.onFailure?.send({ reason: "RetriesExhausted", event, error: r.error });
+      }
+    };
+    void attempt(0);
+  }
+
+  /** One synchronous run in a free (or new) environment. */
+  async invoke(event: unknown): Promise<InvocationRecord> {
+    let env = this.envs.find((e) => !e.busy && e.child.exitCode === null && !e.child.killed);
+    const coldStart = !env;
+    env ??= this.spawnEnv();
+    env.busy = true;
+    const requestId = randomUUID();
+    const startedAt = Date.now();
+    const id = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const result = await (async () => {
+      await env.ready;
+      return new Promise<{ ok: boolean; error?: { name: string; message: string } }>((resolve) => {
+        env.pending.set(id, resolve);
+        // Lambda stops the invocation at the timeout and discards the environment
+        timer = setTimeout(
+          () => resolve({ ok: false, error: { name: "TimeoutError", message: "Task timed out" } }),
+          this.fn.timeoutSeconds * 1000 + 200,
+        );
+        env.child.send({ id, requestId, event });
+      });
+    })().catch((e: unknown) => ({ ok: false, error: { name: "Runtime.ExitError", message: String(e) } }));
+    clearTimeout(timer);
+    env.pending.delete(id);
+    env.busy = false;
+    if (result.error?.name === "TimeoutError" || /timed out/i.test(result.error?.message ?? ""))
+      this.discard(env);
+    const rec: InvocationRecord = {
+      requestId,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      ok: result.ok,
+      coldStart,
+      ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}),
+    };
+    this.invocations.push(rec);
+    this.metric("Invocations", 1);
+    this.metric("Errors", result.ok ? 0 : 1);
+    this.metric("Throttles", 0);
+    this.metric("Duration", rec.durationMs);
+    return rec;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const e of [...this.envs]) this.discard(e);
+  }
+
+  private metric(name: string, value: number): void {
+    this.cw.put({
+      namespace: "AWS/Lambda",
+      name,
+      dims: { FunctionName: this.fn.name },
+      value,
+      at: Date.now(),
+    });
+  }
+
+  private spawnEnv(): Env {
+    const [file, handlerName] = this.fn.handler.split(".") as [string, string];
+    const child = spawn(
+      process.execPath,
+      [
+        HOST,
+        `${this.fn.assetDir}/${file}.mjs`,
+        handlerName,
+        String(this.fn.timeoutSeconds * 1000),
+        this.fn.name,
+        this.fn.arn,
+        String(this.fn.memorySize),
+      ],
+      {
+        cwd: this.fn.assetDir,
+        env: { ...this.fn.environment, ...this.fn.runtimeEnvironment },
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+      },
+    );
+    const env: Env = {
+      child,
+      busy: false,
+      pending: new Map(),
+      ready: new Promise<void>((resolve, reject) => {
+        child.once("message", () => resolve());
+        child.once("exit", (code) => reject(new Error(`the environment exited during init (code ${code})`)));
+      }),
+    };
+    env.ready.catch(() => {});
+    child.on("message", (m: { id?: string; ok?: boolean; error?: { name: string; message: string } }) => {
+      if (m.id) env.pending.get(m.id)?.({ ok: Boolean(m.ok), ...(m.error ? { error: m.error } : {}) });
+    });
+    child.on("exit", (code, sig) => {
+      for (const resolve of env.pending.values())
+        resolve({ ok: false, error: { name: "Runtime.ExitError", message: `exited (${code ?? sig})` } });
+      const i = this.envs.indexOf(env);
+      if (i >= 0) this.envs.splice(i, 1);
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on("line", (line) => {
+        this.logs.push(line);
+        this.onLog?.(line);
+        this.cw.ingestLogLine(line);
+      });
+    }
+    this.envs.push(env);
+    return env;
+  }
+
+  private discard(env: Env): void {
+    env.child.kill("SIGKILL");
+    const i = this.envs.indexOf(env);
+    if (i >= 0) this.envs.splice(i, 1);
+  }
+}

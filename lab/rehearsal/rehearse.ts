@@ -1,0 +1,520 @@
+/**
+ * The rehearsal of the deployment, run inside the lab's client namespace (where the VPC would put the
+ * function): the synthesized cloud assembly is "deployed" onto local endpoints and driven through a
+ * drill. Everything comes from the template: the function's asset, environment, timeout and role, its
+ * schedule and async invoke config, the table, the SSM document, the alarms and the dashboard.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createRequire } from "node:module";
+import { type AddressInfo, createServer } from "node:net";
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import dynalite from "dynalite";
+import { STATUS_LABEL } from "../../shared/domain/mail.ts";
+import type { Status } from "../../shared/domain/state.ts";
+import { waitFor } from "../../shared/util/wait.ts";
+import type { FaultKind, Lab } from "../lab.ts";
+import type { NodeId } from "../plan.ts";
+import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
+import { type Deployment, readDeployment } from "./deployment.ts";
+import { LocalEndpoints } from "./endpoints.ts";
+import { RoleAuthorizer } from "./iam.ts";
+import { LocalLambda, LocalQueue } from "./lambda.ts";
+import { LocalRunCommand } from "./ssm.ts";
+import { type AssemblyEnv, DeployedTemplate } from "./template.ts";
+
+export interface RehearsalInput {
+  lab: Lab;
+  assemblyDir: string;
+  env: AssemblyEnv;
+  /** Managed-node id -> lab namespace. */
+  instances: Record<string, string>;
+  /** The secrets the account holds (ARN -> value): created before the deployment, as the guide says. */
+  secrets: Record<string, string>;
+  /** Template time runs this many times faster (a 1-minute schedule fires every 60/f seconds). */
+  timeFactor: number;
+  log: (line: string) => void;
+  /** How long one step may take before it counts as failed. @default 120 s */
+  stepTimeoutMs?: number;
+  /** Where the function's log lines (its CloudWatch Logs) are written. */
+  functionLogFile?: string;
+}
+
+export interface StepReport {
+  name: string;
+  ok: boolean;
+  status: Status | null;
+  mails: string[];
+  alarms: Record<string, AlarmState>;
+  /** Every alarm state change during the step, in order: "name: OK -> ALARM". */
+  alarmChanges: string[];
+  functionErrors: number;
+  /** Function errors are part of this step (the store is down on purpose). */
+  errorsExpected: boolean;
+  failures: string[];
+  seconds: number;
+  endedAt: number;
+}
+
+export interface RehearsalReport {
+  ok: boolean;
+  timeFactor: number;
+  steps: StepReport[];
+  /** Function errors outside the steps that expect them. */
+  functionErrors: number;
+  deniedCalls: { action: string; resource: string; result: string; step: string }[];
+  /** Widget series that never received a datapoint. */
+  widgetsWithoutData: string[];
+  /** Metric series the function emitted, as "Namespace/Name{Dim,Dim}". */
+  emittedSeries: string[];
+  invocations: number;
+  coldStarts: number;
+  ssmCommands: number;
+  failureQueueMessages: number;
+}
+
+interface Ctx {
+  lab: Lab;
+  endpoints: LocalEndpoints;
+  runCommand: LocalRunCommand;
+  cw: LocalCloudWatch;
+  lambda: LocalLambda;
+  schedule: { enabled: boolean };
+  status(): Promise<Status | null>;
+  mailSubjects(): Promise<string[]>;
+  instanceOf(node: NodeId): string;
+  /** The state of the alarm whose name ends with `-<short>` (the construct names them mysql-ha-prober-<cluster>-<short>). */
+  alarm(short: string): AlarmState | undefined;
+}
+
+interface Step {
+  name: string;
+  errorsExpected?: boolean;
+  run(c: Ctx, expect: Expect): Promise<void>;
+}
+
+interface Expect {
+  status(s: Status, why?: string): Promise<void>;
+  mail(s: Status): Promise<void>;
+  alarm(name: string, state: AlarmState): Promise<void>;
+  noNewMail(forMs: number): Promise<void>;
+}
+
+export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> {
+  const { lab, log } = input;
+  const scale = 1 / input.timeFactor;
+  const template = new DeployedTemplate(input.assemblyDir, input.env);
+  const deployment = readDeployment(template);
+  const fn = deployment.functions[0];
+  if (!fn) throw new Error("the template deploys no probe function");
+  if (fn.scheduleRateSeconds === null) throw new Error(`${fn.name}: no schedule invokes the function`);
+  log(
+    `function ${fn.name}: timeout ${fn.timeoutSeconds} s, retries ${fn.maximumRetryAttempts}, event age ${fn.maximumEventAgeSeconds} s, schedule every ${fn.scheduleRateSeconds} s (${(fn.scheduleRateSeconds * scale).toFixed(1)} s here)`,
+  );
+
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    // ---- DynamoDB: dynalite, the table created from the template's definition
+    const db = dynalite({ createTableMs: 0 });
+    await new Promise<void>((r) => db.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise((r) => db.close(() => r())));
+    const dynamoUrl = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+    const dynamo = new DynamoDBClient({
+      endpoint: dynamoUrl,
+      region: input.env.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    closers.push(async () => dynamo.destroy());
+    for (const t of deployment.tables) {
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: t.name,
+          KeySchema: t.keySchema as never,
+          AttributeDefinitions: t.attributeDefinitions as never,
+          BillingMode: t.billingMode as never,
+        }),
+        { abortSignal: AbortSignal.timeout(5000) },
+      );
+    }
+    // ---- SES: aws-ses-v2-local
+    const sesPort = await freePort();
+    const ses = await startSesLocal(sesPort);
+    closers.push(async () => void ses.kill("SIGKILL"));
+    const sesUrl = `http://127.0.0.1:${sesPort}`;
+
+    // ---- the endpoints, IAM from the role's policies
+    const runCommand = new LocalRunCommand(deployment.documents, input.instances);
+    const authorizer = new RoleAuthorizer(fn.roleArn, input.env.account, fn.policies);
+    const mailFrom = fn.environment.MAIL_FROM ?? "";
+    const mailTo = (fn.environment.MAIL_TO ?? "").split(",");
+    const endpoints = new LocalEndpoints({
+      region: input.env.region,
+      account: input.env.account,
+      authorizer,
+      runCommand,
+      secrets: input.secrets,
+      dynamodbBackend: dynamoUrl,
+      sesBackend: sesUrl,
+      // the sender's address identity verified (SES then authorizes that one), the sandbox on
+      ses: { verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...mailTo], sandbox: true },
+    });
+    await endpoints.start();
+    closers.push(() => endpoints.stop());
+
+    // ---- CloudWatch, Lambda, the failure queue
+    const cw = new LocalCloudWatch(deployment.alarms, scale);
+    const queues = new Map(deployment.queues.map((q) => [q.arn, new LocalQueue(q.name)]));
+    const onFailure = fn.onFailureArn ? queues.get(fn.onFailureArn) : undefined;
+    const lambda = new LocalLambda(
+      {
+        name: fn.name,
+        arn: fn.arn,
+        handler: fn.handler,
+        assetDir: fn.assetDir,
+        timeoutSeconds: fn.timeoutSeconds,
+        memorySize: fn.memorySize,
+        environment: fn.environment,
+        runtimeEnvironment: {
+          ...endpoints.env,
+          AWS_REGION: input.env.region,
+          AWS_DEFAULT_REGION: input.env.region,
+          AWS_ACCESS_KEY_ID: "ASIAREHEARSAL",
+          AWS_SECRET_ACCESS_KEY: "rehearsal",
+          AWS_SESSION_TOKEN: "rehearsal",
+          AWS_LAMBDA_FUNCTION_NAME: fn.name,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+          AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+          AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+          AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR",
+          AWS_XRAY_DAEMON_ADDRESS: "127.0.0.1:2000",
+          LAMBDA_TASK_ROOT: fn.assetDir,
+          TZ: ":UTC",
+          PATH: "/usr/local/bin:/usr/bin:/bin",
+        },
+        maximumRetryAttempts: fn.maximumRetryAttempts,
+        maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
+        ...(onFailure ? { onFailure } : {}),
+      },
+      cw,
+      scale,
+    );
+    closers.push(() => lambda.close());
+    if (input.functionLogFile) {
+      const stream = createWriteStream(input.functionLogFile);
+      lambda.onLog = (line) => stream.write(`${line}\n`);
+      closers.push(() => new Promise((r) => stream.end(r)));
+    }
+
+    // ---- the schedule, the alarm evaluation, the queue metrics
+    const schedule = { enabled: true };
+    const tick = setInterval(
+      () => {
+        if (schedule.enabled) lambda.invokeAsync({ source: "aws.scheduler", time: new Date().toISOString() });
+      },
+      fn.scheduleRateSeconds * 1000 * scale,
+    );
+    const evaluator = setInterval(() => {
+      for (const [, q] of queues)
+        cw.put({
+          namespace: "AWS/SQS",
+          name: "ApproximateNumberOfMessagesVisible",
+          dims: { QueueName: q.name },
+          value: q.messages.length,
+          at: Date.now(),
+        });
+      cw.evaluate();
+    }, 250);
+    closers.push(async () => {
+      clearInterval(tick);
+      clearInterval(evaluator);
+    });
+    lambda.invokeAsync({ source: "aws.scheduler", time: new Date().toISOString() });
+
+    const cluster = JSON.parse(fn.environment.CLUSTER_CONFIG ?? "{}") as {
+      name: string;
+      nodes: Record<NodeId, { runner: { instanceId: string } }>;
+    };
+    const ctx: Ctx = {
+      lab,
+      endpoints,
+      runCommand,
+      cw,
+      lambda,
+      schedule,
+      status: async () => {
+        const r = await dynamo.send(
+          new GetItemCommand({
+            TableName: deployment.tables[0]?.name,
+            Key: { pk: { S: `cluster#${cluster.name}` }, sk: { S: "current" } },
+            ConsistentRead: true,
+          }),
+          { abortSignal: AbortSignal.timeout(3000) },
+        );
+        return (r.Item?.status?.S as Status | undefined) ?? null;
+      },
+      mailSubjects: async () => {
+        const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
+        return ((await r.json()) as { emails: { subject: string }[] }).emails.map((e) => e.subject);
+      },
+      instanceOf: (node) => cluster.nodes[node].runner.instanceId,
+      alarm: (short) => [...cw.state].find(([name]) => name.endsWith(`-${short}`))?.[1],
+    };
+    const steps = await runDrill(ctx, DRILL, input.stepTimeoutMs ?? 120_000, log);
+    schedule.enabled = false;
+
+    const emitted = new Set(
+      cw.datapoints.map((d) => `${d.namespace}/${d.name}{${Object.keys(d.dims).sort().join(",")}}`),
+    );
+    const widgetsWithoutData = [
+      ...new Set(
+        deployment.widgets
+          .filter((w) => cw.series(w.namespace, w.name, w.dims).length === 0)
+          .map((w) => `${w.widget}: ${w.namespace}/${w.name}`),
+      ),
+    ];
+    const functionErrors = steps.filter((s) => !s.errorsExpected).reduce((n, s) => n + s.functionErrors, 0);
+    const deniedCalls = authorizer.denied.map((d) => ({
+      action: d.action,
+      resource: d.resource,
+      result: d.result,
+      step: steps.find((s) => Date.parse(d.at) <= s.endedAt)?.name ?? "?",
+    }));
+    const report: RehearsalReport = {
+      ok:
+        steps.every((s) => s.ok) &&
+        functionErrors === 0 &&
+        deniedCalls.length === 0 &&
+        widgetsWithoutData.length === 0,
+      timeFactor: input.timeFactor,
+      steps,
+      functionErrors,
+      deniedCalls,
+      widgetsWithoutData,
+      emittedSeries: [...emitted].sort(),
+      invocations: lambda.invocations.length,
+      coldStarts: lambda.invocations.filter((i) => i.coldStart).length,
+      ssmCommands: runCommand.sent,
+      failureQueueMessages: onFailure?.messages.length ?? 0,
+    };
+    return report;
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  }
+}
+
+async function runDrill(
+  ctx: Ctx,
+  drill: Step[],
+  stepTimeoutMs: number,
+  log: (l: string) => void,
+): Promise<StepReport[]> {
+  const reports: StepReport[] = [];
+  for (const step of drill) {
+    const started = Date.now();
+    const mailsBefore = (await ctx.mailSubjects()).length;
+    const errorsBefore = ctx.lambda.invocations.filter((i) => !i.ok).length;
+    const failures: string[] = [];
+    const deadline = started + stepTimeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    const expect: Expect = {
+      status: (s, why) =>
+        waitFor(async () => (await ctx.status()) === s, {
+          timeoutMs: left(),
+          intervalMs: 200,
+          what: `the declared status ${s}${why ? ` (${why})` : ""}`,
+        }).then(() => {}),
+      mail: (s) =>
+        waitFor(
+          async () =>
+            (await ctx.mailSubjects()).slice(mailsBefore).some((m) => m.endsWith(`-> ${STATUS_LABEL[s]}`)),
+          { timeoutMs: left(), intervalMs: 200, what: `a mail about ${s}` },
+        ).then(() => {}),
+      alarm: (name, state) =>
+        waitFor(() => ctx.alarm(name) === state, {
+          timeoutMs: left(),
+          intervalMs: 100,
+          what: `alarm ${name} in ${state}`,
+        }).then(() => {}),
+      noNewMail: async (forMs) => {
+        const n = (await ctx.mailSubjects()).length;
+        await new Promise((r) => setTimeout(r, forMs));
+        const now = (await ctx.mailSubjects()).length;
+        if (now !== n) throw new Error(`${now - n} mail(s) went out while none could`);
+      },
+    };
+    log(`== ${step.name}`);
+    try {
+      await step.run(ctx, expect);
+    } catch (e) {
+      failures.push((e as Error).message);
+      log(`   FAILED: ${(e as Error).message}`);
+    }
+    const stepErrors = ctx.lambda.invocations.filter((i) => !i.ok && i.startedAt >= started);
+    if (failures.length > 0 && stepErrors.length > 0)
+      failures.push(`the function failed ${stepErrors.length} time(s), last: ${stepErrors.at(-1)?.error}`);
+    const report: StepReport = {
+      name: step.name,
+      ok: failures.length === 0,
+      status: await ctx.status().catch(() => null),
+      mails: (await ctx.mailSubjects()).slice(mailsBefore),
+      alarms: Object.fromEntries(ctx.cw.state),
+      alarmChanges: ctx.cw.transitions
+        .filter((t) => t.at >= started)
+        .map((t) => `${t.alarm}: ${t.from} -> ${t.to}`),
+      functionErrors: ctx.lambda.invocations.filter((i) => !i.ok).length - errorsBefore,
+      errorsExpected: step.errorsExpected ?? false,
+      failures,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      endedAt: Date.now(),
+    };
+    log(
+      `   ${report.ok ? "ok" : "FAILED"}: status ${report.status}, mails [${report.mails.join(" | ")}], ${report.seconds} s`,
+    );
+    reports.push(report);
+    // each step starts from where the one before left the pair: after a failure the rest would mislead
+    if (!report.ok) break;
+  }
+  return reports;
+}
+
+const holder = async (c: Ctx): Promise<NodeId> => (await c.lab.vipHolders())[0] ?? "a";
+const fault = (c: Ctx, kind: FaultKind, node: NodeId) => c.lab.fault(kind, node);
+
+/** The drill: each step acts, then waits for what a deployment must show. */
+export const DRILL: Step[] = [
+  {
+    name: "healthy",
+    run: async (_c, e) => {
+      await e.status("HEALTHY");
+      for (const a of ["SplitBrain", "ClusterDown", "DeadMansSwitch", "ProberErrors", "FailureQueue"])
+        await e.alarm(a, "OK");
+    },
+  },
+  {
+    name: "failover",
+    run: async (c, e) => {
+      await fault(c, "mysql-kill", await holder(c));
+      await e.status("DEGRADED", "the VIP moved");
+      await e.mail("DEGRADED");
+      await e.alarm("ClusterDown", "OK");
+    },
+  },
+  {
+    name: "recovered",
+    run: async (c, e) => {
+      await c.lab.heal();
+      await e.status("HEALTHY");
+      await e.mail("HEALTHY");
+    },
+  },
+  {
+    name: "split brain",
+    run: async (c, e) => {
+      await fault(c, "vrrp-block", await holder(c));
+      await e.status("SPLIT_BRAIN");
+      await e.mail("SPLIT_BRAIN");
+      await e.alarm("SplitBrain", "ALARM");
+    },
+  },
+  {
+    name: "healed",
+    run: async (c, e) => {
+      await c.lab.heal();
+      await e.status("HEALTHY");
+      await e.mail("HEALTHY");
+      await e.alarm("SplitBrain", "OK");
+    },
+  },
+  {
+    name: "SES outage and recovery",
+    run: async (c, e) => {
+      c.endpoints.faults.sesOutage = true;
+      await fault(c, "mysql-kill", await holder(c));
+      await e.status("DEGRADED", "committed while the mail cannot go out");
+      await e.noNewMail(3000);
+      c.endpoints.faults.sesOutage = false;
+      await e.mail("DEGRADED");
+      await c.lab.heal();
+      await e.status("HEALTHY");
+      await e.mail("HEALTHY");
+    },
+  },
+  {
+    name: "SSM agent offline on one node",
+    run: async (c, e) => {
+      const standby: NodeId = (await holder(c)) === "a" ? "b" : "a";
+      c.runCommand.offline.add(c.instanceOf(standby));
+      await e.status("DEGRADED", `the node check of ${standby} is undeliverable`);
+      await e.mail("DEGRADED");
+      c.runCommand.offline.clear();
+      await e.status("HEALTHY");
+      await e.mail("HEALTHY");
+    },
+  },
+  {
+    name: "SSM throttling",
+    run: async (c, e) => {
+      c.endpoints.faults.ssmThrottling = true;
+      await e.status("DEGRADED", "the node checks are throttled");
+      c.endpoints.faults.ssmThrottling = false;
+      await e.status("HEALTHY");
+      await e.mail("HEALTHY");
+      await e.alarm("SplitBrain", "OK");
+    },
+  },
+  {
+    name: "store down during a split brain",
+    errorsExpected: true,
+    run: async (c, e) => {
+      c.endpoints.faults.dynamodbUnavailable = true;
+      await fault(c, "vrrp-block", await holder(c));
+      // nothing can be committed or mailed, yet the alarms see it: their metrics do not need the store
+      await e.alarm("SplitBrain", "ALARM");
+      await e.alarm("ProberErrors", "ALARM");
+      await c.lab.heal();
+      c.endpoints.faults.dynamodbUnavailable = false;
+      await e.alarm("SplitBrain", "OK");
+      await e.status("HEALTHY");
+    },
+  },
+  {
+    name: "prober stopped mid split brain, then restarted",
+    run: async (c, e) => {
+      await fault(c, "vrrp-block", await holder(c));
+      await e.alarm("SplitBrain", "ALARM");
+      c.schedule.enabled = false;
+      await e.alarm("DeadMansSwitch", "ALARM");
+      if (c.alarm("SplitBrain") !== "ALARM")
+        throw new Error("SplitBrain left ALARM while the prober was silent");
+      await c.lab.heal();
+      c.schedule.enabled = true;
+      await e.alarm("DeadMansSwitch", "OK");
+      await e.alarm("SplitBrain", "OK");
+      await e.status("HEALTHY");
+    },
+  },
+];
+
+const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function startSesLocal(port: number): Promise<ChildProcess> {
+  const cli = createRequire(import.meta.url).resolve("aws-ses-v2-local/dist/cli.js");
+  const child = spawn(process.execPath, [cli, "--host", "127.0.0.1", "--port", String(port)], {
+    stdio: "ignore",
+  });
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${port}/store`, { signal: AbortSignal.timeout(500) })).ok,
+    { timeoutMs: 15_000, intervalMs: 100, what: "aws-ses-v2-local to listen" },
+  );
+  return child;
+}
+
+export type { Deployment };

@@ -1,0 +1,185 @@
+/**
+ * SSM Run Command, as the agent and the service behave, for the synthesized node-check document:
+ * SendCommand validates the document name and every parameter against its allowedPattern (defaults for
+ * the others), maps each instance id to a lab namespace, and runs the document's `runCommand` with `sh`
+ * and `SSM_<Name>` variables (interpolationType ENV_VAR) inside that namespace. Invocations go
+ * Pending -> InProgress -> Success / Failed / TimedOut; output is cut at 24,000 characters.
+ * Fault switches: an agent offline (Undeliverable), throttling.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const SSM_OUTPUT_LIMIT = 24_000;
+
+export interface CommandDocument {
+  parameters?: Record<string, { default?: string; allowedPattern?: string }>;
+  mainSteps: { action: string; inputs: { runCommand: string[]; timeoutSeconds?: number } }[];
+}
+
+export class SsmError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Invocation {
+  commandId: string;
+  instanceId: string;
+  status: "Pending" | "InProgress" | "Success" | "Failed" | "TimedOut" | "Cancelled" | "Undeliverable";
+  statusDetails: string;
+  stdout: string;
+  stderr: string;
+  responseCode: number;
+  kill?: () => void;
+}
+
+export class LocalRunCommand {
+  private readonly invocations = new Map<string, Invocation>();
+  /** Instances whose agent is offline: their commands are Undeliverable. */
+  readonly offline = new Set<string>();
+  /** Commands sent, for the report. */
+  sent = 0;
+
+  constructor(
+    private readonly documents: Record<string, CommandDocument>,
+    private readonly namespaces: Record<string, string>,
+  ) {}
+
+  sendCommand(input: {
+    DocumentName?: string;
+    InstanceIds?: string[];
+    Parameters?: Record<string, string[]>;
+    TimeoutSeconds?: number;
+  }): { Command: { CommandId: string; Status: string } } {
+    const doc = this.documents[input.DocumentName ?? ""];
+    if (!doc) throw new SsmError("InvalidDocument", `Document ${input.DocumentName} does not exist`);
+    const declared = doc.parameters ?? {};
+    const values: Record<string, string> = {};
+    for (const [name, v] of Object.entries(input.Parameters ?? {})) {
+      const spec = declared[name];
+      if (!spec)
+        throw new SsmError("InvalidParameters", `Parameter "${name}" is not declared by the document`);
+      if (v.length !== 1) throw new SsmError("InvalidParameters", `Parameter "${name}" takes one value`);
+      const value = v[0] as string;
+      if (spec.allowedPattern && !new RegExp(spec.allowedPattern).test(value))
+        throw new SsmError(
+          "InvalidParameters",
+          `Parameter "${name}" "${value}" failed to satisfy constraint: Member must satisfy regular expression pattern: ${spec.allowedPattern}`,
+        );
+      values[name] = value;
+    }
+    for (const [name, spec] of Object.entries(declared)) values[name] ??= spec.default ?? "";
+    const ids = input.InstanceIds ?? [];
+    if (ids.length === 0) throw new SsmError("InvalidInstanceId", "no InstanceIds");
+    const commandId = randomUUID();
+    for (const id of ids) {
+      const ns = this.namespaces[id];
+      if (!ns)
+        throw new SsmError("InvalidInstanceId", `Instances [[${id}]] not in a valid state for account`);
+      const inv: Invocation = {
+        commandId,
+        instanceId: id,
+        status: "Pending",
+        statusDetails: "Pending",
+        stdout: "",
+        stderr: "",
+        responseCode: -1,
+      };
+      this.invocations.set(`${commandId}/${id}`, inv);
+      if (this.offline.has(id)) {
+        setTimeout(() => {
+          inv.status = "Undeliverable";
+          inv.statusDetails = "Undeliverable";
+        }, 300).unref();
+      } else {
+        setTimeout(() => this.run(inv, ns, doc, values), 20).unref();
+      }
+    }
+    this.sent++;
+    return { Command: { CommandId: commandId, Status: "Pending" } };
+  }
+
+  getCommandInvocation(input: { CommandId?: string; InstanceId?: string }) {
+    const inv = this.invocations.get(`${input.CommandId}/${input.InstanceId}`);
+    if (!inv) throw new SsmError("InvocationDoesNotExist", "The invocation does not exist");
+    return {
+      CommandId: inv.commandId,
+      InstanceId: inv.instanceId,
+      Status: inv.status,
+      StatusDetails: inv.statusDetails,
+      ResponseCode: inv.responseCode,
+      StandardOutputContent: inv.stdout.slice(0, SSM_OUTPUT_LIMIT),
+      StandardErrorContent: inv.stderr.slice(0, 8000),
+    };
+  }
+
+  cancelCommand(input: { CommandId?: string; InstanceIds?: string[] }): Record<string, never> {
+    for (const [key, inv] of this.invocations) {
+      if (!key.startsWith(`${input.CommandId}/`)) continue;
+      if (input.InstanceIds?.length && !input.InstanceIds.includes(inv.instanceId)) continue;
+      if (inv.status === "Pending" || inv.status === "InProgress") {
+        inv.kill?.();
+        inv.status = "Cancelled";
+        inv.statusDetails = "Cancelled";
+      }
+    }
+    return {};
+  }
+
+  private run(inv: Invocation, ns: string, doc: CommandDocument, values: Record<string, string>): void {
+    if (inv.status !== "Pending") return;
+    const step = doc.mainSteps[0];
+    if (step?.action !== "aws:runShellScript") {
+      inv.status = "Failed";
+      inv.statusDetails = "Failed";
+      return;
+    }
+    inv.status = "InProgress";
+    inv.statusDetails = "InProgress";
+    // as the agent does: the commands in a script file run by sh, parameters as SSM_<Name>
+    const dir = mkdtempSync(join(tmpdir(), "mhp-ssm-"));
+    const file = join(dir, "_script.sh");
+    writeFileSync(file, `${step.inputs.runCommand.join("\n")}\n`, { mode: 0o700 });
+    const env: NodeJS.ProcessEnv = {
+      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      HOME: "/root",
+    };
+    for (const [k, v] of Object.entries(values)) env[`SSM_${k}`] = v;
+    const child = spawn("ip", ["netns", "exec", ns, "sh", file], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const timeoutMs = (step.inputs.timeoutSeconds ?? 3600) * 1000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    inv.kill = () => child.kill("SIGKILL");
+    child.stdout.on("data", (d: Buffer) => {
+      if (inv.stdout.length < SSM_OUTPUT_LIMIT * 2) inv.stdout += d.toString("utf8");
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      if (inv.stderr.length < 16_000) inv.stderr += d.toString("utf8");
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      if (inv.status === "Cancelled") return;
+      inv.responseCode = code ?? -1;
+      if (timedOut) {
+        inv.status = "TimedOut";
+        inv.statusDetails = "Execution Timed Out";
+      } else if (code === 0) {
+        inv.status = "Success";
+        inv.statusDetails = "Success";
+      } else {
+        inv.status = "Failed";
+        inv.statusDetails = "Failed";
+      }
+    });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The deployed path, rehearsed: `lab rehearse --json` synthesizes the CDK app a user deploys with a
+ * deployment file for the lab and runs the cloud assembly as AWS would (the synthesized asset in fresh
+ * Node.js processes with the template's environment, the template's schedule, async invoke config,
+ * IAM, table, SSM document, alarms and dashboard) through the drill. CI protects the deployed path here.
+ */
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { run } from "../../shared/util/exec.ts";
+import { skipLab } from "../helpers/lab-env.ts";
+
+const skip = await skipLab();
+const BIN = fileURLToPath(new URL("../../bin/mysql-ha-prober.mjs", import.meta.url));
+
+describe.skipIf(skip)("the deployment rehearsal", () => {
+  let report: RehearsalReport;
+  let exitCode: number | null;
+  beforeAll(async () => {
+    const r = await run(
+      process.execPath,
+      [BIN, "lab", "rehearse", "--json", "--name", "mhpt12", "--subnet", "198.18.112.0/24"],
+      { timeoutMs: 900_000, allowFailure: true },
+    );
+    exitCode = r.code;
+    const json = r.stdout.slice(r.stdout.indexOf("{"));
+    try {
+      report = JSON.parse(json) as RehearsalReport;
+    } catch {
+      throw new Error(`no report (exit ${r.code}): ${r.stderr.slice(-3000)}`);
+    }
+  }, 900_000);
+
+  const step = (name: string) => {
+    const s = report.steps.find((x) => x.name === name);
+    if (!s) throw new Error(`no step "${name}" (steps: ${report.steps.map((x) => x.name).join(", ")})`);
+    return s;
+  };
+  const alarm = (s: { alarms: Record<string, string> }, short: string) =>
+    Object.entries(s.alarms).find(([n]) => n.endsWith(`-${short}`))?.[1];
+
+  it("passes every step of the drill, exits 0, with no unexpected function error and no denied call", () => {
+    expect(report.steps.map((s) => [s.name, s.ok, s.failures])).toEqual(
+      report.steps.map((s) => [s.name, true, []]),
+    );
+    expect(report.steps).toHaveLength(10);
+    expect(report.functionErrors).toBe(0);
+    expect(report.deniedCalls).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(exitCode).toBe(0);
+  });
+
+  it("split brain: the SplitBrain alarm goes to ALARM, and back to OK once healed", () => {
+    expect(step("split brain").status).toBe("SPLIT_BRAIN");
+    expect(alarm(step("split brain"), "SplitBrain")).toBe("ALARM");
+    expect(alarm(step("healed"), "SplitBrain")).toBe("OK");
+    expect(step("split brain").mails).toEqual([expect.stringMatching(/-> \*\*\* SPLIT BRAIN \*\*\*$/)]);
+  });
+
+  it("the SES outage loses no mail: the failover and its resolution both arrive once SES is back", () => {
+    expect(step("SES outage and recovery").mails).toEqual([
+      expect.stringMatching(/HEALTHY -> DEGRADED$/),
+      expect.stringMatching(/DEGRADED -> HEALTHY$/),
+    ]);
+  });
+
+  it("the prober stopped: the dead man's switch fires and clears, and SplitBrain stays in ALARM meanwhile", () => {
+    const s = step("prober stopped mid split brain, then restarted");
+    const changes = s.alarmChanges.map((c) => c.replace(/^mysql-ha-prober-[^:]*-(\w+):/, "$1:"));
+    expect(changes).toContain("DeadMansSwitch: OK -> ALARM");
+    expect(changes).toContain("DeadMansSwitch: ALARM -> OK");
+    // SplitBrain went to ALARM once and back to OK once: never OK while the prober was silent
+    expect(changes.filter((c) => c.startsWith("SplitBrain:"))).toEqual([
+      "SplitBrain: OK -> ALARM",
+      "SplitBrain: ALARM -> OK",
+    ]);
+  });
+
+  it("the store down: the SplitBrain alarm still fires (metrics do not wait for the store)", () => {
+    const s = step("store down during a split brain");
+    expect(s.alarmChanges.some((c) => /SplitBrain: OK -> ALARM/.test(c))).toBe(true);
+    expect(s.functionErrors).toBeGreaterThan(0);
+  });
+
+  it("emits exactly the series the alarms and widgets read: {Cluster} for the prober's metrics, every widget with data", () => {
+    expect(report.widgetsWithoutData).toEqual([]);
+    const own = report.emittedSeries.filter(
+      (x) => x.startsWith("MysqlHaProber/") && !x.includes("ColdStart"),
+    );
+    expect(own.length).toBeGreaterThanOrEqual(14);
+    for (const x of own) expect(x).toMatch(/\{Cluster\}$/);
+  });
+
+  it("runs the schedule's probes in warm environments (cold starts are few)", () => {
+    expect(report.invocations).toBeGreaterThan(20);
+    expect(report.coldStarts).toBeLessThanOrEqual(5);
+  });
+});
