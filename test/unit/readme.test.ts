@@ -1,6 +1,7 @@
 /** The README stays in step with the code: the finding catalog and the node-check parameters. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { DeploySchema } from "../../infra/deploy-config.ts";
 import { CATALOG, catalogMarkdown } from "../../shared/domain/codes.ts";
 import { scriptParams } from "../../shared/node-check/script.ts";
 
@@ -15,6 +16,12 @@ describe("README", () => {
 
   it("documents every node-check parameter", () => {
     for (const p of scriptParams()) expect(readme).toContain(`\`${p.name}\``);
+  });
+
+  it("documents every field of the deployment file", () => {
+    const deploy = DeploySchema.shape.deploy;
+    for (const k of [...Object.keys(deploy.shape), ...Object.keys(deploy.shape.vpc.shape)])
+      expect(readme, k).toMatch(new RegExp(`^\\s*#?\\s*${k}:`, "m"));
   });
 
   it("starts with the demo command and the test command", () => {
