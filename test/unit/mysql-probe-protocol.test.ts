@@ -46,6 +46,46 @@ describe("MysqlProbe against fake servers", () => {
     expect(Date.now() - t0).toBeLessThan(300 + 500);
   });
 
+  it("a password that cannot be read (the secret unavailable) is an observation, not a throw, and not a dead server", async () => {
+    // Prepare: a server that would answer; the password source fails as Secrets Manager would
+    server = await scriptedServer((sql) =>
+      sql.startsWith("SHOW GLOBAL VARIABLES")
+        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
+        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    );
+    // Act
+    const o = await probe({
+      password: () => Promise.reject(new Error("AccessDeniedException: not authorized")),
+    }).observe({ name: "vip", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    // Assess: named for what it is; the class is not one of those the decision table reads as "down"
+    expect(o).toMatchObject({
+      alive: false,
+      connected: false,
+      error: { class: "other", during: "reading the password" },
+    });
+    expect(o.error?.message).toMatch(/AccessDeniedException/);
+  });
+
+  it("a password read per observation: the source is asked each time (the function's secret, cached by Powertools)", async () => {
+    server = await scriptedServer((sql) =>
+      sql.startsWith("SHOW GLOBAL VARIABLES")
+        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
+        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    );
+    let asked = 0;
+    const p = probe({
+      password: async () => {
+        asked++;
+        return "secret";
+      },
+    });
+    await p.observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    const o = await p.observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    expect(asked).toBe(2);
+    expect(o.error).toBeUndefined();
+    expect(o.server).toMatchObject({ serverId: 1 });
+  });
+
   it("a refused connection is classified as refused, quickly", async () => {
     server = await silentServer();
     const port = server.port;

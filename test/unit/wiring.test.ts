@@ -1,0 +1,38 @@
+/** The one wiring module: the right checker per node and witness, and the function limited to SSM. */
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { describe, expect, it } from "vitest";
+import { ClusterSchema, LabClusterSchema } from "../../shared/config.ts";
+import { observersFor } from "../../shared/wiring.ts";
+
+const ssm = new SSMClient({ region: "eu-west-1" });
+const deployed = ClusterSchema.parse({
+  name: "prod",
+  vip: { host: "10.0.0.100" },
+  mysql: { user: "prober" },
+  nodes: {
+    a: { host: "10.0.0.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0", documentName: "doc-prod" } },
+    b: { host: "10.0.0.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210", documentName: "doc-prod" } },
+  },
+  witnesses: [{ name: "app1", runner: { type: "ssm", instanceId: "i-0aaaabbbbccccdddd" } }],
+});
+
+describe("observersFor", () => {
+  it("wires each node to its own instance, and every witness too (the function used to leave them out)", () => {
+    const o = observersFor(deployed, { password: "x", ssmClient: () => ssm, runners: ["ssm"] });
+    expect(o.nodeCheckers.a.target).toBe("ssm:i-0123456789abcdef0");
+    expect(o.nodeCheckers.b.target).toBe("ssm:i-0fedcba9876543210");
+    expect(Object.keys(o.witnessCheckers ?? {})).toEqual(["app1"]);
+    expect(o.witnessCheckers?.app1?.target).toBe("ssm:i-0aaaabbbbccccdddd");
+  });
+
+  it("refuses a runner the process cannot use, naming the node", () => {
+    const lab = LabClusterSchema.parse({
+      ...deployed,
+      nodes: { ...deployed.nodes, b: { host: "10.0.0.12", runner: { type: "netns", namespace: "mhp-b" } } },
+    });
+    expect(() => observersFor(lab, { password: "x", ssmClient: () => ssm, runners: ["ssm"] })).toThrow(
+      /cluster prod: node b: the netns runner is not available here \(use ssm\)/,
+    );
+    expect(observersFor(lab, { password: "x", ssmClient: () => ssm }).nodeCheckers.b.target).toBe("netns:mhp-b");
+  });
+});
