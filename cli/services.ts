@@ -3,18 +3,17 @@
  * (DynamoDB, or embedded dynalite with an on-disk data directory) and the mail (SES, or embedded
  * aws-ses-v2-local with its web viewer), all on loopback when embedded.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { sesLocalUp, spawnSesLocal } from "../lab/emulators.ts";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import { type Config, type LabClusterConfig, mysqlPassword } from "../shared/config.ts";
 import type { Notifier, StateStore } from "../shared/ports.ts";
-import { waitFor } from "../shared/util/wait.ts";
 import { type Observers, observersFor as wire } from "../shared/wiring.ts";
 
 export { targetFromConfig } from "../shared/target.ts";
@@ -110,21 +109,6 @@ export async function openServices(cfg: Config, opts: { keepRunning?: boolean } 
 
 /** Starts aws-ses-v2-local on 127.0.0.1:port unless one already answers there. */
 async function ensureSesLocal(port: number, detached: boolean): Promise<ChildProcess | undefined> {
-  const url = `http://127.0.0.1:${port}/store`;
-  const up = async () => {
-    try {
-      return (await fetch(url, { signal: AbortSignal.timeout(500) })).ok;
-    } catch {
-      return false;
-    }
-  };
-  if (await up()) return undefined;
-  const cli = createRequire(import.meta.url).resolve("aws-ses-v2-local/dist/cli.js");
-  const child = spawn(process.execPath, [cli, "--host", "127.0.0.1", "--port", String(port)], {
-    stdio: "ignore",
-    detached,
-  });
-  if (detached) child.unref();
-  await waitFor(up, { timeoutMs: 15_000, intervalMs: 100, what: `the embedded mail server on port ${port}` });
-  return child;
+  if (await sesLocalUp(port)) return undefined;
+  return spawnSesLocal(port, { detached });
 }

@@ -27,6 +27,18 @@ export function labPorts(lab: Lab): { sql: SqlProbe; nodeCheckers: Record<"a" | 
   return { sql, nodeCheckers };
 }
 
+/** The node check's settings for a lab node: its interface and keepalived's files. */
+function labNodeCheck(lab: Lab, id: "a" | "b") {
+  const n = lab.plan.nodes[id];
+  return {
+    interface: n.iface,
+    keepalivedPidFile: n.keepalived.pidFile,
+    keepalivedDumpDir: n.keepalived.dumpDir,
+    notifyStateFile: n.keepalived.stateFile,
+    notifyLog: n.keepalived.transitionsLog,
+  };
+}
+
 /** A ready prober configuration for this lab (netns runners, the forwarder, embedded store and mail). */
 export function labConfig(lab: Lab): Record<string, unknown> {
   const p = lab.plan;
@@ -35,13 +47,7 @@ export function labConfig(lab: Lab): Record<string, unknown> {
     host: p.nodes[id].ip,
     port: p.mysqlPort,
     runner: { type: "netns", namespace: p.nodes[id].ns },
-    nodeCheck: {
-      interface: p.nodes[id].iface,
-      keepalivedPidFile: p.nodes[id].keepalived.pidFile,
-      keepalivedDumpDir: p.nodes[id].keepalived.dumpDir,
-      notifyStateFile: p.nodes[id].keepalived.stateFile,
-      notifyLog: p.nodes[id].keepalived.transitionsLog,
-    },
+    nodeCheck: labNodeCheck(lab, id),
   });
   return {
     clusters: [
@@ -81,13 +87,7 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
     host: p.nodes[id].ip,
     port: p.mysqlPort,
     runner: { type: "ssm", instanceId: LAB_INSTANCE_IDS[id] },
-    nodeCheck: {
-      interface: p.nodes[id].iface,
-      keepalivedPidFile: p.nodes[id].keepalived.pidFile,
-      keepalivedDumpDir: p.nodes[id].keepalived.dumpDir,
-      notifyStateFile: p.nodes[id].keepalived.stateFile,
-      notifyLog: p.nodes[id].keepalived.transitionsLog,
-    },
+    nodeCheck: labNodeCheck(lab, id),
   });
   return {
     deploy: {

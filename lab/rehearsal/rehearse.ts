@@ -4,19 +4,18 @@
  * drill. Everything comes from the template: the function's asset, environment, timeout and role, its
  * schedule and async invoke config, the table, the SSM document, the alarms and the dashboard.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { createRequire } from "node:module";
-import { type AddressInfo, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { STATUS_LABEL } from "../../shared/domain/mail.ts";
 import type { Status } from "../../shared/domain/state.ts";
 import { waitFor } from "../../shared/util/wait.ts";
+import { freePort, spawnSesLocal } from "../emulators.ts";
 import type { FaultKind, Lab } from "../lab.ts";
 import type { NodeId } from "../plan.ts";
 import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
-import { type Deployment, readDeployment } from "./deployment.ts";
+import { readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
 import { LocalLambda, LocalQueue } from "./lambda.ts";
@@ -138,7 +137,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     }
     // ---- SES: aws-ses-v2-local
     const sesPort = await freePort();
-    const ses = await startSesLocal(sesPort);
+    const ses = await spawnSesLocal(sesPort);
     closers.push(async () => void ses.kill("SIGKILL"));
     const sesUrl = `http://127.0.0.1:${sesPort}`;
 
@@ -496,25 +495,3 @@ export const DRILL: Step[] = [
 ];
 
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function startSesLocal(port: number): Promise<ChildProcess> {
-  const cli = createRequire(import.meta.url).resolve("aws-ses-v2-local/dist/cli.js");
-  const child = spawn(process.execPath, [cli, "--host", "127.0.0.1", "--port", String(port)], {
-    stdio: "ignore",
-  });
-  await waitFor(
-    async () => (await fetch(`http://127.0.0.1:${port}/store`, { signal: AbortSignal.timeout(500) })).ok,
-    { timeoutMs: 15_000, intervalMs: 100, what: "aws-ses-v2-local to listen" },
-  );
-  return child;
-}
-
-export type { Deployment };

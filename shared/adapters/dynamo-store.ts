@@ -180,26 +180,15 @@ export class DynamoStore implements StateStore {
     const wanted = new Set(entries.filter((e) => !("subject" in e)).map((e) => e.id));
     if (wanted.size === 0) return whole;
     const found: Alert[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const r = await this.call((signal) =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.o.tableName,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": pk(cluster), ":prefix": "alert#" },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-          { abortSignal: signal },
-        ),
-      );
-      for (const item of r.Items ?? []) {
-        const a = JSON.parse(String(item.alert)) as Alert;
-        if (wanted.has(a.id)) found.push(a);
-      }
-      startKey = r.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryAll({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": pk(cluster), ":prefix": "alert#" },
+      ConsistentRead: true,
+    });
+    for (const item of items) {
+      const a = JSON.parse(String(item.alert)) as Alert;
+      if (wanted.has(a.id)) found.push(a);
+    }
     return [...whole, ...found];
   }
 
@@ -212,31 +201,41 @@ export class DynamoStore implements StateStore {
     const out: HistoryItem[] = [];
     for (const kind of kinds) {
       const prefix = kind === "transition" ? "h#" : "s#";
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const r = await this.call((signal) =>
-          this.doc.send(
-            new QueryCommand({
-              TableName: this.o.tableName,
-              KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-              ExpressionAttributeValues: {
-                ":pk": pk(cluster),
-                ":from": `${prefix}${from.toISOString()}`,
-                ":to": `${prefix}${to.toISOString()}#~`,
-              },
-              ExclusiveStartKey: startKey,
-            }),
-            { abortSignal: signal },
-          ),
-        );
-        for (const item of r.Items ?? []) {
-          const { pk: _pk, sk: _sk, expiresAt: _e, ...h } = item;
-          out.push(h as HistoryItem);
-        }
-        startKey = r.LastEvaluatedKey;
-      } while (startKey);
+      const items = await this.queryAll({
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: {
+          ":pk": pk(cluster),
+          ":from": `${prefix}${from.toISOString()}`,
+          ":to": `${prefix}${to.toISOString()}#~`,
+        },
+      });
+      for (const item of items) {
+        const { pk: _pk, sk: _sk, expiresAt: _e, ...h } = item;
+        out.push(h as unknown as HistoryItem);
+      }
     }
     return out.sort((a, b) => a.at.localeCompare(b.at) || a.version - b.version);
+  }
+
+  /** Every item of a query, page after page, each page under the call deadline. */
+  private async queryAll(
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName" | "ExclusiveStartKey">,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const r = await this.call((signal) =>
+        this.doc.send(
+          new QueryCommand({ ...input, TableName: this.o.tableName, ExclusiveStartKey: startKey }),
+          {
+            abortSignal: signal,
+          },
+        ),
+      );
+      items.push(...(r.Items ?? []));
+      startKey = r.LastEvaluatedKey;
+    } while (startKey);
+    return items;
   }
 
   private async removeFromMap(cluster: string, map: "outbox" | "historyOutbox", k: string): Promise<void> {

@@ -2,15 +2,13 @@
  * Local stand-ins started by the tests themselves, on loopback only: dynalite for DynamoDB (in
  * process) and aws-ses-v2-local for SES (a child process, so a test can stop and restart it).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
+import type { ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import dynalite from "dynalite";
+import { freePort, spawnSesLocal } from "../../lab/emulators.ts";
 import { ensureTable } from "../../shared/adapters/dynamo-store.ts";
-import { waitFor } from "../../shared/util/wait.ts";
 
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
@@ -57,30 +55,12 @@ export interface LocalSes {
   mails(): Promise<SentMail[]>;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 export async function startSesLocal(): Promise<LocalSes> {
   const port = await freePort();
-  const cli = createRequire(import.meta.url).resolve("aws-ses-v2-local/dist/cli.js");
   let child: ChildProcess | undefined;
   const base = `http://127.0.0.1:${port}`;
   const start = async () => {
-    child = spawn(process.execPath, [cli, "--host", "127.0.0.1", "--port", String(port)], {
-      stdio: "ignore",
-    });
-    await waitFor(
-      async () => {
-        const r = await fetch(`${base}/store`, { signal: AbortSignal.timeout(500) });
-        return r.ok;
-      },
-      { timeoutMs: 15_000, intervalMs: 100, what: "aws-ses-v2-local to listen" },
-    );
+    child = await spawnSesLocal(port);
   };
   const stop = async () => {
     const c = child;

@@ -197,6 +197,15 @@ describe("variants of the deployment file", () => {
     return Template.fromStack(built.stack);
   };
   const deploy = (d: Record<string, unknown>) => d.deploy as Record<string, unknown>;
+  /** The one policy statement of a template that names the action. */
+  const statementWith = (t: Template, action: string) =>
+    Object.values(t.findResources("AWS::IAM::Policy"))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+            .Properties.PolicyDocument.Statement,
+      )
+      .find((s) => JSON.stringify(s.Action).includes(action));
 
   it("a 5-minute schedule: the dead man's switch counts 5-minute periods (3 of them), not 1-minute ones", () => {
     const t = synth((d) => (deploy(d).scheduleRateMinutes = 5), "test-rate5");
@@ -220,13 +229,7 @@ describe("variants of the deployment file", () => {
   it("sesIdentityArns from the file replace the default identities", () => {
     const arn = "arn:aws:ses:eu-west-1:123456789012:identity/mail.example.com";
     const t = synth((d) => (deploy(d).sesIdentityArns = [arn]), "test-sesid");
-    const ses = Object.values(t.findResources("AWS::IAM::Policy"))
-      .flatMap(
-        (p) =>
-          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
-            .Properties.PolicyDocument.Statement,
-      )
-      .find((s) => JSON.stringify(s.Action).includes("ses:SendEmail"));
+    const ses = statementWith(t, "ses:SendEmail");
     expect(ses?.Resource).toEqual(arn);
   });
 
@@ -235,13 +238,7 @@ describe("variants of the deployment file", () => {
       const c = (d.clusters as Record<string, unknown>[])[0] as Record<string, unknown>;
       c.witnesses = [{ name: "app1", runner: { type: "ssm", instanceId: "i-0aaaabbbbccccdddd" } }];
     }, "test-witness");
-    const send = Object.values(t.findResources("AWS::IAM::Policy"))
-      .flatMap(
-        (p) =>
-          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
-            .Properties.PolicyDocument.Statement,
-      )
-      .find((s) => JSON.stringify(s.Action).includes("ssm:SendCommand"));
+    const send = statementWith(t, "ssm:SendCommand");
     expect(JSON.stringify(send?.Resource)).toContain(":instance/i-0aaaabbbbccccdddd");
   });
 
