@@ -10,8 +10,14 @@ const deployed = ClusterSchema.parse({
   vip: { host: "10.0.0.100" },
   mysql: { user: "prober" },
   nodes: {
-    a: { host: "10.0.0.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0", documentName: "doc-prod" } },
-    b: { host: "10.0.0.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210", documentName: "doc-prod" } },
+    a: {
+      host: "10.0.0.11",
+      runner: { type: "ssm", instanceId: "i-0123456789abcdef0", documentName: "doc-prod" },
+    },
+    b: {
+      host: "10.0.0.12",
+      runner: { type: "ssm", instanceId: "i-0fedcba9876543210", documentName: "doc-prod" },
+    },
   },
   witnesses: [{ name: "app1", runner: { type: "ssm", instanceId: "i-0aaaabbbbccccdddd" } }],
 });
@@ -33,6 +39,8 @@ describe("observersFor", () => {
     expect(() => observersFor(lab, { password: "x", ssmClient: () => ssm, runners: ["ssm"] })).toThrow(
       /cluster prod: node b: the netns runner is not available here \(use ssm\)/,
     );
-    expect(observersFor(lab, { password: "x", ssmClient: () => ssm }).nodeCheckers.b.target).toBe("netns:mhp-b");
+    expect(observersFor(lab, { password: "x", ssmClient: () => ssm }).nodeCheckers.b.target).toBe(
+      "netns:mhp-b",
+    );
   });
 });
