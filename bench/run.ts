@@ -28,7 +28,7 @@ import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const INTERVALS = (process.env.BENCH_INTERVALS ?? "5,1").split(",").map(Number);
-const SECTIONS = (process.env.BENCH_SECTIONS ?? "probe,bundle,scale,detection").split(",");
+const SECTIONS = (process.env.BENCH_SECTIONS ?? "probe,bundle,cli,scale,detection").split(",");
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -137,10 +137,14 @@ async function probeCost(lab: Lab) {
 async function bundle() {
   const outdir = fileURLToPath(new URL("../cdk.out/bench", import.meta.url));
   rmSync(outdir, { recursive: true, force: true }); // no stale asset from an earlier synth
-  execFileSync("npx", ["cdk", "synth", "--quiet", "--output", outdir], {
-    stdio: "ignore",
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
-  });
+  execFileSync(
+    "npx",
+    ["cdk", "synth", "--quiet", "--output", outdir, "-c", "config=infra/deploy.example.yaml"],
+    {
+      stdio: "ignore",
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" },
+    },
+  );
   const asset = readdirSync(outdir).find(
     (d) => d.startsWith("asset.") && statSync(`${outdir}/${d}`).isDirectory(),
   );
@@ -424,15 +428,91 @@ async function detection(lab: Lab) {
   save("detection", { summary, runs: results });
 }
 
+// ------------------------------------------------------------------ 6. CLI start
+/**
+ * The CLI's start, as a monitoring agent running `probe` every minute sees it: `--version` (compiled,
+ * and from the TypeScript sources through tsx) against a bare `node -e 0`, interleaved, median of 10;
+ * with the lab, one `probe` of it: the whole command against the probe's own time.
+ */
+async function cliStart(lab: Lab | null) {
+  const bin = fileURLToPath(new URL("../bin/mysql-ha-prober.mjs", import.meta.url));
+  execFileSync(process.execPath, [fileURLToPath(new URL("../bin/build-cli.mjs", import.meta.url))], {
+    stdio: "ignore",
+  });
+  const timed = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const t0 = performance.now();
+    const out = execFileSync(process.execPath, args, { env, stdio: ["ignore", "pipe", "ignore"] }).toString();
+    return { ms: performance.now() - t0, out };
+  };
+  const bare: number[] = [];
+  const compiled: number[] = [];
+  const source: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    bare.push(timed(["-e", "0"]).ms);
+    compiled.push(timed([bin, "--version"]).ms);
+    source.push(timed([bin, "--version"], { ...process.env, MHP_CLI_FROM_SOURCE: "1" }).ms);
+  }
+  const med = (xs: number[]) => pct(xs, 50);
+  const probe: { wallMs: number; probeMs: number }[] = [];
+  if (lab) {
+    const { writeLabConfig } = await import("../lab/target.ts");
+    const config = writeLabConfig(lab);
+    for (let i = 0; i < 10; i++) {
+      let r: { ms: number; out: string };
+      try {
+        r = timed([bin, "probe", "-c", config, "--json"]);
+      } catch (e) {
+        r = { ms: Number.NaN, out: String((e as { stdout?: Buffer }).stdout ?? "[]") };
+      }
+      const probeMs = (JSON.parse(r.out) as { probeMs: number }[])[0]?.probeMs ?? Number.NaN;
+      probe.push({ wallMs: r.ms, probeMs });
+    }
+  }
+  const res = {
+    bareNodeMedianMs: r1(med(bare)),
+    versionCompiledMedianMs: r1(med(compiled)),
+    versionFromSourceMedianMs: r1(med(source)),
+    versionRatio: r1(med(compiled) / med(bare)),
+    probeWallMedianMs: r1(med(probe.map((p) => p.wallMs))),
+    probeOwnMedianMs: r1(med(probe.map((p) => p.probeMs))),
+    probeOverheadMedianMs: r1(med(probe.map((p) => p.wallMs - p.probeMs))),
+  };
+  console.log(
+    `\n6. CLI start (median of 10)\n${table([
+      [
+        "node -e 0",
+        "--version compiled",
+        "--version from source",
+        "ratio",
+        "probe wall",
+        "probe itself",
+        "overhead",
+      ],
+      [
+        res.bareNodeMedianMs,
+        res.versionCompiledMedianMs,
+        res.versionFromSourceMedianMs,
+        `${res.versionRatio}x`,
+        res.probeWallMedianMs,
+        res.probeOwnMedianMs,
+        res.probeOverheadMedianMs,
+      ],
+    ])}`,
+  );
+  save("cli", res);
+}
+
 async function main() {
   console.log(`machine: ${JSON.stringify(machine())}`);
   if (SECTIONS.includes("bundle")) await bundle();
-  if (!SECTIONS.some((s) => ["probe", "scale", "detection"].includes(s))) return;
+  if (SECTIONS.includes("cli") && process.getuid?.() !== 0) await cliStart(null);
+  if (!SECTIONS.some((s) => ["probe", "cli", "scale", "detection"].includes(s))) return;
   if (process.getuid?.() !== 0) throw new Error("the benchmarks use the lab: run as root");
   const lab = new Lab({ name: "mhpb", subnet: "198.18.120.0/24" });
   await lab.up({ rebuild: true });
   try {
     if (SECTIONS.includes("probe")) await probeCost(lab);
+    if (SECTIONS.includes("cli")) await cliStart(lab);
     if (SECTIONS.includes("scale")) await scale(lab);
     if (SECTIONS.includes("detection")) await detection(lab);
   } finally {

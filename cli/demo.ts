@@ -5,15 +5,15 @@
  * mail). Ends with a summary table and tears everything down (also on Ctrl-C) unless --keep.
  */
 import { type FaultKind, Lab } from "../lab/lab.ts";
-import { labConfigPath } from "../lab/target.ts";
+import { labConfigPath, writeLabConfig } from "../lab/target.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
 import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
 import { runSchedule } from "../shared/schedule-loop.ts";
 import { sleep } from "../shared/util/wait.ts";
-import { writeLabConfig } from "./lab-commands.ts";
+import { observersFor, targetFromConfig } from "./observers.ts";
 import { summarizeState, table } from "./output.ts";
-import { observersFor, openServices, targetFromConfig } from "./services.ts";
+import { openServices } from "./services.ts";
 
 export interface DemoOptions {
   name: string;

@@ -1,13 +1,13 @@
-/** `mysql-ha-prober lab ...`: the local two-node lab from the command line. */
+/**
+ * `mysql-ha-prober lab ...`: the local two-node lab from the command line. The lab itself is imported
+ * by the actions, so `--help` does not load it.
+ */
 
-import { writeFileSync } from "node:fs";
 import { Argument, Command } from "commander";
-import { stringify } from "yaml";
-import { FAULT_KINDS, type FaultKind, Lab, type LabStatus } from "../lab/lab.ts";
-import { NODE_IDS, type NodeId } from "../lab/plan.ts";
+import { FAULT_KINDS, type FaultKind } from "../lab/fault-kinds.ts";
+import type { LabStatus } from "../lab/lab.ts";
 import type { RehearsalReport } from "../lab/rehearsal/rehearse.ts";
-import { labConfig, labConfigPath } from "../lab/target.ts";
-import { runDemo } from "./demo.ts";
+import { NODE_IDS, type NodeId } from "../shared/domain/types.ts";
 import { table } from "./output.ts";
 import { parseDuration } from "./prober-commands.ts";
 
@@ -25,15 +25,18 @@ export function labCommand(
       .option("--name <name>", "lab name (namespace prefix)", "mhp")
       .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
       .option("--json", "print the status document as JSON");
-  const open = (o: { name: string; subnet: string }) =>
-    new Lab({ name: o.name, subnet: o.subnet }, (line) => err(`lab: ${line}`));
+  const open = async (o: { name: string; subnet: string }) => {
+    const { Lab } = await import("../lab/lab.ts");
+    return new Lab({ name: o.name, subnet: o.subnet }, (line) => err(`lab: ${line}`));
+  };
 
   common(lab.command("up"))
     .description("create (or reuse) the lab and print its status")
     .option("--rebuild", "tear down an existing lab and build it anew")
     .action(async (o) => {
-      const l = open(o);
+      const l = await open(o);
       const s = await l.up({ rebuild: Boolean(o.rebuild) });
+      const { writeLabConfig } = await import("../lab/target.ts");
       const configFile = writeLabConfig(l);
       out(
         o.json
@@ -44,14 +47,14 @@ export function labCommand(
   common(lab.command("down"))
     .description("remove every process, namespace and file of the lab")
     .action(async (o) => {
-      await open(o).down();
+      await (await open(o)).down();
       if (!o.json) out(`lab ${o.name} is down`);
       else out(JSON.stringify({ name: o.name, down: true }));
     });
   common(lab.command("status"))
     .description("show namespaces, addresses, VIP holders, keepalived and replication state")
     .action(async (o) => {
-      const s = await open(o).status();
+      const s = await (await open(o)).status();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     });
   common(lab.command("fault"))
@@ -59,13 +62,13 @@ export function labCommand(
     .addArgument(new Argument("kind", "fault kind").choices(FAULT_KINDS))
     .addArgument(new Argument("node", "node").choices(NODE_IDS))
     .action(async (kind: FaultKind, node: NodeId, o) => {
-      const f = await open(o).fault(kind, node);
+      const f = await (await open(o)).fault(kind, node);
       out(o.json ? JSON.stringify(f) : `${f.at} ${f.kind} on node ${f.node}`);
     });
   common(lab.command("heal"))
     .description("undo every fault and wait for one VIP holder and replication running")
     .action(async (o) => {
-      const s = await open(o).heal();
+      const s = await (await open(o)).heal();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     });
   lab
@@ -77,6 +80,7 @@ export function labCommand(
     .option("--keep", "leave the lab, the store and the mail viewer running")
     .option("--json", "also print the drill summary as JSON")
     .action(async (o) => {
+      const { runDemo } = await import("./demo.ts");
       const steps = await runDemo(
         { name: o.name, subnet: o.subnet, intervalMs: parseDuration(o.interval), keep: Boolean(o.keep) },
         out,
@@ -191,15 +195,4 @@ export function renderStatus(s: LabStatus): string {
     table,
     s.faults.length ? `faults: ${s.faults.map((f) => `${f.kind}@${f.node}`).join(", ")}` : "faults: none",
   ].join("\n");
-}
-
-/** Writes the lab's ready prober configuration and returns its path. */
-export function writeLabConfig(lab: Lab): string {
-  const path = labConfigPath(lab);
-  writeFileSync(
-    path,
-    `# Written by \`mysql-ha-prober lab up\` for lab ${lab.plan.name}\n${stringify(labConfig(lab))}`,
-    { mode: 0o600 },
-  );
-  return path;
 }

@@ -1,6 +1,7 @@
 /** The `mysql-ha-prober` command. */
 import { Command, CommanderError } from "commander";
-import { ConfigError } from "../shared/config.ts";
+import pkg from "../package.json" with { type: "json" };
+import { ConfigError } from "../shared/domain/errors.ts";
 import { labCommand } from "./lab-commands.ts";
 import { proberCommands } from "./prober-commands.ts";
 
@@ -9,9 +10,9 @@ export async function main(
   out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
   err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
 ): Promise<number> {
-  const program = new Command("mysql-ha-prober").description(
-    "health prober for keepalived + MySQL/MariaDB dual-master pairs",
-  );
+  const program = new Command("mysql-ha-prober")
+    .description("health prober for keepalived + MySQL/MariaDB dual-master pairs")
+    .version(pkg.version);
   let exitCode = 0;
   const stop = new AbortController();
   const onSigint = () => stop.abort();

@@ -1,12 +1,10 @@
-/** `probe`, `watch` and `history`: the prober from the command line. */
+/**
+ * `probe`, `watch` and `history`: the prober from the command line. Only the definitions load at start
+ * (commander); each action imports what it needs, so `--help` and `--version` start like a native tool.
+ */
 import { Command, Option } from "commander";
-import { type Config, ConfigError } from "../shared/config.ts";
-import { loadConfig } from "../shared/config-file.ts";
-import { deadlineIn } from "../shared/domain/types.ts";
-import { observeAndAssess, probeCluster } from "../shared/pipeline.ts";
-import { runSchedule } from "../shared/schedule-loop.ts";
-import { exitCodeFor, renderHistory, renderState, summarizeState } from "./output.ts";
-import { observersFor, openServices, targetFromConfig } from "./services.ts";
+import type { Config } from "../shared/config.ts";
+import { ConfigError } from "../shared/domain/errors.ts";
 
 export interface Io {
   out: (s: string) => void;
@@ -43,6 +41,21 @@ export function proberCommands(io: Io): Command[] {
     .option("--json", "print the states as JSON")
     .option("--timeout <duration>", "deadline of the whole probe", "8s")
     .action(async (o) => {
+      const [
+        { loadConfig },
+        { deadlineIn },
+        { observeAndAssess },
+        { exitCodeFor, renderState },
+        { targetFromConfig },
+        { observersFor },
+      ] = await Promise.all([
+        import("../shared/config-file.ts"),
+        import("../shared/domain/types.ts"),
+        import("../shared/pipeline.ts"),
+        import("./output.ts"),
+        import("../shared/target.ts"),
+        import("./observers.ts"),
+      ]);
       const cfg = loadConfig(o.config);
       const results = await Promise.all(
         clustersOf(cfg, o.cluster).map(async (c) => {
@@ -84,6 +97,23 @@ export function proberCommands(io: Io): Command[] {
     .option("--interval <duration>", "time between probes", "5s")
     .option("--count <n>", "stop after this many rounds", (v) => Number.parseInt(v, 10))
     .action(async (o) => {
+      const [
+        { loadConfig },
+        { probeCluster },
+        { runSchedule },
+        { renderState, summarizeState },
+        { targetFromConfig },
+        { observersFor },
+        { openServices },
+      ] = await Promise.all([
+        import("../shared/config-file.ts"),
+        import("../shared/pipeline.ts"),
+        import("../shared/schedule-loop.ts"),
+        import("./output.ts"),
+        import("../shared/target.ts"),
+        import("./observers.ts"),
+        import("./services.ts"),
+      ]);
       const cfg = loadConfig(o.config);
       const interval = parseDuration(o.interval);
       const services = await openServices(cfg);
@@ -130,6 +160,11 @@ export function proberCommands(io: Io): Command[] {
     .option("--since <duration>", "how far back", "1h")
     .option("--json", "print as JSON")
     .action(async (o) => {
+      const [{ loadConfig }, { renderHistory }, { openServices }] = await Promise.all([
+        import("../shared/config-file.ts"),
+        import("./output.ts"),
+        import("./services.ts"),
+      ]);
       const cfg = loadConfig(o.config);
       const services = await openServices({
         ...cfg,

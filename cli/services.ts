@@ -1,39 +1,18 @@
 /**
- * Builds the ports from a configuration, for the CLI: the SQL probe, the node checkers, the store
- * (DynamoDB, or embedded dynalite with an on-disk data directory) and the mail (SES, or embedded
- * aws-ses-v2-local with its web viewer), all on loopback when embedded.
+ * The store and the mail of the CLI's configuration: DynamoDB, or embedded dynalite with an on-disk data
+ * directory; SES, or embedded aws-ses-v2-local with its web viewer; all on loopback when embedded. The
+ * observers are in observers.ts (`probe` needs no store).
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
-import { SSMClient } from "@aws-sdk/client-ssm";
 import { sesLocalUp, spawnSesLocal } from "../lab/emulators.ts";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
-import { type Config, type LabClusterConfig, mysqlPassword } from "../shared/config.ts";
+import type { Config } from "../shared/config.ts";
 import type { Notifier, StateStore } from "../shared/ports.ts";
-import { type Observers, observersFor as wire } from "../shared/wiring.ts";
-
-export { targetFromConfig } from "../shared/target.ts";
-
-const ssmClients = new Map<string, SSMClient>();
-/** One SSM client per region, shared by every node of every cluster. */
-function ssmClient(region?: string): SSMClient {
-  const key = region ?? "";
-  let client = ssmClients.get(key);
-  if (!client) {
-    client = new SSMClient({ ...(region ? { region } : {}), retryMode: "adaptive", maxAttempts: 3 });
-    ssmClients.set(key, client);
-  }
-  return client;
-}
-
-/** The observers of one configured cluster, for the CLI (every runner type, the password at start). */
-export function observersFor(c: LabClusterConfig): Observers {
-  return wire(c, { password: mysqlPassword(c), ssmClient });
-}
 
 export interface Services {
   store: StateStore;

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
+import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
 import { assertRoot, ensurePackages } from "./packages.ts";
 import {
   type LabNodePlan,
@@ -43,19 +44,7 @@ import {
 } from "./system.ts";
 import { checkMysqlScript, keepalivedConf, myCnf, notifyScript } from "./templates.ts";
 
-export const FAULT_KINDS = [
-  "mysql-kill",
-  "mysql-stop",
-  "mysql-hang",
-  "keepalived-kill",
-  "vrrp-block",
-  "partition",
-  "blackhole",
-  "replication-stop",
-  "replication-break",
-  "errant-write",
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { FAULT_KINDS, type FaultKind };
 
 export interface AppliedFault {
   kind: FaultKind;

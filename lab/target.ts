@@ -1,5 +1,7 @@
 /** What the prober needs to probe a lab: the target and the ports wired to the lab's namespaces. */
+import { writeFileSync } from "node:fs";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { stringify } from "yaml";
 import { type LabClusterConfig, LabClusterSchema } from "../shared/config.ts";
 import type { ProbeTarget } from "../shared/pipeline.ts";
 import type { NodeChecker, SqlProbe } from "../shared/ports.ts";
@@ -112,4 +114,15 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
       },
     ],
   };
+}
+
+/** Writes the lab's ready prober configuration and returns its path. */
+export function writeLabConfig(lab: Lab): string {
+  const path = labConfigPath(lab);
+  writeFileSync(
+    path,
+    `# Written by \`mysql-ha-prober lab up\` for lab ${lab.plan.name}\n${stringify(labConfig(lab))}`,
+    { mode: 0o600 },
+  );
+  return path;
 }

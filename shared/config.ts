@@ -3,7 +3,7 @@
  * problem, e.g. `clusters[0].nodes.a.runner.instanceId: must be an EC2 (i-) or hybrid (mi-) id`.
  */
 import * as z from "zod";
-import { InputError } from "./domain/errors.ts";
+import { ConfigError, InputError } from "./domain/errors.ts";
 
 const ipv4 = z
   .string()
@@ -180,17 +180,7 @@ export type ClusterConfig = z.infer<typeof ClusterSchema>;
 export type LabClusterConfig = z.infer<typeof LabClusterSchema>;
 export type RunnerConfig = z.infer<typeof LabRunner>;
 
-/** Raised for an invalid configuration; `issues` lists every "path: problem". */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(
-    readonly source: string,
-    readonly issues: string[],
-    options?: { cause?: unknown },
-  ) {
-    super(`invalid configuration in ${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`, options);
-  }
-}
+export { ConfigError };
 
 export function parseConfig(value: unknown, source = "configuration"): Config {
   const r = ConfigSchema.safeParse(value);

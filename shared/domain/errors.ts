@@ -18,3 +18,15 @@ function preview(value: unknown): string {
   const text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** Raised for an invalid configuration; `issues` lists every "path: problem". */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid configuration in ${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`, options);
+  }
+}
