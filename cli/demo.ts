@@ -9,10 +9,11 @@ import { labConfigPath, writeLabConfig } from "../lab/target.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
 import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
-import { runSchedule } from "../shared/schedule-loop.ts";
+import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { observersFor, targetFromConfig } from "./observers.ts";
 import { summarizeState, table } from "./output.ts";
+import { triggerListener } from "./push.ts";
 import { openServices } from "./services.ts";
 
 export interface DemoOptions {
@@ -49,7 +50,7 @@ export async function runDemo(
   const c = cfg.clusters[0];
   if (!c) throw new Error("the lab configuration has no cluster");
   const target = targetFromConfig(c);
-  const observers = observersFor(c);
+  const observers = await observersFor(c);
   out(`== prober config: ${labConfigPath(lab)}`);
   if (services.mailViewerUrl) out(`== mail viewer (open it in a browser): ${services.mailViewerUrl}`);
 
@@ -58,8 +59,11 @@ export async function runDemo(
   const loopStop = new AbortController();
   const onStop = () => loopStop.abort();
   stop.addEventListener("abort", onStop, { once: true });
+  // push: the lab's notify scripts trigger a probe on every keepalived transition
+  const wake = new Wake();
+  const listener = c.push ? triggerListener(c.push.fifo, () => wake.nudge()) : undefined;
   const loop = runSchedule(
-    { intervalMs: o.intervalMs, roundBudgetMs: Math.max(o.intervalMs, 8000), signal: loopStop.signal },
+    { intervalMs: o.intervalMs, roundBudgetMs: Math.max(o.intervalMs, 8000), signal: loopStop.signal, wake },
     async (_i, deadline) => {
       const r = await probeCluster(
         target,
@@ -145,6 +149,7 @@ export async function runDemo(
     loopStop.abort();
     stop.removeEventListener("abort", onStop);
     await loop;
+    listener?.close();
     out("");
     out(renderSummary(steps));
     if (o.keep && !stop.aborted) {

@@ -1,28 +1,40 @@
-/** The observers of a configured cluster for the CLI: every runner type, the password read at start. */
-import { createRequire } from "node:module";
+/**
+ * The observers of a configured cluster for the CLI: every runner type, the password read at start. The
+ * SSM SDK is loaded only for a cluster that has ssm runners (the lab's do not): about 0.1 s of a start.
+ */
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { type LabClusterConfig, mysqlPassword } from "../shared/config.ts";
+import type { LabClusterConfig } from "../shared/config.ts";
+import { mysqlPassword } from "../shared/config.ts";
 import { type Observers, observersFor as wire } from "../shared/wiring.ts";
 
 const ssmClients = new Map<string, SSMClient>();
-/** One SSM client per region, shared by every node of every cluster. */
-function ssmClient(region?: string): SSMClient {
-  const key = region ?? "";
-  let client = ssmClients.get(key);
-  if (!client) {
-    // loaded only for a cluster that has ssm runners (the lab's do not): about 0.1 s of the CLI's start
-    const { SSMClient: Client } = createRequire(import.meta.url)(
-      "@aws-sdk/client-ssm",
-    ) as typeof import("@aws-sdk/client-ssm");
-    client = new Client({ ...(region ? { region } : {}), retryMode: "adaptive", maxAttempts: 3 });
-    ssmClients.set(key, client);
-  }
-  return client;
-}
 
-/** The observers of one configured cluster, for the CLI (every runner type, the password at start). */
-export function observersFor(c: LabClusterConfig): Observers {
-  return wire(c, { password: mysqlPassword(c), ssmClient });
+export async function observersFor(c: LabClusterConfig): Promise<Observers> {
+  const runners = [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)];
+  if (!runners.some((r) => r.type === "ssm")) return wire(c, { password: mysqlPassword(c) });
+  const [{ SSMClient: Client }, { SsmNodeChecker }] = await Promise.all([
+    import("@aws-sdk/client-ssm"),
+    import("../shared/adapters/ssm-runner.ts"),
+  ]);
+  /** One SSM client per region, shared by every node of every cluster. */
+  const client = (region?: string): SSMClient => {
+    const key = region ?? "";
+    let existing = ssmClients.get(key);
+    if (!existing) {
+      existing = new Client({ ...(region ? { region } : {}), retryMode: "adaptive", maxAttempts: 3 });
+      ssmClients.set(key, existing);
+    }
+    return existing;
+  };
+  return wire(c, {
+    password: mysqlPassword(c),
+    ssm: (r) =>
+      new SsmNodeChecker({
+        client: client(r.region),
+        documentName: r.documentName,
+        instanceId: r.instanceId,
+      }),
+  });
 }
 
 export { targetFromConfig } from "../shared/target.ts";

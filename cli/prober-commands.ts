@@ -62,7 +62,7 @@ export function proberCommands(io: Io): Command[] {
           const started = Date.now();
           const { assessment } = await observeAndAssess(
             targetFromConfig(c),
-            observersFor(c),
+            await observersFor(c),
             deadlineIn(parseDuration(o.timeout)),
             null,
             new Date(),
@@ -95,16 +95,19 @@ export function proberCommands(io: Io): Command[] {
     .addOption(config)
     .addOption(cluster)
     .option("--interval <duration>", "time between probes", "5s")
-    .option("--count <n>", "stop after this many rounds", (v) => Number.parseInt(v, 10))
+    .option("--count <n>", "stop after this many rounds (per cluster, pushed ones included)", (v) =>
+      Number.parseInt(v, 10),
+    )
     .action(async (o) => {
       const [
         { loadConfig },
         { probeCluster },
-        { runSchedule },
+        { runSchedule, Wake },
         { renderState, summarizeState },
         { targetFromConfig },
         { observersFor },
         { openServices },
+        { triggerListener },
       ] = await Promise.all([
         import("../shared/config-file.ts"),
         import("../shared/pipeline.ts"),
@@ -113,27 +116,36 @@ export function proberCommands(io: Io): Command[] {
         import("../shared/target.ts"),
         import("./observers.ts"),
         import("./services.ts"),
+        import("./push.ts"),
       ]);
       const cfg = loadConfig(o.config);
       const interval = parseDuration(o.interval);
       const services = await openServices(cfg);
       if (services.mailViewerUrl) io.out(`mail viewer: ${services.mailViewerUrl}`);
-      const clusters = clustersOf(cfg, o.cluster).map((c) => ({
-        c,
-        t: targetFromConfig(c),
-        obs: observersFor(c),
-      }));
+      const clusters = await Promise.all(
+        clustersOf(cfg, o.cluster).map(async (c) => ({
+          c,
+          t: targetFromConfig(c),
+          obs: await observersFor(c),
+        })),
+      );
+      const listeners: { close(): void }[] = [];
       try {
-        await runSchedule(
-          {
-            intervalMs: interval,
-            roundBudgetMs: Math.max(interval, 8000),
-            signal: io.stopSignal,
-            count: o.count,
-          },
-          (index, deadline) =>
-            Promise.all(
-              clusters.map(async ({ t, obs }) => {
+        await Promise.all(
+          clusters.map(({ c, t, obs }) => {
+            // push: the nodes' notify scripts say keepalived changed state; probe at once, coalesced
+            const wake = c.push ? new Wake() : undefined;
+            if (c.push && wake) listeners.push(triggerListener(c.push.fifo, () => wake.nudge()));
+            return runSchedule(
+              {
+                intervalMs: interval,
+                roundBudgetMs: Math.max(interval, 8000),
+                signal: io.stopSignal,
+                count: o.count,
+                ...(wake ? { wake } : {}),
+              },
+              async (index, deadline, info) => {
+                if (info.pushed) io.out(`push: probing ${t.name} now (keepalived changed state)`);
                 const r = await probeCluster(
                   t,
                   { ...obs, store: services.store, notifier: services.notifier },
@@ -145,10 +157,12 @@ export function proberCommands(io: Io): Command[] {
                 for (const a of r.sent) io.out(`  mail sent: ${a.subject}`);
                 for (const u of r.unsent)
                   io.out(`  mail NOT sent (kept for the next run): ${u.alert.subject}: ${u.error}`);
-              }),
-            ).then(() => {}),
+              },
+            );
+          }),
         );
       } finally {
+        for (const l of listeners) l.close();
         await services.close();
       }
     });

@@ -3,6 +3,8 @@
  * namespaces) and a client namespace holding the bridge that joins them. Nothing links the lab to
  * the root namespace, so no packet of the lab can leave it.
  */
+
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -262,6 +264,8 @@ export class Lab {
       mkdirSync(d, { recursive: true });
       chmodSync(d, 0o755);
     }
+    // the push channel of the nodes' notify scripts (root only, like everything keepalived runs)
+    execFileSync("mkfifo", ["-m", "600", p.client.triggerFifo], { timeout: SHORT });
     const { uid, gid } = mysqlIds();
     for (const id of NODE_IDS) {
       const n = p.nodes[id];
@@ -279,7 +283,7 @@ export class Lab {
       }
       writeFileSync(n.keepalived.configFile, keepalivedConf(p, n), { mode: 0o644 });
       writeFileSync(n.keepalived.checkScript, checkMysqlScript(), { mode: 0o755 });
-      writeFileSync(n.keepalived.notifyScript, notifyScript(n), { mode: 0o755 });
+      writeFileSync(n.keepalived.notifyScript, notifyScript(n, p.client.triggerFifo), { mode: 0o755 });
       writeFileSync(n.keepalived.transitionsLog, "", { mode: 0o644 });
     }
   }

@@ -86,6 +86,11 @@ export interface LabPlan {
     mac: string;
     /** Unix socket of the forwarder that opens TCP connections from inside the client namespace. */
     forwarderSocket: string;
+    /**
+     * The prober's push channel: the nodes' notify scripts write a line on every keepalived
+     * transition, `watch` probes at once. A FIFO in the lab directory (the namespaces share the files).
+     */
+    triggerFifo: string;
   };
   nodes: Record<NodeId, LabNodePlan>;
   users: {
@@ -156,6 +161,7 @@ export function planLab(input: LabOptions = {}): LabPlan {
       ip: `${base}.10`,
       mac: mac(10),
       forwarderSocket: join(dir, "client.sock"),
+      triggerFifo: join(dir, "triggers.fifo"),
     },
     nodes: { a: node("a", 11, 1, 100), b: node("b", 12, 2, 90) },
     users: {

@@ -1,6 +1,5 @@
 /** What the prober needs to probe a lab: the target and the ports wired to the lab's namespaces. */
 import { writeFileSync } from "node:fs";
-import { SSMClient } from "@aws-sdk/client-ssm";
 import { stringify } from "yaml";
 import { type LabClusterConfig, LabClusterSchema } from "../shared/config.ts";
 import type { ProbeTarget } from "../shared/pipeline.ts";
@@ -22,10 +21,7 @@ export function labProbeTarget(lab: Lab, name?: string): ProbeTarget {
 
 /** The lab's observers, built by the same wiring as the CLI and the function. */
 export function labPorts(lab: Lab): { sql: SqlProbe; nodeCheckers: Record<"a" | "b", NodeChecker> } {
-  const { sql, nodeCheckers } = observersFor(labCluster(lab), {
-    password: lab.plan.users.monitor.password,
-    ssmClient: () => new SSMClient({}),
-  });
+  const { sql, nodeCheckers } = observersFor(labCluster(lab), { password: lab.plan.users.monitor.password });
   return { sql, nodeCheckers };
 }
 
@@ -59,6 +55,7 @@ export function labConfig(lab: Lab): Record<string, unknown> {
         mysql: { user: p.users.monitor.user, password: p.users.monitor.password },
         nodes: { a: node("a"), b: node("b") },
         forwarderSocket: p.client.forwarderSocket,
+        push: { fifo: p.client.triggerFifo },
       },
     ],
     store: { type: "embedded", dataDir: `${p.dir}/store`, tableName: "mysql-ha-prober" },

@@ -98,16 +98,22 @@ exec /usr/bin/timeout 2 mariadb-admin --no-defaults --socket="$1" --connect-time
 
 /**
  * keepalived notify script: records every transition in a state file (atomically replaced) and an
- * append-only log of lines "<epoch.ms> <iso-time> <instance> <state> <priority>".
+ * append-only log of lines "<epoch.ms> <iso-time> <instance> <state> <priority>", and pushes a trigger
+ * "<epoch.ms> <node> <instance> <state>" to the prober (a FIFO opened read-write, so the script never
+ * blocks when no prober listens; the line is then simply dropped).
  */
-export function notifyScript(node: LabNodePlan): string {
+export function notifyScript(node: LabNodePlan, triggerFifo: string): string {
   return `#!/bin/sh
 # keepalived notify: $1 INSTANCE|GROUP, $2 name, $3 MASTER|BACKUP|FAULT|STOP, $4 priority
 umask 022
 dir='${node.keepalived.dir}'
+trigger='${triggerFifo}'
 now=$(date -u +%s.%3N)
 iso=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 printf '%s\\n' "$3" > "$dir/state.tmp" && mv -f "$dir/state.tmp" "$dir/state"
 printf '%s %s %s %s %s\\n' "$now" "$iso" "$2" "$3" "\${4:-0}" >> "$dir/transitions.log"
+if [ -p "$trigger" ]; then
+  { printf '%s %s %s %s\\n' "$now" '${node.id}' "$2" "$3" 1<>"$trigger"; } 2>/dev/null || true
+fi
 `;
 }

@@ -130,6 +130,11 @@ export const LabClusterSchema = ClusterSchema.extend({
   witnesses: witnessSchema(LabRunner),
   /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
   forwarderSocket: absPath.optional(),
+  /**
+   * Lab only: the push channel. The nodes' keepalived notify scripts write a line to this FIFO on every
+   * transition; `watch` probes the cluster at once (coalesced), besides its interval.
+   */
+  push: z.object({ fifo: absPath }).optional(),
 });
 
 /** The CLI needs a password source for each cluster: inline (lab) or an environment variable. */

@@ -3,12 +3,10 @@
  * the node checkers of both nodes and of the witnesses. The function, the CLI, the lab and the bench
  * all call it; they differ only in the password source and the SSM client they pass in.
  */
-import type { SSMClient } from "@aws-sdk/client-ssm";
 import { forwarderStreamOpener } from "./adapters/forwarder-stream.ts";
 import { MysqlProbe } from "./adapters/mysql-probe.ts";
 import { NetnsNodeChecker } from "./adapters/netns-runner.ts";
 import { SshNodeChecker } from "./adapters/ssh-runner.ts";
-import { SsmNodeChecker } from "./adapters/ssm-runner.ts";
 import type { LabClusterConfig, RunnerConfig } from "./config.ts";
 import type { PipelineDeps } from "./pipeline.ts";
 import type { NodeChecker } from "./ports.ts";
@@ -18,8 +16,12 @@ export type Observers = Pick<PipelineDeps, "sql" | "nodeCheckers" | "witnessChec
 export interface WiringOptions {
   /** The monitoring password, or how to read it at each probe (the function's secret). */
   readonly password: string | (() => Promise<string>);
-  /** The SSM client for a runner's region (passed in, so one client serves every node). */
-  readonly ssmClient: (region?: string) => SSMClient;
+  /**
+   * Builds the checker of an `ssm` runner (the function passes its one traced client; the CLI loads the
+   * SSM SDK only when a cluster has such a runner).
+   * @default none: an ssm runner is then an error naming it
+   */
+  readonly ssm?: (r: Extract<RunnerConfig, { type: "ssm" }>) => NodeChecker;
   /**
    * The runner types this process may use (the function: `ssm` only).
    * @default every type
@@ -36,11 +38,8 @@ export function nodeCheckerFor(r: RunnerConfig, o: WiringOptions, where: string)
     case "ssh":
       return new SshNodeChecker(r);
     case "ssm":
-      return new SsmNodeChecker({
-        client: o.ssmClient(r.region),
-        documentName: r.documentName,
-        instanceId: r.instanceId,
-      });
+      if (!o.ssm) throw new Error(`${where}: no SSM client here for the ssm runner`);
+      return o.ssm(r);
   }
 }
 

@@ -20,6 +20,7 @@ import type { Context } from "aws-lambda";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { EmfMetricsSink } from "../../shared/adapters/emf-metrics.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
+import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../../shared/pipeline.ts";
 import { runSchedule } from "../../shared/schedule-loop.ts";
@@ -51,7 +52,11 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
       : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 }));
   const target = targetFromConfig(cluster);
   const deps: PipelineDeps = {
-    ...observersFor(cluster, { password, ssmClient: () => ssm, runners: ["ssm"] }),
+    ...observersFor(cluster, {
+      password,
+      runners: ["ssm"],
+      ssm: (r) => new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
+    }),
     store: new DynamoStore({
       client: dynamo,
       tableName: env.TABLE_NAME,

@@ -6,10 +6,13 @@
  * The SSMClient is passed in (as middy does): create it with `retryMode: "adaptive"` so throttling
  * is retried with client-side rate limiting.
  */
-import type {
-  GetCommandInvocationCommandOutput,
-  SendCommandCommandOutput,
-  SSMClient,
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  SendCommandCommand,
+  type SendCommandCommandOutput,
+  type SSMClient,
 } from "@aws-sdk/client-ssm";
 import { type NodeCheckResult, parseNodeCheckOutput, SSM_STDOUT_LIMIT } from "../domain/node.ts";
 import { type Deadline, remainingMs } from "../domain/types.ts";
@@ -66,11 +69,6 @@ export class SsmNodeChecker implements NodeChecker {
       durationMs: took(),
     });
     let commandId: string | undefined;
-    // loaded when a check runs: a CLI that only uses other runners never pays for the SDK's import
-    const { SendCommandCommand, GetCommandInvocationCommand, CancelCommandCommand } = await import(
-      "@aws-sdk/client-ssm"
-    );
-    this.cancelCommand = CancelCommandCommand;
     try {
       const parameters: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(paramStrings(params))) parameters[k] = [v];
@@ -181,12 +179,8 @@ export class SsmNodeChecker implements NodeChecker {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private cancelCommand?: typeof import("@aws-sdk/client-ssm").CancelCommandCommand;
-
   /** Best effort: a command nobody waits for any more should not keep running. */
   private cancelQuietly(commandId: string): void {
-    const CancelCommandCommand = this.cancelCommand;
-    if (!CancelCommandCommand) return;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 2000);
     this.o.client

@@ -7,6 +7,7 @@ import { planLab } from "../../lab/plan.ts";
 import { parseBatch } from "../../lab/system.ts";
 import { checkMysqlScript, keepalivedConf, myCnf, notifyScript } from "../../lab/templates.ts";
 import { run } from "../../shared/util/exec.ts";
+import { waitFor } from "../../shared/util/wait.ts";
 
 describe("planLab", () => {
   it("defaults to lab mhp on 198.18.0.0/24 with the VIP in the same subnet", () => {
@@ -80,12 +81,23 @@ describe("lab templates", () => {
     const dir = node.keepalived.dir;
     await run("mkdir", ["-p", dir], { timeoutMs: 5000 });
     const script = join(dir, "notify.sh");
-    writeFileSync(script, notifyScript(node), { mode: 0o755 });
+    const fifo = join(root, "triggers.fifo");
+    writeFileSync(script, notifyScript(node, fifo), { mode: 0o755 });
+    // no FIFO yet: the script still records the transition
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "BACKUP", "100"], { timeoutMs: 5000 });
+    // with the FIFO and a reader: the trigger line arrives; with no reader the script does not block
+    await run("mkfifo", [fifo], { timeoutMs: 5000 });
+    const { triggerListener } = await import("../../cli/push.ts");
+    const got: string[] = [];
+    const listener = triggerListener(fifo, (line) => got.push(line));
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "MASTER", "100"], { timeoutMs: 5000 });
+    await waitFor(() => got.length === 1, { timeoutMs: 3000, what: "the trigger line" });
+    listener.close();
+    expect(got[0]).toMatch(/^\d{10}\.\d{3} a VI_MYSQL MASTER$/);
+    await run("sh", [script, "INSTANCE", "VI_MYSQL", "MASTER", "100"], { timeoutMs: 3000 });
     expect(readFileSync(node.keepalived.stateFile, "utf8")).toBe("MASTER\n");
     const lines = readFileSync(node.keepalived.transitionsLog, "utf8").trim().split("\n");
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(/^\d{10}\.\d{3} \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z VI_MYSQL MASTER 100$/);
   });
 

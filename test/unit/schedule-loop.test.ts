@@ -1,6 +1,6 @@
 /** The one schedule loop: rounds on a fixed grid, deadlines, the window, the abort, no listener leak. */
 import { describe, expect, it } from "vitest";
-import { runSchedule, sleepUnlessAborted } from "../../shared/schedule-loop.ts";
+import { runSchedule, sleepUnlessAborted, Wake } from "../../shared/schedule-loop.ts";
 
 /** A virtual clock: sleeping advances it, rounds take the time they are given. */
 function clock(start = 1_000_000) {
@@ -123,5 +123,65 @@ describe("runSchedule", () => {
     setTimeout(() => c.abort(), 10);
     await sleepUnlessAborted(5000, c.signal);
     expect(Date.now() - t).toBeLessThan(1000);
+  });
+});
+
+describe("runSchedule with push triggers", () => {
+  it("a trigger while sleeping starts a pushed round after the debounce, without moving the grid", async () => {
+    // Prepare: a 60 s grid, a trigger 5 s in
+    const wake = new Wake();
+    const rounds: { at: number; pushed: boolean }[] = [];
+    const t0 = Date.now();
+    setTimeout(() => wake.nudge(), 300);
+    // Act
+    await runSchedule({ intervalMs: 60_000, count: 2, wake, pushDebounceMs: 50 }, async (_i, _d, info) => {
+      rounds.push({ at: Date.now() - t0, pushed: info.pushed });
+    });
+    // Assess: the grid's first round at once, the pushed one about 350 ms in, long before the next slot
+    expect(rounds.map((r) => r.pushed)).toEqual([false, true]);
+    expect(rounds[1]?.at).toBeGreaterThanOrEqual(340);
+    expect(rounds[1]?.at).toBeLessThan(2000);
+  });
+
+  it("a flapping keepalived (10 triggers in 1 s) gives at most one round per minimum gap, never two at once", async () => {
+    const wake = new Wake();
+    const ctl = new AbortController();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const pushed: number[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) setTimeout(() => wake.nudge(), 50 + i * 100);
+    setTimeout(() => ctl.abort(), 2500);
+    await runSchedule(
+      { intervalMs: 60_000, wake, signal: ctl.signal, pushDebounceMs: 50, pushMinGapMs: 500 },
+      async (_i, _d, info) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        if (info.pushed) pushed.push(Date.now() - t0);
+        await new Promise((r) => setTimeout(r, 150)); // a probe takes time; triggers keep coming
+        inFlight--;
+      },
+    );
+    expect(wake.received).toBe(10);
+    expect(maxInFlight).toBe(1);
+    // 10 triggers over ~1 s, 500 ms apart at least: 2 or 3 pushed rounds, not 10
+    expect(pushed.length).toBeGreaterThanOrEqual(2);
+    expect(pushed.length).toBeLessThanOrEqual(3);
+    for (let i = 1; i < pushed.length; i++)
+      expect((pushed[i] ?? 0) - (pushed[i - 1] ?? 0)).toBeGreaterThanOrEqual(490);
+  });
+
+  it("ends promptly once aborted while waiting for a far slot (the sleep's timer is cleared)", async () => {
+    const wake = new Wake();
+    const ctl = new AbortController();
+    setTimeout(() => wake.nudge(), 50);
+    setTimeout(() => ctl.abort(), 400);
+    const t0 = Date.now();
+    const n = await runSchedule(
+      { intervalMs: 60_000, wake, signal: ctl.signal, pushDebounceMs: 10 },
+      async () => {},
+    );
+    expect(n).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(1500);
   });
 });

@@ -1,10 +1,13 @@
 /** The one wiring module: the right checker per node and witness, and the function limited to SSM. */
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
+import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
 import { ClusterSchema, LabClusterSchema } from "../../shared/config.ts";
 import { observersFor } from "../../shared/wiring.ts";
 
-const ssm = new SSMClient({ region: "eu-west-1" });
+const client = new SSMClient({ region: "eu-west-1" });
+const ssm = (r: { instanceId: string; documentName: string }) =>
+  new SsmNodeChecker({ client, instanceId: r.instanceId, documentName: r.documentName });
 const deployed = ClusterSchema.parse({
   name: "prod",
   vip: { host: "10.0.0.100" },
@@ -24,7 +27,7 @@ const deployed = ClusterSchema.parse({
 
 describe("observersFor", () => {
   it("wires each node to its own instance, and every witness too (the function used to leave them out)", () => {
-    const o = observersFor(deployed, { password: "x", ssmClient: () => ssm, runners: ["ssm"] });
+    const o = observersFor(deployed, { password: "x", ssm, runners: ["ssm"] });
     expect(o.nodeCheckers.a.target).toBe("ssm:i-0123456789abcdef0");
     expect(o.nodeCheckers.b.target).toBe("ssm:i-0fedcba9876543210");
     expect(Object.keys(o.witnessCheckers ?? {})).toEqual(["app1"]);
@@ -36,11 +39,9 @@ describe("observersFor", () => {
       ...deployed,
       nodes: { ...deployed.nodes, b: { host: "10.0.0.12", runner: { type: "netns", namespace: "mhp-b" } } },
     });
-    expect(() => observersFor(lab, { password: "x", ssmClient: () => ssm, runners: ["ssm"] })).toThrow(
+    expect(() => observersFor(lab, { password: "x", ssm, runners: ["ssm"] })).toThrow(
       /cluster prod: node b: the netns runner is not available here \(use ssm\)/,
     );
-    expect(observersFor(lab, { password: "x", ssmClient: () => ssm }).nodeCheckers.b.target).toBe(
-      "netns:mhp-b",
-    );
+    expect(observersFor(lab, { password: "x", ssm }).nodeCheckers.b.target).toBe("netns:mhp-b");
   });
 });
