@@ -6,6 +6,7 @@
  */
 import { type FaultKind, Lab } from "../lab/lab.ts";
 import { labConfigPath, writeLabConfig } from "../lab/target.ts";
+import { triggerListener } from "../shared/adapters/trigger-fifo.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
 import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
@@ -13,7 +14,6 @@ import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { observersFor, targetFromConfig } from "./observers.ts";
 import { summarizeState, table } from "./output.ts";
-import { triggerListener } from "./push.ts";
 import { openServices } from "./services.ts";
 
 export interface DemoOptions {

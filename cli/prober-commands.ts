@@ -116,7 +116,7 @@ export function proberCommands(io: Io): Command[] {
         import("../shared/target.ts"),
         import("./observers.ts"),
         import("./services.ts"),
-        import("./push.ts"),
+        import("../shared/adapters/trigger-fifo.ts"),
       ]);
       const cfg = loadConfig(o.config);
       const interval = parseDuration(o.interval);

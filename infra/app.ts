@@ -68,6 +68,7 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
       scheduleRate: Duration.minutes(d.scheduleRateMinutes),
       subMinuteIntervalSeconds: d.subMinuteIntervalSeconds,
       historyTtlDays: d.historyTtlDays,
+      push: d.push,
       ...(d.deadMansSwitchMinutes !== undefined ? { deadMansSwitchMinutes: d.deadMansSwitchMinutes } : {}),
     });
   }

@@ -30,6 +30,8 @@ export const DeploySchema = z.object({
       subMinuteIntervalSeconds: z.number().int().min(0).max(59).default(0),
       createVpcEndpoints: z.boolean().default(false),
       historyTtlDays: z.number().int().min(1).default(90),
+      /** A policy for the nodes' roles to invoke the function from keepalived's notify script. */
+      push: z.boolean().default(false),
       deadMansSwitchMinutes: z.number().int().min(1).optional(),
     })
     .refine((d) => !d.createVpcEndpoints || d.vpc.privateSubnetRouteTableIds !== undefined, {

@@ -19,6 +19,7 @@ import { type ClusterAlarmName, ClusterAlarms } from "./constructs/cluster-alarm
 import { ClusterDashboard } from "./constructs/cluster-dashboard.ts";
 import { ClusterMetricFactory } from "./constructs/metric-factory.ts";
 import { NodeCheckDocument } from "./constructs/node-check-document.ts";
+import { NodePushAccess } from "./constructs/node-push-access.ts";
 import { ProbeFunction } from "./constructs/probe-function.ts";
 import { ProbeSchedule } from "./constructs/probe-schedule.ts";
 import { StateTable } from "./constructs/state-table.ts";
@@ -81,6 +82,12 @@ export interface MysqlHaProberProps {
    * @default 90
    */
   readonly historyTtlDays?: number;
+  /**
+   * Push: a managed policy (and its ARN as an output) the nodes' instance roles attach, so that their
+   * keepalived notify scripts can invoke the function at once on a state change.
+   * @default false
+   */
+  readonly push?: boolean;
   /**
    * What happens to the table when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -182,6 +189,8 @@ export class MysqlHaProber extends Construct {
       function: this.function,
       failureQueue: this.failureQueue,
     }).dashboard;
+
+    if (props.push) new NodePushAccess(this, "Push", { cluster: c.name, function: this.function });
 
     const stack = Stack.of(this);
     const out = (name: string, value: string, description: string) =>

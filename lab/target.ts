@@ -101,6 +101,8 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
       mailTo: ["ops@lab.invalid"],
       alarmEmail: "ops@lab.invalid",
       scheduleRateMinutes: 1,
+      // every feature the lab supports: its notify scripts push
+      push: true,
     },
     clusters: [
       {

@@ -76,6 +76,15 @@ export interface StateStore {
   history(cluster: string, from: Date, to: Date, kinds?: HistoryItem["kind"][]): Promise<HistoryItem[]>;
 }
 
+/**
+ * Coalesces pushed probes across concurrent runs (Lambda invocations share no memory): a claim holds for
+ * a short time, and only the run that wins it probes.
+ */
+export interface PushGate {
+  /** True when this run may probe now; false when another pushed probe holds the claim. */
+  claim(cluster: string, holdMs: number): Promise<boolean>;
+}
+
 /** Sends an alert. Throws when the mail service did not accept it (the alert stays in the outbox). */
 export interface Notifier {
   send(alert: Alert, deadline: Deadline): Promise<void>;

@@ -42,6 +42,10 @@ export const EnvSchema = z
     DEADLINE_MARGIN_MS: z.coerce.number().int().min(500).default(3000),
     /** How long history items live. */
     HISTORY_TTL_DAYS: z.coerce.number().int().min(1).default(90),
+    /** A pushed probe waits this long first (keepalived sends several notifications per transition). */
+    PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).max(5000).default(200),
+    /** Pushed probes of one cluster start at least this far apart (a flap cannot cause a probe storm). */
+    PUSH_HOLD_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   })
   .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME, {
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",

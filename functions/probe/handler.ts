@@ -23,17 +23,21 @@ import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../../shared/pipeline.ts";
+import type { PushGate } from "../../shared/ports.ts";
 import { runSchedule } from "../../shared/schedule-loop.ts";
 import { targetFromConfig } from "../../shared/target.ts";
 import { observersFor } from "../../shared/wiring.ts";
 import { type Env, parseEnv } from "./env.ts";
+import { type PushEvent, pushEventOf } from "./push-event.ts";
 
 export const logger = new Logger({ serviceName: "mysql-ha-prober" });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "mysql-ha-prober" });
 export const tracer = new Tracer({ serviceName: "mysql-ha-prober" });
 
 /** What a test may replace: everything that talks to AWS or to the cluster. */
-export type Overrides = Partial<Pick<PipelineDeps, "sql" | "nodeCheckers" | "store" | "notifier">>;
+export type Overrides = Partial<Pick<PipelineDeps, "sql" | "nodeCheckers" | "store" | "notifier">> & {
+  pushGate?: PushGate;
+};
 
 export function buildHandler(env: Env = parseEnv(process.env), overrides: Overrides = {}) {
   const cluster = env.CLUSTER_CONFIG;
@@ -51,22 +55,25 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
       ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
       : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 }));
   const target = targetFromConfig(cluster);
+  const dynamoStore = new DynamoStore({
+    client: dynamo,
+    tableName: env.TABLE_NAME,
+    historyTtlDays: env.HISTORY_TTL_DAYS,
+  });
+  const pushGate: PushGate = overrides.pushGate ?? dynamoStore;
+  const { pushGate: _g, ...portOverrides } = overrides;
   const deps: PipelineDeps = {
     ...observersFor(cluster, {
       password,
       runners: ["ssm"],
       ssm: (r) => new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
     }),
-    store: new DynamoStore({
-      client: dynamo,
-      tableName: env.TABLE_NAME,
-      historyTtlDays: env.HISTORY_TTL_DAYS,
-    }),
+    store: dynamoStore,
     notifier: new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO }),
     // The cluster metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
     metrics: new EmfMetricsSink(metrics),
     log: (event, detail) => logger.info(event, detail),
-    ...overrides,
+    ...portOverrides,
   };
 
   const probeOnce = async (deadlineAt: number): Promise<ProbeOutcome> => {
@@ -85,8 +92,46 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
     return r;
   };
 
-  const run = async (_event: unknown, context: Context) => {
+  /**
+   * A pushed probe (a node's notify script): after a short debounce, one probe, unless another pushed
+   * invocation holds the claim (a flapping keepalived must not cause a probe storm). A push that finds the
+   * claim held tries once more when it expires, so the last change of a burst is always probed (the
+   * other node taking the VIP a second after the first one failed is not lost).
+   */
+  const pushed = async (push: PushEvent, hardEndAt: number) => {
+    if (push.cluster !== cluster.name) {
+      logger.warn("push for another cluster: ignored", { push });
+      return { cluster: cluster.name, pushed: true, ignored: true, probes: [] };
+    }
+    await new Promise((r) => setTimeout(r, env.PUSH_DEBOUNCE_MS));
+    const claim = () =>
+      pushGate.claim(cluster.name, env.PUSH_HOLD_MS).catch((e: unknown) => {
+        logger.warn("push claim failed: probing anyway", { error: String(e) });
+        return true;
+      });
+    let claimed = await claim();
+    if (!claimed && Date.now() + env.PUSH_HOLD_MS < hardEndAt) {
+      await new Promise((r) => setTimeout(r, env.PUSH_HOLD_MS));
+      claimed = await claim();
+    }
+    if (!claimed) {
+      logger.info("push coalesced", { push });
+      return { cluster: cluster.name, pushed: true, coalesced: true, probes: [] };
+    }
+    logger.info("push", { push });
+    const r = await probeOnce(hardEndAt);
+    return {
+      cluster: cluster.name,
+      pushed: true,
+      probes: [{ status: r.state.status, committed: r.committed }],
+    };
+  };
+
+  const run = async (event: unknown, context: Context) => {
     const started = Date.now();
+    const hardEndAt = started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
+    const push = pushEventOf(event);
+    if (push) return pushed(push, hardEndAt);
     const results: { status: string; committed: boolean }[] = [];
     await runSchedule(
       {
@@ -94,7 +139,7 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
         startAt: started,
         // sub-minute mode covers the schedule's whole window; the next invocation starts where it ends
         windowEndAt: started + env.SCHEDULE_RATE_SECONDS * 1000,
-        hardEndAt: started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS,
+        hardEndAt,
       },
       async (_i, deadline) => {
         const r = await probeOnce(deadline.at);

@@ -40,6 +40,8 @@ export interface Deployment {
   tables: DeployedTable[];
   documents: Record<string, CommandDocument>;
   queues: { name: string; arn: string }[];
+  /** The managed policies made for the nodes' roles (push), as attached there. */
+  nodePolicies: { name: string; document: unknown }[];
 }
 
 export function readDeployment(t: DeployedTemplate): Deployment {
@@ -152,7 +154,11 @@ export function readDeployment(t: DeployedTemplate): Deployment {
   const queues = t
     .ofType("AWS::SQS::Queue")
     .map(([id]) => ({ name: t.physicalName(id), arn: t.getAtt(id, "Arn") }));
-  return { functions, alarms, widgets, tables, documents, queues };
+  const nodePolicies = t.ofType("AWS::IAM::ManagedPolicy").map(([id]) => ({
+    name: id,
+    document: t.props<{ PolicyDocument: unknown }>(id).PolicyDocument,
+  }));
+  return { functions, alarms, widgets, tables, documents, queues, nodePolicies };
 }
 
 /** `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)` -> seconds. */

@@ -24,12 +24,15 @@ export interface CallRecord {
 }
 
 type Reply = { status: number; headers?: Record<string, string>; body: string };
+type Protocol = "json" | "query" | "rest";
 
 interface ServiceSpec {
   /** The SDK's endpoint variable suffix: AWS_ENDPOINT_URL_<name>. */
   envName: string;
   service: string;
-  protocol: "json" | "query";
+  protocol: Protocol;
+  /** Who calls it: the function's role, or the nodes' (push). @default the function's */
+  caller?: "nodes";
   /** What IAM authorizes for the call; null: nothing (not a call the function makes). */
   auth(operation: string, input: Record<string, unknown>): AuthRequest | null;
   fault(faults: Faults, operation: string): Reply | null;
@@ -54,6 +57,10 @@ export interface EndpointsOptions {
   sesBackend: string;
   /** Verified SES identities (addresses and domains); in the sandbox recipients are authorized too. */
   ses: { verified: string[]; sandbox: boolean };
+  /** The nodes' role (the push policy attached), for the calls their notify scripts make. */
+  nodeAuthorizer: RoleAuthorizer;
+  /** Lambda's asynchronous invoke, by function name or ARN: false when no such function. */
+  invokeAsync(functionName: string, payload: unknown): boolean;
 }
 
 export class LocalEndpoints {
@@ -102,7 +109,8 @@ export class LocalEndpoints {
       const parsed = parseCall(spec.protocol, raw);
       operation = parsed.operation;
       const auth = spec.auth(operation, parsed.input);
-      const denied = auth ? await this.o.authorizer.check(auth) : null;
+      const authorizer = spec.caller === "nodes" ? this.o.nodeAuthorizer : this.o.authorizer;
+      const denied = auth ? await authorizer.check(auth) : null;
       if (denied) {
         this.calls.push({ service: spec.service, operation, outcome: "denied" });
         reply = errorReply(spec.protocol, 400, "AccessDeniedException", denied, "AccessDenied");
@@ -128,7 +136,7 @@ export class LocalEndpoints {
   private specs(): ServiceSpec[] {
     const { region, account } = this.o;
     const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
-    const unavailable = (protocol: "json" | "query") =>
+    const unavailable = (protocol: Protocol) =>
       errorReply(protocol, 503, "ServiceUnavailable", "Service is unavailable (rehearsal fault switch)");
     const json = (body: unknown): Reply => ({
       status: 200,
@@ -206,6 +214,38 @@ export class LocalEndpoints {
         },
       },
       {
+        // Invoke (REST): POST /2015-03-31/functions/<name or ARN>/invocations, from the nodes (push)
+        envName: "LAMBDA",
+        service: "lambda",
+        protocol: "rest",
+        caller: "nodes",
+        auth: (_op, input) => {
+          const fn = String(input.FunctionName ?? "");
+          return {
+            action: "lambda:InvokeFunction",
+            resources: [fn.startsWith("arn:") ? fn : arn("lambda", `function:${fn}`)],
+          };
+        },
+        fault: () => null,
+        handle: async (_op, input) => {
+          if (input.InvocationType !== "Event")
+            return errorReply(
+              "json",
+              400,
+              "InvalidParameterValueException",
+              "only asynchronous invokes are emulated",
+            );
+          if (!this.o.invokeAsync(String(input.FunctionName), input.Payload))
+            return errorReply(
+              "json",
+              404,
+              "ResourceNotFoundException",
+              `Function not found: ${input.FunctionName}`,
+            );
+          return { status: 202, headers: { "content-type": "application/json" }, body: "" };
+        },
+      },
+      {
         envName: "SECRETS_MANAGER",
         service: "secretsmanager",
         protocol: "json",
@@ -237,9 +277,22 @@ export class LocalEndpoints {
 }
 
 function parseCall(
-  protocol: "json" | "query",
+  protocol: Protocol,
   raw: RawRequest,
 ): { operation: string; input: Record<string, unknown> } {
+  if (protocol === "rest") {
+    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(raw.path);
+    if (!m) throw new Error(`${raw.method} ${raw.path} is not emulated`);
+    const text = raw.body.toString("utf8");
+    return {
+      operation: "Invoke",
+      input: {
+        FunctionName: decodeURIComponent(m[1] as string),
+        InvocationType: raw.headers["x-amz-invocation-type"] ?? "RequestResponse",
+        Payload: text ? (JSON.parse(text) as unknown) : {},
+      },
+    };
+  }
   if (protocol === "json") {
     const target = raw.headers["x-amz-target"] ?? "";
     const operation = target.split(".").pop() ?? "";
@@ -252,13 +305,13 @@ function parseCall(
 }
 
 function errorReply(
-  protocol: "json" | "query",
+  protocol: Protocol,
   status: number,
   code: string,
   message: string,
   queryCode = code,
 ): Reply {
-  if (protocol === "json") {
+  if (protocol !== "query") {
     return {
       status,
       headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": code },

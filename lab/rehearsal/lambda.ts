@@ -31,6 +31,8 @@ export interface FunctionSpec {
 
 export interface InvocationRecord {
   requestId: string;
+  /** The event's source (aws.scheduler, or mysql-ha-prober.keepalived for a push). */
+  source: string;
   startedAt: number;
   durationMs: number;
   ok: boolean;
@@ -58,6 +60,8 @@ const HOST = fileURLToPath(new URL("./runtime-host.mjs", import.meta.url));
 
 export class LocalLambda {
   readonly invocations: InvocationRecord[] = [];
+  /** Invocations started and not yet ended. */
+  inFlight = 0;
   readonly logs: string[] = [];
   /** Called with every log line too (the rehearsal writes them to a file). */
   onLog?: (line: string) => void;
@@ -102,6 +106,7 @@ export class LocalLambda {
     const coldStart = !env;
     env ??= this.spawnEnv();
     env.busy = true;
+    this.inFlight++;
     const requestId = randomUUID();
     const startedAt = Date.now();
     const id = randomUUID();
@@ -121,10 +126,12 @@ export class LocalLambda {
     clearTimeout(timer);
     env.pending.delete(id);
     env.busy = false;
+    this.inFlight--;
     if (result.error?.name === "TimeoutError" || /timed out/i.test(result.error?.message ?? ""))
       this.discard(env);
     const rec: InvocationRecord = {
       requestId,
+      source: String((event as { source?: unknown } | null)?.source ?? "?"),
       startedAt,
       durationMs: Date.now() - startedAt,
       ok: result.ok,

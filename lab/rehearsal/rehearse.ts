@@ -8,6 +8,8 @@ import { createWriteStream } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
+import { PUSH_SOURCE } from "../../functions/probe/push-event.ts";
+import { triggerListener } from "../../shared/adapters/trigger-fifo.ts";
 import { STATUS_LABEL } from "../../shared/domain/mail.ts";
 import type { Status } from "../../shared/domain/state.ts";
 import { waitFor } from "../../shared/util/wait.ts";
@@ -52,6 +54,7 @@ export interface StepReport {
   errorsExpected: boolean;
   failures: string[];
   seconds: number;
+  startedAt: number;
   endedAt: number;
 }
 
@@ -70,6 +73,8 @@ export interface RehearsalReport {
   coldStarts: number;
   ssmCommands: number;
   failureQueueMessages: number;
+  /** Push: the notify scripts' triggers, the invokes refused, and the function's pushed invocations. */
+  push: { triggers: number; refused: number; invocations: number };
 }
 
 interface Ctx {
@@ -146,7 +151,20 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     const authorizer = new RoleAuthorizer(fn.roleArn, input.env.account, fn.policies);
     const mailFrom = fn.environment.MAIL_FROM ?? "";
     const mailTo = (fn.environment.MAIL_TO ?? "").split(",");
+    // the nodes' instance role, with what the template made for it (the push policy) attached
+    const nodeAuthorizer = new RoleAuthorizer(
+      `arn:aws:iam::${input.env.account}:role/lab-node`,
+      input.env.account,
+      deployment.nodePolicies,
+    );
+    let lambdaRef: LocalLambda | undefined;
     const endpoints = new LocalEndpoints({
+      nodeAuthorizer,
+      invokeAsync: (name, payload) => {
+        if (!lambdaRef || (name !== fn.name && name !== fn.arn)) return false;
+        lambdaRef.invokeAsync(payload);
+        return true;
+      },
       region: input.env.region,
       account: input.env.account,
       authorizer,
@@ -198,6 +216,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       scale,
     );
     closers.push(() => lambda.close());
+    lambdaRef = lambda;
     if (input.functionLogFile) {
       const stream = createWriteStream(input.functionLogFile);
       lambda.onLog = (line) => stream.write(`${line}\n`);
@@ -229,6 +248,27 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     });
     lambda.invokeAsync({ source: "aws.scheduler", time: new Date().toISOString() });
 
+    // ---- the nodes' side of push: their notify scripts write to the lab's FIFO; each line becomes the
+    // call the script makes in AWS (lambda:InvokeFunction, asynchronous), as the nodes' role
+    const cluster0 = JSON.parse(fn.environment.CLUSTER_CONFIG ?? "{}") as { name: string };
+    const pushUrl = `${endpoints.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/${encodeURIComponent(fn.arn)}/invocations`;
+    const pushes = { sent: 0, refused: 0 };
+    const listener = triggerListener(lab.plan.client.triggerFifo, (line) => {
+      const [, node, instance, state] = line.split(" ");
+      pushes.sent++;
+      void fetch(pushUrl, {
+        method: "POST",
+        headers: { "x-amz-invocation-type": "Event", "content-type": "application/json" },
+        body: JSON.stringify({ source: PUSH_SOURCE, cluster: cluster0.name, node, instance, state }),
+        signal: AbortSignal.timeout(2000),
+      })
+        .then((r) => {
+          if (r.status !== 202) pushes.refused++;
+        })
+        .catch(() => pushes.refused++);
+    });
+    closers.push(async () => listener.close());
+
     const cluster = JSON.parse(fn.environment.CLUSTER_CONFIG ?? "{}") as {
       name: string;
       nodes: Record<NodeId, { runner: { instanceId: string } }>;
@@ -259,7 +299,18 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       alarm: (short) => [...cw.state].find(([name]) => name.endsWith(`-${short}`))?.[1],
     };
     const steps = await runDrill(ctx, DRILL, input.stepTimeoutMs ?? 120_000, log);
+    const pushedInvocations = lambda.invocations.filter((i) => i.source === PUSH_SOURCE).length;
     schedule.enabled = false;
+    // an invocation's error belongs to the step it started in (one started while the store was down
+    // may end after that step): counted now, with every invocation finished or timed out
+    await waitFor(() => lambda.inFlight === 0, {
+      timeoutMs: (fn.timeoutSeconds + 5) * 1000,
+      what: "the last invocations to end",
+    }).catch(() => {});
+    for (const s of steps)
+      s.functionErrors = lambda.invocations.filter(
+        (i) => !i.ok && i.startedAt >= s.startedAt && i.startedAt < s.endedAt,
+      ).length;
 
     const emitted = new Set(
       cw.datapoints.map((d) => `${d.namespace}/${d.name}{${Object.keys(d.dims).sort().join(",")}}`),
@@ -294,6 +345,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       coldStarts: lambda.invocations.filter((i) => i.coldStart).length,
       ssmCommands: runCommand.sent,
       failureQueueMessages: onFailure?.messages.length ?? 0,
+      push: { triggers: pushes.sent, refused: pushes.refused, invocations: pushedInvocations },
     };
     return report;
   } finally {
@@ -364,6 +416,7 @@ async function runDrill(
       errorsExpected: step.errorsExpected ?? false,
       failures,
       seconds: Math.round((Date.now() - started) / 100) / 10,
+      startedAt: started,
       endedAt: Date.now(),
     };
     log(
@@ -422,6 +475,28 @@ export const DRILL: Step[] = [
       await e.status("HEALTHY");
       await e.mail("HEALTHY");
       await e.alarm("SplitBrain", "OK");
+    },
+  },
+  {
+    name: "push: a failover with the schedule stopped",
+    run: async (c, e) => {
+      // only the nodes' notify scripts can start a probe now
+      c.schedule.enabled = false;
+      const before = c.lambda.invocations.length;
+      try {
+        await fault(c, "mysql-kill", await holder(c));
+        await e.status("DEGRADED", "declared by pushed probes alone");
+        await e.mail("DEGRADED");
+        const pushedOnly = c.lambda.invocations.slice(before).every((i) => i.source === PUSH_SOURCE);
+        if (!pushedOnly)
+          throw new Error("an invocation other than a pushed one ran while the schedule was stopped");
+      } finally {
+        c.schedule.enabled = true;
+      }
+      await c.lab.heal();
+      await e.status("HEALTHY");
+      await e.mail("HEALTHY");
+      await e.alarm("DeadMansSwitch", "OK");
     },
   },
   {

@@ -25,7 +25,14 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Alert } from "../domain/alert-policy.ts";
 import type { ClusterState } from "../domain/state.ts";
-import type { CommitInput, CommitResult, HistoryItem, StateStore, StoredCurrent } from "../ports.ts";
+import type {
+  CommitInput,
+  CommitResult,
+  HistoryItem,
+  PushGate,
+  StateStore,
+  StoredCurrent,
+} from "../ports.ts";
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
@@ -38,7 +45,7 @@ export interface DynamoStoreOptions {
 
 const pk = (cluster: string) => `cluster#${cluster}`;
 
-export class DynamoStore implements StateStore {
+export class DynamoStore implements StateStore, PushGate {
   private readonly doc: DynamoDBDocumentClient;
   private readonly ttlDays: number;
   private readonly callTimeoutMs: number;
@@ -144,6 +151,37 @@ export class DynamoStore implements StateStore {
         ),
       );
       await this.removeFromMap(cluster, "historyOutbox", key(sk));
+    }
+  }
+
+  /**
+   * The "push" item: a conditional PutItem that succeeds only when no claim is held (or the last one
+   * expired), so of many pushed invocations in the same moment one probes.
+   */
+  async claim(cluster: string, holdMs: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.call((signal) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.o.tableName,
+            Item: {
+              pk: pk(cluster),
+              sk: "push",
+              until: now + holdMs,
+              expiresAt: Math.floor(now / 1000) + 86_400,
+            },
+            ConditionExpression: "attribute_not_exists(pk) OR #until < :now",
+            ExpressionAttributeNames: { "#until": "until" },
+            ExpressionAttributeValues: { ":now": now },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === "ConditionalCheckFailedException") return false;
+      throw e;
     }
   }
 

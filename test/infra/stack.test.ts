@@ -233,6 +233,29 @@ describe("variants of the deployment file", () => {
     expect(ses?.Resource).toEqual(arn);
   });
 
+  it("push: a managed policy for the nodes' roles allows only invoking this cluster's function, with outputs", () => {
+    expect(Object.keys(template.findResources("AWS::IAM::ManagedPolicy"))).toEqual([]); // off by default
+    const t = synth((d) => (deploy(d).push = true), "test-push");
+    const policies = Object.values(t.findResources("AWS::IAM::ManagedPolicy")).map(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+          .Properties,
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Action: "lambda:InvokeFunction",
+        Resource: { "Fn::GetAtt": [expect.stringMatching(/FunctionProbe/), "Arn"] },
+      }),
+    ]);
+    const outputs = Object.keys(t.findOutputs("*"));
+    for (const o of ["NodePushPolicyArn", "PushFunctionArn"])
+      expect(
+        outputs.some((k) => k.includes(o)),
+        o,
+      ).toBe(true);
+  });
+
   it("witnesses' instances may receive the node check too", () => {
     const t = synth((d) => {
       const c = (d.clusters as Record<string, unknown>[])[0] as Record<string, unknown>;

@@ -43,7 +43,7 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     expect(report.steps.map((s) => [s.name, s.ok, s.failures])).toEqual(
       report.steps.map((s) => [s.name, true, []]),
     );
-    expect(report.steps).toHaveLength(10);
+    expect(report.steps).toHaveLength(11);
     expect(report.functionErrors).toBe(0);
     expect(report.deniedCalls).toEqual([]);
     expect(report.ok).toBe(true);
@@ -89,6 +89,14 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     );
     expect(own.length).toBeGreaterThanOrEqual(14);
     for (const x of own) expect(x).toMatch(/\{Cluster\}$/);
+  });
+
+  it("push: the nodes' notify scripts invoke the function through the node policy, and a failover is declared and mailed with the schedule stopped", () => {
+    const s = step("push: a failover with the schedule stopped");
+    expect(s.mails[0]).toMatch(/HEALTHY -> DEGRADED$/);
+    expect(report.push.triggers).toBeGreaterThan(0);
+    expect(report.push.refused).toBe(0);
+    expect(report.push.invocations).toBeGreaterThan(0);
   });
 
   it("runs the schedule's probes in warm environments (cold starts are few)", () => {

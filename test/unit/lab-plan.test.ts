@@ -87,7 +87,7 @@ describe("lab templates", () => {
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "BACKUP", "100"], { timeoutMs: 5000 });
     // with the FIFO and a reader: the trigger line arrives; with no reader the script does not block
     await run("mkfifo", [fifo], { timeoutMs: 5000 });
-    const { triggerListener } = await import("../../cli/push.ts");
+    const { triggerListener } = await import("../../shared/adapters/trigger-fifo.ts");
     const got: string[] = [];
     const listener = triggerListener(fifo, (line) => got.push(line));
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "MASTER", "100"], { timeoutMs: 5000 });

@@ -1,0 +1,29 @@
+/**
+ * The push event: what a node's keepalived notify script sends (lambda:InvokeFunction, asynchronous)
+ * on a state change. Untrusted input and only a hint: it never carries a verdict, it only asks for a
+ * probe now. Validated with zod; anything else is a scheduled invocation.
+ */
+import * as z from "zod";
+
+export const PUSH_SOURCE = "mysql-ha-prober.keepalived";
+
+export const PushEventSchema = z.object({
+  source: z.literal(PUSH_SOURCE),
+  cluster: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  node: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
+  instance: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
+  state: z.enum(["MASTER", "BACKUP", "FAULT", "STOP"]).optional(),
+});
+export type PushEvent = z.infer<typeof PushEventSchema>;
+
+/** The push event in `event`, or null when it is not one (a scheduled invocation). */
+export function pushEventOf(event: unknown): PushEvent | null {
+  const r = PushEventSchema.safeParse(event);
+  return r.success ? r.data : null;
+}

@@ -1,0 +1,140 @@
+/**
+ * The function's push path: a keepalived notify script's event asks for one probe now; events for
+ * another cluster are ignored; concurrent pushes are coalesced by the claim; anything else is a
+ * scheduled invocation.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { parseEnv } from "../../functions/probe/env.ts";
+import { buildHandler } from "../../functions/probe/handler.ts";
+import { PUSH_SOURCE, pushEventOf } from "../../functions/probe/push-event.ts";
+import type { PushGate, StateStore, StoredCurrent } from "../../shared/ports.ts";
+import { nodesView, sqlView } from "../helpers/cluster.ts";
+import { ScriptedCluster } from "../helpers/fake-ports.ts";
+
+const env = parseEnv({
+  CLUSTER_CONFIG: JSON.stringify({
+    name: "prod",
+    vip: { host: "192.0.2.100" },
+    mysql: { user: "prober" },
+    nodes: {
+      a: { host: "192.0.2.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
+      b: { host: "192.0.2.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210" } },
+    },
+  }),
+  TABLE_NAME: "t-push",
+  MAIL_FROM: "prober@example.com",
+  MAIL_TO: "ops@example.com",
+  PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x",
+  PUSH_DEBOUNCE_MS: "20",
+  PUSH_HOLD_MS: "300",
+});
+
+function memoryStore(): StateStore {
+  let current: StoredCurrent | null = null;
+  return {
+    load: async () => current,
+    commit: async (_c, expected, next) => {
+      if ((current?.version ?? null) !== expected) return { committed: false };
+      current = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
+      return { committed: true, version: current.version };
+    },
+    flushHistory: async () => {},
+    markSent: async () => {},
+    history: async () => [],
+  };
+}
+
+/** A claim held for holdMs, as the DynamoDB item does. */
+function memoryGate(): PushGate & { claims: number } {
+  let until = 0;
+  return {
+    claims: 0,
+    async claim(_c, holdMs) {
+      this.claims++;
+      if (Date.now() < until) return false;
+      until = Date.now() + holdMs;
+      return true;
+    },
+  };
+}
+
+const context = { functionName: "f", awsRequestId: "r", getRemainingTimeInMillis: () => 20_000 } as never;
+const push = (cluster = "prod") => ({
+  source: PUSH_SOURCE,
+  cluster,
+  node: "a",
+  instance: "VI_MYSQL",
+  state: "MASTER",
+});
+
+function handlerWith(gate: PushGate) {
+  const c = new ScriptedCluster(sqlView("a"), nodesView("a"));
+  const observed = { n: 0 };
+  const probe = c.probe;
+  return {
+    observed,
+    handler: buildHandler(env, {
+      sql: {
+        observe: (e, d) => {
+          observed.n++;
+          return probe.observe(e, d);
+        },
+      },
+      nodeCheckers: { a: c.checker("a"), b: c.checker("b") },
+      store: memoryStore(),
+      notifier: { send: async () => {} },
+      pushGate: gate,
+    }),
+  };
+}
+
+describe("the push event", () => {
+  it("is recognised only in its documented shape; a scheduled event is not one", () => {
+    expect(pushEventOf(push())).toMatchObject({ cluster: "prod", state: "MASTER" });
+    expect(pushEventOf({ source: "aws.scheduler" })).toBeNull();
+    expect(pushEventOf({ ...push(), state: "rm -rf" })).toBeNull();
+    expect(pushEventOf({ ...push(), cluster: "../x" })).toBeNull();
+  });
+});
+
+describe("the handler's push path", () => {
+  const quiet = () => vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+
+  it("probes once, at once, for its own cluster", async () => {
+    const spy = quiet();
+    try {
+      const { handler, observed } = handlerWith(memoryGate());
+      const r = await handler(push(), context);
+      expect(r).toMatchObject({ pushed: true, probes: [{ status: "HEALTHY", committed: true }] });
+      expect(observed.n).toBe(3); // the VIP and both nodes, once
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("ignores a push for another cluster (no probe)", async () => {
+    const spy = quiet();
+    try {
+      const { handler, observed } = handlerWith(memoryGate());
+      expect(await handler(push("other"), context)).toMatchObject({ ignored: true, probes: [] });
+      expect(observed.n).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("five pushes at the same moment (a flapping keepalived) give two probes: the first, and one when the claim expires", async () => {
+    const spy = quiet();
+    try {
+      const gate = memoryGate();
+      const { handler, observed } = handlerWith(gate);
+      const results = await Promise.all(Array.from({ length: 5 }, () => handler(push(), context)));
+      // leading and trailing: the change that arrived while the first probe ran is probed too
+      expect(results.filter((r) => (r as { coalesced?: boolean }).coalesced)).toHaveLength(3);
+      expect(observed.n).toBe(6);
+      expect(gate.claims).toBe(9);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
