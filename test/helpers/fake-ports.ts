@@ -3,7 +3,7 @@ import type { NodesView } from "../../shared/domain/findings/nodes.ts";
 import type { SqlView } from "../../shared/domain/findings/sql-pair.ts";
 import type { NodeCheckResult } from "../../shared/domain/node.ts";
 import type { SqlObservation } from "../../shared/domain/sql.ts";
-import type { NodeChecker, SqlEndpoint, SqlProbe } from "../../shared/ports.ts";
+import type { NodeChecker, SqlEndpoint, SqlProbe, StateStore, StoredCurrent } from "../../shared/ports.ts";
 
 export class ScriptedCluster {
   sql: SqlView;
@@ -25,4 +25,20 @@ export class ScriptedCluster {
       check: async (): Promise<NodeCheckResult> => structuredClone(this.nodes[id]),
     };
   }
+}
+
+/** A store in memory with the conditional commit's semantics, for tests about anything but persistence. */
+export function memoryStore(): StateStore {
+  let current: StoredCurrent | null = null;
+  return {
+    load: async () => current,
+    commit: async (_c, expected, next) => {
+      if ((current?.version ?? null) !== expected) return { committed: false };
+      current = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
+      return { committed: true, version: current.version };
+    },
+    flushHistory: async () => {},
+    markSent: async () => {},
+    history: async () => [],
+  };
 }

@@ -16,27 +16,11 @@ import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import type { StateStore, StoredCurrent } from "../../shared/ports.ts";
 import { nodesView, sqlView } from "../helpers/cluster.ts";
-import { ScriptedCluster } from "../helpers/fake-ports.ts";
+import { memoryStore, ScriptedCluster } from "../helpers/fake-ports.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../infra/deploy.example.yaml", import.meta.url));
 const OUT = fileURLToPath(new URL("../../cdk.out/test-contract", import.meta.url));
 let deployment: Deployment;
-
-/** A store in memory: the contract is about metrics, not persistence. */
-function memoryStore(): StateStore {
-  let current: StoredCurrent | null = null;
-  return {
-    load: async () => current,
-    commit: async (_c, expected, next) => {
-      if ((current?.version ?? null) !== expected) return { committed: false };
-      current = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
-      return { committed: true, version: current.version };
-    },
-    flushHistory: async () => {},
-    markSent: async () => {},
-    history: async () => [],
-  };
-}
 
 beforeAll(() => {
   const { app } = buildApp(EXAMPLE, new App({ outdir: OUT }));

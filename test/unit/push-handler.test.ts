@@ -9,7 +9,7 @@ import { buildHandler } from "../../functions/probe/handler.ts";
 import { PUSH_SOURCE, pushEventOf } from "../../functions/probe/push-event.ts";
 import type { PushGate, StateStore, StoredCurrent } from "../../shared/ports.ts";
 import { nodesView, sqlView } from "../helpers/cluster.ts";
-import { ScriptedCluster } from "../helpers/fake-ports.ts";
+import { memoryStore, ScriptedCluster } from "../helpers/fake-ports.ts";
 
 const env = parseEnv({
   CLUSTER_CONFIG: JSON.stringify({
@@ -28,21 +28,6 @@ const env = parseEnv({
   PUSH_DEBOUNCE_MS: "20",
   PUSH_HOLD_MS: "300",
 });
-
-function memoryStore(): StateStore {
-  let current: StoredCurrent | null = null;
-  return {
-    load: async () => current,
-    commit: async (_c, expected, next) => {
-      if ((current?.version ?? null) !== expected) return { committed: false };
-      current = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
-      return { committed: true, version: current.version };
-    },
-    flushHistory: async () => {},
-    markSent: async () => {},
-    history: async () => [],
-  };
-}
 
 /** A claim held for holdMs, as the DynamoDB item does. */
 function memoryGate(): PushGate & { claims: number } {
