@@ -14,7 +14,6 @@ import { LocalCloudWatch } from "../../lab/rehearsal/cloudwatch.ts";
 import { type Deployment, readDeployment } from "../../lab/rehearsal/deployment.ts";
 import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
-import type { StateStore, StoredCurrent } from "../../shared/ports.ts";
 import { nodesView, sqlView } from "../helpers/cluster.ts";
 import { memoryStore, ScriptedCluster } from "../helpers/fake-ports.ts";
 
