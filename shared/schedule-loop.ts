@@ -7,16 +7,26 @@
  */
 import type { Deadline } from "./domain/types.ts";
 
+/**
+ * The least time between two pushed probes. A failover notifies twice (FAULT on the old holder, then
+ * MASTER on the new one 0.3-0.6 s later): measured with 1 s, the probe that sees the new holder came
+ * 0.96-1.02 s after its MASTER; 800 ms keeps a flap to about one probe per 0.8 s.
+ */
+export const PUSH_MIN_GAP_MS = 800;
+
 /** Push triggers for a loop: only hints ("probe now"), never a verdict. */
 export class Wake {
   /** A trigger arrived that no pushed round has served yet. */
   pending = false;
+  /** When the first trigger not yet served arrived (epoch ms). */
+  pendingSince = 0;
   /** Triggers received in all. */
   received = 0;
   private waiter: (() => void) | null = null;
 
   nudge(): void {
     this.received++;
+    if (!this.pending) this.pendingSince = Date.now();
     this.pending = true;
     const w = this.waiter;
     this.waiter = null;
@@ -64,7 +74,7 @@ export interface ScheduleOptions {
   readonly pushDebounceMs?: number;
   /**
    * The least time between the starts of two pushed rounds: a flapping keepalived cannot cause a probe storm.
-   * @default 1000
+   * @default 800 (PUSH_MIN_GAP_MS)
    */
   readonly pushMinGapMs?: number;
   /** The first round's start. @default now */
@@ -91,7 +101,7 @@ export async function runSchedule(
   const budget =
     o.roundBudgetMs ?? (o.intervalMs > 0 ? Math.max(o.intervalMs, 8000) : Number.POSITIVE_INFINITY);
   const debounce = o.pushDebounceMs ?? 200;
-  const minGap = o.pushMinGapMs ?? 1000;
+  const minGap = o.pushMinGapMs ?? PUSH_MIN_GAP_MS;
   const hardEnd = o.hardEndAt ?? Number.POSITIVE_INFINITY;
   const tooLate = (deadlineAt: number, from: number) =>
     o.hardEndAt !== undefined && deadlineAt - from < Math.min(budget, 1000);
@@ -105,8 +115,10 @@ export async function runSchedule(
     const pushAt = o.wake?.pending ? Math.max(lastPush + minGap, now()) : Number.POSITIVE_INFINITY;
     if (windowClosed && pushAt === Number.POSITIVE_INFINITY) break;
     if (pushAt <= now() && (pushAt < slotAt || windowClosed)) {
-      // ---- a pushed round: gather the burst, then probe
-      await pause(debounce, o.signal);
+      // ---- a pushed round: gather the burst (unless waiting for the gap already did), then probe
+      const since = o.wake?.pendingSince ?? now();
+      const gather = Math.max(0, Math.min(debounce, since + debounce - now()));
+      if (gather > 0) await pause(gather, o.signal);
       if (o.signal?.aborted) break;
       if (o.wake) o.wake.pending = false;
       const deadlineAt = Math.min(now() + budget, hardEnd);

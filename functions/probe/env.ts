@@ -45,7 +45,7 @@ export const EnvSchema = z
     /** A pushed probe waits this long first (keepalived sends several notifications per transition). */
     PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).max(5000).default(200),
     /** Pushed probes of one cluster start at least this far apart (a flap cannot cause a probe storm). */
-    PUSH_HOLD_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+    PUSH_HOLD_MS: z.coerce.number().int().min(100).max(60_000).default(800),
   })
   .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME, {
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",

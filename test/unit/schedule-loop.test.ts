@@ -164,9 +164,9 @@ describe("runSchedule with push triggers", () => {
     );
     expect(wake.received).toBe(10);
     expect(maxInFlight).toBe(1);
-    // 10 triggers over ~1 s, 500 ms apart at least: 2 or 3 pushed rounds, not 10
+    // 10 triggers over ~1 s, rounds 500 ms apart at least: 2 to 4 pushed rounds (the last one trailing), not 10
     expect(pushed.length).toBeGreaterThanOrEqual(2);
-    expect(pushed.length).toBeLessThanOrEqual(3);
+    expect(pushed.length).toBeLessThanOrEqual(4);
     for (let i = 1; i < pushed.length; i++)
       expect((pushed[i] ?? 0) - (pushed[i - 1] ?? 0)).toBeGreaterThanOrEqual(490);
   });
