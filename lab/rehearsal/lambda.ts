@@ -62,8 +62,7 @@ export class LocalLambda {
   readonly invocations: InvocationRecord[] = [];
   /** Invocations started and not yet ended. */
   inFlight = 0;
-  readonly logs: string[] = [];
-  /** Called with every log line too (the rehearsal writes them to a file). */
+  /** Called with every log line (the rehearsal writes them to a file). */
   onLog?: (line: string) => void;
   private readonly envs: Env[] = [];
   private closed = false;
@@ -202,7 +201,6 @@ export class LocalLambda {
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on("line", (line) => {
-        this.logs.push(line);
         this.onLog?.(line);
         this.cw.ingestLogLine(line);
       });
