@@ -6,8 +6,8 @@
  */
 import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
-import type { PairNodeConfig, SqlThresholds } from "./domain/findings/sql-pair.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
+import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
 import type { Assessment, ClusterState } from "./domain/state.ts";
 import { type Deadline, NODE_IDS, type NodeId, remainingMs } from "./domain/types.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";

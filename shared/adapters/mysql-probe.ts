@@ -7,11 +7,14 @@ import mysql, { type Connection, type ConnectionOptions } from "mysql2";
 import { InputError } from "../domain/errors.ts";
 import {
   detectFlavor,
+  longVariablesQuery,
   parseServerInfo,
   replicaStatusStatement,
   type SqlError,
   type SqlErrorClass,
   type SqlObservation,
+  STATUS_QUERY,
+  selectRowToVariables,
   VARIABLES_QUERY,
   variablesFromRows,
 } from "../domain/sql.ts";
@@ -120,12 +123,21 @@ export class MysqlProbe implements SqlProbe {
           ),
         );
         connectMs = Date.now() - started;
-        const vars = variablesFromRows(await this.query(conn, VARIABLES_QUERY, left()));
+        const c = conn as Connection;
+        const vars = variablesFromRows(await this.query(c, VARIABLES_QUERY, left()));
         const flavor = detectFlavor(vars.version ?? "");
+        const longQuery = longVariablesQuery(flavor);
         const statement = replicaStatusStatement(flavor);
-        const replicaRows = await this.query(conn, statement, left());
+        // One round trip each, in flight together on the one connection (mysql2 queues them).
+        const [long, status, replicaRows] = await Promise.all([
+          this.query(c, longQuery, left()),
+          this.query(c, STATUS_QUERY, left()),
+          this.query(c, statement, left()),
+        ]);
         try {
-          return parseServerInfo(vars, replicaRows);
+          // SHOW GLOBAL VARIABLES cuts values at 1024 characters: the long ones come from SELECT @@GLOBAL.
+          Object.assign(vars, selectRowToVariables(long, longQuery));
+          return parseServerInfo(vars, replicaRows, variablesFromRows(status));
         } catch (e) {
           throw new ProbeStepError(`parsing ${statement} / SHOW GLOBAL VARIABLES`, e);
         }

@@ -253,6 +253,71 @@ export const CATALOG = {
     meaning: "One of the views could not be observed: the prober cannot confirm the cluster is healthy.",
     action: "See the finding that explains why (NODE_CHECK_FAILED, VIP_UNREACHABLE, MYSQL_AUTH_FAILED, ...).",
   },
+  // ---- added with the incident model, the heartbeat and the real formats (codes are an API: only added)
+  MYSQL_FIELD_UNKNOWN: {
+    severity: "warning",
+    meaning:
+      "The server returned a value the prober does not know for some fields (named in the evidence): those fields are unknown, the rest of the node is assessed.",
+    action:
+      'Check the server version is supported (README, "Supported versions"); report the value if it is a real one the prober should know.',
+  },
+  HOLDER_READ_ONLY: {
+    severity: "critical",
+    meaning:
+      "read_only (or super_read_only) is ON on the node that holds the VIP: every application write fails.",
+    action:
+      "On the holder: `SET GLOBAL read_only = OFF` (and super_read_only) if it should take writes, or move the VIP to the writable node. Find out who set it (a failover tool, a backup script).",
+  },
+  HOLDER_WRITES_FAILED: {
+    severity: "critical",
+    meaning:
+      "The heartbeat write through the VIP failed or did not finish in time while reads worked: applications cannot write (read_only, a global read lock held by a backup tool, a full disk, a lock wait).",
+    action:
+      "On the holder: `SHOW PROCESSLIST` for a session holding FLUSH TABLES WITH READ LOCK or waiting on a lock; check read_only, the disk (`df`) and the error log.",
+  },
+  MYSQL_RESTARTED: {
+    severity: "warning",
+    meaning: "mysqld restarted since the previous probe (its Uptime is shorter than the time since then).",
+    action:
+      "Read the node's error log around the start time for the crash or the stop; check replication both ways resumed and nothing was lost (`SHOW SLAVE STATUS`).",
+  },
+  KEEPALIVED_RESTARTED: {
+    severity: "warning",
+    meaning: "keepalived restarted since the previous probe (another pid).",
+    action:
+      "Check who restarted it (a package upgrade, a config reload gone wrong, a crash: `journalctl -u keepalived`).",
+  },
+  REPLICATION_RESTARTED: {
+    severity: "warning",
+    meaning:
+      "Replication was started again since the previous probe (START SLAVE/REPLICA ran), or stopped with an error and runs again (MySQL's error timestamps).",
+    action:
+      "Find out who restarted it and why; if it stopped on an error that was skipped, compare the nodes' data before trusting them.",
+  },
+  VIP_LINK_DOWN: {
+    severity: "critical",
+    meaning:
+      "The VIP is bound on an interface whose link is down: it serves nobody, and is not counted as held.",
+    action:
+      "Check the interface (`ip link`), the cable or the virtual NIC; keepalived should move the VIP if it tracks the interface.",
+  },
+  MYSQLD_LOOPBACK_ONLY: {
+    severity: "warning",
+    meaning: "mysqld listens on loopback only: neither the VIP nor the peer's replication can reach it.",
+    action:
+      "Set bind_address (or bind-address) to the node's address or 0.0.0.0 and restart mysqld at a quiet time.",
+  },
+  KEEPALIVED_VIP_INSTANCE_UNKNOWN: {
+    severity: "warning",
+    meaning:
+      "keepalived runs several VRRP instances and none lists the VIP: which one carries it cannot be told, so the node's role is unknown.",
+    action: "Set nodeCheck.vrrpInstance to the name of the instance that carries the VIP.",
+  },
+  KEEPALIVED_OTHER_INSTANCES: {
+    severity: "info",
+    meaning: "keepalived also runs VRRP instances that do not carry the VIP: they are listed, not counted.",
+    action: "None.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

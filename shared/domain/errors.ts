@@ -6,7 +6,7 @@ export class InputError extends Error {
   override readonly name = "InputError";
   constructor(
     readonly field: string,
-    problem: string,
+    readonly problem: string,
     readonly value?: unknown,
     options?: { cause?: unknown },
   ) {

@@ -13,7 +13,14 @@ export const NodeReportSchema = z.object({
   host: z.string(),
   time: z.string(),
   epoch: z.number().int().nonnegative(),
-  vip: z.object({ address: z.string(), bound: z.boolean(), interface: z.string(), mac }),
+  vip: z.object({
+    address: z.string(),
+    bound: z.boolean(),
+    interface: z.string(),
+    mac,
+    /** The link state of the interface carrying the VIP (operstate): a VIP on a down link serves nobody. */
+    link: z.enum(["up", "down", "unknown"]).default("unknown"),
+  }),
   arp: z.object({
     tool: z.enum(["habets", "iputils", "unknown", "none"]),
     /** arping's exit status; null when the script read arping's summary and did not wait for its exit */
@@ -33,6 +40,9 @@ export const NodeReportSchema = z.object({
         state: z.string(),
         priority: z.number().nullable(),
         lastTransition: z.number().nullable(),
+        /** The instance's virtual IPs (from the dump): the VIP's own instance decides the node's role. */
+        vips: z.array(z.string()).default([]),
+        vrid: z.number().int().nullable().default(null),
       }),
     ),
     transitionsSource: z.enum(["notify-log", "journal", "none"]),
@@ -43,7 +53,10 @@ export const NodeReportSchema = z.object({
   }),
   mysqld: z.object({
     port: z.number().int(),
-    listening: z.boolean(),
+    /** null: the script could not tell (ss failed; the reason is in errors). */
+    listening: z.boolean().nullable(),
+    /** Local addresses mysqld listens on (127.0.0.1:3306, *:3306, [::]:3306, ...). */
+    addresses: z.array(z.string()).default([]),
     process: z.string(),
     pid: z.number().int().nullable(),
   }),

@@ -34,23 +34,37 @@ export interface Flavor {
   label: "mysql-5.7" | "mysql-8.0" | "mysql-8.4+" | `mariadb-${number}`;
 }
 
+/** A value the parser did not know: that field is unknown (null), the rest of the node is kept. */
+export interface FieldProblem {
+  /** The variable (`@@read_only`) or column (`SHOW ALL SLAVES STATUS row 0.Slave_IO_Running`). */
+  field: string;
+  problem: string;
+  value?: string;
+}
+
 export interface ReplicationChannel {
   /** Channel_Name (MySQL) or Connection_name (MariaDB multi-source); "" for the default channel. */
   channel: string;
   sourceHost: string;
-  sourcePort: number;
+  sourcePort: number | null;
   sourceServerId: number | null;
   sourceUuid: string | null;
-  /** "Yes" | "No" | "Connecting" as the server reports it. */
+  /** As the server reports it: Yes, No, Connecting, Preparing (MariaDB), or what it said. */
   ioState: string;
-  ioRunning: boolean;
-  sqlRunning: boolean;
+  /** null when the server's word is not one the parser knows (a finding names it). */
+  ioRunning: boolean | null;
+  sqlRunning: boolean | null;
   /** Seconds_Behind_Source / _Master; null when the server does not know (a thread is stopped). */
   lagSeconds: number | null;
-  lastIoErrno: number;
+  lastIoErrno: number | null;
   lastIoError: string;
-  lastSqlErrno: number;
+  lastSqlErrno: number | null;
   lastSqlError: string;
+  /** MySQL only: when the last IO / SQL error happened ("" when none, or on MariaDB). */
+  lastIoErrorTimestamp: string;
+  lastSqlErrorTimestamp: string;
+  /** The relay log the IO thread writes: a new one is created each time the IO thread starts. */
+  relayLogFile: string | null;
   /** MySQL Auto_Position=1, MariaDB Using_Gtid Slave_Pos/Current_Pos. */
   gtidAutoPosition: boolean;
   /** MySQL Retrieved_Gtid_Set / MariaDB Gtid_IO_Pos, as text. */
@@ -77,19 +91,35 @@ export interface MariadbGtidState {
 }
 
 export interface ServerInfo {
-  serverId: number;
+  /** null when unreadable: identity then rests on server_uuid. */
+  serverId: number | null;
   serverUuid: string | null;
   hostname: string;
   version: string;
   flavor: Flavor;
-  readOnly: boolean;
+  /** Writes refused to ordinary users: ON, or MariaDB 11/12's NO_LOCK / NO_LOCK_NO_ADMIN. */
+  readOnly: boolean | null;
+  /** read_only as the server said it (OFF, ON, NO_LOCK, NO_LOCK_NO_ADMIN, 0, 1). */
+  readOnlyValue: string | null;
   superReadOnly: boolean | null;
-  binlog: boolean;
-  logReplicaUpdates: boolean;
-  autoIncrementIncrement: number;
-  autoIncrementOffset: number;
-  gtid: MysqlGtidState | MariadbGtidState;
+  binlog: boolean | null;
+  logReplicaUpdates: boolean | null;
+  autoIncrementIncrement: number | null;
+  autoIncrementOffset: number | null;
+  /** null when a GTID variable could not be read: the write checks are then unknown. */
+  gtid: MysqlGtidState | MariadbGtidState | null;
+  /** Seconds since mysqld started (SHOW GLOBAL STATUS Uptime); null when not read. */
+  uptimeSeconds: number | null;
   replication: ReplicationChannel[];
+  /** START SLAVE / START REPLICA commands since mysqld started (null when the server has no such counter). */
+  replicaStarts: number | null;
+  /**
+   * The heartbeat row as this server has it: the prober-clock time (epoch ms) of the last heartbeat
+   * write it holds. undefined: the heartbeat is off; null: no row, or unreadable (named in `unknown`).
+   */
+  heartbeatSeen?: number | null;
+  /** Fields whose value the parser did not know: each is null above and named here. */
+  unknown: FieldProblem[];
 }
 
 export interface SqlObservation {
@@ -172,125 +202,229 @@ export function variablesFromRows(rows: unknown): Record<string, string> {
   return out;
 }
 
-export function parseServerInfo(vars: Record<string, string>, replicaRows: unknown): ServerInfo {
+/**
+ * Variables whose value can pass SHOW GLOBAL VARIABLES' 1024-character cut (MySQL 5.7+ reads it from
+ * performance_schema): read whole with SELECT @@GLOBAL.<name>, which has no such limit.
+ */
+export function longVariablesQuery(f: Flavor): string {
+  const names =
+    f.vendor === "mariadb"
+      ? ["gtid_current_pos", "gtid_binlog_pos", "gtid_binlog_state", "gtid_slave_pos"]
+      : ["gtid_executed"];
+  return `SELECT ${names.map((n) => `@@GLOBAL.${n} AS ${n}`).join(", ")}`;
+}
+
+/** mysqld's uptime: a restart between two probes shows as an uptime shorter than the time between them. */
+export const STATUS_QUERY =
+  "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Com_start_slave', 'Com_slave_start', 'Com_replica_start')";
+
+/** The START SLAVE / START REPLICA counters by flavor and version (MySQL 8.0.22+ counts both names apart). */
+function replicaStartsOf(status: Record<string, string>): number | null {
+  const names = ["com_start_slave", "com_slave_start", "com_replica_start"].filter(
+    (n) => status[n] !== undefined,
+  );
+  if (names.length === 0) return null;
+  return names.reduce((sum, n) => sum + (Number(status[n]) || 0), 0);
+}
+
+/** One row of SELECT @@GLOBAL... as a name -> value map (lower-case names). */
+export function selectRowToVariables(rows: unknown, statement: string): Record<string, string> {
+  if (!Array.isArray(rows) || rows.length !== 1 || typeof rows[0] !== "object" || rows[0] === null)
+    throw new InputError(statement, "expected exactly one row", rows);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rows[0] as Row)) out[k.toLowerCase()] = text(v);
+  return out;
+}
+
+/** Parses what the probe read. Never throws for one bad value: that field becomes unknown. */
+export function parseServerInfo(
+  vars: Record<string, string>,
+  replicaRows: unknown,
+  status: Record<string, string> = {},
+): ServerInfo {
+  const unknown: FieldProblem[] = [];
   const field = (name: string) => `@@${name}`;
-  const need = (name: string): string => {
-    const v = vars[name];
-    if (v === undefined) throw new InputError(field(name), "missing from SHOW GLOBAL VARIABLES");
-    return v;
+  const problem = (name: string, why: string, value?: string): null => {
+    unknown.push({ field: field(name), problem: why, ...(value !== undefined ? { value } : {}) });
+    return null;
   };
-  const int = (name: string): number => {
-    const v = need(name);
-    if (!/^\d+$/.test(v.trim())) throw new InputError(field(name), "expected a non-negative integer", v);
-    return Number(v);
+  const int = (name: string, source: Record<string, string> = vars): number | null => {
+    const v = source[name];
+    if (v === undefined) return problem(name, "missing");
+    return /^\d+$/.test(v.trim()) ? Number(v) : problem(name, "expected a non-negative integer", v);
   };
   const flag = (name: string, optional = false): boolean | null => {
     const v = vars[name];
-    if (v === undefined) {
-      if (optional) return null;
-      throw new InputError(field(name), "missing from SHOW GLOBAL VARIABLES");
-    }
+    if (v === undefined) return optional ? null : problem(name, "missing");
     const u = v.trim().toUpperCase();
     if (u === "ON" || u === "1") return true;
     if (u === "OFF" || u === "0") return false;
-    throw new InputError(field(name), "expected ON or OFF", v);
+    return problem(name, "expected ON or OFF", v);
   };
-  const version = need("version");
+  const version = vars.version;
+  if (version === undefined) throw new InputError(field("version"), "missing from SHOW GLOBAL VARIABLES");
   const flavor = detectFlavor(version);
-  const gtid: MysqlGtidState | MariadbGtidState =
-    flavor.vendor === "mariadb"
-      ? {
-          kind: "mariadb",
-          domainId: int("gtid_domain_id"),
-          currentPos: MariadbPosition.parse(need("gtid_current_pos"), field("gtid_current_pos")).toString(),
-          binlogPos: MariadbPosition.parse(need("gtid_binlog_pos"), field("gtid_binlog_pos")).toString(),
-          binlogState: formatMariadbGtids(
-            parseMariadbGtidList(need("gtid_binlog_state"), field("gtid_binlog_state")),
-          ),
-          slavePos: MariadbPosition.parse(need("gtid_slave_pos"), field("gtid_slave_pos")).toString(),
-          strictMode: flag("gtid_strict_mode") as boolean,
-        }
-      : {
-          kind: "mysql",
-          gtidMode: need("gtid_mode").toUpperCase(),
-          enforceGtidConsistency: need("enforce_gtid_consistency").toUpperCase(),
-          executed: GtidSet.parse(need("gtid_executed"), field("gtid_executed")).toString(),
-        };
   const uuid = vars.server_uuid?.trim().toLowerCase() || null;
-  if (uuid !== null && !/^[0-9a-f-]{36}$/.test(uuid))
-    throw new InputError(field("server_uuid"), "not a UUID", uuid);
+  const serverUuid =
+    uuid === null || /^[0-9a-f-]{36}$/.test(uuid) ? uuid : problem("server_uuid", "not a UUID", uuid);
+  const readOnlyValue = vars.read_only?.trim().toUpperCase() ?? null;
   return {
     serverId: int("server_id"),
-    serverUuid: uuid,
+    serverUuid,
     hostname: vars.hostname ?? "",
     version,
     flavor,
-    readOnly: flag("read_only") as boolean,
+    readOnly: readOnlyOf(readOnlyValue, problem),
+    readOnlyValue,
     superReadOnly: flag("super_read_only", true),
-    binlog: flag("log_bin") as boolean,
-    logReplicaUpdates: (vars.log_replica_updates !== undefined
-      ? flag("log_replica_updates")
-      : flag("log_slave_updates")) as boolean,
+    binlog: flag("log_bin"),
+    logReplicaUpdates:
+      vars.log_replica_updates !== undefined ? flag("log_replica_updates") : flag("log_slave_updates"),
     autoIncrementIncrement: int("auto_increment_increment"),
     autoIncrementOffset: int("auto_increment_offset"),
-    gtid,
-    replication: parseReplicaRows(replicaRows, flavor),
+    gtid: gtidState(vars, flavor, problem, int, flag),
+    uptimeSeconds: status.uptime !== undefined ? int("uptime", status) : null,
+    replicaStarts: replicaStartsOf(status),
+    replication: parseReplicaRows(replicaRows, flavor, unknown),
+    unknown,
   };
 }
 
-/** Normalizes SHOW [ALL] SLAVE|REPLICA STATUS rows, whichever column names the server uses. */
-export function parseReplicaRows(rows: unknown, flavor: Flavor): ReplicationChannel[] {
+/** read_only: ON/OFF (MySQL, MariaDB 10), and MariaDB 11.x/12's enum (NO_LOCK, NO_LOCK_NO_ADMIN: still read-only). */
+function readOnlyOf(v: string | null, problem: (n: string, why: string, v?: string) => null): boolean | null {
+  if (v === null) return problem("read_only", "missing");
+  if (v === "OFF" || v === "0") return false;
+  if (v === "ON" || v === "1" || v === "NO_LOCK" || v === "NO_LOCK_NO_ADMIN") return true;
+  return problem("read_only", "expected OFF, ON, NO_LOCK or NO_LOCK_NO_ADMIN", v);
+}
+
+function gtidState(
+  vars: Record<string, string>,
+  flavor: Flavor,
+  problem: (n: string, why: string, v?: string) => null,
+  int: (n: string) => number | null,
+  flag: (n: string) => boolean | null,
+): MysqlGtidState | MariadbGtidState | null {
+  const read = <T>(name: string, parse: (v: string, where: string) => T): T | null => {
+    const v = vars[name];
+    if (v === undefined) return problem(name, "missing");
+    try {
+      return parse(v, `@@${name}`);
+    } catch (e) {
+      return problem(name, e instanceof InputError ? e.problem : String(e), v.slice(0, 200));
+    }
+  };
+  if (flavor.vendor === "mariadb") {
+    const pos = (v: string, where: string) => MariadbPosition.parse(v, where).toString();
+    const domainId = int("gtid_domain_id");
+    const currentPos = read("gtid_current_pos", pos);
+    const binlogPos = read("gtid_binlog_pos", pos);
+    const binlogState = read("gtid_binlog_state", (v, w) => formatMariadbGtids(parseMariadbGtidList(v, w)));
+    const slavePos = read("gtid_slave_pos", pos);
+    const strictMode = flag("gtid_strict_mode");
+    if (
+      domainId === null ||
+      currentPos === null ||
+      binlogPos === null ||
+      binlogState === null ||
+      slavePos === null
+    )
+      return null;
+    return {
+      kind: "mariadb",
+      domainId,
+      currentPos,
+      binlogPos,
+      binlogState,
+      slavePos,
+      strictMode: strictMode ?? false,
+    };
+  }
+  const executed = read("gtid_executed", (v, w) => GtidSet.parse(v, w).toString());
+  if (executed === null) return null;
+  return {
+    kind: "mysql",
+    gtidMode: (vars.gtid_mode ?? "").toUpperCase(),
+    enforceGtidConsistency: (vars.enforce_gtid_consistency ?? "").toUpperCase(),
+    executed,
+  };
+}
+
+const IO_STATES: Record<string, boolean> = { Yes: true, No: false, Connecting: false, Preparing: false };
+const SQL_STATES: Record<string, boolean> = { Yes: true, No: false };
+
+/**
+ * Normalizes SHOW [ALL] SLAVE|REPLICA STATUS rows, whichever column names the server uses. A column
+ * missing or a value not known makes that field unknown (recorded in `unknown`), never the row.
+ */
+export function parseReplicaRows(
+  rows: unknown,
+  flavor: Flavor,
+  unknown: FieldProblem[] = [],
+): ReplicationChannel[] {
   const statement = replicaStatusStatement(flavor);
   if (!Array.isArray(rows)) throw new InputError(statement, "expected rows", rows);
   return rows.map((r, i) => {
-    const row = r as Row;
+    const row = (r ?? {}) as Row;
     const where = `${statement} row ${i}`;
-    const col = (...names: string[]): unknown => {
-      for (const n of names) if (row && n in row) return row[n];
-      throw new InputError(`${where}.${names.join("|")}`, "column missing");
+    const problem = (names: string, why: string, value?: unknown): null => {
+      unknown.push({
+        field: `${where}.${names}`,
+        problem: why,
+        ...(value !== undefined ? { value: String(value).slice(0, 200) } : {}),
+      });
+      return null;
     };
     const opt = (...names: string[]): unknown => {
-      for (const n of names) if (row && n in row) return row[n];
+      for (const n of names) if (n in row) return row[n];
       return undefined;
     };
+    const col = (...names: string[]): unknown => {
+      const v = opt(...names);
+      if (v === undefined) problem(names.join("|"), "column missing");
+      return v;
+    };
     const num = (value: unknown, name: string, nullable = false): number | null => {
-      if (value === null || value === undefined || value === "") {
-        if (nullable) return null;
-        throw new InputError(`${where}.${name}`, "expected a number", value);
-      }
+      if (value === undefined) return null; // a missing column: already named, or optional
+      if (value === null || value === "") return nullable ? null : problem(name, "expected a number", value);
       const n = Number(value);
-      if (!Number.isFinite(n) || n < 0)
-        throw new InputError(`${where}.${name}`, "expected a non-negative number", value);
-      return n;
+      return Number.isFinite(n) && n >= 0 ? n : problem(name, "expected a non-negative number", value);
     };
     const ioState = text(col("Replica_IO_Running", "Slave_IO_Running"));
     const sqlState = text(col("Replica_SQL_Running", "Slave_SQL_Running"));
-    if (!["Yes", "No", "Connecting"].includes(ioState)) {
-      throw new InputError(
-        `${where}.Replica_IO_Running|Slave_IO_Running`,
-        "expected Yes, No or Connecting",
-        ioState,
-      );
-    }
-    if (!["Yes", "No"].includes(sqlState)) {
-      throw new InputError(`${where}.Replica_SQL_Running|Slave_SQL_Running`, "expected Yes or No", sqlState);
-    }
+    const ioRunning =
+      IO_STATES[ioState] ??
+      problem("Replica_IO_Running|Slave_IO_Running", "expected Yes, No, Connecting or Preparing", ioState);
+    const sqlRunning =
+      SQL_STATES[sqlState] ??
+      problem("Replica_SQL_Running|Slave_SQL_Running", "expected Yes or No", sqlState);
     const usingGtid = opt("Using_Gtid");
     const autoPos = opt("Auto_Position");
     return {
       channel: text(opt("Channel_Name", "Connection_name") ?? ""),
       sourceHost: text(col("Source_Host", "Master_Host")),
-      sourcePort: num(col("Source_Port", "Master_Port"), "Source_Port") as number,
-      sourceServerId: num(opt("Source_Server_Id", "Master_Server_Id"), "Source_Server_Id", true),
+      sourcePort: num(col("Source_Port", "Master_Port"), "Source_Port|Master_Port"),
+      sourceServerId: num(
+        opt("Source_Server_Id", "Master_Server_Id"),
+        "Source_Server_Id|Master_Server_Id",
+        true,
+      ),
       sourceUuid: text(opt("Source_UUID", "Master_UUID") ?? "").toLowerCase() || null,
       ioState,
-      ioRunning: ioState === "Yes",
-      sqlRunning: sqlState === "Yes",
-      lagSeconds: num(col("Seconds_Behind_Source", "Seconds_Behind_Master"), "Seconds_Behind_Source", true),
-      lastIoErrno: num(col("Last_IO_Errno"), "Last_IO_Errno") as number,
-      lastIoError: text(col("Last_IO_Error")),
-      lastSqlErrno: num(col("Last_SQL_Errno"), "Last_SQL_Errno") as number,
-      lastSqlError: text(col("Last_SQL_Error")),
+      ioRunning,
+      sqlRunning,
+      lagSeconds: num(
+        col("Seconds_Behind_Source", "Seconds_Behind_Master"),
+        "Seconds_Behind_Source|Seconds_Behind_Master",
+        true,
+      ),
+      lastIoErrno: num(col("Last_IO_Errno"), "Last_IO_Errno"),
+      lastIoError: text(opt("Last_IO_Error") ?? ""),
+      lastSqlErrno: num(col("Last_SQL_Errno"), "Last_SQL_Errno"),
+      lastSqlError: text(opt("Last_SQL_Error") ?? ""),
+      lastIoErrorTimestamp: text(opt("Last_IO_Error_Timestamp") ?? "").trim(),
+      lastSqlErrorTimestamp: text(opt("Last_SQL_Error_Timestamp") ?? "").trim(),
+      relayLogFile: text(opt("Relay_Log_File") ?? "") || null,
       gtidAutoPosition:
         usingGtid !== undefined
           ? !/^no$/i.test(text(usingGtid))
@@ -298,7 +432,7 @@ export function parseReplicaRows(rows: unknown, flavor: Flavor): ReplicationChan
             ? String(autoPos) === "1"
             : false,
       retrievedGtids: text(opt("Retrieved_Gtid_Set", "Gtid_IO_Pos") ?? "").replace(/\s+/g, ""),
-      sqlDelaySeconds: (num(opt("SQL_Delay") ?? 0, "SQL_Delay", true) as number | null) ?? 0,
+      sqlDelaySeconds: num(opt("SQL_Delay") ?? 0, "SQL_Delay", true) ?? 0,
     };
   });
 }
@@ -308,5 +442,5 @@ function text(v: unknown): string {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
   if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
-  throw new InputError("value", "unexpected type in result set", v);
+  return JSON.stringify(v) ?? "";
 }

@@ -1,6 +1,5 @@
 /** The cluster's state: what one probe concludes, and what is kept between probes. */
-import type { NodeMemory } from "./findings/nodes.ts";
-import type { SqlMemory } from "./findings/sql-pair.ts";
+import type { Memory } from "./memory.ts";
 import type { Finding, NodeId } from "./types.ts";
 
 export const STATUSES = ["HEALTHY", "DEGRADED", "SPLIT_BRAIN", "DOWN", "UNKNOWN"] as const;
@@ -15,7 +14,7 @@ export interface NodeSummary {
   /** keepalived state (MASTER, BACKUP, FAULT), "DOWN" when not running, null when not observed. */
   keepalived: string | null;
   /** Replication into this node from its peer. */
-  replication: { io: string; sql: boolean; lagSeconds: number | null } | null;
+  replication: { io: string; sql: boolean | null; lagSeconds: number | null } | null;
 }
 
 export type EventType =
@@ -47,7 +46,7 @@ export interface Assessment {
    * mailing at once (a normal failover then gives one mail, for the failover).
    */
   awaitingFailover: boolean;
-  memory: { sql: SqlMemory; nodes: NodeMemory; vipOwner: NodeId | null };
+  memory: Memory;
 }
 
 /** The declared state: the assessment after noise control. Stored, mailed, published. */

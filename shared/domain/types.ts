@@ -1,3 +1,4 @@
+import type { FindingCode } from "./codes.ts";
 /** The domain's vocabulary: what the probes observe and what the assessment concludes. */
 
 export type NodeId = "a" | "b";
@@ -22,10 +23,15 @@ export function remainingMs(d: Deadline, now = Date.now()): number {
 
 export interface Finding {
   /** Stable code from the catalog (shared/domain/codes.ts): operators filter mail and alarms on it. */
-  code: string;
+  code: FindingCode;
   severity: Severity;
   /** Which node or endpoint it is about, when it is about one. */
   subject?: EndpointName | "pair";
   message: string;
   evidence: Record<string, unknown>;
+  /**
+   * For findings about an event (see INCIDENT_CODES): what tells this event from another of the same
+   * code on the same subject (the GTIDs, the start time), so an incident opens once per event.
+   */
+  key?: string;
 }

@@ -1,7 +1,7 @@
 /** Builds whole-cluster inputs (SQL view + node view) for the pure assessment tests. */
 import type { AssessInput } from "../../shared/domain/assess.ts";
-import type { NodesView } from "../../shared/domain/findings/nodes.ts";
-import type { SqlView } from "../../shared/domain/findings/sql-pair.ts";
+import type { NodesView } from "../../shared/domain/rules/node-views.ts";
+import type { SqlView } from "../../shared/domain/rules/vip-identity.ts";
 import { MAC, ok } from "./node-reports.ts";
 import { failed, loadFixture, observed, serverFrom } from "./sql-fixtures.ts";
 

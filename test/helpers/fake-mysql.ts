@@ -112,3 +112,34 @@ export const MARIADB_VARS: [string, string][] = [
   ["server_id", "1"],
   ["version", "10.11.19-MariaDB"],
 ];
+
+type Answer = ReturnType<QueryHandler>;
+
+/**
+ * A query handler for a MariaDB 10.11 server: SHOW GLOBAL VARIABLES, SELECT @@GLOBAL.<name> AS <name>
+ * (only the names asked for), SHOW GLOBAL STATUS (Uptime, Com_start_slave), and `replica` for
+ * SHOW ALL SLAVES STATUS. Anything else is an error, so a query the probe should not make fails loudly.
+ */
+export function mariadbHandler(replica: Answer, vars: [string, string][] = MARIADB_VARS): QueryHandler {
+  const byName = new Map(vars);
+  return (sql) => {
+    if (sql.startsWith("SHOW GLOBAL VARIABLES")) return { columns: ["Variable_name", "Value"], rows: vars };
+    if (sql.startsWith("SHOW GLOBAL STATUS"))
+      return {
+        columns: ["Variable_name", "Value"],
+        rows: [
+          ["Com_start_slave", "1"],
+          ["Uptime", "1000"],
+        ],
+      };
+    const select = /^SELECT (.*)$/.exec(sql);
+    if (select?.[1]) {
+      const names = [...select[1].matchAll(/@@GLOBAL\.(\w+) AS (\w+)/g)].map((m) => m[2] as string);
+      if (names.length === 0 || names.some((n) => !byName.has(n)))
+        return { error: `unknown: ${sql}`, code: 1193 };
+      return { columns: names, rows: [names.map((n) => byName.get(n) ?? null)] };
+    }
+    if (sql === "SHOW ALL SLAVES STATUS") return replica;
+    return { error: `the fake does not answer: ${sql}`, code: 1064 };
+  };
+}

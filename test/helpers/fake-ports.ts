@@ -1,7 +1,8 @@
 /** Scripted SqlProbe and NodeChecker: the pipeline tests drive the cluster's views directly. */
-import type { NodesView } from "../../shared/domain/findings/nodes.ts";
-import type { SqlView } from "../../shared/domain/findings/sql-pair.ts";
+
 import type { NodeCheckResult } from "../../shared/domain/node.ts";
+import type { NodesView } from "../../shared/domain/rules/node-views.ts";
+import type { SqlView } from "../../shared/domain/rules/vip-identity.ts";
 import type { SqlObservation } from "../../shared/domain/sql.ts";
 import type { NodeChecker, SqlEndpoint, SqlProbe, StateStore, StoredCurrent } from "../../shared/ports.ts";
 

@@ -24,7 +24,13 @@ export function report(s: ReportSpec): NodeReport {
     host: "node",
     time: "2026-11-24T00:00:00Z",
     epoch: s.epoch ?? 1_000_000,
-    vip: { address: "192.0.2.100", bound: s.bound ?? false, interface: "eth0", mac: s.mac ?? MAC.a },
+    vip: {
+      address: "192.0.2.100",
+      bound: s.bound ?? false,
+      interface: "eth0",
+      mac: s.mac ?? MAC.a,
+      link: "up",
+    },
     arp: {
       tool: "habets",
       exit: null,
@@ -37,7 +43,16 @@ export function report(s: ReportSpec): NodeReport {
       pid: running ? 42 : null,
       source: running ? "data" : "none",
       instances: running
-        ? [{ name: "VI_1", state: s.keepalived ?? "BACKUP", priority: 100, lastTransition: null }]
+        ? [
+            {
+              name: "VI_1",
+              state: s.keepalived ?? "BACKUP",
+              priority: 100,
+              lastTransition: null,
+              vips: ["192.0.2.100/24"],
+              vrid: 51,
+            },
+          ]
         : [],
       transitionsSource: "notify-log",
       since: 0,
@@ -48,7 +63,13 @@ export function report(s: ReportSpec): NodeReport {
         priority: 100,
       })),
     },
-    mysqld: { port: 3306, listening: s.listening ?? true, process: "mysqld", pid: 7 },
+    mysqld: {
+      port: 3306,
+      listening: s.listening ?? true,
+      addresses: (s.listening ?? true) ? ["0.0.0.0:3306"] : [],
+      process: "mysqld",
+      pid: 7,
+    },
     errors: s.errors ?? [],
   };
 }

@@ -8,7 +8,7 @@ import {
 } from "../../shared/domain/sql.ts";
 import type { EndpointName } from "../../shared/domain/types.ts";
 
-export type FixtureName = "mysql-5.7" | "mysql-8.0" | "mysql-8.4";
+export type FixtureName = "mysql-5.7" | "mysql-8.0" | "mysql-8.4" | "mariadb-10.11";
 
 export interface Fixture {
   statement: string;

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { forwarderStreamOpener } from "../../shared/adapters/forwarder-stream.ts";
 import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
-import { assessSql, EMPTY_SQL_MEMORY, type SqlMemory } from "../../shared/domain/findings/sql-pair.ts";
+import { assessSql } from "../../shared/domain/assess.ts";
+import { EMPTY_SQL_MEMORY, type SqlMemory } from "../../shared/domain/memory.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 import { skipLab, useLab } from "../helpers/lab-env.ts";
@@ -42,7 +43,7 @@ describe.skipIf(skip)("SQL probe against the lab", () => {
     expect(codes(result)).toEqual(["BOTH_WRITABLE@pair", "VIP_ON_NODE@vip"]);
     expect(result.vipNode).toBe("a");
     expect(view.a.server?.flavor.label).toBe("mariadb-10");
-    expect(view.a.server?.gtid.kind).toBe("mariadb");
+    expect(view.a.server?.gtid?.kind).toBe("mariadb");
     expect(result.replication.a).toMatchObject({
       sourceHost: p.nodes.b.ip,
       ioRunning: true,

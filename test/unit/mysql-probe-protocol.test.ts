@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
-import { type FakeServer, MARIADB_VARS, scriptedServer, silentServer } from "../helpers/fake-mysql.ts";
+import { type FakeServer, mariadbHandler, scriptedServer, silentServer } from "../helpers/fake-mysql.ts";
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -48,10 +48,8 @@ describe("MysqlProbe against fake servers", () => {
 
   it("a password that cannot be read (the secret unavailable) is an observation, not a throw, and not a dead server", async () => {
     // Prepare: a server that would answer; the password source fails as Secrets Manager would
-    server = await scriptedServer((sql) =>
-      sql.startsWith("SHOW GLOBAL VARIABLES")
-        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
-        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    server = await scriptedServer(
+      mariadbHandler({ columns: ["Connection_name", "Slave_IO_Running"], rows: [] }),
     );
     // Act
     const o = await probe({
@@ -67,10 +65,8 @@ describe("MysqlProbe against fake servers", () => {
   });
 
   it("a password read per observation: the source is asked each time (the function's secret, cached by Powertools)", async () => {
-    server = await scriptedServer((sql) =>
-      sql.startsWith("SHOW GLOBAL VARIABLES")
-        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
-        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    server = await scriptedServer(
+      mariadbHandler({ columns: ["Connection_name", "Slave_IO_Running"], rows: [] }),
     );
     let asked = 0;
     const p = probe({
@@ -97,18 +93,19 @@ describe("MysqlProbe against fake servers", () => {
   });
 
   it("reads a well-formed server and closes the connection", async () => {
-    server = await scriptedServer((sql) =>
-      sql.startsWith("SHOW GLOBAL VARIABLES")
-        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
-        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    server = await scriptedServer(
+      mariadbHandler({ columns: ["Connection_name", "Slave_IO_Running"], rows: [] }),
     );
     const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
     expect(o.error).toBeUndefined();
     expect(o.server).toMatchObject({ serverId: 1, flavor: { label: "mariadb-10" }, replication: [] });
     expect(server.queries).toEqual([
       expect.stringMatching(/^SHOW GLOBAL VARIABLES WHERE/),
+      "SELECT @@GLOBAL.gtid_current_pos AS gtid_current_pos, @@GLOBAL.gtid_binlog_pos AS gtid_binlog_pos, @@GLOBAL.gtid_binlog_state AS gtid_binlog_state, @@GLOBAL.gtid_slave_pos AS gtid_slave_pos",
+      expect.stringMatching(/^SHOW GLOBAL STATUS WHERE/),
       "SHOW ALL SLAVES STATUS",
     ]);
+    expect(o.server).toMatchObject({ uptimeSeconds: 1000, replicaStarts: 1 });
   });
 
   it("rows without the expected columns give MYSQL_BAD_RESULT-class errors naming the field", async () => {
@@ -120,23 +117,24 @@ describe("MysqlProbe against fake servers", () => {
     expect(o.error?.message).toMatch(/Variable_name/);
   });
 
-  it("a malformed replication row is rejected naming the column, not half-used", async () => {
-    server = await scriptedServer((sql) =>
-      sql.startsWith("SHOW GLOBAL VARIABLES")
-        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
-        : { columns: ["Slave_IO_Running", "Slave_SQL_Running"], rows: [["Perhaps", "Yes"]] },
+  it("a replication row with values the probe does not know: those fields unknown, the node kept", async () => {
+    server = await scriptedServer(
+      mariadbHandler({ columns: ["Slave_IO_Running", "Slave_SQL_Running"], rows: [["Perhaps", "Yes"]] }),
     );
     const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
-    expect(o.server).toBeUndefined();
-    expect(o.error).toMatchObject({ class: "bad_result" });
-    expect(o.error?.message).toMatch(/Slave_IO_Running/);
+    expect(o.error).toBeUndefined();
+    expect(o.server?.replication[0]).toMatchObject({ ioState: "Perhaps", ioRunning: null, sqlRunning: true });
+    expect(o.server?.unknown.map((u) => u.field)).toContain(
+      "SHOW ALL SLAVES STATUS row 0.Replica_IO_Running|Slave_IO_Running",
+    );
   });
 
   it("a missing privilege is classified as privilege", async () => {
-    server = await scriptedServer((sql) =>
-      sql.startsWith("SHOW GLOBAL VARIABLES")
-        ? { columns: ["Variable_name", "Value"], rows: MARIADB_VARS }
-        : { error: "Access denied; you need (at least one of) the SLAVE MONITOR privilege(s)", code: 1227 },
+    server = await scriptedServer(
+      mariadbHandler({
+        error: "Access denied; you need (at least one of) the SLAVE MONITOR privilege(s)",
+        code: 1227,
+      }),
     );
     const o = await probe().observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
     expect(o.error).toMatchObject({ class: "privilege", during: "SHOW ALL SLAVES STATUS" });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assessNodes, EMPTY_NODE_MEMORY } from "../../shared/domain/findings/nodes.ts";
+import { EMPTY_NODE_MEMORY } from "../../shared/domain/memory.ts";
+import { assessNodes } from "../../shared/domain/rules/node-views.ts";
 import { healthy, MAC, ok } from "../helpers/node-reports.ts";
 
 const codes = (r: ReturnType<typeof assessNodes>) =>
@@ -12,7 +13,7 @@ describe("assessNodes", () => {
     expect(r.holders).toEqual(["a"]);
     expect(r.masters).toEqual(["a"]);
     expect(r.arpMacs).toEqual([MAC.a]);
-    expect(r.arpDuplicate).toBe(false);
+    expect(codes(r)).not.toContain("ARP_DUPLICATE@pair");
   });
 
   describe("split brain is visible in each node's report on its own", () => {
@@ -50,7 +51,7 @@ describe("assessNodes", () => {
 
   it("a non-holder seeing one MAC is normal; seeing two is a duplicate", () => {
     const h = healthy();
-    expect(assessNodes(h).arpDuplicate).toBe(false);
+    expect(codes(assessNodes(h))).not.toContain("ARP_DUPLICATE@pair");
     const r = assessNodes({ a: h.a, b: ok({ mac: MAC.b, replies: [MAC.a, MAC.b], keepalived: "BACKUP" }) });
     expect(codes(r)).toContain("ARP_DUPLICATE@pair");
   });
@@ -103,7 +104,10 @@ describe("assessNodes", () => {
   it.each([
     [{ keepalived: "down" as const }, "keepalived is not running"],
     [{ keepalived: "FAULT" as const }, "keepalived is in FAULT"],
-    [{ keepalived: "BACKUP" as const, listening: false }, "mysqld is not listening"],
+    [
+      { keepalived: "BACKUP" as const, listening: false },
+      "mysqld is not listening where the VIP can reach it",
+    ],
   ])("standby %j: NO_FAILOVER_CANDIDATE", (spec, why) => {
     const r = assessNodes({ a: healthy().a, b: ok({ mac: MAC.b, replies: [MAC.a], ...spec }) });
     expect(r.findings.find((f) => f.code === "NO_FAILOVER_CANDIDATE")).toMatchObject({
@@ -133,7 +137,7 @@ describe("assessNodes", () => {
         b: ok({
           mac: MAC.b,
           replies: [MAC.a],
-          keepalived: "BACKUP",
+          keepalived: "FAULT",
           epoch: 1_000_010,
           transitions: [
             [999_990, "BACKUP"],
@@ -180,6 +184,112 @@ describe("assessNodes", () => {
       EMPTY_NODE_MEMORY,
     );
     expect(codes(r).filter((c) => c.startsWith("KEEPALIVED_"))).toEqual([]);
+  });
+
+  it("back in the state of the previous probe after passing through another is a flap (the VIP moved and came back)", () => {
+    // Prepare: A held the VIP at the previous probe
+    const first = assessNodes(healthy());
+    // Act: A lost MASTER and regained it between the probes
+    const r = assessNodes(
+      {
+        a: ok({
+          mac: MAC.a,
+          bound: true,
+          keepalived: "MASTER",
+          epoch: 1_000_010,
+          transitions: [
+            [1_000_002, "FAULT"],
+            [1_000_004, "BACKUP"],
+            [1_000_006, "MASTER"],
+          ],
+        }),
+        b: healthy().b,
+      },
+      first.memory,
+    );
+    // Assess: a flap, an event with its own key
+    const f = r.findings.find((x) => x.code === "KEEPALIVED_FLAPPED");
+    expect(f).toMatchObject({ subject: "a", key: "at:1000006" });
+    expect(f?.message).toMatch(/MASTER → FAULT → BACKUP → MASTER/);
+  });
+
+  describe("several VRRP instances: only the VIP's own decides", () => {
+    const withInstances = (
+      spec: Parameters<typeof ok>[0],
+      instances: { name: string; state: string; vips: string[] }[],
+    ) => {
+      const r = ok(spec);
+      if (r.ok)
+        r.report.keepalived.instances = instances.map((i) => ({
+          ...i,
+          priority: 100,
+          lastTransition: null,
+          vrid: 1,
+        }));
+      return r;
+    };
+
+    it("MASTER of an unrelated instance on the node that is BACKUP for the VIP is not a split brain", () => {
+      const r = assessNodes({
+        a: healthy().a,
+        b: withInstances({ mac: MAC.b, replies: [MAC.a], keepalived: "BACKUP" }, [
+          { name: "VI_MYSQL", state: "BACKUP", vips: ["192.0.2.100/24"] },
+          { name: "VI_WEB", state: "MASTER", vips: ["192.0.2.200/24"] },
+        ]),
+      });
+      expect(r.masters).toEqual(["a"]);
+      expect(codes(r)).not.toContain("KEEPALIVED_MULTIPLE_MASTERS@pair");
+      expect(codes(r)).toContain("KEEPALIVED_OTHER_INSTANCES@b");
+      expect(r.roles.b).toBe("BACKUP");
+    });
+
+    it("several instances and none lists the VIP: the role is unknown, named, never guessed", () => {
+      const r = assessNodes({
+        a: healthy().a,
+        b: withInstances({ mac: MAC.b, replies: [MAC.a] }, [
+          { name: "VI_1", state: "BACKUP", vips: ["192.0.2.7/24"] },
+          { name: "VI_2", state: "MASTER", vips: ["192.0.2.8/24"] },
+        ]),
+      });
+      expect(r.masters).toBeNull();
+      expect(codes(r)).toContain("KEEPALIVED_VIP_INSTANCE_UNKNOWN@b");
+    });
+
+    it("a configured instance name decides", () => {
+      const r = assessNodes({
+        a: healthy().a,
+        b: withInstances({ mac: MAC.b, replies: [MAC.a] }, [
+          { name: "VI_1", state: "BACKUP", vips: [] },
+          { name: "VI_2", state: "MASTER", vips: [] },
+        ]),
+        vrrpInstance: "VI_1",
+      });
+      expect(r.masters).toEqual(["a"]);
+    });
+  });
+
+  it("a VIP bound on a down link is not held: VIP_LINK_DOWN, and no split brain with the real holder", () => {
+    const down = ok({ mac: MAC.b, bound: true, replies: [MAC.a], keepalived: "BACKUP" });
+    if (down.ok) down.report.vip.link = "down";
+    const r = assessNodes({ a: healthy().a, b: down });
+    expect(r.holders).toEqual(["a"]);
+    expect(codes(r)).toContain("VIP_LINK_DOWN@b");
+    expect(codes(r)).not.toContain("SPLIT_BRAIN_VIP_ON_BOTH@pair");
+  });
+
+  it("mysqld on loopback only is not a reachable listener: MYSQLD_LOOPBACK_ONLY and no failover candidate", () => {
+    const lo = ok({ mac: MAC.b, replies: [MAC.a], keepalived: "BACKUP" });
+    if (lo.ok) lo.report.mysqld.addresses = ["127.0.0.1:3306", "[::1]:3306"];
+    const r = assessNodes({ a: healthy().a, b: lo });
+    expect(codes(r)).toEqual(expect.arrayContaining(["MYSQLD_LOOPBACK_ONLY@b", "NO_FAILOVER_CANDIDATE@b"]));
+  });
+
+  it("listening unknown (ss could not run) is not 'not listening'", () => {
+    const unk = ok({ mac: MAC.b, replies: [MAC.a], keepalived: "BACKUP", errors: ["ss failed"] });
+    if (unk.ok) unk.report.mysqld.listening = null;
+    const r = assessNodes({ a: healthy().a, b: unk });
+    expect(codes(r)).not.toContain("MYSQLD_NOT_LISTENING@b");
+    expect(codes(r)).toContain("NODE_CHECK_WARNING@b");
   });
 
   it("the script's own errors are a NODE_CHECK_WARNING", () => {

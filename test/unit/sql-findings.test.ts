@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { assessSql, EMPTY_SQL_MEMORY, type SqlView } from "../../shared/domain/findings/sql-pair.ts";
+import { assessSql } from "../../shared/domain/assess.ts";
+import { EMPTY_SQL_MEMORY } from "../../shared/domain/memory.ts";
+import type { SqlView } from "../../shared/domain/rules/vip-identity.ts";
 import type { ServerInfo } from "../../shared/domain/sql.ts";
 import { failed, loadFixture, observed, serverFrom } from "../helpers/sql-fixtures.ts";
 
@@ -231,11 +233,15 @@ describe("assessSql", () => {
       version: "10.11.19-MariaDB",
       flavor: { vendor: "mariadb", major: 10, minor: 11, patch: 19, label: "mariadb-10" },
       readOnly: false,
+      readOnlyValue: "OFF",
       superReadOnly: null,
       binlog: true,
       logReplicaUpdates: true,
       autoIncrementIncrement: 2,
       autoIncrementOffset: id,
+      uptimeSeconds: 1000,
+      replicaStarts: 1,
+      unknown: [],
       gtid: {
         kind: "mariadb",
         domainId: id,
@@ -256,6 +262,9 @@ describe("assessSql", () => {
           ioRunning: true,
           sqlRunning: true,
           lagSeconds: 0,
+          lastIoErrorTimestamp: "",
+          lastSqlErrorTimestamp: "",
+          relayLogFile: "relay.000002",
           lastIoErrno: 0,
           lastIoError: "",
           lastSqlErrno: 0,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   detectFlavor,
+  longVariablesQuery,
   parseServerInfo,
   replicaStatusStatement,
+  selectRowToVariables,
   variablesFromRows,
 } from "../../shared/domain/sql.ts";
 import { type FixtureName, loadFixture, serverFrom } from "../helpers/sql-fixtures.ts";
@@ -76,6 +78,9 @@ describe.each<[FixtureName, string]>([
         lastIoError: "",
         lastSqlErrno: 0,
         lastSqlError: "",
+        lastIoErrorTimestamp: "",
+        lastSqlErrorTimestamp: "",
+        relayLogFile: "relay.000002",
         gtidAutoPosition: true,
         retrievedGtids: `${UB}:1-7`,
         sqlDelaySeconds: 0,
@@ -91,37 +96,117 @@ describe.each<[FixtureName, string]>([
   });
 });
 
-describe("bad input names the field", () => {
+describe("a value the parser does not know makes that field unknown, never the node", () => {
   const f = loadFixture("mysql-8.4");
   const vars = () => variablesFromRows(f.a.variables);
+  const whole = parseServerInfo(vars(), f.a.replicaRows);
 
   it.each([
-    [{ server_id: "one" }, /^@@server_id: expected a non-negative integer/],
-    [{ read_only: "MAYBE" }, /^@@read_only: expected ON or OFF/],
-    [{ gtid_executed: "zz:1" }, /^@@gtid_executed: "zz" is not a server UUID/],
-    [{ server_uuid: "nope" }, /^@@server_uuid: not a UUID/],
-  ])("variables %j", (override, message) => {
-    expect(() => parseServerInfo({ ...vars(), ...override }, f.a.replicaRows)).toThrow(message);
+    [{ server_id: "one" }, "serverId", "@@server_id", /expected a non-negative integer/],
+    [{ read_only: "MAYBE" }, "readOnly", "@@read_only", /expected OFF, ON, NO_LOCK or NO_LOCK_NO_ADMIN/],
+    [{ gtid_executed: "zz:1" }, "gtid", "@@gtid_executed", /"zz" is not a server UUID/],
+    [{ server_uuid: "nope" }, "serverUuid", "@@server_uuid", /not a UUID/],
+  ] as const)("variables %j", (override, key, field, problem) => {
+    const s = parseServerInfo({ ...vars(), ...override }, f.a.replicaRows);
+    expect(s[key]).toBeNull();
+    expect(s.unknown).toEqual([expect.objectContaining({ field, problem: expect.stringMatching(problem) })]);
+    // everything else is still read
+    expect({ ...s, [key]: whole[key], unknown: [] }).toEqual({ ...whole, readOnlyValue: s.readOnlyValue });
   });
 
   it("a missing variable", () => {
     const v = vars();
     delete v.auto_increment_offset;
-    expect(() => parseServerInfo(v, f.a.replicaRows)).toThrow(/^@@auto_increment_offset: missing/);
+    const s = parseServerInfo(v, f.a.replicaRows);
+    expect(s.autoIncrementOffset).toBeNull();
+    expect(s.unknown).toEqual([{ field: "@@auto_increment_offset", problem: "missing" }]);
+    expect(s.replication).toEqual(whole.replication);
   });
 
   it("a missing replication column", () => {
     const row = { ...f.a.replicaRows[0] };
     delete row.Last_IO_Errno;
-    expect(() => parseServerInfo(vars(), [row])).toThrow(
-      /^SHOW REPLICA STATUS row 0\.Last_IO_Errno: column missing/,
+    const s = parseServerInfo(vars(), [row]);
+    expect(s.replication[0]?.lastIoErrno).toBeNull();
+    expect(s.replication[0]?.ioRunning).toBe(true);
+    expect(s.unknown).toEqual([
+      { field: "SHOW REPLICA STATUS row 0.Last_IO_Errno", problem: "column missing" },
+    ]);
+  });
+
+  it("an unknown thread state: that thread is unknown, not stopped", () => {
+    const s = parseServerInfo(vars(), [{ ...f.a.replicaRows[0], Replica_SQL_Running: "Connecting" }]);
+    expect(s.replication[0]).toMatchObject({ sqlRunning: null, ioRunning: true });
+    expect(s.unknown[0]).toMatchObject({
+      field: "SHOW REPLICA STATUS row 0.Replica_SQL_Running|Slave_SQL_Running",
+      problem: "expected Yes or No",
+      value: "Connecting",
+    });
+  });
+
+  it("the version is the one value without which nothing can be read", () => {
+    const v = vars();
+    delete v.version;
+    expect(() => parseServerInfo(v, f.a.replicaRows)).toThrow(/^@@version: missing/);
+  });
+});
+
+describe("real formats", () => {
+  const maria = loadFixture("mariadb-10.11");
+  const mvars = () => variablesFromRows(maria.a.variables);
+
+  it("MariaDB's Slave_IO_Running: Preparing (sql/slave.cc) is a known state: not running yet", () => {
+    const s = parseServerInfo(mvars(), [{ ...maria.a.replicaRows[0], Slave_IO_Running: "Preparing" }]);
+    expect(s.unknown).toEqual([]);
+    expect(s.replication[0]).toMatchObject({ ioState: "Preparing", ioRunning: false });
+  });
+
+  it.each([
+    ["OFF", false],
+    ["ON", true],
+    ["NO_LOCK", true],
+    ["NO_LOCK_NO_ADMIN", true],
+  ] as const)("MariaDB 11.x/12 read_only enum %s (MDEV-36425) reads as read-only=%s", (value, readOnly) => {
+    const s = parseServerInfo({ ...mvars(), read_only: value }, maria.a.replicaRows);
+    expect(s).toMatchObject({ readOnly, readOnlyValue: value, unknown: [] });
+  });
+
+  it("a gtid_executed longer than SHOW GLOBAL VARIABLES' 1024 characters is read whole from SELECT @@GLOBAL", () => {
+    const f = loadFixture("mysql-8.4");
+    const uuids = Array.from(
+      { length: 25 },
+      (_, i) => `${(0x10000000 + i).toString(16)}-aaaa-bbbb-cccc-000000000000`,
+    );
+    const full = uuids.map((u, i) => `${u}:1-${1000 + i}`).join(",\n");
+    expect(full.length).toBeGreaterThan(1024);
+    const cut = full.slice(0, 1024); // what performance_schema hands SHOW GLOBAL VARIABLES
+    const v: Record<string, string> = { ...variablesFromRows(f.a.variables), gtid_executed: cut };
+    Object.assign(
+      v,
+      selectRowToVariables([{ gtid_executed: full }], longVariablesQuery(detectFlavor(v.version ?? ""))),
+    );
+    const s = parseServerInfo(v, f.a.replicaRows);
+    expect(s.unknown).toEqual([]);
+    expect(s.gtid?.kind === "mysql" && s.gtid.executed.split(",").length).toBe(25);
+  });
+
+  it("the long-value query asks for each flavor's GTID variables", () => {
+    expect(longVariablesQuery(detectFlavor("8.4.3"))).toBe("SELECT @@GLOBAL.gtid_executed AS gtid_executed");
+    expect(longVariablesQuery(detectFlavor("10.11.19-MariaDB"))).toMatch(
+      /@@GLOBAL.gtid_current_pos .*@@GLOBAL.gtid_binlog_pos .*@@GLOBAL.gtid_binlog_state .*@@GLOBAL.gtid_slave_pos/,
     );
   });
 
-  it("an unknown thread state", () => {
-    expect(() =>
-      parseServerInfo(vars(), [{ ...f.a.replicaRows[0], Replica_SQL_Running: "Connecting" }]),
-    ).toThrow(/Replica_SQL_Running\|Slave_SQL_Running: expected Yes or No/);
+  it("Uptime and the START SLAVE/REPLICA counters come from SHOW GLOBAL STATUS", () => {
+    const s = parseServerInfo(mvars(), maria.a.replicaRows, { uptime: "86400", com_start_slave: "3" });
+    expect(s).toMatchObject({ uptimeSeconds: 86400, replicaStarts: 3 });
+    const m = loadFixture("mysql-8.4");
+    const s8 = parseServerInfo(variablesFromRows(m.a.variables), m.a.replicaRows, {
+      uptime: "10",
+      com_replica_start: "2",
+      com_slave_start: "1",
+    });
+    expect(s8.replicaStarts).toBe(3);
   });
 
   it("rows that are not SHOW VARIABLES rows", () => {

@@ -1,0 +1,69 @@
+/**
+ * What one probe keeps for the next: enough to tell what happened between them (writes on the
+ * standby, restarts, keepalived transitions, heartbeat delay). Stored inside the state document.
+ */
+import type { NodeId } from "./types.ts";
+
+/** The transactions a node originated itself, in a form the next probe can compare with. */
+export type OwnTransactions = { kind: "mysql"; set: string } | { kind: "mariadb"; position: string };
+
+type PerNode<T> = Record<NodeId, T>;
+
+export interface SqlMemory {
+  /** Who held the VIP (by SQL) at the last probe that could tell. */
+  vipNode: NodeId | null;
+  /** The node that held the VIP before the last VIP move. */
+  previousHolder: NodeId | null;
+  own: PerNode<OwnTransactions | null>;
+  /** When mysqld started (epoch ms, from Uptime), to see a restart between probes. */
+  startedAt: PerNode<number | null>;
+  /** START SLAVE / START REPLICA commands run so far (Com_start_slave, Com_replica_start). */
+  replicaStarts: PerNode<number | null>;
+  /** MySQL's Last_IO/SQL_Error_Timestamp of the channel from the peer. */
+  errorStamps: PerNode<string | null>;
+  /** Heartbeat writes (prober clock, epoch ms) of recent probes, oldest first. */
+  heartbeatWrites: number[];
+}
+
+export interface NodeMemory {
+  /** The node's own clock at its last report: the next check asks for transitions after it. */
+  lastEpoch: PerNode<number | null>;
+  /** keepalived's pid at the last report: another pid means it restarted. */
+  keepalivedPid: PerNode<number | null>;
+  /** The VIP instance's state at the last report, to tell a flap (back where it was) from a change. */
+  keepalivedState: PerNode<string | null>;
+}
+
+export interface Memory {
+  sql: SqlMemory;
+  nodes: NodeMemory;
+  vipOwner: NodeId | null;
+}
+
+const none = <T>(): PerNode<T | null> => ({ a: null, b: null });
+
+export const EMPTY_SQL_MEMORY: SqlMemory = {
+  vipNode: null,
+  previousHolder: null,
+  own: none(),
+  startedAt: none(),
+  replicaStarts: none(),
+  errorStamps: none(),
+  heartbeatWrites: [],
+};
+
+export const EMPTY_NODE_MEMORY: NodeMemory = {
+  lastEpoch: none(),
+  keepalivedPid: none(),
+  keepalivedState: none(),
+};
+
+/** The memory of a stored state, with what older versions did not keep filled in as unknown. */
+export function memoryOf(previous: { memory?: Partial<Memory> } | null | undefined): Memory {
+  const m = previous?.memory;
+  return {
+    sql: { ...EMPTY_SQL_MEMORY, ...(m?.sql ?? {}) },
+    nodes: { ...EMPTY_NODE_MEMORY, ...(m?.nodes ?? {}) },
+    vipOwner: m?.vipOwner ?? null,
+  };
+}

@@ -1,0 +1,431 @@
+/**
+ * Rule group "node views": what the node checks report. VIP binding (on a live link), ARP answers read
+ * by the reporter's role, keepalived's role in the VIP's own VRRP instance, mysqld listening,
+ * transitions between probes and the failover candidate.
+ */
+import { makeFinding } from "../codes.ts";
+import { EMPTY_NODE_MEMORY, type NodeMemory } from "../memory.ts";
+import type { NodeCheckResult, NodeReport } from "../node.ts";
+import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+
+export interface NodesView {
+  a: NodeCheckResult;
+  b: NodeCheckResult;
+  /** Other hosts on the VIP's segment running the same check: their ARP view is a third opinion. */
+  witnesses?: { name: string; result: NodeCheckResult }[];
+  /** The VRRP instance that carries the VIP, when configured; else found by the VIP in each instance. */
+  vrrpInstance?: string;
+}
+
+export interface NodesAssessment {
+  findings: Finding[];
+  /** Nodes with the VIP bound on a live link; null when a node could not be checked. */
+  holders: NodeId[] | null;
+  /** Nodes whose keepalived is MASTER of the VIP's instance; null when that cannot be told. */
+  masters: NodeId[] | null;
+  /** Every MAC seen answering ARP for the VIP, by anyone. */
+  arpMacs: string[];
+  /** The VIP instance's state per node ("DOWN" when keepalived is not running), for summaries. */
+  roles: Record<NodeId, string | null>;
+  memory: NodeMemory;
+}
+
+type Instance = NodeReport["keepalived"]["instances"][number];
+
+/**
+ * The instances that decide the node's role: the configured one, else those carrying the VIP; with
+ * one instance only (or a notify file, which names none) that one. null: several instances and none
+ * carries the VIP, so the role cannot be told.
+ */
+export function vipInstances(r: NodeReport, name?: string): Instance[] | null {
+  const all = r.keepalived.instances;
+  if (name) return all.filter((i) => i.name === name);
+  const carrying = all.filter((i) => i.vips.some((v) => v.split("/")[0] === r.vip.address));
+  if (carrying.length > 0) return carrying;
+  return all.length <= 1 ? all : null;
+}
+
+/** The VIP instance's state, "DOWN" when keepalived does not run, null when it cannot be told. */
+export function roleOf(r: NodeReport, name?: string): string | null {
+  if (!r.keepalived.running) return "DOWN";
+  const inst = vipInstances(r, name);
+  if (inst === null) return null;
+  if (inst.some((i) => i.state === "MASTER")) return "MASTER";
+  if (inst.some((i) => i.state === "FAULT")) return "FAULT";
+  return inst[0]?.state ?? "UNKNOWN";
+}
+
+const servesVip = (r: NodeReport) => r.vip.bound && r.vip.link !== "down";
+
+export function assessNodes(
+  view: NodesView,
+  previousMemory: NodeMemory = EMPTY_NODE_MEMORY,
+): NodesAssessment {
+  const previous = { ...EMPTY_NODE_MEMORY, ...previousMemory };
+  const reports: Partial<Record<NodeId, NodeReport>> = {};
+  for (const id of NODE_IDS) {
+    const r = view[id];
+    if (r.ok) reports[id] = r.report;
+  }
+  const both = reports.a && reports.b ? { a: reports.a, b: reports.b } : null;
+  const roles: Record<NodeId, string | null> = { a: null, b: null };
+  for (const id of NODE_IDS) {
+    const r = reports[id];
+    if (r) roles[id] = roleOf(r, view.vrrpInstance);
+  }
+  const holders = both ? NODE_IDS.filter((id) => servesVip(both[id])) : null;
+  const masters =
+    both && roles.a !== null && roles.b !== null ? NODE_IDS.filter((id) => roles[id] === "MASTER") : null;
+  const arp = arpFindings(view, reports);
+  const findings = [
+    ...checkFindings(view),
+    ...bindingFindings(reports),
+    ...arp.findings,
+    ...NODE_IDS.flatMap((id) => {
+      const r = reports[id];
+      return r ? [...keepalivedFindings(id, r, roles[id], view.vrrpInstance), ...mysqldFindings(id, r)] : [];
+    }),
+    ...NODE_IDS.flatMap((id) => {
+      const r = reports[id];
+      return r ? transitionFindings(id, r, roles[id], previous, view.vrrpInstance) : [];
+    }),
+    ...pairRoleFindings(both, masters),
+    ...candidateFindings(both, holders, roles),
+  ];
+  if (both && holders?.length === 0) {
+    findings.push(
+      makeFinding(
+        "VIP_NOT_BOUND",
+        `The VIP ${both.a.vip.address} is bound on neither node${NODE_IDS.some((id) => both[id].vip.bound) ? " with its link up" : ""}${arp.macs.length ? ` (yet ${arp.macs.join(", ")} answers ARP for it)` : " and nobody answers ARP for it"}.`,
+        { arpMacs: arp.macs },
+        "pair",
+      ),
+    );
+  }
+  return {
+    findings,
+    holders,
+    masters,
+    arpMacs: arp.macs,
+    roles,
+    memory: {
+      lastEpoch: {
+        a: reports.a ? reports.a.epoch : previous.lastEpoch.a,
+        b: reports.b ? reports.b.epoch : previous.lastEpoch.b,
+      },
+      keepalivedPid: previous.keepalivedPid,
+      keepalivedState: { a: roles.a ?? previous.keepalivedState.a, b: roles.b ?? previous.keepalivedState.b },
+    },
+  };
+}
+
+function checkFindings(view: NodesView): Finding[] {
+  const out: Finding[] = [];
+  for (const id of NODE_IDS) {
+    const r = view[id];
+    if (r.ok && r.report.errors.length > 0) {
+      out.push(
+        makeFinding(
+          "NODE_CHECK_WARNING",
+          `Node ${up(id)}'s check could not see everything: ${r.report.errors.join("; ")}.`,
+          { errors: r.report.errors },
+          id,
+        ),
+      );
+    } else if (!r.ok) {
+      out.push(
+        makeFinding(
+          "NODE_CHECK_FAILED",
+          `Node ${up(id)} could not be checked (${r.reason}): ${r.detail}`,
+          { reason: r.reason, detail: r.detail },
+          id,
+        ),
+      );
+    }
+  }
+  for (const w of view.witnesses ?? []) {
+    if (!w.result.ok) {
+      out.push(
+        makeFinding(
+          "NODE_CHECK_FAILED",
+          `Witness ${w.name} could not be checked (${w.result.reason}): ${w.result.detail}`,
+          { witness: w.name, reason: w.result.reason, detail: w.result.detail },
+          "pair",
+          "warning",
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function bindingFindings(reports: Partial<Record<NodeId, NodeReport>>): Finding[] {
+  const out: Finding[] = [];
+  for (const id of NODE_IDS) {
+    const r = reports[id];
+    if (r?.vip.bound && r.vip.link === "down") {
+      out.push(
+        makeFinding(
+          "VIP_LINK_DOWN",
+          `The VIP ${r.vip.address} is bound on node ${up(id)}, but its interface ${r.vip.interface} is down: it serves nobody.`,
+          { interface: r.vip.interface },
+          id,
+        ),
+      );
+    }
+  }
+  const serving = NODE_IDS.filter((id) => {
+    const r = reports[id];
+    return r ? servesVip(r) : false;
+  });
+  if (serving.length === 2) {
+    const { a, b } = reports as Record<NodeId, NodeReport>;
+    out.push(
+      makeFinding(
+        "SPLIT_BRAIN_VIP_ON_BOTH",
+        `SPLIT BRAIN: the VIP ${a.vip.address} is bound on both nodes.`,
+        {
+          a: { interface: a.vip.interface, mac: a.vip.mac },
+          b: { interface: b.vip.interface, mac: b.vip.mac },
+        },
+        "pair",
+      ),
+    );
+  }
+  return out;
+}
+
+function arpFindings(
+  view: NodesView,
+  reports: Partial<Record<NodeId, NodeReport>>,
+): { findings: Finding[]; macs: string[] } {
+  const nodeMacs = new Set(NODE_IDS.map((id) => reports[id]?.vip.mac).filter((m): m is string => Boolean(m)));
+  const arpMacs = new Set<string>();
+  const duplicates: { seenBy: string; role: string; macs: string[] }[] = [];
+  const readArp = (seenBy: string, r: NodeReport, role: "holder" | "non-holder" | "witness") => {
+    const replies = [...new Set(r.arp.replies)];
+    for (const m of replies) arpMacs.add(m);
+    const others = replies.filter((m) => m !== r.vip.mac);
+    if (role === "holder" ? others.length >= 1 : replies.length >= 2)
+      duplicates.push({ seenBy, role, macs: replies });
+  };
+  for (const id of NODE_IDS) {
+    const r = reports[id];
+    if (r) readArp(`node ${up(id)}`, r, r.vip.bound ? "holder" : "non-holder");
+  }
+  for (const w of view.witnesses ?? [])
+    if (w.result.ok)
+      readArp(`witness ${w.name}`, w.result.report, w.result.report.vip.bound ? "holder" : "witness");
+  const findings: Finding[] = [];
+  if (duplicates.length > 0) {
+    findings.push(
+      makeFinding(
+        "ARP_DUPLICATE",
+        `Duplicate ARP answers for the VIP, seen by ${duplicates.map((d) => d.seenBy).join(", ")}: ${[...new Set(duplicates.flatMap((d) => d.macs))].join(", ")}.`,
+        { duplicates },
+        "pair",
+      ),
+    );
+  }
+  if (reports.a && reports.b) {
+    const foreign = [...arpMacs].filter((m) => !nodeMacs.has(m));
+    if (foreign.length > 0) {
+      findings.push(
+        makeFinding(
+          "ARP_FOREIGN_MAC",
+          `A MAC that belongs to neither node answers for the VIP: ${foreign.join(", ")}.`,
+          { foreign, nodeMacs: [...nodeMacs] },
+          "pair",
+        ),
+      );
+    }
+  }
+  return { findings, macs: [...arpMacs].sort() };
+}
+
+function keepalivedFindings(id: NodeId, r: NodeReport, role: string | null, name?: string): Finding[] {
+  const out: Finding[] = [];
+  const k = r.keepalived;
+  const decisive = vipInstances(r, name);
+  const state = decisive?.map((i) => `${i.name || "?"}=${i.state}`).join(",") || "unknown";
+  if (!k.running) {
+    out.push(makeFinding("KEEPALIVED_DOWN", `keepalived is not running on node ${up(id)}.`, {}, id));
+  } else if (role === "FAULT") {
+    out.push(
+      makeFinding(
+        "KEEPALIVED_FAULT",
+        `keepalived is in FAULT on node ${up(id)}.`,
+        { instances: k.instances },
+        id,
+      ),
+    );
+  }
+  if (k.running && decisive === null) {
+    out.push(
+      makeFinding(
+        "KEEPALIVED_VIP_INSTANCE_UNKNOWN",
+        `keepalived on node ${up(id)} runs ${k.instances.length} VRRP instances and none lists the VIP ${r.vip.address}: its role for the VIP cannot be told.`,
+        { instances: k.instances.map((i) => ({ name: i.name, state: i.state, vips: i.vips })) },
+        id,
+      ),
+    );
+  }
+  const others = decisive ? k.instances.filter((i) => !decisive.includes(i)) : [];
+  if (others.length > 0) {
+    out.push(
+      makeFinding(
+        "KEEPALIVED_OTHER_INSTANCES",
+        `keepalived on node ${up(id)} also runs ${others.map((i) => `${i.name}=${i.state}`).join(", ")}, which do not carry the VIP (not counted).`,
+        { others: others.map((i) => ({ name: i.name, state: i.state, vips: i.vips })) },
+        id,
+      ),
+    );
+  }
+  if (k.running && role === "MASTER" && !servesVip(r)) {
+    out.push(
+      makeFinding(
+        "VIP_STATE_MISMATCH",
+        `keepalived on node ${up(id)} is MASTER but the VIP is not ${r.vip.bound ? "on a live link" : "bound"} there.`,
+        { state },
+        id,
+      ),
+    );
+  }
+  if (r.vip.bound && (!k.running || (role !== null && role !== "MASTER"))) {
+    out.push(
+      makeFinding(
+        "VIP_STATE_MISMATCH",
+        k.running
+          ? `The VIP is bound on node ${up(id)} but its keepalived is ${state}.`
+          : `The VIP is bound on node ${up(id)} but keepalived is not running there (a stale VIP).`,
+        { state, keepalivedRunning: k.running },
+        id,
+      ),
+    );
+  }
+  return out;
+}
+
+const isLoopback = (addr: string) => /^(127\.|\[::1\]|::1|\[::ffff:127\.)/.test(addr);
+
+/** mysqld must listen where the VIP and the peer can reach it, not on loopback only. */
+export function reachableListener(r: NodeReport): boolean | null {
+  if (r.mysqld.listening === null) return null;
+  if (!r.mysqld.listening) return false;
+  return r.mysqld.addresses.length === 0 || r.mysqld.addresses.some((a) => !isLoopback(a));
+}
+
+function mysqldFindings(id: NodeId, r: NodeReport): Finding[] {
+  if (r.mysqld.listening === false) {
+    return [
+      makeFinding(
+        "MYSQLD_NOT_LISTENING",
+        `Nothing listens on port ${r.mysqld.port} on node ${up(id)}.`,
+        { port: r.mysqld.port },
+        id,
+      ),
+    ];
+  }
+  if (reachableListener(r) === false) {
+    return [
+      makeFinding(
+        "MYSQLD_LOOPBACK_ONLY",
+        `mysqld on node ${up(id)} listens on loopback only (${r.mysqld.addresses.join(", ")}): neither the VIP nor the peer can reach it.`,
+        { addresses: r.mysqld.addresses, port: r.mysqld.port },
+        id,
+      ),
+    ];
+  }
+  return [];
+}
+
+/**
+ * keepalived's transitions since the previous probe (notify log or journal), for the VIP's instance.
+ * A flap is a change the next probe cannot see: MASTER entered twice, or the node is back in the
+ * state it had at the previous probe after passing through another (the VIP moved and came back).
+ */
+function transitionFindings(
+  id: NodeId,
+  r: NodeReport,
+  role: string | null,
+  previous: NodeMemory,
+  name?: string,
+): Finding[] {
+  const k = r.keepalived;
+  const since = previous.lastEpoch[id];
+  if (since === null || k.transitionsSource === "none") return [];
+  const names = new Set((vipInstances(r, name) ?? []).map((i) => i.name).filter(Boolean));
+  const recent = k.transitions.filter(
+    (t) => t.at > since && (names.size === 0 || !t.instance || names.has(t.instance)),
+  );
+  if (recent.length === 0) return [];
+  const states = recent.map((t) => t.state);
+  const prior = previous.keepalivedState[id];
+  const masterEntries = states.filter((s) => s === "MASTER").length;
+  const leftMaster = states.some((s, i) => i > 0 && states[i - 1] === "MASTER" && s !== "MASTER");
+  const backToPrior = prior !== null && role === prior && states.some((s) => s !== prior);
+  const flapped = masterEntries >= 2 || (masterEntries >= 1 && leftMaster) || backToPrior;
+  const message = `keepalived on node ${up(id)} ${flapped ? "flapped" : "changed state"} since the previous probe: ${prior && flapped ? `${prior} → ` : ""}${states.join(" → ")}.`;
+  const finding = makeFinding(
+    flapped ? "KEEPALIVED_FLAPPED" : "KEEPALIVED_TRANSITION",
+    message,
+    { transitions: recent, source: k.transitionsSource, previousState: prior },
+    id,
+  );
+  return [flapped ? { ...finding, key: `at:${recent[recent.length - 1]?.at}` } : finding];
+}
+
+function pairRoleFindings(both: Record<NodeId, NodeReport> | null, masters: NodeId[] | null): Finding[] {
+  if (masters?.length === 2) {
+    return [
+      makeFinding(
+        "KEEPALIVED_MULTIPLE_MASTERS",
+        "SPLIT BRAIN: keepalived is MASTER on both nodes.",
+        {},
+        "pair",
+      ),
+    ];
+  }
+  if (both && masters?.length === 0 && both.a.keepalived.running && both.b.keepalived.running) {
+    return [
+      makeFinding(
+        "KEEPALIVED_NO_MASTER",
+        "keepalived runs on both nodes but neither is MASTER.",
+        { a: both.a.keepalived.instances, b: both.b.keepalived.instances },
+        "pair",
+      ),
+    ];
+  }
+  return [];
+}
+
+/** The node that does not hold the VIP must be able to take it. */
+function candidateFindings(
+  both: Record<NodeId, NodeReport> | null,
+  holders: NodeId[] | null,
+  roles: Record<NodeId, string | null>,
+): Finding[] {
+  if (!both || holders?.length !== 1) return [];
+  const standby: NodeId = holders[0] === "a" ? "b" : "a";
+  const s = both[standby];
+  const why = !s.keepalived.running
+    ? "keepalived is not running"
+    : roles[standby] === "FAULT"
+      ? "keepalived is in FAULT"
+      : reachableListener(s) === false
+        ? "mysqld is not listening where the VIP can reach it"
+        : null;
+  if (!why) return [];
+  return [
+    makeFinding(
+      "NO_FAILOVER_CANDIDATE",
+      `No failover candidate: on node ${up(standby)}, which does not hold the VIP, ${why}.`,
+      { standby, why },
+      standby,
+    ),
+  ];
+}
+
+function up(id: NodeId): string {
+  return id.toUpperCase();
+}

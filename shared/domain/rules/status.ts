@@ -1,0 +1,114 @@
+/**
+ * Rule group "status": the probe's verdict from the findings and the views (the decision table is in
+ * the README, "Deciding the state"). Findings about events (those with a key: writes on the standby,
+ * restarts, flaps) do not set the status: they open incidents instead.
+ */
+import type { FindingCode } from "../codes.ts";
+import type { NodeCheckResult } from "../node.ts";
+import type { SqlObservation } from "../sql.ts";
+import type { Status } from "../state.ts";
+import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import type { Views } from "./cross-check.ts";
+import { reachableListener, roleOf } from "./node-views.ts";
+
+/** Findings that mean two hosts claim the VIP. */
+export const SPLIT_BRAIN_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  "SPLIT_BRAIN_VIP_ON_BOTH",
+  "KEEPALIVED_MULTIPLE_MASTERS",
+  "ARP_DUPLICATE",
+  "ARP_FOREIGN_MAC",
+]);
+
+export interface StatusInput {
+  findings: Finding[];
+  views: Views;
+  vipOwner: NodeId | "both" | null;
+  missing: string[];
+  sql: Record<"vip" | NodeId, SqlObservation>;
+  nodes: Record<NodeId, NodeCheckResult>;
+  vrrpInstance?: string;
+}
+
+export interface StatusVerdict {
+  status: Status;
+  reasons: string[];
+  awaitingFailover: boolean;
+}
+
+const DOWN_CLASSES = new Set(["refused", "timeout", "unreachable", "lost"]);
+
+export function decideStatus(i: StatusInput): StatusVerdict {
+  const { findings, views } = i;
+  const nodeDown = (id: NodeId) => !i.sql[id].alive && DOWN_CLASSES.has(i.sql[id].error?.class ?? "");
+  /** A node keepalived can fail over to: BACKUP, its mysqld reachable and answering SQL. */
+  const canTakeOver = (id: NodeId): boolean => {
+    const r = i.nodes[id];
+    if (!r.ok) return false;
+    const role = roleOf(r.report, i.vrrpInstance);
+    return (
+      (role === "BACKUP" || role === "MASTER") &&
+      reachableListener(r.report) === true &&
+      Boolean(i.sql[id].server)
+    );
+  };
+  const split = findings.filter((f) => SPLIT_BRAIN_CODES.has(f.code));
+  if (split.length > 0)
+    return { status: "SPLIT_BRAIN", reasons: split.map((f) => f.message), awaitingFailover: false };
+  const notBound = findings.filter((f) => f.code === "VIP_NOT_BOUND");
+  if (notBound.length > 0)
+    return withFailover(
+      "DOWN",
+      notBound.map((f) => f.message),
+      NODE_IDS.some(canTakeOver),
+    );
+  const vipSqlFailed = !i.sql.vip.alive;
+  if (vipSqlFailed && NODE_IDS.every(nodeDown) && i.sql.vip.error?.class !== "auth") {
+    const nodeCheckOk = NODE_IDS.filter((id) => i.nodes[id].ok).length;
+    const unknown = nodeCheckOk === 0 && NODE_IDS.every((id) => i.sql[id].error?.class !== "refused");
+    return {
+      status: unknown ? "UNKNOWN" : "DOWN",
+      reasons: [
+        unknown
+          ? "Nothing answers, not even the node checks: the prober may be cut off from the cluster."
+          : "Neither the VIP nor either node answers SQL.",
+      ],
+      awaitingFailover: false,
+    };
+  }
+  if (vipSqlFailed && views.vipBound?.length === 1 && nodeDown(views.vipBound[0] as NodeId)) {
+    const holder = views.vipBound[0] as NodeId;
+    return withFailover(
+      "DOWN",
+      [`The VIP is bound on node ${holder.toUpperCase()}, whose MySQL does not answer.`],
+      canTakeOver(holder === "a" ? "b" : "a"),
+    );
+  }
+  if (i.vipOwner === null) {
+    return {
+      status: "UNKNOWN",
+      reasons: [`Who holds the VIP cannot be told: ${i.missing.join("; ") || "the views give no owner"}.`],
+      awaitingFailover: false,
+    };
+  }
+  const problems = findings.filter((f) => f.severity !== "info" && f.key === undefined);
+  return {
+    status: problems.length > 0 ? "DEGRADED" : "HEALTHY",
+    reasons: problems.sort(bySeverity).map((f) => f.message),
+    awaitingFailover: false,
+  };
+}
+
+function withFailover(status: Status, reasons: string[], awaitingFailover: boolean): StatusVerdict {
+  return {
+    status,
+    reasons: awaitingFailover
+      ? [...reasons, "The other node can take the VIP over: a failover is expected."]
+      : reasons,
+    awaitingFailover,
+  };
+}
+
+const RANK = { critical: 0, warning: 1, info: 2 } as const;
+function bySeverity(a: Finding, b: Finding): number {
+  return RANK[a.severity] - RANK[b.severity];
+}
