@@ -4,14 +4,18 @@
  */
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { LabClusterConfig } from "../shared/config.ts";
-import { mysqlPassword } from "../shared/config.ts";
+import { heartbeatPassword, mysqlPassword } from "../shared/config.ts";
 import { type Observers, observersFor as wire } from "../shared/wiring.ts";
 
 const ssmClients = new Map<string, SSMClient>();
 
 export async function observersFor(c: LabClusterConfig): Promise<Observers> {
   const runners = [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)];
-  if (!runners.some((r) => r.type === "ssm")) return wire(c, { password: mysqlPassword(c) });
+  const passwords = {
+    password: mysqlPassword(c),
+    ...(c.heartbeat ? { heartbeatPassword: heartbeatPassword(c) } : {}),
+  };
+  if (!runners.some((r) => r.type === "ssm")) return wire(c, passwords);
   const [{ SSMClient: Client }, { SsmNodeChecker }] = await Promise.all([
     import("@aws-sdk/client-ssm"),
     import("../shared/adapters/ssm-runner.ts"),
@@ -27,7 +31,7 @@ export async function observersFor(c: LabClusterConfig): Promise<Observers> {
     return existing;
   };
   return wire(c, {
-    password: mysqlPassword(c),
+    ...passwords,
     ssm: (r) =>
       new SsmNodeChecker({
         client: client(r.region),

@@ -54,6 +54,13 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     new ProberVpcEndpoints(stack, "Endpoints", { vpc, subnets, securityGroups: [endpointSg] });
   }
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, "PasswordSecret", d.passwordSecretArn);
+  const heartbeatSecret = d.heartbeatPasswordSecretArn
+    ? secretsmanager.Secret.fromSecretCompleteArn(
+        stack,
+        "HeartbeatPasswordSecret",
+        d.heartbeatPasswordSecretArn,
+      )
+    : undefined;
   for (const c of cfg.clusters) {
     new MysqlHaProber(stack, `Cluster-${c.name}`, {
       cluster: c,
@@ -61,6 +68,7 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
       vpcSubnets: subnets,
       securityGroups,
       passwordSecret: secret,
+      ...(heartbeatSecret ? { heartbeatPasswordSecret: heartbeatSecret } : {}),
       mailFrom: d.mailFrom,
       mailTo: d.mailTo,
       ...(d.sesIdentityArns ? { sesIdentityArns: d.sesIdentityArns } : {}),

@@ -21,6 +21,8 @@ export const DeploySchema = z.object({
       }),
       securityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
       passwordSecretArn: z.string().startsWith("arn:"),
+      /** The secret holding the heartbeat user's password (needed when a cluster has a heartbeat). */
+      heartbeatPasswordSecretArn: z.string().startsWith("arn:").optional(),
       mailFrom: z.string().email(),
       mailTo: z.array(z.string().email()).min(1),
       /** SES identity ARNs the function may send as. @default sender and recipients, address and domain */
@@ -71,6 +73,10 @@ export function loadDeployConfig(file: string): DeployConfig {
   for (const c of r.data.clusters) {
     if (names.has(c.name)) throw new ConfigError(file, [`clusters: the name "${c.name}" is used twice`]);
     names.add(c.name);
+    if (c.heartbeat && !r.data.deploy.heartbeatPasswordSecretArn)
+      throw new ConfigError(file, [
+        `clusters[${c.name}].heartbeat: set deploy.heartbeatPasswordSecretArn (the heartbeat user's password)`,
+      ]);
   }
   return r.data;
 }

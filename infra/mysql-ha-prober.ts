@@ -41,6 +41,11 @@ export interface MysqlHaProberProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** The secret holding the monitoring user's password (a plain string secret). */
   readonly passwordSecret: secretsmanager.ISecret;
+  /**
+   * The secret holding the heartbeat user's password: required when the cluster has a heartbeat.
+   * @default none (a cluster with a heartbeat is then an error at synth)
+   */
+  readonly heartbeatPasswordSecret?: secretsmanager.ISecret;
   /** Sender of the alert mails: a verified SES identity (address, or an address of a verified domain). */
   readonly mailFrom: string;
   /** Recipients of the alert mails (in the SES sandbox, each must be verified). */
@@ -145,6 +150,7 @@ export class MysqlHaProber extends Construct {
       documentName: document.documentName,
       table: this.table,
       passwordSecret: props.passwordSecret,
+      ...(props.heartbeatPasswordSecret ? { heartbeatPasswordSecret: props.heartbeatPasswordSecret } : {}),
       mailFrom: props.mailFrom,
       mailTo: props.mailTo,
       ...(props.sesIdentityArns ? { sesIdentityArns: props.sesIdentityArns } : {}),

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_HEARTBEAT_TABLE as HEARTBEAT_TABLE, heartbeatDdl } from "../shared/domain/heartbeat.ts";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
@@ -377,7 +378,7 @@ export class Lab {
   private async createUsers(n: LabNodePlan): Promise<void> {
     const p = this.plan;
     const net = `${p.subnet.replace(/\.0\/24$/, "")}.%`;
-    const { replication: r, monitor: m } = p.users;
+    const { replication: r, monitor: m, heartbeat: h } = p.users;
     // Local to each node (not binlogged): replication must not carry account setup around.
     await sql(
       `CREATE USER IF NOT EXISTS '${r.user}'@'${net}' IDENTIFIED BY '${r.password}';
@@ -385,6 +386,11 @@ export class Lab {
        CREATE USER IF NOT EXISTS '${m.user}'@'${net}' IDENTIFIED BY '${m.password}';
        -- Least privilege for the prober: replication status and binlog/GTID state, nothing else.
        GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO '${m.user}'@'${net}';
+       -- The heartbeat: its table, a user that may write it and nothing else, and the prober reads it.
+       ${heartbeatDdl(HEARTBEAT_TABLE)}
+       CREATE USER IF NOT EXISTS '${h.user}'@'${net}' IDENTIFIED BY '${h.password}';
+       GRANT INSERT, UPDATE ON ${HEARTBEAT_TABLE} TO '${h.user}'@'${net}';
+       GRANT SELECT ON ${HEARTBEAT_TABLE} TO '${m.user}'@'${net}';
        CREATE USER IF NOT EXISTS '${APP_USER.user}'@'${net}' IDENTIFIED BY '${APP_USER.password}';
        GRANT SELECT, INSERT, UPDATE, DELETE ON ${APP_USER.database}.* TO '${APP_USER.user}'@'${net}';`,
       { socket: n.mysql.socket, noBinlog: true },

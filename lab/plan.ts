@@ -96,6 +96,8 @@ export interface LabPlan {
   users: {
     replication: { user: string; password: string };
     monitor: { user: string; password: string };
+    /** The heartbeat's own user: INSERT and UPDATE on the heartbeat table, nothing else. */
+    heartbeat: { user: string; password: string };
   };
 }
 
@@ -167,6 +169,7 @@ export function planLab(input: LabOptions = {}): LabPlan {
     users: {
       replication: { user: "repl", password: "lab-repl-pw" },
       monitor: { user: "prober", password: "lab-prober-pw" },
+      heartbeat: { user: "prober_hb", password: "lab-heartbeat-pw" },
     },
   };
 }

@@ -3,9 +3,8 @@ import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { type LabClusterConfig, LabClusterSchema } from "../shared/config.ts";
 import type { ProbeTarget } from "../shared/pipeline.ts";
-import type { NodeChecker, SqlProbe } from "../shared/ports.ts";
 import { targetFromConfig } from "../shared/target.ts";
-import { observersFor } from "../shared/wiring.ts";
+import { type Observers, observersFor } from "../shared/wiring.ts";
 import type { Lab } from "./lab.ts";
 
 /** The lab's cluster, parsed with the CLI's schema (what `lab up` writes). */
@@ -20,9 +19,11 @@ export function labProbeTarget(lab: Lab, name?: string): ProbeTarget {
 }
 
 /** The lab's observers, built by the same wiring as the CLI and the function. */
-export function labPorts(lab: Lab): { sql: SqlProbe; nodeCheckers: Record<"a" | "b", NodeChecker> } {
-  const { sql, nodeCheckers } = observersFor(labCluster(lab), { password: lab.plan.users.monitor.password });
-  return { sql, nodeCheckers };
+export function labPorts(lab: Lab): Observers {
+  return observersFor(labCluster(lab), {
+    password: lab.plan.users.monitor.password,
+    heartbeatPassword: lab.plan.users.heartbeat.password,
+  });
 }
 
 /** The node check's settings for a lab node: its interface and keepalived's files. */
@@ -53,6 +54,7 @@ export function labConfig(lab: Lab): Record<string, unknown> {
         name: p.name === "mhp" ? "lab" : `lab-${p.name}`,
         vip: { host: p.vip, port: p.mysqlPort },
         mysql: { user: p.users.monitor.user, password: p.users.monitor.password },
+        heartbeat: { user: p.users.heartbeat.user, password: p.users.heartbeat.password },
         nodes: { a: node("a"), b: node("b") },
         forwarderSocket: p.client.forwarderSocket,
         push: { fifo: p.client.triggerFifo },
@@ -97,6 +99,7 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
         privateSubnetIds: ["subnet-0123456789abcdef0"],
       },
       passwordSecretArn: `arn:aws:secretsmanager:${REHEARSAL_ACCOUNT.region}:${REHEARSAL_ACCOUNT.account}:secret:mysql-ha-prober/${name}-AbCdEf`,
+      heartbeatPasswordSecretArn: `arn:aws:secretsmanager:${REHEARSAL_ACCOUNT.region}:${REHEARSAL_ACCOUNT.account}:secret:mysql-ha-prober/${name}-heartbeat-AbCdEf`,
       mailFrom: "prober@lab.invalid",
       mailTo: ["ops@lab.invalid"],
       alarmEmail: "ops@lab.invalid",
@@ -109,6 +112,7 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
         name,
         vip: { host: p.vip, port: p.mysqlPort },
         mysql: { user: p.users.monitor.user },
+        heartbeat: { user: p.users.heartbeat.user },
         nodes: { a: node("a"), b: node("b") },
       },
     ],

@@ -51,6 +51,13 @@ const NodeCheck = z
       .optional(),
     keepalivedPidFile: absPath.default("/run/keepalived.pid"),
     keepalivedDumpDir: absPath.default("/tmp"),
+    /** keepalived's DATA dump when global_defs sets state_dump_file (default: <keepalivedDumpDir>/keepalived.data). */
+    keepalivedDumpFile: absPath.optional(),
+    /** The VRRP instance that carries the VIP (default: the instance whose virtual IPs include it). */
+    vrrpInstance: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .optional(),
     notifyStateFile: absPath.optional(),
     notifyLog: absPath.optional(),
     arpCount: z.number().int().min(1).max(9).default(3),
@@ -88,6 +95,24 @@ const Mysql = z.object({
 });
 
 /**
+ * The heartbeat: a row written through the VIP each probe by a user that may write that one table only.
+ * The deployed function reads its password from the deployment's heartbeatPasswordSecretArn.
+ */
+const Heartbeat = z.object({
+  user: z.string().min(1),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional(),
+  table: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_]{1,64}$/, "must be database.table")
+    .default("mysql_ha_prober.heartbeat"),
+  /** The whole write (connect, write, read back): longer means the holder cannot take writes. */
+  timeoutMs: z.number().int().min(200).max(30_000).default(2000),
+});
+
+/**
  * One monitored pair, as deployed: what the function validates (its CLUSTER_CONFIG) and what the
  * deployment file lists. Nothing lab-only here: no namespace runner, no forwarder, no inline password.
  */
@@ -95,6 +120,7 @@ export const ClusterSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.', '-'"),
   vip: z.object({ host: ipv4, port: port.default(3306) }),
   mysql: Mysql,
+  heartbeat: Heartbeat.optional(),
   nodes: z.object({ a: nodeSchema(Runner), b: nodeSchema(Runner) }),
   witnesses: witnessSchema(Runner),
   thresholds: z
@@ -112,8 +138,19 @@ export const ClusterSchema = z.object({
       splitBrainRepeatMinutes: z.number().min(1).default(15),
       repeatHours: z.number().min(0.1).default(4),
       failoverGraceSeconds: z.number().min(0).max(300).default(10),
+      incidentExpiryHours: z
+        .number()
+        .min(0.1)
+        .max(24 * 30)
+        .default(24),
     })
-    .default({ confirmations: 2, splitBrainRepeatMinutes: 15, repeatHours: 4, failoverGraceSeconds: 10 }),
+    .default({
+      confirmations: 2,
+      splitBrainRepeatMinutes: 15,
+      repeatHours: 4,
+      failoverGraceSeconds: 10,
+      incidentExpiryHours: 24,
+    }),
   historySamples: z.boolean().default(false),
 });
 
@@ -126,6 +163,10 @@ export const LabClusterSchema = ClusterSchema.extend({
     /** Inline password: for the lab only. Prefer passwordEnv. */
     password: z.string().optional(),
   }),
+  heartbeat: Heartbeat.extend({
+    /** Inline password: for the lab only. */
+    password: z.string().optional(),
+  }).optional(),
   nodes: z.object({ a: nodeSchema(LabRunner), b: nodeSchema(LabRunner) }),
   witnesses: witnessSchema(LabRunner),
   /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
@@ -201,6 +242,22 @@ export function parseConfig(value: unknown, source = "configuration"): Config {
     names.add(c.name);
   }
   return r.data;
+}
+
+/** The heartbeat user's password: inline (lab), or from the named environment variable. */
+export function heartbeatPassword(c: LabClusterConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const h = c.heartbeat;
+  if (!h) return "";
+  if (h.passwordEnv) {
+    const v = env[h.passwordEnv];
+    if (v === undefined)
+      throw new InputError(
+        `clusters[${c.name}].heartbeat.passwordEnv`,
+        `environment variable ${h.passwordEnv} is not set`,
+      );
+    return v;
+  }
+  return h.password ?? "";
 }
 
 /** The MySQL monitoring password: inline, or from the named environment variable. */

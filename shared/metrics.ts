@@ -2,6 +2,7 @@
  * The metrics the prober publishes (one CloudWatch namespace, dimension Cluster). The dashboard and
  * the alarms in infra/ reference these names only; a contract test checks the handler emits each.
  */
+import { openIncidents } from "./domain/incidents.ts";
 import type { ClusterState, Status } from "./domain/state.ts";
 
 export const METRIC_NAMESPACE = "MysqlHaProber";
@@ -28,6 +29,8 @@ export const METRICS = {
   probeDuration: "ProbeDuration",
   nodeCheckDurationA: "NodeCheckDurationA",
   nodeCheckDurationB: "NodeCheckDurationB",
+  /** Incidents open (not acknowledged, not expired): events between probes waiting for an operator. */
+  openIncidents: "OpenIncidents",
 } as const;
 
 export const STATUS_CODE: Record<Status, number> = {
@@ -76,6 +79,7 @@ export function metricValues(
       value: up(s.nodes.b.keepalived !== null && s.nodes.b.keepalived !== "DOWN"),
     },
     { name: METRICS.probeCompleted, unit: "Count", value: 1 },
+    { name: METRICS.openIncidents, unit: "Count", value: openIncidents(s.incidents).length },
     { name: METRICS.probeDuration, unit: "Milliseconds", value: timings.probeMs },
   ];
   const lagAB = s.nodes.b.replication?.lagSeconds;

@@ -6,12 +6,21 @@
  */
 import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
+import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
 import type { Assessment, ClusterState } from "./domain/state.ts";
 import { type Deadline, NODE_IDS, type NodeId, remainingMs } from "./domain/types.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
-import type { HistoryItem, MetricsSink, NodeChecker, Notifier, SqlProbe, StateStore } from "./ports.ts";
+import type {
+  HeartbeatWriter,
+  HistoryItem,
+  MetricsSink,
+  NodeChecker,
+  Notifier,
+  SqlProbe,
+  StateStore,
+} from "./ports.ts";
 
 export interface ProbeTarget {
   name: string;
@@ -22,10 +31,14 @@ export interface ProbeTarget {
   policy?: AlertPolicy;
   /** Keep every probe in the history too, not only transitions. @default false */
   historySamples?: boolean;
+  /** The VRRP instance that carries the VIP. @default the instance whose virtual IPs include it */
+  vrrpInstance?: string;
 }
 
 export interface PipelineDeps {
   sql: SqlProbe;
+  /** Writes the heartbeat through the VIP each probe; absent: the heartbeat is off. */
+  heartbeat?: HeartbeatWriter;
   nodeCheckers: Record<NodeId, NodeChecker>;
   /** By witness name. */
   witnessCheckers?: Record<string, NodeChecker>;
@@ -112,6 +125,13 @@ export async function probeCluster(
   });
   const addHistory = [
     ...(d.transition ? [historyItem("transition")] : []),
+    // each incident opened: what happened between the probes, in the history for good
+    ...d.opened.map((i) => ({
+      ...historyItem("incident"),
+      incidentId: i.id,
+      reasons: [`${i.code} (${i.id}): ${i.message}`],
+      findingCodes: [i.code],
+    })),
     ...(t.historySamples ? [historyItem("sample")] : []),
   ];
 
@@ -174,17 +194,26 @@ export async function probeCluster(
  */
 export async function observeAndAssess(
   t: ProbeTarget,
-  deps: Pick<PipelineDeps, "sql" | "nodeCheckers" | "witnessCheckers">,
+  deps: Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "witnessCheckers">,
   deadline: Deadline,
   previous: ClusterState | null,
   at: Date,
 ): Promise<{ assessment: Assessment; observeMs: number; nodeCheckMs: Record<string, number> }> {
-  const since = (id: NodeId) => previous?.memory.nodes.lastEpoch[id] ?? undefined;
+  const since = (id: NodeId) => previous?.memory?.nodes?.lastEpoch?.[id] ?? undefined;
   const started = Date.now();
-  const [vip, a, b, nodeA, nodeB, ...witnessResults] = await Promise.all([
-    deps.sql.observe({ name: "vip", ...t.vip }, deadline),
-    deps.sql.observe({ name: "a", host: t.nodes.a.host, port: t.nodes.a.port }, deadline),
-    deps.sql.observe({ name: "b", host: t.nodes.b.host, port: t.nodes.b.port }, deadline),
+  // The heartbeat is written first and the SQL reads follow it (they read its row back on both nodes);
+  // the node checks, which take longer, run alongside from the start.
+  const heartbeat = deps.heartbeat?.beat({ name: "vip", ...t.vip }, Date.now(), deadline);
+  const afterHeartbeat = <T>(f: () => Promise<T>) => (heartbeat ? heartbeat.then(f) : f());
+  const [vip, a, b, hb, nodeA, nodeB, ...witnessResults] = await Promise.all([
+    afterHeartbeat(() => deps.sql.observe({ name: "vip", ...t.vip }, deadline)),
+    afterHeartbeat(() =>
+      deps.sql.observe({ name: "a", host: t.nodes.a.host, port: t.nodes.a.port }, deadline),
+    ),
+    afterHeartbeat(() =>
+      deps.sql.observe({ name: "b", host: t.nodes.b.host, port: t.nodes.b.port }, deadline),
+    ),
+    heartbeat,
     ...NODE_IDS.map((id) => {
       const s = since(id);
       return deps.nodeCheckers[id].check(
@@ -208,7 +237,9 @@ export async function observeAndAssess(
   const nodeResults = { a: nodeA as NodeCheckResult, b: nodeB as NodeCheckResult };
   const assessment = assess({
     sql: { vip, a, b },
+    ...(hb ? { heartbeat: hb as HeartbeatWrite } : {}),
     nodes: {
+      ...(t.vrrpInstance ? { vrrpInstance: t.vrrpInstance } : {}),
       ...nodeResults,
       witnesses: (t.witnesses ?? []).map((w, i) => ({
         name: w.name,

@@ -1,5 +1,6 @@
 /** The ports: small interfaces the pipeline depends on; adapters implement them. */
 import type { Alert } from "./domain/alert-policy.ts";
+import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { SqlObservation } from "./domain/sql.ts";
 import type { ClusterState, Status } from "./domain/state.ts";
@@ -15,6 +16,11 @@ export interface SqlEndpoint {
 /** Observes one MySQL endpoint. Never throws for what it observed: failures are in the observation. */
 export interface SqlProbe {
   observe(endpoint: SqlEndpoint, deadline: Deadline): Promise<SqlObservation>;
+}
+
+/** Writes the heartbeat row through the VIP. Never throws: a failed write is in the result. */
+export interface HeartbeatWriter {
+  beat(endpoint: SqlEndpoint, writtenAt: number, deadline: Deadline): Promise<HeartbeatWrite>;
 }
 
 /** Runs the node-check script on one host. Never throws: failures are in the result. */
@@ -34,8 +40,10 @@ export interface HistoryItem {
   vipOwner: ClusterState["vipOwner"];
   reasons: string[];
   findingCodes: string[];
-  /** "transition" (a declared change) or "sample" (every probe, when configured). */
-  kind: "transition" | "sample";
+  /** "transition" (a declared change), "incident" (an event opened an incident) or "sample" (every probe, when configured). */
+  kind: "transition" | "incident" | "sample";
+  /** For kind "incident": the incident's id. */
+  incidentId?: string;
 }
 
 export interface StoredCurrent {

@@ -12,6 +12,7 @@ function nodeCheckParams(vip: string, port: number, n: NodeCheckConfig): Omit<No
     Interface: n.interface,
     KeepalivedPidFile: n.keepalivedPidFile,
     KeepalivedDumpDir: n.keepalivedDumpDir,
+    KeepalivedDumpFile: n.keepalivedDumpFile,
     NotifyStateFile: n.notifyStateFile,
     NotifyLog: n.notifyLog,
     ArpCount: n.arpCount,
@@ -35,6 +36,7 @@ export function targetFromConfig(c: LabClusterConfig): ProbeTarget {
       nodeCheck: nodeCheckParams(c.vip.host, c.vip.port, w.nodeCheck),
     })),
     thresholds: c.thresholds,
+    ...(c.nodes.a.nodeCheck.vrrpInstance ? { vrrpInstance: c.nodes.a.nodeCheck.vrrpInstance } : {}),
     policy: c.alerting,
     historySamples: c.historySamples,
   };

@@ -4,6 +4,7 @@
  * all call it; they differ only in the password source and the SSM client they pass in.
  */
 import { forwarderStreamOpener } from "./adapters/forwarder-stream.ts";
+import { MysqlHeartbeat } from "./adapters/mysql-heartbeat.ts";
 import { MysqlProbe } from "./adapters/mysql-probe.ts";
 import { NetnsNodeChecker } from "./adapters/netns-runner.ts";
 import { SshNodeChecker } from "./adapters/ssh-runner.ts";
@@ -11,11 +12,16 @@ import type { LabClusterConfig, RunnerConfig } from "./config.ts";
 import type { PipelineDeps } from "./pipeline.ts";
 import type { NodeChecker } from "./ports.ts";
 
-export type Observers = Pick<PipelineDeps, "sql" | "nodeCheckers" | "witnessCheckers">;
+export type Observers = Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "witnessCheckers">;
 
 export interface WiringOptions {
   /** The monitoring password, or how to read it at each probe (the function's secret). */
   readonly password: string | (() => Promise<string>);
+  /**
+   * The heartbeat user's password (when the cluster has a heartbeat).
+   * @default none: a cluster with a heartbeat is then an error naming it
+   */
+  readonly heartbeatPassword?: string | (() => Promise<string>);
   /**
    * Builds the checker of an `ssm` runner (the function passes its one traced client; the CLI loads the
    * SSM SDK only when a cluster has such a runner).
@@ -44,14 +50,30 @@ export function nodeCheckerFor(r: RunnerConfig, o: WiringOptions, where: string)
 }
 
 export function observersFor(c: LabClusterConfig, o: WiringOptions): Observers {
+  const stream = c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {};
+  const hb = c.heartbeat;
+  if (hb && o.heartbeatPassword === undefined)
+    throw new Error(`cluster ${c.name}: heartbeat is on but no heartbeat password source is wired`);
   return {
+    ...(hb
+      ? {
+          heartbeat: new MysqlHeartbeat({
+            user: hb.user,
+            password: o.heartbeatPassword as string | (() => Promise<string>),
+            table: hb.table,
+            timeoutMs: hb.timeoutMs,
+            ...stream,
+          }),
+        }
+      : {}),
     sql: new MysqlProbe({
       user: c.mysql.user,
       password: o.password,
       connectTimeoutMs: c.mysql.connectTimeoutMs,
       queryTimeoutMs: c.mysql.queryTimeoutMs,
       totalTimeoutMs: c.mysql.totalTimeoutMs,
-      ...(c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {}),
+      ...(hb ? { heartbeatTable: hb.table } : {}),
+      ...stream,
     }),
     nodeCheckers: {
       a: nodeCheckerFor(c.nodes.a.runner, o, `cluster ${c.name}: node a`),

@@ -34,6 +34,8 @@ export const EnvSchema = z
     /** Where the MySQL monitoring password is: a Secrets Manager secret, or an SSM SecureString. */
     PASSWORD_SECRET_ARN: z.string().startsWith("arn:").optional(),
     PASSWORD_PARAMETER_NAME: z.string().startsWith("/").optional(),
+    /** The heartbeat user's password (a Secrets Manager secret), when the cluster has a heartbeat. */
+    HEARTBEAT_PASSWORD_SECRET_ARN: z.string().startsWith("arn:").optional(),
     /** Probe every K seconds within one invocation (0: once per invocation). */
     SUBMINUTE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(59).default(0),
     /** The schedule's rate: in sub-minute mode one invocation covers this window. */
@@ -49,6 +51,10 @@ export const EnvSchema = z
   })
   .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME, {
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",
+  })
+  .refine((e) => !e.CLUSTER_CONFIG.heartbeat || e.HEARTBEAT_PASSWORD_SECRET_ARN, {
+    message: "the cluster has a heartbeat: set HEARTBEAT_PASSWORD_SECRET_ARN",
+    path: ["HEARTBEAT_PASSWORD_SECRET_ARN"],
   });
 export type Env = z.infer<typeof EnvSchema>;
 

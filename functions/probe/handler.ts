@@ -54,6 +54,9 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
     env.PASSWORD_SECRET_ARN
       ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
       : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 }));
+  /** The heartbeat user's password, cached for 5 minutes. Never logged. */
+  const heartbeatPassword = async (): Promise<string> =>
+    String(await secrets.get(env.HEARTBEAT_PASSWORD_SECRET_ARN as string, { maxAge: 300 }));
   const target = targetFromConfig(cluster);
   const dynamoStore = new DynamoStore({
     client: dynamo,
@@ -65,6 +68,7 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
   const deps: PipelineDeps = {
     ...observersFor(cluster, {
       password,
+      ...(cluster.heartbeat ? { heartbeatPassword } : {}),
       runners: ["ssm"],
       ssm: (r) => new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
     }),

@@ -34,6 +34,8 @@ export class ClusterDashboard extends Construct {
         title: "Cluster status (declared)",
         left: [m(METRICS.clusterStatus, "status"), m(METRICS.splitBrain, "split brain")],
         leftYAxis: { min: 0, max: 4 },
+        right: [m(METRICS.openIncidents, "open incidents", "Maximum")],
+        rightYAxis: { min: 0 },
         width: 12,
       }),
       new cloudwatch.GraphWidget({

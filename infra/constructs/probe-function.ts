@@ -31,6 +31,8 @@ export interface ProbeFunctionProps {
   readonly documentName: string;
   readonly table: dynamodb.ITable;
   readonly passwordSecret: secretsmanager.ISecret;
+  /** The heartbeat user's password, when the cluster has a heartbeat. @default none */
+  readonly heartbeatPasswordSecret?: secretsmanager.ISecret;
   readonly mailFrom: string;
   readonly mailTo: readonly string[];
   /**
@@ -125,6 +127,9 @@ export class ProbeFunction extends Construct {
         MAIL_FROM: props.mailFrom,
         MAIL_TO: props.mailTo.join(","),
         PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
+        ...(props.heartbeatPasswordSecret
+          ? { HEARTBEAT_PASSWORD_SECRET_ARN: props.heartbeatPasswordSecret.secretArn }
+          : {}),
         SUBMINUTE_INTERVAL_SECONDS: String(subMinute),
         SCHEDULE_RATE_SECONDS: String(rateSeconds),
         HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
@@ -208,6 +213,7 @@ export class ProbeFunction extends Construct {
       StringEquals: { "ses:FromAddress": props.mailFrom },
     });
     props.passwordSecret.grantRead(this.role);
+    props.heartbeatPasswordSecret?.grantRead(this.role);
     props.table.grantReadWriteData(this.role);
     add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
   }

@@ -103,7 +103,12 @@ export async function runRehearsalInside(o: {
     assemblyDir: o.assemblyDir,
     env: { region: deploy.deploy.region, account: deploy.deploy.account ?? REHEARSAL_ACCOUNT.account },
     instances,
-    secrets: { [deploy.deploy.passwordSecretArn]: lab.plan.users.monitor.password },
+    secrets: {
+      [deploy.deploy.passwordSecretArn]: lab.plan.users.monitor.password,
+      ...(deploy.deploy.heartbeatPasswordSecretArn
+        ? { [deploy.deploy.heartbeatPasswordSecretArn]: lab.plan.users.heartbeat.password }
+        : {}),
+    },
     timeFactor: o.timeFactor,
     log: o.log,
     functionLogFile: join(o.assemblyDir, "..", "function.log"),

@@ -10,7 +10,7 @@
  *   that lists it in the outbox. Kept out of "current" so a long SES outage (a reminder every 15 min
  *   during a split brain) cannot grow that item to DynamoDB's 400 KB limit and stop every commit.
  *   A body no committed outbox lists (a run that lost the race) expires through the TTL.
- * - "h#<ISO time>#<version>": one item per transition (and per probe, "s#...", when samples are
+ * - "h#<ISO time>#<version>": one item per transition ("i#...#<incident id>" per incident opened, and per probe, "s#...", when samples are
  *   on), with a TTL attribute `expiresAt` (epoch seconds).
  * Every call has a deadline (the SDK request is aborted when it passes).
  */
@@ -234,11 +234,11 @@ export class DynamoStore implements StateStore, PushGate {
     cluster: string,
     from: Date,
     to: Date,
-    kinds: HistoryItem["kind"][] = ["transition"],
+    kinds: HistoryItem["kind"][] = ["transition", "incident"],
   ): Promise<HistoryItem[]> {
     const out: HistoryItem[] = [];
     for (const kind of kinds) {
-      const prefix = kind === "transition" ? "h#" : "s#";
+      const prefix = `${HISTORY_PREFIX[kind]}#`;
       const items = await this.queryAll({
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
         ExpressionAttributeValues: {
@@ -315,8 +315,11 @@ const ALERT_TTL_DAYS = 30;
 
 const alertSk = (id: string) => `alert#${id}`;
 
+const HISTORY_PREFIX: Record<HistoryItem["kind"], string> = { transition: "h", incident: "i", sample: "s" };
+
 function historySk(h: HistoryItem): string {
-  return `${h.kind === "transition" ? "h" : "s"}#${h.at}#${String(h.version).padStart(12, "0")}`;
+  const base = `${HISTORY_PREFIX[h.kind]}#${h.at}#${String(h.version).padStart(12, "0")}`;
+  return h.incidentId ? `${base}#${h.incidentId}` : base;
 }
 
 /** Map keys must be plain names for expressions: ids are encoded to [A-Za-z0-9_]. */

@@ -7,6 +7,7 @@ import mysql, { type Connection, type ConnectionOptions } from "mysql2";
 import { InputError } from "../domain/errors.ts";
 import {
   detectFlavor,
+  heartbeatReadQuery,
   longVariablesQuery,
   parseServerInfo,
   replicaStatusStatement,
@@ -36,6 +37,8 @@ export interface MysqlProbeOptions {
   queryTimeoutMs?: number;
   /** The whole observation, whatever the caller's deadline. @default 5000 */
   totalTimeoutMs?: number;
+  /** The heartbeat table (database.table) to read on each server; absent: the heartbeat is off. */
+  heartbeatTable?: string;
   /** Opens the TCP stream (e.g. from inside a network namespace); mysql2 connects itself when absent. */
   openStream?: StreamOpener;
   /** For tests: the mysql2 factory. @default mysql2.createConnection */
@@ -52,7 +55,8 @@ class ProbeStepError extends Error {
 }
 
 export class MysqlProbe implements SqlProbe {
-  private readonly o: Required<Omit<MysqlProbeOptions, "openStream">> & Pick<MysqlProbeOptions, "openStream">;
+  private readonly o: Required<Omit<MysqlProbeOptions, "openStream" | "heartbeatTable">> &
+    Pick<MysqlProbeOptions, "openStream" | "heartbeatTable">;
 
   constructor(options: MysqlProbeOptions) {
     this.o = {
@@ -129,15 +133,23 @@ export class MysqlProbe implements SqlProbe {
         const longQuery = longVariablesQuery(flavor);
         const statement = replicaStatusStatement(flavor);
         // One round trip each, in flight together on the one connection (mysql2 queues them).
-        const [long, status, replicaRows] = await Promise.all([
+        const table = this.o.heartbeatTable;
+        const [long, status, replicaRows, heartbeat] = await Promise.all([
           this.query(c, longQuery, left()),
           this.query(c, STATUS_QUERY, left()),
           this.query(c, statement, left()),
+          // A heartbeat row that cannot be read makes that one field unknown, not the node.
+          table
+            ? this.query(c, heartbeatReadQuery(table), left()).then(
+                (rows) => ({ rows }),
+                (e: unknown) => ({ error: (e as Error).message }),
+              )
+            : undefined,
         ]);
         try {
           // SHOW GLOBAL VARIABLES cuts values at 1024 characters: the long ones come from SELECT @@GLOBAL.
           Object.assign(vars, selectRowToVariables(long, longQuery));
-          return parseServerInfo(vars, replicaRows, variablesFromRows(status));
+          return parseServerInfo(vars, replicaRows, variablesFromRows(status), heartbeat);
         } catch (e) {
           throw new ProbeStepError(`parsing ${statement} / SHOW GLOBAL VARIABLES`, e);
         }
@@ -181,7 +193,7 @@ export class MysqlProbe implements SqlProbe {
 }
 
 /** Ends a connection politely, but never waits more than 500 ms for it. */
-function endQuietly(conn: Connection | undefined): Promise<void> {
+export function endQuietly(conn: Connection | undefined): Promise<void> {
   if (!conn) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => {

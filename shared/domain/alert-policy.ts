@@ -5,6 +5,7 @@
  * consecutive probes. Mail on every declared change, exactly one "resolved" when it clears, and
  * reminders while it lasts (split brain every M minutes, other problems every H hours).
  */
+import { type Incident, latchIncidents } from "./incidents.ts";
 import { renderMail } from "./mail.ts";
 import type { Assessment, ClusterEvent, ClusterState, Status } from "./state.ts";
 
@@ -20,6 +21,8 @@ export interface AlertPolicy {
    * keepalived needs to fail over (track script fall x interval + 3 adverts + skew). @default 10
    */
   failoverGraceSeconds: number;
+  /** An unacknowledged incident closes by itself after this many hours. @default 24 */
+  incidentExpiryHours: number;
 }
 
 export const DEFAULT_ALERT_POLICY: AlertPolicy = {
@@ -27,13 +30,15 @@ export const DEFAULT_ALERT_POLICY: AlertPolicy = {
   splitBrainRepeatMinutes: 15,
   repeatHours: 4,
   failoverGraceSeconds: 10,
+  incidentExpiryHours: 24,
 };
 
 export interface Alert {
   /** Unique and stable: the store keys its outbox on it. */
   id: string;
   cluster: string;
-  kind: "transition" | "resolved" | "reminder";
+  /** "incident": an event that latched (mailed at once, once), when no status mail goes out with it. */
+  kind: "transition" | "resolved" | "reminder" | "incident";
   from: Status | null;
   to: Status;
   createdAt: string;
@@ -47,6 +52,8 @@ export interface Decision {
   alert: Alert | null;
   /** The declared status changed (a history item is written). */
   transition: { from: Status | null; to: Status } | null;
+  /** Incidents this probe opened (each is mailed now and written to the history). */
+  opened: Incident[];
 }
 
 const IMMEDIATE: ReadonlySet<Status> = new Set(["SPLIT_BRAIN", "DOWN"]);
@@ -110,6 +117,12 @@ export function decide(
       next === "SPLIT_BRAIN" ? policy.splitBrainRepeatMinutes * 60_000 : policy.repeatHours * 3_600_000;
     if (now.getTime() - last >= every) kind = "reminder";
   }
+  // Events latch as incidents: mailed at once, with the status mail when there is one, else alone.
+  const latched = latchIncidents(previous?.incidents ?? [], a.findings, now, {
+    incidentExpiryHours: policy.incidentExpiryHours ?? DEFAULT_ALERT_POLICY.incidentExpiryHours,
+  });
+  const statusMail = kind !== null;
+  if (kind === null && latched.opened.length > 0) kind = "incident";
 
   const state: ClusterState = {
     cluster,
@@ -123,7 +136,8 @@ export function decide(
     findings: a.findings,
     events,
     pending: changed ? null : pending,
-    lastAlertAt: kind ? at : changed ? null : (previous?.lastAlertAt ?? null),
+    lastAlertAt: statusMail ? at : changed ? null : (previous?.lastAlertAt ?? null),
+    incidents: latched.incidents,
     memory: a.memory,
   };
   const alert: Alert | null = kind
@@ -134,8 +148,8 @@ export function decide(
         from: declared,
         to: next,
         createdAt: at,
-        ...renderMail(state, kind, declared),
+        ...renderMail(state, kind, declared, latched.opened),
       }
     : null;
-  return { state, alert, transition: changed ? { from: declared, to: next } : null };
+  return { state, alert, transition: changed ? { from: declared, to: next } : null, opened: latched.opened };
 }

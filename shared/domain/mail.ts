@@ -2,7 +2,9 @@
  * The alert mail: subject, text and HTML, pure. Every value that came from a server is escaped in the
  * HTML. No secret is ever part of a ClusterState, so none can appear here.
  */
+import type { Alert } from "./alert-policy.ts";
 import { CATALOG, type FindingCode } from "./codes.ts";
+import { type Incident, openIncidents } from "./incidents.ts";
 import type { ClusterState, Status } from "./state.ts";
 import { NODE_IDS } from "./types.ts";
 
@@ -16,21 +18,39 @@ export const STATUS_LABEL: Record<Status, string> = {
 
 export function subjectFor(
   cluster: string,
-  kind: "transition" | "resolved" | "reminder",
+  kind: Alert["kind"],
   from: Status | null,
   to: Status,
   since: string,
+  opened: readonly Incident[] = [],
 ): string {
+  if (kind === "incident") {
+    const what = [
+      ...new Set(
+        opened.map(
+          (i) =>
+            `${i.code}${i.subject && i.subject !== "pair" ? ` on ${i.subject === "vip" ? "the VIP" : `node ${i.subject.toUpperCase()}`}` : ""}`,
+        ),
+      ),
+    ];
+    return `[mysql-ha] ${cluster}: INCIDENT ${what.join(", ")} (status ${STATUS_LABEL[to]})`;
+  }
   if (kind === "reminder") return `[mysql-ha] ${cluster}: still ${STATUS_LABEL[to]} (since ${since})`;
   return `[mysql-ha] ${cluster}: ${from ? STATUS_LABEL[from] : "first probe"} -> ${STATUS_LABEL[to]}`;
 }
 
 export function renderMail(
   s: ClusterState,
-  kind: "transition" | "resolved" | "reminder",
+  kind: Alert["kind"],
   from: Status | null,
+  opened: readonly Incident[] = [],
 ): { subject: string; text: string; html: string } {
-  const subject = subjectFor(s.cluster, kind, from, s.status, s.statusSince);
+  const subject = subjectFor(s.cluster, kind, from, s.status, s.statusSince, opened);
+  const newIds = new Set(opened.map((i) => i.id));
+  const open = openIncidents(s.incidents);
+  const ackHint = `acknowledge with: mysql-ha-prober ack --cluster ${s.cluster} <id>|all`;
+  const incidentLine = (i: Incident) =>
+    `${newIds.has(i.id) ? "NEW " : ""}[${i.severity}] ${i.code} (id ${i.id}, ${i.openedAt}${i.seen > 1 ? `, seen ${i.seen}x` : ""}): ${i.message}`;
   const rows = NODE_IDS.map((id) => {
     const n = s.nodes[id];
     const r = n.replication;
@@ -51,10 +71,18 @@ export function renderMail(
     .filter((c): c is FindingCode => c in CATALOG)
     .map((c) => ({ code: c, action: CATALOG[c].action }));
 
+  const changed = from && kind !== "reminder" && kind !== "incident";
   const text = [
-    `Cluster ${s.cluster} is ${STATUS_LABEL[s.status]}${from && kind !== "reminder" ? ` (was ${STATUS_LABEL[from]})` : ""}.`,
+    `Cluster ${s.cluster} is ${STATUS_LABEL[s.status]}${changed ? ` (was ${STATUS_LABEL[from]})` : ""}.`,
     `First detected: ${s.statusSince}. Probe time: ${s.observedAt}. VIP owner: ${s.vipOwner ?? "unknown"}.`,
     "",
+    ...(open.length
+      ? [
+          `Open incidents (events between probes; they stay until acknowledged, ${ackHint}):`,
+          ...open.map((i) => `  ${incidentLine(i)}`),
+          "",
+        ]
+      : []),
     ...s.events.map((e) => `Event: ${e.message}`),
     ...(s.events.length ? [""] : []),
     "Nodes:",
@@ -77,7 +105,8 @@ export function renderMail(
         : ' style="background:#e65100;color:#fff;padding:8px"';
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2${banner}>${e(s.cluster)}: ${e(STATUS_LABEL[s.status])}</h2>
-<p>${from && kind !== "reminder" ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
+<p>${changed ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
+${open.length ? `<h3>Open incidents</h3><p>Events between probes: they stay until acknowledged (${e(ackHint)}).</p><ul>${open.map((i) => `<li>${newIds.has(i.id) ? "<b>NEW</b> " : ""}<b>${e(i.severity)}</b> <code>${e(i.code)}</code> <small>(id <code>${e(i.id)}</code>, ${e(i.openedAt)})</small>: ${e(i.message)}</li>`).join("")}</ul>` : ""}
 ${s.events.length ? `<ul>${s.events.map((ev) => `<li>${e(ev.message)}</li>`).join("")}</ul>` : ""}
 <table border="1" cellpadding="4" cellspacing="0">
 <tr><th>node</th><th>host</th><th>VIP</th><th>keepalived</th><th>MySQL</th><th>replication</th><th>lag</th></tr>

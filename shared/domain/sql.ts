@@ -241,6 +241,7 @@ export function parseServerInfo(
   vars: Record<string, string>,
   replicaRows: unknown,
   status: Record<string, string> = {},
+  heartbeat?: { rows: unknown } | { error: string },
 ): ServerInfo {
   const unknown: FieldProblem[] = [];
   const field = (name: string) => `@@${name}`;
@@ -286,8 +287,35 @@ export function parseServerInfo(
     uptimeSeconds: status.uptime !== undefined ? int("uptime", status) : null,
     replicaStarts: replicaStartsOf(status),
     replication: parseReplicaRows(replicaRows, flavor, unknown),
+    ...(heartbeat ? { heartbeatSeen: heartbeatSeenOf(heartbeat, unknown) } : {}),
     unknown,
   };
+}
+
+/** The heartbeat row's written_at (prober clock, epoch ms); null with the reason named when unreadable. */
+function heartbeatSeenOf(h: { rows: unknown } | { error: string }, unknown: FieldProblem[]): number | null {
+  const field = "heartbeat row";
+  if ("error" in h) {
+    unknown.push({ field, problem: `could not be read: ${h.error}` });
+    return null;
+  }
+  if (!Array.isArray(h.rows)) {
+    unknown.push({ field, problem: "expected rows" });
+    return null;
+  }
+  if (h.rows.length === 0) return 0; // no heartbeat has reached this node yet: every write is unseen
+  const v = (h.rows[0] as Row)?.written_at;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    unknown.push({ field, problem: "written_at is not an epoch in ms", value: String(v) });
+    return null;
+  }
+  return n;
+}
+
+/** The heartbeat row as each node has it. */
+export function heartbeatReadQuery(table: string): string {
+  return `SELECT written_at FROM ${table} WHERE id = 1`;
 }
 
 /** read_only: ON/OFF (MySQL, MariaDB 10), and MariaDB 11.x/12's enum (NO_LOCK, NO_LOCK_NO_ADMIN: still read-only). */

@@ -1,4 +1,5 @@
 /** The cluster's state: what one probe concludes, and what is kept between probes. */
+import type { Incident } from "./incidents.ts";
 import type { Memory } from "./memory.ts";
 import type { Finding, NodeId } from "./types.ts";
 
@@ -68,5 +69,10 @@ export interface ClusterState {
   pending: { status: Status; count: number; since: string; events: ClusterEvent[] } | null;
   /** When a mail about the current declared status was last queued. */
   lastAlertAt: string | null;
+  /**
+   * Latched events: open until acknowledged (`ack`) or expired; acknowledged ones stay while still
+   * reported so they do not open again. Absent in states stored before incidents existed.
+   */
+  incidents?: Incident[];
   memory: Assessment["memory"];
 }

@@ -5,6 +5,7 @@ export interface NodeCheckParams {
   MysqlPort?: number;
   KeepalivedPidFile?: string;
   KeepalivedDumpDir?: string;
+  KeepalivedDumpFile?: string;
   NotifyStateFile?: string;
   NotifyLog?: string;
   /** Report keepalived transitions after this time (epoch seconds, the node's clock). */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lambdaEsbuildOptions } from "../../infra/bundling.ts";
 import type { SqlObservation } from "../../shared/domain/sql.ts";
 import { run } from "../../shared/util/exec.ts";
-import { type FakeServer, MARIADB_VARS, scriptedServer } from "../helpers/fake-mysql.ts";
+import { type FakeServer, mariadbHandler, scriptedServer } from "../helpers/fake-mysql.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;
@@ -42,13 +42,8 @@ const observe = async (port: number): Promise<SqlObservation> => {
 describe("the bundled SQL probe (mysql2 as the function carries it)", () => {
   it("completes the handshake and reads a server", async () => {
     // Prepare: a well-formed MariaDB as far as the probe can tell
-    server = await scriptedServer((sql) =>
-      sql.startsWith("SHOW GLOBAL VARIABLES")
-        ? {
-            columns: ["Variable_name", "Value"],
-            rows: MARIADB_VARS,
-          }
-        : { columns: ["Connection_name", "Slave_IO_Running"], rows: [] },
+    server = await scriptedServer(
+      mariadbHandler({ columns: ["Connection_name", "Slave_IO_Running"], rows: [] }),
     );
     // Act
     const o = await observe(server.port);

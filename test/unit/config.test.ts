@@ -40,6 +40,7 @@ describe("configuration", () => {
       splitBrainRepeatMinutes: 15,
       repeatHours: 4,
       failoverGraceSeconds: 10,
+      incidentExpiryHours: 24,
     });
     expect(cl?.thresholds).toEqual({ lagWarningSeconds: 30, lagCriticalSeconds: 300 });
   });

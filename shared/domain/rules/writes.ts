@@ -62,6 +62,17 @@ export function growthBesides(
   return rest.length ? formatMariadbGtids(rest) : null;
 }
 
+/** A list of transactions without the prober's heartbeat GTID (it may not have replicated yet). */
+function withoutHeartbeat(list: string | null, heartbeatGtid: string | null): string | null {
+  if (!list || !heartbeatGtid) return list;
+  if (/^\d+-\d+-\d+$/.test(heartbeatGtid)) {
+    const rest = parseMariadbGtidList(list).filter((g) => formatMariadbGtids([g]) !== heartbeatGtid);
+    return rest.length ? formatMariadbGtids(rest) : null;
+  }
+  const rest = GtidSet.parse(list).subtract(GtidSet.parse(heartbeatGtid));
+  return rest.isEmpty ? null : rest.toString();
+}
+
 /** The standby's own transactions that the holder has not executed; null when none. */
 function notAppliedOn(own: OwnTransactions | null, holder: ServerInfo): string | null {
   if (!own || !holder.gtid) return null;
@@ -125,7 +136,7 @@ export function standbyWriteFindings(
       },
     ];
   }
-  const missing = holderServer ? notAppliedOn(own[standby], holderServer) : null;
+  const missing = withoutHeartbeat(holderServer ? notAppliedOn(own[standby], holderServer) : null, hbGtid);
   if (!missing) return [];
   return [
     {

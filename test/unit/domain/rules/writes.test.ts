@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { assess, assessSql } from "../../../../shared/domain/assess.ts";
+import type { HeartbeatWrite } from "../../../../shared/domain/heartbeat.ts";
+import { EMPTY_SQL_MEMORY } from "../../../../shared/domain/memory.ts";
+import { growthBesides } from "../../../../shared/domain/rules/writes.ts";
+import { input, nodesView, PAIR, sqlView } from "../../../helpers/cluster.ts";
+import { loadFixture, observed, serverFrom } from "../../../helpers/sql-fixtures.ts";
+
+const f = loadFixture("mysql-8.4");
+const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";
+const codes = (fs: { code: string; subject?: string }[]) => fs.map((x) => `${x.code}@${x.subject}`);
+
+describe("the VIP holder must take writes", () => {
+  it("read_only ON on the holder is critical within one probe (no heartbeat needed), and the probe is not HEALTHY", () => {
+    const view = sqlView("a");
+    const ro = serverFrom(f, "a", { read_only: "ON" });
+    const a = assess(
+      input(
+        { ...view, vip: observed("vip", "192.0.2.100", ro), a: observed("a", PAIR.a.host, ro) },
+        nodesView("a"),
+      ),
+    );
+    expect(a.findings.find((x) => x.code === "HOLDER_READ_ONLY")).toMatchObject({
+      severity: "critical",
+      subject: "vip",
+    });
+    expect(a.status).toBe("DEGRADED");
+  });
+
+  it("a failed heartbeat write while reads work is HOLDER_WRITES_FAILED", () => {
+    const hb: HeartbeatWrite = {
+      writtenAt: 1,
+      ok: false,
+      durationMs: 2000,
+      serverId: null,
+      serverUuid: null,
+      gtid: null,
+      error: {
+        class: "timeout",
+        code: "ETIMEDOUT",
+        message: "no answer within 2000 ms",
+        during: "heartbeat write",
+      },
+    };
+    const a = assess({ ...input(sqlView("a"), nodesView("a")), heartbeat: hb });
+    expect(codes(a.findings)).toContain("HOLDER_WRITES_FAILED@vip");
+    expect(a.status).toBe("DEGRADED");
+  });
+
+  it("no HOLDER_WRITES_FAILED when the VIP does not answer at all (VIP_UNREACHABLE says it)", () => {
+    const hb: HeartbeatWrite = {
+      writtenAt: 1,
+      ok: false,
+      durationMs: 5,
+      serverId: null,
+      serverUuid: null,
+      gtid: null,
+    };
+    const a = assess({ ...input(sqlView("down"), nodesView("a")), heartbeat: hb });
+    expect(codes(a.findings)).not.toContain("HOLDER_WRITES_FAILED@vip");
+  });
+});
+
+describe("writes on the standby", () => {
+  const withExecuted = (id: "a" | "b", executed: string) => serverFrom(f, id, { gtid_executed: executed });
+  const before = {
+    ...EMPTY_SQL_MEMORY,
+    vipNode: "a" as const,
+    own: { a: null, b: { kind: "mysql" as const, set: `${UB}:1-7` } },
+  };
+
+  it("the standby's own new transactions are an event with the GTIDs as its key", () => {
+    const view = {
+      ...sqlView("a"),
+      b: observed("b", PAIR.b.host, withExecuted("b", `${UA}:1-120,${UB}:1-8`)),
+    };
+    const r = assessSql(view, PAIR, before);
+    const e = r.findings.find((x) => x.code === "ERRANT_WRITES_ON_STANDBY");
+    expect(e).toMatchObject({ subject: "b", key: `${UB}:8`, evidence: { reason: "grew" } });
+  });
+
+  it("the prober's own heartbeat that landed on the standby (the VIP moved mid-probe) is never errant", () => {
+    const view = {
+      ...sqlView("a"),
+      b: observed("b", PAIR.b.host, withExecuted("b", `${UA}:1-120,${UB}:1-8`)),
+    };
+    const hb: HeartbeatWrite = {
+      writtenAt: 5,
+      ok: true,
+      durationMs: 3,
+      serverId: 2,
+      serverUuid: UB,
+      gtid: `${UB}:8`,
+    };
+    const r = assessSql(view, PAIR, before, undefined, hb);
+    expect(codes(r.findings)).not.toContain("ERRANT_WRITES_ON_STANDBY@b");
+    // one more transaction than the heartbeat is still errant
+    const more = { ...view, b: observed("b", PAIR.b.host, withExecuted("b", `${UA}:1-120,${UB}:1-9`)) };
+    expect(
+      assessSql(more, PAIR, before, undefined, hb).findings.find((x) => x.code === "ERRANT_WRITES_ON_STANDBY")
+        ?.key,
+    ).toBe(`${UB}:9`);
+  });
+
+  it("MariaDB: the heartbeat explains the growth only when it is the one new GTID", () => {
+    const b4 = { kind: "mariadb" as const, position: "2-2-7" };
+    expect(growthBesides(b4, { kind: "mariadb", position: "2-2-8" }, "2-2-8")).toBeNull();
+    expect(growthBesides(b4, { kind: "mariadb", position: "2-2-9" }, "2-2-9")).toBe("2-2-9");
+    expect(growthBesides(b4, { kind: "mariadb", position: "2-2-8" }, null)).toBe("2-2-8");
+  });
+});
