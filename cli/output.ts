@@ -1,4 +1,5 @@
 /** Human output: a compact table per cluster, then the findings. */
+import { type Incident, openIncidents } from "../shared/domain/incidents.ts";
 import type { Assessment, ClusterState, Status } from "../shared/domain/state.ts";
 import { NODE_IDS } from "../shared/domain/types.ts";
 import type { HistoryItem } from "../shared/ports.ts";
@@ -17,9 +18,10 @@ export function table(rows: string[][]): string {
 
 export function renderState(
   cluster: string,
-  s: Pick<Assessment, "status" | "vipOwner" | "nodes" | "findings" | "events">,
+  s: Pick<Assessment, "status" | "vipOwner" | "nodes" | "findings" | "events"> & { incidents?: Incident[] },
   probeMs?: number,
 ): string {
+  const open = openIncidents(s.incidents);
   const rows = [["node", "host", "VIP", "keepalived", "MySQL", "replication in", "lag"]];
   for (const id of NODE_IDS) {
     const n = s.nodes[id];
@@ -42,14 +44,23 @@ export function renderState(
     ...s.events.map((e) => `event: ${e.message}`),
     problems.length ? "findings:" : "findings: none",
     ...problems.map((f) => `  [${f.severity}] ${f.code}${f.subject ? ` (${f.subject})` : ""}: ${f.message}`),
+    ...(open.length ? [`open incidents (until \`ack\`):`] : []),
+    ...open.map((i) => `  ${i.id} [${i.severity}] ${i.code} since ${i.openedAt}: ${i.message}`),
   ].join("\n");
 }
 
 export function renderHistory(items: HistoryItem[]): string {
   if (items.length === 0) return "no transitions in that period";
   return table([
-    ["at", "from", "to", "VIP owner", "findings"],
-    ...items.map((h) => [h.at, h.from ?? "-", h.to, String(h.vipOwner ?? "-"), h.findingCodes.join(",")]),
+    ["at", "what", "from", "to", "VIP owner", "findings"],
+    ...items.map((h) => [
+      h.at,
+      h.kind === "incident" ? `incident ${h.incidentId ?? ""}` : h.kind,
+      h.kind === "incident" ? "-" : (h.from ?? "-"),
+      h.to,
+      String(h.vipOwner ?? "-"),
+      h.findingCodes.join(","),
+    ]),
   ]);
 }
 

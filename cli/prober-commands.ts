@@ -152,6 +152,8 @@ export function proberCommands(io: Io): Command[] {
                   deadline,
                 );
                 if (r.transition || index === 0) io.out(summarizeState(r.state));
+                for (const i of r.opened)
+                  io.out(`  incident ${i.id}: [${i.severity}] ${i.code}: ${i.message}`);
                 if (r.transition && r.state.status !== "HEALTHY")
                   io.out(renderState(t.name, r.state, r.timings.probeMs));
                 for (const a of r.sent) io.out(`  mail sent: ${a.subject}`);
@@ -195,5 +197,40 @@ export function proberCommands(io: Io): Command[] {
         await services.close();
       }
     });
-  return [probe, watch, history];
+  const ack = new Command("ack")
+    .description(
+      "acknowledge incidents (events between probes that stay open until acknowledged): by id, or all (exit 0 when something was acknowledged, 1 when nothing matched)",
+    )
+    .addOption(config)
+    .requiredOption("--cluster <name>", "the cluster")
+    .option("--by <who>", "who acknowledges (kept with the incident)", process.env.USER ?? "operator")
+    .argument("<ids...>", 'incident ids (as in the mail and `status`), or "all"')
+    .action(async (ids: string[], o) => {
+      const [{ loadConfig }, { openServices }, { acknowledgeIncidents }] = await Promise.all([
+        import("../shared/config-file.ts"),
+        import("./services.ts"),
+        import("../shared/acknowledge.ts"),
+      ]);
+      const cfg = loadConfig(o.config);
+      const [c] = clustersOf(cfg, o.cluster);
+      const services = await openServices({
+        ...cfg,
+        mail: { type: "ses", from: "unused", to: ["unused@example.com"] },
+      });
+      try {
+        const r = await acknowledgeIncidents(
+          services.store,
+          c?.name ?? o.cluster,
+          ids.length === 1 && ids[0] === "all" ? "all" : ids,
+          o.by,
+        );
+        for (const i of r.acknowledged) io.out(`acknowledged ${i.id}: ${i.code}: ${i.message}`);
+        for (const id of r.unknown) io.err(`no incident ${id} in cluster ${o.cluster}`);
+        if (r.acknowledged.length === 0) io.out("nothing to acknowledge");
+        io.setExitCode(r.acknowledged.length > 0 ? 0 : 1);
+      } finally {
+        await services.close();
+      }
+    });
+  return [probe, watch, history, ack];
 }

@@ -389,7 +389,7 @@ export class Lab {
        -- The heartbeat: its table, a user that may write it and nothing else, and the prober reads it.
        ${heartbeatDdl(HEARTBEAT_TABLE)}
        CREATE USER IF NOT EXISTS '${h.user}'@'${net}' IDENTIFIED BY '${h.password}';
-       GRANT INSERT, UPDATE ON ${HEARTBEAT_TABLE} TO '${h.user}'@'${net}';
+       GRANT SELECT, INSERT, UPDATE ON ${HEARTBEAT_TABLE} TO '${h.user}'@'${net}';
        GRANT SELECT ON ${HEARTBEAT_TABLE} TO '${m.user}'@'${net}';
        CREATE USER IF NOT EXISTS '${APP_USER.user}'@'${net}' IDENTIFIED BY '${APP_USER.password}';
        GRANT SELECT, INSERT, UPDATE, DELETE ON ${APP_USER.database}.* TO '${APP_USER.user}'@'${net}';`,

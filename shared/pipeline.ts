@@ -7,6 +7,7 @@
 import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
 import type { HeartbeatWrite } from "./domain/heartbeat.ts";
+import type { Incident } from "./domain/incidents.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
 import type { Assessment, ClusterState } from "./domain/state.ts";
@@ -54,6 +55,8 @@ export interface ProbeOutcome {
   /** false: another run committed this version first; it owns the transition and its mail. */
   committed: boolean;
   transition: { from: string | null; to: string } | null;
+  /** Incidents this probe opened (events between probes; mailed with this probe's alert). */
+  opened: Incident[];
   sent: Alert[];
   unsent: { alert: Alert; error: string }[];
   timings: { probeMs: number; observeMs: number; nodeCheckMs: Record<string, number> };
@@ -151,7 +154,7 @@ export async function probeCluster(
   if (!c.committed) {
     log("lost-race", { cluster: t.name, version: prev?.version ?? null });
     timings.probeMs = Date.now() - started;
-    return { state: d.state, committed: false, transition: null, sent: [], unsent: [], timings };
+    return { state: d.state, committed: false, transition: null, opened: [], sent: [], unsent: [], timings };
   }
   if (d.transition) log("transition", { cluster: t.name, from: d.transition.from, to: d.transition.to });
 
@@ -185,7 +188,15 @@ export async function probeCluster(
     }
   }
   timings.probeMs = Date.now() - started;
-  return { state: d.state, committed: true, transition: d.transition, sent, unsent, timings };
+  return {
+    state: d.state,
+    committed: true,
+    transition: d.transition,
+    opened: d.opened,
+    sent,
+    unsent,
+    timings,
+  };
 }
 
 /**

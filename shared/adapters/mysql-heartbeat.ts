@@ -81,8 +81,9 @@ export class MysqlHeartbeat implements HeartbeatWriter {
         if (!mariadb) await q("SET SESSION session_track_gtids = OWN_GTID").catch(() => {});
         during = "heartbeat write";
         const ok = (await q(
-          `INSERT INTO ${this.table} (id, written_at, server_id) VALUES (1, ?, @@server_id) ON DUPLICATE KEY UPDATE written_at = VALUES(written_at), server_id = VALUES(server_id)`,
-          [writtenAt],
+          // The update part needs SELECT on the columns too (MariaDB and MySQL): grant SELECT, INSERT, UPDATE.
+          `INSERT INTO ${this.table} (id, written_at, server_id) VALUES (1, ?, @@server_id) ON DUPLICATE KEY UPDATE written_at = ?, server_id = @@server_id`,
+          [writtenAt, writtenAt],
         )) as ResultSetHeader & { stateChanges?: { gtids?: string[] } };
         during = "reading the write's GTID";
         const [after] = (await q(

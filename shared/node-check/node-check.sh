@@ -16,6 +16,7 @@
 # @param MysqlPort | 3306 | The port mysqld listens on.
 # @param KeepalivedPidFile | /run/keepalived.pid | keepalived's (parent) pid file.
 # @param KeepalivedDumpDir | /tmp | keepalived's TMPDIR, where its DATA dump is written.
+# @param KeepalivedDumpFile | | keepalived's DATA dump, when global_defs sets state_dump_file (empty: KeepalivedDumpDir/keepalived.data).
 # @param NotifyStateFile | | File holding the state written by the keepalived notify script (fallback).
 # @param NotifyLog | | Append-only transition log written by the notify script ("<epoch> <iso> <instance> <state> <prio>").
 # @param Since | 0 | Report transitions after this time (epoch seconds).
@@ -23,13 +24,15 @@
 # @param ArpWaitMs | 20 | How long each ARP request waits for replies, in milliseconds (the whole run: ArpCount x ArpWaitMs).
 set -u
 export LC_ALL=C
-SCRIPT_VERSION="1.1.0"
+SYSFS="${NC_SYSFS:-/sys}" # a test seam only: the unit tests run this script against a stand-in /sys
+SCRIPT_VERSION="1.2.0"
 
 P_Vip='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
 P_Interface='^([A-Za-z0-9_.-]{1,15})?$'
 P_MysqlPort='^[0-9]{1,5}$'
 P_KeepalivedPidFile='^/[A-Za-z0-9_./-]{0,255}$'
 P_KeepalivedDumpDir='^/[A-Za-z0-9_./-]{0,255}$'
+P_KeepalivedDumpFile='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_NotifyStateFile='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_NotifyLog='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_Since='^[0-9]{1,12}$'
@@ -48,7 +51,7 @@ if [ -n "${NC_PARAMS:-}" ]; then
   case "$NC_PARAMS" in *[!A-Za-z0-9+/=]*) fail "NC_PARAMS is not base64" ;; esac
   while IFS='=' read -r name value; do
     case "$name" in
-      Vip|Interface|MysqlPort|KeepalivedPidFile|KeepalivedDumpDir|NotifyStateFile|NotifyLog|Since|ArpCount|ArpWaitMs)
+      Vip|Interface|MysqlPort|KeepalivedPidFile|KeepalivedDumpDir|KeepalivedDumpFile|NotifyStateFile|NotifyLog|Since|ArpCount|ArpWaitMs)
         printf -v "SSM_$name" '%s' "$value" ;;
       "") ;;
       *) fail "unknown parameter in NC_PARAMS" ;;
@@ -66,6 +69,7 @@ param IFACE Interface ""
 param PORT MysqlPort 3306
 param KA_PIDFILE KeepalivedPidFile /run/keepalived.pid
 param KA_DUMPDIR KeepalivedDumpDir /tmp
+param KA_DUMPFILE KeepalivedDumpFile ""
 param NOTIFY_STATE NotifyStateFile ""
 param NOTIFY_LOG NotifyLog ""
 param SINCE Since 0
@@ -117,9 +121,16 @@ if [ -z "$ARP_IFACE" ]; then
 fi
 clean ARP_IFACE "$ARP_IFACE" 'A-Za-z0-9_.-' 15
 MAC=""
-if [ -n "$ARP_IFACE" ] && [ -r "/sys/class/net/$ARP_IFACE/address" ]; then
-  read -r MAC < "/sys/class/net/$ARP_IFACE/address"
+if [ -n "$ARP_IFACE" ] && [ -r "$SYSFS/class/net/$ARP_IFACE/address" ]; then
+  read -r MAC < "$SYSFS/class/net/$ARP_IFACE/address"
   clean MAC "$MAC" '0-9a-f:' 17
+fi
+# The link under the VIP: a VIP on a down interface serves nobody. operstate "unknown" (lo, dummy, some
+# virtual NICs) says nothing either way.
+LINK="unknown"
+if [ -n "$VIP_IFACE" ] && [ -r "$SYSFS/class/net/$VIP_IFACE/operstate" ]; then
+  read -r op < "$SYSFS/class/net/$VIP_IFACE/operstate"
+  case "$op" in up) LINK="up" ;; down|lowerlayerdown|notpresent) LINK="down" ;; esac
 fi
 
 # --- ARP: who answers for the VIP, from here (started now, read at the end)
@@ -159,21 +170,28 @@ KA_RUNNING=false
 [ -n "$KA_PID" ] && KA_RUNNING=true
 KA_SOURCE="none"
 INSTANCES=()
-# Prints "name state priority last-transition" per VRRP instance of a DATA dump; exits 3 unless the
-# dump's VRRP Topology section is complete (the next section has begun).
+# Prints "name state priority last-transition vrid vips" per VRRP instance of a DATA dump (vips: the
+# instance's virtual IPs, comma-separated). Exits 0 when the VRRP Topology section is complete (the next
+# section has begun: keepalived 2.x), 4 when the dump ends with that section (keepalived 1.3.x writes
+# only it: complete once the file stops changing), 3 when there is no topology at all yet.
 parse_dump() {
   awk '
-    /^ VRRP Instance = / { if (n) print n, s, p, t; n=$4; s=""; p=""; t="" }
+    function out() { if (n) print n, s, p, t, (r == "" ? "-" : r), (v == "" ? "-" : v); n="" }
+    /^ VRRP Instance = / { out(); n=$4; s=""; p=""; t=""; r=""; v=""; inv=0; next }
+    n && /^   [A-Za-z]/ { inv=0 }
     n && /^   State = / && s=="" { s=$3 }
     n && /^   Effective priority = / { p=$4 }
     n && /^   Priority = / && p=="" { p=$3 }
     n && /^   Last transition = / { t=$4 }
-    /^------< VRRP Topology/ { topo=1 }
-    /^------< / && !/VRRP Topology/ { if (n) print n, s, p, t; n=""; if (topo) done=1 }
-    END { if (n) print n, s, p, t; exit(done ? 0 : 3) }' "$1"
+    n && /^   Virtual Router ID = / { r=$5 }
+    n && /^   Virtual IP (\(|= )/ { inv=1; next }
+    n && inv && /^     [0-9]/ { a=$1; sub(/\/.*/, "", a); v=(v == "" ? a : v "," a) }
+    /^------< VRRP Topology/ { topo=1; next }
+    /^------< / { out(); if (topo) done=1 }
+    END { out(); exit(done ? 0 : (topo ? 4 : 3)) }' "$1"
 }
 if [ -n "$KA_PID" ]; then
-  dump="$KA_DUMPDIR/keepalived.data"
+  dump="${KA_DUMPFILE:-$KA_DUMPDIR/keepalived.data}"
   before=$(stat -c %y "$dump" 2>/dev/null || echo 0)
   sig=$(keepalived --signum=DATA 2>/dev/null)
   sig="${sig//[^0-9]/}"
@@ -181,22 +199,32 @@ if [ -n "$KA_PID" ]; then
     # wait (up to 1 s) for a new, complete dump: a new modification time (to the nanosecond) and
     # the VRRP Topology section followed by the next one (keepalived truncates, then writes)
     parsed=""
+    last=""
     for _ in {1..100}; do
       pause 0.01
-      now=$(stat -c %y "$dump" 2>/dev/null || echo 0)
-      [ "$now" != "$before" ] || continue
-      if parsed=$(parse_dump "$dump"); then KA_SOURCE="data"; break; fi
+      now=$(stat -c %y/%s "$dump" 2>/dev/null || echo 0)
+      [ "${now%/*}" != "$before" ] || continue
+      parsed=$(parse_dump "$dump")
+      rc=$?
+      if [ "$rc" = 0 ]; then KA_SOURCE="data"; break; fi
+      # keepalived 1.3.x: the topology is the last section; complete when unchanged over one poll
+      if [ "$rc" = 4 ] && [ "$now" = "$last" ]; then KA_SOURCE="data"; break; fi
+      last="$now"
     done
     if [ "$KA_SOURCE" = "data" ]; then
-      while read -r name state prio last; do
+      while read -r name state prio last vrid vips; do
         clean name "$name" 'A-Za-z0-9_.-'
         clean state "$state" 'A-Z'
         prio="${prio//[^0-9]/}"
         last="${last//[^0-9.]/}"
-        INSTANCES+=("{\"name\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null},\"lastTransition\":${last:-null}}")
+        vrid="${vrid//[^0-9]/}"
+        clean vips "${vips#-}" '0-9.,' 400
+        vips_json=""
+        [ -z "$vips" ] || vips_json="\"${vips//,/\",\"}\""
+        INSTANCES+=("{\"name\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null},\"lastTransition\":${last:-null},\"vrid\":${vrid:-null},\"vips\":[$vips_json]}")
       done <<< "$parsed"
     else
-      note_error "keepalived did not write its DATA dump to $KA_DUMPDIR"
+      note_error "keepalived did not write its DATA dump to $dump"
     fi
   else
     note_error "could not signal keepalived for a DATA dump"
@@ -208,13 +236,19 @@ if [ "$KA_SOURCE" = "none" ] && [ -n "$NOTIFY_STATE" ] && [ -r "$NOTIFY_STATE" ]
   read -r state < "$NOTIFY_STATE"
   INSTANCES+=("{\"name\":\"\",\"state\":\"$(safe "$state" 'A-Z')\",\"priority\":null,\"lastTransition\":null}")
 fi
+# keepalived's transition lines, as "<epoch> <instance> <STATE>": 2.x "(VI_1) Entering MASTER STATE",
+# 1.3.x "VRRP_Instance(VI_1) Entering MASTER STATE" (and "VRRP_Instance(VI_1): Entering ..."), and the
+# lower-case "(VI_1) entering FAULT state" of a reload or a missing source address.
+journal_transitions() {
+  sed -n 's/^\([0-9.]*\) .*(\([A-Za-z0-9_.-]*\)):\{0,1\} [Ee]ntering \([A-Za-z]*\) [Ss][Tt][Aa][Tt][Ee].*/\1 \2 \3/p'
+}
 TRANSITIONS=()
 TRANS_SOURCE="none"
 if [ -n "$NOTIFY_LOG" ] && [ -r "$NOTIFY_LOG" ]; then
   TRANS_SOURCE="notify-log"
   while read -r at name state prio; do
     clean name "$name" 'A-Za-z0-9_.-'
-    clean state "$state" 'A-Z'
+    clean state "${state^^}" 'A-Z'
     TRANSITIONS+=("{\"at\":$at,\"instance\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null}}")
   done < <(awk -v since="$SINCE" '
     $1 ~ /^[0-9]+(\.[0-9]+)?$/ && $1 > since { last[n++ % 20] = $1 " " $3 " " $4 " " ($5 ~ /^[0-9]+$/ ? $5 : "null") }
@@ -223,24 +257,35 @@ elif command -v journalctl >/dev/null 2>&1 && [ "$SINCE" -gt 0 ]; then
   TRANS_SOURCE="journal"
   while read -r at name state; do
     clean name "$name" 'A-Za-z0-9_.-'
-    clean state "$state" 'A-Z'
+    clean state "${state^^}" 'A-Z'
     TRANSITIONS+=("{\"at\":$at,\"instance\":\"$name\",\"state\":\"$state\",\"priority\":null}")
-  done < <(timeout 3 journalctl -q -u keepalived --since "@$SINCE" -o short-unixtime 2>/dev/null |
-    sed -n 's/^\([0-9.]*\) .*(\([A-Za-z0-9_.-]*\)) Entering \([A-Z]*\) STATE.*/\1 \2 \3/p' | tail -n 20)
+  done < <(timeout 3 journalctl -q -u keepalived --since "@$SINCE" -o short-unixtime 2>/dev/null | journal_transitions | tail -n 20)
 fi
 
 # --- mysqld: a process listening on the MySQL port in this network namespace
 MYSQL_LISTENING=false
 MYSQL_PROC=""
 MYSQL_PID=null
-line=$(ss -Hltnp "sport = :$PORT" 2>/dev/null)
-line="${line%%$'\n'*}"
-if [ -n "$line" ]; then
-  MYSQL_LISTENING=true
-  if [[ "$line" =~ users:\(\(\"([^\"]*)\",pid=([0-9]+) ]]; then
-    MYSQL_PID="${BASH_REMATCH[2]}"
-    clean MYSQL_PROC "${BASH_REMATCH[1]}" 'A-Za-z0-9_.-'
-  fi
+ADDRESSES=()
+# ss older than iproute2 4.7 has no -H: then the header line is dropped here. ss that cannot run at all
+# is an error in the report and "listening" unknown, never an empty list read as "nobody listens".
+if listeners=$(ss -Hltnp "sport = :$PORT" 2>/dev/null); then :
+elif listeners=$(ss -ltnp "sport = :$PORT" 2>/dev/null); then listeners=$(printf '%s\n' "$listeners" | sed '/^State/d;/^Recv-Q/d')
+else listeners="-"; fi
+if [ "$listeners" = "-" ]; then
+  MYSQL_LISTENING=null
+  note_error "ss could not list the sockets listening on port $PORT"
+else
+  while read -r _ _ _ local _ users; do
+    [ -n "$local" ] || continue
+    MYSQL_LISTENING=true
+    clean addr "$local" '0-9A-Fa-f.:[]*%' 64
+    ADDRESSES+=("\"$addr\"")
+    if [ -z "$MYSQL_PROC" ] && [[ "$users" =~ users:\(\(\"([^\"]*)\",pid=([0-9]+) ]]; then
+      MYSQL_PID="${BASH_REMATCH[2]}"
+      clean MYSQL_PROC "${BASH_REMATCH[1]}" 'A-Za-z0-9_.-'
+    fi
+  done <<< "$listeners"
 fi
 
 # --- ARP replies: collect what arping saw. Its summary line ends the reading: closing its packet
@@ -286,12 +331,12 @@ BOUND=false
 [ -n "$VIP_IFACE" ] && BOUND=true
 printf '{"v":1,"script":"%s","host":"%s","time":"%s","epoch":%s,' \
   "$SCRIPT_VERSION" "$(safe "${HOSTNAME:-}" 'A-Za-z0-9_.-')" "$NOW" "$EPOCH"
-printf '"vip":{"address":"%s","bound":%s,"interface":"%s","mac":"%s"},' \
-  "$VIP" "$BOUND" "$ARP_IFACE" "$MAC"
+printf '"vip":{"address":"%s","bound":%s,"interface":"%s","mac":"%s","link":"%s"},' \
+  "$VIP" "$BOUND" "$ARP_IFACE" "$MAC" "$LINK"
 printf '"arp":{"tool":"%s","exit":%s,"count":%s,"sent":%s,"replies":[%s]},' "$ARP_TOOL" "$ARP_EXIT" "$ARP_COUNT" "$ARP_SENT" "$replies_json"
 printf '"keepalived":{"running":%s,"pid":%s,"source":"%s","instances":[%s],"transitionsSource":"%s","since":%s,"transitions":[%s]},' \
   "$KA_RUNNING" "${KA_PID:-null}" "$KA_SOURCE" "$(join "${INSTANCES[@]+"${INSTANCES[@]}"}")" "$TRANS_SOURCE" "$SINCE" \
   "$(join "${TRANSITIONS[@]+"${TRANSITIONS[@]}"}")"
-printf '"mysqld":{"port":%s,"listening":%s,"process":"%s","pid":%s},' "$PORT" "$MYSQL_LISTENING" "$MYSQL_PROC" "$MYSQL_PID"
+printf '"mysqld":{"port":%s,"listening":%s,"addresses":[%s],"process":"%s","pid":%s},' "$PORT" "$MYSQL_LISTENING" "$(join "${ADDRESSES[@]+"${ADDRESSES[@]}"}")" "$MYSQL_PROC" "$MYSQL_PID"
 printf '"errors":[%s]}\n' "$errors_json"
 exit 0

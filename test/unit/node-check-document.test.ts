@@ -36,6 +36,7 @@ describe("the SSM document is built from the script", () => {
       "MysqlPort",
       "KeepalivedPidFile",
       "KeepalivedDumpDir",
+      "KeepalivedDumpFile",
       "NotifyStateFile",
       "NotifyLog",
       "Since",

@@ -1,0 +1,121 @@
+/**
+ * The real node-check.sh, run without root against stand-in tools that print the real formats
+ * (test/helpers/node-check-sandbox.ts): what the script reports, and what the assessment makes of it.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { NodeReport } from "../../../shared/domain/node.ts";
+import { assessNodes } from "../../../shared/domain/rules/node-views.ts";
+import { Sandbox, type SandboxSpec } from "../../helpers/node-check-sandbox.ts";
+import { ok } from "../../helpers/node-reports.ts";
+
+let box: Sandbox | undefined;
+afterEach(() => {
+  box?.close();
+  box = undefined;
+});
+
+async function report(spec: SandboxSpec = {}): Promise<NodeReport> {
+  box = new Sandbox(spec);
+  const { result, stdout } = await box.run();
+  if (!result.ok) throw new Error(`the node check failed: ${result.reason}: ${result.detail}\n${stdout}`);
+  return result.report;
+}
+
+describe("node-check.sh against the real formats", () => {
+  it("keepalived 2.x with two VRRP instances: each with its virtual IPs and router id", async () => {
+    const r = await report();
+    expect(r.keepalived).toMatchObject({ running: true, source: "data" });
+    expect(r.keepalived.instances.map((i) => [i.name, i.state, i.vrid, i.vips])).toEqual([
+      ["VI_MYSQL", "BACKUP", 51, ["192.0.2.100"]],
+      ["VI_WEB", "MASTER", 52, ["192.0.2.200"]],
+    ]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it("an unrelated instance MASTER on the node that is BACKUP for the VIP is not a split brain", async () => {
+    const r = await report({ addrLines: ["2: eth0    inet 192.0.2.12/24 scope global eth0"] });
+    const holder = ok({ mac: "02:00:00:00:00:0a", bound: true, keepalived: "MASTER" });
+    const v = assessNodes({ a: holder, b: { ok: true, report: r, durationMs: 1 } });
+    expect(v.masters).toEqual(["a"]);
+    expect(v.findings.map((f) => f.code)).not.toContain("KEEPALIVED_MULTIPLE_MASTERS");
+    expect(v.findings.map((f) => f.code)).toContain("KEEPALIVED_OTHER_INSTANCES");
+  });
+
+  it("keepalived 1.3.x writes only the VRRP Topology section: read once the file stops changing, not 'no dump'", async () => {
+    const r = await report({ dump: "keepalived-1.3.9.data" });
+    expect(r.keepalived.source).toBe("data");
+    expect(r.keepalived.instances).toEqual([
+      {
+        name: "VI_1",
+        state: "MASTER",
+        priority: 100,
+        lastTransition: 1795620000,
+        vrid: 51,
+        vips: ["192.0.2.100"],
+      },
+    ]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it("a dump written under another name (state_dump_file): 'no dump' by default, read from KeepalivedDumpFile", async () => {
+    const lost = await report({ dumpPath: "state.dump" });
+    expect(lost.keepalived.source).toBe("none");
+    expect(lost.errors.join()).toMatch(/did not write its DATA dump to .*tmp\/keepalived.data/);
+    box?.close();
+    const found = await report({
+      dumpPath: "state.dump",
+      params: { KeepalivedDumpFile: "{dir}/state.dump" },
+    });
+    expect(found.keepalived.source).toBe("data");
+    expect(found.keepalived.instances).toHaveLength(2);
+  });
+
+  it("ss older than iproute2 4.7 (no -H): the header is dropped and the listener read", async () => {
+    const r = await report({ ss: "old" });
+    expect(r.mysqld).toMatchObject({
+      listening: true,
+      addresses: ["0.0.0.0:3306"],
+      process: "mariadbd",
+      pid: 77,
+    });
+    expect(r.errors).toEqual([]);
+  });
+
+  it("ss that cannot run: listening unknown and an error, never 'nobody listens'", async () => {
+    const r = await report({ ss: "broken" });
+    expect(r.mysqld.listening).toBeNull();
+    expect(r.errors.join()).toMatch(/ss could not list/);
+  });
+
+  it("mysqld on loopback only is reported with its addresses (the assessment calls it MYSQLD_LOOPBACK_ONLY)", async () => {
+    const r = await report({ listening: ["127.0.0.1:3306", "[::1]:3306"] });
+    expect(r.mysqld.addresses).toEqual(["127.0.0.1:3306", "[::1]:3306"]);
+  });
+
+  it("the VIP on an interface whose link is down", async () => {
+    const r = await report({ operstate: "down" });
+    expect(r.vip).toMatchObject({ bound: true, interface: "eth0", link: "down" });
+  });
+
+  it("journal lines of keepalived 1.3.x (with and without a colon) and 2.x's lower-case FAULT are all transitions", async () => {
+    const r = await report({
+      params: { Since: "1795620000" },
+      journal: [
+        "1795620001.000001 db-a Keepalived_vrrp[901]: VRRP_Instance(VI_1) Entering BACKUP STATE",
+        "1795620002.000002 db-a Keepalived_vrrp[901]: VRRP_Instance(VI_1): Entering MASTER STATE",
+        "1795620003.000003 db-a Keepalived_vrrp[901]: (VI_1) entering FAULT state",
+        "1795620004.000004 db-a Keepalived_vrrp[901]: (VI_1): entering FAULT state (src address not configured)",
+        "1795620005.000005 db-a Keepalived_vrrp[901]: (VI_1) Entering MASTER STATE",
+        "1795620006.000006 db-a Keepalived_vrrp[901]: (VI_1) sent 0 priority",
+      ],
+    });
+    expect(r.keepalived.transitionsSource).toBe("journal");
+    expect(r.keepalived.transitions.map((t) => [t.at, t.instance, t.state])).toEqual([
+      [1795620001.000001, "VI_1", "BACKUP"],
+      [1795620002.000002, "VI_1", "MASTER"],
+      [1795620003.000003, "VI_1", "FAULT"],
+      [1795620004.000004, "VI_1", "FAULT"],
+      [1795620005.000005, "VI_1", "MASTER"],
+    ]);
+  });
+});
