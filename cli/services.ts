@@ -5,8 +5,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { sesLocalUp, spawnSesLocal } from "../lab/emulators.ts";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
@@ -28,24 +27,24 @@ export async function openServices(cfg: Config, opts: { keepRunning?: boolean } 
   const closers: (() => Promise<void>)[] = [];
   let store: StateStore;
   if (cfg.store.type === "embedded") {
-    mkdirSync(cfg.store.dataDir, { recursive: true });
-    const { default: dynalite } = await import("dynalite");
-    const server = dynalite({ path: cfg.store.dataDir, createTableMs: 0 });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      region: "local",
-      credentials: LOCAL,
-    });
-    await ensureTable(client, cfg.store.tableName);
-    store = new DynamoStore({ client, tableName: cfg.store.tableName });
-    closers.push(
-      () =>
-        new Promise((r) => {
-          client.destroy();
-          server.close(() => r());
-        }),
-    );
+    // One process owns the data directory and serves it on a fixed loopback port: a `watch` that runs
+    // keeps serving it, so `ack`, `history` and a second `watch` use that one instead of the locked files.
+    const local = cfg.store;
+    const endpoint = `http://127.0.0.1:${local.port}`;
+    const client = new DynamoDBClient({ endpoint, region: "local", credentials: LOCAL, maxAttempts: 1 });
+    if (!(await answers(client))) {
+      mkdirSync(local.dataDir, { recursive: true });
+      const { default: dynalite } = await import("dynalite");
+      const server = dynalite({ path: local.dataDir, createTableMs: 0 });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(local.port, "127.0.0.1", () => resolve());
+      });
+      closers.push(() => new Promise((r) => server.close(() => r())));
+    }
+    await ensureTable(client, local.tableName);
+    store = new DynamoStore({ client, tableName: local.tableName });
+    closers.push(async () => client.destroy());
   } else {
     const client = new DynamoDBClient({
       ...(cfg.store.region ? { region: cfg.store.region } : {}),
@@ -84,6 +83,16 @@ export async function openServices(cfg: Config, opts: { keepRunning?: boolean } 
       for (const c of closers.reverse()) await c().catch(() => {});
     },
   };
+}
+
+/** Does a DynamoDB endpoint (another process's embedded store) answer there? */
+async function answers(client: DynamoDBClient): Promise<boolean> {
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts aws-ses-v2-local on 127.0.0.1:port unless one already answers there. */

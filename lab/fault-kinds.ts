@@ -3,12 +3,17 @@ export const FAULT_KINDS = [
   "mysql-kill",
   "mysql-stop",
   "mysql-hang",
+  "mysql-restart",
   "keepalived-kill",
+  "keepalived-restart",
+  "keepalived-flap",
   "vrrp-block",
   "partition",
   "blackhole",
   "replication-stop",
   "replication-break",
   "errant-write",
+  "read-only",
+  "global-read-lock",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

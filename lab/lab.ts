@@ -21,6 +21,7 @@ import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
+import { FAULTS, type FaultContext } from "./faults.ts";
 import { assertRoot, ensurePackages } from "./packages.ts";
 import {
   type LabNodePlan,
@@ -47,6 +48,7 @@ import {
 } from "./system.ts";
 import { checkMysqlScript, keepalivedConf, myCnf, notifyScript } from "./templates.ts";
 
+export { blackholeRules } from "./faults.ts";
 export { FAULT_KINDS, type FaultKind };
 
 export interface AppliedFault {
@@ -138,7 +140,7 @@ export const APP_USER = { user: "app", password: "lab-app-pw", database: "lab" }
 
 export type LabLogger = (line: string) => void;
 
-export class Lab {
+export class Lab implements FaultContext {
   readonly plan: LabPlan;
   private readonly log: LabLogger;
 
@@ -345,7 +347,7 @@ export class Lab {
     }
   }
 
-  private async startMysql(id: NodeId): Promise<void> {
+  async startMysql(id: NodeId): Promise<void> {
     const n = this.plan.nodes[id];
     rmSync(n.mysql.socket, { force: true });
     const pid = spawnInNetns(
@@ -359,7 +361,7 @@ export class Lab {
     });
   }
 
-  private async waitMysql(id: NodeId, timeoutMs = 60_000): Promise<void> {
+  async waitMysql(id: NodeId, timeoutMs = 60_000): Promise<void> {
     const n = this.plan.nodes[id];
     await waitFor(
       async () => {
@@ -442,7 +444,7 @@ export class Lab {
     });
   }
 
-  private async startKeepalived(id: NodeId): Promise<void> {
+  async startKeepalived(id: NodeId): Promise<void> {
     const k = this.plan.nodes[id].keepalived;
     for (const f of [k.pidFile, k.vrrpPidFile]) rmSync(f, { force: true });
     const pid = spawnInNetns(
@@ -666,91 +668,24 @@ export class Lab {
 
   async fault(kind: FaultKind, id: NodeId): Promise<AppliedFault> {
     assertRoot();
-    const p = this.plan;
-    const n = p.nodes[id];
-    const st = this.readState();
-    if (!st) throw new LabError(`lab ${p.name} is not up`);
-    const applied: AppliedFault = { kind, node: id, at: new Date().toISOString() };
-    switch (kind) {
-      case "mysql-kill":
-      case "mysql-hang": {
-        const pid = st.pids[id].mysqld;
-        if (!isAlive(pid, "mariadbd")) throw new LabError(`mariadbd is not running on node ${id}`);
-        signal(pid as number, kind === "mysql-kill" ? "SIGKILL" : "SIGSTOP");
-        break;
-      }
-      case "mysql-stop": {
-        const pid = st.pids[id].mysqld;
-        if (!isAlive(pid, "mariadbd")) throw new LabError(`mariadbd is not running on node ${id}`);
-        signal(pid as number, "SIGTERM"); // mariadbd shuts down cleanly on SIGTERM
-        await waitFor(() => !isAlive(pid, "mariadbd"), {
-          timeoutMs: 60_000,
-          what: `mariadbd on ${id} to stop`,
-        });
-        break;
-      }
-      case "keepalived-kill": {
-        const pids = await pidsByName(n.ns, "keepalived");
-        if (pids.length === 0) throw new LabError(`keepalived is not running on node ${id}`);
-        for (const pid of pids) signal(pid, "SIGKILL");
-        await waitFor(async () => (await pidsByName(n.ns, "keepalived")).length === 0, {
-          timeoutMs: SHORT,
-          what: `keepalived on ${id} to die`,
-        });
-        break;
-      }
-      case "vrrp-block":
-        // The seed design's split-brain cause: a firewall on one node that drops VRRP. Dropped both
-        // ways, so neither node hears the other whatever their priorities: both become MASTER.
-        // (Dropping only INPUT splits the brain only when this node has the lower priority.)
-        for (const chain of ["INPUT", "OUTPUT"]) {
-          await run("ip", ["netns", "exec", n.ns, "iptables", "-I", chain, "-p", "vrrp", "-j", "DROP"], {
-            timeoutMs: SHORT,
-          });
-        }
-        break;
-      case "partition":
-        // Isolated bridge ports cannot talk to each other; the client (the bridge itself) still reaches both.
-        for (const other of NODE_IDS) {
-          await run(
-            "bridge",
-            ["-n", p.client.ns, "link", "set", "dev", p.nodes[other].bridgePort, "isolated", "on"],
-            {
-              timeoutMs: SHORT,
-            },
-          );
-        }
-        break;
-      case "blackhole":
-        // The client's frames to this node's MAC vanish (its IP and the VIP when it holds it).
-        await run("ip", ["netns", "exec", p.client.ns, "nft", "-f", "-"], {
-          timeoutMs: SHORT,
-          input: blackholeRules(id, n.mac),
-        });
-        break;
-      case "replication-stop":
-        await this.sqlOn(id, "STOP SLAVE");
-        break;
-      case "replication-break": {
-        // A row that exists only on this node (not binlogged), then the same key written on the
-        // peer: when it replicates here, the SQL thread stops on a duplicate-key error (1062).
-        const key = Date.now();
-        await this.sqlOn(id, `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${id}')`, {
-          noBinlog: true,
-        });
-        await this.sqlOn(peerOf(id), `INSERT INTO lab.conflicts (id, node) VALUES (${key}, '${peerOf(id)}')`);
-        applied.detail = { conflictId: key };
-        break;
-      }
-      case "errant-write":
-        // A write straight to this node's real IP, bypassing the VIP (as a misconfigured app would).
-        await this.sqlFromClient(`INSERT INTO writes (via) VALUES ('errant:${id}')`, n.ip);
-        break;
-    }
+    if (!this.readState()) throw new LabError(`lab ${this.plan.name} is not up`);
+    const at = new Date().toISOString();
+    const detail = await FAULTS[kind].apply(this, id);
+    const applied: AppliedFault = { kind, node: id, at, ...(detail ? { detail } : {}) };
     this.updateState((s) => {
       s.faults.push(applied);
     });
     return applied;
+  }
+
+  /** The pid the lab started for a node's process (FaultContext). */
+  pidOf(id: NodeId, what: "mysqld"): number | undefined {
+    return this.readState()?.pids[id][what];
+  }
+
+  /** keepalived's state on a node, as its notify script last wrote it (FaultContext). */
+  keepalivedState(id: NodeId): string | null {
+    return readText(this.plan.nodes[id].keepalived.stateFile);
   }
 
   /**
@@ -763,6 +698,9 @@ export class Lab {
     const st = this.readState();
     if (!st) throw new LabError(`lab ${p.name} is not up`);
     const timeoutMs = opts.timeoutMs ?? 60_000;
+    // what only the fault itself knows how to undo, then the generic repair
+    for (const f of st.faults.filter((x) => x.kind !== "replication-break"))
+      await FAULTS[f.kind]?.heal?.(this, f.node, f.detail).catch(() => {}); // a node may be down: the generic repair follows
     for (const id of NODE_IDS) {
       const n = p.nodes[id];
       for (const chain of ["INPUT", "OUTPUT"]) {
@@ -791,11 +729,8 @@ export class Lab {
       }
     }
     await Promise.all(NODE_IDS.map((id) => this.waitMysql(id)));
-    for (const f of st.faults.filter((x) => x.kind === "replication-break")) {
-      await this.sqlOn(f.node, `DELETE FROM lab.conflicts WHERE id = ${Number(f.detail?.conflictId)}`, {
-        noBinlog: true,
-      });
-    }
+    for (const f of st.faults.filter((x) => x.kind === "replication-break"))
+      await FAULTS["replication-break"].heal?.(this, f.node, f.detail);
     for (const id of NODE_IDS) await this.sqlOn(id, "START SLAVE");
     for (const id of NODE_IDS) {
       if ((await pidsByName(p.nodes[id].ns, "keepalived")).length === 0) {
@@ -858,15 +793,4 @@ function mysqlIds(): { uid: number; gid: number } {
   if (!line) throw new LabError("no 'mysql' system user: is mariadb-server installed?");
   const [, , uid, gid] = line.split(":");
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-/** nftables rules for the client namespace: frames the client sends to this node's MAC are dropped. */
-export function blackholeRules(id: NodeId, mac: string): string {
-  return `table bridge lab_blackhole_${id} {
-  chain out_to_node {
-    type filter hook output priority 0; policy accept;
-    ether daddr ${mac} drop
-  }
-}
-`;
 }

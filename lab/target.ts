@@ -58,9 +58,11 @@ export function labConfig(lab: Lab): Record<string, unknown> {
         nodes: { a: node("a"), b: node("b") },
         forwarderSocket: p.client.forwarderSocket,
         push: { fifo: p.client.triggerFifo },
+        historySamples: true,
       },
     ],
-    store: { type: "embedded", dataDir: `${p.dir}/store`, tableName: "mysql-ha-prober" },
+    // one store port per lab subnet too, so two labs' `watch` and `ack` find their own store
+    store: { type: "embedded", dataDir: `${p.dir}/store`, tableName: "mysql-ha-prober", port: 8300 + third },
     // one mail port per lab subnet, so two labs' viewers do not collide
     mail: { type: "embedded", port: 8005 + third, from: "prober@lab.invalid", to: ["ops@lab.invalid"] },
   };

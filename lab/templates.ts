@@ -91,7 +91,8 @@ vrrp_instance ${plan.vrrpInstance} {
 export function checkMysqlScript(): string {
   return `#!/bin/sh
 # keepalived track script: exit 0 only when the local MariaDB answers a ping.
-# $1: the server's unix socket.
+# $1: the server's unix socket. The lab's keepalived-flap fault makes it fail with a flag file.
+[ -e "$(dirname "$0")/force-fault" ] && exit 1
 exec /usr/bin/timeout 2 mariadb-admin --no-defaults --socket="$1" --connect-timeout=1 ping >/dev/null 2>&1
 `;
 }

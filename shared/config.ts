@@ -192,6 +192,8 @@ export const ConfigSchema = z.object({
         type: z.literal("embedded"),
         dataDir: absPath.default("/var/lib/mysql-ha-prober/store"),
         tableName: z.string().default("mysql-ha-prober"),
+        /** The loopback port the process that owns dataDir serves it on (others use that process). */
+        port: port.default(8006),
       }),
       z.object({
         type: z.literal("dynamodb"),
@@ -200,7 +202,12 @@ export const ConfigSchema = z.object({
         endpoint: z.string().url().optional(),
       }),
     ])
-    .default({ type: "embedded", dataDir: "/var/lib/mysql-ha-prober/store", tableName: "mysql-ha-prober" }),
+    .default({
+      type: "embedded",
+      dataDir: "/var/lib/mysql-ha-prober/store",
+      tableName: "mysql-ha-prober",
+      port: 8006,
+    }),
   mail: z
     .discriminatedUnion("type", [
       z.object({

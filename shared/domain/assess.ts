@@ -88,7 +88,11 @@ export function assessSql(
   for (const id of NODE_IDS) {
     const o = view[id];
     const server = o.server;
-    if (!server) continue;
+    if (!server) {
+      startedAt[id] = null;
+      replicaStarts[id] = null;
+      continue;
+    }
     const peer: NodeId = id === "a" ? "b" : "a";
     const direction = `${peer.toUpperCase()}→${id.toUpperCase()}`;
     const channel = channelFromPeer(server, pair[peer], view[peer].server);
@@ -105,8 +109,10 @@ export function assessSql(
     );
     const restart = mysqlRestartFindings(id, o, previous.startedAt[id]);
     findings.push(...restart, ...replicationRestartFindings(id, o, channel, previous, restart.length > 0));
-    startedAt[id] = startedAtOf(o) ?? previous.startedAt[id];
-    replicaStarts[id] = server.replicaStarts ?? previous.replicaStarts[id];
+    // Kept only from a probe that saw the node up and replicating: a restart after an outage the
+    // probes saw is no news; one that happened entirely between two probes is.
+    startedAt[id] = startedAtOf(o);
+    replicaStarts[id] = channel?.ioRunning && channel.sqlRunning ? server.replicaStarts : null;
     errorStamps[id] = errorStamp(channel);
   }
   const a = view.a.server;
@@ -186,7 +192,7 @@ export function assess(input: AssessInput): Assessment {
     events: eventsOf(findings, prev.vipOwner, owner, input.now.toISOString()),
     memory: {
       sql: sqlA.memory,
-      nodes: { ...nodesA.memory, keepalivedPid: keepalivedPids(nodeResults, prev.nodes.keepalivedPid) },
+      nodes: { ...nodesA.memory, keepalivedPid: keepalivedPids(nodeResults) },
       vipOwner: owner ?? prev.vipOwner,
     },
   };

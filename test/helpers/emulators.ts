@@ -77,25 +77,28 @@ export async function startSesLocal(): Promise<LocalSes> {
     client,
     start,
     stop,
-    mails: async () => {
-      const r = await fetch(`${base}/store`, { signal: AbortSignal.timeout(2000) });
-      const body = (await r.json()) as {
-        emails: {
-          subject: string;
-          destination: { to: string[] };
-          from: string;
-          body: { text?: string; html?: string };
-          at: number;
-        }[];
-      };
-      return body.emails.map((e) => ({
-        subject: e.subject,
-        to: e.destination.to,
-        from: e.from,
-        text: e.body.text ?? "",
-        html: e.body.html ?? "",
-        at: new Date(e.at * 1000).toISOString(),
-      }));
-    },
+    mails: () => fetchMails(port),
   };
+}
+
+/** The mails an aws-ses-v2-local on this port holds (the lab's embedded mail viewer, or a test's own). */
+export async function fetchMails(port: number): Promise<SentMail[]> {
+  const r = await fetch(`http://127.0.0.1:${port}/store`, { signal: AbortSignal.timeout(2000) });
+  const body = (await r.json()) as {
+    emails: {
+      subject: string;
+      destination: { to: string[] };
+      from: string;
+      body: { text?: string; html?: string };
+      at: number;
+    }[];
+  };
+  return body.emails.map((e) => ({
+    subject: e.subject,
+    to: e.destination.to,
+    from: e.from,
+    text: e.body.text ?? "",
+    html: e.body.html ?? "",
+    at: new Date(e.at * 1000).toISOString(),
+  }));
 }

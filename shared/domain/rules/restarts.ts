@@ -108,15 +108,12 @@ export function keepalivedRestartFindings(
   ];
 }
 
-export function keepalivedPids(
-  nodes: Record<NodeId, NodeCheckResult>,
-  before: Record<NodeId, number | null>,
-): Record<NodeId, number | null> {
-  const out = { ...before };
+/** keepalived's pid per node, null when not seen running (a restart after a seen outage is no news). */
+export function keepalivedPids(nodes: Record<NodeId, NodeCheckResult>): Record<NodeId, number | null> {
+  const out: Record<NodeId, number | null> = { a: null, b: null };
   for (const id of NODE_IDS) {
     const r = nodes[id];
-    if (r.ok && r.report.keepalived.running && r.report.keepalived.pid !== null)
-      out[id] = r.report.keepalived.pid;
+    if (r.ok && r.report.keepalived.running) out[id] = r.report.keepalived.pid;
   }
   return out;
 }

@@ -85,3 +85,12 @@ describe("heartbeat delay", () => {
     });
   });
 });
+
+describe("a restart after an outage the probes saw is no news", () => {
+  it("mysqld seen down at the previous probe, up again now: no MYSQL_RESTARTED", () => {
+    const first = assess(input(probeAt("2026-11-24T10:00:00Z", 5000), nodesView("a")));
+    const down = assess(input(sqlView("a", ["b"]), nodesView("a"), first));
+    const back = assess(input(probeAt("2026-11-24T10:02:00Z", 20), nodesView("a"), down));
+    expect(back.findings.map((x) => x.code)).not.toContain("MYSQL_RESTARTED");
+  });
+});
