@@ -108,9 +108,11 @@ pause() { read -r -t "$1" -u "$PAUSE_FD" _; }
 
 # --- VIP binding
 VIP_IFACE=""
+# Without the address list nothing can be said about the VIP here: a failed check, never "not bound".
+addrs=$(ip -o -4 addr show 2>&1) || fail "ip addr show failed: ${addrs:0:120}"
 while read -r _ dev _ addr _; do
   if [ "${addr%/*}" = "$VIP" ]; then VIP_IFACE="$dev"; break; fi
-done < <(ip -o -4 addr show 2>/dev/null)
+done <<< "$addrs"
 if [ -n "$IFACE" ] && [ -n "$VIP_IFACE" ] && [ "$VIP_IFACE" != "$IFACE" ]; then
   note_error "VIP bound on $VIP_IFACE, not on the configured interface $IFACE"
 fi
@@ -254,12 +256,17 @@ if [ -n "$NOTIFY_LOG" ] && [ -r "$NOTIFY_LOG" ]; then
     $1 ~ /^[0-9]+(\.[0-9]+)?$/ && $1 > since { last[n++ % 20] = $1 " " $3 " " $4 " " ($5 ~ /^[0-9]+$/ ? $5 : "null") }
     END { for (i = (n > 20 ? n - 20 : 0); i < n; i++) print last[i % 20] }' "$NOTIFY_LOG")
 elif command -v journalctl >/dev/null 2>&1 && [ "$SINCE" -gt 0 ]; then
-  TRANS_SOURCE="journal"
-  while read -r at name state; do
-    clean name "$name" 'A-Za-z0-9_.-'
-    clean state "${state^^}" 'A-Z'
-    TRANSITIONS+=("{\"at\":$at,\"instance\":\"$name\",\"state\":\"$state\",\"priority\":null}")
-  done < <(timeout 3 journalctl -q -u keepalived --since "@$SINCE" -o short-unixtime 2>/dev/null | journal_transitions | tail -n 20)
+  # a journal that cannot be read is an error, not "no transitions"
+  if journal=$(timeout 3 journalctl -q -u keepalived --since "@$SINCE" -o short-unixtime 2>&1); then
+    TRANS_SOURCE="journal"
+    while read -r at name state; do
+      clean name "$name" 'A-Za-z0-9_.-'
+      clean state "${state^^}" 'A-Z'
+      TRANSITIONS+=("{\"at\":$at,\"instance\":\"$name\",\"state\":\"$state\",\"priority\":null}")
+    done < <(printf '%s\n' "$journal" | journal_transitions | tail -n 20)
+  else
+    note_error "journalctl could not read keepalived's log: ${journal:0:100}"
+  fi
 fi
 
 # --- mysqld: a process listening on the MySQL port in this network namespace

@@ -26,8 +26,10 @@ export interface SandboxSpec {
   ss?: "modern" | "old" | "broken";
   /** Local addresses listening on 3306. @default ["0.0.0.0:3306"] */
   listening?: string[];
-  /** journalctl lines (short-unixtime) for the transitions. */
-  journal?: string[];
+  /** journalctl lines (short-unixtime) for the transitions; "broken": journalctl fails. */
+  journal?: string[] | "broken";
+  /** `ip addr` fails (no permission, a broken iproute2). */
+  ipBroken?: boolean;
   /** Extra parameters (SSM_<Name>); "{dir}" stands for the sandbox's directory. */
   params?: Record<string, string>;
 }
@@ -53,7 +55,9 @@ export class Sandbox {
     ];
     this.tool(
       "ip",
-      `case "$*" in *"addr show"*) cat <<'EOF'\n${addr.join("\n")}\nEOF\n;; *"route get"*) echo "${VIP} dev eth0 src 192.0.2.11 uid 0";; esac`,
+      spec.ipBroken
+        ? `echo "Cannot open netlink socket: Permission denied" >&2; exit 1`
+        : `case "$*" in *"addr show"*) cat <<'EOF'\n${addr.join("\n")}\nEOF\n;; *"route get"*) echo "${VIP} dev eth0 src 192.0.2.11 uid 0";; esac`,
     );
     // Thomas Habets' arping 2.23: one reply from the holder's MAC per request
     this.tool(
@@ -74,7 +78,12 @@ echo; echo "--- ${VIP} statistics ---"; echo "3 packets transmitted, 3 packets r
           ? `for a in "$@"; do case "$a" in -*H*) echo "ss: invalid option -- 'H'" >&2; exit 255;; esac; done\ncat <<'EOF'\n${[header, ...listen].join("\n")}\nEOF`
           : `cat <<'EOF'\n${listen.join("\n")}\nEOF`,
     );
-    if (spec.journal) this.tool("journalctl", `cat <<'EOF'\n${spec.journal.join("\n")}\nEOF`);
+    if (spec.journal === "broken")
+      this.tool(
+        "journalctl",
+        `echo "No journal files were opened due to insufficient permissions." >&2; exit 1`,
+      );
+    else if (spec.journal) this.tool("journalctl", `cat <<'EOF'\n${spec.journal.join("\n")}\nEOF`);
     // `keepalived --signum=DATA` prints the signal; run as a daemon it writes the dump on SIGUSR1
     this.tool(
       "keepalived",

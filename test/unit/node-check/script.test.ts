@@ -118,4 +118,17 @@ describe("node-check.sh against the real formats", () => {
       [1795620005.000005, "VI_1", "MASTER"],
     ]);
   });
+
+  it("ip that cannot list addresses: the check fails (NODE_CHECK_FAILED), never 'the VIP is not bound'", async () => {
+    box = new Sandbox({ ipBroken: true });
+    const { result } = await box.run();
+    expect(result).toMatchObject({ ok: false, reason: "script-error" });
+    expect(result.ok ? "" : result.detail).toMatch(/ip addr show failed/);
+  });
+
+  it("a journal that cannot be read: an error and no transition source, never 'no transitions'", async () => {
+    const r = await report({ params: { Since: "1795620000" }, journal: "broken" });
+    expect(r.keepalived.transitionsSource).toBe("none");
+    expect(r.errors.join()).toMatch(/journalctl could not read/);
+  });
 });
