@@ -35,7 +35,9 @@ export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "
 export const tracer = new Tracer({ serviceName: "mysql-ha-prober" });
 
 /** What a test may replace: everything that talks to AWS or to the cluster. */
-export type Overrides = Partial<Pick<PipelineDeps, "sql" | "nodeCheckers" | "store" | "notifier">> & {
+export type Overrides = Partial<
+  Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "store" | "notifier">
+> & {
   pushGate?: PushGate;
 };
 

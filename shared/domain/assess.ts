@@ -83,14 +83,14 @@ export function assessSql(
   const replication: Record<NodeId, ReplicationChannel | null> = { a: null, b: null };
   const lag: Record<NodeId, Lag | null> = { a: null, b: null };
   const startedAt = { ...previous.startedAt };
-  const replicaStarts = { ...previous.replicaStarts };
+  const replicaStops = { ...previous.replicaStops };
   const errorStamps = { ...previous.errorStamps };
   for (const id of NODE_IDS) {
     const o = view[id];
     const server = o.server;
     if (!server) {
       startedAt[id] = null;
-      replicaStarts[id] = null;
+      replicaStops[id] = null;
       continue;
     }
     const peer: NodeId = id === "a" ? "b" : "a";
@@ -112,7 +112,7 @@ export function assessSql(
     // Kept only from a probe that saw the node up and replicating: a restart after an outage the
     // probes saw is no news; one that happened entirely between two probes is.
     startedAt[id] = startedAtOf(o);
-    replicaStarts[id] = channel?.ioRunning && channel.sqlRunning ? server.replicaStarts : null;
+    replicaStops[id] = channel?.ioRunning && channel.sqlRunning ? server.replicaStops : null;
     errorStamps[id] = errorStamp(channel);
   }
   const a = view.a.server;
@@ -137,7 +137,7 @@ export function assessSql(
       previousHolder,
       own,
       startedAt,
-      replicaStarts,
+      replicaStops,
       errorStamps,
       heartbeatWrites,
     },

@@ -290,7 +290,7 @@ export const CATALOG = {
   REPLICATION_RESTARTED: {
     severity: "warning",
     meaning:
-      "Replication was started again since the previous probe (START SLAVE/REPLICA ran), or stopped with an error and runs again (MySQL's error timestamps).",
+      "Replication was stopped and started again since the previous probe (STOP SLAVE/REPLICA ran), or stopped with an error and runs again (MySQL's error timestamps).",
     action:
       "Find out who restarted it and why; if it stopped on an error that was skipped, compare the nodes' data before trusting them.",
   },

@@ -17,8 +17,8 @@ export interface SqlMemory {
   own: PerNode<OwnTransactions | null>;
   /** When mysqld started (epoch ms, from Uptime), to see a restart between probes. */
   startedAt: PerNode<number | null>;
-  /** START SLAVE / START REPLICA commands run so far (Com_start_slave, Com_replica_start). */
-  replicaStarts: PerNode<number | null>;
+  /** STOP SLAVE / STOP REPLICA commands run so far (Com_stop_slave, Com_replica_stop), while replicating. */
+  replicaStops: PerNode<number | null>;
   /** MySQL's Last_IO/SQL_Error_Timestamp of the channel from the peer. */
   errorStamps: PerNode<string | null>;
   /** Heartbeat writes (prober clock, epoch ms) of recent probes, oldest first. */
@@ -32,6 +32,11 @@ export interface NodeMemory {
   keepalivedPid: PerNode<number | null>;
   /** The VIP instance's state at the last report, to tell a flap (back where it was) from a change. */
   keepalivedState: PerNode<string | null>;
+  /**
+   * The time of the last transition already reported: the node's clock at a report is whole seconds,
+   * so a transition in that same second comes back in the next check and must not count twice.
+   */
+  lastTransitionAt: PerNode<number | null>;
 }
 
 export interface Memory {
@@ -47,7 +52,7 @@ export const EMPTY_SQL_MEMORY: SqlMemory = {
   previousHolder: null,
   own: none(),
   startedAt: none(),
-  replicaStarts: none(),
+  replicaStops: none(),
   errorStamps: none(),
   heartbeatWrites: [],
 };
@@ -56,6 +61,7 @@ export const EMPTY_NODE_MEMORY: NodeMemory = {
   lastEpoch: none(),
   keepalivedPid: none(),
   keepalivedState: none(),
+  lastTransitionAt: none(),
 };
 
 /** The memory of a stored state, with what older versions did not keep filled in as unknown. */

@@ -111,8 +111,8 @@ export interface ServerInfo {
   /** Seconds since mysqld started (SHOW GLOBAL STATUS Uptime); null when not read. */
   uptimeSeconds: number | null;
   replication: ReplicationChannel[];
-  /** START SLAVE / START REPLICA commands since mysqld started (null when the server has no such counter). */
-  replicaStarts: number | null;
+  /** STOP SLAVE / STOP REPLICA commands since mysqld started (null when the server has no such counter). */
+  replicaStops: number | null;
   /**
    * The heartbeat row as this server has it: the prober-clock time (epoch ms) of the last heartbeat
    * write it holds. undefined: the heartbeat is off; null: no row, or unreadable (named in `unknown`).
@@ -215,14 +215,17 @@ export function longVariablesQuery(f: Flavor): string {
 }
 
 /** mysqld's uptime: a restart between two probes shows as an uptime shorter than the time between them. */
-export const STATUS_QUERY =
-  "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Com_start_slave', 'Com_slave_start', 'Com_replica_start')";
+/** The STOP SLAVE / STOP REPLICA counters by flavor and version (MySQL 8.0.22+ counts both names apart). */
+const STOP_COUNTERS = ["Com_stop_slave", "Com_stop_all_slaves", "Com_slave_stop", "Com_replica_stop"];
 
-/** The START SLAVE / START REPLICA counters by flavor and version (MySQL 8.0.22+ counts both names apart). */
-function replicaStartsOf(status: Record<string, string>): number | null {
-  const names = ["com_start_slave", "com_slave_start", "com_replica_start"].filter(
-    (n) => status[n] !== undefined,
-  );
+export const STATUS_QUERY = `SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', ${STOP_COUNTERS.map((n) => `'${n}'`).join(", ")})`;
+
+/**
+ * STOP SLAVE / STOP REPLICA commands since mysqld started. A stop, not a start: a START SLAVE on a
+ * running replica (a no-op a script may run) counts as a start too, and is no restart.
+ */
+function replicaStopsOf(status: Record<string, string>): number | null {
+  const names = STOP_COUNTERS.map((n) => n.toLowerCase()).filter((n) => status[n] !== undefined);
   if (names.length === 0) return null;
   return names.reduce((sum, n) => sum + (Number(status[n]) || 0), 0);
 }
@@ -285,7 +288,7 @@ export function parseServerInfo(
     autoIncrementOffset: int("auto_increment_offset"),
     gtid: gtidState(vars, flavor, problem, int, flag),
     uptimeSeconds: status.uptime !== undefined ? int("uptime", status) : null,
-    replicaStarts: replicaStartsOf(status),
+    replicaStops: replicaStopsOf(status),
     replication: parseReplicaRows(replicaRows, flavor, unknown),
     ...(heartbeat ? { heartbeatSeen: heartbeatSeenOf(heartbeat, unknown) } : {}),
     unknown,

@@ -117,7 +117,7 @@ type Answer = ReturnType<QueryHandler>;
 
 /**
  * A query handler for a MariaDB 10.11 server: SHOW GLOBAL VARIABLES, SELECT @@GLOBAL.<name> AS <name>
- * (only the names asked for), SHOW GLOBAL STATUS (Uptime, Com_start_slave), and `replica` for
+ * (only the names asked for), SHOW GLOBAL STATUS (Uptime, Com_stop_slave), and `replica` for
  * SHOW ALL SLAVES STATUS. Anything else is an error, so a query the probe should not make fails loudly.
  */
 export function mariadbHandler(replica: Answer, vars: [string, string][] = MARIADB_VARS): QueryHandler {
@@ -128,7 +128,7 @@ export function mariadbHandler(replica: Answer, vars: [string, string][] = MARIA
       return {
         columns: ["Variable_name", "Value"],
         rows: [
-          ["Com_start_slave", "1"],
+          ["Com_stop_slave", "1"],
           ["Uptime", "1000"],
         ],
       };

@@ -21,7 +21,10 @@ export interface LocalAws {
 
 /** `env` adds to or overrides the function's environment. */
 export function labHandler(lab: Lab, aws: LocalAws, env: Record<string, string> = {}) {
-  const d = labDeployment(lab) as { clusters: unknown[]; deploy: { passwordSecretArn: string } };
+  const d = labDeployment(lab) as {
+    clusters: unknown[];
+    deploy: { passwordSecretArn: string; heartbeatPasswordSecretArn: string };
+  };
   return buildHandler(
     parseEnv({
       CLUSTER_CONFIG: JSON.stringify(d.clusters[0]),
@@ -29,6 +32,7 @@ export function labHandler(lab: Lab, aws: LocalAws, env: Record<string, string> 
       MAIL_FROM: "prober@example.com",
       MAIL_TO: "ops@example.com",
       PASSWORD_SECRET_ARN: d.deploy.passwordSecretArn,
+      HEARTBEAT_PASSWORD_SECRET_ARN: d.deploy.heartbeatPasswordSecretArn,
       ...env,
     }),
     {

@@ -83,7 +83,7 @@ describe.skipIf(skip)("CLI against the lab", () => {
       "SPLIT_BRAIN->HEALTHY",
     ]);
     const text = await cli("history", "-c", config);
-    expect(text.out).toMatch(/^at\s+from\s+to\s+VIP owner\s+findings/m);
+    expect(text.out).toMatch(/^at\s+what\s+from\s+to\s+VIP owner\s+findings/m);
   });
 
   it("the demo drill, short mode: failover, recovery, split brain, healed, each detected and mailed; nothing left behind", async () => {

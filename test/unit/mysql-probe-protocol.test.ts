@@ -105,7 +105,7 @@ describe("MysqlProbe against fake servers", () => {
       expect.stringMatching(/^SHOW GLOBAL STATUS WHERE/),
       "SHOW ALL SLAVES STATUS",
     ]);
-    expect(o.server).toMatchObject({ uptimeSeconds: 1000, replicaStarts: 1 });
+    expect(o.server).toMatchObject({ uptimeSeconds: 1000, replicaStops: 1 });
   });
 
   it("rows without the expected columns give MYSQL_BAD_RESULT-class errors naming the field", async () => {

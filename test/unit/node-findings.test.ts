@@ -305,3 +305,43 @@ describe("assessNodes", () => {
     expect(codes(r)).toContain("NODE_CHECK_WARNING@a");
   });
 });
+
+describe("a transition is counted once", () => {
+  it("a transition in the same second as the previous report comes back in the next check: not a second time", () => {
+    // Prepare: the previous report (epoch 1_000_000, whole seconds) already listed A entering MASTER at 1_000_000.4
+    const first = assessNodes(healthy());
+    const seen = assessNodes(
+      {
+        a: ok({
+          mac: MAC.a,
+          bound: true,
+          keepalived: "MASTER",
+          epoch: 1_000_001,
+          transitions: [[1_000_000.4, "MASTER"]],
+        }),
+        b: healthy().b,
+      },
+      first.memory,
+    );
+    // Act: the next check lists it again (at > the whole-second epoch), then FAULT
+    const next = assessNodes(
+      {
+        a: ok({
+          mac: MAC.a,
+          bound: false,
+          keepalived: "FAULT",
+          epoch: 1_000_003,
+          transitions: [
+            [1_000_000.4, "MASTER"],
+            [1_000_002, "FAULT"],
+          ],
+        }),
+        b: healthy().b,
+      },
+      { ...seen.memory, lastEpoch: { a: 1_000_000, b: 1_000_000 } },
+    );
+    // Assess: a change (MASTER -> FAULT), not a flap
+    expect(next.findings.map((f) => f.code)).toContain("KEEPALIVED_TRANSITION");
+    expect(next.findings.map((f) => f.code)).not.toContain("KEEPALIVED_FLAPPED");
+  });
+});

@@ -240,7 +240,7 @@ describe("assessSql", () => {
       autoIncrementIncrement: 2,
       autoIncrementOffset: id,
       uptimeSeconds: 1000,
-      replicaStarts: 1,
+      replicaStops: 1,
       unknown: [],
       gtid: {
         kind: "mariadb",

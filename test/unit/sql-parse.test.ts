@@ -197,16 +197,16 @@ describe("real formats", () => {
     );
   });
 
-  it("Uptime and the START SLAVE/REPLICA counters come from SHOW GLOBAL STATUS", () => {
-    const s = parseServerInfo(mvars(), maria.a.replicaRows, { uptime: "86400", com_start_slave: "3" });
-    expect(s).toMatchObject({ uptimeSeconds: 86400, replicaStarts: 3 });
+  it("Uptime and the STOP SLAVE/REPLICA counters come from SHOW GLOBAL STATUS", () => {
+    const s = parseServerInfo(mvars(), maria.a.replicaRows, { uptime: "86400", com_stop_slave: "3" });
+    expect(s).toMatchObject({ uptimeSeconds: 86400, replicaStops: 3 });
     const m = loadFixture("mysql-8.4");
     const s8 = parseServerInfo(variablesFromRows(m.a.variables), m.a.replicaRows, {
       uptime: "10",
-      com_replica_start: "2",
-      com_slave_start: "1",
+      com_replica_stop: "2",
+      com_slave_stop: "1",
     });
-    expect(s8.replicaStarts).toBe(3);
+    expect(s8.replicaStops).toBe(3);
   });
 
   it("rows that are not SHOW VARIABLES rows", () => {

@@ -115,8 +115,17 @@ export function assessNodes(
       },
       keepalivedPid: previous.keepalivedPid,
       keepalivedState: { a: roles.a ?? previous.keepalivedState.a, b: roles.b ?? previous.keepalivedState.b },
+      lastTransitionAt: {
+        a: lastTransition(reports.a, previous.lastTransitionAt.a),
+        b: lastTransition(reports.b, previous.lastTransitionAt.b),
+      },
     },
   };
+}
+
+function lastTransition(r: NodeReport | undefined, before: number | null): number | null {
+  const ats = (r?.keepalived.transitions ?? []).map((t) => t.at);
+  return ats.length ? Math.max(before ?? 0, ...ats) : before;
 }
 
 function checkFindings(view: NodesView): Finding[] {
@@ -355,8 +364,9 @@ function transitionFindings(
   const since = previous.lastEpoch[id];
   if (since === null || k.transitionsSource === "none") return [];
   const names = new Set((vipInstances(r, name) ?? []).map((i) => i.name).filter(Boolean));
+  const after = Math.max(since, previous.lastTransitionAt[id] ?? 0);
   const recent = k.transitions.filter(
-    (t) => t.at > since && (names.size === 0 || !t.instance || names.has(t.instance)),
+    (t) => t.at > after && (names.size === 0 || !t.instance || names.has(t.instance)),
   );
   if (recent.length === 0) return [];
   const states = recent.map((t) => t.state);

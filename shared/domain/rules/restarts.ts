@@ -1,6 +1,6 @@
 /**
  * Rule group "restarts": what restarted between two probes, seen from counters that survive it:
- * mysqld's Uptime, keepalived's pid, the START SLAVE/REPLICA counter and MySQL's error timestamps.
+ * mysqld's Uptime, keepalived's pid, the STOP SLAVE/REPLICA counter and MySQL's error timestamps.
  * Each is an event: mailed once as an incident (see incidents.ts), never a state.
  */
 import { makeFinding } from "../codes.ts";
@@ -42,22 +42,24 @@ export function replicationRestartFindings(
   id: NodeId,
   o: SqlObservation,
   channel: ReplicationChannel | null,
-  previous: Pick<SqlMemory, "replicaStarts" | "errorStamps" | "startedAt">,
+  previous: Pick<SqlMemory, "replicaStops" | "errorStamps" | "startedAt">,
   restarted: boolean,
 ): Finding[] {
   const out: Finding[] = [];
-  const starts = o.server?.replicaStarts ?? null;
-  const before = previous.replicaStarts[id];
-  // After a mysqld restart the counter starts again from 0: no comparison across it.
-  if (!restarted && starts !== null && before !== null && starts > before) {
+  const stops = o.server?.replicaStops ?? null;
+  const before = previous.replicaStops[id];
+  // After a mysqld restart the counter starts again from 0: no comparison across it. The memory holds
+  // the counter only from a probe that saw replication running, and this probe sees it running again.
+  const running = Boolean(channel?.ioRunning && channel.sqlRunning);
+  if (!restarted && running && stops !== null && before !== null && stops > before) {
     out.push({
       ...makeFinding(
         "REPLICATION_RESTARTED",
-        `Replication on node ${id.toUpperCase()} was started again since the previous probe (START SLAVE/REPLICA ran ${starts - before} time${starts - before > 1 ? "s" : ""}).`,
-        { startCommands: starts - before, counter: starts },
+        `Replication on node ${id.toUpperCase()} was stopped and started again since the previous probe (STOP SLAVE/REPLICA ran ${stops - before} time${stops - before > 1 ? "s" : ""}).`,
+        { stopCommands: stops - before, counter: stops },
         id,
       ),
-      key: `starts:${starts}`,
+      key: `stops:${stops}`,
     });
   }
   const stamp = errorStamp(channel);

@@ -4,9 +4,9 @@ import { heartbeatLagMs } from "../../../../shared/domain/rules/replication.ts";
 import type { SqlObservation } from "../../../../shared/domain/sql.ts";
 import { input, nodesView, sqlView } from "../../../helpers/cluster.ts";
 
-const withUptime = (o: SqlObservation, uptimeSeconds: number, replicaStarts = 1): SqlObservation => ({
+const withUptime = (o: SqlObservation, uptimeSeconds: number, replicaStops = 1): SqlObservation => ({
   ...o,
-  ...(o.server ? { server: { ...o.server, uptimeSeconds, replicaStarts } } : {}),
+  ...(o.server ? { server: { ...o.server, uptimeSeconds, replicaStops } } : {}),
 });
 const probeAt = (iso: string, uptimeB: number, startsB = 1) => {
   const v = sqlView("a");
@@ -32,12 +32,12 @@ describe("restarts between probes", () => {
     expect(second.findings.map((x) => x.code)).not.toContain("MYSQL_RESTARTED");
   });
 
-  it("START SLAVE/REPLICA run since the previous probe: REPLICATION_RESTARTED", () => {
+  it("STOP SLAVE/REPLICA run since the previous probe, replicating again now: REPLICATION_RESTARTED", () => {
     const first = assess(input(probeAt("2026-11-24T10:00:00Z", 5000, 1), nodesView("a")));
     const second = assess(input(probeAt("2026-11-24T10:01:00Z", 5060, 2), nodesView("a"), first));
     expect(second.findings.find((x) => x.code === "REPLICATION_RESTARTED")).toMatchObject({
       subject: "b",
-      key: "starts:2",
+      key: "stops:2",
     });
   });
 
