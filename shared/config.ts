@@ -82,13 +82,15 @@ const nodeSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
 const witnessSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
   z.array(z.object({ name: z.string().min(1), runner, nodeCheck: NodeCheck })).default([]);
 
+/** Name of an environment variable holding a password (the CLI; the function reads a secret). */
+const passwordEnv = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")
+  .optional();
+
 const Mysql = z.object({
   user: z.string().min(1),
-  /** Name of an environment variable holding the password (the CLI; the function reads a secret). */
-  passwordEnv: z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/)
-    .optional(),
+  passwordEnv,
   connectTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
   queryTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
   totalTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
@@ -100,10 +102,7 @@ const Mysql = z.object({
  */
 const Heartbeat = z.object({
   user: z.string().min(1),
-  passwordEnv: z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/)
-    .optional(),
+  passwordEnv,
   table: z
     .string()
     .regex(/^[A-Za-z0-9_]{1,64}\.[A-Za-z0-9_]{1,64}$/, "must be database.table")
