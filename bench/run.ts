@@ -300,8 +300,9 @@ async function detection(lab: Lab) {
             // records when the local SES accepted each mail
             notifier: {
               send: async (a: Parameters<SesNotifier["send"]>[0], d: Parameters<SesNotifier["send"]>[1]) => {
-                await ses1.send(a, d);
+                const id = await ses1.send(a, d);
                 mails.push({ at: Date.now(), to: a.to });
+                return id;
               },
             },
           };

@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "../shared/domain/errors.ts";
 import { labCommand } from "./lab-commands.ts";
+import { operatorCommands } from "./operator-commands.ts";
 import { proberCommands } from "./prober-commands.ts";
 
 export async function main(
@@ -18,8 +19,8 @@ export async function main(
   const onSigint = () => stop.abort();
   process.once("SIGINT", onSigint);
   process.once("SIGTERM", onSigint);
-  for (const c of proberCommands({ out, err, setExitCode: (n) => (exitCode = n), stopSignal: stop.signal }))
-    program.addCommand(c);
+  const io = { out, err, setExitCode: (n: number) => (exitCode = n), stopSignal: stop.signal };
+  for (const c of [...proberCommands(io), ...operatorCommands(io)]) program.addCommand(c);
   program.addCommand(labCommand(out, err, stop.signal, (n) => (exitCode = n)));
   const configure = (c: Command) => {
     c.exitOverride()

@@ -21,7 +21,7 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * unit;
 }
 
-function clustersOf(cfg: Config, name?: string) {
+export function clustersOf(cfg: Config, name?: string) {
   const list = name ? cfg.clusters.filter((c) => c.name === name) : cfg.clusters;
   if (list.length === 0)
     throw new ConfigError("command line", [`--cluster: no cluster named "${name}" in the configuration`]);
@@ -152,6 +152,10 @@ export function proberCommands(io: Io): Command[] {
                   deadline,
                 );
                 if (r.transition || index === 0) io.out(summarizeState(r.state));
+                if (r.silenced)
+                  io.out(
+                    `  mail held back: ${r.state.silence?.reason ?? "silenced"} (until ${r.state.silence?.until})`,
+                  );
                 for (const i of r.opened)
                   io.out(`  incident ${i.id}: [${i.severity}] ${i.code}: ${i.message}`);
                 if (r.transition && r.state.status !== "HEALTHY")

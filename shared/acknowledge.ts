@@ -1,14 +1,7 @@
-/**
- * Acknowledging incidents: a conditional commit of the stored state with the incidents marked, so the
- * deployed function (which reads that state before each probe) honours it. A probe that commits in
- * between wins the race; the acknowledgement then reloads and tries again.
- */
+/** Acknowledging incidents, through a conditional commit of the stored state (see stored-state.ts). */
 import { acknowledge, type Incident } from "./domain/incidents.ts";
 import type { StateStore } from "./ports.ts";
-
-export class AcknowledgeError extends Error {
-  override readonly name = "AcknowledgeError";
-}
+import { changeStoredState } from "./stored-state.ts";
 
 export interface Acknowledged {
   acknowledged: Incident[];
@@ -16,27 +9,30 @@ export interface Acknowledged {
   unknown: string[];
 }
 
-export async function acknowledgeIncidents(
+export function acknowledgeIncidents(
   store: StateStore,
   cluster: string,
   ids: readonly string[] | "all",
   by: string,
   now: () => Date = () => new Date(),
-  attempts = 5,
 ): Promise<Acknowledged> {
-  for (let i = 0; i < attempts; i++) {
-    const current = await store.load(cluster);
-    if (!current) throw new AcknowledgeError(`cluster ${cluster}: nothing stored yet (has it been probed?)`);
-    const r = acknowledge(current.state.incidents ?? [], ids, by, now());
-    if (r.acknowledged.length === 0) return { acknowledged: [], unknown: r.unknown };
-    const c = await store.commit(cluster, current.version, {
-      state: { ...current.state, incidents: r.incidents },
-      addAlerts: [],
-      addHistory: [],
-      keepOutbox: current.outbox,
-      keepHistory: current.historyOutbox,
-    });
-    if (c.committed) return { acknowledged: r.acknowledged, unknown: r.unknown };
-  }
-  throw new AcknowledgeError(`cluster ${cluster}: the state kept changing; try again`);
+  return changeStoredState(store, cluster, (state) => {
+    const r = acknowledge(state.incidents ?? [], ids, by, now());
+    const result = { acknowledged: r.acknowledged, unknown: r.unknown };
+    return r.acknowledged.length > 0
+      ? { state: { ...state, incidents: r.incidents }, result }
+      : { state: null, result };
+  });
+}
+
+/** Sets (or, with `until` null, lifts) the cluster's silence. Returns the silence now in force. */
+export function setSilence(
+  store: StateStore,
+  cluster: string,
+  silence: import("./domain/silence.ts").Silence | null,
+): Promise<import("./domain/silence.ts").Silence | null> {
+  return changeStoredState(store, cluster, (state) => {
+    const { silence: _old, ...rest } = state;
+    return { state: silence ? { ...rest, silence } : rest, result: silence };
+  });
 }

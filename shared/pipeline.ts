@@ -57,6 +57,8 @@ export interface ProbeOutcome {
   transition: { from: string | null; to: string } | null;
   /** Incidents this probe opened (events between probes; mailed with this probe's alert). */
   opened: Incident[];
+  /** A mail was due but the cluster's silence held it back. */
+  silenced: boolean;
   sent: Alert[];
   unsent: { alert: Alert; error: string }[];
   timings: { probeMs: number; observeMs: number; nodeCheckMs: Record<string, number> };
@@ -154,7 +156,16 @@ export async function probeCluster(
   if (!c.committed) {
     log("lost-race", { cluster: t.name, version: prev?.version ?? null });
     timings.probeMs = Date.now() - started;
-    return { state: d.state, committed: false, transition: null, opened: [], sent: [], unsent: [], timings };
+    return {
+      state: d.state,
+      committed: false,
+      transition: null,
+      opened: [],
+      silenced: false,
+      sent: [],
+      unsent: [],
+      timings,
+    };
   }
   if (d.transition) log("transition", { cluster: t.name, from: d.transition.from, to: d.transition.to });
 
@@ -188,11 +199,14 @@ export async function probeCluster(
     }
   }
   timings.probeMs = Date.now() - started;
+  if (d.silenced)
+    log("mail-silenced", { cluster: t.name, status: d.state.status, until: d.state.silence?.until });
   return {
     state: d.state,
     committed: true,
     transition: d.transition,
     opened: d.opened,
+    silenced: d.silenced,
     sent,
     unsent,
     timings,

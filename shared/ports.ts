@@ -93,9 +93,12 @@ export interface PushGate {
   claim(cluster: string, holdMs: number): Promise<boolean>;
 }
 
-/** Sends an alert. Throws when the mail service did not accept it (the alert stays in the outbox). */
+/**
+ * Sends an alert. Throws when the mail service did not accept it (the alert stays in the outbox);
+ * returns the service's message id when it gives one.
+ */
 export interface Notifier {
-  send(alert: Alert, deadline: Deadline): Promise<void>;
+  send(alert: Alert, deadline: Deadline): Promise<string | undefined>;
 }
 
 /** Publishes the state as metrics (EMF in Lambda, nothing or a log locally). */

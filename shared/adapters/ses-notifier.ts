@@ -19,11 +19,11 @@ export class SesNotifier implements Notifier {
     if (o.to.length === 0) throw new Error("to: at least one recipient is required");
   }
 
-  async send(alert: Alert, deadline: Deadline): Promise<void> {
+  async send(alert: Alert, deadline: Deadline): Promise<string | undefined> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), Math.max(1, remainingMs(deadline)));
     try {
-      await this.o.client.send(
+      const r = await this.o.client.send(
         new SendEmailCommand({
           Source: this.o.from,
           Destination: { ToAddresses: this.o.to },
@@ -37,6 +37,7 @@ export class SesNotifier implements Notifier {
         }),
         { abortSignal: controller.signal },
       );
+      return r.MessageId;
     } finally {
       clearTimeout(timer);
     }

@@ -7,6 +7,7 @@
  */
 import { type Incident, latchIncidents } from "./incidents.ts";
 import { renderMail } from "./mail.ts";
+import { silenceActive } from "./silence.ts";
 import type { Assessment, ClusterEvent, ClusterState, Status } from "./state.ts";
 
 export interface AlertPolicy {
@@ -54,6 +55,8 @@ export interface Decision {
   transition: { from: Status | null; to: Status } | null;
   /** Incidents this probe opened (each is mailed now and written to the history). */
   opened: Incident[];
+  /** A mail was due but a silence held it back. */
+  silenced: boolean;
 }
 
 const IMMEDIATE: ReadonlySet<Status> = new Set(["SPLIT_BRAIN", "DOWN"]);
@@ -121,8 +124,15 @@ export function decide(
   const latched = latchIncidents(previous?.incidents ?? [], a.findings, now, {
     incidentExpiryHours: policy.incidentExpiryHours ?? DEFAULT_ALERT_POLICY.incidentExpiryHours,
   });
-  const statusMail = kind !== null;
   if (kind === null && latched.opened.length > 0) kind = "incident";
+  // A silence: keep probing and recording, mail only a split brain (unless told otherwise). When it
+  // ends on a cluster that is not healthy, one mail says what it is now.
+  const silence = silenceActive(previous?.silence, now) ? previous?.silence : undefined;
+  const silenceEnded = Boolean(previous?.silence) && !silence;
+  if (kind === null && silenceEnded && next !== "HEALTHY") kind = "reminder";
+  const suppressed =
+    Boolean(silence) && kind !== null && !(next === "SPLIT_BRAIN" && silence?.mailSplitBrain);
+  const statusMail = kind !== null && kind !== "incident" && !suppressed;
 
   const state: ClusterState = {
     cluster,
@@ -138,18 +148,26 @@ export function decide(
     pending: changed ? null : pending,
     lastAlertAt: statusMail ? at : changed ? null : (previous?.lastAlertAt ?? null),
     incidents: latched.incidents,
+    ...(silence ? { silence } : {}),
     memory: a.memory,
   };
-  const alert: Alert | null = kind
-    ? {
-        id: `${cluster}:${at}:${kind}`,
-        cluster,
-        kind,
-        from: declared,
-        to: next,
-        createdAt: at,
-        ...renderMail(state, kind, declared, latched.opened),
-      }
-    : null;
-  return { state, alert, transition: changed ? { from: declared, to: next } : null, opened: latched.opened };
+  const alert: Alert | null =
+    kind && !suppressed
+      ? {
+          id: `${cluster}:${at}:${kind}`,
+          cluster,
+          kind,
+          from: declared,
+          to: next,
+          createdAt: at,
+          ...renderMail(state, kind, declared, latched.opened),
+        }
+      : null;
+  return {
+    state,
+    alert,
+    transition: changed ? { from: declared, to: next } : null,
+    opened: latched.opened,
+    silenced: suppressed,
+  };
 }

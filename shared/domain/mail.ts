@@ -5,6 +5,7 @@
 import type { Alert } from "./alert-policy.ts";
 import { CATALOG, type FindingCode } from "./codes.ts";
 import { type Incident, openIncidents } from "./incidents.ts";
+import { describeSilence } from "./silence.ts";
 import type { ClusterState, Status } from "./state.ts";
 import { NODE_IDS } from "./types.ts";
 
@@ -72,7 +73,9 @@ export function renderMail(
     .map((c) => ({ code: c, action: CATALOG[c].action }));
 
   const changed = from && kind !== "reminder" && kind !== "incident";
+  const silenced = s.silence ? `SILENCED: ${describeSilence(s.silence)}.` : null;
   const text = [
+    ...(silenced ? [silenced, ""] : []),
     `Cluster ${s.cluster} is ${STATUS_LABEL[s.status]}${changed ? ` (was ${STATUS_LABEL[from]})` : ""}.`,
     `First detected: ${s.statusSince}. Probe time: ${s.observedAt}. VIP owner: ${s.vipOwner ?? "unknown"}.`,
     "",
@@ -105,6 +108,7 @@ export function renderMail(
         : ' style="background:#e65100;color:#fff;padding:8px"';
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2${banner}>${e(s.cluster)}: ${e(STATUS_LABEL[s.status])}</h2>
+${silenced ? `<p style="background:#fff3cd;padding:6px"><b>${e(silenced)}</b></p>` : ""}
 <p>${changed ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
 ${open.length ? `<h3>Open incidents</h3><p>Events between probes: they stay until acknowledged (${e(ackHint)}).</p><ul>${open.map((i) => `<li>${newIds.has(i.id) ? "<b>NEW</b> " : ""}<b>${e(i.severity)}</b> <code>${e(i.code)}</code> <small>(id <code>${e(i.id)}</code>, ${e(i.openedAt)})</small>: ${e(i.message)}</li>`).join("")}</ul>` : ""}
 ${s.events.length ? `<ul>${s.events.map((ev) => `<li>${e(ev.message)}</li>`).join("")}</ul>` : ""}
@@ -123,4 +127,26 @@ export function escapeHtml(s: string): string {
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
   );
+}
+
+/** A clearly marked test mail (`test-mail`): proves the mail path, asks for nothing. */
+export function testMailAlert(cluster: string, now: Date): Alert {
+  const at = now.toISOString();
+  const text = [
+    "TEST MAIL from mysql-ha-prober: no action needed.",
+    "",
+    `Cluster: ${cluster}. Sent at ${at} by \`mysql-ha-prober test-mail\`.`,
+    "If you read this, alerts for this cluster reach you by this channel.",
+  ].join("\n");
+  return {
+    id: `${cluster}:${at}:test`,
+    cluster,
+    kind: "reminder",
+    from: null,
+    to: "HEALTHY",
+    createdAt: at,
+    subject: `[mysql-ha] ${cluster}: TEST MAIL (no action needed)`,
+    text,
+    html: `<!doctype html><html><body style="font-family:sans-serif"><h2 style="background:#0d47a1;color:#fff;padding:8px">TEST MAIL: no action needed</h2><p>${escapeHtml(text).replace(/\n/g, "<br>")}</p></body></html>`,
+  };
 }

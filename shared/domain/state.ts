@@ -1,6 +1,7 @@
 /** The cluster's state: what one probe concludes, and what is kept between probes. */
 import type { Incident } from "./incidents.ts";
 import type { Memory } from "./memory.ts";
+import type { Silence } from "./silence.ts";
 import type { Finding, NodeId } from "./types.ts";
 
 export const STATUSES = ["HEALTHY", "DEGRADED", "SPLIT_BRAIN", "DOWN", "UNKNOWN"] as const;
@@ -74,5 +75,7 @@ export interface ClusterState {
    * reported so they do not open again. Absent in states stored before incidents existed.
    */
   incidents?: Incident[];
+  /** Planned work: no mail (but a split brain, by default) until it ends. */
+  silence?: Silence;
   memory: Assessment["memory"];
 }

@@ -43,7 +43,7 @@ describe("the metric contract between the function and the template", () => {
       sql: cluster.probe,
       nodeCheckers: { a: cluster.checker("a"), b: cluster.checker("b") },
       store: memoryStore(),
-      notifier: { send: async () => {} },
+      notifier: { send: async () => undefined },
     });
     // Act: one invocation, as the schedule makes it
     await handler({}, {

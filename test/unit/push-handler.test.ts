@@ -67,7 +67,7 @@ function handlerWith(gate: PushGate) {
       },
       nodeCheckers: { a: c.checker("a"), b: c.checker("b") },
       store: memoryStore(),
-      notifier: { send: async () => {} },
+      notifier: { send: async () => undefined },
       pushGate: gate,
     }),
   };

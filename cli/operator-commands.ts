@@ -1,0 +1,172 @@
+/**
+ * The operator's commands around the stored state: `status` (what the prober thinks now), `silence` and
+ * `unsilence` (planned work), `test-mail` (the mail path, before the first incident). Each loads only
+ * what it needs when it runs.
+ */
+import { Command, Option } from "commander";
+import { clustersOf, type Io, parseDuration } from "./prober-commands.ts";
+
+/** Opens the configured store without starting a mail service. */
+async function openStore(configFile: string) {
+  const [{ loadConfig }, { openServices }] = await Promise.all([
+    import("../shared/config-file.ts"),
+    import("./services.ts"),
+  ]);
+  const cfg = loadConfig(configFile);
+  const services = await openServices({
+    ...cfg,
+    mail: { type: "ses", from: "unused", to: ["unused@example.com"] },
+  });
+  return { cfg, services };
+}
+
+export function operatorCommands(io: Io): Command[] {
+  const config = () =>
+    new Option("-c, --config <file>", "configuration file (YAML or JSON)").makeOptionMandatory();
+
+  const status = new Command("status")
+    .description(
+      "the stored state, as the deployed function or `watch` last committed it: declared and last probe status, since when, VIP owner, open incidents, unsent mails, silence (exit codes as probe)",
+    )
+    .addOption(config())
+    .option("--cluster <name>", "only this cluster")
+    .option("--json", "print as JSON")
+    .action(async (o) => {
+      const { cfg, services } = await openStore(o.config);
+      try {
+        const [{ renderStatus }, { exitCodeFor }] = await Promise.all([
+          import("./status-output.ts"),
+          import("./output.ts"),
+        ]);
+        const stored = await Promise.all(
+          clustersOf(cfg, o.cluster).map(async (c) => ({
+            cluster: c.name,
+            current: await services.store.load(c.name),
+          })),
+        );
+        if (o.json) {
+          io.out(
+            JSON.stringify(
+              stored.map((s) => ({
+                cluster: s.cluster,
+                version: s.current?.version ?? null,
+                state: s.current ? { ...s.current.state, memory: undefined } : null,
+                unsentMails: (s.current?.outbox ?? []).map((a) => ({
+                  id: a.id,
+                  subject: a.subject,
+                  createdAt: a.createdAt,
+                })),
+              })),
+              null,
+              2,
+            ),
+          );
+        } else {
+          io.out(stored.map((s) => renderStatus(s.cluster, s.current, new Date())).join("\n\n"));
+        }
+        const missing = stored.some((s) => !s.current);
+        io.setExitCode(missing ? 3 : exitCodeFor(stored.map((s) => s.current?.state.status ?? "UNKNOWN")));
+      } finally {
+        await services.close();
+      }
+    });
+
+  const silence = new Command("silence")
+    .description(
+      "planned work: keep probing and recording, but mail nothing (a split brain still is, unless --no-split-brain-mail) until the silence ends; stored, so the deployed function honours it",
+    )
+    .addOption(config())
+    .requiredOption("--cluster <name>", "the cluster")
+    .requiredOption("--for <duration>", "how long (e.g. 30m, 2h)")
+    .requiredOption("--reason <text>", "why (in status and in the mails)")
+    .option("--by <who>", "who silences", process.env.USER ?? "operator")
+    .option("--no-split-brain-mail", "do not mail even a split brain")
+    .action(async (o) => {
+      const ms = parseDuration(o.for);
+      const { cfg, services } = await openStore(o.config);
+      try {
+        const [c] = clustersOf(cfg, o.cluster);
+        const { setSilence } = await import("../shared/acknowledge.ts");
+        const now = new Date();
+        const s = await setSilence(services.store, c?.name ?? o.cluster, {
+          since: now.toISOString(),
+          until: new Date(now.getTime() + ms).toISOString(),
+          reason: String(o.reason),
+          by: String(o.by),
+          mailSplitBrain: o.splitBrainMail !== false,
+        });
+        const { describeSilence } = await import("../shared/domain/silence.ts");
+        io.out(`${c?.name}: ${s ? describeSilence(s) : "not silenced"}`);
+      } finally {
+        await services.close();
+      }
+    });
+
+  const unsilence = new Command("unsilence")
+    .description("end the cluster's silence now (a cluster that is not healthy then gets one mail saying so)")
+    .addOption(config())
+    .requiredOption("--cluster <name>", "the cluster")
+    .action(async (o) => {
+      const { cfg, services } = await openStore(o.config);
+      try {
+        const [c] = clustersOf(cfg, o.cluster);
+        const { setSilence } = await import("../shared/acknowledge.ts");
+        await setSilence(services.store, c?.name ?? o.cluster, null);
+        io.out(`${c?.name}: not silenced`);
+      } finally {
+        await services.close();
+      }
+    });
+
+  const testMail = new Command("test-mail")
+    .description(
+      "send a clearly marked test mail through the configured mail channel and print what the mail service answered (exit 0 accepted, 1 refused)",
+    )
+    .addOption(config())
+    .option("--cluster <name>", "name it in the mail")
+    .action(async (o) => {
+      const [{ loadConfig }, { openServices }, { testMailAlert }, { deadlineIn }] = await Promise.all([
+        import("../shared/config-file.ts"),
+        import("./services.ts"),
+        import("../shared/domain/mail.ts"),
+        import("../shared/domain/types.ts"),
+      ]);
+      const cfg = loadConfig(o.config);
+      const [c] = clustersOf(cfg, o.cluster);
+      const services = await openServices(cfg);
+      const channel =
+        cfg.mail.type === "ses"
+          ? `SES${cfg.mail.region ? ` (${cfg.mail.region})` : ""} from ${cfg.mail.from} to ${cfg.mail.to.join(", ")}`
+          : `the embedded mail viewer ${services.mailViewerUrl} from ${cfg.mail.from} to ${cfg.mail.to.join(", ")}`;
+      try {
+        const id = await services.notifier.send(
+          testMailAlert(c?.name ?? "mysql-ha-prober", new Date()),
+          deadlineIn(10_000),
+        );
+        io.out(`accepted by ${channel}: message id ${id ?? "(none given)"}`);
+        io.setExitCode(0);
+      } catch (e) {
+        const err = e as Error & { name?: string };
+        io.err(`refused by ${channel}: ${err.name ?? "Error"}: ${err.message}`);
+        io.err(mailHint(err));
+        io.setExitCode(1);
+      } finally {
+        await services.close();
+      }
+    });
+  return [status, silence, unsilence, testMail];
+}
+
+/** What to do about a mail service's refusal, from its error name. */
+export function mailHint(e: { name?: string; message?: string }): string {
+  const text = `${e.name} ${e.message}`;
+  if (/MessageRejected|not verified|Email address is not verified/i.test(text))
+    return "fix: verify the sender's identity in SES (and, in the SES sandbox, every recipient), or request production access";
+  if (/AccessDenied|not authorized/i.test(text))
+    return "fix: allow ses:SendEmail on the sender's identity (and the recipients' in the sandbox) for these credentials";
+  if (/Throttl|MaxSendRate|Daily message quota/i.test(text))
+    return "fix: wait, or raise the SES sending quota";
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|timeout|aborted/i.test(text))
+    return "fix: check the network path to the mail endpoint (region, VPC endpoint, proxy)";
+  return "fix: see the error above";
+}
