@@ -15,9 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_HEARTBEAT_TABLE as HEARTBEAT_TABLE, heartbeatDdl } from "../shared/domain/heartbeat.ts";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
+import { renderKit } from "../shared/node-kit/kit.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
@@ -46,7 +47,7 @@ import {
   spawnInNetns,
   sql,
 } from "./system.ts";
-import { checkMysqlScript, keepalivedConf, myCnf, notifyScript } from "./templates.ts";
+import { checkMysqlScript, keepalivedConf, myCnf, notifyConf, notifyScript } from "./templates.ts";
 
 export { blackholeRules } from "./faults.ts";
 export { FAULT_KINDS, type FaultKind };
@@ -286,7 +287,8 @@ export class Lab implements FaultContext {
       }
       writeFileSync(n.keepalived.configFile, keepalivedConf(p, n), { mode: 0o644 });
       writeFileSync(n.keepalived.checkScript, checkMysqlScript(), { mode: 0o755 });
-      writeFileSync(n.keepalived.notifyScript, notifyScript(n, p.client.triggerFifo), { mode: 0o755 });
+      writeFileSync(n.keepalived.notifyScript, notifyScript(), { mode: 0o755 });
+      writeFileSync(join(n.keepalived.dir, "notify.conf"), notifyConf(p, n), { mode: 0o644 });
       writeFileSync(n.keepalived.transitionsLog, "", { mode: 0o644 });
     }
   }
@@ -385,14 +387,14 @@ export class Lab implements FaultContext {
     await sql(
       `CREATE USER IF NOT EXISTS '${r.user}'@'${net}' IDENTIFIED BY '${r.password}';
        GRANT REPLICATION SLAVE ON *.* TO '${r.user}'@'${net}';
-       CREATE USER IF NOT EXISTS '${m.user}'@'${net}' IDENTIFIED BY '${m.password}';
-       -- Least privilege for the prober: replication status and binlog/GTID state, nothing else.
-       GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO '${m.user}'@'${net}';
-       -- The heartbeat: its table, a user that may write it and nothing else, and the prober reads it.
-       ${heartbeatDdl(HEARTBEAT_TABLE)}
-       CREATE USER IF NOT EXISTS '${h.user}'@'${net}' IDENTIFIED BY '${h.password}';
-       GRANT SELECT, INSERT, UPDATE ON ${HEARTBEAT_TABLE} TO '${h.user}'@'${net}';
-       GRANT SELECT ON ${HEARTBEAT_TABLE} TO '${m.user}'@'${net}';
+       -- The prober's users (monitoring, heartbeat) and the heartbeat table: the node kit's own SQL.
+       ${renderKit("sql-mariadb", {
+         MONITOR_USER: m.user,
+         MONITOR_PASSWORD: m.password,
+         HEARTBEAT_USER: h.user,
+         HEARTBEAT_PASSWORD: h.password,
+         CLIENT_HOST: net,
+       })}
        CREATE USER IF NOT EXISTS '${APP_USER.user}'@'${net}' IDENTIFIED BY '${APP_USER.password}';
        GRANT SELECT, INSERT, UPDATE, DELETE ON ${APP_USER.database}.* TO '${APP_USER.user}'@'${net}';`,
       { socket: n.mysql.socket, noBinlog: true },

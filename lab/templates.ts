@@ -2,6 +2,8 @@
  * Text of every file the lab writes: MariaDB option files and keepalived configuration and scripts.
  * Pure functions of the lab's plan, so tests can read them without a lab.
  */
+import { readFileSync } from "node:fs";
+import { kitPath, renderKit } from "../shared/node-kit/kit.ts";
 import type { LabNodePlan, LabPlan } from "./plan.ts";
 
 export function myCnf(plan: LabPlan, node: LabNodePlan): string {
@@ -44,6 +46,7 @@ slave_net_timeout=10
 `;
 }
 
+/** keepalived.conf: the lab's global_defs, then the node kit's VRRP fragment (shared/node-kit). */
 export function keepalivedConf(plan: LabPlan, node: LabNodePlan): string {
   const k = node.keepalived;
   return `# Written by the mysql-ha-prober lab (${plan.name}); node ${node.id}
@@ -53,68 +56,36 @@ global_defs {
   script_user root
 }
 
-vrrp_script chk_mysql {
-  script "${k.checkScript} ${node.mysql.socket}"
-  interval 1
-  timeout 2
-  fall 2
-  rise 2
+${renderKit("keepalived", {
+  CHECK_SCRIPT: k.checkScript,
+  MYSQL_SOCKET: node.mysql.socket,
+  INSTANCE: plan.vrrpInstance,
+  INTERFACE: node.iface,
+  VRID: plan.virtualRouterId,
+  PRIORITY: node.priority,
+  AUTH_PASS: plan.vrrpPassword,
+  VIP: plan.vip,
+  PREFIX: plan.prefixLength,
+  NOTIFY_SCRIPT: k.notifyScript,
+})}`;
 }
 
-vrrp_instance ${plan.vrrpInstance} {
-  state BACKUP
-  interface ${node.iface}
-  virtual_router_id ${plan.virtualRouterId}
-  priority ${node.priority}
-  advert_int 1
-  nopreempt
-  # Re-announce the VIP's MAC every 5 s while MASTER: after a split brain heals, the node that kept
-  # the VIP never transitions, so without this clients keep the other node's MAC until ARP expires.
-  garp_master_refresh 5
-  garp_master_refresh_repeat 1
-  authentication {
-    auth_type PASS
-    auth_pass ${plan.vrrpPassword}
-  }
-  virtual_ipaddress {
-    ${plan.vip}/${plan.prefixLength} dev ${node.iface}
-  }
-  track_script {
-    chk_mysql
-  }
-  notify "${k.notifyScript}"
-}
-`;
-}
-
-/** Fails (non-zero) when the local MariaDB does not answer a ping within 1 s. */
+/** The node kit's track script, as is. */
 export function checkMysqlScript(): string {
-  return `#!/bin/sh
-# keepalived track script: exit 0 only when the local MariaDB answers a ping.
-# $1: the server's unix socket. The lab's keepalived-flap fault makes it fail with a flag file.
-[ -e "$(dirname "$0")/force-fault" ] && exit 1
-exec /usr/bin/timeout 2 mariadb-admin --no-defaults --socket="$1" --connect-timeout=1 ping >/dev/null 2>&1
-`;
+  return readFileSync(kitPath("checkMysql"), "utf8");
 }
 
-/**
- * keepalived notify script: records every transition in a state file (atomically replaced) and an
- * append-only log of lines "<epoch.ms> <iso-time> <instance> <state> <priority>", and pushes a trigger
- * "<epoch.ms> <node> <instance> <state>" to the prober (a FIFO opened read-write, so the script never
- * blocks when no prober listens; the line is then simply dropped).
- */
-export function notifyScript(node: LabNodePlan, triggerFifo: string): string {
-  return `#!/bin/sh
-# keepalived notify: $1 INSTANCE|GROUP, $2 name, $3 MASTER|BACKUP|FAULT|STOP, $4 priority
-umask 022
-dir='${node.keepalived.dir}'
-trigger='${triggerFifo}'
-now=$(date -u +%s.%3N)
-iso=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-printf '%s\\n' "$3" > "$dir/state.tmp" && mv -f "$dir/state.tmp" "$dir/state"
-printf '%s %s %s %s %s\\n' "$now" "$iso" "$2" "$3" "\${4:-0}" >> "$dir/transitions.log"
-if [ -p "$trigger" ]; then
-  { printf '%s %s %s %s\\n' "$now" '${node.id}' "$2" "$3" 1<>"$trigger"; } 2>/dev/null || true
-fi
+/** The node kit's notify script, as is; its settings are in notifyConf. */
+export function notifyScript(): string {
+  return readFileSync(kitPath("notify"), "utf8");
+}
+
+/** notify.conf next to the notify script: the lab's state directory, and the trigger FIFO for push. */
+export function notifyConf(plan: LabPlan, node: LabNodePlan): string {
+  return `# Written by the mysql-ha-prober lab (${plan.name}); node ${node.id}
+STATE_DIR='${node.keepalived.dir}'
+CLUSTER='${plan.name === "mhp" ? "lab" : `lab-${plan.name}`}'
+NODE='${node.id}'
+PUSH_FIFO='${plan.client.triggerFifo}'
 `;
 }

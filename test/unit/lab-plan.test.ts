@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { assertRoot } from "../../lab/packages.ts";
 import { planLab } from "../../lab/plan.ts";
 import { parseBatch } from "../../lab/system.ts";
-import { checkMysqlScript, keepalivedConf, myCnf, notifyScript } from "../../lab/templates.ts";
+import { checkMysqlScript, keepalivedConf, myCnf, notifyConf, notifyScript } from "../../lab/templates.ts";
 import { run } from "../../shared/util/exec.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 
@@ -77,12 +77,15 @@ describe("lab templates", () => {
 
   it("notify script records the state atomically and appends one parsable line per transition", async () => {
     const root = mkdtempSync(join(tmpdir(), "mhp-notify-"));
-    const node = planLab({ name: "t", root }).nodes.a;
+    const plan = planLab({ name: "t", root });
+    const node = plan.nodes.a;
     const dir = node.keepalived.dir;
     await run("mkdir", ["-p", dir], { timeoutMs: 5000 });
     const script = join(dir, "notify.sh");
-    const fifo = join(root, "triggers.fifo");
-    writeFileSync(script, notifyScript(node, fifo), { mode: 0o755 });
+    const fifo = plan.client.triggerFifo;
+    // the node kit's script, as is, with the lab's notify.conf beside it
+    writeFileSync(script, notifyScript(), { mode: 0o755 });
+    writeFileSync(join(dir, "notify.conf"), notifyConf(plan, node));
     // no FIFO yet: the script still records the transition
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "BACKUP", "100"], { timeoutMs: 5000 });
     // with the FIFO and a reader: the trigger line arrives; with no reader the script does not block

@@ -1,0 +1,39 @@
+/**
+ * The node setup kit: the files a node of the pair needs (keepalived's notify and track scripts, the
+ * VRRP fragment, the SQL for the monitoring and heartbeat users per flavor), with @NAME@ placeholders.
+ * The lab renders exactly these files, so every lab test runs them.
+ */
+import { readFileSync } from "node:fs";
+
+export const KIT_FILES = {
+  notify: "notify.sh",
+  checkMysql: "check-mysql.sh",
+  keepalived: "keepalived.conf.fragment",
+  "sql-mariadb": "sql/mariadb.sql",
+  "sql-mysql-5.7": "sql/mysql-5.7.sql",
+  "sql-mysql-8.0": "sql/mysql-8.0.sql",
+  "sql-mysql-8.4": "sql/mysql-8.4.sql",
+} as const;
+export type KitFile = keyof typeof KIT_FILES;
+
+export function kitPath(file: KitFile): string {
+  return new URL(KIT_FILES[file], import.meta.url).pathname;
+}
+
+/** The placeholders a kit file uses. */
+export function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/@([A-Z_]+)@/g)].map((m) => m[1] as string))].sort();
+}
+
+/** A kit file with its placeholders filled; every placeholder must be given, and nothing else. */
+export function renderKit(file: KitFile, values: Record<string, string | number>): string {
+  const text = readFileSync(kitPath(file), "utf8");
+  const needed = placeholders(text);
+  const missing = needed.filter((p) => values[p] === undefined);
+  const extra = Object.keys(values).filter((k) => !needed.includes(k));
+  if (missing.length || extra.length)
+    throw new Error(
+      `${KIT_FILES[file]}: ${missing.length ? `missing ${missing.join(", ")}` : ""}${missing.length && extra.length ? "; " : ""}${extra.length ? `not used: ${extra.join(", ")}` : ""}`,
+    );
+  return text.replace(/@([A-Z_]+)@/g, (_, name: string) => String(values[name]));
+}

@@ -1,0 +1,63 @@
+/** The node setup kit: every file renders with exactly its placeholders; the scripts are valid shell. */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { KIT_FILES, type KitFile, kitPath, placeholders, renderKit } from "../../shared/node-kit/kit.ts";
+
+const SQL_VALUES = {
+  MONITOR_USER: "prober",
+  MONITOR_PASSWORD: "pw",
+  HEARTBEAT_USER: "prober_hb",
+  HEARTBEAT_PASSWORD: "hbpw",
+  CLIENT_HOST: "10.0.%",
+};
+
+describe("node kit", () => {
+  it.each(["sql-mariadb", "sql-mysql-5.7", "sql-mysql-8.0", "sql-mysql-8.4"] as const)(
+    "%s: the monitoring user, the heartbeat table and user, each GRANT least privilege",
+    (file) => {
+      const sql = renderKit(file, SQL_VALUES);
+      expect(placeholders(sql)).toEqual([]);
+      expect(sql).toMatch(/SET SESSION sql_log_bin = 0;/);
+      expect(sql).toMatch(
+        /GRANT SELECT, INSERT, UPDATE ON mysql_ha_prober\.heartbeat TO 'prober_hb'@'10\.0\.%';/,
+      );
+      expect(sql).toMatch(
+        file === "sql-mariadb"
+          ? /GRANT SLAVE MONITOR, BINLOG MONITOR ON \*\.\* TO 'prober'/
+          : /GRANT REPLICATION CLIENT ON \*\.\* TO 'prober'/,
+      );
+    },
+  );
+
+  it("a missing or unknown value is an error naming it, never a half-filled file", () => {
+    expect(() => renderKit("sql-mariadb", { ...SQL_VALUES, CLIENT_HOST: undefined } as never)).toThrow(
+      /missing CLIENT_HOST/,
+    );
+    expect(() => renderKit("sql-mariadb", { ...SQL_VALUES, EXTRA: "x" })).toThrow(/not used: EXTRA/);
+  });
+
+  it("the keepalived fragment follows the seed design: both BACKUP, nopreempt", () => {
+    const text = readFileSync(kitPath("keepalived"), "utf8");
+    expect(text).toMatch(/^\s+state BACKUP$/m);
+    expect(text).toMatch(/^\s+nopreempt$/m);
+    expect(placeholders(text)).toEqual([
+      "AUTH_PASS",
+      "CHECK_SCRIPT",
+      "INSTANCE",
+      "INTERFACE",
+      "MYSQL_SOCKET",
+      "NOTIFY_SCRIPT",
+      "PREFIX",
+      "PRIORITY",
+      "VIP",
+      "VRID",
+    ]);
+  });
+
+  it.each(["notify", "checkMysql"] as const)("%s is valid POSIX sh", (file: KitFile) => {
+    const r = spawnSync("sh", ["-n", kitPath(file)], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(Object.keys(KIT_FILES)).toContain(file);
+  });
+});
