@@ -10,6 +10,7 @@ import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { Incident } from "./domain/incidents.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
+import type { SqlObservation } from "./domain/sql.ts";
 import type { Assessment, ClusterState } from "./domain/state.ts";
 import { type Deadline, NODE_IDS, type NodeId, remainingMs } from "./domain/types.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
@@ -62,6 +63,13 @@ export interface ProbeOutcome {
   sent: Alert[];
   unsent: { alert: Alert; error: string }[];
   timings: { probeMs: number; observeMs: number; nodeCheckMs: Record<string, number> };
+}
+
+/** One probe's raw observations. */
+export interface Observed {
+  sql: Record<"vip" | NodeId, SqlObservation>;
+  nodes: Record<NodeId, NodeCheckResult>;
+  heartbeat?: HeartbeatWrite;
 }
 
 /** Time kept after observing for the store and the mail. */
@@ -223,7 +231,13 @@ export async function observeAndAssess(
   deadline: Deadline,
   previous: ClusterState | null,
   at: Date,
-): Promise<{ assessment: Assessment; observeMs: number; nodeCheckMs: Record<string, number> }> {
+): Promise<{
+  assessment: Assessment;
+  observeMs: number;
+  nodeCheckMs: Record<string, number>;
+  /** What was observed, as is (for `doctor`). */
+  observed: Observed;
+}> {
   const since = (id: NodeId) => previous?.memory?.nodes?.lastEpoch?.[id] ?? undefined;
   const started = Date.now();
   // The heartbeat is written first and the SQL reads follow it (they read its row back on both nodes);
@@ -280,5 +294,6 @@ export async function observeAndAssess(
     assessment,
     observeMs,
     nodeCheckMs: Object.fromEntries(NODE_IDS.map((id) => [id, nodeResults[id].durationMs])),
+    observed: { sql: { vip, a, b }, nodes: nodeResults, ...(hb ? { heartbeat: hb as HeartbeatWrite } : {}) },
   };
 }

@@ -232,6 +232,10 @@ if [ -n "$KA_PID" ]; then
     note_error "could not signal keepalived for a DATA dump"
   fi
 fi
+# configured files the notify script should write: unreadable is an error (a wrong path, a notify
+# script not installed), never silence
+[ -z "$NOTIFY_STATE" ] || [ -r "$NOTIFY_STATE" ] || note_error "notify state file $NOTIFY_STATE is not readable"
+[ -z "$NOTIFY_LOG" ] || [ -r "$NOTIFY_LOG" ] || note_error "notify log $NOTIFY_LOG is not readable"
 if [ "$KA_SOURCE" = "none" ] && [ -n "$NOTIFY_STATE" ] && [ -r "$NOTIFY_STATE" ] && [ "$KA_RUNNING" = true ]; then
   KA_SOURCE="notify"
   state=""

@@ -1,0 +1,304 @@
+/**
+ * `doctor`: every prerequisite of a monitored pair, checked from one real probe through the configured
+ * runners, one line each with what to fix. Pure: it reads the probe's raw observations and findings.
+ */
+
+import type { NodeReport } from "./domain/node.ts";
+import { channelFromPeer } from "./domain/rules/replication.ts";
+import type { Assessment } from "./domain/state.ts";
+import { NODE_IDS, type NodeId } from "./domain/types.ts";
+import type { Observed, ProbeTarget } from "./pipeline.ts";
+
+export interface Check {
+  /** What is checked, e.g. "node A: keepalived's DATA dump". */
+  what: string;
+  ok: boolean;
+  /** What was seen. */
+  detail: string;
+  /** What to do, when it failed. */
+  fix?: string;
+}
+
+export interface DoctorInput {
+  target: ProbeTarget;
+  observed: Observed;
+  assessment: Assessment;
+  /** The configured users, for the GRANTs in the fixes. */
+  monitorUser: string;
+  heartbeatUser?: string;
+  heartbeatTable?: string;
+}
+
+const KIT = "shared/node-kit";
+const N = (id: NodeId) => `node ${id.toUpperCase()}`;
+
+export function doctorChecks(i: DoctorInput): Check[] {
+  return [
+    ...NODE_IDS.flatMap((id) => nodeCheckChecks(i, id)),
+    ...NODE_IDS.flatMap((id) => sqlChecks(i, id)),
+    ...NODE_IDS.flatMap((id) => replicationChecks(i, id)),
+    ...vipChecks(i),
+    ...heartbeatChecks(i),
+  ];
+}
+
+function nodeCheckChecks(i: DoctorInput, id: NodeId): Check[] {
+  const r = i.observed.nodes[id];
+  const cfg = i.target.nodes[id].nodeCheck;
+  if (!r.ok) {
+    const fixes: Record<string, string> = {
+      undeliverable:
+        "start the SSM agent on the node and check it is a registered managed node (`aws ssm describe-instance-information`)",
+      "access-denied":
+        "allow ssm:SendCommand on the node-check document and this instance for the prober's role",
+      timeout:
+        "check the node is up and the agent responsive; the node check must finish within the probe's deadline",
+      "script-error": /ip addr/.test(r.detail)
+        ? "install iproute2 on the node (the check needs `ip` and `ss`)"
+        : "see the detail: the node check itself could not run",
+      "runner-error": "check the runner settings (instance id, SSH host and key, namespace)",
+    };
+    return [
+      {
+        what: `${N(id)}: the node check runs`,
+        ok: false,
+        detail: `${r.reason}: ${r.detail}`,
+        fix: fixes[r.reason] ?? "check bash and the runner on the node; the detail says what failed",
+      },
+    ];
+  }
+  const rep = r.report;
+  const errors = rep.errors.join("; ");
+  return [
+    { what: `${N(id)}: the node check runs`, ok: true, detail: `script ${rep.script} on ${rep.host}` },
+    arpingCheck(id, rep),
+    {
+      what: `${N(id)}: keepalived runs (pid file)`,
+      ok: rep.keepalived.running,
+      detail: rep.keepalived.running
+        ? `pid ${rep.keepalived.pid}`
+        : `no keepalived process at the pid in ${cfg.KeepalivedPidFile ?? "/run/keepalived.pid"}`,
+      ...(rep.keepalived.running
+        ? {}
+        : {
+            fix: "start keepalived, or set nodeCheck.keepalivedPidFile to the pid file it writes (`keepalived -p`)",
+          }),
+    },
+    ...(rep.keepalived.running
+      ? [
+          {
+            what: `${N(id)}: keepalived's DATA dump (its TMPDIR)`,
+            ok: rep.keepalived.source === "data",
+            detail:
+              rep.keepalived.source === "data"
+                ? `${rep.keepalived.instances.length} VRRP instance(s) read`
+                : /DATA dump/.test(errors)
+                  ? (rep.errors.find((e) => /DATA dump/.test(e)) ?? errors)
+                  : "no DATA dump read",
+            ...(rep.keepalived.source === "data"
+              ? {}
+              : {
+                  fix: `set nodeCheck.keepalivedDumpDir to keepalived's TMPDIR (it is ${cfg.KeepalivedDumpDir ?? "/tmp"} now; with systemd's PrivateTmp=true the dump is under /tmp/systemd-private-*-keepalived.service-*/tmp), or set state_dump_file in global_defs and nodeCheck.keepalivedDumpFile to it`,
+                }),
+          },
+        ]
+      : []),
+    notifyCheck(id, rep, cfg.NotifyStateFile, cfg.NotifyLog),
+    {
+      what: `${N(id)}: mysqld listens where the VIP and the peer reach it`,
+      ok: rep.mysqld.listening === true && rep.mysqld.addresses.some((a) => !/^(127\.|\[::1\])/.test(a)),
+      detail:
+        rep.mysqld.listening === null
+          ? "unknown: ss could not run"
+          : rep.mysqld.listening
+            ? `on ${rep.mysqld.addresses.join(", ")}`
+            : `nothing on port ${rep.mysqld.port}`,
+      ...(rep.mysqld.listening && rep.mysqld.addresses.some((a) => !/^(127\.|\[::1\])/.test(a))
+        ? {}
+        : {
+            fix: "start mysqld; bind-address must be 0.0.0.0 (the VIP moves between nodes); `ss` must be installed (iproute2)",
+          }),
+    },
+  ];
+}
+
+function arpingCheck(id: NodeId, rep: NodeReport): Check {
+  const ok = (rep.arp.tool === "habets" || rep.arp.tool === "iputils") && (rep.arp.sent ?? 0) > 0;
+  return {
+    what: `${N(id)}: arping`,
+    ok,
+    detail:
+      rep.arp.tool === "none"
+        ? "not installed"
+        : rep.arp.tool === "unknown"
+          ? "an arping the check does not know"
+          : `${rep.arp.tool}, ${rep.arp.sent ?? 0} request(s) sent`,
+    ...(ok
+      ? {}
+      : {
+          fix:
+            rep.arp.tool === "none" || rep.arp.tool === "unknown"
+              ? "install arping on the node (Debian/Ubuntu: `apt install arping`, Thomas Habets' arping; RHEL: `dnf install iputils`)"
+              : "arping could not send: check the VIP's interface (nodeCheck.interface) and that the check runs as root",
+        }),
+  };
+}
+
+function notifyCheck(id: NodeId, rep: NodeReport, stateFile?: string, log?: string): Check {
+  const unreadable = rep.errors.filter((e) => /^notify (state file|log) /.test(e));
+  const source = rep.keepalived.transitionsSource;
+  const ok = unreadable.length === 0 && source !== "none";
+  return {
+    what: `${N(id)}: keepalived's transitions between probes (notify script)`,
+    ok,
+    detail: unreadable.length
+      ? unreadable.join("; ")
+      : source === "none"
+        ? "no notify log configured and no journal: a flap between two probes would be invisible"
+        : `from the ${source === "notify-log" ? `notify log ${log ?? ""}` : "journal"}${stateFile ? `, state file ${stateFile}` : ""}`,
+    ...(ok
+      ? {}
+      : {
+          fix: `install ${KIT}/notify.sh as keepalived's notify script (notify "/etc/keepalived/mysql-ha-prober-notify.sh", STATE_DIR in notify.conf) and set nodeCheck.notifyStateFile and nodeCheck.notifyLog to <STATE_DIR>/state and <STATE_DIR>/transitions.log`,
+        }),
+  };
+}
+
+function grantFor(user: string, flavor: "mariadb" | "mysql" | null): string {
+  const maria = `GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO '${user}'@'<prober's host>'`;
+  const mysql = `GRANT REPLICATION CLIENT ON *.* TO '${user}'@'<prober's host>'`;
+  return flavor === "mariadb" ? maria : flavor === "mysql" ? mysql : `${maria} (MariaDB) or ${mysql} (MySQL)`;
+}
+
+function sqlChecks(i: DoctorInput, id: NodeId): Check[] {
+  const o = i.observed.sql[id];
+  const what = `${N(id)}: the monitoring user '${i.monitorUser}' reads replication status`;
+  if (o.server) return [{ what, ok: true, detail: `${o.server.version}, server_id ${o.server.serverId}` }];
+  const e = o.error;
+  const fix =
+    e?.class === "auth"
+      ? `create the user and its password on the node (${KIT}/sql/), with a host part that matches the prober's address`
+      : e?.class === "privilege"
+        ? `${grantFor(i.monitorUser, null)}; then check again`
+        : e && ["refused", "timeout", "unreachable", "lost"].includes(e.class)
+          ? "start mysqld, and check the network path and security groups from the prober to the node's MySQL port"
+          : "see the detail";
+  return [
+    { what, ok: false, detail: `${e?.class ?? "?"} during ${e?.during ?? "?"}: ${e?.message ?? ""}`, fix },
+  ];
+}
+
+function replicationChecks(i: DoctorInput, id: NodeId): Check[] {
+  const s = i.observed.sql[id].server;
+  if (!s) return [];
+  const peer: NodeId = id === "a" ? "b" : "a";
+  const what = `replication ${peer.toUpperCase()}→${id.toUpperCase()} (read on ${N(id)})`;
+  const c = channelFromPeer(s, i.target.nodes[peer], i.observed.sql[peer].server);
+  const maria = s.flavor.vendor === "mariadb";
+  if (!c)
+    return [
+      {
+        what,
+        ok: false,
+        detail: `no channel from ${i.target.nodes[peer].host}`,
+        fix: maria
+          ? `on ${N(id)}: CHANGE MASTER TO master_host='${i.target.nodes[peer].host}', master_user=..., master_password=..., master_use_gtid=slave_pos; START SLAVE`
+          : `on ${N(id)}: CHANGE REPLICATION SOURCE TO SOURCE_HOST='${i.target.nodes[peer].host}', SOURCE_USER=..., SOURCE_PASSWORD=..., SOURCE_AUTO_POSITION=1; START REPLICA`,
+      },
+    ];
+  const running = c.ioRunning === true && c.sqlRunning === true;
+  const start = maria ? "START SLAVE" : "START REPLICA";
+  return [
+    {
+      what: `${what}: running`,
+      ok: running,
+      detail: `IO ${c.ioState}, SQL ${c.sqlRunning ? "Yes" : "No"}${c.lastIoError ? `, IO error ${c.lastIoErrno}: ${c.lastIoError}` : ""}${c.lastSqlError ? `, SQL error ${c.lastSqlErrno}: ${c.lastSqlError}` : ""}`,
+      ...(running
+        ? {}
+        : {
+            fix: c.lastSqlErrno
+              ? `on ${N(id)}: the SQL thread stopped on an error: compare the nodes' data, fix the cause, then ${start}`
+              : c.lastIoErrno
+                ? `on ${N(id)}: the IO thread cannot connect to ${c.sourceHost}: check the replication user and the network, then ${start}`
+                : `on ${N(id)}: ${start}`,
+          }),
+    },
+    {
+      what: `${what}: GTID auto-positioning`,
+      ok: c.gtidAutoPosition,
+      detail: c.gtidAutoPosition ? "on" : "off",
+      ...(c.gtidAutoPosition
+        ? {}
+        : {
+            fix: maria
+              ? `on ${N(id)}: STOP SLAVE; CHANGE MASTER TO master_use_gtid=slave_pos; START SLAVE`
+              : `on ${N(id)}: STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1; START REPLICA`,
+          }),
+    },
+  ];
+}
+
+function vipChecks(i: DoctorInput): Check[] {
+  const o = i.observed.sql.vip;
+  const owner = i.assessment.vipOwner;
+  const ok = Boolean(o.server) && (owner === "a" || owner === "b");
+  return [
+    {
+      what: `the VIP ${i.target.vip.host} answers SQL on one node`,
+      ok,
+      detail: o.server
+        ? `landed on node ${String(owner ?? "?").toUpperCase()}`
+        : `${o.error?.class}: ${o.error?.message}`,
+      ...(ok
+        ? {}
+        : {
+            fix: "check keepalived holds the VIP on exactly one node (`ip addr`), and the path from the prober to it",
+          }),
+    },
+  ];
+}
+
+function heartbeatChecks(i: DoctorInput): Check[] {
+  const hb = i.observed.heartbeat;
+  if (!hb) return [];
+  const table = i.heartbeatTable ?? "mysql_ha_prober.heartbeat";
+  const user = i.heartbeatUser ?? "?";
+  const writeFix = /doesn't exist|1146/i.test(hb.error?.message ?? "")
+    ? `create the heartbeat table (${KIT}/sql/: CREATE DATABASE mysql_ha_prober; CREATE TABLE ${table} ...)`
+    : /denied|1142|1143|1045/i.test(hb.error?.message ?? "")
+      ? `create the heartbeat user and GRANT SELECT, INSERT, UPDATE ON ${table} TO '${user}'@'<prober's host>' (${KIT}/sql/)`
+      : "the holder refuses writes: check read_only, locks and the disk (see HOLDER_WRITES_FAILED)";
+  const unreadable = NODE_IDS.filter((id) =>
+    i.observed.sql[id].server?.unknown.some((u) => u.field === "heartbeat row"),
+  );
+  return [
+    {
+      what: `the heartbeat user '${user}' writes ${table} through the VIP`,
+      ok: hb.ok,
+      detail: hb.ok
+        ? `written in ${hb.durationMs} ms`
+        : `${hb.error?.class} during ${hb.error?.during}: ${hb.error?.message}`,
+      ...(hb.ok ? {} : { fix: writeFix }),
+    },
+    {
+      what: `the monitoring user '${i.monitorUser}' reads ${table} on both nodes`,
+      ok: unreadable.length === 0,
+      detail: unreadable.length ? `unreadable on ${unreadable.map(N).join(", ")}` : "read on both",
+      ...(unreadable.length
+        ? {
+            fix: `GRANT SELECT ON ${table} TO '${i.monitorUser}'@'<prober's host>' on ${unreadable.map(N).join(" and ")}`,
+          }
+        : {}),
+    },
+  ];
+}
+
+export function renderChecks(cluster: string, checks: Check[]): string {
+  const failed = checks.filter((c) => !c.ok).length;
+  return [
+    `cluster ${cluster}: ${failed === 0 ? "every prerequisite holds" : `${failed} of ${checks.length} checks failed`}`,
+    ...checks.map(
+      (c) => `${c.ok ? "ok  " : "FAIL"} ${c.what}: ${c.detail}${c.fix ? `\n     fix: ${c.fix}` : ""}`,
+    ),
+  ].join("\n");
+}
