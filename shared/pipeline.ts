@@ -8,6 +8,7 @@ import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./do
 import { assess } from "./domain/assess.ts";
 import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { Incident } from "./domain/incidents.ts";
+import type { MailContext } from "./domain/mail.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
 import type { SqlObservation } from "./domain/sql.ts";
@@ -35,6 +36,8 @@ export interface ProbeTarget {
   historySamples?: boolean;
   /** The VRRP instance that carries the VIP. @default the instance whose virtual IPs include it */
   vrrpInstance?: string;
+  /** What the mail names besides the cluster: account, region, links (the function fills them). */
+  mail?: MailContext;
 }
 
 export interface PipelineDeps {
@@ -120,7 +123,10 @@ export async function probeCluster(
     prev?.state ?? null,
     at,
   );
-  const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY);
+  const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY, {
+    vip: t.vip.host,
+    ...t.mail,
+  });
   // Metrics first: they feed the alarms, which must not depend on the store or the mail.
   deps.metrics?.publish(d.state, { probeMs: Date.now() - started, nodeCheckMs });
   if (loadError !== undefined) throw new StoreUnavailableError("load", t.name, { cause: loadError });

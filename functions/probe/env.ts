@@ -42,6 +42,11 @@ export const EnvSchema = z
     SCHEDULE_RATE_SECONDS: z.coerce.number().int().min(60).default(60),
     /** Time kept free at the end of the invocation. */
     DEADLINE_MARGIN_MS: z.coerce.number().int().min(500).default(3000),
+    /** The cluster's dashboard, linked from the mails. */
+    DASHBOARD_NAME: z.string().min(1).optional(),
+    /** Set by Lambda: the region, and the function's log group (linked from the mails). */
+    AWS_REGION: z.string().optional(),
+    AWS_LAMBDA_LOG_GROUP_NAME: z.string().optional(),
     /** How long history items live. */
     HISTORY_TTL_DAYS: z.coerce.number().int().min(1).default(90),
     /** A pushed probe waits this long first (keepalived sends several notifications per transition). */

@@ -21,6 +21,7 @@ import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { EmfMetricsSink } from "../../shared/adapters/emf-metrics.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
+import type { MailContext } from "../../shared/domain/mail.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../../shared/pipeline.ts";
 import type { PushGate } from "../../shared/ports.ts";
@@ -82,8 +83,10 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
     ...portOverrides,
   };
 
+  /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
+  let mail: MailContext = {};
   const probeOnce = async (deadlineAt: number): Promise<ProbeOutcome> => {
-    const r = await probeCluster(target, deps, { at: deadlineAt });
+    const r = await probeCluster({ ...target, mail }, deps, { at: deadlineAt });
     logger.info("probe", {
       status: r.state.status,
       probeStatus: r.state.probeStatus,
@@ -135,6 +138,7 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
 
   const run = async (event: unknown, context: Context) => {
     const started = Date.now();
+    mail = mailContextOf(env, context.invokedFunctionArn);
     const hardEndAt = started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
     const push = pushEventOf(event);
     if (push) return pushed(push, hardEndAt);
@@ -159,6 +163,26 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}
+
+/** Where the function runs and where to look, for the mails: account, region, dashboard, logs. */
+export function mailContextOf(env: Env, functionArn: string | undefined): MailContext {
+  const region = env.AWS_REGION;
+  const account = functionArn?.split(":")[4];
+  const console = region ? `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` : null;
+  const logGroup = env.AWS_LAMBDA_LOG_GROUP_NAME;
+  return {
+    ...(account ? { account } : {}),
+    ...(region ? { region } : {}),
+    ...(console && env.DASHBOARD_NAME
+      ? { dashboardUrl: `${console}#dashboards:name=${env.DASHBOARD_NAME}` }
+      : {}),
+    ...(console && logGroup
+      ? {
+          logsUrl: `${console}#logsV2:log-groups/log-group/${encodeURIComponent(logGroup).replace(/%/g, "$25")}`,
+        }
+      : {}),
+  };
 }
 
 let cached: ReturnType<typeof buildHandler> | undefined;

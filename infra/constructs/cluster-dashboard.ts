@@ -22,7 +22,7 @@ export class ClusterDashboard extends Construct {
     const m = (name: (typeof METRICS)[keyof typeof METRICS], label: string, statistic = "Maximum") =>
       f.metric(name, statistic, { label });
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
-      dashboardName: `mysql-ha-prober-${props.cluster}`.replace(/[^A-Za-z0-9_-]/g, "-"),
+      dashboardName: dashboardNameFor(props.cluster),
     });
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
@@ -82,4 +82,9 @@ export class ClusterDashboard extends Construct {
       }),
     );
   }
+}
+
+/** The dashboard's name for a cluster (the function links it from its mails). */
+export function dashboardNameFor(cluster: string): string {
+  return `mysql-ha-prober-${cluster}`.replace(/[^A-Za-z0-9_-]/g, "-");
 }

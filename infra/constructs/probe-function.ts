@@ -3,6 +3,7 @@
  * least-privilege IAM, and its asynchronous-invoke settings (no retries, a short event age, failures to
  * a queue): the schedule invokes it asynchronously, and a stale probe must never run late.
  */
+
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -23,6 +24,7 @@ import {
   LAMBDA_BUNDLE_MAIN_FIELDS,
   LAMBDA_BUNDLE_TARGET,
 } from "../bundling.ts";
+import { dashboardNameFor } from "./cluster-dashboard.ts";
 
 export interface ProbeFunctionProps {
   /** The cluster (deployed schema; every runner `ssm`). */
@@ -133,6 +135,8 @@ export class ProbeFunction extends Construct {
         SUBMINUTE_INTERVAL_SECONDS: String(subMinute),
         SCHEDULE_RATE_SECONDS: String(rateSeconds),
         HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
+        // the mails link the cluster's dashboard (its name is fixed by the cluster's)
+        DASHBOARD_NAME: dashboardNameFor(c.name),
         POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",

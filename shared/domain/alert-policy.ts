@@ -6,7 +6,7 @@
  * reminders while it lasts (split brain every M minutes, other problems every H hours).
  */
 import { type Incident, latchIncidents } from "./incidents.ts";
-import { renderMail } from "./mail.ts";
+import { type MailContext, renderMail } from "./mail.ts";
 import { silenceActive } from "./silence.ts";
 import type { Assessment, ClusterEvent, ClusterState, Status } from "./state.ts";
 
@@ -61,12 +61,33 @@ export interface Decision {
 
 const IMMEDIATE: ReadonlySet<Status> = new Set(["SPLIT_BRAIN", "DOWN"]);
 
+/** The writes of each node since a split brain began: kept while it lasts and in the state that ends it. */
+function splitBrainRecord(
+  previous: ClusterState | null,
+  next: Status,
+  declared: Status | null,
+  statusSince: string,
+  a: Assessment,
+): Pick<ClusterState, "splitBrain"> {
+  const before = previous?.status === "SPLIT_BRAIN" ? previous.splitBrain : undefined;
+  if (next !== "SPLIT_BRAIN") return declared === "SPLIT_BRAIN" && before ? { splitBrain: before } : {};
+  const join = (x: string | null | undefined, y: string | null | undefined) =>
+    [x, y].filter((v): v is string => Boolean(v)).join(",") || null;
+  return {
+    splitBrain: {
+      since: before?.since ?? statusSince,
+      writes: { a: join(before?.writes.a, a.writes?.a), b: join(before?.writes.b, a.writes?.b) },
+    },
+  };
+}
+
 export function decide(
   cluster: string,
   previous: ClusterState | null,
   a: Assessment,
   now: Date,
   policy: AlertPolicy = DEFAULT_ALERT_POLICY,
+  context: MailContext = {},
 ): Decision {
   const at = now.toISOString();
   const declared = previous?.status ?? null;
@@ -149,6 +170,7 @@ export function decide(
     lastAlertAt: statusMail ? at : changed ? null : (previous?.lastAlertAt ?? null),
     incidents: latched.incidents,
     ...(silence ? { silence } : {}),
+    ...splitBrainRecord(previous, next, declared, statusSince, a),
     memory: a.memory,
   };
   const alert: Alert | null =
@@ -160,7 +182,7 @@ export function decide(
           from: declared,
           to: next,
           createdAt: at,
-          ...renderMail(state, kind, declared, latched.opened),
+          ...renderMail(state, kind, declared, latched.opened, context),
         }
       : null;
   return {

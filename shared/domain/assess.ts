@@ -156,10 +156,12 @@ export function assess(input: AssessInput): Assessment {
   ];
 
   // ---- the five views of "who is primary"
-  const writers = NODE_IDS.filter((id) => {
+  const writes: Record<NodeId, string | null> = { a: null, b: null };
+  for (const id of NODE_IDS) {
     const before = prev.sql.own[id];
-    return Boolean(before && input.sql[id].server && growth(before, sqlA.memory.own[id]));
-  });
+    if (before && input.sql[id].server) writes[id] = growth(before, sqlA.memory.own[id]);
+  }
+  const writers = NODE_IDS.filter((id) => writes[id] !== null);
   const owners = arpOwners(nodesA.arpMacs, nodeResults);
   const views: Views = {
     keepalivedMaster: nodesA.masters,
@@ -189,6 +191,7 @@ export function assess(input: AssessInput): Assessment {
     vipOwner,
     nodes: summaries(input, sqlA, nodesA.roles),
     findings,
+    writes,
     events: eventsOf(findings, prev.vipOwner, owner, input.now.toISOString()),
     memory: {
       sql: sqlA.memory,
@@ -242,6 +245,8 @@ function summaries(
             ? "down"
             : "unknown",
       vipBound: r.ok ? r.report.vip.bound : null,
+      vipInterface: r.ok ? r.report.vip.interface || null : null,
+      vipPrefix: r.ok ? r.report.vip.prefix : null,
       keepalived: r.ok ? (roles[id] ?? "UNKNOWN") : null,
       replication: ch
         ? { io: ch.ioState, sql: ch.sqlRunning, lagSeconds: sqlA.lag[id]?.seconds ?? null }

@@ -7,7 +7,7 @@ import { CATALOG, type FindingCode } from "./codes.ts";
 import { type Incident, openIncidents } from "./incidents.ts";
 import { describeSilence } from "./silence.ts";
 import type { ClusterState, Status } from "./state.ts";
-import { NODE_IDS } from "./types.ts";
+import { NODE_IDS, type NodeId } from "./types.ts";
 
 export const STATUS_LABEL: Record<Status, string> = {
   HEALTHY: "HEALTHY",
@@ -40,13 +40,116 @@ export function subjectFor(
   return `[mysql-ha] ${cluster}: ${from ? STATUS_LABEL[from] : "first probe"} -> ${STATUS_LABEL[to]}`;
 }
 
+/** What a mail names besides the state: where it runs and where to look (the function fills these). */
+export interface MailContext {
+  vip?: string;
+  account?: string;
+  region?: string;
+  dashboardUrl?: string;
+  logsUrl?: string;
+}
+
+/** Which node to keep after a split brain: the one whose own transactions grew during it. */
+export function splitBrainAdvice(s: ClusterState): string[] {
+  const sb = s.splitBrain;
+  if (!sb) return [];
+  const w = sb.writes;
+  const took = NODE_IDS.filter((id) => w[id]);
+  const head = `During the split brain (since ${sb.since}): ${NODE_IDS.map((id) => `node ${id.toUpperCase()} ${w[id] ? `took writes (its own GTIDs grew: ${w[id]})` : "took no writes"}`).join("; ")}.`;
+  if (took.length === 1) {
+    const keep = took[0] as NodeId;
+    const drop: NodeId = keep === "a" ? "b" : "a";
+    return [
+      head,
+      `Keep node ${keep.toUpperCase()} (it took the writes); give up the VIP on node ${drop.toUpperCase()}.`,
+    ];
+  }
+  if (took.length === 2)
+    return [
+      head,
+      "Both nodes took writes: the data diverged. Pick the node to keep, give up the VIP on the other, then reconcile its transactions by hand before it replicates again.",
+    ];
+  return [
+    head,
+    "Neither node took writes yet: keep the node applications reach (the VIP owner by ARP), give up the VIP on the other.",
+  ];
+}
+
+/** In a split brain, the node to give the VIP up: the one that took no writes (B when that cannot tell). */
+function nodeToDrop(s: ClusterState): NodeId {
+  const took = NODE_IDS.filter((id) => s.splitBrain?.writes[id]);
+  return took.length === 1 ? (took[0] === "a" ? "b" : "a") : "b";
+}
+
+/** The runbook's commands with this cluster's real values: the VIP, its prefix and interface, node names. */
+export function runbook(s: ClusterState, vip: string | undefined): string[] {
+  const v = vip ?? "<VIP>";
+  const on = (id: NodeId) => {
+    const n = s.nodes[id];
+    return {
+      name: `node ${id.toUpperCase()} (${n.host})`,
+      dev: n.vipInterface ?? "<interface>",
+      prefix: n.vipPrefix ?? 32,
+    };
+  };
+  if (s.status === "SPLIT_BRAIN") {
+    const took = NODE_IDS.filter((id) => s.splitBrain?.writes[id]);
+    const drop = nodeToDrop(s);
+    const d = on(drop);
+    const keep: NodeId = drop === "a" ? "b" : "a";
+    return [
+      `On ${d.name}, to give the VIP up${took.length === 1 ? "" : " (or on the other: see above)"}:`,
+      "  systemctl stop keepalived",
+      `  ip addr del ${v}/${d.prefix} dev ${d.dev}`,
+      "  # unblock VRRP (protocol 112), e.g.:",
+      "  iptables -D INPUT -p vrrp -j DROP",
+      "  # nopreempt: it comes back as BACKUP",
+      "  systemctl start keepalived",
+      `On ${on(keep).name}, which you keep:`,
+      "  # so clients learn its MAC again",
+      `  arping -U -I ${on(keep).dev} -s ${v} ${v}`,
+    ];
+  }
+  return [];
+}
+
+/** A catalog action with this cluster's values in place of its placeholders. */
+function filled(action: string, s: ClusterState, vip: string | undefined, subject?: string): string {
+  const id: NodeId | null =
+    subject === "a" || subject === "b"
+      ? subject
+      : s.status === "SPLIT_BRAIN"
+        ? nodeToDrop(s)
+        : s.vipOwner === "a" || s.vipOwner === "b"
+          ? s.vipOwner
+          : null;
+  const n = id ? s.nodes[id] : null;
+  const dev = n?.vipInterface ?? null;
+  const prefix = n?.vipPrefix ?? null;
+  let out = action;
+  if (vip) out = out.replaceAll("<VIP>", vip);
+  if (vip && prefix !== null) out = out.replaceAll("VIP/prefix", `${vip}/${prefix}`);
+  if (dev) out = out.replaceAll("IFACE", dev).replaceAll("<if>", dev);
+  return id ? `${out} (node ${id.toUpperCase()}, ${s.nodes[id].host})` : out;
+}
+
 export function renderMail(
   s: ClusterState,
   kind: Alert["kind"],
   from: Status | null,
   opened: readonly Incident[] = [],
+  context: MailContext = {},
 ): { subject: string; text: string; html: string } {
   const subject = subjectFor(s.cluster, kind, from, s.status, s.statusSince, opened);
+  const vip = context.vip;
+  const where = [
+    `Cluster ${s.cluster}`,
+    vip ? `VIP ${vip}` : null,
+    context.account ? `account ${context.account}` : null,
+    context.region ? `region ${context.region}` : null,
+  ]
+    .filter(Boolean)
+    .join(", ");
   const newIds = new Set(opened.map((i) => i.id));
   const open = openIncidents(s.incidents);
   const ackHint = `acknowledge with: mysql-ha-prober ack --cluster ${s.cluster} <id>|all`;
@@ -68,17 +171,30 @@ export function renderMail(
     };
   });
   const problems = s.findings.filter((f) => f.severity !== "info");
-  const actions = [...new Set(problems.map((f) => f.code))]
-    .filter((c): c is FindingCode => c in CATALOG)
-    .map((c) => ({ code: c, action: CATALOG[c].action }));
+  const seenCodes = new Set<string>();
+  const actions = problems
+    .filter((f) => f.code in CATALOG && !seenCodes.has(f.code) && seenCodes.add(f.code))
+    .map((f) => ({
+      code: f.code as FindingCode,
+      action: filled(CATALOG[f.code as FindingCode].action, s, vip, f.subject),
+    }));
+  const advice = splitBrainAdvice(s);
+  const steps = runbook(s, vip);
+  const links = [
+    context.dashboardUrl ? `Dashboard: ${context.dashboardUrl}` : null,
+    context.logsUrl ? `Prober logs: ${context.logsUrl}` : null,
+  ].filter((l): l is string => l !== null);
 
   const changed = from && kind !== "reminder" && kind !== "incident";
   const silenced = s.silence ? `SILENCED: ${describeSilence(s.silence)}.` : null;
   const text = [
     ...(silenced ? [silenced, ""] : []),
     `Cluster ${s.cluster} is ${STATUS_LABEL[s.status]}${changed ? ` (was ${STATUS_LABEL[from]})` : ""}.`,
+    `${where}.`,
     `First detected: ${s.statusSince}. Probe time: ${s.observedAt}. VIP owner: ${s.vipOwner ?? "unknown"}.`,
     "",
+    ...(advice.length ? [...advice, ""] : []),
+    ...(steps.length ? ["Commands:", ...steps, ""] : []),
     ...(open.length
       ? [
           `Open incidents (events between probes; they stay until acknowledged, ${ackHint}):`,
@@ -97,27 +213,30 @@ export function renderMail(
     problems.length ? "Findings:" : "No problems found.",
     ...problems.map((f) => `  [${f.severity}] ${f.code}: ${f.message}`),
     ...(actions.length ? ["", "What to do:", ...actions.map((a) => `  ${a.code}: ${a.action}`)] : []),
+    ...(links.length ? ["", ...links] : []),
   ].join("\n");
 
   const e = escapeHtml;
-  const banner =
-    s.status === "SPLIT_BRAIN"
-      ? ' style="background:#b00020;color:#fff;padding:8px"'
-      : s.status === "HEALTHY"
-        ? ' style="background:#1b5e20;color:#fff;padding:8px"'
-        : ' style="background:#e65100;color:#fff;padding:8px"';
-  const html = `<!doctype html><html><body style="font-family:sans-serif">
-<h2${banner}>${e(s.cluster)}: ${e(STATUS_LABEL[s.status])}</h2>
+  const color = s.status === "SPLIT_BRAIN" ? "#b00020" : s.status === "HEALTHY" ? "#1b5e20" : "#e65100";
+  const pre = (lines: string[]) =>
+    `<pre style="background:#f4f4f4;padding:8px;overflow-x:auto;white-space:pre;font-size:13px">${e(lines.join("\n"))}</pre>`;
+  const link = (label: string, url?: string) => (url ? `<a href="${e(url)}">${e(label)}</a>` : "");
+  const html = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
+<body style="font-family:-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.4;margin:0;padding:8px;max-width:760px">
+<h2 style="background:${color};color:#fff;padding:8px;margin:0 0 8px 0;font-size:20px">${e(s.cluster)}: ${e(STATUS_LABEL[s.status])}</h2>
 ${silenced ? `<p style="background:#fff3cd;padding:6px"><b>${e(silenced)}</b></p>` : ""}
-<p>${changed ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
+<p><b>${e(where)}</b><br>${changed ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
+${advice.length ? `<p style="background:#fde7e9;padding:8px"><b>${e(advice.at(-1) ?? "")}</b><br>${e(advice[0] ?? "")}</p>` : ""}
+${steps.length ? `<h3>Commands</h3>${pre(steps)}` : ""}
 ${open.length ? `<h3>Open incidents</h3><p>Events between probes: they stay until acknowledged (${e(ackHint)}).</p><ul>${open.map((i) => `<li>${newIds.has(i.id) ? "<b>NEW</b> " : ""}<b>${e(i.severity)}</b> <code>${e(i.code)}</code> <small>(id <code>${e(i.id)}</code>, ${e(i.openedAt)})</small>: ${e(i.message)}</li>`).join("")}</ul>` : ""}
 ${s.events.length ? `<ul>${s.events.map((ev) => `<li>${e(ev.message)}</li>`).join("")}</ul>` : ""}
-<table border="1" cellpadding="4" cellspacing="0">
+<div style="overflow-x:auto"><table border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse;font-size:13px">
 <tr><th>node</th><th>host</th><th>VIP</th><th>keepalived</th><th>MySQL</th><th>replication</th><th>lag</th></tr>
 ${rows.map((r) => `<tr><td>${e(r.node)}</td><td>${e(r.host)}</td><td>${e(r.vip)}</td><td>${e(r.keepalived)}</td><td>${e(r.mysql)}</td><td>${e(r.replication)}</td><td>${e(r.lag)}</td></tr>`).join("\n")}
-</table>
+</table></div>
 ${problems.length ? `<h3>Findings</h3><ul>${problems.map((f) => `<li><b>${e(f.severity)}</b> <code>${e(f.code)}</code>: ${e(f.message)}</li>`).join("")}</ul>` : "<p>No problems found.</p>"}
 ${actions.length ? `<h3>What to do</h3><ul>${actions.map((a) => `<li><code>${e(a.code)}</code>: ${e(a.action)}</li>`).join("")}</ul>` : ""}
+${links.length ? `<p>${[link("Dashboard", context.dashboardUrl), link("Prober logs", context.logsUrl)].filter(Boolean).join(" · ")}</p>` : ""}
 </body></html>`;
   return { subject, text, html };
 }

@@ -20,6 +20,8 @@ export const NodeReportSchema = z.object({
     mac,
     /** The link state of the interface carrying the VIP (operstate): a VIP on a down link serves nobody. */
     link: z.enum(["up", "down", "unknown"]).default("unknown"),
+    /** The VIP's prefix length where it is bound (for `ip addr del VIP/prefix dev IFACE`). */
+    prefix: z.number().int().min(0).max(32).nullable().default(null),
   }),
   arp: z.object({
     tool: z.enum(["habets", "iputils", "unknown", "none"]),

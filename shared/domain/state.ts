@@ -13,6 +13,9 @@ export interface NodeSummary {
   /** "up" (answered SQL), "alive" (answered but refused us: too many connections), "down", "unknown" (not observed). */
   mysql: "up" | "alive" | "down" | "unknown";
   vipBound: boolean | null;
+  /** The interface that carries (or would carry) the VIP here, and its prefix where bound. */
+  vipInterface?: string | null;
+  vipPrefix?: number | null;
   /** keepalived state (MASTER, BACKUP, FAULT), "DOWN" when not running, null when not observed. */
   keepalived: string | null;
   /** Replication into this node from its peer. */
@@ -48,6 +51,8 @@ export interface Assessment {
    * mailing at once (a normal failover then gives one mail, for the failover).
    */
   awaitingFailover: boolean;
+  /** Each node's own new transactions since the previous probe (GTIDs), null when none or unknown. */
+  writes?: Record<NodeId, string | null>;
   memory: Memory;
 }
 
@@ -77,5 +82,10 @@ export interface ClusterState {
   incidents?: Incident[];
   /** Planned work: no mail (but a split brain, by default) until it ends. */
   silence?: Silence;
+  /**
+   * While a split brain lasts (and in the state that ends it): each node's own transactions since it
+   * began. The node that took writes is the one to keep.
+   */
+  splitBrain?: { since: string; writes: Record<NodeId, string | null> };
   memory: Assessment["memory"];
 }

@@ -108,10 +108,15 @@ pause() { read -r -t "$1" -u "$PAUSE_FD" _; }
 
 # --- VIP binding
 VIP_IFACE=""
+VIP_PREFIX=null
 # Without the address list nothing can be said about the VIP here: a failed check, never "not bound".
 addrs=$(ip -o -4 addr show 2>&1) || fail "ip addr show failed: ${addrs:0:120}"
 while read -r _ dev _ addr _; do
-  if [ "${addr%/*}" = "$VIP" ]; then VIP_IFACE="$dev"; break; fi
+  if [ "${addr%/*}" = "$VIP" ]; then
+    VIP_IFACE="$dev"
+    [[ "${addr#*/}" =~ ^[0-9]{1,2}$ ]] && VIP_PREFIX="${addr#*/}"
+    break
+  fi
 done <<< "$addrs"
 if [ -n "$IFACE" ] && [ -n "$VIP_IFACE" ] && [ "$VIP_IFACE" != "$IFACE" ]; then
   note_error "VIP bound on $VIP_IFACE, not on the configured interface $IFACE"
@@ -342,8 +347,8 @@ BOUND=false
 [ -n "$VIP_IFACE" ] && BOUND=true
 printf '{"v":1,"script":"%s","host":"%s","time":"%s","epoch":%s,' \
   "$SCRIPT_VERSION" "$(safe "${HOSTNAME:-}" 'A-Za-z0-9_.-')" "$NOW" "$EPOCH"
-printf '"vip":{"address":"%s","bound":%s,"interface":"%s","mac":"%s","link":"%s"},' \
-  "$VIP" "$BOUND" "$ARP_IFACE" "$MAC" "$LINK"
+printf '"vip":{"address":"%s","bound":%s,"interface":"%s","mac":"%s","link":"%s","prefix":%s},' \
+  "$VIP" "$BOUND" "$ARP_IFACE" "$MAC" "$LINK" "$VIP_PREFIX"
 printf '"arp":{"tool":"%s","exit":%s,"count":%s,"sent":%s,"replies":[%s]},' "$ARP_TOOL" "$ARP_EXIT" "$ARP_COUNT" "$ARP_SENT" "$replies_json"
 printf '"keepalived":{"running":%s,"pid":%s,"source":"%s","instances":[%s],"transitionsSource":"%s","since":%s,"transitions":[%s]},' \
   "$KA_RUNNING" "${KA_PID:-null}" "$KA_SOURCE" "$(join "${INSTANCES[@]+"${INSTANCES[@]}"}")" "$TRANS_SOURCE" "$SINCE" \

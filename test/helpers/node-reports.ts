@@ -30,6 +30,7 @@ export function report(s: ReportSpec): NodeReport {
       interface: "eth0",
       mac: s.mac ?? MAC.a,
       link: "up",
+      prefix: s.bound ? 24 : null,
     },
     arp: {
       tool: "habets",
