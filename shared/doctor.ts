@@ -55,7 +55,9 @@ function nodeCheckChecks(i: DoctorInput, id: NodeId): Check[] {
         "check the node is up and the agent responsive; the node check must finish within the probe's deadline",
       "script-error": /ip addr/.test(r.detail)
         ? "install iproute2 on the node (the check needs `ip` and `ss`)"
-        : "see the detail: the node check itself could not run",
+        : /parameter Vip is required/.test(r.detail)
+          ? "the parameters did not reach the script: update the SSM agent to 3.3.2746 or later (the document passes them as environment variables, interpolationType ENV_VAR)"
+          : "see the detail: the node check itself could not run",
       "runner-error": "check the runner settings (instance id, SSH host and key, namespace)",
     };
     return [

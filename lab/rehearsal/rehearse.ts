@@ -4,11 +4,15 @@
  * drill. Everything comes from the template: the function's asset, environment, timeout and role, its
  * schedule and async invoke config, the table, the SSM document, the alarms and the dashboard.
  */
+
 import { createWriteStream } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
+import { renderStatus } from "../../cli/status-output.ts";
 import { PUSH_SOURCE } from "../../functions/probe/push-event.ts";
+import { acknowledgeIncidents, setSilence } from "../../shared/acknowledge.ts";
+import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { triggerListener } from "../../shared/adapters/trigger-fifo.ts";
 import { STATUS_LABEL } from "../../shared/domain/mail.ts";
 import type { Status } from "../../shared/domain/state.ts";
@@ -16,6 +20,7 @@ import { waitFor } from "../../shared/util/wait.ts";
 import { freePort, spawnSesLocal } from "../emulators.ts";
 import type { FaultKind, Lab } from "../lab.ts";
 import type { NodeId } from "../plan.ts";
+import { REHEARSAL_ACCOUNT } from "../target.ts";
 import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
 import { readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
@@ -86,6 +91,11 @@ interface Ctx {
   schedule: { enabled: boolean };
   status(): Promise<Status | null>;
   mailSubjects(): Promise<string[]>;
+  mails(): Promise<{ subject: string; text: string }[]>;
+  /** The deployed state table, through the same store code the CLI's status, silence and ack use. */
+  store: DynamoStore;
+  clusterName: string;
+  vip: string;
   instanceOf(node: NodeId): string;
   /** The state of the alarm whose name ends with `-<short>` (the construct names them mysql-ha-prober-<cluster>-<short>). */
   alarm(short: string): AlarmState | undefined;
@@ -199,6 +209,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
           AWS_SECRET_ACCESS_KEY: "rehearsal",
           AWS_SESSION_TOKEN: "rehearsal",
           AWS_LAMBDA_FUNCTION_NAME: fn.name,
+          AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
           AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
           AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
           AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
@@ -295,6 +306,18 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
         const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
         return ((await r.json()) as { emails: { subject: string }[] }).emails.map((e) => e.subject);
       },
+      mails: async () => {
+        const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
+        return ((await r.json()) as { emails: { subject: string; body: { text?: string } }[] }).emails.map(
+          (e) => ({
+            subject: e.subject,
+            text: e.body.text ?? "",
+          }),
+        );
+      },
+      store: new DynamoStore({ client: dynamo, tableName: deployment.tables[0]?.name ?? "" }),
+      clusterName: cluster.name,
+      vip: lab.plan.vip,
       instanceOf: (node) => cluster.nodes[node].runner.instanceId,
       alarm: (short) => [...cw.state].find(([name]) => name.endsWith(`-${short}`))?.[1],
     };
@@ -469,12 +492,65 @@ export const DRILL: Step[] = [
     },
   },
   {
+    name: "the split-brain mail, for 3 a.m.",
+    run: async (c) => {
+      const m = (await c.mails()).filter((x) => x.subject.endsWith(`-> ${STATUS_LABEL.SPLIT_BRAIN}`)).at(-1);
+      if (!m) throw new Error("no split-brain mail");
+      const want = [
+        `VIP ${c.vip}, account ${REHEARSAL_ACCOUNT.account}, region ${REHEARSAL_ACCOUNT.region}.`,
+        "Commands:",
+        `ip addr del ${c.vip}/${c.lab.plan.prefixLength} dev eth0`,
+        "Dashboard: https://",
+        "#dashboards:name=mysql-ha-prober-",
+        "Prober logs: https://",
+      ];
+      const missing = want.filter((w) => !m.text.includes(w));
+      if (missing.length) throw new Error(`the split-brain mail lacks: ${missing.join(" | ")}`);
+    },
+  },
+  {
     name: "healed",
     run: async (c, e) => {
       await c.lab.heal();
       await e.status("HEALTHY");
       await e.mail("HEALTHY");
       await e.alarm("SplitBrain", "OK");
+    },
+  },
+  {
+    name: "operator: silence, status and ack on the state the function writes",
+    run: async (c) => {
+      const now = new Date();
+      await setSilence(c.store, c.clusterName, {
+        since: now.toISOString(),
+        until: new Date(now.getTime() + 3_600_000).toISOString(),
+        reason: "rehearsal",
+        by: "rehearsal",
+        mailSplitBrain: true,
+      });
+      const v0 = (await c.store.load(c.clusterName))?.version ?? 0;
+      // the function commits again (its next probe) and keeps the silence: it honours what the CLI stored
+      await waitFor(async () => ((await c.store.load(c.clusterName))?.version ?? 0) >= v0 + 2, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: "two more probes of the function",
+      });
+      const after = await c.store.load(c.clusterName);
+      const text = renderStatus(c.clusterName, after, new Date());
+      if (!/SILENCED: silenced until .* by rehearsal: rehearsal/.test(text))
+        throw new Error(`status after the function's probes does not say silenced:\n${text}`);
+      await acknowledgeIncidents(c.store, c.clusterName, "all", "rehearsal");
+      await setSilence(c.store, c.clusterName, null);
+      const v1 = (await c.store.load(c.clusterName))?.version ?? 0;
+      await waitFor(async () => ((await c.store.load(c.clusterName))?.version ?? 0) >= v1 + 1, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: "one more probe of the function",
+      });
+      const lifted = await c.store.load(c.clusterName);
+      if (lifted?.state.silence) throw new Error("the silence is still in the state after unsilence");
+      if ((lifted?.state.incidents ?? []).some((i) => !i.acknowledged))
+        throw new Error("an incident is open after ack all");
     },
   },
   {

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { DRILL, type RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
 import { run } from "../../shared/util/exec.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 
@@ -43,7 +43,7 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     expect(report.steps.map((s) => [s.name, s.ok, s.failures])).toEqual(
       report.steps.map((s) => [s.name, true, []]),
     );
-    expect(report.steps).toHaveLength(11);
+    expect(report.steps).toHaveLength(DRILL.length);
     expect(report.functionErrors).toBe(0);
     expect(report.deniedCalls).toEqual([]);
     expect(report.ok).toBe(true);
