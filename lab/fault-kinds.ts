@@ -15,5 +15,9 @@ export const FAULT_KINDS = [
   "errant-write",
   "read-only",
   "global-read-lock",
+  "keepalived-conf-master",
+  "keepalived-conf-advert",
+  "keepalived-conf-priority",
+  "keepalived-conf-preempt",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

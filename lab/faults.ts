@@ -10,6 +10,7 @@ import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
 import type { LabPlan, NodeId } from "./plan.ts";
 import { peerOf } from "./plan.ts";
 import { isAlive, LabError, pidsByName, SHORT, signal, spawnInNetns } from "./system.ts";
+import { keepalivedConf } from "./templates.ts";
 
 export type FaultDetail = Record<string, string | number>;
 
@@ -58,6 +59,21 @@ async function waitState(lab: FaultContext, id: NodeId, state: string, what: str
 }
 
 export const FAULTS: Record<FaultKind, Fault> = {
+  "keepalived-conf-master": keepalivedConfFault(
+    "keepalived restarted on this node with `state MASTER` (keepalived then clears nopreempt)",
+    (c) => c.replace(/^(\s+)state BACKUP$/m, "$1state MASTER"),
+  ),
+  "keepalived-conf-advert": keepalivedConfFault(
+    "keepalived restarted on this node with advert_int 2 (the peer has 1): adverts are dropped",
+    (c) => c.replace(/^(\s+)advert_int 1$/m, "$1advert_int 2"),
+  ),
+  "keepalived-conf-priority": keepalivedConfFault(
+    "keepalived restarted on this node with the peer's priority",
+    (c, lab, id) => c.replace(/^(\s+)priority \d+$/m, `$1priority ${lab.plan.nodes[peerOf(id)].priority}`),
+  ),
+  "keepalived-conf-preempt": keepalivedConfFault("keepalived restarted on this node without nopreempt", (c) =>
+    c.replace(/^\s+nopreempt\n/m, ""),
+  ),
   "mysql-kill": {
     describe: "kill -9 mariadbd (no restart)",
     apply: async (lab, id) => {
@@ -295,6 +311,47 @@ export const FAULTS: Record<FaultKind, Fault> = {
     },
   },
 };
+
+/** Restarts keepalived on a node with `config` (a clean stop, then a start), and waits until it runs. */
+async function restartKeepalivedWith(lab: FaultContext, id: NodeId, config: string): Promise<void> {
+  const ns = lab.plan.nodes[id].ns;
+  writeFileSync(lab.plan.nodes[id].keepalived.configFile, config, { mode: 0o644 });
+  for (const pid of await keepalivedPids(lab, id)) signal(pid, "SIGTERM");
+  await waitFor(async () => (await pidsByName(ns, "keepalived")).length === 0, {
+    timeoutMs: SHORT,
+    what: `keepalived on ${id} to stop`,
+  });
+  await lab.startKeepalived(id);
+  await waitFor(
+    async () =>
+      ["MASTER", "BACKUP"].includes(lab.keepalivedState(id) ?? "") &&
+      (await pidsByName(ns, "keepalived")).length > 0,
+    {
+      timeoutMs: LONG,
+      what: `keepalived on ${id} to run again`,
+    },
+  );
+}
+
+/** A fault that runs keepalived on the node with its configuration changed; heal restores it. */
+function keepalivedConfFault(
+  describe: string,
+  change: (conf: string, lab: FaultContext, id: NodeId) => string,
+): Fault {
+  return {
+    describe,
+    apply: async (lab, id) => {
+      const conf = keepalivedConf(lab.plan, lab.plan.nodes[id]);
+      const changed = change(conf, lab, id);
+      if (changed === conf) throw new LabError("the keepalived configuration did not change");
+      await restartKeepalivedWith(lab, id, changed);
+      return undefined;
+    },
+    heal: async (lab, id) => {
+      await restartKeepalivedWith(lab, id, keepalivedConf(lab.plan, lab.plan.nodes[id]));
+    },
+  };
+}
 
 /** nftables rules for the client namespace: frames the client sends to this node's MAC are dropped. */
 export function blackholeRules(id: NodeId, mac: string): string {

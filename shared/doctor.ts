@@ -3,6 +3,7 @@
  * runners, one line each with what to fix. Pure: it reads the probe's raw observations and findings.
  */
 
+import { CATALOG } from "./domain/codes.ts";
 import type { NodeReport } from "./domain/node.ts";
 import { channelFromPeer } from "./domain/rules/replication.ts";
 import type { Assessment } from "./domain/state.ts";
@@ -37,8 +38,35 @@ export function doctorChecks(i: DoctorInput): Check[] {
     ...NODE_IDS.flatMap((id) => nodeCheckChecks(i, id)),
     ...NODE_IDS.flatMap((id) => sqlChecks(i, id)),
     ...NODE_IDS.flatMap((id) => replicationChecks(i, id)),
+    ...keepalivedPairChecks(i),
     ...vipChecks(i),
     ...heartbeatChecks(i),
+  ];
+}
+
+const PAIR_CODES = new Set([
+  "KEEPALIVED_PREEMPT_ON",
+  "KEEPALIVED_PAIR_MISMATCH",
+  "KEEPALIVED_EQUAL_PRIORITIES",
+]);
+
+/** The seed design's keepalived rules, from both nodes' dumps (the same findings every probe gives). */
+function keepalivedPairChecks(i: DoctorInput): Check[] {
+  if (
+    !NODE_IDS.every((id) => {
+      const r = i.observed.nodes[id];
+      return r.ok && r.report.keepalived.source === "data";
+    })
+  )
+    return [];
+  const broken = i.assessment.findings.filter((f) => PAIR_CODES.has(f.code));
+  return [
+    {
+      what: "keepalived pair rules (nopreempt on both, same virtual_router_id, advert_int, authentication and VIP, distinct priorities)",
+      ok: broken.length === 0,
+      detail: broken.length ? broken.map((f) => f.message).join(" ") : "all hold",
+      ...(broken.length ? { fix: [...new Set(broken.map((f) => CATALOG[f.code].action))].join(" ") } : {}),
+    },
   ];
 }
 

@@ -147,7 +147,10 @@ export function assessSql(
 export function assess(input: AssessInput): Assessment {
   const prev = memoryOf(input.previous);
   const sqlA = assessSql(input.sql, input.pair, prev.sql, input.thresholds, input.heartbeat);
-  const nodesA = assessNodes(input.nodes, prev.nodes);
+  const nodesA = assessNodes(
+    { hosts: { a: input.pair.a.host, b: input.pair.b.host }, ...input.nodes },
+    prev.nodes,
+  );
   const nodeResults = { a: input.nodes.a, b: input.nodes.b };
   const findings: Finding[] = [
     ...sqlA.findings,

@@ -318,6 +318,26 @@ export const CATALOG = {
     meaning: "keepalived also runs VRRP instances that do not carry the VIP: they are listed, not counted.",
     action: "None.",
   },
+  KEEPALIVED_PREEMPT_ON: {
+    severity: "warning",
+    meaning:
+      "keepalived preempts on this node: nopreempt is missing, or keepalived cleared it because the instance's initial state is MASTER (nopreempt only works with state BACKUP). A recovered node takes the VIP back: a second, needless failover.",
+    action:
+      "In the VIP's vrrp_instance on this node: `state BACKUP` and `nopreempt` (the node kit's fragment), then restart keepalived at a quiet time (on the standby first).",
+  },
+  KEEPALIVED_PAIR_MISMATCH: {
+    severity: "warning",
+    meaning:
+      "The two nodes' keepalived configurations disagree on what must be the same (virtual_router_id, advert_int, authentication, the VIP) or unicast peers do not point at each other: adverts are dropped and both nodes can become MASTER.",
+    action:
+      "Make the VIP's vrrp_instance identical on both nodes except the priority (the evidence lists each difference), then restart keepalived on the standby, then on the holder.",
+  },
+  KEEPALIVED_EQUAL_PRIORITIES: {
+    severity: "warning",
+    meaning:
+      "Both nodes have the same priority for the VIP's instance: elections are decided by the higher IP address, not by design.",
+    action: "Give the nodes distinct priorities (e.g. 100 and 90), then restart keepalived on the standby.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

@@ -45,6 +45,13 @@ export const NodeReportSchema = z.object({
         /** The instance's virtual IPs (from the dump): the VIP's own instance decides the node's role. */
         vips: z.array(z.string()).default([]),
         vrid: z.number().int().nullable().default(null),
+        /** Configured priority (before track scripts' weights), advert interval in ms, preempt, auth type. */
+        basePriority: z.number().int().nullable().default(null),
+        advertMs: z.number().int().nullable().default(null),
+        /** false: nopreempt in force (keepalived clears it when the initial state is MASTER). */
+        preempt: z.boolean().nullable().default(null),
+        auth: z.string().default(""),
+        unicastPeers: z.array(z.string()).default([]),
       }),
     ),
     transitionsSource: z.enum(["notify-log", "journal", "none"]),

@@ -177,22 +177,29 @@ KA_RUNNING=false
 [ -n "$KA_PID" ] && KA_RUNNING=true
 KA_SOURCE="none"
 INSTANCES=()
-# Prints "name state priority last-transition vrid vips" per VRRP instance of a DATA dump (vips: the
-# instance's virtual IPs, comma-separated). Exits 0 when the VRRP Topology section is complete (the next
-# section has begun: keepalived 2.x), 4 when the dump ends with that section (keepalived 1.3.x writes
-# only it: complete once the file stops changing), 3 when there is no topology at all yet.
+# Prints "name state priority last-transition vrid vips base-priority advert-ms preempt auth peers" per
+# VRRP instance of a DATA dump ("-" for what the dump does not say; vips and peers comma-separated).
+# Exits 0 when the VRRP Topology section is complete (the next section has begun: keepalived 2.x), 4
+# when the dump ends with that section (keepalived 1.3.x writes only it: complete once the file stops
+# changing), 3 when there is no topology at all yet.
 parse_dump() {
   awk '
-    function out() { if (n) print n, s, p, t, (r == "" ? "-" : r), (v == "" ? "-" : v); n="" }
-    /^ VRRP Instance = / { out(); n=$4; s=""; p=""; t=""; r=""; v=""; inv=0; next }
-    n && /^   [A-Za-z]/ { inv=0 }
+    function d(x) { return x == "" ? "-" : x }
+    function out() { if (n) print n, s, p, t, d(r), d(v), d(bp), d(ad), d(pr), d(au), d(pe); n="" }
+    /^ VRRP Instance = / { out(); n=$4; s=""; p=""; t=""; r=""; v=""; bp=""; ad=""; pr=""; au=""; pe=""; inv=0; inp=0; next }
+    n && /^   [A-Za-z]/ { inv=0; inp=0 }
     n && /^   State = / && s=="" { s=$3 }
     n && /^   Effective priority = / { p=$4 }
-    n && /^   Priority = / && p=="" { p=$3 }
+    n && /^   Priority = / { bp=$3; if (p=="") p=$3 }
     n && /^   Last transition = / { t=$4 }
     n && /^   Virtual Router ID = / { r=$5 }
+    n && /^   Advert interval = / { ad=($5 == "sec" ? $4 * 1000 : $4) }
+    n && /^   Preempt = / { pr=$3 }
+    n && /^   Authentication type = / { au=$4 }
     n && /^   Virtual IP (\(|= )/ { inv=1; next }
+    n && /^   Unicast Peer/ { inp=1; next }
     n && inv && /^     [0-9]/ { a=$1; sub(/\/.*/, "", a); v=(v == "" ? a : v "," a) }
+    n && inp && /^     [0-9]/ { pe=(pe == "" ? $1 : pe "," $1) }
     /^------< VRRP Topology/ { topo=1; next }
     /^------< / { out(); if (topo) done=1 }
     END { out(); exit(done ? 0 : (topo ? 4 : 3)) }' "$1"
@@ -219,16 +226,24 @@ if [ -n "$KA_PID" ]; then
       last="$now"
     done
     if [ "$KA_SOURCE" = "data" ]; then
-      while read -r name state prio last vrid vips; do
+      while read -r name state prio last vrid vips base advert preempt auth peers; do
         clean name "$name" 'A-Za-z0-9_.-'
         clean state "$state" 'A-Z'
         prio="${prio//[^0-9]/}"
         last="${last//[^0-9.]/}"
         vrid="${vrid//[^0-9]/}"
+        base="${base//[^0-9]/}"
+        advert="${advert//[^0-9]/}"
         clean vips "${vips#-}" '0-9.,' 400
+        clean peers "${peers#-}" '0-9.,' 400
+        clean preempt "${preempt#-}" 'a-z' 10
+        clean auth "${auth#-}" 'A-Za-z_' 20
         vips_json=""
         [ -z "$vips" ] || vips_json="\"${vips//,/\",\"}\""
-        INSTANCES+=("{\"name\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null},\"lastTransition\":${last:-null},\"vrid\":${vrid:-null},\"vips\":[$vips_json]}")
+        peers_json=""
+        [ -z "$peers" ] || peers_json="\"${peers//,/\",\"}\""
+        case "$preempt" in enabled) preempt_json=true ;; disabled) preempt_json=false ;; *) preempt_json=null ;; esac
+        INSTANCES+=("{\"name\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null},\"lastTransition\":${last:-null},\"vrid\":${vrid:-null},\"vips\":[$vips_json],\"basePriority\":${base:-null},\"advertMs\":${advert:-null},\"preempt\":$preempt_json,\"auth\":\"$auth\",\"unicastPeers\":[$peers_json]}")
       done <<< "$parsed"
     else
       note_error "keepalived did not write its DATA dump to $dump"

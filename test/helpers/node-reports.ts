@@ -52,6 +52,12 @@ export function report(s: ReportSpec): NodeReport {
               lastTransition: null,
               vips: ["192.0.2.100/24"],
               vrid: 51,
+              // the seed design's pair: distinct priorities (A 100, B 90), nopreempt, one advert per second
+              basePriority: (s.mac ?? MAC.a) === MAC.a ? 100 : 90,
+              advertMs: 1000,
+              preempt: false,
+              auth: "SIMPLE_PASSWORD",
+              unicastPeers: [],
             },
           ]
         : [],

@@ -225,6 +225,11 @@ describe("assessNodes", () => {
           priority: 100,
           lastTransition: null,
           vrid: 1,
+          basePriority: 90,
+          advertMs: 1000,
+          preempt: false,
+          auth: "SIMPLE_PASSWORD",
+          unicastPeers: [],
         }));
       return r;
     };

@@ -7,8 +7,11 @@ import { makeFinding } from "../codes.ts";
 import { EMPTY_NODE_MEMORY, type NodeMemory } from "../memory.ts";
 import type { NodeCheckResult, NodeReport } from "../node.ts";
 import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { keepalivedPairFindings } from "./keepalived-pair.ts";
 
 export interface NodesView {
+  /** The nodes' real addresses (for the unicast peer rule). */
+  hosts?: Record<NodeId, string>;
   a: NodeCheckResult;
   b: NodeCheckResult;
   /** Other hosts on the VIP's segment running the same check: their ARP view is a third opinion. */
@@ -90,6 +93,7 @@ export function assessNodes(
       return r ? transitionFindings(id, r, roles[id], previous, view.vrrpInstance) : [];
     }),
     ...pairRoleFindings(both, masters),
+    ...(view.hosts ? keepalivedPairFindings(reports, view.hosts, view.vrrpInstance) : []),
     ...candidateFindings(both, holders, roles),
   ];
   if (both && holders?.length === 0) {

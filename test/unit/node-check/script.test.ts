@@ -29,6 +29,14 @@ describe("node-check.sh against the real formats", () => {
       ["VI_MYSQL", "BACKUP", 51, ["192.0.2.100"]],
       ["VI_WEB", "MASTER", 52, ["192.0.2.200"]],
     ]);
+    // the settings the pair rules compare (keepalived 2.2.7's own dump of the lab's configuration)
+    expect(r.keepalived.instances[0]).toMatchObject({
+      basePriority: 100,
+      advertMs: 1000,
+      preempt: false,
+      auth: "SIMPLE_PASSWORD",
+      unicastPeers: [],
+    });
     expect(r.errors).toEqual([]);
   });
 
@@ -52,6 +60,11 @@ describe("node-check.sh against the real formats", () => {
         lastTransition: 1795620000,
         vrid: 51,
         vips: ["192.0.2.100"],
+        basePriority: 100,
+        advertMs: 1000,
+        preempt: false,
+        auth: "SIMPLE_PASSWORD",
+        unicastPeers: [],
       },
     ]);
     expect(r.errors).toEqual([]);
