@@ -3,6 +3,7 @@
  * schedule, table, document, dashboard, alarms) per cluster in the file; VPC endpoints once, on
  * request. cdk-nag's AwsSolutions checks run at synth.
  */
+import { readFileSync } from "node:fs";
 import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -63,7 +64,7 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     : undefined;
   for (const c of cfg.clusters) {
     new MysqlHaProber(stack, `Cluster-${c.name}`, {
-      cluster: c,
+      cluster: withCaInline(c),
       vpc,
       vpcSubnets: subnets,
       securityGroups,
@@ -95,4 +96,17 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
   }
   buildApp(file, app);
   app.synth();
+}
+
+/**
+ * The function has no file system of the deployer's: a CA given as a file in the deployment file is
+ * read at synth and travels inline (PEM) in the function's cluster configuration.
+ */
+export function withCaInline<C extends { mysql: { tls: { mode: string; ca?: string; caFile?: string } } }>(
+  c: C,
+): C {
+  const t = c.mysql.tls;
+  if (!t.caFile) return c;
+  const { caFile, ...rest } = t;
+  return { ...c, mysql: { ...c.mysql, tls: { ...rest, ca: t.ca ?? readFileSync(caFile, "utf8") } } };
 }

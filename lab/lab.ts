@@ -48,6 +48,7 @@ import {
   sql,
 } from "./system.ts";
 import { checkMysqlScript, keepalivedConf, myCnf, notifyConf, notifyScript } from "./templates.ts";
+import { makeLabTls } from "./tls.ts";
 
 export { blackholeRules } from "./faults.ts";
 export { FAULT_KINDS, type FaultKind };
@@ -271,6 +272,7 @@ export class Lab implements FaultContext {
     // the push channel of the nodes' notify scripts (root only, like everything keepalived runs)
     execFileSync("mkfifo", ["-m", "600", p.client.triggerFifo], { timeout: SHORT });
     const { uid, gid } = mysqlIds();
+    makeLabTls(p, { uid, gid });
     for (const id of NODE_IDS) {
       const n = p.nodes[id];
       mkdirSync(n.dir, { recursive: true, mode: 0o755 });

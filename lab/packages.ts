@@ -16,6 +16,7 @@ export const REQUIRED_PROGRAMS: Record<string, string> = {
   iptables: "iptables",
   nft: "nftables",
   timeout: "coreutils",
+  openssl: "openssl",
 };
 
 export async function which(program: string): Promise<string | undefined> {

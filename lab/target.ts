@@ -6,6 +6,7 @@ import type { ProbeTarget } from "../shared/pipeline.ts";
 import { targetFromConfig } from "../shared/target.ts";
 import { type Observers, observersFor } from "../shared/wiring.ts";
 import type { Lab } from "./lab.ts";
+import { labTlsPaths } from "./tls.ts";
 
 /** The lab's cluster, parsed with the CLI's schema (what `lab up` writes). */
 export function labCluster(lab: Lab, name?: string): LabClusterConfig {
@@ -53,7 +54,12 @@ export function labConfig(lab: Lab): Record<string, unknown> {
       {
         name: p.name === "mhp" ? "lab" : `lab-${p.name}`,
         vip: { host: p.vip, port: p.mysqlPort },
-        mysql: { user: p.users.monitor.user, password: p.users.monitor.password },
+        // TLS verified against the lab's own CA: every lab test probes over TLS
+        mysql: {
+          user: p.users.monitor.user,
+          password: p.users.monitor.password,
+          tls: { mode: "verify-ca", caFile: labTlsPaths(p).caFile },
+        },
         heartbeat: { user: p.users.heartbeat.user, password: p.users.heartbeat.password },
         nodes: { a: node("a"), b: node("b") },
         forwarderSocket: p.client.forwarderSocket,
@@ -113,7 +119,8 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
       {
         name,
         vip: { host: p.vip, port: p.mysqlPort },
-        mysql: { user: p.users.monitor.user },
+        // the lab's CA file: read at synth and carried inline to the function (infra/app.ts)
+        mysql: { user: p.users.monitor.user, tls: { mode: "verify-ca", caFile: labTlsPaths(p).caFile } },
         heartbeat: { user: p.users.heartbeat.user },
         nodes: { a: node("a"), b: node("b") },
       },

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { kitPath, renderKit } from "../shared/node-kit/kit.ts";
 import type { LabNodePlan, LabPlan } from "./plan.ts";
+import { labTlsPaths } from "./tls.ts";
 
 export function myCnf(plan: LabPlan, node: LabNodePlan): string {
   return `# Written by the mysql-ha-prober lab (${plan.name}); node ${node.id}
@@ -34,6 +35,10 @@ binlog_format=ROW
 relay_log=${node.mysql.datadir}/relay
 auto_increment_increment=2
 auto_increment_offset=${node.serverId}
+# TLS with the lab's own CA (lab/tls.ts): the prober's configuration verifies it (verify-ca)
+ssl-ca=${labTlsPaths(plan).caFile}
+ssl-cert=${labTlsPaths(plan).node[node.id].cert}
+ssl-key=${labTlsPaths(plan).node[node.id].key}
 # Small footprint: the lab runs two servers on a small machine.
 innodb_buffer_pool_size=32M
 innodb_log_file_size=8M

@@ -88,9 +88,28 @@ const passwordEnv = z
   .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")
   .optional();
 
+/**
+ * TLS to MySQL: disabled (plaintext), required (encrypted, any certificate), verify-ca (the certificate
+ * signed by `ca`), verify-identity (and naming the address connected to: the node's IP, or the VIP).
+ * A certificate that does not verify is a finding; the prober never falls back to plaintext.
+ */
+const Tls = z
+  .object({
+    mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("disabled"),
+    /** The CA certificate(s), PEM. */
+    ca: z.string().includes("BEGIN CERTIFICATE", { message: "must be a PEM certificate" }).optional(),
+    /** The CA certificate(s) in a file, PEM (the CLI; the function takes `ca`). */
+    caFile: absPath.optional(),
+  })
+  .refine((t) => !["verify-ca", "verify-identity"].includes(t.mode) || t.ca || t.caFile, {
+    message: "verify-ca and verify-identity need ca or caFile",
+  })
+  .default({ mode: "disabled" });
+
 const Mysql = z.object({
   user: z.string().min(1),
   passwordEnv,
+  tls: Tls,
   connectTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
   queryTimeoutMs: z.number().int().min(100).max(30_000).default(2000),
   totalTimeoutMs: z.number().int().min(100).max(60_000).default(5000),

@@ -3,9 +3,11 @@
  * the node checkers of both nodes and of the witnesses. The function, the CLI, the lab and the bench
  * all call it; they differ only in the password source and the SSM client they pass in.
  */
+
+import { readFileSync } from "node:fs";
 import { forwarderStreamOpener } from "./adapters/forwarder-stream.ts";
 import { MysqlHeartbeat } from "./adapters/mysql-heartbeat.ts";
-import { MysqlProbe } from "./adapters/mysql-probe.ts";
+import { MysqlProbe, type TlsOptions } from "./adapters/mysql-probe.ts";
 import { NetnsNodeChecker } from "./adapters/netns-runner.ts";
 import { SshNodeChecker } from "./adapters/ssh-runner.ts";
 import type { LabClusterConfig, RunnerConfig } from "./config.ts";
@@ -49,8 +51,16 @@ export function nodeCheckerFor(r: RunnerConfig, o: WiringOptions, where: string)
   }
 }
 
+/** The TLS options of a cluster: the CA from `ca`, or read once from `caFile`. */
+export function tlsFor(c: LabClusterConfig): TlsOptions {
+  const t = c.mysql.tls;
+  const ca = t.ca ?? (t.caFile ? readFileSync(t.caFile, "utf8") : undefined);
+  return { mode: t.mode, ...(ca ? { ca } : {}) };
+}
+
 export function observersFor(c: LabClusterConfig, o: WiringOptions): Observers {
   const stream = c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {};
+  const tls = tlsFor(c);
   const hb = c.heartbeat;
   if (hb && o.heartbeatPassword === undefined)
     throw new Error(`cluster ${c.name}: heartbeat is on but no heartbeat password source is wired`);
@@ -62,6 +72,7 @@ export function observersFor(c: LabClusterConfig, o: WiringOptions): Observers {
             password: o.heartbeatPassword as string | (() => Promise<string>),
             table: hb.table,
             timeoutMs: hb.timeoutMs,
+            tls,
             ...stream,
           }),
         }
@@ -73,6 +84,7 @@ export function observersFor(c: LabClusterConfig, o: WiringOptions): Observers {
       queryTimeoutMs: c.mysql.queryTimeoutMs,
       totalTimeoutMs: c.mysql.totalTimeoutMs,
       ...(hb ? { heartbeatTable: hb.table } : {}),
+      tls,
       ...stream,
     }),
     nodeCheckers: {

@@ -10,13 +10,15 @@ import { DEFAULT_HEARTBEAT_TABLE } from "../domain/heartbeat.ts";
 import type { Deadline } from "../domain/types.ts";
 import type { HeartbeatWriter, SqlEndpoint } from "../ports.ts";
 import type { StreamOpener } from "./forwarder-stream.ts";
-import { classifySqlError, endQuietly } from "./mysql-probe.ts";
+import { checkIdentity, classifySqlError, endQuietly, sslOptions, type TlsOptions } from "./mysql-probe.ts";
 
 export interface MysqlHeartbeatOptions {
   user: string;
   password: string | (() => Promise<string>);
   /** database.table. @default mysql_ha_prober.heartbeat */
   table?: string;
+  /** TLS, as the probe's. @default disabled */
+  tls?: TlsOptions;
   /** The whole write: connect, write, read back who took it. @default 2000 */
   timeoutMs?: number;
   openStream?: StreamOpener;
@@ -59,10 +61,13 @@ export class MysqlHeartbeat implements HeartbeatWriter {
           supportBigNumbers: true,
           bigNumberStrings: true,
           multipleStatements: false,
+          ...(sslOptions(this.o.tls) ? { ssl: sslOptions(this.o.tls) } : {}),
         });
         conn.on("error", () => {});
         stream?.resume();
         const c = conn;
+        await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
+        if (this.o.tls?.mode === "verify-identity") checkIdentity(c, endpoint.host);
         const q = (sql: string, values?: unknown[]) =>
           new Promise<unknown>((resolve, reject) =>
             c.query({ sql, timeout: left(), ...(values ? { values } : {}) }, (err, rows) =>

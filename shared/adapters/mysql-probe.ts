@@ -3,6 +3,7 @@
  * (connect, each query, and the whole), always closed (end on success, destroy on error/timeout).
  */
 import type { Socket } from "node:net";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import mysql, { type Connection, type ConnectionOptions } from "mysql2";
 import { InputError } from "../domain/errors.ts";
 import {
@@ -37,6 +38,8 @@ export interface MysqlProbeOptions {
   queryTimeoutMs?: number;
   /** The whole observation, whatever the caller's deadline. @default 5000 */
   totalTimeoutMs?: number;
+  /** TLS to the server. @default disabled */
+  tls?: TlsOptions;
   /** The heartbeat table (database.table) to read on each server; absent: the heartbeat is off. */
   heartbeatTable?: string;
   /** Opens the TCP stream (e.g. from inside a network namespace); mysql2 connects itself when absent. */
@@ -55,8 +58,8 @@ class ProbeStepError extends Error {
 }
 
 export class MysqlProbe implements SqlProbe {
-  private readonly o: Required<Omit<MysqlProbeOptions, "openStream" | "heartbeatTable">> &
-    Pick<MysqlProbeOptions, "openStream" | "heartbeatTable">;
+  private readonly o: Required<Omit<MysqlProbeOptions, "openStream" | "heartbeatTable" | "tls">> &
+    Pick<MysqlProbeOptions, "openStream" | "heartbeatTable" | "tls">;
 
   constructor(options: MysqlProbeOptions) {
     this.o = {
@@ -118,6 +121,7 @@ export class MysqlProbe implements SqlProbe {
           bigNumberStrings: true,
           dateStrings: true,
           multipleStatements: false,
+          ...(sslOptions(this.o.tls) ? { ssl: sslOptions(this.o.tls) } : {}),
         });
         conn.on("error", () => {}); // errors are handled per step; never crash on a late one
         stream?.resume(); // the opener hands the stream over paused, so no byte is lost before mysql2 listens
@@ -126,6 +130,13 @@ export class MysqlProbe implements SqlProbe {
             err ? reject(new ProbeStepError("connect", err)) : resolve(),
           ),
         );
+        if (this.o.tls?.mode === "verify-identity") {
+          try {
+            checkIdentity(conn as Connection, endpoint.host);
+          } catch (e) {
+            throw new ProbeStepError("connect", e);
+          }
+        }
         connectMs = Date.now() - started;
         const c = conn as Connection;
         const vars = variablesFromRows(await this.query(c, VARIABLES_QUERY, left()));
@@ -228,7 +239,47 @@ const CLASS_BY_CODE: Record<string, SqlErrorClass> = {
   ER_SPECIFIC_ACCESS_DENIED_ERROR: "privilege",
   ER_TABLEACCESS_DENIED_ERROR: "privilege",
   ER_SPECIFIC_ACCESS_DENIED: "privilege",
+  HANDSHAKE_NO_SSL_SUPPORT: "tls",
+  HANDSHAKE_SSL_ERROR: "tls",
+  SELF_SIGNED_CERT_IN_CHAIN: "tls",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "tls",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "tls",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "tls",
+  CERT_HAS_EXPIRED: "tls",
+  CERT_NOT_YET_VALID: "tls",
+  CERT_SIGNATURE_FAILURE: "tls",
+  ERR_TLS_CERT_ALTNAME_INVALID: "tls",
+  ERR_SSL_WRONG_VERSION_NUMBER: "tls",
 };
+
+export type TlsMode = "disabled" | "required" | "verify-ca" | "verify-identity";
+export interface TlsOptions {
+  mode: TlsMode;
+  /** PEM of the CA, for verify-ca and verify-identity. */
+  ca?: string;
+}
+
+/** mysql2's ssl option for a mode. verify-identity is checked after the handshake (see observe). */
+export function sslOptions(t: TlsOptions | undefined): ConnectionOptions["ssl"] | undefined {
+  if (!t || t.mode === "disabled") return undefined;
+  if (t.mode === "required") return { rejectUnauthorized: false };
+  return { ca: t.ca, rejectUnauthorized: true, verifyIdentity: false };
+}
+
+/**
+ * verify-identity: the server's certificate must name the address the prober connected to (the node's
+ * IP, or the VIP). Node's own check, on the IP (mysql2 checks names only, not IP addresses).
+ */
+export function checkIdentity(conn: Connection, host: string): void {
+  const socket = (conn as unknown as { stream?: { getPeerCertificate?: () => PeerCertificate } }).stream;
+  const cert = socket?.getPeerCertificate?.();
+  if (!cert || Object.keys(cert).length === 0)
+    throw Object.assign(new Error("no server certificate to check the identity of"), {
+      code: "ERR_TLS_CERT_ALTNAME_INVALID",
+    });
+  const err = checkServerIdentity(host, cert);
+  if (err) throw Object.assign(err, { code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+}
 
 /** Maps a mysql2/network error to the class the findings use. */
 export function classifySqlError(error: unknown, during: string): SqlError {

@@ -338,6 +338,13 @@ export const CATALOG = {
       "Both nodes have the same priority for the VIP's instance: elections are decided by the higher IP address, not by design.",
     action: "Give the nodes distinct priorities (e.g. 100 and 90), then restart keepalived on the standby.",
   },
+  MYSQL_TLS_FAILED: {
+    severity: "critical",
+    meaning:
+      "The TLS connection to this endpoint failed: the server offers no TLS, or its certificate does not verify against the configured CA (verify-ca), or does not name the address (verify-identity). The prober never falls back to plaintext, so this endpoint is unobserved.",
+    action:
+      "Read the reason in the evidence (the certificate's issuer, its expiry, its subjectAltName must list the node's IP and the VIP for verify-identity); fix the server's certificate or the configured mysql.tls.ca.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

@@ -16,6 +16,7 @@ export type SqlErrorClass =
   | "lost"
   | "privilege"
   | "bad_result"
+  | "tls"
   | "other";
 
 export interface SqlError {

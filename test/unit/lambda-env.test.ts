@@ -35,6 +35,7 @@ describe("the function's environment", () => {
       connectTimeoutMs: 2000,
       queryTimeoutMs: 2000,
       totalTimeoutMs: 5000,
+      tls: { mode: "disabled" },
     });
   });
 

@@ -184,3 +184,23 @@ async function scriptedServerThatHangs(): Promise<FakeServer> {
       }),
   };
 }
+
+describe("TLS options", () => {
+  it("maps each mode to mysql2's ssl option; verify-identity is checked by the probe on the IP", async () => {
+    const { sslOptions, classifySqlError } = await import("../../shared/adapters/mysql-probe.ts");
+    expect(sslOptions({ mode: "disabled" })).toBeUndefined();
+    expect(sslOptions({ mode: "required" })).toEqual({ rejectUnauthorized: false });
+    expect(sslOptions({ mode: "verify-ca", ca: "PEM" })).toEqual({
+      ca: "PEM",
+      rejectUnauthorized: true,
+      verifyIdentity: false,
+    });
+    for (const code of [
+      "HANDSHAKE_SSL_ERROR",
+      "HANDSHAKE_NO_SSL_SUPPORT",
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+      "CERT_HAS_EXPIRED",
+    ])
+      expect(classifySqlError({ code, message: "x" }, "connect").class).toBe("tls");
+  });
+});

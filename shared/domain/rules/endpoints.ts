@@ -67,6 +67,15 @@ function errorFindings(o: SqlObservation): Finding[] {
           o.endpoint,
         ),
       ];
+    case "tls":
+      return [
+        makeFinding(
+          "MYSQL_TLS_FAILED",
+          `TLS to ${w} failed (${e.code ?? "tls"}): ${e.message}. The prober does not fall back to plaintext.`,
+          evidence,
+          o.endpoint,
+        ),
+      ];
     case "bad_result":
       return [
         makeFinding("MYSQL_BAD_RESULT", `Unexpected result from ${w}: ${e.message}`, evidence, o.endpoint),
