@@ -21,12 +21,3 @@ export interface HeartbeatWrite {
 
 /** The default heartbeat table (database.table). */
 export const DEFAULT_HEARTBEAT_TABLE = "mysql_ha_prober.heartbeat";
-
-/** DDL and GRANTs for the heartbeat, per flavor (the README and the lab use these). */
-export function heartbeatDdl(table = DEFAULT_HEARTBEAT_TABLE): string {
-  const [db] = table.split(".");
-  return [
-    `CREATE DATABASE IF NOT EXISTS ${db};`,
-    `CREATE TABLE IF NOT EXISTS ${table} (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, written_at BIGINT UNSIGNED NOT NULL, server_id INT UNSIGNED NOT NULL) ENGINE=InnoDB;`,
-  ].join("\n");
-}
