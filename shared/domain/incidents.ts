@@ -2,8 +2,10 @@
  * Incidents: events that latch. Some things are events, not states (a write on the standby, a restart,
  * a flap): they are over before the next probe, so a status that waits for confirmation would never
  * show them. A finding with a `key` opens an incident at once (mailed once, no confirmation count);
- * it stays in the state until an operator acknowledges it or it expires. An acknowledged incident is
- * kept (silently) while the same event is still reported, so it does not open again.
+ * it stays in the state until an operator acknowledges it or it expires. While it is open, later
+ * events of the same code on the same node update it instead of opening (and mailing) another. An
+ * acknowledged incident is kept (silently) while the same event is still reported, so it does not open
+ * again.
  */
 import type { FindingCode } from "./codes.ts";
 import type { EndpointName, Finding, Severity } from "./types.ts";
@@ -80,6 +82,24 @@ export function latchIncidents(
     const known = byId.get(id);
     if (known) {
       byId.set(id, { ...known, lastSeenAt: at, seen: known.seen + 1 });
+      continue;
+    }
+    // Still open for the same code on the same node: the same episode goes on (an application writing
+    // to the standby all the time, a keepalived flapping again). It is updated, not mailed again: one
+    // mail per episode, until an operator acknowledges it.
+    const ongoing = [...byId.values()].find(
+      (i) => !i.acknowledged && i.code === f.code && i.subject === f.subject && !opened.includes(i),
+    );
+    if (ongoing) {
+      byId.set(ongoing.id, {
+        ...ongoing,
+        message: f.message,
+        evidence: f.evidence,
+        key: f.key,
+        lastSeenAt: at,
+        seen: ongoing.seen + 1,
+      });
+      seen.add(ongoing.id);
       continue;
     }
     const incident: Incident = {

@@ -45,16 +45,30 @@ describe("incidents: events latch", () => {
     expect(ds[1]?.opened).toHaveLength(1);
   });
 
-  it("the same event reported again is the same incident (no second mail); another event is a new one", () => {
+  it("the same event reported again is the same incident (no second mail)", () => {
+    const ds = run([healthy(), healthy([errant("2-2-9")]), healthy([errant("2-2-9")])]);
+    expect(ds.map((d) => d.alert?.kind ?? null)).toEqual([null, "incident", null]);
+    expect(ds[2]?.state.incidents?.[0]?.seen).toBe(2);
+  });
+
+  it("writes on the standby going on probe after probe: one incident, one mail, updated; after ack a new one", () => {
     const ds = run([
       healthy(),
       healthy([errant("2-2-9")]),
-      healthy([errant("2-2-9")]),
       healthy([errant("2-2-12")]),
+      healthy([errant("2-2-15")]),
     ]);
-    expect(ds.map((d) => d.alert?.kind ?? null)).toEqual([null, "incident", null, "incident"]);
-    expect(ds[2]?.state.incidents?.[0]?.seen).toBe(2);
-    expect(ds[3]?.state.incidents).toHaveLength(2);
+    expect(ds.map((d) => d.alert?.kind ?? null)).toEqual([null, "incident", null, null]);
+    expect(ds[3]?.state.incidents).toHaveLength(1);
+    expect(ds[3]?.state.incidents?.[0]).toMatchObject({ seen: 3, key: "2-2-15" });
+    // acknowledged, and the writes go on: a new episode, mailed once
+    const state = ds[3]?.state as ClusterState;
+    const acked = {
+      ...state,
+      incidents: acknowledge(state.incidents ?? [], "all", "alice", at(45)).incidents,
+    };
+    const after = run([healthy([errant("2-2-18")]), healthy([errant("2-2-21")])], acked);
+    expect(after.map((d) => d.alert?.kind ?? null)).toEqual(["incident", null]);
   });
 
   it("with a status mail in the same probe, the incident rides in it: one mail", () => {
