@@ -37,7 +37,13 @@ import {
 } from "./rules/restarts.ts";
 import { decideStatus, SPLIT_BRAIN_CODES } from "./rules/status.ts";
 import { matchVip, type SqlView, vipIdentityFindings } from "./rules/vip-identity.ts";
-import { growth, holderWriteFindings, ownTransactions, standbyWriteFindings } from "./rules/writes.ts";
+import {
+  growthBesides,
+  heartbeatLandedOn,
+  holderWriteFindings,
+  ownTransactions,
+  standbyWriteFindings,
+} from "./rules/writes.ts";
 import type { ReplicationChannel } from "./sql.ts";
 import type { Assessment, ClusterEvent, ClusterState, NodeSummary } from "./state.ts";
 import { type Finding, NODE_IDS, type NodeId } from "./types.ts";
@@ -162,7 +168,11 @@ export function assess(input: AssessInput): Assessment {
   const writes: Record<NodeId, string | null> = { a: null, b: null };
   for (const id of NODE_IDS) {
     const before = prev.sql.own[id];
-    if (before && input.sql[id].server) writes[id] = growth(before, sqlA.memory.own[id]);
+    const server = input.sql[id].server;
+    // the prober's own heartbeat is not a write of the applications: not in this view, not in the
+    // split-brain record of who took writes
+    const hb = heartbeatLandedOn(input.heartbeat, server) ? (input.heartbeat?.gtid ?? null) : null;
+    if (before && server) writes[id] = growthBesides(before, sqlA.memory.own[id], hb);
   }
   const writers = NODE_IDS.filter((id) => writes[id] !== null);
   const owners = arpOwners(nodesA.arpMacs, nodeResults);

@@ -110,3 +110,27 @@ describe("writes on the standby", () => {
     expect(growthBesides(b4, { kind: "mariadb", position: "2-2-8" }, null)).toBe("2-2-8");
   });
 });
+
+describe("who took writes (the view, and the split-brain record)", () => {
+  it("the prober's heartbeat on the holder is not a write of the applications", () => {
+    const UA_ = UA;
+    const before = assess(input(sqlView("a"), nodesView("a")));
+    const view = { ...sqlView("a") };
+    const grown = serverFrom(f, "a", { gtid_executed: `${UA_}:1-121,${UB}:1-7` });
+    const sql = { ...view, vip: observed("vip", "192.0.2.100", grown), a: observed("a", PAIR.a.host, grown) };
+    const hb: HeartbeatWrite = {
+      writtenAt: 5,
+      ok: true,
+      durationMs: 3,
+      serverId: 1,
+      serverUuid: UA_,
+      gtid: `${UA_}:121`,
+    };
+    expect(assess({ ...input(sql, nodesView("a"), before), heartbeat: hb }).writes).toEqual({
+      a: null,
+      b: null,
+    });
+    // without the heartbeat the same growth is a write
+    expect(assess(input(sql, nodesView("a"), before)).writes).toEqual({ a: `${UA_}:121`, b: null });
+  });
+});
