@@ -86,7 +86,7 @@ export function operatorCommands(io: Io): Command[] {
       const { cfg, services } = await openStore(o.config);
       try {
         const [c] = clustersOf(cfg, o.cluster);
-        const { setSilence } = await import("../shared/acknowledge.ts");
+        const { setSilence } = await import("../shared/stored-state.ts");
         const now = new Date();
         const s = await setSilence(services.store, c?.name ?? o.cluster, {
           since: now.toISOString(),
@@ -110,7 +110,7 @@ export function operatorCommands(io: Io): Command[] {
       const { cfg, services } = await openStore(o.config);
       try {
         const [c] = clustersOf(cfg, o.cluster);
-        const { setSilence } = await import("../shared/acknowledge.ts");
+        const { setSilence } = await import("../shared/stored-state.ts");
         await setSilence(services.store, c?.name ?? o.cluster, null);
         io.out(`${c?.name}: not silenced`);
       } finally {

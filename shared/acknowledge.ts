@@ -24,15 +24,3 @@ export function acknowledgeIncidents(
       : { state: null, result };
   });
 }
-
-/** Sets (or, with `until` null, lifts) the cluster's silence. Returns the silence now in force. */
-export function setSilence(
-  store: StateStore,
-  cluster: string,
-  silence: import("./domain/silence.ts").Silence | null,
-): Promise<import("./domain/silence.ts").Silence | null> {
-  return changeStoredState(store, cluster, (state) => {
-    const { silence: _old, ...rest } = state;
-    return { state: silence ? { ...rest, silence } : rest, result: silence };
-  });
-}

@@ -5,6 +5,7 @@
 
 import { CATALOG } from "./domain/codes.ts";
 import type { NodeReport } from "./domain/node.ts";
+import { reachableListener } from "./domain/rules/node-views.ts";
 import { channelFromPeer } from "./domain/rules/replication.ts";
 import type { Assessment } from "./domain/state.ts";
 import { NODE_IDS, type NodeId } from "./domain/types.ts";
@@ -136,14 +137,14 @@ function nodeCheckChecks(i: DoctorInput, id: NodeId): Check[] {
     notifyCheck(id, rep, cfg.NotifyStateFile, cfg.NotifyLog),
     {
       what: `${N(id)}: mysqld listens where the VIP and the peer reach it`,
-      ok: rep.mysqld.listening === true && rep.mysqld.addresses.some((a) => !/^(127\.|\[::1\])/.test(a)),
+      ok: reachableListener(rep) === true,
       detail:
         rep.mysqld.listening === null
           ? "unknown: ss could not run"
           : rep.mysqld.listening
             ? `on ${rep.mysqld.addresses.join(", ")}`
             : `nothing on port ${rep.mysqld.port}`,
-      ...(rep.mysqld.listening && rep.mysqld.addresses.some((a) => !/^(127\.|\[::1\])/.test(a))
+      ...(reachableListener(rep) === true
         ? {}
         : {
             fix: "start mysqld; bind-address must be 0.0.0.0 (the VIP moves between nodes); `ss` must be installed (iproute2)",

@@ -4,6 +4,7 @@
  * state before each probe) honours it. A probe that commits in between wins the race; the change then
  * reloads and tries again.
  */
+import type { Silence } from "./domain/silence.ts";
 import type { ClusterState } from "./domain/state.ts";
 import type { StateStore } from "./ports.ts";
 
@@ -36,4 +37,16 @@ export async function changeStoredState<R>(
     if (r.committed) return c.result;
   }
   throw new StoredStateError(`cluster ${cluster}: the state kept changing; try again`);
+}
+
+/** Sets (or, with null, lifts) the cluster's silence. Returns the silence now in force. */
+export function setSilence(
+  store: StateStore,
+  cluster: string,
+  silence: Silence | null,
+): Promise<Silence | null> {
+  return changeStoredState(store, cluster, (state) => {
+    const { silence: _old, ...rest } = state;
+    return { state: silence ? { ...rest, silence } : rest, result: silence };
+  });
 }

@@ -11,11 +11,12 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/cli
 import dynalite from "dynalite";
 import { renderStatus } from "../../cli/status-output.ts";
 import { PUSH_SOURCE } from "../../functions/probe/push-event.ts";
-import { acknowledgeIncidents, setSilence } from "../../shared/acknowledge.ts";
+import { acknowledgeIncidents } from "../../shared/acknowledge.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { triggerListener } from "../../shared/adapters/trigger-fifo.ts";
 import { STATUS_LABEL } from "../../shared/domain/mail.ts";
 import type { Status } from "../../shared/domain/state.ts";
+import { setSilence } from "../../shared/stored-state.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 import { freePort, spawnSesLocal } from "../emulators.ts";
 import type { FaultKind, Lab } from "../lab.ts";

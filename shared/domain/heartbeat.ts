@@ -1,6 +1,6 @@
 /**
  * The heartbeat, in the spirit of pt-heartbeat: each probe writes one row through the VIP with a
- * dedicated user (INSERT/UPDATE on one table only) and reads it back on both nodes. A failed write is
+ * dedicated user (SELECT, INSERT, UPDATE on one table only) and reads it back on both nodes. A failed write is
  * the proof that applications cannot write (read_only, a global read lock, a full disk); the row as
  * each node has it gives the true replication delay.
  */

@@ -64,8 +64,6 @@ export interface ReplicationChannel {
   /** MySQL only: when the last IO / SQL error happened ("" when none, or on MariaDB). */
   lastIoErrorTimestamp: string;
   lastSqlErrorTimestamp: string;
-  /** The relay log the IO thread writes: a new one is created each time the IO thread starts. */
-  relayLogFile: string | null;
   /** MySQL Auto_Position=1, MariaDB Using_Gtid Slave_Pos/Current_Pos. */
   gtidAutoPosition: boolean;
   /** MySQL Retrieved_Gtid_Set / MariaDB Gtid_IO_Pos, as text. */
@@ -456,7 +454,6 @@ export function parseReplicaRows(
       lastSqlError: text(opt("Last_SQL_Error") ?? ""),
       lastIoErrorTimestamp: text(opt("Last_IO_Error_Timestamp") ?? "").trim(),
       lastSqlErrorTimestamp: text(opt("Last_SQL_Error_Timestamp") ?? "").trim(),
-      relayLogFile: text(opt("Relay_Log_File") ?? "") || null,
       gtidAutoPosition:
         usingGtid !== undefined
           ? !/^no$/i.test(text(usingGtid))

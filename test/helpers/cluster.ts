@@ -41,3 +41,15 @@ export function input(
 ): AssessInput {
   return { sql, nodes, pair: PAIR, previous, now };
 }
+
+/** The probe target of the scripted pair (the VIP and PAIR's nodes, on 3306). */
+export function scriptedTarget(name: string): import("../../shared/pipeline.ts").ProbeTarget {
+  return {
+    name,
+    vip: { host: "192.0.2.100", port: 3306 },
+    nodes: {
+      a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
+      b: { ...PAIR.b, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
+    },
+  };
+}

@@ -13,7 +13,7 @@ import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { type PipelineDeps, type ProbeTarget, probeCluster } from "../../shared/pipeline.ts";
 import { cli } from "../helpers/cli.ts";
-import { nodesView, PAIR, sqlView } from "../helpers/cluster.ts";
+import { nodesView, PAIR, scriptedTarget, sqlView } from "../helpers/cluster.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { ScriptedCluster } from "../helpers/fake-ports.ts";
 
@@ -56,14 +56,7 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), ses?.stop()]);
 });
 
-const target: ProbeTarget = {
-  name: NAME,
-  vip: { host: "192.0.2.100", port: 3306 },
-  nodes: {
-    a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-    b: { ...PAIR.b, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-  },
-};
+const target: ProbeTarget = scriptedTarget(NAME);
 const deps = (): PipelineDeps => ({
   sql: cluster.probe,
   nodeCheckers: { a: cluster.checker("a"), b: cluster.checker("b") },

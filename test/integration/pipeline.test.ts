@@ -14,7 +14,7 @@ import {
   probeCluster,
   StoreUnavailableError,
 } from "../../shared/pipeline.ts";
-import { nodesView, PAIR, sqlView } from "../helpers/cluster.ts";
+import { nodesView, scriptedTarget, sqlView } from "../helpers/cluster.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { ScriptedCluster } from "../helpers/fake-ports.ts";
 
@@ -37,14 +37,7 @@ beforeEach(() => {
   cluster.set(sqlView("a"), nodesView("a"));
 });
 
-const target = (): ProbeTarget => ({
-  name: clusterName,
-  vip: { host: "192.0.2.100", port: 3306 },
-  nodes: {
-    a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-    b: { ...PAIR.b, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-  },
-});
+const target = (): ProbeTarget => scriptedTarget(clusterName);
 const deps = (): PipelineDeps => ({
   sql: cluster.probe,
   nodeCheckers: { a: cluster.checker("a"), b: cluster.checker("b") },

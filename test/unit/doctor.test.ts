@@ -3,16 +3,9 @@ import { describe, expect, it } from "vitest";
 import { doctorChecks } from "../../shared/doctor.ts";
 import { assess } from "../../shared/domain/assess.ts";
 import type { ProbeTarget } from "../../shared/pipeline.ts";
-import { nodesView, PAIR, sqlView } from "../helpers/cluster.ts";
+import { nodesView, PAIR, scriptedTarget, sqlView } from "../helpers/cluster.ts";
 
-const target: ProbeTarget = {
-  name: "prod",
-  vip: { host: "192.0.2.100", port: 3306 },
-  nodes: {
-    a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-    b: { ...PAIR.b, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-  },
-};
+const target: ProbeTarget = scriptedTarget("prod");
 
 function checksWith(nodeB: Parameters<typeof doctorChecks>[0]["observed"]["nodes"]["b"]) {
   const sql = sqlView("a");

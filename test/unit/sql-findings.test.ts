@@ -264,7 +264,6 @@ describe("assessSql", () => {
           lagSeconds: 0,
           lastIoErrorTimestamp: "",
           lastSqlErrorTimestamp: "",
-          relayLogFile: "relay.000002",
           lastIoErrno: 0,
           lastIoError: "",
           lastSqlErrno: 0,

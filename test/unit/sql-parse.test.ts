@@ -80,7 +80,6 @@ describe.each<[FixtureName, string]>([
         lastSqlError: "",
         lastIoErrorTimestamp: "",
         lastSqlErrorTimestamp: "",
-        relayLogFile: "relay.000002",
         gtidAutoPosition: true,
         retrievedGtids: `${UB}:1-7`,
         sqlDelaySeconds: 0,
