@@ -171,6 +171,7 @@ export function decide(
     incidents: latched.incidents,
     ...(silence ? { silence } : {}),
     ...splitBrainRecord(previous, next, declared, statusSince, a),
+    ...(a.ec2 ? { ec2: a.ec2 } : {}),
     memory: a.memory,
   };
   const alert: Alert | null =

@@ -3,6 +3,7 @@
  * the previous state, the cluster's status, its VIP owner, a summary per node, all findings and the
  * events since the previous state. Each rule group lives in rules/; this file only composes them.
  */
+import type { Ec2NodeMap, Ec2Observation } from "./ec2.ts";
 import type { HeartbeatWrite } from "./heartbeat.ts";
 import { EMPTY_SQL_MEMORY, type Memory, memoryOf, type OwnTransactions, type SqlMemory } from "./memory.ts";
 import {
@@ -14,6 +15,7 @@ import {
   viewMissingFindings,
   vipOwnerOf,
 } from "./rules/cross-check.ts";
+import { ec2Rules, holderForEc2 } from "./rules/ec2.ts";
 import { endpointFindings } from "./rules/endpoints.ts";
 import { assessNodes, type NodesView } from "./rules/node-views.ts";
 import { nodeConfigFindings, pairConfigFindings } from "./rules/pair-config.ts";
@@ -57,6 +59,8 @@ export interface AssessInput {
   thresholds?: SqlThresholds;
   /** This probe's heartbeat write through the VIP, when the heartbeat is on. */
   heartbeat?: HeartbeatWrite;
+  /** The EC2 view of the VIP, when the cluster has it on. */
+  ec2?: { observation: Ec2Observation; map: Ec2NodeMap; graceMs: number };
   previous: { memory?: Partial<Memory> } | Pick<ClusterState, "memory"> | null;
   now: Date;
 }
@@ -188,6 +192,15 @@ export function assess(input: AssessInput): Assessment {
   if (!split) findings.push(...silentArpFindings(views, nodeResults), ...disagreementFindings(views));
   findings.push(...viewMissingFindings(missing));
   const vipOwner = vipOwnerOf(views, split);
+  const ec2 = input.ec2
+    ? ec2Rules({
+        ...input.ec2,
+        holder: holderForEc2(views),
+        now: input.now.getTime(),
+        previous: prev.ec2,
+      })
+    : null;
+  if (ec2) findings.push(...ec2.findings);
 
   const verdict = decideStatus({
     findings,
@@ -206,10 +219,12 @@ export function assess(input: AssessInput): Assessment {
     findings,
     writes,
     events: eventsOf(findings, prev.vipOwner, owner, input.now.toISOString()),
+    ...(ec2 ? { ec2: ec2.summary } : {}),
     memory: {
       sql: sqlA.memory,
       nodes: { ...nodesA.memory, keepalivedPid: keepalivedPids(nodeResults) },
       vipOwner: owner ?? prev.vipOwner,
+      ec2: ec2?.memory ?? prev.ec2,
     },
   };
 }

@@ -345,6 +345,49 @@ export const CATALOG = {
     action:
       "Read the reason in the evidence (the certificate's issuer, its expiry, its subjectAltName must list the node's IP and the VIP for verify-identity); fix the server's certificate or the configured mysql.tls.ca.",
   },
+  // ---- the EC2 view of the VIP (opt-in: ec2.mode)
+  EC2_VIEW_FAILED: {
+    severity: "warning",
+    meaning:
+      "The EC2 API did not say where the VIP is assigned (denied, throttled, timed out): the VPC's view of the VIP is unknown for this probe.",
+    action:
+      "Read the error in the evidence; check the function's ec2:DescribeNetworkInterfaces / ec2:DescribeRouteTables permissions and the EC2 endpoint (a VPC interface endpoint when the subnets have no NAT).",
+  },
+  EC2_VIP_MOVE_PENDING: {
+    severity: "warning",
+    meaning:
+      "EC2 does not (yet) route the VIP to the node that holds it, within the grace (ec2.graceSeconds): the reassignment by the notify script is asynchronous and may still be on its way.",
+    action:
+      "Wait one probe. If it lasts, the notify script's `aws ec2 assign-private-ip-addresses` (or `replace-route`) failed: read its log on the new holder (ec2.log in the node kit's state directory).",
+  },
+  EC2_VIP_MISMATCH: {
+    severity: "critical",
+    meaning:
+      "For longer than the grace, EC2 routes the VIP to a node that does not hold it (keepalived MASTER, the VIP bound in the OS, the VIP's SQL): the VPC delivers the applications' traffic to a host that drops it. The VIP is down for every client outside the holder's own host.",
+    action:
+      "On the holder, run the notify script's EC2 command by hand (`aws ec2 assign-private-ip-addresses --network-interface-id <holder's ENI> --private-ip-addresses <VIP> --allow-reassignment`, or `aws ec2 replace-route ...` in route-table mode) and read why it failed (IAM on the instance role, the API endpoint, throttling).",
+  },
+  EC2_VIP_UNASSIGNED: {
+    severity: "critical",
+    meaning:
+      "For longer than the grace, no network interface holds the VIP (no route for it in route-table mode, or a blackhole route): the VPC delivers the VIP's traffic nowhere.",
+    action:
+      "Assign the VIP to the holder's interface (or route it there) as the notify script does, and read the notify script's EC2 log on the holder for why it did not.",
+  },
+  EC2_VIP_FOREIGN: {
+    severity: "critical",
+    meaning:
+      "For longer than the grace, EC2 routes the VIP to a network interface or instance that is neither node's (as configured in ec2.nodes): traffic for the VIP goes to another host.",
+    action:
+      "Find the interface in the evidence (`aws ec2 describe-network-interfaces --network-interface-ids <id>`), release the address there, and assign it to the holder.",
+  },
+  EC2_SPLIT_BRAIN_ROUTED: {
+    severity: "critical",
+    meaning:
+      "Both nodes hold the VIP (a split brain) and EC2 routes it to one of them: the applications reach that node only; the other believes it is the writer and takes whatever reaches it by its own address.",
+    action:
+      "Keep the node EC2 routes to (unless the evidence shows the other took the writes); on the other, give up the VIP (`ip addr del <VIP>/<prefix> dev <if>`) and restore VRRP between the nodes.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

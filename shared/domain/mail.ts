@@ -69,16 +69,33 @@ export function splitBrainAdvice(s: ClusterState): string[] {
       head,
       "Both nodes took writes: the data diverged. Pick the node to keep, give up the VIP on the other, then reconcile its transactions by hand before it replicates again.",
     ];
+  const routed = ec2RoutedNode(s);
+  if (routed)
+    return [
+      head,
+      `Neither node took writes yet: keep node ${routed.toUpperCase()} (EC2 routes the VIP to it: the applications reach it); give up the VIP on node ${routed === "a" ? "B" : "A"}.`,
+    ];
   return [
     head,
     "Neither node took writes yet: keep the node applications reach (the VIP owner by ARP), give up the VIP on the other.",
   ];
 }
 
-/** In a split brain, the node to give the VIP up: the one that took no writes (B when that cannot tell). */
+/** The one node EC2 routes the VIP to, when the EC2 view is on and says so. */
+function ec2RoutedNode(s: ClusterState): NodeId | null {
+  const r = s.ec2?.routedTo;
+  return r?.length === 1 && (r[0] === "a" || r[0] === "b") ? r[0] : null;
+}
+
+/**
+ * In a split brain, the node to give the VIP up: the one that took no writes; when neither did, the
+ * one EC2 does not route the VIP to; B when nothing tells.
+ */
 function nodeToDrop(s: ClusterState): NodeId {
   const took = NODE_IDS.filter((id) => s.splitBrain?.writes[id]);
-  return took.length === 1 ? (took[0] === "a" ? "b" : "a") : "b";
+  if (took.length === 1) return took[0] === "a" ? "b" : "a";
+  const routed = took.length === 0 ? ec2RoutedNode(s) : null;
+  return routed ? (routed === "a" ? "b" : "a") : "b";
 }
 
 /** The runbook's commands with this cluster's real values: the VIP, its prefix and interface, node names. */

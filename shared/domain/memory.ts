@@ -2,6 +2,7 @@
  * What one probe keeps for the next: enough to tell what happened between them (writes on the
  * standby, restarts, keepalived transitions, heartbeat delay). Stored inside the state document.
  */
+import { type Ec2Memory, EMPTY_EC2_MEMORY } from "./rules/ec2.ts";
 import type { NodeId } from "./types.ts";
 
 /** The transactions a node originated itself, in a form the next probe can compare with. */
@@ -43,6 +44,8 @@ export interface Memory {
   sql: SqlMemory;
   nodes: NodeMemory;
   vipOwner: NodeId | null;
+  /** The EC2 view's mismatch timer (clusters with ec2 on). */
+  ec2: Ec2Memory;
 }
 
 const none = <T>(): PerNode<T | null> => ({ a: null, b: null });
@@ -71,5 +74,6 @@ export function memoryOf(previous: { memory?: Partial<Memory> } | null | undefin
     sql: { ...EMPTY_SQL_MEMORY, ...(m?.sql ?? {}) },
     nodes: { ...EMPTY_NODE_MEMORY, ...(m?.nodes ?? {}) },
     vipOwner: m?.vipOwner ?? null,
+    ec2: { ...EMPTY_EC2_MEMORY, ...(m?.ec2 ?? {}) },
   };
 }

@@ -24,7 +24,8 @@ export const NodeReportSchema = z.object({
     prefix: z.number().int().min(0).max(32).nullable().default(null),
   }),
   arp: z.object({
-    tool: z.enum(["habets", "iputils", "unknown", "none"]),
+    /** "skipped": not asked for (ArpCount 0, the EC2 view on: ARP is not how the VPC routes the VIP) */
+    tool: z.enum(["habets", "iputils", "unknown", "none", "skipped"]),
     /** arping's exit status; null when the script read arping's summary and did not wait for its exit */
     exit: z.number().int().nullable(),
     count: z.number().int(),

@@ -1,4 +1,5 @@
 /** The cluster's state: what one probe concludes, and what is kept between probes. */
+import type { Ec2Summary } from "./ec2.ts";
 import type { Incident } from "./incidents.ts";
 import type { Memory } from "./memory.ts";
 import type { Silence } from "./silence.ts";
@@ -53,6 +54,8 @@ export interface Assessment {
   awaitingFailover: boolean;
   /** Each node's own new transactions since the previous probe (GTIDs), null when none or unknown. */
   writes?: Record<NodeId, string | null>;
+  /** Where EC2 routes the VIP (clusters with the EC2 view on). */
+  ec2?: Ec2Summary;
   memory: Memory;
 }
 
@@ -87,5 +90,7 @@ export interface ClusterState {
    * began. The node that took writes is the one to keep.
    */
   splitBrain?: { since: string; writes: Record<NodeId, string | null> };
+  /** Where EC2 routes the VIP (clusters with the EC2 view on). */
+  ec2?: Ec2Summary;
   memory: Assessment["memory"];
 }

@@ -9,6 +9,7 @@ import type { SqlObservation } from "../sql.ts";
 import type { Status } from "../state.ts";
 import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
 import type { Views } from "./cross-check.ts";
+import { EC2_DOWN_CODES } from "./ec2.ts";
 import { reachableListener, roleOf } from "./node-views.ts";
 
 /** Findings that mean two hosts claim the VIP. */
@@ -61,6 +62,9 @@ export function decideStatus(i: StatusInput): StatusVerdict {
       notBound.map((f) => f.message),
       NODE_IDS.some(canTakeOver),
     );
+  const misrouted = findings.filter((f) => EC2_DOWN_CODES.has(f.code));
+  if (misrouted.length > 0)
+    return { status: "DOWN", reasons: misrouted.map((f) => f.message), awaitingFailover: false };
   const vipSqlFailed = !i.sql.vip.alive;
   if (vipSqlFailed && NODE_IDS.every(nodeDown) && i.sql.vip.error?.class !== "auth") {
     const nodeCheckOk = NODE_IDS.filter((id) => i.nodes[id].ok).length;
