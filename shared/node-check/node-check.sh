@@ -20,12 +20,12 @@
 # @param NotifyStateFile | | File holding the state written by the keepalived notify script (fallback).
 # @param NotifyLog | | Append-only transition log written by the notify script ("<epoch> <iso> <instance> <state> <prio>").
 # @param Since | 0 | Report transitions after this time (epoch seconds).
-# @param ArpCount | 3 | ARP requests to send for the VIP.
+# @param ArpCount | 3 | ARP requests to send for the VIP (0: no ARP view, as on EC2 where the VPC, not ARP, routes the VIP).
 # @param ArpWaitMs | 20 | How long each ARP request waits for replies, in milliseconds (the whole run: ArpCount x ArpWaitMs).
 set -u
 export LC_ALL=C
 SYSFS="${NC_SYSFS:-/sys}" # a test seam only: the unit tests run this script against a stand-in /sys
-SCRIPT_VERSION="1.2.0"
+SCRIPT_VERSION="1.3.0"
 
 P_Vip='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
 P_Interface='^([A-Za-z0-9_.-]{1,15})?$'
@@ -36,7 +36,7 @@ P_KeepalivedDumpFile='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_NotifyStateFile='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_NotifyLog='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_Since='^[0-9]{1,12}$'
-P_ArpCount='^[1-9]$'
+P_ArpCount='^[0-9]$'
 P_ArpWaitMs='^[1-9][0-9]{1,3}$'
 
 fail() { # the script itself cannot run: say why, as JSON, and exit 2
@@ -146,13 +146,17 @@ ARP_EXIT=null # arping's exit status; null when its summary was read and its exi
 ARP_SENT=null # requests arping says it sent (its summary line); null: no summary, the run failed
 ARP_FD=""
 REPLIES=()
-if command -v arping >/dev/null 2>&1; then
+if [ "$ARP_COUNT" = 0 ]; then
+  ARP_TOOL="skipped"
+elif command -v arping >/dev/null 2>&1; then
   help=$(arping --help 2>&1)
   if [[ "$help" == *Habets* ]]; then ARP_TOOL="habets"
   elif [[ "$(arping -V 2>&1)" == *iputils* ]]; then ARP_TOOL="iputils"
   else ARP_TOOL="unknown"; fi
 fi
-if [ -z "$ARP_IFACE" ]; then
+if [ "$ARP_TOOL" = "skipped" ]; then
+  : # not asked for (ArpCount 0)
+elif [ -z "$ARP_IFACE" ]; then
   note_error "no interface to send ARP requests from"
 elif [ "$ARP_TOOL" = "habets" ]; then
   # Thomas Habets' arping: -W is how long each request waits for replies, -w a cap on the whole run

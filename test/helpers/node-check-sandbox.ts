@@ -91,7 +91,7 @@ echo; echo "--- ${VIP} statistics ---"; echo "3 packets transmitted, 3 packets r
     );
   }
 
-  private tool(name: string, body: string): void {
+  tool(name: string, body: string): void {
     const path = join(this.dir, "bin", name);
     writeFileSync(path, `#!/bin/bash\n${body}\n`);
     chmodSync(path, 0o755);

@@ -2,6 +2,8 @@
  * The real node-check.sh, run without root against stand-in tools that print the real formats
  * (test/helpers/node-check-sandbox.ts): what the script reports, and what the assessment makes of it.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { NodeReport } from "../../../shared/domain/node.ts";
 import { assessNodes } from "../../../shared/domain/rules/node-views.ts";
@@ -22,6 +24,17 @@ async function report(spec: SandboxSpec = {}): Promise<NodeReport> {
 }
 
 describe("node-check.sh against the real formats", () => {
+  it("ArpCount 0 (the EC2 view on): no arping run, the ARP view reported as skipped, not as an error", async () => {
+    box = new Sandbox({ params: { ArpCount: "0" } });
+    // an arping that would be noticed: any run of it leaves a mark
+    box.tool("arping", 'touch "$(dirname "$0")/../arping-ran"; exit 1');
+    const { result } = await box.run();
+    if (!result.ok) throw new Error(result.detail);
+    expect(result.report.arp).toMatchObject({ tool: "skipped", sent: null, replies: [] });
+    expect(result.report.errors).toEqual([]);
+    expect(existsSync(join(box.dir, "arping-ran"))).toBe(false);
+  });
+
   it("keepalived 2.x with two VRRP instances: each with its virtual IPs and router id", async () => {
     const r = await report();
     expect(r.keepalived).toMatchObject({ running: true, source: "data" });
