@@ -5,7 +5,8 @@
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { LabClusterConfig } from "../shared/config.ts";
 import { heartbeatPassword, mysqlPassword } from "../shared/config.ts";
-import { type Observers, observersFor as wire } from "../shared/wiring.ts";
+import { ec2NodeMap } from "../shared/target.ts";
+import { type Observers, type WiringOptions, observersFor as wire } from "../shared/wiring.ts";
 
 const ssmClients = new Map<string, SSMClient>();
 
@@ -15,7 +16,8 @@ export async function observersFor(c: LabClusterConfig): Promise<Observers> {
     password: mysqlPassword(c),
     ...(c.heartbeat ? { heartbeatPassword: heartbeatPassword(c) } : {}),
   };
-  if (!runners.some((r) => r.type === "ssm")) return wire(c, passwords);
+  const ec2 = c.ec2 ? await ec2Wiring(c) : {};
+  if (!runners.some((r) => r.type === "ssm")) return wire(c, { ...passwords, ...ec2 });
   const [{ SSMClient: Client }, { SsmNodeChecker }] = await Promise.all([
     import("@aws-sdk/client-ssm"),
     import("../shared/adapters/ssm-runner.ts"),
@@ -32,6 +34,7 @@ export async function observersFor(c: LabClusterConfig): Promise<Observers> {
   };
   return wire(c, {
     ...passwords,
+    ...ec2,
     ssm: (r) =>
       new SsmNodeChecker({
         client: client(r.region),
@@ -39,6 +42,53 @@ export async function observersFor(c: LabClusterConfig): Promise<Observers> {
         instanceId: r.instanceId,
       }),
   });
+}
+
+/**
+ * The EC2 view's reader (the SDK loaded only for a cluster with the view on). A lab cluster's
+ * `ec2StandIn` is served by this process (lab/ec2-standin.ts): the reader is pointed at it.
+ */
+async function ec2Wiring(c: LabClusterConfig): Promise<Pick<WiringOptions, "ec2">> {
+  const [{ EC2Client }, { ec2ReaderFor }] = await Promise.all([
+    import("@aws-sdk/client-ec2"),
+    import("../shared/adapters/ec2-vip-reader.ts"),
+  ]);
+  const standIn = c.ec2StandIn ? await startEc2StandInFor(c) : undefined;
+  const client = new EC2Client({
+    ...(c.ec2?.region ? { region: c.ec2.region } : {}),
+    ...(standIn
+      ? { endpoint: standIn, region: "lab-1", credentials: { accessKeyId: "lab", secretAccessKey: "lab" } }
+      : {}),
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+  });
+  return { ec2: (cluster) => ec2ReaderFor(cluster.ec2 as NonNullable<typeof cluster.ec2>, client) };
+}
+
+const standIns = new Map<string, Promise<string>>();
+/** One stand-in per lab record, for the life of this process. */
+function startEc2StandInFor(c: LabClusterConfig): Promise<string> {
+  const s = c.ec2StandIn as NonNullable<LabClusterConfig["ec2StandIn"]>;
+  let url = standIns.get(s.callsLog);
+  if (!url) {
+    url = import("../lab/ec2-standin.ts").then(({ serveEc2StandIn, Ec2World }) =>
+      serveEc2StandIn(new Ec2World({ ...s, ...ec2TopologyOf(c) })),
+    );
+    standIns.set(s.callsLog, url);
+  }
+  return url;
+}
+
+/** The lab's EC2, as the configuration maps it: each node's interface, instance and address. */
+function ec2TopologyOf(c: LabClusterConfig) {
+  const map = ec2NodeMap(c);
+  return {
+    interfaces: (["a", "b"] as const).map((id) => ({
+      id: map[id].interfaceId ?? `eni-0000000000000000${id}`,
+      instanceId: map[id].instanceId ?? `i-0000000000000000${id}`,
+      primaryIp: c.nodes[id].host,
+    })),
+    routeTables: c.ec2?.routeTableIds ?? [],
+  };
 }
 
 export { targetFromConfig } from "../shared/target.ts";

@@ -1,4 +1,5 @@
 /** Human output: a compact table per cluster, then the findings. */
+import type { Ec2Summary } from "../shared/domain/ec2.ts";
 import { type Incident, openIncidents } from "../shared/domain/incidents.ts";
 import type { Assessment, ClusterState, Status } from "../shared/domain/state.ts";
 import { NODE_IDS } from "../shared/domain/types.ts";
@@ -18,7 +19,9 @@ export function table(rows: string[][]): string {
 
 export function renderState(
   cluster: string,
-  s: Pick<Assessment, "status" | "vipOwner" | "nodes" | "findings" | "events"> & { incidents?: Incident[] },
+  s: Pick<Assessment, "status" | "vipOwner" | "nodes" | "findings" | "events" | "ec2"> & {
+    incidents?: Incident[];
+  },
   probeMs?: number,
 ): string {
   const open = openIncidents(s.incidents);
@@ -41,12 +44,26 @@ export function renderState(
   return [
     `cluster ${cluster}: ${s.status === "SPLIT_BRAIN" ? "*** SPLIT BRAIN ***" : s.status}, VIP owner ${owner}${probeMs !== undefined ? ` (${probeMs} ms)` : ""}`,
     table(rows),
+    ...(s.ec2 ? [ec2Line(s.ec2)] : []),
     ...s.events.map((e) => `event: ${e.message}`),
     problems.length ? "findings:" : "findings: none",
     ...problems.map((f) => `  [${f.severity}] ${f.code}${f.subject ? ` (${f.subject})` : ""}: ${f.message}`),
     ...(open.length ? [`open incidents (until \`ack\`):`] : []),
     ...open.map((i) => `  ${i.id} [${i.severity}] ${i.code} since ${i.openedAt}: ${i.message}`),
   ].join("\n");
+}
+
+/** Where EC2 routes the VIP; on EC2 the ARP view is not applicable, and says so. */
+export function ec2Line(e: Ec2Summary): string {
+  const routed =
+    e.routedTo === null
+      ? "unknown (the EC2 API did not answer)"
+      : e.routedTo.length === 0
+        ? "nowhere"
+        : e.routedTo.map((r) => (r === "a" || r === "b" ? `node ${r.toUpperCase()}` : r)).join(" + ");
+  const ifs = e.interfaces.length ? ` (${e.interfaces.join(", ")})` : "";
+  const since = e.mismatchSince ? `, disagreeing with the holder since ${e.mismatchSince}` : "";
+  return `EC2 ${e.mode}: VIP routed to ${routed}${ifs}${since}; ARP view: not applicable`;
 }
 
 export function renderHistory(items: HistoryItem[]): string {

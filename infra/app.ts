@@ -52,7 +52,12 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     });
     for (const sg of securityGroups)
       endpointSg.addIngressRule(sg, ec2.Port.tcp(443), "HTTPS from the probe functions");
-    new ProberVpcEndpoints(stack, "Endpoints", { vpc, subnets, securityGroups: [endpointSg] });
+    new ProberVpcEndpoints(stack, "Endpoints", {
+      vpc,
+      subnets,
+      securityGroups: [endpointSg],
+      ec2Api: cfg.clusters.some((c) => c.ec2),
+    });
   }
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, "PasswordSecret", d.passwordSecretArn);
   const heartbeatSecret = d.heartbeatPasswordSecretArn

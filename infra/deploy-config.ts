@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod";
-import { ClusterSchema, ConfigError } from "../shared/config.ts";
+import { ConfigError, DeployedClusterSchema } from "../shared/config.ts";
 
 export const DeploySchema = z.object({
   deploy: z
@@ -50,7 +50,7 @@ export const DeploySchema = z.object({
         path: ["vpc", "privateSubnetRouteTableIds"],
       },
     ),
-  clusters: z.array(ClusterSchema).min(1),
+  clusters: z.array(DeployedClusterSchema).min(1),
 });
 export type DeployConfig = z.infer<typeof DeploySchema>;
 

@@ -130,6 +130,63 @@ const Heartbeat = z.object({
   timeoutMs: z.number().int().min(200).max(30_000).default(2000),
 });
 
+const eniId = z.string().regex(/^eni-[0-9a-f]{8,17}$/, "must be a network interface id (eni-...)");
+const ec2InstanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, "must be an EC2 instance id (i-...)");
+
+/**
+ * The EC2 view of the VIP (opt-in): where the VPC routes it. secondary-ip: the network interface that
+ * holds the VIP as a secondary private IP (DescribeNetworkInterfaces); route-table: the /32 route for it
+ * in each listed route table (DescribeRouteTables). The ARP view is then not used: the VPC, not ARP,
+ * decides where the VIP's traffic goes.
+ */
+const Ec2 = z
+  .object({
+    mode: z.enum(["secondary-ip", "route-table"]),
+    /** route-table mode: the route tables that must route the VIP (one per zone or subnet). */
+    routeTableIds: z
+      .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "must be a route table id (rtb-...)"))
+      .default([]),
+    /**
+     * Each node's network interface and/or instance.
+     * @default the instance ids of the nodes' ssm runners
+     */
+    nodes: z
+      .object({
+        a: z.object({ networkInterfaceId: eniId.optional(), instanceId: ec2InstanceId.optional() }),
+        b: z.object({ networkInterfaceId: eniId.optional(), instanceId: ec2InstanceId.optional() }),
+      })
+      .optional(),
+    /** How long EC2 may disagree with the holder before it is critical (the reassignment is asynchronous). */
+    graceSeconds: z.number().min(0).max(600).default(30),
+    /** @default the function's region (AWS_REGION) */
+    region: z.string().optional(),
+    /** The EC2 API's deadline per probe. */
+    timeoutMs: z.number().int().min(200).max(30_000).default(3000),
+  })
+  .refine((e) => e.mode !== "route-table" || e.routeTableIds.length > 0, {
+    message: "route-table mode needs routeTableIds",
+    path: ["routeTableIds"],
+  });
+
+/** Every node of an EC2 view must map to an interface or an instance. */
+function ec2Mapped(c: {
+  ec2?: z.infer<typeof Ec2>;
+  nodes: Record<"a" | "b", { runner: { type: string; instanceId?: string } }>;
+}): boolean {
+  if (!c.ec2) return true;
+  return (["a", "b"] as const).every((id) => {
+    const m = c.ec2?.nodes?.[id];
+    const r = c.nodes[id].runner;
+    return Boolean(
+      m?.networkInterfaceId || m?.instanceId || (r.type === "ssm" && r.instanceId?.startsWith("i-")),
+    );
+  });
+}
+const EC2_UNMAPPED = {
+  message: "give ec2.nodes.<a|b>.networkInterfaceId or instanceId (or use ssm runners with EC2 instance ids)",
+  path: ["ec2", "nodes"],
+};
+
 /**
  * One monitored pair, as deployed: what the function validates (its CLUSTER_CONFIG) and what the
  * deployment file lists. Nothing lab-only here: no namespace runner, no forwarder, no inline password.
@@ -170,6 +227,7 @@ export const ClusterSchema = z.object({
       incidentExpiryHours: 24,
     }),
   historySamples: z.boolean().default(false),
+  ec2: Ec2.optional(),
 });
 
 /**
@@ -194,13 +252,21 @@ export const LabClusterSchema = ClusterSchema.extend({
    * transition; `watch` probes the cluster at once (coalesced), besides its interval.
    */
   push: z.object({ fifo: absPath }).optional(),
+  /**
+   * Lab only: the EC2 API stand-in the CLI serves from the lab's record of the notify scripts'
+   * `aws ec2` calls (lab/ec2-standin.ts).
+   */
+  ec2StandIn: z.object({ callsLog: absPath, faultFile: absPath }).optional(),
 });
 
 /** The CLI needs a password source for each cluster: inline (lab) or an environment variable. */
 const CliClusterSchema = LabClusterSchema.refine(
   (c) => c.mysql.password !== undefined || c.mysql.passwordEnv !== undefined,
   { message: "give password or passwordEnv", path: ["mysql"] },
-);
+).refine(ec2Mapped, EC2_UNMAPPED);
+
+/** The deployed schema with the EC2 mapping checked (the function and the deployment file). */
+export const DeployedClusterSchema = ClusterSchema.refine(ec2Mapped, EC2_UNMAPPED);
 
 export const ConfigSchema = z.object({
   clusters: z.array(CliClusterSchema).min(1, "list at least one cluster"),

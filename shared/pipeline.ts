@@ -6,6 +6,7 @@
  */
 import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
+import type { Ec2NodeMap, Ec2Observation } from "./domain/ec2.ts";
 import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { Incident } from "./domain/incidents.ts";
 import type { MailContext } from "./domain/mail.ts";
@@ -23,6 +24,7 @@ import type {
   Notifier,
   SqlProbe,
   StateStore,
+  VipRouteReader,
 } from "./ports.ts";
 
 export interface ProbeTarget {
@@ -38,12 +40,16 @@ export interface ProbeTarget {
   vrrpInstance?: string;
   /** What the mail names besides the cluster: account, region, links (the function fills them). */
   mail?: MailContext;
+  /** The EC2 view of the VIP: how EC2's ids map to the nodes, and the grace for a reassignment. */
+  ec2?: { map: Ec2NodeMap; graceMs: number };
 }
 
 export interface PipelineDeps {
   sql: SqlProbe;
   /** Writes the heartbeat through the VIP each probe; absent: the heartbeat is off. */
   heartbeat?: HeartbeatWriter;
+  /** Reads where EC2 routes the VIP (clusters with the EC2 view on). */
+  ec2?: VipRouteReader;
   nodeCheckers: Record<NodeId, NodeChecker>;
   /** By witness name. */
   witnessCheckers?: Record<string, NodeChecker>;
@@ -73,6 +79,7 @@ export interface Observed {
   sql: Record<"vip" | NodeId, SqlObservation>;
   nodes: Record<NodeId, NodeCheckResult>;
   heartbeat?: HeartbeatWrite;
+  ec2?: Ec2Observation;
 }
 
 /** Time kept after observing for the store and the mail. */
@@ -233,7 +240,7 @@ export async function probeCluster(
  */
 export async function observeAndAssess(
   t: ProbeTarget,
-  deps: Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "witnessCheckers">,
+  deps: Pick<PipelineDeps, "sql" | "heartbeat" | "ec2" | "nodeCheckers" | "witnessCheckers">,
   deadline: Deadline,
   previous: ClusterState | null,
   at: Date,
@@ -250,7 +257,9 @@ export async function observeAndAssess(
   // the node checks, which take longer, run alongside from the start.
   const heartbeat = deps.heartbeat?.beat({ name: "vip", ...t.vip }, Date.now(), deadline);
   const afterHeartbeat = <T>(f: () => Promise<T>) => (heartbeat ? heartbeat.then(f) : f());
-  const [vip, a, b, hb, nodeA, nodeB, ...witnessResults] = await Promise.all([
+  if (t.ec2 && !deps.ec2) throw new Error(`${t.name}: the EC2 view is on but no EC2 reader is wired`);
+  const ec2 = t.ec2 ? deps.ec2?.locate(t.vip.host, deadline) : undefined;
+  const [vip, a, b, hb, ec2Seen, nodeA, nodeB, ...witnessResults] = await Promise.all([
     afterHeartbeat(() => deps.sql.observe({ name: "vip", ...t.vip }, deadline)),
     afterHeartbeat(() =>
       deps.sql.observe({ name: "a", host: t.nodes.a.host, port: t.nodes.a.port }, deadline),
@@ -259,6 +268,7 @@ export async function observeAndAssess(
       deps.sql.observe({ name: "b", host: t.nodes.b.host, port: t.nodes.b.port }, deadline),
     ),
     heartbeat,
+    ec2,
     ...NODE_IDS.map((id) => {
       const s = since(id);
       return deps.nodeCheckers[id].check(
@@ -283,6 +293,9 @@ export async function observeAndAssess(
   const assessment = assess({
     sql: { vip, a, b },
     ...(hb ? { heartbeat: hb as HeartbeatWrite } : {}),
+    ...(t.ec2 && ec2Seen
+      ? { ec2: { observation: ec2Seen as Ec2Observation, map: t.ec2.map, graceMs: t.ec2.graceMs } }
+      : {}),
     nodes: {
       ...(t.vrrpInstance ? { vrrpInstance: t.vrrpInstance } : {}),
       ...nodeResults,
@@ -300,6 +313,11 @@ export async function observeAndAssess(
     assessment,
     observeMs,
     nodeCheckMs: Object.fromEntries(NODE_IDS.map((id) => [id, nodeResults[id].durationMs])),
-    observed: { sql: { vip, a, b }, nodes: nodeResults, ...(hb ? { heartbeat: hb as HeartbeatWrite } : {}) },
+    observed: {
+      sql: { vip, a, b },
+      nodes: nodeResults,
+      ...(hb ? { heartbeat: hb as HeartbeatWrite } : {}),
+      ...(ec2Seen ? { ec2: ec2Seen as Ec2Observation } : {}),
+    },
   };
 }

@@ -1,5 +1,6 @@
 /** The ports: small interfaces the pipeline depends on; adapters implement them. */
 import type { Alert } from "./domain/alert-policy.ts";
+import type { Ec2Observation } from "./domain/ec2.ts";
 import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { SqlObservation } from "./domain/sql.ts";
@@ -21,6 +22,14 @@ export interface SqlProbe {
 /** Writes the heartbeat row through the VIP. Never throws: a failed write is in the result. */
 export interface HeartbeatWriter {
   beat(endpoint: SqlEndpoint, writtenAt: number, deadline: Deadline): Promise<HeartbeatWrite>;
+}
+
+/**
+ * Reads where EC2 routes the VIP (the interface holding it as a secondary IP, or the route tables'
+ * /32 route). Never throws: a failed call is in the observation.
+ */
+export interface VipRouteReader {
+  locate(vip: string, deadline: Deadline): Promise<Ec2Observation>;
 }
 
 /** Runs the node-check script on one host. Never throws: failures are in the result. */

@@ -12,9 +12,9 @@ import { NetnsNodeChecker } from "./adapters/netns-runner.ts";
 import { SshNodeChecker } from "./adapters/ssh-runner.ts";
 import type { LabClusterConfig, RunnerConfig } from "./config.ts";
 import type { PipelineDeps } from "./pipeline.ts";
-import type { NodeChecker } from "./ports.ts";
+import type { NodeChecker, VipRouteReader } from "./ports.ts";
 
-export type Observers = Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "witnessCheckers">;
+export type Observers = Pick<PipelineDeps, "sql" | "heartbeat" | "ec2" | "nodeCheckers" | "witnessCheckers">;
 
 export interface WiringOptions {
   /** The monitoring password, or how to read it at each probe (the function's secret). */
@@ -30,6 +30,12 @@ export interface WiringOptions {
    * @default none: an ssm runner is then an error naming it
    */
   readonly ssm?: (r: Extract<RunnerConfig, { type: "ssm" }>) => NodeChecker;
+  /**
+   * Builds the EC2 view's reader of a cluster with `ec2` on (the function passes its one traced
+   * client; the CLI loads the EC2 SDK only when a cluster has the view on).
+   * @default none: a cluster with the EC2 view on is then an error naming it
+   */
+  readonly ec2?: (c: LabClusterConfig) => VipRouteReader;
   /**
    * The runner types this process may use (the function: `ssm` only).
    * @default every type
@@ -64,7 +70,9 @@ export function observersFor(c: LabClusterConfig, o: WiringOptions): Observers {
   const hb = c.heartbeat;
   if (hb && o.heartbeatPassword === undefined)
     throw new Error(`cluster ${c.name}: heartbeat is on but no heartbeat password source is wired`);
+  if (c.ec2 && !o.ec2) throw new Error(`cluster ${c.name}: the EC2 view is on but no EC2 client is wired`);
   return {
+    ...(c.ec2 && o.ec2 ? { ec2: o.ec2(c) } : {}),
     ...(hb
       ? {
           heartbeat: new MysqlHeartbeat({

@@ -4,7 +4,7 @@
  * secret or the parameter named here, never from the cluster).
  */
 import * as z from "zod";
-import { ClusterSchema, ConfigError } from "../../shared/config.ts";
+import { ConfigError, DeployedClusterSchema } from "../../shared/config.ts";
 
 export const EnvSchema = z
   .object({
@@ -19,7 +19,7 @@ export const EnvSchema = z
           return z.NEVER;
         }
       })
-      .pipe(ClusterSchema),
+      .pipe(DeployedClusterSchema),
     TABLE_NAME: z.string().min(3),
     MAIL_FROM: z.string().min(3),
     MAIL_TO: z

@@ -18,6 +18,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
+import { ec2ReaderWithClient } from "../../shared/adapters/ec2-vip-reader.ts";
 import { EmfMetricsSink } from "../../shared/adapters/emf-metrics.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
@@ -74,6 +75,11 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
       ...(cluster.heartbeat ? { heartbeatPassword } : {}),
       runners: ["ssm"],
       ssm: (r) => new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
+      // the EC2 view (opt-in): one traced client, made only for a cluster with the view on
+      ec2: (c) =>
+        ec2ReaderWithClient(c.ec2 as NonNullable<typeof c.ec2>, { requestHandler }, (client) =>
+          tracer.captureAWSv3Client(client),
+        ),
     }),
     store: dynamoStore,
     notifier: new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO }),

@@ -220,5 +220,12 @@ export class ProbeFunction extends Construct {
     props.heartbeatPasswordSecret?.grantRead(this.role);
     props.table.grantReadWriteData(this.role);
     add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
+    // The EC2 view of the VIP (opt-in): one read-only call; EC2's Describe calls take no resource ARNs.
+    if (c.ec2)
+      add(
+        "Ec2ViewOfTheVip",
+        [c.ec2.mode === "route-table" ? "ec2:DescribeRouteTables" : "ec2:DescribeNetworkInterfaces"],
+        ["*"],
+      );
   }
 }

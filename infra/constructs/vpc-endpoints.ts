@@ -1,6 +1,7 @@
 /**
  * VPC endpoints for a VPC without a NAT path to the AWS APIs: a DynamoDB gateway endpoint (on the
- * subnets' route tables) and SSM, Secrets Manager, SES and X-Ray interface endpoints. Once per stack,
+ * subnets' route tables) and SSM, Secrets Manager, SES and X-Ray interface endpoints (and EC2 when a
+ * cluster has the EC2 view of the VIP on). Once per stack,
  * shared by every cluster.
  */
 import * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -12,6 +13,11 @@ export interface ProberVpcEndpointsProps {
   readonly subnets: ec2.SubnetSelection;
   /** Security groups of the interface endpoints: they must allow HTTPS from the functions. */
   readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * An EC2 API endpoint too, for clusters with the EC2 view of the VIP on.
+   * @default false
+   */
+  readonly ec2Api?: boolean;
 }
 
 export class ProberVpcEndpoints extends Construct {
@@ -26,6 +32,7 @@ export class ProberVpcEndpoints extends Construct {
       ["SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
       ["Email", ec2.InterfaceVpcEndpointAwsService.EMAIL],
       ["Xray", ec2.InterfaceVpcEndpointAwsService.XRAY],
+      ...(props.ec2Api ? ([["Ec2", ec2.InterfaceVpcEndpointAwsService.EC2]] as const) : []),
     ] as const) {
       props.vpc.addInterfaceEndpoint(name, {
         service,

@@ -18,6 +18,7 @@ import { type NodeCheckResult, parseNodeCheckOutput, SSM_STDOUT_LIMIT } from "..
 import { type Deadline, remainingMs } from "../domain/types.ts";
 import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
 import type { NodeChecker } from "../ports.ts";
+import { sendBy } from "./sdk-deadline.ts";
 
 export interface SsmNodeCheckerOptions {
   client: SSMClient;
@@ -158,25 +159,8 @@ export class SsmNodeChecker implements NodeChecker {
     }
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: one helper for the three SSM commands
-  private send<T>(command: any, deadline: Deadline): Promise<T> {
-    // The abort signal stops the HTTP request; the race guarantees the deadline even if a client
-    // (or a middleware) ignores the signal.
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
-          controller.abort();
-          reject(Object.assign(new Error("deadline reached"), { name: "AbortError" }));
-        },
-        Math.max(1, remainingMs(deadline)),
-      );
-    });
-    return Promise.race([
-      this.o.client.send(command, { abortSignal: controller.signal }) as Promise<T>,
-      expired,
-    ]).finally(() => clearTimeout(timer));
+  private send<T>(command: unknown, deadline: Deadline): Promise<T> {
+    return sendBy<T>(this.o.client, command, deadline);
   }
 
   /** Best effort: a command nobody waits for any more should not keep running. */

@@ -288,6 +288,53 @@ describe("variants of the deployment file", () => {
     expect(gateway?.RouteTableIds).toEqual(["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"]);
   });
 
+  it("the EC2 view: one read-only Describe call per mode, only when on, and an EC2 API endpoint with the others", () => {
+    const sid = (t: Template) =>
+      Object.values(t.findResources("AWS::IAM::Policy"))
+        .flatMap(
+          (p) =>
+            (p as { Properties: { PolicyDocument: { Statement: { Sid?: string; Action: unknown }[] } } })
+              .Properties.PolicyDocument.Statement,
+        )
+        .filter((x) => x.Sid === "Ec2ViewOfTheVip");
+    expect(sid(template)).toEqual([]);
+    const secondary = synth((d) => {
+      (d.clusters as Record<string, unknown>[])[0] = {
+        ...(d.clusters as Record<string, unknown>[])[0],
+        ec2: { mode: "secondary-ip" },
+      };
+    }, "test-ec2-ip");
+    expect(sid(secondary)).toEqual([
+      expect.objectContaining({ Action: "ec2:DescribeNetworkInterfaces", Resource: "*", Effect: "Allow" }),
+    ]);
+    const routes = synth((d) => {
+      deploy(d).createVpcEndpoints = true;
+      (deploy(d).vpc as Record<string, unknown>).privateSubnetRouteTableIds = [
+        "rtb-0123456789abcdef0",
+        "rtb-0fedcba9876543210",
+      ];
+      (d.clusters as Record<string, unknown>[])[0] = {
+        ...(d.clusters as Record<string, unknown>[])[0],
+        ec2: { mode: "route-table", routeTableIds: ["rtb-0123456789abcdef0"] },
+      };
+    }, "test-ec2-rt");
+    expect(sid(routes)).toEqual([expect.objectContaining({ Action: "ec2:DescribeRouteTables" })]);
+    const endpoints = Object.values(routes.findResources("AWS::EC2::VPCEndpoint")).map((r) =>
+      JSON.stringify((r as { Properties: { ServiceName: unknown } }).Properties.ServiceName),
+    );
+    expect(endpoints.filter((n) => n.includes(".ec2"))).toHaveLength(1);
+  });
+
+  it("the EC2 view needs each node mapped: an error naming the field", () => {
+    expect(() =>
+      synth((d) => {
+        const c = (d.clusters as Record<string, unknown>[])[0] as { nodes: { a: { runner: unknown } } };
+        c.nodes.a.runner = { type: "ssm", instanceId: "mi-0123456789abcdef0" };
+        (c as Record<string, unknown>).ec2 = { mode: "secondary-ip" };
+      }, "test-ec2-unmapped"),
+    ).toThrow(/ec2\.nodes: give ec2\.nodes\.<a\|b>\.networkInterfaceId or instanceId/);
+  });
+
   it("VPC endpoints without route tables: an error naming the field, not a broken synth", () => {
     expect(() => synth((d) => (deploy(d).createVpcEndpoints = true), "test-vpce-bad")).toThrow(
       /vpc\.privateSubnetRouteTableIds: createVpcEndpoints needs/,
