@@ -3,7 +3,7 @@
  * by the actions, so `--help` does not load it.
  */
 
-import { Argument, Command } from "commander";
+import { Argument, Command, Option } from "commander";
 import { FAULT_KINDS, type FaultKind } from "../lab/fault-kinds.ts";
 import type { LabStatus } from "../lab/lab.ts";
 import type { RehearsalReport } from "../lab/rehearsal/rehearse.ts";
@@ -33,11 +33,17 @@ export function labCommand(
   common(lab.command("up"))
     .description("create (or reuse) the lab and print its status")
     .option("--rebuild", "tear down an existing lab and build it anew")
+    .addOption(
+      new Option(
+        "--ec2 <mode>",
+        "write a configuration with the EC2 view on, answered by the lab's EC2 stand-in (the ARP view is then not applicable)",
+      ).choices(["secondary-ip", "route-table"]),
+    )
     .action(async (o) => {
       const l = await open(o);
       const s = await l.up({ rebuild: Boolean(o.rebuild) });
       const { writeLabConfig } = await import("../lab/target.ts");
-      const configFile = writeLabConfig(l);
+      const configFile = writeLabConfig(l, o.ec2 ? { ec2: o.ec2 } : {});
       out(
         o.json
           ? JSON.stringify({ ...s, configFile }, null, 2)

@@ -19,5 +19,8 @@ export const FAULT_KINDS = [
   "keepalived-conf-advert",
   "keepalived-conf-priority",
   "keepalived-conf-preempt",
+  "ec2-assign-fail",
+  "ec2-assign-lag",
+  "ec2-api-throttle",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -58,7 +58,31 @@ async function waitState(lab: FaultContext, id: NodeId, state: string, what: str
   await waitFor(() => lab.keepalivedState(id) === state, { timeoutMs: LONG, intervalMs: 50, what });
 }
 
+/** Sets the lab's EC2 fault switch (lab/ec2-standin.ts); heal removes it and repairs the assignment. */
+function ec2Fault(describe: string, content: string): Fault {
+  return {
+    describe,
+    apply: async (lab) => {
+      writeFileSync(lab.plan.ec2.faultFile, `${content}\n`, { mode: 0o644 });
+      return undefined;
+    },
+    heal: async (lab) => rmSync(lab.plan.ec2.faultFile, { force: true }),
+  };
+}
+
 export const FAULTS: Record<FaultKind, Fault> = {
+  "ec2-assign-fail": ec2Fault(
+    "the notify scripts' `aws ec2` calls fail from now on (the node is ignored): the next failover leaves EC2 routing the VIP to the old holder",
+    "fail",
+  ),
+  "ec2-assign-lag": ec2Fault(
+    "the notify scripts' `aws ec2` calls take effect 20 s late from now on (the node is ignored): EC2 remaps asynchronously",
+    "lag 20",
+  ),
+  "ec2-api-throttle": ec2Fault(
+    "the EC2 API answers RequestLimitExceeded to the prober's Describe calls (the node is ignored)",
+    "api-throttle",
+  ),
   "keepalived-conf-master": keepalivedConfFault(
     "keepalived restarted on this node with `state MASTER` (keepalived then clears nopreempt)",
     (c) => c.replace(/^(\s+)state BACKUP$/m, "$1state MASTER"),

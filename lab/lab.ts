@@ -15,12 +15,13 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { renderKit } from "../shared/node-kit/kit.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
+import { Ec2World, labEc2Topology } from "./ec2-standin.ts";
 import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
 import { FAULTS, type FaultContext } from "./faults.ts";
 import { assertRoot, ensurePackages } from "./packages.ts";
@@ -47,7 +48,14 @@ import {
   spawnInNetns,
   sql,
 } from "./system.ts";
-import { checkMysqlScript, keepalivedConf, myCnf, notifyConf, notifyScript } from "./templates.ts";
+import {
+  awsStandInScript,
+  checkMysqlScript,
+  keepalivedConf,
+  myCnf,
+  notifyConf,
+  notifyScript,
+} from "./templates.ts";
 import { makeLabTls } from "./tls.ts";
 
 export { blackholeRules } from "./faults.ts";
@@ -265,7 +273,7 @@ export class Lab implements FaultContext {
 
   private makeDirs(): void {
     const p = this.plan;
-    for (const d of [p.root, p.dir, `${p.dir}/keepalived`]) {
+    for (const d of [p.root, p.dir, `${p.dir}/keepalived`, dirname(p.ec2.awsCli)]) {
       mkdirSync(d, { recursive: true });
       chmodSync(d, 0o755);
     }
@@ -273,6 +281,8 @@ export class Lab implements FaultContext {
     execFileSync("mkfifo", ["-m", "600", p.client.triggerFifo], { timeout: SHORT });
     const { uid, gid } = mysqlIds();
     makeLabTls(p, { uid, gid });
+    writeFileSync(p.ec2.awsCli, awsStandInScript(p), { mode: 0o755 });
+    writeFileSync(p.ec2.callsLog, "", { mode: 0o644 });
     for (const id of NODE_IDS) {
       const n = p.nodes[id];
       mkdirSync(n.dir, { recursive: true, mode: 0o755 });
@@ -751,11 +761,60 @@ export class Lab implements FaultContext {
     await this.waitReplicationRunning(timeoutMs);
     await this.waitSingleHolder(timeoutMs);
     await this.waitKeepalivedSettled(timeoutMs);
+    await this.healEc2();
     // The client may still map the VIP to the MAC of a node that gave it up (after a split brain the
     // node that kept it sends no gratuitous ARP until its next refresh): forget it, as a known-good
     // state requires.
     await ip(["-n", p.client.ns, "neigh", "flush", "to", p.vip], true);
     return this.status();
+  }
+
+  /**
+   * The lab's EC2 after a fault: the switch off, and the VIP assigned (and routed) to the holder where
+   * the record says otherwise, as an operator would run the notify script's commands by hand.
+   */
+  private async healEc2(): Promise<void> {
+    const p = this.plan;
+    rmSync(p.ec2.faultFile, { force: true });
+    const holder = (await this.vipHolders())[0];
+    if (!holder) return;
+    const eni = p.ec2.nodes[holder].networkInterfaceId;
+    const world = new Ec2World({
+      callsLog: p.ec2.callsLog,
+      faultFile: p.ec2.faultFile,
+      ...labEc2Topology(p),
+    });
+    const now = world.state();
+    if (now.secondary.get(p.vip) !== eni)
+      await run(
+        p.ec2.awsCli,
+        [
+          "ec2",
+          "assign-private-ip-addresses",
+          "--network-interface-id",
+          eni,
+          "--private-ip-addresses",
+          p.vip,
+          "--allow-reassignment",
+        ],
+        { timeoutMs: SHORT },
+      );
+    for (const rt of p.ec2.routeTableIds)
+      if (now.routes.get(rt)?.get(`${p.vip}/32`) !== eni)
+        await run(
+          p.ec2.awsCli,
+          [
+            "ec2",
+            "replace-route",
+            "--route-table-id",
+            rt,
+            "--destination-cidr-block",
+            `${p.vip}/32`,
+            "--network-interface-id",
+            eni,
+          ],
+          { timeoutMs: SHORT },
+        );
   }
 
   // ---------------------------------------------------------------- state file

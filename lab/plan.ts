@@ -99,6 +99,17 @@ export interface LabPlan {
     /** The heartbeat's own user: SELECT, INSERT and UPDATE on the heartbeat table, nothing else. */
     heartbeat: { user: string; password: string };
   };
+  /**
+   * The lab's EC2 (lab/ec2-standin.ts): each node's network interface and instance, two route tables
+   * (two "zones"), the stand-in `aws` CLI the notify scripts run, its calls log and its fault switch.
+   */
+  ec2: {
+    awsCli: string;
+    callsLog: string;
+    faultFile: string;
+    nodes: Record<NodeId, { networkInterfaceId: string; instanceId: string }>;
+    routeTableIds: string[];
+  };
 }
 
 export function planLab(input: LabOptions = {}): LabPlan {
@@ -170,6 +181,17 @@ export function planLab(input: LabOptions = {}): LabPlan {
       replication: { user: "repl", password: "lab-repl-pw" },
       monitor: { user: "prober", password: "lab-prober-pw" },
       heartbeat: { user: "prober_hb", password: "lab-heartbeat-pw" },
+    },
+    ec2: {
+      awsCli: join(dir, "ec2", "aws"),
+      callsLog: join(dir, "ec2", "calls.log"),
+      faultFile: join(dir, "ec2", "fault"),
+      // the instance ids are the rehearsal's managed-node ids (lab/target.ts LAB_INSTANCE_IDS)
+      nodes: {
+        a: { networkInterfaceId: "eni-0000000000000000a", instanceId: "i-0000000000000000a" },
+        b: { networkInterfaceId: "eni-0000000000000000b", instanceId: "i-0000000000000000b" },
+      },
+      routeTableIds: ["rtb-00000000000000001", "rtb-00000000000000002"],
     },
   };
 }

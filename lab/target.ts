@@ -2,16 +2,35 @@
 import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { type LabClusterConfig, LabClusterSchema } from "../shared/config.ts";
+import type { Ec2Mode } from "../shared/domain/ec2.ts";
 import type { ProbeTarget } from "../shared/pipeline.ts";
 import { targetFromConfig } from "../shared/target.ts";
 import { type Observers, observersFor } from "../shared/wiring.ts";
 import type { Lab } from "./lab.ts";
 import { labTlsPaths } from "./tls.ts";
 
+/**
+ * The lab's EC2 view choice: off (the lab's default: on its L2 segment ARP is the truth), or one of
+ * the EC2 modes answered by the lab's EC2 stand-in (the ARP view is then not applicable).
+ */
+export type LabEc2Option = { ec2?: Ec2Mode };
+
 /** The lab's cluster, parsed with the CLI's schema (what `lab up` writes). */
-export function labCluster(lab: Lab, name?: string): LabClusterConfig {
-  const c = LabClusterSchema.parse((labConfig(lab) as { clusters: unknown[] }).clusters[0]);
+export function labCluster(lab: Lab, name?: string, o: LabEc2Option = {}): LabClusterConfig {
+  const c = LabClusterSchema.parse((labConfig(lab, o) as { clusters: unknown[] }).clusters[0]);
   return name ? { ...c, name } : c;
+}
+
+/** The EC2 view of the lab in the given mode: the lab's interfaces, instances and route tables. */
+export function labEc2(lab: Lab, mode: Ec2Mode) {
+  const e = lab.plan.ec2;
+  return {
+    mode,
+    ...(mode === "route-table" ? { routeTableIds: e.routeTableIds } : {}),
+    nodes: e.nodes,
+    // the lab's stand-in lags 20 s under ec2-assign-lag: a grace that outlasts it, and tells a failure apart
+    graceSeconds: 30,
+  };
 }
 
 /** The probe target of the lab, as the CLI builds it from the lab's configuration. */
@@ -40,7 +59,7 @@ function labNodeCheck(lab: Lab, id: "a" | "b") {
 }
 
 /** A ready prober configuration for this lab (netns runners, the forwarder, embedded store and mail). */
-export function labConfig(lab: Lab): Record<string, unknown> {
+export function labConfig(lab: Lab, o: LabEc2Option = {}): Record<string, unknown> {
   const p = lab.plan;
   const third = Number(p.subnet.split(".")[2]);
   const node = (id: "a" | "b") => ({
@@ -65,6 +84,12 @@ export function labConfig(lab: Lab): Record<string, unknown> {
         forwarderSocket: p.client.forwarderSocket,
         push: { fifo: p.client.triggerFifo },
         historySamples: true,
+        ...(o.ec2
+          ? {
+              ec2: labEc2(lab, o.ec2),
+              ec2StandIn: { callsLog: p.ec2.callsLog, faultFile: p.ec2.faultFile },
+            }
+          : {}),
       },
     ],
     // one store port per lab subnet too, so two labs' `watch` and `ack` find their own store
@@ -89,7 +114,7 @@ export const REHEARSAL_ACCOUNT = { account: "123456789012", region: "eu-west-1" 
  * managed nodes, the password in a secret, placeholder VPC ids. `lab rehearse` synthesizes the CDK app
  * with it.
  */
-export function labDeployment(lab: Lab): Record<string, unknown> {
+export function labDeployment(lab: Lab, o: LabEc2Option = {}): Record<string, unknown> {
   const p = lab.plan;
   const name = labCluster(lab).name;
   const node = (id: "a" | "b") => ({
@@ -123,17 +148,27 @@ export function labDeployment(lab: Lab): Record<string, unknown> {
         mysql: { user: p.users.monitor.user, tls: { mode: "verify-ca", caFile: labTlsPaths(p).caFile } },
         heartbeat: { user: p.users.heartbeat.user },
         nodes: { a: node("a"), b: node("b") },
+        // the EC2 view maps the nodes by their SSM instance ids, as a user's deployment would
+        ...(o.ec2
+          ? {
+              ec2: {
+                mode: o.ec2,
+                ...(o.ec2 === "route-table" ? { routeTableIds: p.ec2.routeTableIds } : {}),
+                graceSeconds: 30,
+              },
+            }
+          : {}),
       },
     ],
   };
 }
 
 /** Writes the lab's ready prober configuration and returns its path. */
-export function writeLabConfig(lab: Lab): string {
+export function writeLabConfig(lab: Lab, o: LabEc2Option = {}): string {
   const path = labConfigPath(lab);
   writeFileSync(
     path,
-    `# Written by \`mysql-ha-prober lab up\` for lab ${lab.plan.name}\n${stringify(labConfig(lab))}`,
+    `# Written by \`mysql-ha-prober lab up\` for lab ${lab.plan.name}\n${stringify(labConfig(lab, o))}`,
     { mode: 0o600 },
   );
   return path;

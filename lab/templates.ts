@@ -92,5 +92,46 @@ STATE_DIR='${node.keepalived.dir}'
 CLUSTER='${plan.name === "mhp" ? "lab" : `lab-${plan.name}`}'
 NODE='${node.id}'
 PUSH_FIFO='${plan.client.triggerFifo}'
+# the lab's EC2: the VIP follows MASTER in the stand-in's record (lab/ec2-standin.ts)
+EC2_VIP='${plan.vip}'
+EC2_NETWORK_INTERFACE_ID='${plan.ec2.nodes[node.id].networkInterfaceId}'
+EC2_ROUTE_TABLE_IDS='${plan.ec2.routeTableIds.join(" ")}'
+AWS_CLI='${plan.ec2.awsCli}'
+`;
+}
+
+/**
+ * The lab's stand-in for the AWS CLI's two EC2 calls the notify script makes: it appends each call to
+ * the lab's EC2 record (read by lab/ec2-standin.ts), or fails it, or delays its effect, as the fault
+ * file says ("fail", "lag <seconds>").
+ */
+export function awsStandInScript(plan: LabPlan): string {
+  return `#!/bin/bash
+# Written by the mysql-ha-prober lab (${plan.name}): a stand-in for "aws ec2 assign-private-ip-addresses"
+# and "aws ec2 replace-route". Nothing leaves the machine.
+LOG='${plan.ec2.callsLog}'
+FAULT='${plan.ec2.faultFile}'
+now=$(date -u +%s.%3N)
+lag=0
+if [ -r "$FAULT" ]; then
+  read -r kind arg < "$FAULT"
+  case "$kind" in
+    fail) echo "An error occurred (UnauthorizedOperation) when calling the $2 operation: lab fault ec2-assign-fail" >&2; exit 254 ;;
+    lag) lag="\${arg:-0}" ;;
+  esac
+fi
+[ "$1" = ec2 ] || { echo "lab aws stand-in: only ec2 calls are emulated" >&2; exit 2; }
+op="$2"; shift 2
+declare -A a=()
+while [ $# -gt 0 ]; do
+  case "$1" in --allow-reassignment) shift ;; --*) a[$1]="$2"; shift 2 ;; *) shift ;; esac
+done
+case "$op" in
+  assign-private-ip-addresses)
+    printf '%s %s assign %s %s\n' "$now" "$lag" "\${a[--network-interface-id]}" "\${a[--private-ip-addresses]}" >> "$LOG" ;;
+  replace-route)
+    printf '%s %s route %s %s %s\n' "$now" "$lag" "\${a[--route-table-id]}" "\${a[--destination-cidr-block]}" "\${a[--network-interface-id]}" >> "$LOG" ;;
+  *) echo "lab aws stand-in: ec2 $op is not emulated" >&2; exit 2 ;;
+esac
 `;
 }
