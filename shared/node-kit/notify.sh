@@ -9,8 +9,16 @@
 #   - PUSH_FIFO: a FIFO the CLI's `watch` reads (the lab), opened read-write so this never blocks;
 #   - PUSH_FUNCTION_ARN: the deployed function, invoked asynchronously with the AWS CLI (needs the
 #     stack's NodePushPolicyArn on the node's instance role).
+# On EC2 (optional) it moves the VIP in the VPC when this node becomes MASTER, with the AWS CLI (the
+# instance role needs ec2:AssignPrivateIpAddresses, and ec2:ReplaceRoute for route tables):
+#   - EC2_VIP and EC2_NETWORK_INTERFACE_ID: `aws ec2 assign-private-ip-addresses --allow-reassignment`
+#     (the VIP as a secondary private IP of this node's interface, same subnet);
+#   - EC2_ROUTE_TABLE_IDS (space-separated): `aws ec2 replace-route` of VIP/32 to this node's interface in
+#     each table (across zones). Each call's output goes to $STATE_DIR/ec2.log: read it when the prober
+#     says EC2 routes the VIP to the wrong node.
 # Settings come from notify.conf next to this script, or /etc/mysql-ha-prober/notify.conf:
 #   STATE_DIR=/var/lib/mysql-ha-prober   CLUSTER=prod-db   NODE=a   PUSH_FIFO=   PUSH_FUNCTION_ARN=
+#   EC2_VIP=   EC2_NETWORK_INTERFACE_ID=   EC2_ROUTE_TABLE_IDS=   AWS_CLI=aws
 # keepalived runs it as root with enable_script_security: keep it (and its directory) root-owned, 0755.
 umask 022
 STATE_DIR=/var/lib/mysql-ha-prober
@@ -18,6 +26,10 @@ CLUSTER=""
 NODE=""
 PUSH_FIFO=""
 PUSH_FUNCTION_ARN=""
+EC2_VIP=""
+EC2_NETWORK_INTERFACE_ID=""
+EC2_ROUTE_TABLE_IDS=""
+AWS_CLI=aws
 for conf in "$(dirname "$0")/notify.conf" /etc/mysql-ha-prober/notify.conf; do
   if [ -r "$conf" ]; then . "$conf"; break; fi
 done
@@ -34,5 +46,16 @@ if [ -n "$PUSH_FUNCTION_ARN" ] && command -v aws >/dev/null 2>&1; then
     --cli-binary-format raw-in-base64-out \
     --payload "{\"source\":\"mysql-ha-prober.keepalived\",\"cluster\":\"$CLUSTER\",\"node\":\"$NODE\",\"instance\":\"$2\",\"state\":\"$3\"}" \
     /dev/null >/dev/null 2>&1 &
+fi
+if [ "$3" = MASTER ] && [ -n "$EC2_VIP" ] && [ -n "$EC2_NETWORK_INTERFACE_ID" ]; then
+  {
+    echo "$iso MASTER: assigning $EC2_VIP to $EC2_NETWORK_INTERFACE_ID"
+    timeout 20 "$AWS_CLI" ec2 assign-private-ip-addresses --network-interface-id "$EC2_NETWORK_INTERFACE_ID" \
+      --private-ip-addresses "$EC2_VIP" --allow-reassignment || echo "$iso assign-private-ip-addresses failed: $?"
+    for rt in $EC2_ROUTE_TABLE_IDS; do
+      timeout 20 "$AWS_CLI" ec2 replace-route --route-table-id "$rt" --destination-cidr-block "$EC2_VIP/32" \
+        --network-interface-id "$EC2_NETWORK_INTERFACE_ID" || echo "$iso replace-route $rt failed: $?"
+    done
+  } >> "$STATE_DIR/ec2.log" 2>&1
 fi
 exit 0
