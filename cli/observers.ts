@@ -65,15 +65,16 @@ async function ec2Wiring(c: LabClusterConfig): Promise<Pick<WiringOptions, "ec2"
 }
 
 const standIns = new Map<string, Promise<string>>();
-/** One stand-in per lab record, for the life of this process. */
+/** One stand-in per lab record and topology, for the life of this process. */
 function startEc2StandInFor(c: LabClusterConfig): Promise<string> {
-  const s = c.ec2StandIn as NonNullable<LabClusterConfig["ec2StandIn"]>;
-  let url = standIns.get(s.callsLog);
+  const options = { ...(c.ec2StandIn as NonNullable<LabClusterConfig["ec2StandIn"]>), ...ec2TopologyOf(c) };
+  const key = JSON.stringify(options);
+  let url = standIns.get(key);
   if (!url) {
     url = import("../lab/ec2-standin.ts").then(({ serveEc2StandIn, Ec2World }) =>
-      serveEc2StandIn(new Ec2World({ ...s, ...ec2TopologyOf(c) })),
+      serveEc2StandIn(new Ec2World(options)),
     );
-    standIns.set(s.callsLog, url);
+    standIns.set(key, url);
   }
   return url;
 }

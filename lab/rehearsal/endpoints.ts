@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type Ec2World, ec2Error } from "../ec2-standin.ts";
 import type { AuthRequest, RoleAuthorizer } from "./iam.ts";
 import { type LocalRunCommand, SsmError } from "./ssm.ts";
 
@@ -15,6 +16,8 @@ export interface Faults {
   dynamodbUnavailable: boolean;
   sesOutage: boolean;
   ssmThrottling: boolean;
+  /** The EC2 API answers RequestLimitExceeded. */
+  ec2Throttling: boolean;
 }
 
 export interface CallRecord {
@@ -24,7 +27,8 @@ export interface CallRecord {
 }
 
 type Reply = { status: number; headers?: Record<string, string>; body: string };
-type Protocol = "json" | "query" | "rest";
+/** "ec2": the Query protocol with EC2's own error document. */
+type Protocol = "json" | "query" | "ec2" | "rest";
 
 interface ServiceSpec {
   /** The SDK's endpoint variable suffix: AWS_ENDPOINT_URL_<name>. */
@@ -61,10 +65,17 @@ export interface EndpointsOptions {
   nodeAuthorizer: RoleAuthorizer;
   /** Lambda's asynchronous invoke, by function name or ARN: false when no such function. */
   invokeAsync(functionName: string, payload: unknown): boolean;
+  /** The lab's EC2 (lab/ec2-standin.ts), answering the EC2 view's Describe calls. */
+  ec2: Ec2World;
 }
 
 export class LocalEndpoints {
-  readonly faults: Faults = { dynamodbUnavailable: false, sesOutage: false, ssmThrottling: false };
+  readonly faults: Faults = {
+    dynamodbUnavailable: false,
+    sesOutage: false,
+    ssmThrottling: false,
+    ec2Throttling: false,
+  };
   readonly calls: CallRecord[] = [];
   private readonly servers: Server[] = [];
   /** AWS_ENDPOINT_URL_<SERVICE> -> URL, once started. */
@@ -246,6 +257,26 @@ export class LocalEndpoints {
         },
       },
       {
+        // EC2 Query API: the EC2 view's Describe calls (no resource-level permissions: "*")
+        envName: "EC2",
+        service: "ec2",
+        protocol: "ec2",
+        auth: (op) => ({ action: `ec2:${op}`, resources: ["*"] }),
+        fault: (f) =>
+          f.ec2Throttling
+            ? errorReply(
+                "ec2",
+                503,
+                "RequestLimitExceeded",
+                "Request limit exceeded (rehearsal fault switch).",
+              )
+            : null,
+        handle: async (_op, input) => {
+          const r = this.o.ec2.answer(input as Record<string, string>);
+          return { status: r.status, headers: { "content-type": "text/xml;charset=UTF-8" }, body: r.body };
+        },
+      },
+      {
         envName: "SECRETS_MANAGER",
         service: "secretsmanager",
         protocol: "json",
@@ -311,6 +342,15 @@ function errorReply(
   message: string,
   queryCode = code,
 ): Reply {
+  if (protocol === "ec2") {
+    // EC2's own error document; IAM's refusal is UnauthorizedOperation there
+    const e = ec2Error(
+      status === 400 && queryCode === "AccessDenied" ? 403 : status,
+      code === "AccessDeniedException" ? "UnauthorizedOperation" : code,
+      message,
+    );
+    return { status: e.status, headers: { "content-type": "text/xml;charset=UTF-8" }, body: e.body };
+  }
   if (protocol !== "query") {
     return {
       status,

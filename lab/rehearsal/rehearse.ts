@@ -18,6 +18,7 @@ import { STATUS_LABEL } from "../../shared/domain/mail.ts";
 import type { Status } from "../../shared/domain/state.ts";
 import { setSilence } from "../../shared/stored-state.ts";
 import { waitFor } from "../../shared/util/wait.ts";
+import { Ec2World, labEc2Topology } from "../ec2-standin.ts";
 import { freePort, spawnSesLocal } from "../emulators.ts";
 import type { FaultKind, Lab } from "../lab.ts";
 import type { NodeId } from "../plan.ts";
@@ -45,6 +46,8 @@ export interface RehearsalInput {
   stepTimeoutMs?: number;
   /** Where the function's log lines (its CloudWatch Logs) are written. */
   functionLogFile?: string;
+  /** The drill to run. @default DRILL */
+  drill?: Step[];
 }
 
 export interface StepReport {
@@ -83,7 +86,7 @@ export interface RehearsalReport {
   push: { triggers: number; refused: number; invocations: number };
 }
 
-interface Ctx {
+export interface Ctx {
   lab: Lab;
   endpoints: LocalEndpoints;
   runCommand: LocalRunCommand;
@@ -102,13 +105,13 @@ interface Ctx {
   alarm(short: string): AlarmState | undefined;
 }
 
-interface Step {
+export interface Step {
   name: string;
   errorsExpected?: boolean;
   run(c: Ctx, expect: Expect): Promise<void>;
 }
 
-interface Expect {
+export interface Expect {
   status(s: Status, why?: string): Promise<void>;
   mail(s: Status): Promise<void>;
   alarm(name: string, state: AlarmState): Promise<void>;
@@ -183,6 +186,11 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       secrets: input.secrets,
       dynamodbBackend: dynamoUrl,
       sesBackend: sesUrl,
+      ec2: new Ec2World({
+        callsLog: lab.plan.ec2.callsLog,
+        faultFile: lab.plan.ec2.faultFile,
+        ...labEc2Topology(lab.plan),
+      }),
       // the sender's address identity verified (SES then authorizes that one), the sandbox on
       ses: { verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...mailTo], sandbox: true },
     });
@@ -322,7 +330,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       instanceOf: (node) => cluster.nodes[node].runner.instanceId,
       alarm: (short) => [...cw.state].find(([name]) => name.endsWith(`-${short}`))?.[1],
     };
-    const steps = await runDrill(ctx, DRILL, input.stepTimeoutMs ?? 120_000, log);
+    const steps = await runDrill(ctx, input.drill ?? DRILL, input.stepTimeoutMs ?? 120_000, log);
     const pushedInvocations = lambda.invocations.filter((i) => i.source === PUSH_SOURCE).length;
     schedule.enabled = false;
     // an invocation's error belongs to the step it started in (one started while the store was down

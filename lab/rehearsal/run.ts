@@ -11,9 +11,11 @@ import { App } from "aws-cdk-lib";
 import { parse, stringify } from "yaml";
 import { buildApp } from "../../infra/app.ts";
 import { DeploySchema } from "../../infra/deploy-config.ts";
+import type { Ec2Mode } from "../../shared/domain/ec2.ts";
 import { Lab } from "../lab.ts";
 import { NODE_IDS } from "../plan.ts";
 import { labDeployment, REHEARSAL_ACCOUNT } from "../target.ts";
+import { EC2_DRILL } from "./ec2-drill.ts";
 import { type RehearsalReport, rehearse } from "./rehearse.ts";
 
 export interface RehearseOptions {
@@ -21,6 +23,8 @@ export interface RehearseOptions {
   subnet: string;
   timeFactor: number;
   keep: boolean;
+  /** Rehearse a deployment with the EC2 view on, in this mode, through its own drill. */
+  ec2?: Ec2Mode;
   log: (line: string) => void;
 }
 
@@ -37,7 +41,7 @@ export async function runRehearsal(o: RehearseOptions): Promise<RehearsalReport>
     const deployFile = join(dir, "deploy.yaml");
     writeFileSync(
       deployFile,
-      `# Written by \`mysql-ha-prober lab rehearse\`\n${stringify(labDeployment(lab))}`,
+      `# Written by \`mysql-ha-prober lab rehearse\`\n${stringify(labDeployment(lab, o.ec2 ? { ec2: o.ec2 } : {}))}`,
     );
     const assembly = join(dir, "cdk.out");
     const started = Date.now();
@@ -111,6 +115,8 @@ export async function runRehearsalInside(o: {
     },
     timeFactor: o.timeFactor,
     log: o.log,
+    // a deployment with the EC2 view on runs the EC2 drill
+    ...(cluster.ec2 ? { drill: EC2_DRILL } : {}),
     functionLogFile: join(o.assemblyDir, "..", "function.log"),
   });
 }
