@@ -103,6 +103,12 @@ export function labCommand(
     .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
     .option("--time-factor <n>", "template time runs this many times faster", (v) => Number.parseFloat(v), 20)
     .option("--keep", "leave the lab running afterwards")
+    .addOption(
+      new Option(
+        "--ec2 <mode>",
+        "rehearse a deployment with the EC2 view on (the lab's EC2 behind a local EC2 endpoint), through the EC2 drill",
+      ).choices(["secondary-ip", "route-table"]),
+    )
     .option("--json", "print the report as JSON")
     .action(async (o) => {
       const { runRehearsal } = await import("../lab/rehearsal/run.ts");
@@ -111,6 +117,7 @@ export function labCommand(
         subnet: o.subnet,
         timeFactor: o.timeFactor,
         keep: Boolean(o.keep),
+        ...(o.ec2 ? { ec2: o.ec2 } : {}),
         log: (l) => err(l),
       });
       out(o.json ? JSON.stringify(report, null, 2) : renderRehearsal(report));
