@@ -42,6 +42,46 @@ export function doctorChecks(i: DoctorInput): Check[] {
     ...keepalivedPairChecks(i),
     ...vipChecks(i),
     ...heartbeatChecks(i),
+    ...ec2Checks(i),
+  ];
+}
+
+const EC2_FIX: Record<string, string> = {
+  denied:
+    "allow the prober's role ec2:DescribeNetworkInterfaces (secondary-ip) or ec2:DescribeRouteTables (route-table) on * (the construct adds it when ec2 is on)",
+  throttled: "the EC2 API throttles this account: probe less often, or ask AWS for a higher EC2 API rate",
+  timeout:
+    "the EC2 API did not answer in time: check the route to it (a VPC interface endpoint for ec2, createVpcEndpoints, when the subnets have no NAT)",
+  other: "read the error; check ec2.routeTableIds and the region (ec2.region)",
+};
+
+/** The EC2 view (when on): the call answers, and EC2 routes the VIP where the other views put it. */
+function ec2Checks(i: DoctorInput): Check[] {
+  const o = i.observed.ec2;
+  if (!i.target.ec2 || !o) return [];
+  const api: Check = o.ok
+    ? { what: `EC2 view (${o.mode}): the EC2 API answers`, ok: true, detail: `in ${o.durationMs} ms` }
+    : {
+        what: `EC2 view (${o.mode}): the EC2 API answers`,
+        ok: false,
+        detail: `${o.errorClass}: ${o.error}`,
+        fix: EC2_FIX[o.errorClass] ?? EC2_FIX.other,
+      };
+  if (!o.ok) return [api];
+  const wrong = i.assessment.findings.filter(
+    (f) => f.code.startsWith("EC2_") && f.code !== "EC2_VIEW_FAILED",
+  );
+  const routed = i.assessment.ec2?.routedTo ?? [];
+  return [
+    api,
+    {
+      what: `EC2 view (${o.mode}): the VIP routed to its holder`,
+      ok: wrong.length === 0,
+      detail: wrong.length
+        ? wrong.map((f) => f.message).join(" ")
+        : `routed to ${routed.map((r) => (r === "a" || r === "b" ? N(r) : r)).join(", ") || "nobody"}`,
+      ...(wrong.length ? { fix: [...new Set(wrong.map((f) => CATALOG[f.code].action))].join(" ") } : {}),
+    },
   ];
 }
 
@@ -102,7 +142,8 @@ function nodeCheckChecks(i: DoctorInput, id: NodeId): Check[] {
   const errors = rep.errors.join("; ");
   return [
     { what: `${N(id)}: the node check runs`, ok: true, detail: `script ${rep.script} on ${rep.host}` },
-    arpingCheck(id, rep),
+    // on EC2 the VPC, not ARP, routes the VIP: no arping is asked for (the EC2 view's check stands instead)
+    ...(rep.arp.tool === "skipped" ? [] : [arpingCheck(id, rep)]),
     {
       what: `${N(id)}: keepalived runs (pid file)`,
       ok: rep.keepalived.running,

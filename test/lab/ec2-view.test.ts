@@ -76,6 +76,12 @@ describe.skipIf(skip)("the EC2 view in the lab", () => {
       mismatchSince: null,
     });
     expect(codes(state).filter((c) => c.startsWith("ARP_") || c.startsWith("EC2_"))).toEqual([]);
+    // doctor: the EC2 view's checks instead of arping's
+    const d = await cli("doctor", "-c", labConfigPath(lab));
+    expect(d.code, d.out).toBe(0);
+    expect(d.out).toMatch(/EC2 view \(secondary-ip\): the EC2 API answers/);
+    expect(d.out).toMatch(/EC2 view \(secondary-ip\): the VIP routed to its holder.*routed to node [AB]/);
+    expect(d.out).not.toMatch(/arping/);
   });
 
   it("a failed assignment after a failover: pending within the grace, then EC2_VIP_MISMATCH and DOWN (watch's probes)", async () => {

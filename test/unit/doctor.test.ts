@@ -32,4 +32,49 @@ describe("doctor", () => {
     expect(c).toMatchObject({ ok: false });
     expect(c?.fix).toMatch(fix);
   });
+
+  it("the EC2 view on: no arping check (ARP not applicable), the API's refusal named with the IAM fix", () => {
+    // Prepare: the node checks ran without ARP (ArpCount 0); EC2 refused the Describe call
+    const sql = sqlView("a");
+    const skipped = (r: ReturnType<typeof nodesView>["a"]) =>
+      r.ok
+        ? {
+            ...r,
+            report: {
+              ...r.report,
+              arp: { ...r.report.arp, tool: "skipped" as const, sent: null, replies: [] },
+            },
+          }
+        : r;
+    const nodes = { a: skipped(nodesView("a").a), b: skipped(nodesView("a").b) };
+    const ec2 = {
+      ok: false as const,
+      mode: "secondary-ip" as const,
+      errorClass: "denied" as const,
+      error: "UnauthorizedOperation: You are not authorized to perform this operation.",
+      durationMs: 12,
+    };
+    const map = { a: { instanceId: "i-0000000000000000a" }, b: { instanceId: "i-0000000000000000b" } };
+    const assessment = assess({
+      sql,
+      nodes,
+      pair: PAIR,
+      ec2: { observation: ec2, map, graceMs: 30_000 },
+      previous: null,
+      now: new Date(),
+    });
+    // Act
+    const checks = doctorChecks({
+      target: { ...target, ec2: { map, graceMs: 30_000 } },
+      observed: { sql, nodes, ec2 },
+      assessment,
+      monitorUser: "prober",
+    });
+    // Assess
+    expect(checks.filter((c) => c.what.endsWith(": arping"))).toEqual([]);
+    expect(checks.find((c) => c.what === "EC2 view (secondary-ip): the EC2 API answers")).toMatchObject({
+      ok: false,
+      fix: expect.stringMatching(/allow the prober's role ec2:DescribeNetworkInterfaces/),
+    });
+  });
 });
