@@ -48,8 +48,8 @@ export function scriptedTarget(name: string): import("../../shared/pipeline.ts")
     name,
     vip: { host: "192.0.2.100", port: 3306 },
     nodes: {
-      a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
-      b: { ...PAIR.b, port: 3306, nodeCheck: { Vip: "192.0.2.100" } },
+      a: { ...PAIR.a, port: 3306, nodeCheck: { Vip: "192.0.2.100", MysqlPort: 3306 } },
+      b: { ...PAIR.b, port: 3307, nodeCheck: { Vip: "192.0.2.100", MysqlPort: 3307 } },
     },
   };
 }

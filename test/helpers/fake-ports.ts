@@ -4,12 +4,30 @@ import type { NodeCheckResult } from "../../shared/domain/node.ts";
 import type { NodesView } from "../../shared/domain/rules/node-views.ts";
 import type { SqlView } from "../../shared/domain/rules/vip-identity.ts";
 import type { SqlObservation } from "../../shared/domain/sql.ts";
+import type { Deadline } from "../../shared/domain/types.ts";
+import type { NodeCheckParams } from "../../shared/node-check/params.ts";
+import type { ProbeTarget } from "../../shared/pipeline.ts";
 import type { NodeChecker, SqlEndpoint, SqlProbe, StateStore, StoredCurrent } from "../../shared/ports.ts";
 
+/** One call the pipeline made to a scripted port. */
+export type ScriptedCall =
+  | { port: "sql"; endpoint: SqlEndpoint; deadlineAt: number }
+  | { port: "node-check"; node: "a" | "b"; params: NodeCheckParams; deadlineAt: number };
+
+/**
+ * The cluster's views, scripted. Honest: given the probe target, it checks what it is asked (each
+ * endpoint at its own host and port, the node check's VIP and port, a deadline) and throws on a wrong
+ * call, so a pipeline that asks the wrong thing fails loudly; every call is recorded.
+ */
 export class ScriptedCluster {
   sql: SqlView;
   nodes: NodesView;
-  constructor(sql: SqlView, nodes: NodesView) {
+  readonly calls: ScriptedCall[] = [];
+  constructor(
+    sql: SqlView,
+    nodes: NodesView,
+    private readonly target?: ProbeTarget,
+  ) {
     this.sql = sql;
     this.nodes = nodes;
   }
@@ -18,12 +36,36 @@ export class ScriptedCluster {
     this.nodes = nodes;
   }
   get probe(): SqlProbe {
-    return { observe: async (e: SqlEndpoint): Promise<SqlObservation> => structuredClone(this.sql[e.name]) };
+    return {
+      observe: async (e: SqlEndpoint, deadline: Deadline): Promise<SqlObservation> => {
+        const t = this.target;
+        if (t) {
+          const want = e.name === "vip" ? t.vip : { host: t.nodes[e.name].host, port: t.nodes[e.name].port };
+          if (e.host !== want.host || e.port !== want.port)
+            throw new Error(
+              `scripted SQL: ${e.name} asked at ${e.host}:${e.port}, expected ${want.host}:${want.port}`,
+            );
+        }
+        if (!(deadline?.at > Date.now()))
+          throw new Error(`scripted SQL: ${e.name} asked without a live deadline`);
+        this.calls.push({ port: "sql", endpoint: e, deadlineAt: deadline.at });
+        return structuredClone(this.sql[e.name]);
+      },
+    };
   }
   checker(id: "a" | "b"): NodeChecker {
     return {
       target: `scripted:${id}`,
-      check: async (): Promise<NodeCheckResult> => structuredClone(this.nodes[id]),
+      check: async (params: NodeCheckParams, deadline: Deadline): Promise<NodeCheckResult> => {
+        const t = this.target;
+        if (t && (params.Vip !== t.vip.host || params.MysqlPort !== t.nodes[id].nodeCheck.MysqlPort))
+          throw new Error(
+            `scripted node check ${id}: asked ${JSON.stringify(params)}, expected the target's VIP and port`,
+          );
+        if (!(deadline?.at > Date.now())) throw new Error(`scripted node check ${id}: no live deadline`);
+        this.calls.push({ port: "node-check", node: id, params, deadlineAt: deadline.at });
+        return structuredClone(this.nodes[id]);
+      },
     };
   }
 }

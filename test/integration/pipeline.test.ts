@@ -12,6 +12,7 @@ import {
   type PipelineDeps,
   type ProbeTarget,
   probeCluster,
+  RESERVE_MS,
   StoreUnavailableError,
 } from "../../shared/pipeline.ts";
 import { nodesView, scriptedTarget, sqlView } from "../helpers/cluster.ts";
@@ -30,11 +31,12 @@ afterAll(async () => {
 let n = 0;
 let clusterName: string;
 let clock: number;
-const cluster = new ScriptedCluster(sqlView("a"), nodesView("a"));
+let cluster = new ScriptedCluster(sqlView("a"), nodesView("a"));
 beforeEach(() => {
   clusterName = `c${++n}-${Date.now()}`;
   clock = Date.parse("2026-11-24T10:00:00Z");
-  cluster.set(sqlView("a"), nodesView("a"));
+  // honest: each endpoint must be asked at the target's own host and port
+  cluster = new ScriptedCluster(sqlView("a"), nodesView("a"), scriptedTarget(clusterName));
 });
 
 const target = (): ProbeTarget => scriptedTarget(clusterName);
@@ -50,6 +52,46 @@ const probe = async () => {
   return probeCluster(target(), deps(), deadlineIn(10_000));
 };
 const mailsFor = async () => (await ses.mails()).filter((m) => m.subject.includes(`${clusterName}:`));
+
+describe("what the pipeline asks its observers", () => {
+  it("each endpoint at its own host and port; Since from the node's last report; observing ends RESERVE_MS before the deadline", async () => {
+    // Prepare: a first probe, whose node reports carry the nodes' clocks
+    await probe();
+    const epochs = { a: nodesView("a").a, b: nodesView("a").b };
+    const calls = cluster.calls.splice(0);
+    expect(
+      calls.filter((c) => c.port === "node-check").map((c) => (c.port === "node-check" ? c.params.Since : 0)),
+    ).toEqual([undefined, undefined]);
+    // Act: the next probe, with a deadline 10 s out
+    const before = Date.now();
+    clock += 10_000;
+    await probeCluster(target(), deps(), deadlineIn(10_000));
+    // Assess
+    const sql = cluster.calls.filter((c) => c.port === "sql");
+    expect(
+      sql.map((c) => (c.port === "sql" ? `${c.endpoint.name}@${c.endpoint.host}:${c.endpoint.port}` : "")),
+    ).toEqual(expect.arrayContaining(["vip@192.0.2.100:3306", "a@192.0.2.11:3306", "b@192.0.2.12:3307"]));
+    for (const id of ["a", "b"] as const) {
+      const c = cluster.calls.find((x) => x.port === "node-check" && x.node === id);
+      const r = epochs[id];
+      expect(c?.port === "node-check" && c.params.Since).toBe(r.ok ? Math.floor(r.report.epoch) : -1);
+    }
+    for (const c of cluster.calls) {
+      expect(c.deadlineAt).toBeLessThanOrEqual(before + 10_000 - RESERVE_MS + 50);
+      expect(c.deadlineAt).toBeGreaterThanOrEqual(before + 10_000 - RESERVE_MS - 1000);
+    }
+  });
+
+  it("a wrong call fails loudly: node B probed at node A's address is an error, not a quiet answer", async () => {
+    const wrong = {
+      ...target(),
+      nodes: { ...target().nodes, b: { ...target().nodes.b, host: "192.0.2.11" } },
+    };
+    await expect(probeCluster(wrong, deps(), deadlineIn(10_000))).rejects.toThrow(
+      /b asked at 192\.0\.2\.11:3307, expected 192\.0\.2\.12:3307/,
+    );
+  });
+});
 
 describe("pipeline with dynalite and aws-ses-v2-local", () => {
   it("mails once per declared change and keeps each transition once in the history", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide } from "../../shared/domain/alert-policy.ts";
+import { DEFAULT_ALERT_POLICY, decide } from "../../shared/domain/alert-policy.ts";
 import { assess } from "../../shared/domain/assess.ts";
 import { escapeHtml } from "../../shared/domain/mail.ts";
 import type { Assessment, ClusterState, Status } from "../../shared/domain/state.ts";
@@ -107,6 +107,24 @@ describe("mail", () => {
     expect(escapeHtml(`&<>"'`)).toBe("&amp;&lt;&gt;&quot;&#39;");
   });
 
+  it("escapes the keepalived state and the events' messages too (both come from the nodes)", () => {
+    const evil = assess(input(sqlView("a"), nodesView("a")));
+    evil.nodes.b.keepalived = "<b>MASTER</b>";
+    evil.events.push({ type: "KEEPALIVED_FLAPPED", at: "", message: 'flap <i onmouseover="x">' });
+    const html = decide("prod", null, { ...evil, status: "DEGRADED" }, at(0)).alert?.html ?? "";
+    expect(html).not.toMatch(/<b>MASTER|<i onmouseover/);
+    expect(html).toContain("&lt;b&gt;MASTER&lt;/b&gt;");
+    expect(html).toContain("flap &lt;i onmouseover=&quot;x&quot;&gt;");
+  });
+
+  it("the HTML body is its own document (markup, a table per node), not the text body", () => {
+    const d = decide("prod", null, assess(input(sqlView("a", ["b"]), nodesView("a"))), at(0));
+    const html = d.alert?.html ?? "";
+    expect(html).not.toBe(d.alert?.text);
+    expect(html).toMatch(/^<!doctype html>|^<html|<body/i);
+    expect(html.match(/<tr/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+  });
+
   it("lists per node VIP, keepalived, MySQL, replication and lag, and what to do", () => {
     const a = assess(input(sqlView("a", ["b"]), nodesView("a")));
     const d = decide("prod", null, a, at(0));
@@ -116,6 +134,19 @@ describe("mail", () => {
     expect(d.alert?.text).toMatch(/B 192\.0\.2\.12: VIP -, keepalived BACKUP, MySQL down/);
     expect(d.alert?.text).toMatch(/What to do:\n {2}MYSQL_UNREACHABLE: /);
     expect(d.alert?.html).toMatch(/<table/);
+  });
+});
+
+describe("a non-default policy", () => {
+  it("confirmations 3: DEGRADED is declared at the third agreeing probe, not the second", () => {
+    const policy = { ...DEFAULT_ALERT_POLICY, confirmations: 3 };
+    let prev: ClusterState | null = null;
+    const declared = ["HEALTHY", "DEGRADED", "DEGRADED", "DEGRADED"].map((s, i) => {
+      const d = decide("prod", prev, verdict(s as Status), at(i * 10), policy);
+      prev = d.state;
+      return d.state.status;
+    });
+    expect(declared).toEqual(["HEALTHY", "HEALTHY", "HEALTHY", "DEGRADED"]);
   });
 });
 

@@ -1,0 +1,75 @@
+/** The status rule group: each split-brain code alone decides SPLIT_BRAIN; the first match wins. */
+import { describe, expect, it } from "vitest";
+import { LabClusterSchema } from "../../../../shared/config.ts";
+import { makeFinding } from "../../../../shared/domain/codes.ts";
+import { decideStatus, SPLIT_BRAIN_CODES } from "../../../../shared/domain/rules/status.ts";
+import { targetFromConfig } from "../../../../shared/target.ts";
+
+const sqlUp = { alive: true, server: {}, error: null } as never;
+const base = {
+  views: {
+    keepalivedMaster: ["a"],
+    vipBound: ["a"],
+    arpAnswer: ["a"],
+    vipSqlLandedOn: ["a"],
+    takingWrites: null,
+  },
+  vipOwner: "a" as const,
+  missing: [],
+  sql: { vip: sqlUp, a: sqlUp, b: sqlUp },
+  nodes: {} as never,
+};
+
+describe("the status decision", () => {
+  it("the split-brain codes are exactly the four that mean two hosts claim the VIP", () => {
+    expect([...SPLIT_BRAIN_CODES].sort()).toEqual([
+      "ARP_DUPLICATE",
+      "ARP_FOREIGN_MAC",
+      "KEEPALIVED_MULTIPLE_MASTERS",
+      "SPLIT_BRAIN_VIP_ON_BOTH",
+    ]);
+  });
+
+  it.each([
+    "SPLIT_BRAIN_VIP_ON_BOTH",
+    "KEEPALIVED_MULTIPLE_MASTERS",
+    "ARP_DUPLICATE",
+    "ARP_FOREIGN_MAC",
+  ] as const)("%s alone is SPLIT_BRAIN, its message the reason", (code) => {
+    const f = makeFinding(code, `${code} seen`, {}, "pair");
+    const v = decideStatus({ ...base, findings: [f] });
+    expect(v).toEqual({ status: "SPLIT_BRAIN", reasons: [`${code} seen`], awaitingFailover: false });
+  });
+
+  it("no finding, every view on one node: HEALTHY; an event finding (with a key) does not degrade it", () => {
+    expect(decideStatus({ ...base, findings: [] }).status).toBe("HEALTHY");
+    const event = { ...makeFinding("MYSQL_RESTARTED", "restarted", {}, "b"), key: "t1" };
+    expect(decideStatus({ ...base, findings: [event] }).status).toBe("HEALTHY");
+  });
+});
+
+describe("the configuration reaches the probe target", () => {
+  it("alerting (a non-default policy), thresholds and the nodes' own hosts and ports", () => {
+    const c = LabClusterSchema.parse({
+      name: "prod",
+      vip: { host: "192.0.2.100" },
+      mysql: { user: "prober", password: "x" },
+      nodes: {
+        a: { host: "192.0.2.11", port: 3307, runner: { type: "netns", namespace: "x-a" } },
+        b: { host: "192.0.2.12", runner: { type: "netns", namespace: "x-b" } },
+      },
+      alerting: { confirmations: 5, repeatHours: 1 },
+      thresholds: { lagWarningSeconds: 7, lagCriticalSeconds: 70 },
+    });
+    const t = targetFromConfig(c);
+    expect(t.policy).toMatchObject({ confirmations: 5, repeatHours: 1 });
+    expect(t.thresholds).toEqual({ lagWarningSeconds: 7, lagCriticalSeconds: 70 });
+    expect([t.nodes.a.host, t.nodes.a.port, t.nodes.b.host, t.nodes.b.port]).toEqual([
+      "192.0.2.11",
+      3307,
+      "192.0.2.12",
+      3306,
+    ]);
+    expect(t.nodes.b.nodeCheck).toMatchObject({ Vip: "192.0.2.100", MysqlPort: 3306, ArpCount: 3 });
+  });
+});
