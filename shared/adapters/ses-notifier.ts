@@ -1,11 +1,12 @@
 /**
  * Notifier over SES (v1 SendEmail, @aws-sdk/client-ses). The client is passed in; each send is
- * aborted at the deadline. A throw means "not accepted": the alert stays in the outbox.
+ * aborted at the deadline, and given up then even if the client ignored the abort. A throw means "not accepted": the alert stays in the outbox.
  */
-import { type SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
+import { type SESClient, SendEmailCommand, type SendEmailCommandOutput } from "@aws-sdk/client-ses";
 import type { Alert } from "../domain/alert-policy.ts";
-import { type Deadline, remainingMs } from "../domain/types.ts";
+import type { Deadline } from "../domain/types.ts";
 import type { Notifier } from "../ports.ts";
+import { sendBy } from "./sdk-deadline.ts";
 
 export interface SesNotifierOptions {
   client: SESClient;
@@ -20,26 +21,21 @@ export class SesNotifier implements Notifier {
   }
 
   async send(alert: Alert, deadline: Deadline): Promise<string | undefined> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.max(1, remainingMs(deadline)));
-    try {
-      const r = await this.o.client.send(
-        new SendEmailCommand({
-          Source: this.o.from,
-          Destination: { ToAddresses: this.o.to },
-          Message: {
-            Subject: { Data: alert.subject, Charset: "UTF-8" },
-            Body: {
-              Text: { Data: alert.text, Charset: "UTF-8" },
-              Html: { Data: alert.html, Charset: "UTF-8" },
-            },
+    const r = await sendBy<SendEmailCommandOutput>(
+      this.o.client,
+      new SendEmailCommand({
+        Source: this.o.from,
+        Destination: { ToAddresses: this.o.to },
+        Message: {
+          Subject: { Data: alert.subject, Charset: "UTF-8" },
+          Body: {
+            Text: { Data: alert.text, Charset: "UTF-8" },
+            Html: { Data: alert.html, Charset: "UTF-8" },
           },
-        }),
-        { abortSignal: controller.signal },
-      );
-      return r.MessageId;
-    } finally {
-      clearTimeout(timer);
-    }
+        },
+      }),
+      deadline,
+    );
+    return r.MessageId;
   }
 }

@@ -181,6 +181,42 @@ describe("pipeline with dynalite and aws-ses-v2-local", () => {
     expect((await probe()).sent).toEqual([]);
   });
 
+  it("an alert the mail service refuses holds back the ones after it (the outbox goes out in order)", async () => {
+    await probe();
+    await ses.stop();
+    try {
+      cluster.set(sqlView("a"), nodesView("both"));
+      await probe(); // SPLIT_BRAIN queued, unsent
+      cluster.set(sqlView("a"), nodesView("a"));
+      await probe(); // HEALTHY seen once: not declared yet
+    } finally {
+      await ses.start();
+    }
+    // Act: the mail service refuses the first (oldest) alert once; the second must wait behind it
+    let refused = 0;
+    const real = deps().notifier;
+    const d = {
+      ...deps(),
+      notifier: {
+        send: async (a: Alert, dl: Parameters<typeof real.send>[1]) => {
+          if (a.to === "SPLIT_BRAIN" && refused++ === 0)
+            throw new Error("Throttling: maximum sending rate exceeded");
+          return real.send(a, dl);
+        },
+      },
+    };
+    clock += 10_000;
+    const r = await probeCluster(target(), d, deadlineIn(10_000));
+    // Assess
+    expect(r.transition?.to).toBe("HEALTHY");
+    expect(r.sent).toEqual([]);
+    expect(r.unsent.map((u) => [u.alert.to, u.error])).toEqual([
+      ["SPLIT_BRAIN", "Throttling: maximum sending rate exceeded"],
+      ["HEALTHY", "an earlier alert is still unsent"],
+    ]);
+    expect(await mailsFor()).toEqual([]);
+  });
+
   it("a long SES outage during a split brain: 150 unsent alerts of 3.5 KB (over DynamoDB's 400 KB item limit) all stay, in order", async () => {
     // Prepare: the store, and alerts the size of a split-brain reminder
     const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
