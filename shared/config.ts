@@ -21,7 +21,10 @@ const SsmRunner = z.object({
     .string()
     .regex(/^(i|mi)-[0-9a-f]{8,17}$/, "must be an EC2 (i-) or hybrid (mi-) managed node id"),
   /** @default the document deployed by the CDK app, "mysql-ha-prober-node-check" */
-  documentName: z.string().min(1).default("mysql-ha-prober-node-check"),
+  documentName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]{3,128}$/, "must be an SSM document name or ARN")
+    .default("mysql-ha-prober-node-check"),
   region: z.string().optional(),
 });
 const SshRunner = z.object({

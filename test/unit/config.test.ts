@@ -79,6 +79,36 @@ describe("configuration", () => {
       /keepalivedPidFile: must be an absolute path/,
     ],
     [
+      "an interface with an option in it",
+      (c) => ((c.clusters[0]?.nodes.a as { nodeCheck?: object }).nodeCheck = { interface: "eth0 -x" }),
+      /clusters\[0\]\.nodes\.a\.nodeCheck\.interface: /,
+    ],
+    [
+      "a document name with shell characters",
+      (c) => ((c.clusters[0]?.nodes.a.runner as { documentName?: string }).documentName = "doc;$(id)"),
+      /clusters\[0\]\.nodes\.a\.runner\.documentName: must be an SSM document name or ARN/,
+    ],
+    [
+      "an ssh user with a separator",
+      (c) =>
+        ((c.clusters[0]?.nodes.b as { runner: object }).runner = {
+          type: "ssh",
+          host: "db-b",
+          user: "ops;id",
+        }),
+      /clusters\[0\]\.nodes\.b\.runner\.user: /,
+    ],
+    [
+      "an ssh host with a space",
+      (c) => ((c.clusters[0]?.nodes.b as { runner: object }).runner = { type: "ssh", host: "db-b -oX" }),
+      /clusters\[0\]\.nodes\.b\.runner\.host: must be a host name or an IP address/,
+    ],
+    [
+      "a lab namespace with a slash",
+      (c) => ((c.clusters[0]?.nodes.b as { runner: object }).runner = { type: "netns", namespace: "../x" }),
+      /clusters\[0\]\.nodes\.b\.runner\.namespace: must be a network namespace name/,
+    ],
+    [
       "no recipient",
       (c) => ((c.mail as { to: string[] }).to = []),
       /^mail\.to: give at least one recipient$/m,

@@ -97,4 +97,14 @@ describe("SSH runner", () => {
   it.each([["-oProxyCommand=x"], ["a b"], ["host;id"]])("refuses host %j", (host) => {
     expect(() => new SshNodeChecker({ host })).toThrow(/invalid ssh host/);
   });
+
+  it("refuses a host that is otherwise well-formed but starts with a dash (ssh would read an option)", () => {
+    // every character is allowed by the pattern: only the leading-dash guard stops it
+    expect(/^[A-Za-z0-9_.:-]{1,253}$/.test("-oProxyCommand")).toBe(true);
+    expect(() => new SshNodeChecker({ host: "-oProxyCommand" })).toThrow(/invalid ssh host "-oProxyCommand"/);
+  });
+
+  it.each([["ops;id"], ["o ps"], ["$(id)"], ["a".repeat(65)]])("refuses user %j", (user) => {
+    expect(() => new SshNodeChecker({ host: "db-a", user })).toThrow(/invalid ssh user/);
+  });
 });
