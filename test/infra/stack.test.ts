@@ -118,6 +118,26 @@ describe("MysqlHaProber template", () => {
     });
   });
 
+  it("the deployed document runs node-check.sh as the file on disk says, byte for byte, with its parameters", () => {
+    // from the template's side and the file's side, not through the function that builds the document
+    const [doc] = Object.values(template.findResources("AWS::SSM::Document")) as {
+      Properties: {
+        Content: { parameters: Record<string, unknown>; mainSteps: { inputs: { runCommand: string[] } }[] };
+      };
+    }[];
+    const lines = doc?.Properties.Content.mainSteps[0]?.inputs.runCommand ?? [];
+    const start = lines.findIndex((l) => /<<'[A-Z_]+'$/.test(l));
+    const marker = /<<'([A-Z_]+)'$/.exec(lines[start] ?? "")?.[1] ?? "";
+    const end = lines.lastIndexOf(marker);
+    const onDisk = readFileSync(
+      fileURLToPath(new URL("../../shared/node-check/node-check.sh", import.meta.url)),
+      "utf8",
+    );
+    expect(`${lines.slice(start + 1, end).join("\n")}\n`).toBe(onDisk);
+    const declared = [...onDisk.matchAll(/^# @param (\w+) \|/gm)].map((m) => m[1]).sort();
+    expect(Object.keys(doc?.Properties.Content.parameters ?? {}).sort()).toEqual(declared);
+  });
+
   it("allows ssm:SendCommand only with that document and only on the two configured instances", () => {
     const send = statements().filter((s) => [s.Action].flat().includes("ssm:SendCommand"));
     expect(send).toHaveLength(1);
