@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cli } from "../helpers/cli.ts";
+import { cli } from "../../helpers/cli.ts";
 
 describe("CLI: lab", () => {
   it("prints help for lab and exits 0", async () => {

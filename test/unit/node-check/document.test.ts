@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { remoteCommand, SshNodeChecker } from "../../shared/adapters/ssh-runner.ts";
-import { HEREDOC_MARKER, nodeCheckDocument } from "../../shared/node-check/document.ts";
-import { nodeCheckScript, scriptParams } from "../../shared/node-check/script.ts";
+import { remoteCommand, SshNodeChecker } from "../../../shared/adapters/ssh-runner.ts";
+import { HEREDOC_MARKER, nodeCheckDocument } from "../../../shared/node-check/document.ts";
+import { nodeCheckScript, scriptParams } from "../../../shared/node-check/script.ts";
 
 describe("the SSM document is built from the script", () => {
   const doc = nodeCheckDocument();

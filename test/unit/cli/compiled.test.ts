@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const OUT = join(ROOT, "dist", `test-cli-${process.pid}`);
 let main: (argv: string[], out?: (s: string) => void, err?: (s: string) => void) => Promise<number>;
 

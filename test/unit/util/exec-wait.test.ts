@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CommandError, run } from "../../shared/util/exec.ts";
-import { WaitTimeoutError, waitFor } from "../../shared/util/wait.ts";
+import { CommandError, run } from "../../../shared/util/exec.ts";
+import { WaitTimeoutError, waitFor } from "../../../shared/util/wait.ts";
 
 describe("run", () => {
   it("returns output and status", async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GtidSet, MariadbPosition } from "../../shared/domain/gtid.ts";
+import { GtidSet, MariadbPosition } from "../../../shared/domain/gtid.ts";
 
 const U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const U2 = "8a94f357-aab4-11df-86ab-c80aa9429562";

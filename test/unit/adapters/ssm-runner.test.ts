@@ -9,9 +9,9 @@ import {
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
-import { deadlineIn } from "../../shared/domain/types.ts";
-import { report } from "../helpers/node-reports.ts";
+import { SsmNodeChecker } from "../../../shared/adapters/ssm-runner.ts";
+import { deadlineIn } from "../../../shared/domain/types.ts";
+import { report } from "../../helpers/node-reports.ts";
 
 const ssm = mockClient(SSMClient);
 const GOOD = `${JSON.stringify(report({ bound: true, keepalived: "MASTER" }))}\n`;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ALERT_POLICY, decide } from "../../shared/domain/alert-policy.ts";
-import { assess } from "../../shared/domain/assess.ts";
-import { escapeHtml } from "../../shared/domain/mail.ts";
-import type { Assessment, ClusterState, Status } from "../../shared/domain/state.ts";
-import { input, nodesView, sqlView } from "../helpers/cluster.ts";
+import { DEFAULT_ALERT_POLICY, decide } from "../../../shared/domain/alert-policy.ts";
+import { assess } from "../../../shared/domain/assess.ts";
+import { escapeHtml } from "../../../shared/domain/mail.ts";
+import type { Assessment, ClusterState, Status } from "../../../shared/domain/state.ts";
+import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
 
 const base = assess(input(sqlView("a"), nodesView("a")));
 const verdict = (status: Status, extra: Partial<Assessment> = {}): Assessment => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assess } from "../../shared/domain/assess.ts";
-import { input, nodesView, sqlView } from "../helpers/cluster.ts";
+import { assess } from "../../../shared/domain/assess.ts";
+import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
 
 const codes = (a: ReturnType<typeof assess>) => a.findings.map((f) => f.code);
 
@@ -107,7 +107,7 @@ describe("a failover under way", () => {
   });
 
   it("no candidate (the standby's keepalived is down): DOWN, not awaiting", async () => {
-    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const { ok, MAC } = await import("../../helpers/node-reports.ts");
     const n = nodesView("a");
     const a = assess(
       input(sqlView("down", ["a"]), { a: n.a, b: ok({ mac: MAC.b, keepalived: "down", replies: [MAC.a] }) }),
@@ -119,7 +119,7 @@ describe("a failover under way", () => {
 
 describe("the VIP between two nodes", () => {
   it("bound on neither while a node can take it over: DOWN awaiting failover; with no candidate: DOWN at once", async () => {
-    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const { ok, MAC } = await import("../../helpers/node-reports.ts");
     const moving = assess(
       input(sqlView("down", ["a"]), {
         a: ok({ mac: MAC.a, keepalived: "FAULT", listening: false }),
@@ -139,7 +139,7 @@ describe("the VIP between two nodes", () => {
 
 describe("silence on the segment", () => {
   it("the VIP bound on A but nobody answering ARP for it from B is not HEALTHY", async () => {
-    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const { ok, MAC } = await import("../../helpers/node-reports.ts");
     const a = assess(
       input(sqlView("a"), {
         a: ok({ mac: MAC.a, bound: true, keepalived: "MASTER" }),
@@ -153,7 +153,7 @@ describe("silence on the segment", () => {
   });
 
   it("arping failing on the standby is a blind ARP view, reported as such, not as a silent VIP nor HEALTHY", async () => {
-    const { ok, MAC } = await import("../helpers/node-reports.ts");
+    const { ok, MAC } = await import("../../helpers/node-reports.ts");
     const error =
       "arping sent no ARP request (exit 1): arping: libnet_init(LIBNET_LINK, eth9): No such device";
     const a = assess(

@@ -1,8 +1,8 @@
 /** The mysql2 adapter against fake servers: protocol faults give clear errors, never hangs or crashes. */
 import { afterEach, describe, expect, it } from "vitest";
-import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
-import { deadlineIn } from "../../shared/domain/types.ts";
-import { type FakeServer, mariadbHandler, scriptedServer, silentServer } from "../helpers/fake-mysql.ts";
+import { MysqlProbe } from "../../../shared/adapters/mysql-probe.ts";
+import { deadlineIn } from "../../../shared/domain/types.ts";
+import { type FakeServer, mariadbHandler, scriptedServer, silentServer } from "../../helpers/fake-mysql.ts";
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -187,7 +187,7 @@ async function scriptedServerThatHangs(): Promise<FakeServer> {
 
 describe("TLS options", () => {
   it("maps each mode to mysql2's ssl option; verify-identity is checked by the probe on the IP", async () => {
-    const { sslOptions, classifySqlError } = await import("../../shared/adapters/mysql-probe.ts");
+    const { sslOptions, classifySqlError } = await import("../../../shared/adapters/mysql-probe.ts");
     expect(sslOptions({ mode: "disabled" })).toBeUndefined();
     expect(sslOptions({ mode: "required" })).toEqual({ rejectUnauthorized: false });
     expect(sslOptions({ mode: "verify-ca", ca: "PEM" })).toEqual({

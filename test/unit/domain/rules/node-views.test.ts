@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_NODE_MEMORY } from "../../shared/domain/memory.ts";
-import { assessNodes } from "../../shared/domain/rules/node-views.ts";
-import { healthy, MAC, ok } from "../helpers/node-reports.ts";
+import { EMPTY_NODE_MEMORY } from "../../../../shared/domain/memory.ts";
+import { assessNodes } from "../../../../shared/domain/rules/node-views.ts";
+import { healthy, MAC, ok } from "../../../helpers/node-reports.ts";
 
 const codes = (r: ReturnType<typeof assessNodes>) =>
   r.findings.map((f) => `${f.code}${f.subject ? `@${f.subject}` : ""}`).sort();

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { assertRoot } from "../../lab/packages.ts";
-import { planLab } from "../../lab/plan.ts";
-import { parseBatch } from "../../lab/system.ts";
-import { checkMysqlScript, keepalivedConf, myCnf, notifyConf, notifyScript } from "../../lab/templates.ts";
-import { run } from "../../shared/util/exec.ts";
-import { waitFor } from "../../shared/util/wait.ts";
+import { assertRoot } from "../../../lab/packages.ts";
+import { planLab } from "../../../lab/plan.ts";
+import { parseBatch } from "../../../lab/system.ts";
+import { checkMysqlScript, keepalivedConf, myCnf, notifyConf, notifyScript } from "../../../lab/templates.ts";
+import { run } from "../../../shared/util/exec.ts";
+import { waitFor } from "../../../shared/util/wait.ts";
 
 describe("planLab", () => {
   it("defaults to lab mhp on 198.18.0.0/24 with the VIP in the same subnet", () => {
@@ -90,7 +90,7 @@ describe("lab templates", () => {
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "BACKUP", "100"], { timeoutMs: 5000 });
     // with the FIFO and a reader: the trigger line arrives; with no reader the script does not block
     await run("mkfifo", [fifo], { timeoutMs: 5000 });
-    const { triggerListener } = await import("../../shared/adapters/trigger-fifo.ts");
+    const { triggerListener } = await import("../../../shared/adapters/trigger-fifo.ts");
     const got: string[] = [];
     const listener = triggerListener(fifo, (line) => got.push(line));
     await run("sh", [script, "INSTANCE", "VI_MYSQL", "MASTER", "100"], { timeoutMs: 5000 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseNodeCheckOutput, SSM_STDOUT_LIMIT } from "../../shared/domain/node.ts";
-import { assessNodes } from "../../shared/domain/rules/node-views.ts";
-import { healthy, report } from "../helpers/node-reports.ts";
+import { parseNodeCheckOutput, SSM_STDOUT_LIMIT } from "../../../shared/domain/node.ts";
+import { assessNodes } from "../../../shared/domain/rules/node-views.ts";
+import { healthy, report } from "../../helpers/node-reports.ts";
 
 const good = JSON.stringify(report({ bound: true, keepalived: "MASTER" }));
 
