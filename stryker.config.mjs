@@ -10,9 +10,6 @@ export default {
   mutate: [
     "shared/domain/**/*.ts",
     "shared/pipeline.ts",
-    "shared/schedule-loop.ts",
-    "shared/target.ts",
-    "shared/config.ts",
     "shared/adapters/**/*.ts",
     "shared/node-check/document.ts",
     "shared/node-check/params.ts",
@@ -22,6 +19,9 @@ export default {
   ],
   ignorePatterns: ["cdk.out", "dist", "bench/results", "reports", ".stryker-tmp"],
   coverageAnalysis: "perTest",
+  // Static mutants (module-level constants: the finding catalog's texts, tables) would each need the
+  // whole suite; they are left out and counted as ignored in the report.
+  ignoreStatic: true,
   incremental: true,
   incrementalFile: "reports/mutation/stryker-incremental.json",
   reporters: ["clear-text", "progress", "html", "json"],
