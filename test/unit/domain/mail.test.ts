@@ -1,7 +1,9 @@
 /** The mail for someone woken at 3 a.m.: where, which node to keep, the commands with real values, links. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../shared/domain/alert-policy.ts";
 import { assess } from "../../../shared/domain/assess.ts";
+import { subjectFor } from "../../../shared/domain/mail.ts";
 import type { Assessment, ClusterState } from "../../../shared/domain/state.ts";
 import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
 
@@ -68,5 +70,42 @@ describe("the mail at 3 a.m.", () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html).toMatch(/<pre style="[^"]*overflow-x:auto/);
     expect(html).not.toMatch(/width="\d+"/);
+  });
+});
+
+describe("the whole split-brain mail, as it goes out", () => {
+  // Reviewed by hand once (test/fixtures/mail/): any change to the mail shows up here as a diff to read.
+  const golden = (name: string) =>
+    readFileSync(new URL(`../../fixtures/mail/${name}`, import.meta.url), "utf8");
+  it("text and HTML, byte for byte: where, whom to keep, the commands with real values, the table, the actions, the links", () => {
+    const ctx = { ...CONTEXT, dashboardUrl: "https://d.example/x", logsUrl: "https://l.example/y" };
+    const prev = decide("prod", null, healthy, at(0), undefined, ctx).state;
+    const d = decide("prod", prev, split({ a: null, b: "1-2-7" }), at(60), undefined, ctx);
+    expect(d.alert?.subject).toBe("[mysql-ha] prod: HEALTHY -> *** SPLIT BRAIN ***");
+    expect(d.alert?.text).toBe(golden("split-brain.txt"));
+    expect(d.alert?.html).toBe(golden("split-brain.html"));
+  });
+});
+
+describe("subjects", () => {
+  const inc = (code: string, subject?: string) => ({ code, subject }) as never;
+  it.each([
+    ["transition", "HEALTHY", "DOWN", [], "[mysql-ha] prod: HEALTHY -> DOWN"],
+    ["transition", null, "DEGRADED", [], "[mysql-ha] prod: first probe -> DEGRADED"],
+    ["reminder", "DOWN", "DOWN", [], "[mysql-ha] prod: still DOWN (since 2026-11-24T03:00:00.000Z)"],
+    [
+      "incident",
+      "HEALTHY",
+      "HEALTHY",
+      [
+        inc("MYSQL_RESTARTED", "b"),
+        inc("MYSQL_RESTARTED", "b"),
+        inc("KEEPALIVED_FLAPPED", "pair"),
+        inc("HOLDER_WRITES_FAILED", "vip"),
+      ],
+      "[mysql-ha] prod: INCIDENT MYSQL_RESTARTED on node B, KEEPALIVED_FLAPPED, HOLDER_WRITES_FAILED on the VIP (status HEALTHY)",
+    ],
+  ] as const)("%s %s -> %s", (kind, from, to, opened, subject) => {
+    expect(subjectFor("prod", kind, from, to, "2026-11-24T03:00:00.000Z", opened as never)).toBe(subject);
   });
 });
