@@ -238,7 +238,7 @@ export function renderMail(
   const pre = (lines: string[]) =>
     `<pre style="background:#f4f4f4;padding:8px;overflow-x:auto;white-space:pre;font-size:13px">${e(lines.join("\n"))}</pre>`;
   const link = (label: string, url?: string) => (url ? `<a href="${e(url)}">${e(label)}</a>` : "");
-  const html = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
 <body style="font-family:-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.4;margin:0;padding:8px;max-width:760px">
 <h2 style="background:${color};color:#fff;padding:8px;margin:0 0 8px 0;font-size:20px">${e(s.cluster)}: ${e(STATUS_LABEL[s.status])}</h2>
 ${silenced ? `<p style="background:#fff3cd;padding:6px"><b>${e(silenced)}</b></p>` : ""}
@@ -283,6 +283,6 @@ export function testMailAlert(cluster: string, now: Date): Alert {
     createdAt: at,
     subject: `[mysql-ha] ${cluster}: TEST MAIL (no action needed)`,
     text,
-    html: `<!doctype html><html><body style="font-family:sans-serif"><h2 style="background:#0d47a1;color:#fff;padding:8px">TEST MAIL: no action needed</h2><p>${escapeHtml(text).replace(/\n/g, "<br>")}</p></body></html>`,
+    html: `<!doctype html><html lang="en"><body style="font-family:sans-serif"><h2 style="background:#0d47a1;color:#fff;padding:8px">TEST MAIL: no action needed</h2><p>${escapeHtml(text).replace(/\n/g, "<br>")}</p></body></html>`,
   };
 }
