@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { assess } from "../../../../shared/domain/assess.ts";
 import { heartbeatLagMs } from "../../../../shared/domain/rules/replication.ts";
-import type { SqlObservation } from "../../../../shared/domain/sql.ts";
+import {
+  errorStamp,
+  keepalivedPids,
+  keepalivedRestartFindings,
+  mysqlRestartFindings,
+  replicationRestartFindings,
+  startedAtOf,
+} from "../../../../shared/domain/rules/restarts.ts";
+import type { ReplicationChannel, SqlObservation } from "../../../../shared/domain/sql.ts";
 import { input, nodesView, sqlView } from "../../../helpers/cluster.ts";
+import { ok } from "../../../helpers/node-reports.ts";
 
 const withUptime = (o: SqlObservation, uptimeSeconds: number, replicaStops = 1): SqlObservation => ({
   ...o,
@@ -92,5 +101,135 @@ describe("a restart after an outage the probes saw is no news", () => {
     const down = assess(input(sqlView("a", ["b"]), nodesView("a"), first));
     const back = assess(input(probeAt("2026-11-24T10:02:00Z", 20), nodesView("a"), down));
     expect(back.findings.map((x) => x.code)).not.toContain("MYSQL_RESTARTED");
+  });
+});
+
+describe("the restart rules, one by one", () => {
+  const obs = (uptimeSeconds: number | null, replicaStops: number | null = 3): SqlObservation => {
+    const o = sqlView("a").b;
+    return {
+      ...o,
+      observedAt: "2026-11-24T10:01:00.000Z",
+      ...(o.server ? { server: { ...o.server, uptimeSeconds, replicaStops } as never } : {}),
+    };
+  };
+  const channel = (c: Partial<ReplicationChannel> = {}): ReplicationChannel => ({
+    channel: "",
+    sourceHost: "192.0.2.11",
+    sourcePort: 3306,
+    sourceServerId: 1,
+    sourceUuid: null,
+    ioState: "Yes",
+    ioRunning: true,
+    sqlRunning: true,
+    lagSeconds: 0,
+    lastIoErrno: null,
+    lastIoError: "",
+    lastSqlErrno: null,
+    lastSqlError: "",
+    lastIoErrorTimestamp: "",
+    lastSqlErrorTimestamp: "",
+    gtidAutoPosition: true,
+    retrievedGtids: "",
+    sqlDelaySeconds: 0,
+    ...c,
+  });
+  const memory = (m: Partial<{ replicaStops: number | null; errorStamps: string | null }> = {}) => ({
+    replicaStops: { a: null, b: m.replicaStops === undefined ? 2 : m.replicaStops },
+    errorStamps: { a: null, b: m.errorStamps === undefined ? "" : m.errorStamps },
+    startedAt: { a: null, b: null },
+  });
+
+  it("startedAtOf: the probe's time minus the uptime; null without an uptime", () => {
+    expect(startedAtOf(obs(60))).toBe(Date.parse("2026-11-24T10:00:00.000Z"));
+    expect(startedAtOf(obs(null))).toBeNull();
+  });
+
+  it("MYSQL_RESTARTED only past the 5 s tolerance, with its message, evidence and key", () => {
+    const started = Date.parse("2026-11-24T10:00:00.000Z");
+    expect(mysqlRestartFindings("b", obs(60), started - 5000)).toEqual([]);
+    expect(mysqlRestartFindings("b", obs(60), null)).toEqual([]);
+    expect(mysqlRestartFindings("b", obs(null), started)).toEqual([]);
+    const [f] = mysqlRestartFindings("b", obs(60), started - 5001);
+    expect(f).toMatchObject({ code: "MYSQL_RESTARTED", subject: "b", key: "2026-11-24T10:00:00.000Z" });
+    expect(f?.message).toMatch(
+      /^mysqld on node B restarted since the previous probe \(up since 2026-11-24T10:00:00\.000Z, /,
+    );
+    expect(f?.evidence).toMatchObject({ uptimeSeconds: 60 });
+  });
+
+  it("REPLICATION_RESTARTED from the STOP counter: only while replicating, not across a mysqld restart, counted", () => {
+    const once = replicationRestartFindings("b", obs(60, 3), channel(), memory(), false);
+    expect(once).toEqual([
+      expect.objectContaining({
+        code: "REPLICATION_RESTARTED",
+        subject: "b",
+        key: "stops:3",
+        message:
+          "Replication on node B was stopped and started again since the previous probe (STOP SLAVE/REPLICA ran 1 time).",
+        evidence: { stopCommands: 1, counter: 3 },
+      }),
+    ]);
+    expect(replicationRestartFindings("b", obs(60, 5), channel(), memory(), false)[0]?.message).toContain(
+      "ran 3 times",
+    );
+    expect(replicationRestartFindings("b", obs(60, 2), channel(), memory(), false)).toEqual([]);
+    expect(replicationRestartFindings("b", obs(60, 3), channel(), memory(), true)).toEqual([]);
+    expect(
+      replicationRestartFindings("b", obs(60, 3), channel({ sqlRunning: false }), memory(), false),
+    ).toEqual([]);
+    expect(
+      replicationRestartFindings("b", obs(60, 3), channel(), memory({ replicaStops: null }), false),
+    ).toEqual([]);
+  });
+
+  it("REPLICATION_RESTARTED from a new error timestamp, once replication runs again", () => {
+    const err = channel({ lastIoError: "error reconnecting", lastIoErrorTimestamp: "241124 10:00:30" });
+    const [f] = replicationRestartFindings("b", obs(60, 2), err, memory(), false);
+    expect(f).toMatchObject({
+      code: "REPLICATION_RESTARTED",
+      key: "error:241124 10:00:30|",
+      message:
+        "Replication into node B stopped with an error since the previous probe and runs again (error reconnecting).",
+    });
+    expect(
+      replicationRestartFindings("b", obs(60, 2), err, memory({ errorStamps: "241124 10:00:30|" }), false),
+    ).toEqual([]);
+    expect(replicationRestartFindings("b", obs(60, 2), err, memory({ errorStamps: null }), false)).toEqual(
+      [],
+    );
+    expect(
+      replicationRestartFindings("b", obs(60, 2), { ...err, ioRunning: false }, memory(), false),
+    ).toEqual([]);
+    expect(errorStamp(null)).toBeNull();
+    expect(errorStamp(channel())).toBe("");
+    expect(errorStamp(channel({ lastSqlErrorTimestamp: "t2" }))).toBe("|t2");
+  });
+
+  it("KEEPALIVED_RESTARTED: another pid while running; not when unseen before, same pid, or not running", () => {
+    const r = (pid: number | null, running = true) => {
+      const res = ok({ keepalived: running ? "BACKUP" : "down" });
+      if (res.ok) res.report.keepalived.pid = pid;
+      return res;
+    };
+    const [f] = keepalivedRestartFindings("a", r(200), 100);
+    expect(f).toEqual(
+      expect.objectContaining({
+        code: "KEEPALIVED_RESTARTED",
+        subject: "a",
+        key: "pid:200",
+        message: "keepalived on node A restarted since the previous probe (pid 100 → 200).",
+        evidence: { pid: 200, previousPid: 100 },
+      }),
+    );
+    expect(keepalivedRestartFindings("a", r(100), 100)).toEqual([]);
+    expect(keepalivedRestartFindings("a", r(200), null)).toEqual([]);
+    expect(keepalivedRestartFindings("a", r(null), 100)).toEqual([]);
+    expect(
+      keepalivedPids({ a: r(200), b: { ok: false, reason: "timeout", detail: "", durationMs: 1 } }),
+    ).toEqual({
+      a: 200,
+      b: null,
+    });
   });
 });
