@@ -4,6 +4,8 @@ import { LabClusterSchema } from "../../../../shared/config.ts";
 import { makeFinding } from "../../../../shared/domain/codes.ts";
 import { decideStatus, SPLIT_BRAIN_CODES } from "../../../../shared/domain/rules/status.ts";
 import { targetFromConfig } from "../../../../shared/target.ts";
+import { ok } from "../../../helpers/node-reports.ts";
+import { failed } from "../../../helpers/sql-fixtures.ts";
 
 const sqlUp = { alive: true, server: {}, error: null } as never;
 const base = {
@@ -71,5 +73,47 @@ describe("the configuration reaches the probe target", () => {
       3306,
     ]);
     expect(t.nodes.b.nodeCheck).toMatchObject({ Vip: "192.0.2.100", MysqlPort: 3306, ArpCount: 3 });
+  });
+});
+
+describe("when nothing answers", () => {
+  const down = (cls: "timeout" | "refused" | "unreachable" | "auth") => ({
+    vip: failed("vip", "192.0.2.100", cls === "refused" ? "timeout" : cls),
+    a: failed("a", "192.0.2.11", cls),
+    b: failed("b", "192.0.2.12", cls),
+  });
+  const noCheck = { ok: false as const, reason: "timeout" as const, detail: "", durationMs: 1 };
+  const views = {
+    keepalivedMaster: null,
+    vipBound: null,
+    arpAnswer: null,
+    vipSqlLandedOn: null,
+    takingWrites: null,
+  };
+  const decide = (sql: ReturnType<typeof down>, nodes: { a: unknown; b: unknown }) =>
+    decideStatus({ findings: [], views, vipOwner: null, missing: [], sql, nodes: nodes as never });
+
+  it("no SQL and no node check: UNKNOWN (the prober may be cut off), not DOWN", () => {
+    expect(decide(down("timeout"), { a: noCheck, b: noCheck })).toEqual({
+      status: "UNKNOWN",
+      reasons: ["Nothing answers, not even the node checks: the prober may be cut off from the cluster."],
+      awaitingFailover: false,
+    });
+  });
+
+  it("a node that refused outright, or a node check that ran: DOWN", () => {
+    const refused = decide(down("refused"), { a: noCheck, b: noCheck });
+    expect(refused).toEqual({
+      status: "DOWN",
+      reasons: ["Neither the VIP nor either node answers SQL."],
+      awaitingFailover: false,
+    });
+    expect(decide(down("timeout"), { a: ok({ keepalived: "down" }), b: noCheck }).status).toBe("DOWN");
+  });
+
+  it("a login refused on the VIP is not 'nothing answers'", () => {
+    const sql = { ...down("timeout"), vip: failed("vip", "192.0.2.100", "auth") };
+    expect(decide(sql, { a: noCheck, b: noCheck }).status).toBe("UNKNOWN");
+    expect(decide(sql, { a: noCheck, b: noCheck }).reasons[0]).toMatch(/^Who holds the VIP cannot be told: /);
   });
 });
