@@ -95,6 +95,8 @@ describe("endpoint findings", () => {
       message:
         'Node B (192.0.2.12) returned values the prober does not know, so these are unknown: read_only (not ON or OFF: "MAYBE"); Seconds_Behind_Source (missing).',
     });
-    expect(endpointFindings(observed("b", "192.0.2.12", serverFrom(loadFixture("mysql-8.0"), "b")))).toEqual([]);
+    expect(endpointFindings(observed("b", "192.0.2.12", serverFrom(loadFixture("mysql-8.0"), "b")))).toEqual(
+      [],
+    );
   });
 });
