@@ -5,6 +5,7 @@
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { LabClusterConfig } from "../shared/config.ts";
 import { heartbeatPassword, mysqlPassword } from "../shared/config.ts";
+import { InputError } from "../shared/domain/errors.ts";
 import { ec2NodeMap } from "../shared/target.ts";
 import { type Observers, type WiringOptions, observersFor as wire } from "../shared/wiring.ts";
 
@@ -79,13 +80,19 @@ function startEc2StandInFor(c: LabClusterConfig): Promise<string> {
   return url;
 }
 
+/** The lab's EC2 stand-in needs both ids of each node: no made-up id stands in for a missing one. */
+function required(v: string | undefined, field: string): string {
+  if (!v) throw new InputError(field, "the lab's EC2 stand-in (ec2StandIn) needs it");
+  return v;
+}
+
 /** The lab's EC2, as the configuration maps it: each node's interface, instance and address. */
 function ec2TopologyOf(c: LabClusterConfig) {
   const map = ec2NodeMap(c);
   return {
     interfaces: (["a", "b"] as const).map((id) => ({
-      id: map[id].interfaceId ?? `eni-0000000000000000${id}`,
-      instanceId: map[id].instanceId ?? `i-0000000000000000${id}`,
+      id: required(map[id].interfaceId, `clusters[${c.name}].ec2.nodes.${id}.networkInterfaceId`),
+      instanceId: required(map[id].instanceId, `clusters[${c.name}].ec2.nodes.${id}.instanceId`),
       primaryIp: c.nodes[id].host,
     })),
     routeTables: c.ec2?.routeTableIds ?? [],

@@ -3,6 +3,7 @@
  * problem, e.g. `clusters[0].nodes.a.runner.instanceId: must be an EC2 (i-) or hybrid (mi-) id`.
  */
 import * as z from "zod";
+import { ec2NodeMapOf, ec2NodesMapped } from "./domain/ec2.ts";
 import { ConfigError, InputError } from "./domain/errors.ts";
 
 const ipv4 = z
@@ -171,19 +172,13 @@ const Ec2 = z
     path: ["routeTableIds"],
   });
 
-/** Every node of an EC2 view must map to an interface or an instance. */
+/** Every node of an EC2 view must map to an interface or an instance (the rule of domain/ec2.ts). */
 function ec2Mapped(c: {
   ec2?: z.infer<typeof Ec2>;
   nodes: Record<"a" | "b", { runner: { type: string; instanceId?: string } }>;
 }): boolean {
   if (!c.ec2) return true;
-  return (["a", "b"] as const).every((id) => {
-    const m = c.ec2?.nodes?.[id];
-    const r = c.nodes[id].runner;
-    return Boolean(
-      m?.networkInterfaceId || m?.instanceId || (r.type === "ssm" && r.instanceId?.startsWith("i-")),
-    );
-  });
+  return ec2NodesMapped(ec2NodeMapOf(c.ec2.nodes, { a: c.nodes.a.runner, b: c.nodes.b.runner }));
 }
 const EC2_UNMAPPED = {
   message: "give ec2.nodes.<a|b>.networkInterfaceId or instanceId (or use ssm runners with EC2 instance ids)",

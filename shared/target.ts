@@ -1,6 +1,6 @@
 /** The probe target of one configured cluster. Pure. */
 import type { LabClusterConfig } from "./config.ts";
-import type { Ec2NodeMap } from "./domain/ec2.ts";
+import { type Ec2NodeMap, ec2NodeMapOf } from "./domain/ec2.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
 import type { ProbeTarget } from "./pipeline.ts";
 
@@ -29,17 +29,7 @@ function nodeCheckParams(
 
 /** How EC2's ids map to the nodes: ec2.nodes, else the ssm runners' instance ids. */
 export function ec2NodeMap(c: LabClusterConfig): Ec2NodeMap {
-  const one = (id: "a" | "b") => {
-    const m = c.ec2?.nodes?.[id];
-    const r = c.nodes[id].runner;
-    const instanceId =
-      m?.instanceId ?? (r.type === "ssm" && r.instanceId.startsWith("i-") ? r.instanceId : undefined);
-    return {
-      ...(m?.networkInterfaceId ? { interfaceId: m.networkInterfaceId } : {}),
-      ...(instanceId ? { instanceId } : {}),
-    };
-  };
-  return { a: one("a"), b: one("b") };
+  return ec2NodeMapOf(c.ec2?.nodes, { a: c.nodes.a.runner, b: c.nodes.b.runner });
 }
 
 export function targetFromConfig(c: LabClusterConfig): ProbeTarget {

@@ -39,6 +39,32 @@ export type Ec2Observation =
 /** How EC2's ids map to the pair's nodes (from ec2.nodes, else the SSM runners' instance ids). */
 export type Ec2NodeMap = Record<NodeId, { instanceId?: string; interfaceId?: string }>;
 
+/**
+ * The one mapping rule: a node's configured interface and/or instance (ec2.nodes), else the instance
+ * id of its ssm runner when that is an EC2 instance (i-, not a hybrid mi- node).
+ */
+export function ec2NodeMapOf(
+  configured: Partial<Record<NodeId, { networkInterfaceId?: string; instanceId?: string }>> | undefined,
+  runners: Record<NodeId, { type: string; instanceId?: string }>,
+): Ec2NodeMap {
+  const one = (id: NodeId) => {
+    const m = configured?.[id];
+    const r = runners[id];
+    const instanceId =
+      m?.instanceId ?? (r.type === "ssm" && r.instanceId?.startsWith("i-") ? r.instanceId : undefined);
+    return {
+      ...(m?.networkInterfaceId ? { interfaceId: m.networkInterfaceId } : {}),
+      ...(instanceId ? { instanceId } : {}),
+    };
+  };
+  return { a: one("a"), b: one("b") };
+}
+
+/** Every node maps to something EC2 reports. */
+export function ec2NodesMapped(map: Ec2NodeMap): boolean {
+  return Object.values(map).every((m) => Boolean(m.interfaceId || m.instanceId));
+}
+
 /** What the state keeps of the EC2 view (output, history, mail). */
 export interface Ec2Summary {
   mode: Ec2Mode;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Ec2NodeMap, Ec2Observation, Ec2Target } from "../../../../shared/domain/ec2.ts";
-import { nodeOfTarget } from "../../../../shared/domain/ec2.ts";
+import { ec2NodeMapOf, ec2NodesMapped, nodeOfTarget } from "../../../../shared/domain/ec2.ts";
 import { EMPTY_EC2_MEMORY, ec2Rules, holderForEc2 } from "../../../../shared/domain/rules/ec2.ts";
 import { decideStatus } from "../../../../shared/domain/rules/status.ts";
 
@@ -35,6 +35,25 @@ const rules = (
 const codes = (r: ReturnType<typeof rules>) => r.findings.map((f) => f.code);
 
 describe("the EC2 view's node mapping", () => {
+  it("ec2.nodes first, else an ssm runner's EC2 instance id; a hybrid (mi-) node maps to nothing", () => {
+    const ssm = (instanceId: string) => ({ type: "ssm", instanceId });
+    const map = ec2NodeMapOf(
+      { b: { networkInterfaceId: "eni-0000000000000000b" } },
+      {
+        a: ssm("i-0000000000000000a"),
+        b: ssm("mi-0000000000000000b"),
+      },
+    );
+    expect(map).toEqual({
+      a: { instanceId: "i-0000000000000000a" },
+      b: { interfaceId: "eni-0000000000000000b" },
+    });
+    expect(ec2NodesMapped(map)).toBe(true);
+    const hybrid = ec2NodeMapOf(undefined, { a: ssm("i-0000000000000000a"), b: ssm("mi-0000000000000000b") });
+    expect(hybrid.b).toEqual({});
+    expect(ec2NodesMapped(hybrid)).toBe(false);
+  });
+
   it("maps a target by its interface or its instance; anything else is foreign; a blackhole route is named", () => {
     expect(nodeOfTarget(ENI.a, MAP)).toBe("a");
     expect(
