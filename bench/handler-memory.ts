@@ -8,7 +8,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { Lab } from "../lab/lab.ts";
-import { labHandler } from "../test/helpers/lab-handler.ts";
+import { labHandler, scheduledEvent } from "../test/helpers/lab-handler.ts";
 
 const [name, subnet, dynamoEndpoint, table, sesEndpoint, n] = process.argv.slice(2) as string[];
 const mb = () => process.resourceUsage().maxRSS / 1024;
@@ -26,7 +26,7 @@ const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (() => true) as typeof process.stdout.write;
 for (let i = 0; i < Number(n); i++) {
   const end = Date.now() + 20_000;
-  const r = (await handler({}, {
+  const r = (await handler(scheduledEvent(lab), {
     functionName: "probe",
     awsRequestId: `bench-${i}`,
     invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:probe",

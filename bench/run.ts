@@ -4,7 +4,8 @@
  *      (cron once a minute running `arping -d` on a node) replayed on the same injections;
  *   2. the cost of one full probe (3 SQL endpoints + 2 node checks through the namespace runner);
  *   3. the Lambda bundle: size and cold-start import time;
- *   4. one process probing N clusters concurrently.
+ *   4. one process probing N clusters concurrently;
+ *   5. the fleet at synth: 1, 10, 100, 1,000 pairs (stacks, resources, template size; BENCH_FLEET_SIZES).
  * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
  */
 import { execFileSync } from "node:child_process";
@@ -25,6 +26,7 @@ import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { run } from "../shared/util/exec.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
+import { synthFleet } from "./fleet-synth.ts";
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -39,7 +41,7 @@ const DETECTION = (process.env.BENCH_DETECTION ?? INTERVALS.map((i) => `poll:${i
     const [mode, interval] = c.split(":");
     return { push: mode === "push", interval: Number(interval) };
   });
-const SECTIONS = (process.env.BENCH_SECTIONS ?? "probe,bundle,cli,scale,detection").split(",");
+const SECTIONS = (process.env.BENCH_SECTIONS ?? "probe,bundle,fleet,cli,scale,detection").split(",");
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -542,9 +544,45 @@ async function cliStart(lab: Lab | null) {
   save("cli", res);
 }
 
+/** The fleet at synth (bench/fleet-synth.ts): CloudFormation's limits are 500 resources and 1 MB per template. */
+function fleet() {
+  const sizes = (process.env.BENCH_FLEET_SIZES ?? "1,10,100,1000").split(",").map(Number);
+  const rows = sizes.map((n) => synthFleet(n));
+  const one = rows.find((r) => r.pairs === 1);
+  console.log("\n== the fleet at synth (cdk-nag on)");
+  console.log(
+    table([
+      [
+        "pairs",
+        "synth s",
+        "stacks",
+        "resources",
+        "largest stack",
+        "largest template KB",
+        "per added pair",
+        "errors",
+      ],
+      ...rows.map((r) => [
+        r.pairs,
+        r1(r.synthMs / 1000),
+        r.stacks,
+        r.resources,
+        r.maxStackResources,
+        Math.round(r.maxTemplateBytes / 1024),
+        one && r.pairs > 1
+          ? (Math.round(((r.resources - one.resources) / (r.pairs - 1)) * 100) / 100).toFixed(2)
+          : "-",
+        r.errors.length,
+      ]),
+    ]),
+  );
+  save("fleet-synth", rows);
+}
+
 async function main() {
   console.log(`machine: ${JSON.stringify(machine())}`);
   if (SECTIONS.includes("bundle")) await bundle();
+  if (SECTIONS.includes("fleet")) fleet();
   if (SECTIONS.includes("cli") && process.getuid?.() !== 0) await cliStart(null);
   if (!SECTIONS.some((s) => ["probe", "cli", "scale", "detection"].includes(s))) return;
   if (process.getuid?.() !== 0) throw new Error("the benchmarks use the lab: run as root");

@@ -1,7 +1,8 @@
 /**
- * The CDK app: `npx cdk deploy -c config=deploy.yaml`. One stack; one MysqlHaProber (function,
- * schedule, table, document, dashboard, alarms) per cluster in the file; VPC endpoints once, on
- * request. cdk-nag's AwsSolutions checks run at synth.
+ * The CDK app: `npx cdk deploy -c config=deploy.yaml`. One MysqlHaProber for every pair in the file
+ * (the shared core in stack MysqlHaProber, each pair's schedule and alarms there too up to
+ * `pairsPerStack`, then in MysqlHaProber-Pairs2...); VPC endpoints once, on request. cdk-nag's
+ * AwsSolutions checks run at synth.
  */
 import { readFileSync } from "node:fs";
 import { App, Duration, Stack, Validations } from "aws-cdk-lib";
@@ -67,25 +68,30 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
         d.heartbeatPasswordSecretArn,
       )
     : undefined;
-  for (const c of cfg.clusters) {
-    new MysqlHaProber(stack, `Cluster-${c.name}`, {
-      cluster: withCaInline(c),
-      vpc,
-      vpcSubnets: subnets,
-      securityGroups,
-      passwordSecret: secret,
-      ...(heartbeatSecret ? { heartbeatPasswordSecret: heartbeatSecret } : {}),
-      mailFrom: d.mailFrom,
-      mailTo: d.mailTo,
-      ...(d.sesIdentityArns ? { sesIdentityArns: d.sesIdentityArns } : {}),
-      alarmEmail: d.alarmEmail,
-      scheduleRate: Duration.minutes(d.scheduleRateMinutes),
-      subMinuteIntervalSeconds: d.subMinuteIntervalSeconds,
-      historyTtlDays: d.historyTtlDays,
-      push: d.push,
-      ...(d.deadMansSwitchMinutes !== undefined ? { deadMansSwitchMinutes: d.deadMansSwitchMinutes } : {}),
-    });
-  }
+  new MysqlHaProber(stack, "Prober", {
+    clusters: cfg.clusters.map(withCaInline),
+    ...(d.fleetName ? { fleetName: d.fleetName } : {}),
+    pairsPerStack: d.pairsPerStack,
+    pairsPerSchedule: d.pairsPerSchedule,
+    detailedMetrics: d.detailedMetrics,
+    dashboard: d.dashboard,
+    tableCustomerManagedKey: d.tableCustomerManagedKey,
+    vpc,
+    vpcSubnets: subnets,
+    securityGroups,
+    passwordSecret: secret,
+    ...(heartbeatSecret ? { heartbeatPasswordSecret: heartbeatSecret } : {}),
+    mailFrom: d.mailFrom,
+    mailTo: d.mailTo,
+    ...(d.sesIdentityArns ? { sesIdentityArns: d.sesIdentityArns } : {}),
+    alarmEmail: d.alarmEmail,
+    scheduleRate: Duration.minutes(d.scheduleRateMinutes),
+    subMinuteIntervalSeconds: d.subMinuteIntervalSeconds,
+    historyTtlDays: d.historyTtlDays,
+    push: d.push,
+    ...(d.deadMansSwitchMinutes !== undefined ? { deadMansSwitchMinutes: d.deadMansSwitchMinutes } : {}),
+    ...(d.memorySize !== undefined ? { memorySize: d.memorySize } : {}),
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -35,6 +35,23 @@ export const DeploySchema = z.object({
       /** A policy for the nodes' roles to invoke the function from keepalived's notify script. */
       push: z.boolean().default(false),
       deadMansSwitchMinutes: z.number().int().min(1).optional(),
+      /** Names the fleet's document, dashboard and own alarms. @default "fleet" */
+      fleetName: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, '_', '-'")
+        .optional(),
+      /** Pairs per stack: the rest go to sibling stacks (about 2.1 resources per pair, 500 per stack). */
+      pairsPerStack: z.number().int().min(1).max(220).default(200),
+      /** Pairs probed side by side by one schedule's invocation (1: a schedule and an invocation per pair). */
+      pairsPerSchedule: z.number().int().min(1).max(50).default(10),
+      /** Every per-pair value as a custom metric (14 per pair) instead of log fields. */
+      detailedMetrics: z.boolean().default(false),
+      /** The fleet dashboard ($3 a month at list price). */
+      dashboard: z.boolean().default(true),
+      /** The state table under a customer managed KMS key of its own (about $1 a month). */
+      tableCustomerManagedKey: z.boolean().default(false),
+      /** The probe function's memory (MB). @default 512 */
+      memorySize: z.number().int().min(128).max(10_240).optional(),
     })
     .refine((d) => !d.createVpcEndpoints || d.vpc.privateSubnetRouteTableIds !== undefined, {
       message:

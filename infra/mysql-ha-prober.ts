@@ -1,32 +1,82 @@
 /**
- * MysqlHaProber: everything one monitored keepalived + MySQL pair needs in AWS, composed of small
- * constructs: the state table, the node-check document, the probe function, its schedule, the alarms and
- * the dashboard (the last two through one metric factory, so they read exactly what the function emits).
+ * MysqlHaProber: a fleet of monitored keepalived + MySQL pairs in AWS. A shared core (one state table, one
+ * node-check document, one probe function with every pair's configuration in its asset, one failure queue,
+ * one alarm topic with the prober's own alarms, one fleet dashboard) and, per pair, only what must be per
+ * pair: its two alarms, and a place in a schedule that carries the names of up to `pairsPerSchedule` pairs
+ * (probed side by side in one invocation). Beyond `pairsPerStack` pairs,
+ * the pairs' parts go to sibling stacks, so a thousand pairs stay within CloudFormation's 500 resources
+ * per stack. Alarms and dashboard read through one metric factory, so they read exactly what the function
+ * emits.
  */
 
-import { CfnOutput, Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  type RemovalPolicy,
+  Stack,
+  Stage,
+  Token,
+  Validations,
+} from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as lambda from "aws-cdk-lib/aws-lambda";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
-import type * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ClusterConfig } from "../shared/config.ts";
-import { type ClusterAlarmName, ClusterAlarms } from "./constructs/cluster-alarms.ts";
-import { ClusterDashboard } from "./constructs/cluster-dashboard.ts";
-import { ClusterMetricFactory } from "./constructs/metric-factory.ts";
+import { FleetDashboard } from "./constructs/fleet-dashboard.ts";
+import { ProberMetricFactory } from "./constructs/metric-factory.ts";
 import { NodeCheckDocument } from "./constructs/node-check-document.ts";
 import { NodePushAccess } from "./constructs/node-push-access.ts";
+import { PairAlarms } from "./constructs/pair-alarms.ts";
 import { ProbeFunction } from "./constructs/probe-function.ts";
 import { ProbeSchedule } from "./constructs/probe-schedule.ts";
+import { type ProberAlarmName, ProberAlarms } from "./constructs/prober-alarms.ts";
 import { StateTable } from "./constructs/state-table.ts";
 
 export interface MysqlHaProberProps {
-  /** The cluster to probe (the deployed cluster schema; runners must be `ssm`). */
-  readonly cluster: ClusterConfig;
+  /** The pairs to probe (the deployed cluster schema; runners must be `ssm`; names unique). */
+  readonly clusters: readonly ClusterConfig[];
+  /**
+   * The fleet's name: in the names of its document, dashboard and own alarms (unique in the account and region).
+   * @default "fleet"
+   */
+  readonly fleetName?: string;
+  /**
+   * Pairs whose schedule and alarms go in this construct's stack; the next ones go to sibling stacks
+   * `<stack>-Pairs2`, `<stack>-Pairs3`... (about 2.1 resources per pair, 500 per stack).
+   * @default 200
+   */
+  readonly pairsPerStack?: number;
+  /**
+   * Pairs probed side by side by one schedule's invocation: the function's billed time is mostly waiting
+   * for SSM, so ten pairs in one invocation cost about what one does. 1 gives each pair its own schedule
+   * and invocation.
+   * @default 10
+   */
+  readonly pairsPerSchedule?: number;
+  /**
+   * Publish every per-pair value as a custom metric (14 per pair, $0.30 each a month) and graph them on
+   * the dashboard; otherwise one metric per pair (ClusterStatus) and the rest as log fields.
+   * @default false
+   */
+  readonly detailedMetrics?: boolean;
+  /**
+   * The fleet dashboard ($3 a month at list price; CloudWatch's free tier includes three dashboards of up
+   * to 50 metrics each).
+   * @default true
+   */
+  readonly dashboard?: boolean;
+  /**
+   * Encrypt the state table with a customer managed KMS key of its own (about $1 a month).
+   * @default false (DynamoDB's AWS managed key)
+   */
+  readonly tableCustomerManagedKey?: boolean;
   /** The VPC from which the function reaches the VIP and the nodes' MySQL ports. */
   readonly vpc: ec2.IVpc;
   /**
@@ -78,7 +128,7 @@ export interface MysqlHaProberProps {
    */
   readonly timeout?: Duration;
   /**
-   * Minutes without a completed probe before the dead man's switch alarm fires.
+   * Minutes without a completed probe of a pair before its dead man's switch alarm fires.
    * @default the larger of 5 minutes and 3 schedule periods
    */
   readonly deadMansSwitchMinutes?: number;
@@ -89,7 +139,7 @@ export interface MysqlHaProberProps {
   readonly historyTtlDays?: number;
   /**
    * Push: a managed policy (and its ARN as an output) the nodes' instance roles attach, so that their
-   * keepalived notify scripts can invoke the function at once on a state change.
+   * keepalived notify scripts can invoke the function at once on a state change (naming their pair).
    * @default false
    */
   readonly push?: boolean;
@@ -105,32 +155,36 @@ export class MysqlHaProber extends Construct {
   readonly function: NodejsFunction;
   readonly documentName: string;
   readonly alarmTopic: sns.Topic;
-  readonly dashboard: cloudwatch.Dashboard;
-  readonly alarms: Record<ClusterAlarmName, cloudwatch.Alarm>;
-  readonly schedule: scheduler.Schedule;
+  /** The fleet dashboard (none with `dashboard: false`). */
+  readonly dashboard: cloudwatch.Dashboard | undefined;
+  /** The prober's own alarms. */
+  readonly alarms: Record<ProberAlarmName, cloudwatch.Alarm>;
+  /** Each pair's alarms, by pair name. */
+  readonly pairAlarms: ReadonlyMap<string, PairAlarms["alarms"]>;
+  /** The schedules, each invoking the function for a few pairs. */
+  readonly schedules: ProbeSchedule[] = [];
+  /** The stacks holding the pairs' parts: this construct's stack first. */
+  readonly pairStacks: Stack[];
   readonly failureQueue: sqs.Queue;
   /** The metric factory the alarms and the dashboard read through. */
-  readonly metrics: ClusterMetricFactory;
+  readonly metrics: ProberMetricFactory;
+  /** The probe function's name (fixed: mysql-ha-prober-<fleet>). */
+  readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: MysqlHaProberProps) {
     super(scope, id);
-    const c = props.cluster;
-    for (const [where, r] of [
-      ["node a", c.nodes.a.runner],
-      ["node b", c.nodes.b.runner],
-      ...c.witnesses.map((w) => [`witness ${w.name}`, w.runner] as const),
-    ] as const) {
-      if (r.type !== "ssm")
-        throw new Error(`cluster ${c.name}: ${where} must use the ssm runner in AWS (got ${r.type})`);
-    }
+    const fleetName = props.fleetName ?? "fleet";
+    this.functionName = `mysql-ha-prober-${fleetName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64);
+    checkClusters(props.clusters);
     const scheduleRate = props.scheduleRate ?? Duration.minutes(1);
 
     this.table = new StateTable(this, "StateTable", {
-      cluster: c.name,
+      fleet: fleetName,
+      ...(props.tableCustomerManagedKey ? { customerManagedKey: true } : {}),
       ...(props.tableRemovalPolicy ? { removalPolicy: props.tableRemovalPolicy } : {}),
     }).table;
     const document = new NodeCheckDocument(this, "NodeCheck", {
-      documentName: `mysql-ha-prober-node-check-${c.name}`.replace(/[^A-Za-z0-9_.-]/g, "-"),
+      documentName: `mysql-ha-prober-node-check-${fleetName}`.replace(/[^A-Za-z0-9_.-]/g, "-"),
     });
     this.documentName = document.documentName;
     this.failureQueue = new sqs.Queue(this, "Failures", {
@@ -141,12 +195,13 @@ export class MysqlHaProber extends Construct {
     const securityGroups = props.securityGroups ?? [
       new ec2.SecurityGroup(this, "FunctionSg", {
         vpc: props.vpc,
-        description: `mysql-ha-prober ${c.name}`,
+        description: `mysql-ha-prober ${fleetName}`,
         allowAllOutbound: true,
       }),
     ];
+    const dashboardName = `mysql-ha-prober-${fleetName}`.replace(/[^A-Za-z0-9_-]/g, "-");
     const fn = new ProbeFunction(this, "Function", {
-      cluster: c,
+      clusters: props.clusters,
       documentName: document.documentName,
       table: this.table,
       passwordSecret: props.passwordSecret,
@@ -159,6 +214,9 @@ export class MysqlHaProber extends Construct {
       securityGroups,
       failureQueue: this.failureQueue,
       scheduleRate,
+      ...(props.dashboard !== false ? { dashboardName } : {}),
+      functionName: this.functionName,
+      ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
       ...(props.subMinuteIntervalSeconds !== undefined
         ? { subMinuteIntervalSeconds: props.subMinuteIntervalSeconds }
         : {}),
@@ -168,49 +226,131 @@ export class MysqlHaProber extends Construct {
     });
     this.function = fn.function;
     this.function.node.addDependency(document.document);
-    this.schedule = new ProbeSchedule(this, "Schedule", {
-      cluster: c.name,
-      function: this.function,
-      rate: scheduleRate,
-      failureQueue: this.failureQueue,
-    }).schedule;
 
-    this.metrics = new ClusterMetricFactory({ cluster: c.name });
-    const alarms = new ClusterAlarms(this, "Alarms", {
-      cluster: c.name,
-      metrics: this.metrics,
+    this.metrics = new ProberMetricFactory();
+    const proberAlarms = new ProberAlarms(this, "Alarms", {
+      fleet: fleetName,
       function: this.function,
       failureQueue: this.failureQueue,
       alarmEmail: props.alarmEmail,
-      scheduleRate,
-      ...(props.deadMansSwitchMinutes !== undefined
-        ? { deadMansSwitchMinutes: props.deadMansSwitchMinutes }
-        : {}),
     });
-    this.alarms = alarms.alarms;
-    this.alarmTopic = alarms.topic;
-    this.dashboard = new ClusterDashboard(this, "Dashboard", {
-      cluster: c.name,
-      metrics: this.metrics,
-      function: this.function,
-      failureQueue: this.failureQueue,
-    }).dashboard;
+    this.alarms = proberAlarms.alarms;
+    this.alarmTopic = proberAlarms.topic;
+    this.dashboard =
+      props.dashboard === false
+        ? undefined
+        : new FleetDashboard(this, "Dashboard", {
+            dashboardName,
+            pairs: props.clusters.map((c) => c.name),
+            metrics: this.metrics,
+            function: this.function,
+            logGroup: fn.logGroup,
+            failureQueue: this.failureQueue,
+            ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
+          }).dashboard;
 
-    if (props.push) new NodePushAccess(this, "Push", { cluster: c.name, function: this.function });
-
+    // Per pair: two alarms, and a share of a schedule; in this stack up to pairsPerStack, then in siblings.
+    const perStack = props.pairsPerStack ?? 200;
+    const perSchedule = props.pairsPerSchedule ?? 10;
+    if (!Number.isInteger(perStack) || perStack < 1)
+      throw new Error("pairsPerStack must be a positive integer");
+    if (!Number.isInteger(perSchedule) || perSchedule < 1 || perSchedule > 50)
+      throw new Error("pairsPerSchedule must be an integer from 1 to 50");
     const stack = Stack.of(this);
+    this.pairStacks = [stack];
+    const pairAlarms = new Map<string, PairAlarms["alarms"]>();
+    const names = props.clusters.map((c) => c.name);
+    for (let first = 0, n = 0; first < names.length; first += perStack, n++) {
+      const home = n === 0 ? stack : this.siblingStack(stack, n + 1);
+      if (n > 0) this.pairStacks.push(home);
+      const parent: Construct = n === 0 ? this : home;
+      const fn = n === 0 ? this.function : this.functionIn(home);
+      const inStack = names.slice(first, first + perStack);
+      for (let g = 0; g < inStack.length; g += perSchedule) {
+        const group = inStack.slice(g, g + perSchedule);
+        this.schedules.push(
+          new ProbeSchedule(parent, `Schedule-${group[0]}`, {
+            clusters: group,
+            function: fn,
+            rate: scheduleRate,
+            failureQueue: this.failureQueue,
+          }),
+        );
+      }
+      for (const name of inStack)
+        pairAlarms.set(
+          name,
+          new PairAlarms(parent, `Pair-${name}`, {
+            cluster: name,
+            metrics: this.metrics,
+            topic: this.alarmTopic,
+            scheduleRate,
+            ...(props.deadMansSwitchMinutes !== undefined
+              ? { deadMansSwitchMinutes: props.deadMansSwitchMinutes }
+              : {}),
+          }).alarms,
+        );
+    }
+    this.pairAlarms = pairAlarms;
+
+    if (props.push) new NodePushAccess(this, "Push", { fleet: fleetName, function: this.function });
+
     const out = (name: string, value: string, description: string) =>
-      new CfnOutput(this, name, { value, description: `${c.name}: ${description}` });
-    out("TableName", this.table.tableName, "the state table (status, history)");
+      new CfnOutput(this, name, { value, description: `${fleetName}: ${description}` });
+    out("TableName", this.table.tableName, "the state table (every pair's status, history)");
     out("FunctionName", this.function.functionName, "the probe function");
     out("LogGroupName", fn.logGroup.logGroupName, "the probe function's logs");
     out("AlarmTopicArn", this.alarmTopic.topicArn, "the alarms' SNS topic");
-    out(
-      "DashboardUrl",
-      `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards:name=${this.dashboard.dashboardName}`,
-      "the dashboard",
-    );
+    if (this.dashboard)
+      out(
+        "DashboardUrl",
+        `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards:name=${this.dashboard.dashboardName}`,
+        "the fleet dashboard",
+      );
     this.acknowledgeNag(fn);
+  }
+
+  /** The fleet's function as another stack addresses it: by its fixed name (no export to acknowledge, none to pin). */
+  private functionIn(home: Stack): lambda.IFunction {
+    return lambda.Function.fromFunctionAttributes(home, "ProbeFunction", {
+      functionArn: home.formatArn({
+        service: "lambda",
+        resource: "function",
+        resourceName: this.functionName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      sameEnvironment: true,
+    });
+  }
+
+  /** `<stack>-Pairs<n>`: a sibling of this construct's stack, in the same environment. */
+  private siblingStack(stack: Stack, n: number): Stack {
+    const parent = Stage.of(stack) ?? stack.node.scope;
+    if (!parent) throw new Error("the prober's stack has no app or stage to add sibling stacks to");
+    const sibling = new Stack(parent as Construct, `${stack.node.id}-Pairs${n}`, {
+      ...(Token.isUnresolved(stack.region) && Token.isUnresolved(stack.account)
+        ? {}
+        : {
+            env: {
+              ...(Token.isUnresolved(stack.region) ? {} : { region: stack.region }),
+              ...(Token.isUnresolved(stack.account) ? {} : { account: stack.account }),
+            },
+          }),
+      description: `mysql-ha-prober: pairs' schedules and alarms (part ${n})`,
+    });
+    sibling.addStackDependency(stack);
+    Validations.of(sibling).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:${this.envPart(sibling, "region")}:${this.envPart(sibling, "account")}:function:${this.functionName}:*]`,
+      reason:
+        "The scheduler's role may invoke the fleet's probe function, its versions and aliases (added by the scheduler target).",
+    });
+    return sibling;
+  }
+
+  /** A stack's region or account as cdk-nag writes it in a finding: the value, or its pseudo parameter. */
+  private envPart(stack: Stack, part: "region" | "account"): string {
+    const v = part === "region" ? stack.region : stack.account;
+    return Token.isUnresolved(v) ? (part === "region" ? "<AWS::Region>" : "<AWS::AccountId>") : v;
   }
 
   /** Acknowledged cdk-nag findings, each with its reason. */
@@ -231,13 +371,23 @@ export class MysqlHaProber extends Construct {
     );
     ack(
       fn.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${this.envPart(stack, "region")}:${this.envPart(stack, "account")}:instance/*]`,
+      "A fleet with more nodes than the policy can list: the node-check document (read-only, named) on any instance.",
+    );
+    ack(
+      fn.role,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${this.envPart(stack, "region")}:${this.envPart(stack, "account")}:managed-instance/mi-*]`,
+      "A fleet with more nodes than the policy can list: the node-check document (read-only, named) on any managed instance.",
+    );
+    ack(
+      fn.role,
       "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-      "Granted by the table grant on the table's own key only.",
+      "Granted by the table grant on the table's own key only (customer managed key).",
     );
     ack(
       fn.role,
       "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-      "Granted by the table grant on the table's own key only.",
+      "Granted by the table grant on the table's own key only (customer managed key).",
     );
     ack(
       stack,
@@ -246,8 +396,26 @@ export class MysqlHaProber extends Construct {
     );
     Validations.of(this.failureQueue).acknowledge({
       id: "AwsSolutions-SQS3",
-      reason: "This queue is itself the failure queue of the schedule and of the function's async invokes.",
+      reason: "This queue is itself the failure queue of the schedules and of the function's async invokes.",
     });
+  }
+}
+
+/** Every runner `ssm` (the only runner in AWS), every name used once. */
+function checkClusters(clusters: readonly ClusterConfig[]): void {
+  if (clusters.length === 0) throw new Error("MysqlHaProber: give at least one cluster");
+  const names = new Set<string>();
+  for (const c of clusters) {
+    if (names.has(c.name)) throw new Error(`cluster ${c.name}: the name is used twice`);
+    names.add(c.name);
+    for (const [where, r] of [
+      ["node a", c.nodes.a.runner],
+      ["node b", c.nodes.b.runner],
+      ...c.witnesses.map((w) => [`witness ${w.name}`, w.runner] as const),
+    ] as const) {
+      if (r.type !== "ssm")
+        throw new Error(`cluster ${c.name}: ${where} must use the ssm runner in AWS (got ${r.type})`);
+    }
   }
 }
 

@@ -186,7 +186,7 @@ const EC2_UNMAPPED = {
 };
 
 /**
- * One monitored pair, as deployed: what the function validates (its CLUSTER_CONFIG) and what the
+ * One monitored pair, as deployed: what the function validates (each entry of its fleet file) and what the
  * deployment file lists. Nothing lab-only here: no namespace runner, no forwarder, no inline password.
  */
 export const ClusterSchema = z.object({

@@ -33,6 +33,13 @@ export const METRICS = {
   openIncidents: "OpenIncidents",
 } as const;
 
+/**
+ * The metrics every pair publishes whatever the settings: the two alarms of a pair (DOWN or split brain:
+ * Maximum >= 3; the dead man's switch: SampleCount) and the fleet dashboard read ClusterStatus only. The
+ * rest are custom metrics only with detailed metrics on, else log fields of the same EMF record.
+ */
+export const PAIR_METRICS: ReadonlySet<string> = new Set([METRICS.clusterStatus]);
+
 export const STATUS_CODE: Record<Status, number> = {
   HEALTHY: 0,
   DEGRADED: 1,

@@ -1,25 +1,17 @@
 /**
- * The function's environment, validated with zod at cold start: errors name the variable. The cluster
- * is validated with the deployed cluster schema (no lab-only fields; the password comes from the
- * secret or the parameter named here, never from the cluster).
+ * The function's environment, validated with zod at cold start: errors name the variable. The pairs are
+ * not here but in the fleet file it names (fleet.ts), each validated with the deployed cluster schema
+ * (no lab-only fields; the password comes from the secret or the parameter named here, never from a pair).
  */
 import * as z from "zod";
-import { ConfigError, DeployedClusterSchema } from "../../shared/config.ts";
+import { ConfigError } from "../../shared/config.ts";
 
 export const EnvSchema = z
   .object({
-    /** The cluster, as JSON (the deployed cluster schema). */
-    CLUSTER_CONFIG: z
-      .string()
-      .transform((s, ctx) => {
-        try {
-          return JSON.parse(s) as unknown;
-        } catch {
-          ctx.addIssue({ code: "custom", message: "must be JSON" });
-          return z.NEVER;
-        }
-      })
-      .pipe(DeployedClusterSchema),
+    /** The pairs this function probes (a JSON file in its asset, written by the construct). */
+    FLEET_CONFIG_FILE: z.string().min(1).default("fleet.json"),
+    /** Set by Lambda: the function's directory, where a relative FLEET_CONFIG_FILE is found. */
+    LAMBDA_TASK_ROOT: z.string().optional(),
     TABLE_NAME: z.string().min(3),
     MAIL_FROM: z.string().min(3),
     MAIL_TO: z
@@ -42,7 +34,15 @@ export const EnvSchema = z
     SCHEDULE_RATE_SECONDS: z.coerce.number().int().min(60).default(60),
     /** Time kept free at the end of the invocation. */
     DEADLINE_MARGIN_MS: z.coerce.number().int().min(500).default(3000),
-    /** The cluster's dashboard, linked from the mails. */
+    /**
+     * Publish every per-pair value as a CloudWatch metric (14 per pair); otherwise only ClusterStatus is a
+     * metric and the rest are fields of the same log record (Logs Insights reads them).
+     */
+    DETAILED_METRICS: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((v) => v === "true"),
+    /** The fleet's dashboard, linked from the mails. */
     DASHBOARD_NAME: z.string().min(1).optional(),
     /** Set by Lambda: the region, and the function's log group (linked from the mails). */
     AWS_REGION: z.string().optional(),
@@ -56,10 +56,6 @@ export const EnvSchema = z
   })
   .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME, {
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",
-  })
-  .refine((e) => !e.CLUSTER_CONFIG.heartbeat || e.HEARTBEAT_PASSWORD_SECRET_ARN, {
-    message: "the cluster has a heartbeat: set HEARTBEAT_PASSWORD_SECRET_ARN",
-    path: ["HEARTBEAT_PASSWORD_SECRET_ARN"],
   });
 export type Env = z.infer<typeof EnvSchema>;
 

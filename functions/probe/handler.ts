@@ -1,6 +1,7 @@
 /**
- * The scheduled probe: one invocation probes one cluster (or, in sub-minute mode, every K seconds
- * across the schedule's window). Wiring only: the ports come from shared/wiring.ts, the loop from
+ * The probe function of a fleet: each schedule invokes it with its pairs (`{ clusters: [...] }`), and one
+ * invocation probes each of them once, side by side (or, in sub-minute mode, every K seconds across the
+ * schedule's window); a node's push names its pair. The pairs come from the fleet file in the asset (fleet.ts). Wiring only: the ports come from shared/wiring.ts, the loop from
  * shared/schedule-loop.ts, the work from shared/pipeline.ts.
  */
 
@@ -22,6 +23,7 @@ import { ec2ReaderWithClient } from "../../shared/adapters/ec2-vip-reader.ts";
 import { EmfMetricsSink } from "../../shared/adapters/emf-metrics.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
+import { ConfigError } from "../../shared/config.ts";
 import type { MailContext } from "../../shared/domain/mail.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../../shared/pipeline.ts";
@@ -30,6 +32,7 @@ import { runSchedule } from "../../shared/schedule-loop.ts";
 import { targetFromConfig } from "../../shared/target.ts";
 import { observersFor } from "../../shared/wiring.ts";
 import { type Env, parseEnv } from "./env.ts";
+import { type Fleet, loadFleet, pairOf, scheduledPairsOf } from "./fleet.ts";
 import { type PushEvent, pushEventOf } from "./push-event.ts";
 
 export const logger = new Logger({ serviceName: "mysql-ha-prober" });
@@ -43,9 +46,17 @@ export type Overrides = Partial<
   pushGate?: PushGate;
 };
 
-export function buildHandler(env: Env = parseEnv(process.env), overrides: Overrides = {}) {
-  const cluster = env.CLUSTER_CONFIG;
-  logger.appendKeys({ cluster: cluster.name });
+/** The fleet to probe instead of the environment's fleet file (tests). */
+export interface BuildOptions {
+  fleet?: Fleet;
+}
+
+export function buildHandler(
+  env: Env = parseEnv(process.env),
+  overrides: Overrides = {},
+  options: BuildOptions = {},
+) {
+  const fleet = options.fleet ?? loadFleet(env.FLEET_CONFIG_FILE, env.LAMBDA_TASK_ROOT);
   // Every call has a deadline, the secret's too: 1 s to connect, 3 s for the answer.
   const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
   const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 3 }));
@@ -61,7 +72,6 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
   /** The heartbeat user's password, cached for 5 minutes. Never logged. */
   const heartbeatPassword = async (): Promise<string> =>
     String(await secrets.get(env.HEARTBEAT_PASSWORD_SECRET_ARN as string, { maxAge: 300 }));
-  const target = targetFromConfig(cluster);
   const dynamoStore = new DynamoStore({
     client: dynamo,
     tableName: env.TABLE_NAME,
@@ -69,42 +79,50 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
   });
   const pushGate: PushGate = overrides.pushGate ?? dynamoStore;
   const { pushGate: _g, ...portOverrides } = overrides;
-  const deps: PipelineDeps = {
-    ...observersFor(cluster, {
-      password,
-      ...(cluster.heartbeat ? { heartbeatPassword } : {}),
-      runners: ["ssm"],
-      ssm: (r) => new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
-      // the EC2 view (opt-in): one traced client, made only for a cluster with the view on
-      ec2: (c) =>
-        ec2ReaderWithClient(c.ec2 as NonNullable<typeof c.ec2>, { requestHandler }, (client) =>
-          tracer.captureAWSv3Client(client),
-        ),
-    }),
-    store: dynamoStore,
-    notifier: new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO }),
-    // The cluster metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
-    metrics: new EmfMetricsSink(metrics),
-    log: (event, detail) => logger.info(event, detail),
-    ...portOverrides,
-  };
+  const notifier = new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO });
+  // The pair metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
+  const metricsSink = new EmfMetricsSink(metrics, { detailed: env.DETAILED_METRICS });
 
   /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
   let mail: MailContext = {};
-  const probeOnce = async (deadlineAt: number): Promise<ProbeOutcome> => {
-    const r = await probeCluster({ ...target, mail }, deps, { at: deadlineAt });
-    logger.info("probe", {
-      status: r.state.status,
-      probeStatus: r.state.probeStatus,
-      vipOwner: r.state.vipOwner,
-      committed: r.committed,
-      transition: r.transition,
-      findings: r.state.findings.filter((f) => f.severity !== "info").map((f) => f.code),
-      mailsSent: r.sent.length,
-      mailsPending: r.unsent.length,
-      probeMs: r.timings.probeMs,
-    });
-    return r;
+
+  /** One pair's observers and target, built at its first invocation and kept while the environment is warm. */
+  const pairs = new Map<string, (deadlineAt: number) => Promise<ProbeOutcome>>();
+  const prober = (name: string) => {
+    const known = pairs.get(name);
+    if (known) return known;
+    const cluster = pairOf(fleet, name);
+    if (cluster.heartbeat && !env.HEARTBEAT_PASSWORD_SECRET_ARN)
+      throw new ConfigError(`pair ${name}`, [
+        "heartbeat: the pair has a heartbeat, set HEARTBEAT_PASSWORD_SECRET_ARN in the function's environment",
+      ]);
+    const target = targetFromConfig(cluster);
+    const deps: PipelineDeps = {
+      ...observersFor(cluster, {
+        password,
+        ...(cluster.heartbeat ? { heartbeatPassword } : {}),
+        runners: ["ssm"],
+        ssm: (r) =>
+          new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
+        // the EC2 view (opt-in): one traced client, made only for a pair with the view on
+        ec2: (c) =>
+          ec2ReaderWithClient(c.ec2 as NonNullable<typeof c.ec2>, { requestHandler }, (client) =>
+            tracer.captureAWSv3Client(client),
+          ),
+      }),
+      store: dynamoStore,
+      notifier,
+      metrics: metricsSink,
+      log: (event, detail) => logger.info(event, { cluster: name, ...detail }),
+      ...portOverrides,
+    };
+    const probeOnce = async (deadlineAt: number): Promise<ProbeOutcome> => {
+      const r = await probeCluster({ ...target, mail }, deps, { at: deadlineAt });
+      logger.info("probe", { cluster: name, ...probeLogFields(r) });
+      return r;
+    };
+    pairs.set(name, probeOnce);
+    return probeOnce;
   };
 
   /**
@@ -114,10 +132,12 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
    * other node taking the VIP a second after the first one failed is not lost).
    */
   const pushed = async (push: PushEvent, hardEndAt: number) => {
-    if (push.cluster !== cluster.name) {
-      logger.warn("push for another cluster: ignored", { push });
+    const cluster = { name: push.cluster };
+    if (!fleet.pairs.has(push.cluster) && !fleet.errors.has(push.cluster)) {
+      logger.warn("push for a pair this function does not probe: ignored", { push });
       return { cluster: cluster.name, pushed: true, ignored: true, probes: [] };
     }
+    const probeOnce = prober(push.cluster);
     await new Promise((r) => setTimeout(r, env.PUSH_DEBOUNCE_MS));
     const claim = () =>
       pushGate.claim(cluster.name, env.PUSH_HOLD_MS).catch((e: unknown) => {
@@ -147,28 +167,59 @@ export function buildHandler(env: Env = parseEnv(process.env), overrides: Overri
     mail = mailContextOf(env, context.invokedFunctionArn);
     const hardEndAt = started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
     const push = pushEventOf(event);
-    if (push) return pushed(push, hardEndAt);
-    const results: { status: string; committed: boolean }[] = [];
-    await runSchedule(
-      {
-        intervalMs: env.SUBMINUTE_INTERVAL_SECONDS * 1000,
-        startAt: started,
-        // sub-minute mode covers the schedule's whole window; the next invocation starts where it ends
-        windowEndAt: started + env.SCHEDULE_RATE_SECONDS * 1000,
-        hardEndAt,
-      },
-      async (_i, deadline) => {
-        const r = await probeOnce(deadline.at);
-        results.push({ status: r.state.status, committed: r.committed });
-      },
+    if (push) {
+      logger.appendKeys({ cluster: push.cluster });
+      return pushed(push, hardEndAt);
+    }
+    const names = scheduledPairsOf(event);
+    if (names.length === 1) logger.appendKeys({ cluster: names[0] });
+    else logger.appendKeys({ clusters: names });
+    // the schedule's pairs side by side, each with its own loop and deadlines; one pair's failure
+    // (its configuration, its store write) does not stop the others, and still fails the invocation
+    const outcomes = await Promise.all(
+      names.map(async (name) => {
+        const probes: { status: string; committed: boolean }[] = [];
+        try {
+          const probeOnce = prober(name);
+          await runSchedule(
+            {
+              intervalMs: env.SUBMINUTE_INTERVAL_SECONDS * 1000,
+              startAt: started,
+              // sub-minute mode covers the schedule's whole window; the next invocation starts where it ends
+              windowEndAt: started + env.SCHEDULE_RATE_SECONDS * 1000,
+              hardEndAt,
+            },
+            async (_i, deadline) => {
+              const r = await probeOnce(deadline.at);
+              probes.push({ status: r.state.status, committed: r.committed });
+            },
+          );
+          return { cluster: name, probes };
+        } catch (e) {
+          logger.error("pair failed", { cluster: name, error: e as Error });
+          return { cluster: name, probes, error: e as Error };
+        }
+      }),
     );
-    return { cluster: cluster.name, probes: results };
+    const failed = outcomes.filter((o) => o.error);
+    if (failed.length === 1 && names.length === 1) throw failed[0]?.error;
+    if (failed.length)
+      throw new AggregateError(
+        failed.map((o) => o.error),
+        `${failed.length} of ${names.length} pairs failed: ${failed.map((o) => `${o.cluster} (${o.error?.message.split("\n")[0]})`).join(", ")}`,
+      );
+    return names.length === 1
+      ? { cluster: names[0] as string, probes: outcomes[0]?.probes ?? [] }
+      : { clusters: outcomes.map(({ cluster, probes }) => ({ cluster, probes })) };
   };
 
-  return middy(run)
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return (
+    middy(run)
+      .use(captureLambdaHandler(tracer))
+      // the pair keys of one invocation must not leak into the next one's lines
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  );
 }
 
 /** Where the function runs and where to look, for the mails: account, region, dashboard, logs. */
@@ -197,3 +248,20 @@ export const handler = (event: unknown, context: Context) => {
   cached ??= buildHandler();
   return cached(event, context);
 };
+
+/** The "probe" log line: what the fleet dashboard's Logs Insights widgets read, one record per probe. */
+export function probeLogFields(r: ProbeOutcome) {
+  const s = r.state;
+  return {
+    status: s.status,
+    probeStatus: s.probeStatus,
+    statusSince: s.statusSince,
+    vipOwner: s.vipOwner,
+    committed: r.committed,
+    transition: r.transition,
+    findings: s.findings.filter((f) => f.severity !== "info").map((f) => f.code),
+    mailsSent: r.sent.length,
+    mailsPending: r.unsent.length,
+    probeMs: r.timings.probeMs,
+  };
+}

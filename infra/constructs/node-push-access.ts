@@ -1,6 +1,6 @@
 /**
  * Push, the AWS half: a managed policy the nodes' instance roles attach, allowing exactly one call,
- * lambda:InvokeFunction on this cluster's probe function (the notify script invokes it asynchronously
+ * lambda:InvokeFunction on the fleet's probe function (the notify script invokes it asynchronously
  * with a push event on every keepalived transition). Least privilege: no other function, no qualifier.
  */
 import { CfnOutput } from "aws-cdk-lib";
@@ -9,7 +9,8 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 
 export interface NodePushAccessProps {
-  readonly cluster: string;
+  /** The fleet's name (for the descriptions). */
+  readonly fleet: string;
   readonly function: lambda.IFunction;
 }
 
@@ -19,7 +20,7 @@ export class NodePushAccess extends Construct {
   constructor(scope: Construct, id: string, props: NodePushAccessProps) {
     super(scope, id);
     this.policy = new iam.ManagedPolicy(this, "Policy", {
-      description: `mysql-ha-prober ${props.cluster}: lets a node's keepalived notify script trigger a probe`,
+      description: `mysql-ha-prober ${props.fleet}: lets a node's keepalived notify script trigger a probe of its pair`,
       statements: [
         new iam.PolicyStatement({
           sid: "PushProbe",
@@ -30,11 +31,11 @@ export class NodePushAccess extends Construct {
     });
     new CfnOutput(this, "NodePushPolicyArn", {
       value: this.policy.managedPolicyArn,
-      description: `${props.cluster}: attach to both nodes' instance roles (push)`,
+      description: `${props.fleet}: attach to both nodes' instance roles (push)`,
     });
     new CfnOutput(this, "PushFunctionArn", {
       value: props.function.functionArn,
-      description: `${props.cluster}: what the notify script invokes (InvocationType Event)`,
+      description: `${props.fleet}: what the notify script invokes (InvocationType Event)`,
     });
   }
 }

@@ -1,8 +1,13 @@
 /**
- * The probe function of one cluster: the bundled handler in the VPC, its log group, its role with
- * least-privilege IAM, and its asynchronous-invoke settings (no retries, a short event age, failures to
- * a queue): the schedule invokes it asynchronously, and a stale probe must never run late.
+ * The probe function of a fleet: the bundled handler in the VPC with the pairs' configurations in its
+ * asset (fleet.json beside the handler: a thousand pairs do not fit in Lambda's 4 KB of environment), its
+ * log group, its role with least-privilege IAM, and its asynchronous-invoke settings (no retries, a short
+ * event age, failures to a queue): the schedules invoke it asynchronously, and a stale probe must never
+ * run late.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
@@ -24,11 +29,10 @@ import {
   LAMBDA_BUNDLE_MAIN_FIELDS,
   LAMBDA_BUNDLE_TARGET,
 } from "../bundling.ts";
-import { dashboardNameFor } from "./cluster-dashboard.ts";
 
 export interface ProbeFunctionProps {
-  /** The cluster (deployed schema; every runner `ssm`). */
-  readonly cluster: ClusterConfig;
+  /** The pairs (deployed schema; every runner `ssm`). */
+  readonly clusters: readonly ClusterConfig[];
   /** The node-check document's name. */
   readonly documentName: string;
   readonly table: dynamodb.ITable;
@@ -68,7 +72,22 @@ export interface ProbeFunctionProps {
    * @default 90
    */
   readonly historyTtlDays?: number;
+  /** The fleet dashboard's name (the mails link it). @default none (no dashboard, no link) */
+  readonly dashboardName?: string;
+  /** The function's name (fixed, so that the pairs' stacks address it without a cross-stack export). */
+  readonly functionName: string;
+  /**
+   * Publish every per-pair value as a custom metric (14 per pair) instead of log fields.
+   * @default false (one metric per pair: ClusterStatus)
+   */
+  readonly detailedMetrics?: boolean;
 }
+
+/** The SendCommand statement lists instances by ARN up to this many; beyond, the policy would outgrow IAM's 10 KB. */
+export const MAX_LISTED_INSTANCES = 40;
+
+/** The name of the fleet file in the asset (the handler's FLEET_CONFIG_FILE). */
+export const FLEET_FILE = "fleet.json";
 
 export class ProbeFunction extends Construct {
   readonly function: NodejsFunction;
@@ -77,14 +96,13 @@ export class ProbeFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ProbeFunctionProps) {
     super(scope, id);
-    const c = props.cluster;
     const subMinute = props.subMinuteIntervalSeconds ?? 0;
     const rateSeconds = props.scheduleRate.toSeconds();
     const timeout =
       props.timeout ?? (subMinute > 0 ? Duration.seconds(rateSeconds + 15) : Duration.seconds(50));
     if (subMinute > 0 && timeout.toSeconds() < rateSeconds + 5)
       throw new Error(
-        `cluster ${c.name}: in sub-minute mode the timeout (${timeout.toSeconds()} s) must exceed the schedule's rate (${rateSeconds} s) by 5 s or more`,
+        `in sub-minute mode the timeout (${timeout.toSeconds()} s) must exceed the schedule's rate (${rateSeconds} s) by 5 s or more`,
       );
 
     this.logGroup = new logs.LogGroup(this, "Logs", {
@@ -93,21 +111,25 @@ export class ProbeFunction extends Construct {
     });
     this.role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: `mysql-ha-prober ${c.name}: probe one cluster`,
+      description: `mysql-ha-prober: probe ${props.clusters.length} pair(s)`,
     });
     // the runners carry the deployed document's name
     const withDocument = <R extends { runner: ClusterConfig["nodes"]["a"]["runner"] }>(n: R): R => ({
       ...n,
       runner: n.runner.type === "ssm" ? { ...n.runner, documentName: props.documentName } : n.runner,
     });
-    const clusterForFunction: ClusterConfig = {
+    const fleet: ClusterConfig[] = props.clusters.map((c) => ({
       ...c,
       nodes: { a: withDocument(c.nodes.a), b: withDocument(c.nodes.b) },
       witnesses: c.witnesses.map(withDocument),
-    };
+    }));
+    // written at synth, copied into the asset by the bundling (the asset's hash covers it)
+    const fleetDir = mkdtempSync(join(tmpdir(), "mhp-fleet-"));
+    writeFileSync(join(fleetDir, FLEET_FILE), JSON.stringify(fleet));
     this.function = new NodejsFunction(this, "Probe", {
       entry: new URL("../../functions/probe/handler.ts", import.meta.url).pathname,
       handler: "handler",
+      functionName: props.functionName,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -124,7 +146,8 @@ export class ProbeFunction extends Construct {
       maxEventAge: Duration.minutes(1),
       onFailure: new destinations.SqsDestination(props.failureQueue),
       environment: {
-        CLUSTER_CONFIG: JSON.stringify(clusterForFunction),
+        FLEET_CONFIG_FILE: FLEET_FILE,
+        DETAILED_METRICS: String(props.detailedMetrics ?? false),
         TABLE_NAME: props.table.tableName,
         MAIL_FROM: props.mailFrom,
         MAIL_TO: props.mailTo.join(","),
@@ -135,8 +158,8 @@ export class ProbeFunction extends Construct {
         SUBMINUTE_INTERVAL_SECONDS: String(subMinute),
         SCHEDULE_RATE_SECONDS: String(rateSeconds),
         HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
-        // the mails link the cluster's dashboard (its name is fixed by the cluster's)
-        DASHBOARD_NAME: dashboardNameFor(c.name),
+        // the mails link the fleet's dashboard
+        ...(props.dashboardName ? { DASHBOARD_NAME: props.dashboardName } : {}),
         POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",
@@ -151,16 +174,23 @@ export class ProbeFunction extends Construct {
         mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
         banner: LAMBDA_BUNDLE_BANNER,
         externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_in: string, outputDir: string) => [
+            `cp "${join(fleetDir, FLEET_FILE)}" "${join(outputDir, FLEET_FILE)}"`,
+          ],
+        },
         esbuildArgs: {
           "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
         },
       },
     });
-    this.grant(props, clusterForFunction);
+    this.grant(props, fleet);
   }
 
   /** Least privilege: each statement names what it is for. */
-  private grant(props: ProbeFunctionProps, c: ClusterConfig): void {
+  private grant(props: ProbeFunctionProps, fleet: readonly ClusterConfig[]): void {
     const stack = Stack.of(this);
     const add = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       this.role.addToPolicy(
@@ -182,17 +212,29 @@ export class ProbeFunction extends Construct {
       ],
       ["*"],
     );
-    const runners = [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)];
-    const instanceArns = [
+    const instanceIds = [
       ...new Set(
-        runners.map((r) => {
-          if (r.type !== "ssm") throw new Error(`cluster ${c.name}: every runner must be ssm in AWS`);
-          return r.instanceId.startsWith("mi-")
-            ? stack.formatArn({ service: "ssm", resource: "managed-instance", resourceName: r.instanceId })
-            : stack.formatArn({ service: "ec2", resource: "instance", resourceName: r.instanceId });
-        }),
+        fleet.flatMap((c) =>
+          [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)].map((r) => {
+            if (r.type !== "ssm") throw new Error(`cluster ${c.name}: every runner must be ssm in AWS`);
+            return r.instanceId;
+          }),
+        ),
       ),
     ];
+    const instanceArn = (id: string) =>
+      id.startsWith("mi-")
+        ? stack.formatArn({ service: "ssm", resource: "managed-instance", resourceName: id })
+        : stack.formatArn({ service: "ec2", resource: "instance", resourceName: id });
+    // A large fleet's nodes by ARN would outgrow the role's inline policy (10,240 characters): beyond
+    // MAX_LISTED_INSTANCES, any instance of the account, kind by kind; the document (read-only) stays named.
+    const instanceArns =
+      instanceIds.length <= MAX_LISTED_INSTANCES
+        ? instanceIds.map(instanceArn)
+        : [
+            ...(instanceIds.some((id) => !id.startsWith("mi-")) ? [instanceArn("*")] : []),
+            ...(instanceIds.some((id) => id.startsWith("mi-")) ? [instanceArn("mi-*")] : []),
+          ];
     add(
       "RunNodeCheckOnTheClusterNodes",
       ["ssm:SendCommand"],
@@ -221,11 +263,15 @@ export class ProbeFunction extends Construct {
     props.table.grantReadWriteData(this.role);
     add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
     // The EC2 view of the VIP (opt-in): one read-only call; EC2's Describe calls take no resource ARNs.
-    if (c.ec2)
-      add(
-        "Ec2ViewOfTheVip",
-        [c.ec2.mode === "route-table" ? "ec2:DescribeRouteTables" : "ec2:DescribeNetworkInterfaces"],
-        ["*"],
-      );
+    const ec2Actions = [
+      ...new Set(
+        fleet.flatMap((c) =>
+          c.ec2
+            ? [c.ec2.mode === "route-table" ? "ec2:DescribeRouteTables" : "ec2:DescribeNetworkInterfaces"]
+            : [],
+        ),
+      ),
+    ].sort();
+    if (ec2Actions.length) add("Ec2ViewOfTheVip", ec2Actions, ["*"]);
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The schedule of one cluster's probe (EventBridge Scheduler, asynchronous invoke): no retries of a
- * stale probe, a short event age, failures to the queue.
+ * The schedule of a few pairs' probes (EventBridge Scheduler, asynchronous invoke of the fleet's function
+ * with `{ "clusters": [<pair>, ...] }`, probed side by side in one invocation): no retries of a stale
+ * probe, a short event age, failures to the queue.
  */
 import type { Duration } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
@@ -10,7 +11,8 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 export interface ProbeScheduleProps {
-  readonly cluster: string;
+  /** The pairs this schedule probes (at most 50). */
+  readonly clusters: readonly string[];
   readonly function: lambda.IFunction;
   /** 1 minute is EventBridge Scheduler's minimum. */
   readonly rate: Duration;
@@ -22,10 +24,13 @@ export class ProbeSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: ProbeScheduleProps) {
     super(scope, id);
+    if (props.clusters.length < 1 || props.clusters.length > 50)
+      throw new Error(`a probe schedule carries 1 to 50 pairs (got ${props.clusters.length})`);
     this.schedule = new scheduler.Schedule(this, "Schedule", {
       schedule: scheduler.ScheduleExpression.rate(props.rate),
-      description: `mysql-ha-prober ${props.cluster}`,
+      description: `mysql-ha-prober ${props.clusters.join(" ")}`.slice(0, 512),
       target: new targets.LambdaInvoke(props.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({ clusters: [...props.clusters] }),
         retryAttempts: 0,
         maxEventAge: props.rate,
         deadLetterQueue: props.failureQueue,

@@ -1,4 +1,8 @@
-/** The cluster's state table: current state, outbox, history (TTL), encrypted with its own key. */
+/**
+ * The fleet's state table: every pair's current state, outbox and history (TTL), under the pair's own
+ * partition key. Encrypted at rest with DynamoDB's AWS managed key by default (no monthly fee), or with a
+ * customer managed key of its own (about $1 a month) when asked.
+ */
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -6,7 +10,12 @@ import { Construct } from "constructs";
 
 export interface StateTableProps {
   /** For the key's description. */
-  readonly cluster: string;
+  readonly fleet: string;
+  /**
+   * A customer managed KMS key of the table's own (rotated yearly) instead of the AWS managed key.
+   * @default false
+   */
+  readonly customerManagedKey?: boolean;
   /**
    * What happens to the table when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -19,18 +28,22 @@ export class StateTable extends Construct {
 
   constructor(scope: Construct, id: string, props: StateTableProps) {
     super(scope, id);
-    const key = new kms.Key(this, "TableKey", {
-      enableKeyRotation: true,
-      description: `mysql-ha-prober ${props.cluster} state`,
-    });
+    const encryption = props.customerManagedKey
+      ? {
+          encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+          encryptionKey: new kms.Key(this, "TableKey", {
+            enableKeyRotation: true,
+            description: `mysql-ha-prober ${props.fleet} state`,
+          }),
+        }
+      : { encryption: dynamodb.TableEncryption.AWS_MANAGED };
     this.table = new dynamodb.Table(this, "State", {
       partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: "expiresAt",
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
+      ...encryption,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }

@@ -94,7 +94,10 @@ export class LocalCloudWatch {
     }
   }
 
-  /** Datapoints of one series: namespace, name and exactly this dimension set. */
+  /**
+   * Datapoints of one series: namespace, name and exactly this dimension set ("*" as a value: any value
+   * of that dimension, as a SEARCH reads them).
+   */
   series(namespace: string, name: string, dims: Record<string, string>): Datapoint[] {
     const want = Object.entries(dims).sort(([a], [b]) => a.localeCompare(b));
     return this.datapoints.filter(
@@ -102,7 +105,7 @@ export class LocalCloudWatch {
         d.namespace === namespace &&
         d.name === name &&
         Object.keys(d.dims).length === want.length &&
-        want.every(([k, v]) => d.dims[k] === v),
+        want.every(([k, v]) => (v === "*" ? d.dims[k] !== undefined : d.dims[k] === v)),
     );
   }
 
@@ -199,13 +202,33 @@ export function widgetSeries(
 ): { widget: string; namespace: string; name: string; dims: Record<string, string> }[] {
   const doc = JSON.parse(body) as {
     widgets: { type: string; properties?: { title?: string; metrics?: unknown[][] } }[];
+    variables?: { type: string; pattern?: string; values?: { value: string }[] }[];
   };
-  const out: { widget: string; namespace: string; name: string; dims: Record<string, string> }[] = [];
+  type Series = { widget: string; namespace: string; name: string; dims: Record<string, string> };
+  const out: Series[] = [];
   for (const w of doc.widgets) {
     if (w.type !== "metric") continue;
     let previous: unknown[] = [];
     for (const row of w.properties?.metrics ?? []) {
       const plain = row.filter((x) => typeof x !== "object");
+      if (plain.length === 0) {
+        // an expression: a SEARCH reads every series of its namespace, metric and dimension keys ("*")
+        const expression = (row[0] as { expression?: string } | undefined)?.expression ?? "";
+        const m = /^SEARCH\('\{([^,}]+)((?:,[^,}]+)*)\} MetricName="([^"]+)"'/.exec(expression);
+        if (m)
+          out.push({
+            widget: w.properties?.title ?? "(untitled)",
+            namespace: m[1] as string,
+            name: m[3] as string,
+            dims: Object.fromEntries(
+              (m[2] ?? "")
+                .split(",")
+                .filter(Boolean)
+                .map((k) => [k, "*"]),
+            ),
+          });
+        continue;
+      }
       const expanded = plain.map((x, i) => (x === "." ? previous[i] : x));
       previous = expanded;
       const [namespace, name, ...rest] = expanded as string[];
@@ -219,5 +242,18 @@ export function widgetSeries(
       });
     }
   }
-  return out;
+  // a pattern variable: the dashboard shows each of its values in turn, so each must have data
+  const patterns = (doc.variables ?? []).filter((v) => v.type === "pattern" && v.pattern && v.values?.length);
+  return out.flatMap((s) => {
+    const v = patterns.find((p) => JSON.stringify(s).includes(p.pattern as string));
+    if (!v) return [s];
+    return (v.values ?? []).map(
+      ({ value }) =>
+        JSON.parse(
+          JSON.stringify(s)
+            .split(v.pattern as string)
+            .join(value),
+        ) as Series,
+    );
+  });
 }

@@ -3,6 +3,8 @@
  * handler, timeout, memory, environment, role and its policies, async invoke config), its schedule,
  * the alarms, the dashboards' metric series, the tables and the SSM documents.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AlarmSpec } from "./cloudwatch.ts";
 import { widgetSeries } from "./cloudwatch.ts";
 import type { CommandDocument } from "./ssm.ts";
@@ -22,8 +24,12 @@ export interface DeployedFunction {
   maximumRetryAttempts: number;
   maximumEventAgeSeconds: number;
   onFailureArn?: string;
-  /** From its schedule. */
+  /** From its schedules (every pair's runs at the same rate). */
   scheduleRateSeconds: number | null;
+  /** Each schedule's event, as the template gives it (the pair's name): what the rehearsal invokes with. */
+  schedules: { rateSeconds: number; input: unknown }[];
+  /** The pairs in the asset's fleet file (as the function will read them). */
+  fleet: { name: string }[];
 }
 
 export interface DeployedTable {
@@ -50,7 +56,7 @@ export function readDeployment(t: DeployedTemplate): Deployment {
     .filter(([id]) => {
       const env = t.props<{ Environment?: { Variables?: Record<string, string> } }>(id).Environment
         ?.Variables;
-      return env?.CLUSTER_CONFIG !== undefined;
+      return env?.FLEET_CONFIG_FILE !== undefined;
     })
     .map(([id, r]) => {
       const p = t.props<{
@@ -75,16 +81,23 @@ export function readDeployment(t: DeployedTemplate): Deployment {
           }>(cid),
         )
         .find((c) => c.FunctionName === t.ref(id));
-      const schedule = t
+      const schedules = t
         .ofType("AWS::Scheduler::Schedule")
-        .map(([sid]) => t.props<{ ScheduleExpression: string; Target: { Arn: string } }>(sid))
-        .find((s) => s.Target.Arn === arn);
+        .map(([sid]) => t.props<{ ScheduleExpression: string; Target: { Arn: string; Input?: string } }>(sid))
+        .filter((s) => s.Target.Arn === arn)
+        .map((s) => ({
+          rateSeconds: rateSeconds(s.ScheduleExpression),
+          input: s.Target.Input === undefined ? {} : (JSON.parse(s.Target.Input) as unknown),
+        }));
+      const assetDir = t.assetDir(id);
+      const fleetFile = p.Environment?.Variables?.FLEET_CONFIG_FILE ?? "fleet.json";
+      const fleet = JSON.parse(readFileSync(join(assetDir, fleetFile), "utf8")) as { name: string }[];
       return {
         logicalId: id,
         name: t.ref(id),
         arn,
         handler: p.Handler,
-        assetDir: t.assetDir(id),
+        assetDir,
         // Lambda's defaults where the template says nothing
         timeoutSeconds: p.Timeout ?? 3,
         memorySize: p.MemorySize ?? 128,
@@ -96,7 +109,9 @@ export function readDeployment(t: DeployedTemplate): Deployment {
         ...(invokeConfig?.DestinationConfig?.OnFailure?.Destination
           ? { onFailureArn: invokeConfig.DestinationConfig.OnFailure.Destination }
           : {}),
-        scheduleRateSeconds: schedule ? rateSeconds(schedule.ScheduleExpression) : null,
+        scheduleRateSeconds: schedules[0]?.rateSeconds ?? null,
+        schedules,
+        fleet,
       };
     });
   const alarms = t.ofType("AWS::CloudWatch::Alarm").map(([id, r]): AlarmSpec => {

@@ -42,7 +42,7 @@ export const EC2_DRILL: Step[] = [
       const s = await stored(c);
       if (s?.findings.some((f) => f.code.startsWith("ARP_")))
         throw new Error("an ARP finding with the EC2 view on: ARP is not applicable there");
-      for (const a of ["SplitBrain", "ClusterDown", "ProberErrors"]) await e.alarm(a, "OK");
+      for (const a of ["DownOrSplitBrain", "ProberErrors"]) await e.alarm(a, "OK");
     },
   },
   {
@@ -73,7 +73,7 @@ export const EC2_DRILL: Step[] = [
       await finding(c, "EC2_VIP_MISMATCH");
       await e.status("DOWN", "EC2 routes the VIP to the old holder past the grace");
       await e.mail("DOWN");
-      await e.alarm("ClusterDown", "ALARM");
+      await e.alarm("DownOrSplitBrain", "ALARM");
       const m = (await c.mails()).filter((x) => x.subject.endsWith("-> DOWN")).at(-1);
       if (
         !m?.text.includes(
@@ -84,7 +84,7 @@ export const EC2_DRILL: Step[] = [
       await c.lab.heal();
       await e.status("HEALTHY");
       await e.mail("HEALTHY");
-      await e.alarm("ClusterDown", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
     },
   },
   {
@@ -94,7 +94,7 @@ export const EC2_DRILL: Step[] = [
       await e.status("SPLIT_BRAIN");
       await finding(c, "EC2_SPLIT_BRAIN_ROUTED");
       await e.mail("SPLIT_BRAIN");
-      await e.alarm("SplitBrain", "ALARM");
+      await e.alarm("DownOrSplitBrain", "ALARM");
       const routed = ((await stored(c))?.ec2?.routedTo ?? [])[0];
       const m = (await c.mails()).filter((x) => x.subject.endsWith("-> *** SPLIT BRAIN ***")).at(-1);
       const want = `keep node ${String(routed).toUpperCase()} (EC2 routes the VIP to it`;
@@ -102,7 +102,7 @@ export const EC2_DRILL: Step[] = [
         throw new Error(`the split-brain mail lacks "${want}":\n${m?.text.slice(0, 800)}`);
       await c.lab.heal();
       await e.status("HEALTHY");
-      await e.alarm("SplitBrain", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
     },
   },
   {

@@ -74,8 +74,11 @@ export class LocalLambda {
     private readonly scale: number,
   ) {}
 
-  /** An asynchronous invoke (the schedule's): queued, run, retried and expired per the invoke config. */
-  invokeAsync(event: unknown): void {
+  /**
+   * An asynchronous invoke (the schedule's): queued, run, retried and expired per the invoke config.
+   * `origin` names the caller in the records (a schedule's event is its input, which says nothing of it).
+   */
+  invokeAsync(event: unknown, origin?: string): void {
     const receivedAt = Date.now();
     this.metric("AsyncEventsReceived", 1);
     const attempt = async (n: number) => {
@@ -87,7 +90,7 @@ export class LocalLambda {
         return;
       }
       this.metric("AsyncEventAge", age);
-      const r = await this.invoke(event);
+      const r = await this.invoke(event, origin);
       if (r.ok) return;
       if (n < this.fn.maximumRetryAttempts) {
         // Lambda waits about a minute, then two, between the retries of an async event
@@ -100,11 +103,13 @@ export class LocalLambda {
   }
 
   /** One synchronous run in a free (or new) environment. */
-  async invoke(event: unknown): Promise<InvocationRecord> {
+  async invoke(event: unknown, origin?: string): Promise<InvocationRecord> {
     let env = this.envs.find((e) => !e.busy && e.child.exitCode === null && !e.child.killed);
     const coldStart = !env;
     env ??= this.spawnEnv();
     env.busy = true;
+    // as Lambda reports it per function: the environments processing an event right now
+    this.metric("ConcurrentExecutions", this.envs.filter((e) => e.busy).length);
     this.inFlight++;
     const requestId = randomUUID();
     const startedAt = Date.now();
@@ -130,7 +135,7 @@ export class LocalLambda {
       this.discard(env);
     const rec: InvocationRecord = {
       requestId,
-      source: String((event as { source?: unknown } | null)?.source ?? "?"),
+      source: origin ?? String((event as { source?: unknown } | null)?.source ?? "?"),
       startedAt,
       durationMs: Date.now() - startedAt,
       ok: result.ok,

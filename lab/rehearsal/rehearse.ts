@@ -22,9 +22,9 @@ import { Ec2World, labEc2Topology } from "../ec2-standin.ts";
 import { freePort, spawnSesLocal } from "../emulators.ts";
 import type { FaultKind, Lab } from "../lab.ts";
 import type { NodeId } from "../plan.ts";
-import { REHEARSAL_ACCOUNT } from "../target.ts";
+import { labCluster, REHEARSAL_ACCOUNT } from "../target.ts";
 import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
-import { readDeployment } from "./deployment.ts";
+import { type DeployedFunction, readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
 import { LocalLambda, LocalQueue } from "./lambda.ts";
@@ -245,9 +245,13 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
 
     // ---- the schedule, the alarm evaluation, the queue metrics
     const schedule = { enabled: true };
+    // each pair's schedule sends its own input (the pair's name), as EventBridge Scheduler does
+    const fire = () => {
+      for (const s of fn.schedules) lambda.invokeAsync(s.input, "aws.scheduler");
+    };
     const tick = setInterval(
       () => {
-        if (schedule.enabled) lambda.invokeAsync({ source: "aws.scheduler", time: new Date().toISOString() });
+        if (schedule.enabled) fire();
       },
       fn.scheduleRateSeconds * 1000 * scale,
     );
@@ -266,11 +270,11 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       clearInterval(tick);
       clearInterval(evaluator);
     });
-    lambda.invokeAsync({ source: "aws.scheduler", time: new Date().toISOString() });
+    fire();
 
     // ---- the nodes' side of push: their notify scripts write to the lab's FIFO; each line becomes the
     // call the script makes in AWS (lambda:InvokeFunction, asynchronous), as the nodes' role
-    const cluster0 = JSON.parse(fn.environment.CLUSTER_CONFIG ?? "{}") as { name: string };
+    const cluster0 = labPair(fn, lab);
     const pushUrl = `${endpoints.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/${encodeURIComponent(fn.arn)}/invocations`;
     const pushes = { sent: 0, refused: 0 };
     const listener = triggerListener(lab.plan.client.triggerFifo, (line) => {
@@ -289,7 +293,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     });
     closers.push(async () => listener.close());
 
-    const cluster = JSON.parse(fn.environment.CLUSTER_CONFIG ?? "{}") as {
+    const cluster = labPair(fn, lab) as {
       name: string;
       nodes: Record<NodeId, { runner: { instanceId: string } }>;
     };
@@ -470,7 +474,7 @@ export const DRILL: Step[] = [
     name: "healthy",
     run: async (_c, e) => {
       await e.status("HEALTHY");
-      for (const a of ["SplitBrain", "ClusterDown", "DeadMansSwitch", "ProberErrors", "FailureQueue"])
+      for (const a of ["DownOrSplitBrain", "DeadMansSwitch", "ProberErrors", "FailureQueue"])
         await e.alarm(a, "OK");
     },
   },
@@ -480,7 +484,7 @@ export const DRILL: Step[] = [
       await fault(c, "mysql-kill", await holder(c));
       await e.status("DEGRADED", "the VIP moved");
       await e.mail("DEGRADED");
-      await e.alarm("ClusterDown", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
     },
   },
   {
@@ -497,7 +501,7 @@ export const DRILL: Step[] = [
       await fault(c, "vrrp-block", await holder(c));
       await e.status("SPLIT_BRAIN");
       await e.mail("SPLIT_BRAIN");
-      await e.alarm("SplitBrain", "ALARM");
+      await e.alarm("DownOrSplitBrain", "ALARM");
     },
   },
   {
@@ -523,7 +527,7 @@ export const DRILL: Step[] = [
       await c.lab.heal();
       await e.status("HEALTHY");
       await e.mail("HEALTHY");
-      await e.alarm("SplitBrain", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
     },
   },
   {
@@ -618,7 +622,7 @@ export const DRILL: Step[] = [
       c.endpoints.faults.ssmThrottling = false;
       await e.status("HEALTHY");
       await e.mail("HEALTHY");
-      await e.alarm("SplitBrain", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
     },
   },
   {
@@ -628,11 +632,11 @@ export const DRILL: Step[] = [
       c.endpoints.faults.dynamodbUnavailable = true;
       await fault(c, "vrrp-block", await holder(c));
       // nothing can be committed or mailed, yet the alarms see it: their metrics do not need the store
-      await e.alarm("SplitBrain", "ALARM");
+      await e.alarm("DownOrSplitBrain", "ALARM");
       await e.alarm("ProberErrors", "ALARM");
       await c.lab.heal();
       c.endpoints.faults.dynamodbUnavailable = false;
-      await e.alarm("SplitBrain", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
       await e.status("HEALTHY");
     },
   },
@@ -640,18 +644,26 @@ export const DRILL: Step[] = [
     name: "prober stopped mid split brain, then restarted",
     run: async (c, e) => {
       await fault(c, "vrrp-block", await holder(c));
-      await e.alarm("SplitBrain", "ALARM");
+      await e.alarm("DownOrSplitBrain", "ALARM");
       c.schedule.enabled = false;
       await e.alarm("DeadMansSwitch", "ALARM");
-      if (c.alarm("SplitBrain") !== "ALARM")
-        throw new Error("SplitBrain left ALARM while the prober was silent");
+      if (c.alarm("DownOrSplitBrain") !== "ALARM")
+        throw new Error("DownOrSplitBrain left ALARM while the prober was silent");
       await c.lab.heal();
       c.schedule.enabled = true;
       await e.alarm("DeadMansSwitch", "OK");
-      await e.alarm("SplitBrain", "OK");
+      await e.alarm("DownOrSplitBrain", "OK");
       await e.status("HEALTHY");
     },
   },
 ];
 
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+/** The lab's pair in the function's fleet file (the one the rehearsal drills). */
+function labPair(fn: DeployedFunction, lab: Lab): { name: string } {
+  const name = labCluster(lab).name;
+  const pair = fn.fleet.find((p) => p.name === name);
+  if (!pair) throw new Error(`${fn.name}: the lab's pair ${name} is not in the fleet file`);
+  return pair;
+}

@@ -70,15 +70,19 @@ export class ScriptedCluster {
   }
 }
 
-/** A store in memory with the conditional commit's semantics, for tests about anything but persistence. */
+/**
+ * A store in memory with the conditional commit's semantics, one current state per cluster (as the
+ * table keeps it), for tests about anything but persistence.
+ */
 export function memoryStore(): StateStore {
-  let current: StoredCurrent | null = null;
+  const current = new Map<string, StoredCurrent>();
   return {
-    load: async () => current,
-    commit: async (_c, expected, next) => {
-      if ((current?.version ?? null) !== expected) return { committed: false };
-      current = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
-      return { committed: true, version: current.version };
+    load: async (cluster) => current.get(cluster) ?? null,
+    commit: async (cluster, expected, next) => {
+      if ((current.get(cluster)?.version ?? null) !== expected) return { committed: false };
+      const stored = { version: (expected ?? 0) + 1, state: next.state, outbox: [], historyOutbox: [] };
+      current.set(cluster, stored);
+      return { committed: true, version: stored.version };
     },
     flushHistory: async () => {},
     markSent: async () => {},

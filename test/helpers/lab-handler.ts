@@ -7,6 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SESClient } from "@aws-sdk/client-ses";
 import { parseEnv } from "../../functions/probe/env.ts";
+import { parseFleet } from "../../functions/probe/fleet.ts";
 import { buildHandler } from "../../functions/probe/handler.ts";
 import type { Lab } from "../../lab/lab.ts";
 import { labDeployment, labPorts } from "../../lab/target.ts";
@@ -27,7 +28,6 @@ export function labHandler(lab: Lab, aws: LocalAws, env: Record<string, string> 
   };
   return buildHandler(
     parseEnv({
-      CLUSTER_CONFIG: JSON.stringify(d.clusters[0]),
       TABLE_NAME: aws.tableName,
       MAIL_FROM: "prober@example.com",
       MAIL_TO: "ops@example.com",
@@ -40,5 +40,12 @@ export function labHandler(lab: Lab, aws: LocalAws, env: Record<string, string> 
       store: new DynamoStore({ client: aws.dynamo, tableName: aws.tableName }),
       notifier: new SesNotifier({ client: aws.ses, from: "prober@example.com", to: ["ops@example.com"] }),
     },
+    // the lab's pair as the fleet file carries it
+    { fleet: parseFleet(JSON.stringify(d.clusters), "the lab's deployment") },
   );
+}
+
+/** What the lab pair's schedule sends. */
+export function scheduledEvent(lab: Lab): { clusters: string[] } {
+  return { clusters: [(labDeployment(lab) as { clusters: { name: string }[] }).clusters[0]?.name as string] };
 }

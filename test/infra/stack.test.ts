@@ -61,10 +61,11 @@ describe("MysqlHaProber template", () => {
     });
   });
 
-  it("schedules it every minute with no retries, a short event age and a failure queue", () => {
+  it("schedules the pair every minute, naming it, with no retries, a short event age and a failure queue", () => {
     template.hasResourceProperties("AWS::Scheduler::Schedule", {
       ScheduleExpression: "rate(1 minute)",
       Target: {
+        Input: JSON.stringify({ clusters: ["prod-db"] }),
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
         DeadLetterConfig: { Arn: Match.anyValue() },
       },
@@ -101,19 +102,20 @@ describe("MysqlHaProber template", () => {
       ).toBe(true);
   });
 
-  it("keeps state in an on-demand, encrypted table with point-in-time recovery and TTL", () => {
+  it("keeps state in one on-demand table, encrypted with the AWS managed key (no key to pay for), with point-in-time recovery and TTL", () => {
     template.hasResourceProperties("AWS::DynamoDB::Table", {
       BillingMode: "PAY_PER_REQUEST",
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
-      SSESpecification: { SSEEnabled: true, SSEType: "KMS" },
+      SSESpecification: { SSEEnabled: true },
     });
+    expect(Object.keys(template.findResources("AWS::KMS::Key"))).toEqual([]);
   });
 
   it("deploys the node-check document built from the script", () => {
     template.hasResourceProperties("AWS::SSM::Document", {
       DocumentType: "Command",
-      Name: "mysql-ha-prober-node-check-prod-db",
+      Name: "mysql-ha-prober-node-check-fleet",
       Content: nodeCheckDocument(),
     });
   });
@@ -143,7 +145,7 @@ describe("MysqlHaProber template", () => {
     expect(send).toHaveLength(1);
     expect([send[0]?.Action].flat()).toEqual(["ssm:SendCommand"]);
     const resources = JSON.stringify(send[0]?.Resource);
-    expect(resources).toContain(":document/mysql-ha-prober-node-check-prod-db");
+    expect(resources).toContain(":document/mysql-ha-prober-node-check-fleet");
     expect(resources).toContain(":instance/i-0123456789abcdef0");
     expect(resources).toContain(":instance/i-0fedcba9876543210");
     expect(send[0]?.Resource as unknown[]).toHaveLength(3);
@@ -171,29 +173,43 @@ describe("MysqlHaProber template", () => {
     expect(wildcardActions).toEqual([]);
   });
 
-  it("alarms on split brain and cluster down (kept while the prober is silent), prober errors, throttles, the failure queue and a dead man's switch", () => {
+  it("alarms per pair on DOWN or split brain (kept while the prober is silent) and its dead man's switch; for the fleet on errors, throttles and the failure queue", () => {
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm")).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
-    const byMetric = (name: string) => alarms.find((a) => a.MetricName === name);
-    expect(byMetric("SplitBrain")).toMatchObject({
+    const byName = (name: string) => alarms.find((a) => a.AlarmName === name);
+    expect(alarms).toHaveLength(5);
+    expect(byName("mysql-ha-prober-prod-db-DownOrSplitBrain")).toMatchObject({
       Namespace: "MysqlHaProber",
-      Threshold: 1,
+      MetricName: "ClusterStatus",
+      Statistic: "Maximum",
+      // 3 DOWN, 4 SPLIT_BRAIN
+      Threshold: 3,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
       Dimensions: [{ Name: "Cluster", Value: "prod-db" }],
       TreatMissingData: "ignore",
     });
-    expect(byMetric("ClusterDown")).toMatchObject({ Threshold: 1, TreatMissingData: "ignore" });
-    expect(byMetric("Errors")).toMatchObject({ Namespace: "AWS/Lambda" });
-    expect(byMetric("Throttles")).toMatchObject({ Namespace: "AWS/Lambda" });
-    expect(byMetric("ApproximateNumberOfMessagesVisible")).toMatchObject({
-      Namespace: "AWS/SQS",
-      Threshold: 1,
-    });
-    expect(byMetric("ProbeCompleted")).toMatchObject({
+    expect(byName("mysql-ha-prober-prod-db-DeadMansSwitch")).toMatchObject({
+      MetricName: "ClusterStatus",
+      Statistic: "SampleCount",
+      Dimensions: [{ Name: "Cluster", Value: "prod-db" }],
       TreatMissingData: "breaching",
       ComparisonOperator: "LessThanThreshold",
       Period: 60,
       EvaluationPeriods: 5,
+    });
+    expect(byName("mysql-ha-prober-fleet-ProberErrors")).toMatchObject({
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+    });
+    expect(byName("mysql-ha-prober-fleet-ProberThrottles")).toMatchObject({
+      Namespace: "AWS/Lambda",
+      MetricName: "Throttles",
+    });
+    expect(byName("mysql-ha-prober-fleet-FailureQueue")).toMatchObject({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Threshold: 1,
     });
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     template.hasResourceProperties("AWS::SNS::Subscription", {
@@ -230,7 +246,8 @@ describe("variants of the deployment file", () => {
   it("a 5-minute schedule: the dead man's switch counts 5-minute periods (3 of them), not 1-minute ones", () => {
     const t = synth((d) => (deploy(d).scheduleRateMinutes = 5), "test-rate5");
     t.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "ProbeCompleted",
+      MetricName: "ClusterStatus",
+      Statistic: "SampleCount",
       Period: 300,
       EvaluationPeriods: 3,
     });
@@ -253,7 +270,7 @@ describe("variants of the deployment file", () => {
     expect(ses?.Resource).toEqual(arn);
   });
 
-  it("push: a managed policy for the nodes' roles allows only invoking this cluster's function, with outputs", () => {
+  it("push: a managed policy for the nodes' roles allows only invoking the fleet's function, with outputs", () => {
     expect(Object.keys(template.findResources("AWS::IAM::ManagedPolicy"))).toEqual([]); // off by default
     const t = synth((d) => (deploy(d).push = true), "test-push");
     const policies = Object.values(t.findResources("AWS::IAM::ManagedPolicy")).map(
@@ -427,6 +444,13 @@ describe("npx cdk synth", () => {
     expect(asset).toBeDefined();
     const dir = mkdtempSync(`${tmpdir()}/mhp-bundle-`);
     copyFileSync(`${out}/${asset}/index.mjs`, `${dir}/index.mjs`);
+    // the pairs travel in the asset, beside the handler, with the deployed document's name
+    const fleet = JSON.parse(readFileSync(`${out}/${asset}/fleet.json`, "utf8")) as {
+      name: string;
+      nodes: { a: { runner: { documentName?: string } } };
+    }[];
+    expect(fleet.map((p) => p.name)).toEqual(["prod-db"]);
+    expect(fleet[0]?.nodes.a.runner.documentName).toBe("mysql-ha-prober-node-check-fleet");
     const code = readFileSync(`${dir}/index.mjs`, "utf8");
     // iconv-lite's CJK tables are left out, the RDS CA bundle replaced by its stand-in
     expect(code).toContain('"./tables/cp936.json"');
@@ -441,8 +465,6 @@ describe("npx cdk synth", () => {
     });
     // Assess: it loaded (no missing module) and the handler's environment check names the variable
     expect(r.stderr).not.toMatch(/Cannot find (module|package)/);
-    expect(r.stdout).toMatch(
-      /RESULT invalid configuration in the function.s environment[\s\S]*CLUSTER_CONFIG/,
-    );
+    expect(r.stdout).toMatch(/RESULT invalid configuration in the function.s environment[\s\S]*TABLE_NAME/);
   });
 });

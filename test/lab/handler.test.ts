@@ -8,7 +8,7 @@ import { Lab } from "../../lab/lab.ts";
 import { METRICS } from "../../shared/metrics.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { skipLab } from "../helpers/lab-env.ts";
-import { labHandler } from "../helpers/lab-handler.ts";
+import { labHandler, scheduledEvent } from "../helpers/lab-handler.ts";
 
 const skip = await skipLab();
 
@@ -40,7 +40,7 @@ describe.skipIf(skip)("the probe function against the lab", () => {
   const handlerFor = (env: Record<string, string>) =>
     labHandler(lab, { dynamo: dynamo.client, tableName: dynamo.tableName, ses: ses.client }, env);
 
-  it("probes, logs structured JSON with the cluster on every line, and emits every metric the dashboard and alarms use", async () => {
+  it("probes, logs structured JSON with the cluster on every line, one metric per pair (ClusterStatus) and the rest as fields", async () => {
     const lines: string[] = [];
     const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
       lines.push(...String(chunk).split("\n").filter(Boolean));
@@ -52,7 +52,7 @@ describe.skipIf(skip)("the probe function against the lab", () => {
     let result: { cluster: string; probes: { status: string; committed: boolean }[] };
     try {
       const handler = handlerFor({ SUBMINUTE_INTERVAL_SECONDS: "0" });
-      result = await handler({}, context(20_000));
+      result = (await handler(scheduledEvent(lab), context(20_000))) as typeof result;
     } finally {
       spy.mockRestore();
     }
@@ -65,9 +65,10 @@ describe.skipIf(skip)("the probe function against the lab", () => {
           .CloudWatchMetrics,
     );
     const emitted = new Set(directives.flatMap((m) => m.Metrics.map((x) => x.Name)));
-    for (const name of Object.values(METRICS)) expect(emitted, name).toContain(name);
+    // a fleet pays per metric: the alarms and the dashboard read ClusterStatus only
+    expect([...emitted].filter((n) => n !== "ColdStart")).toEqual([METRICS.clusterStatus]);
     // exactly the dimension set the alarms read
-    for (const d of directives.filter((x) => x.Metrics.some((m) => m.Name === "SplitBrain")))
+    for (const d of directives.filter((x) => x.Metrics.some((m) => m.Name === "ClusterStatus")))
       expect(d.Dimensions).toEqual([["Cluster"]]);
     expect(emf.find((d) => "ClusterStatus" in d)).toMatchObject({
       Cluster: "lab-mhpt10",
@@ -82,12 +83,44 @@ describe.skipIf(skip)("the probe function against the lab", () => {
     expect(JSON.stringify(docs)).not.toContain("lab-prober-pw");
   });
 
+  it("detailed metrics: every per-pair value is a metric, under {Cluster} only", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
+    try {
+      await handlerFor({ DETAILED_METRICS: "true" })(scheduledEvent(lab), context(20_000));
+    } finally {
+      spy.mockRestore();
+    }
+    const directives = lines
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            _aws?: { CloudWatchMetrics: { Metrics: { Name: string }[]; Dimensions: string[][] }[] };
+          },
+      )
+      .flatMap((d) => d._aws?.CloudWatchMetrics ?? []);
+    const emitted = new Set(directives.flatMap((m) => m.Metrics.map((x) => x.Name)));
+    for (const name of [
+      METRICS.clusterStatus,
+      METRICS.vipOwner,
+      METRICS.mysqlUpA,
+      METRICS.keepalivedUpB,
+      METRICS.probeDuration,
+    ])
+      expect(emitted, name).toContain(name);
+    for (const d of directives.filter((x) => x.Metrics.some((m) => m.Name === "VipOwner")))
+      expect(d.Dimensions).toEqual([["Cluster"]]);
+  });
+
   it("sub-minute mode probes every K seconds, never past the end of the invocation", async () => {
     const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
       const handler = handlerFor({ SUBMINUTE_INTERVAL_SECONDS: "2", DEADLINE_MARGIN_MS: "1000" });
       const started = Date.now();
-      const r = await handler({}, context(9_000));
+      const r = (await handler(scheduledEvent(lab), context(9_000))) as { probes: unknown[] };
       const took = Date.now() - started;
       // 8 s of budget, a probe every 2 s, each needing up to 2 s: 3 probes, done before the deadline
       expect(r.probes.length).toBeGreaterThanOrEqual(2);

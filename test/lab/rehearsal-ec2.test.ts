@@ -64,11 +64,11 @@ describe.skipIf(skip)("the deployment rehearsal with the EC2 view on (route-tabl
     ]);
   });
 
-  it("a failed assignment is DOWN once the grace is over, with the ClusterDown alarm, then healed", () => {
+  it("a failed assignment is DOWN once the grace is over, with the DownOrSplitBrain alarm, then healed", () => {
     const s = step("EC2: failover, the assignment fails");
     expect(s.mails.some((m) => m.endsWith("-> DOWN"))).toBe(true);
     expect(s.alarmChanges.map((c) => c.replace(/^mysql-ha-prober-[^:]*-(\w+):/, "$1:"))).toContain(
-      "ClusterDown: OK -> ALARM",
+      "DownOrSplitBrain: OK -> ALARM",
     );
   });
 });

@@ -5,22 +5,28 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../../../../functions/probe/env.ts";
+import { parseFleet } from "../../../../functions/probe/fleet.ts";
 import { buildHandler } from "../../../../functions/probe/handler.ts";
 import { PUSH_SOURCE, pushEventOf } from "../../../../functions/probe/push-event.ts";
 import type { PushGate } from "../../../../shared/ports.ts";
 import { nodesView, sqlView } from "../../../helpers/cluster.ts";
 import { memoryStore, ScriptedCluster } from "../../../helpers/fake-ports.ts";
 
-const env = parseEnv({
-  CLUSTER_CONFIG: JSON.stringify({
-    name: "prod",
-    vip: { host: "192.0.2.100" },
-    mysql: { user: "prober" },
-    nodes: {
-      a: { host: "192.0.2.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
-      b: { host: "192.0.2.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210" } },
+const fleet = parseFleet(
+  JSON.stringify([
+    {
+      name: "prod",
+      vip: { host: "192.0.2.100" },
+      mysql: { user: "prober" },
+      nodes: {
+        a: { host: "192.0.2.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
+        b: { host: "192.0.2.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210" } },
+      },
     },
-  }),
+  ]),
+  "fleet.json",
+);
+const env = parseEnv({
   TABLE_NAME: "t-push",
   MAIL_FROM: "prober@example.com",
   MAIL_TO: "ops@example.com",
@@ -58,18 +64,22 @@ function handlerWith(gate: PushGate) {
   const probe = c.probe;
   return {
     observed,
-    handler: buildHandler(env, {
-      sql: {
-        observe: (e, d) => {
-          observed.n++;
-          return probe.observe(e, d);
+    handler: buildHandler(
+      env,
+      {
+        sql: {
+          observe: (e, d) => {
+            observed.n++;
+            return probe.observe(e, d);
+          },
         },
+        nodeCheckers: { a: c.checker("a"), b: c.checker("b") },
+        store: memoryStore(),
+        notifier: { send: async () => undefined },
+        pushGate: gate,
       },
-      nodeCheckers: { a: c.checker("a"), b: c.checker("b") },
-      store: memoryStore(),
-      notifier: { send: async () => undefined },
-      pushGate: gate,
-    }),
+      { fleet },
+    ),
   };
 }
 
@@ -97,7 +107,7 @@ describe("the handler's push path", () => {
     }
   });
 
-  it("ignores a push for another cluster (no probe)", async () => {
+  it("ignores a push for a pair the function does not probe (no probe)", async () => {
     const spy = quiet();
     try {
       const { handler, observed } = handlerWith(memoryGate());

@@ -1,0 +1,172 @@
+/**
+ * The fleet layout: a shared core and three resources per pair, sibling stacks beyond `pairsPerStack`,
+ * the pairs' configurations in the function's asset, one dashboard with a pair to drill into.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { App, Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { fleetDeployment } from "../../bench/fleet-synth.ts";
+import { buildApp } from "../../infra/app.ts";
+
+function synthFleet(n: number, name: string, edit: (d: Record<string, unknown>) => void = () => {}) {
+  const doc = parseYaml(fleetDeployment(n)) as Record<string, unknown>;
+  edit(doc.deploy as Record<string, unknown>);
+  const dir = mkdtempSync(join(tmpdir(), "mhp-fleet-"));
+  const file = join(dir, "deploy.yaml");
+  writeFileSync(file, stringifyYaml(doc, { aliasDuplicateObjects: false }));
+  const outdir = fileURLToPath(new URL(`../../cdk.out/${name}`, import.meta.url));
+  const { app, stack } = buildApp(file, new App({ outdir }));
+  const assembly = app.synth();
+  const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack);
+  return { app, stack, stacks, assembly, outdir };
+}
+const count = (t: Template, type: string) => Object.keys(t.findResources(type)).length;
+const total = (t: Template) => Object.keys(t.toJSON().Resources as object).length;
+
+describe("the fleet layout", () => {
+  it("each added pair is two alarms and a place in a schedule of up to ten pairs; the core is shared", () => {
+    const one = Template.fromStack(synthFleet(1, "test-fleet-1").stack);
+    const three = Template.fromStack(synthFleet(3, "test-fleet-3").stack);
+    expect(total(three) - total(one)).toBe(4);
+    for (const type of [
+      "AWS::Lambda::Function",
+      "AWS::DynamoDB::Table",
+      "AWS::SSM::Document",
+      "AWS::SQS::Queue",
+      "AWS::SNS::Topic",
+      "AWS::CloudWatch::Dashboard",
+    ])
+      expect(count(three, type), type).toBe(1);
+    const inputs = (t: Template) =>
+      Object.values(t.findResources("AWS::Scheduler::Schedule")).map(
+        (r) =>
+          JSON.parse((r as { Properties: { Target: { Input: string } } }).Properties.Target.Input) as unknown,
+      );
+    expect(inputs(three)).toEqual([{ clusters: ["pair-0001", "pair-0002", "pair-0003"] }]);
+    // eleven pairs: two schedules, 10 + 1
+    const eleven = Template.fromStack(synthFleet(11, "test-fleet-11").stack);
+    expect(inputs(eleven).map((i) => (i as { clusters: string[] }).clusters.length)).toEqual([10, 1]);
+    // one schedule per pair on request
+    const own = Template.fromStack(synthFleet(3, "test-fleet-own", (d) => (d.pairsPerSchedule = 1)).stack);
+    expect(inputs(own)).toEqual(["pair-0001", "pair-0002", "pair-0003"].map((c) => ({ clusters: [c] })));
+    // two alarms per pair, three for the prober
+    expect(count(three, "AWS::CloudWatch::Alarm")).toBe(9);
+  });
+
+  it("every pair's configuration is in the asset beside the handler, none in the environment", () => {
+    const { outdir, stack } = synthFleet(3, "test-fleet-asset");
+    const fn = Object.values(Template.fromStack(stack).findResources("AWS::Lambda::Function"))[0] as {
+      Properties: { Environment: { Variables: Record<string, string> }; Code: { S3Key: string } };
+    };
+    const env = fn.Properties.Environment.Variables;
+    expect(env.FLEET_CONFIG_FILE).toBe("fleet.json");
+    expect(JSON.stringify(env)).not.toContain("pair-0001");
+    const fleet = JSON.parse(
+      readFileSync(
+        join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, "")}`, "fleet.json"),
+        "utf8",
+      ),
+    ) as {
+      name: string;
+    }[];
+    expect(fleet.map((p) => p.name)).toEqual(["pair-0001", "pair-0002", "pair-0003"]);
+  });
+
+  it("beyond pairsPerStack the pairs go to sibling stacks that address the function by its fixed name", () => {
+    // Prepare / Act: 5 pairs, 2 per stack (cdk-nag runs in the synth: it would throw on a finding)
+    const { stacks } = synthFleet(5, "test-fleet-split", (d) => {
+      d.pairsPerStack = 2;
+      d.pairsPerSchedule = 1;
+    });
+    // Assess
+    expect(stacks.map((s) => s.stackName)).toEqual([
+      "MysqlHaProber",
+      "MysqlHaProber-Pairs2",
+      "MysqlHaProber-Pairs3",
+    ]);
+    const [core, second, third] = stacks.map((s) => Template.fromStack(s));
+    expect(count(core as Template, "AWS::Scheduler::Schedule")).toBe(2);
+    expect(count(second as Template, "AWS::Scheduler::Schedule")).toBe(2);
+    expect(count(third as Template, "AWS::Scheduler::Schedule")).toBe(1);
+    expect(count(second as Template, "AWS::Lambda::Function")).toBe(0);
+    const fnName = Object.values((core as Template).findResources("AWS::Lambda::Function")).map(
+      (r) => (r as { Properties: { FunctionName: string } }).Properties.FunctionName,
+    );
+    expect(fnName).toEqual(["mysql-ha-prober-fleet"]);
+    const target = Object.values((second as Template).findResources("AWS::Scheduler::Schedule")).map((r) =>
+      JSON.stringify((r as { Properties: { Target: { Arn: unknown } } }).Properties.Target.Arn),
+    );
+    for (const arn of target) expect(arn).toContain(":function:mysql-ha-prober-fleet");
+  });
+
+  it("a fleet with more nodes than a policy can list may send the (named, read-only) document to any instance", () => {
+    const resources = (n: number) => {
+      const t = Template.fromStack(synthFleet(n, `test-fleet-iam-${n}`).stack);
+      const send = Object.values(t.findResources("AWS::IAM::Policy"))
+        .flatMap(
+          (p) =>
+            (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+              .Properties.PolicyDocument.Statement,
+        )
+        .find((s) => JSON.stringify(s.Action).includes("ssm:SendCommand"));
+      return JSON.stringify(send?.Resource);
+    };
+    const twenty = resources(20); // 40 instances: listed
+    expect(twenty).toContain(":instance/i-00000000000000027");
+    expect(twenty).not.toContain("instance/*");
+    const more = resources(21); // 42: one wildcard instead of 42 ARNs
+    expect(more).toContain(":instance/*");
+    expect(more).not.toContain(":instance/i-");
+    expect(more).toContain(":document/mysql-ha-prober-node-check-fleet");
+  });
+
+  it("one dashboard: every pair's status by SEARCH, the pairs not HEALTHY from the log, a pair variable to drill into", () => {
+    const t = Template.fromStack(synthFleet(3, "test-fleet-dash").stack);
+    const bodies = Object.values(t.findResources("AWS::CloudWatch::Dashboard")).map((r) =>
+      JSON.stringify((r as { Properties: { DashboardBody: unknown } }).Properties.DashboardBody),
+    );
+    expect(bodies).toHaveLength(1);
+    const body = bodies[0] as string;
+    expect(body).toContain("SEARCH('{MysqlHaProber,Cluster} MetricName=\\\\\\\"ClusterStatus\\\\\\\"'");
+    expect(body).toContain('filter declared != \\\\\\"HEALTHY\\\\\\"');
+    expect(body).toMatch(/"variables\\?":/);
+    for (const p of ["pair-0001", "pair-0002", "pair-0003"]) expect(body).toContain(p);
+    // detailed metrics are not graphed unless published
+    expect(body).not.toContain("VipOwner");
+  });
+
+  it("detailed metrics: the function publishes them and the dashboard graphs them", () => {
+    const t = Template.fromStack(synthFleet(1, "test-fleet-detail", (d) => (d.detailedMetrics = true)).stack);
+    t.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: { DETAILED_METRICS: "true" } },
+    });
+    const body = JSON.stringify(Object.values(t.findResources("AWS::CloudWatch::Dashboard")));
+    expect(body).toContain("VipOwner");
+    expect(body).toContain("ReplicationLagAtoB");
+  });
+
+  it("no dashboard when asked: no widget, no link in the mails, no output", () => {
+    const t = Template.fromStack(synthFleet(1, "test-fleet-nodash", (d) => (d.dashboard = false)).stack);
+    expect(count(t, "AWS::CloudWatch::Dashboard")).toBe(0);
+    const fn = Object.values(t.findResources("AWS::Lambda::Function"))[0] as {
+      Properties: { Environment: { Variables: Record<string, string> } };
+    };
+    expect(fn.Properties.Environment.Variables.DASHBOARD_NAME).toBeUndefined();
+    expect(Object.keys(t.findOutputs("*")).some((k) => k.includes("DashboardUrl"))).toBe(false);
+  });
+
+  it("a customer managed key for the table, when asked", () => {
+    const t = Template.fromStack(
+      synthFleet(1, "test-fleet-cmk", (d) => (d.tableCustomerManagedKey = true)).stack,
+    );
+    expect(count(t, "AWS::KMS::Key")).toBe(1);
+    t.hasResourceProperties("AWS::DynamoDB::Table", {
+      SSESpecification: { SSEEnabled: true, SSEType: "KMS" },
+    });
+  });
+});
