@@ -5,7 +5,9 @@
  *   2. the cost of one full probe (3 SQL endpoints + 2 node checks through the namespace runner);
  *   3. the Lambda bundle: size and cold-start import time;
  *   4. one process probing N clusters concurrently;
- *   5. the fleet at synth: 1, 10, 100, 1,000 pairs (stacks, resources, template size; BENCH_FLEET_SIZES).
+ *   5. the fleet at synth: 1, 10, 100, 1,000 pairs (stacks, resources, template size; BENCH_FLEET_SIZES);
+ *   6. (BENCH_SECTIONS=round, not in the default run) one round of a simulated fleet of 1,000 pairs probed
+ *      by the deployed function against stand-ins (bench/fleet-round.ts).
  * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
  */
 import { execFileSync } from "node:child_process";
@@ -26,6 +28,7 @@ import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { run } from "../shared/util/exec.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
+import { fleetRound } from "./fleet-round.ts";
 import { synthFleet } from "./fleet-synth.ts";
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
@@ -579,8 +582,54 @@ function fleet() {
   save("fleet-synth", rows);
 }
 
+/** One round of a simulated fleet (bench/fleet-round.ts): duration, API calls, throttling, pairs probed. */
+async function round() {
+  const r = await fleetRound({
+    pairs: Number(process.env.BENCH_ROUND_PAIRS ?? 1000),
+    pairsPerSchedule: Number(process.env.BENCH_ROUND_PER_SCHEDULE ?? 10),
+    rounds: Number(process.env.BENCH_ROUND_ROUNDS ?? 3),
+    log: () => {},
+  });
+  console.log(
+    `\n== one round of ${r.pairs} simulated pairs, ${r.pairsPerSchedule} per schedule (SSM ${r.ssmLatencyMs.join("-")} ms, rates ${JSON.stringify(r.ssmRates)})`,
+  );
+  console.log(
+    table([
+      [
+        "round",
+        "s",
+        "invocations",
+        "inv p50 s",
+        "inv max s",
+        "fn errors",
+        "pairs probed",
+        "statuses",
+        "node checks failed",
+        "SSM calls (throttled)",
+      ],
+      ...r.rounds.map((x, i) => [
+        i + 1,
+        r1(x.roundMs / 1000),
+        x.invocations,
+        r1(x.invocationMs.p50 / 1000),
+        r1(x.invocationMs.max / 1000),
+        x.functionErrors,
+        x.pairsProbed,
+        JSON.stringify(x.statuses),
+        x.nodeChecksFailed,
+        Object.entries(x.calls)
+          .filter(([k]) => k.startsWith("ssm:"))
+          .map(([k, v]) => `${k.slice(4)} ${v.ok + v.throttled} (${v.throttled})`)
+          .join(", "),
+      ]),
+    ]),
+  );
+  save("fleet-round", r);
+}
+
 async function main() {
   console.log(`machine: ${JSON.stringify(machine())}`);
+  if (SECTIONS.includes("round")) await round();
   if (SECTIONS.includes("bundle")) await bundle();
   if (SECTIONS.includes("fleet")) fleet();
   if (SECTIONS.includes("cli") && process.getuid?.() !== 0) await cliStart(null);

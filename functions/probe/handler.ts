@@ -65,13 +65,17 @@ export function buildHandler(
   const secrets = new SecretsProvider({ clientConfig: { requestHandler } });
   const parameters = new SSMProvider({ clientConfig: { requestHandler } });
   /** The monitoring password, cached for 5 minutes. Never logged. */
-  const password = async (): Promise<string> =>
-    env.PASSWORD_SECRET_ARN
-      ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
-      : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 }));
+  const password = oneAtATime(
+    async (): Promise<string> =>
+      env.PASSWORD_SECRET_ARN
+        ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
+        : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 })),
+  );
   /** The heartbeat user's password, cached for 5 minutes. Never logged. */
-  const heartbeatPassword = async (): Promise<string> =>
-    String(await secrets.get(env.HEARTBEAT_PASSWORD_SECRET_ARN as string, { maxAge: 300 }));
+  const heartbeatPassword = oneAtATime(
+    async (): Promise<string> =>
+      String(await secrets.get(env.HEARTBEAT_PASSWORD_SECRET_ARN as string, { maxAge: 300 })),
+  );
   const dynamoStore = new DynamoStore({
     client: dynamo,
     tableName: env.TABLE_NAME,
@@ -263,5 +267,19 @@ export function probeLogFields(r: ProbeOutcome) {
     mailsSent: r.sent.length,
     mailsPending: r.unsent.length,
     probeMs: r.timings.probeMs,
+  };
+}
+
+/**
+ * Calls that arrive while one is in flight share its answer: the pairs of one invocation ask for the
+ * password together, before the provider's cache holds it (ten pairs made 34 GetSecretValue calls).
+ */
+export function oneAtATime<T>(fetch: () => Promise<T>): () => Promise<T> {
+  let inflight: Promise<T> | undefined;
+  return () => {
+    inflight ??= fetch().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
   };
 }

@@ -18,6 +18,11 @@ export interface Faults {
   ssmThrottling: boolean;
   /** The EC2 API answers RequestLimitExceeded. */
   ec2Throttling: boolean;
+  /**
+   * SSM calls per second per operation beyond which SSM answers ThrottlingException (a token bucket per
+   * operation, the burst equal to the rate); null: no limit.
+   */
+  ssmRates: Record<string, number> | null;
 }
 
 export interface CallRecord {
@@ -75,7 +80,23 @@ export class LocalEndpoints {
     sesOutage: false,
     ssmThrottling: false,
     ec2Throttling: false,
+    ssmRates: null,
   };
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Takes a token of `operation`'s bucket; false when the rate is exceeded. */
+  private withinRate(operation: string): boolean {
+    const rate = this.faults.ssmRates?.[operation];
+    if (rate === undefined) return true;
+    const now = Date.now();
+    const b = this.buckets.get(operation) ?? { tokens: rate, at: now };
+    b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate);
+    b.at = now;
+    this.buckets.set(operation, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
   readonly calls: CallRecord[] = [];
   private readonly servers: Server[] = [];
   /** AWS_ENDPOINT_URL_<SERVICE> -> URL, once started. */
@@ -210,7 +231,9 @@ export class LocalEndpoints {
         fault: (f, op) =>
           f.ssmThrottling && op === "SendCommand"
             ? errorReply("json", 400, "ThrottlingException", "Rate exceeded (rehearsal fault switch)")
-            : null,
+            : !this.withinRate(op)
+              ? errorReply("json", 400, "ThrottlingException", "Rate exceeded")
+              : null,
         handle: async (op, input) => {
           switch (op) {
             case "SendCommand":

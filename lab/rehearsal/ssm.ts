@@ -28,7 +28,7 @@ export class SsmError extends Error {
   }
 }
 
-interface Invocation {
+export interface Invocation {
   commandId: string;
   instanceId: string;
   status: "Pending" | "InProgress" | "Success" | "Failed" | "TimedOut" | "Cancelled" | "Undeliverable";
@@ -132,7 +132,7 @@ export class LocalRunCommand {
     return {};
   }
 
-  private run(inv: Invocation, ns: string, doc: CommandDocument, values: Record<string, string>): void {
+  protected run(inv: Invocation, ns: string, doc: CommandDocument, values: Record<string, string>): void {
     if (inv.status !== "Pending") return;
     const step = doc.mainSteps[0];
     if (step?.action !== "aws:runShellScript") {

@@ -27,15 +27,19 @@ export class DeployedTemplate {
   constructor(
     readonly assemblyDir: string,
     readonly env: AssemblyEnv,
+    /** The stack to read. @default the assembly's first stack */
+    stack?: string,
   ) {
     const manifest = JSON.parse(readFileSync(join(assemblyDir, "manifest.json"), "utf8")) as {
       artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
     };
-    const stack = Object.entries(manifest.artifacts).find(([, a]) => a.type === "aws:cloudformation:stack");
-    if (!stack?.[1].properties?.templateFile)
-      throw new Error(`${assemblyDir}: no stack in the cloud assembly`);
-    this.stackName = stack[0];
-    const t = JSON.parse(readFileSync(join(assemblyDir, stack[1].properties.templateFile), "utf8")) as {
+    const found = Object.entries(manifest.artifacts).find(
+      ([name, a]) => a.type === "aws:cloudformation:stack" && (stack === undefined || name === stack),
+    );
+    if (!found?.[1].properties?.templateFile)
+      throw new Error(`${assemblyDir}: no stack ${stack ?? ""} in the cloud assembly`);
+    this.stackName = found[0];
+    const t = JSON.parse(readFileSync(join(assemblyDir, found[1].properties.templateFile), "utf8")) as {
       Resources: Record<string, Resource>;
       Outputs?: Record<string, { Value: unknown; Description?: string }>;
     };
@@ -207,4 +211,14 @@ export class DeployedTemplate {
       });
     return [...inline, ...attached];
   }
+}
+
+/** The names of every stack in a cloud assembly, in the manifest's order. */
+export function assemblyStacks(assemblyDir: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(assemblyDir, "manifest.json"), "utf8")) as {
+    artifacts: Record<string, { type: string }>;
+  };
+  return Object.entries(manifest.artifacts)
+    .filter(([, a]) => a.type === "aws:cloudformation:stack")
+    .map(([name]) => name);
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../../../../functions/probe/env.ts";
 import { parseFleet } from "../../../../functions/probe/fleet.ts";
-import { buildHandler } from "../../../../functions/probe/handler.ts";
+import { buildHandler, oneAtATime } from "../../../../functions/probe/handler.ts";
 import type { SqlEndpoint, StateStore } from "../../../../shared/ports.ts";
 import { nodesView, sqlView } from "../../../helpers/cluster.ts";
 import { memoryStore, ScriptedCluster } from "../../../helpers/fake-ports.ts";
@@ -150,5 +150,27 @@ describe("the fleet's function", () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe("oneAtATime", () => {
+  it("calls made while one is in flight share its answer; the next call after it asks again", async () => {
+    let calls = 0;
+    const fetch = oneAtATime(async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 5));
+      return `v${calls}`;
+    });
+    expect(await Promise.all([fetch(), fetch(), fetch()])).toEqual(["v1", "v1", "v1"]);
+    expect(calls).toBe(1);
+    expect(await fetch()).toBe("v2");
+    // a failure is not kept: the next call tries again
+    const failing = oneAtATime(async () => {
+      calls++;
+      throw new Error("denied");
+    });
+    await expect(failing()).rejects.toThrow("denied");
+    await expect(failing()).rejects.toThrow("denied");
+    expect(calls).toBe(4);
   });
 });

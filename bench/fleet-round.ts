@@ -1,0 +1,373 @@
+/**
+ * One round of a simulated fleet, probed by the deployed function (`BENCH_SECTIONS=round npm run bench`,
+ * root). N pairs (BENCH_ROUND_PAIRS, default 1,000), each a copy of the lab's pair (the same nodes and
+ * VIP under its own name), in the deployment file the CDK app synthesizes; the cloud assembly run as the
+ * rehearsal runs it (the asset in local Lambda environments inside the lab's client namespace, the
+ * template's schedules, IAM checked on every call), with an SSM stand-in that answers each node check
+ * after 1 to 3 s (BENCH_SSM_LATENCY_MS, "1000-3000": the lab's real node-check output for that node,
+ * refreshed every 10 s) and throttles each SSM operation above a rate (BENCH_SSM_RATES,
+ * "SendCommand=50,GetCommandInvocation=100" per second: assumptions, AWS does not publish them).
+ * Every schedule fires at once, as EventBridge Scheduler does at the top of a minute.
+ *
+ * Prints: the round's duration (first invoke to last invocation end), invocations and their durations,
+ * API calls by operation and how many were throttled, pairs probed, their statuses, node checks lost.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { App } from "aws-cdk-lib";
+import dynalite from "dynalite";
+import { parse, stringify } from "yaml";
+import { buildApp } from "../infra/app.ts";
+import { DeploySchema } from "../infra/deploy-config.ts";
+import { Ec2World, labEc2Topology } from "../lab/ec2-standin.ts";
+import { freePort, spawnSesLocal } from "../lab/emulators.ts";
+import { Lab } from "../lab/lab.ts";
+import { NODE_IDS } from "../lab/plan.ts";
+import { LocalCloudWatch } from "../lab/rehearsal/cloudwatch.ts";
+import { readDeployment } from "../lab/rehearsal/deployment.ts";
+import { LocalEndpoints } from "../lab/rehearsal/endpoints.ts";
+import { RoleAuthorizer } from "../lab/rehearsal/iam.ts";
+import { LocalLambda } from "../lab/rehearsal/lambda.ts";
+import { type CommandDocument, type Invocation, LocalRunCommand } from "../lab/rehearsal/ssm.ts";
+import { assemblyStacks, DeployedTemplate } from "../lab/rehearsal/template.ts";
+import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
+
+export interface RoundResult {
+  pairs: number;
+  pairsPerSchedule: number;
+  ssmLatencyMs: [number, number];
+  ssmRates: Record<string, number>;
+  rounds: {
+    roundMs: number;
+    invocations: number;
+    invocationMs: { p50: number; p95: number; max: number };
+    functionErrors: number;
+    calls: Record<string, { ok: number; throttled: number }>;
+    pairsProbed: number;
+    statuses: Record<string, number>;
+    nodeChecksFailed: number;
+  }[];
+}
+
+/**
+ * SSM Run Command for a simulated fleet: every node check of a node answers with that node's real output
+ * (run in its namespace at most every 10 s), after a random 1-3 s, as the agent's round trip takes.
+ */
+class SimulatedRunCommand extends LocalRunCommand {
+  private readonly cache = new Map<string, { at: number; stdout: Promise<string> }>();
+  constructor(
+    documents: Record<string, CommandDocument>,
+    namespaces: Record<string, string>,
+    private readonly latency: [number, number],
+  ) {
+    super(documents, namespaces);
+  }
+
+  protected override run(
+    inv: Invocation,
+    ns: string,
+    doc: CommandDocument,
+    values: Record<string, string>,
+  ): void {
+    if (inv.status !== "Pending") return;
+    inv.status = "InProgress";
+    inv.statusDetails = "InProgress";
+    const key = `${ns} ${JSON.stringify(values)}`;
+    let cached = this.cache.get(key);
+    if (!cached || Date.now() - cached.at > 10_000) {
+      cached = { at: Date.now(), stdout: this.realOutput(ns, doc, values) };
+      this.cache.set(key, cached);
+    }
+    const [lo, hi] = this.latency;
+    const wait = lo + Math.random() * (hi - lo);
+    void Promise.all([cached.stdout, new Promise((r) => setTimeout(r, wait))]).then(([stdout]) => {
+      if (inv.status !== "InProgress") return;
+      inv.stdout = stdout as string;
+      inv.responseCode = 0;
+      inv.status = "Success";
+      inv.statusDetails = "Success";
+    });
+  }
+
+  private realOutput(ns: string, doc: CommandDocument, values: Record<string, string>): Promise<string> {
+    const step = doc.mainSteps[0];
+    const dir = join("/tmp", `mhp-round-${process.pid}-${ns}`);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "_script.sh");
+    writeFileSync(file, `${step?.inputs.runCommand.join("\n") ?? ""}\n`, { mode: 0o700 });
+    const env: NodeJS.ProcessEnv = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+    for (const [k, v] of Object.entries(values)) env[`SSM_${k}`] = v;
+    return new Promise((resolve) => {
+      const child = spawn("ip", ["netns", "exec", ns, "sh", file], {
+        env,
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.on("close", () => resolve(out));
+    });
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number) : 0;
+};
+
+/** Outside: the lab up, the fleet's deployment file and synth, then the round inside the client namespace. */
+export async function fleetRound(o: {
+  pairs: number;
+  pairsPerSchedule: number;
+  rounds: number;
+  log: (l: string) => void;
+}): Promise<RoundResult> {
+  const lab = new Lab({ name: "mhpr", subnet: "198.18.121.0/24" }, (l) => o.log(`lab: ${l}`));
+  await lab.up();
+  try {
+    // 3 endpoints per pair, all pairs at once: more than MariaDB's default 151 connections
+    for (const id of NODE_IDS) await lab.sqlOn(id, "SET GLOBAL max_connections = 5000");
+    const dir = join(lab.plan.dir, "round");
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const d = labDeployment(lab) as { deploy: Record<string, unknown>; clusters: Record<string, unknown>[] };
+    const base = d.clusters[0] as { name: string };
+    d.deploy.push = false;
+    d.deploy.pairsPerSchedule = o.pairsPerSchedule;
+    d.deploy.dashboard = false;
+    d.clusters = Array.from({ length: o.pairs }, (_, i) => ({
+      ...base,
+      name: `${base.name}-${String(i + 1).padStart(4, "0")}`,
+    }));
+    const deployFile = join(dir, "deploy.yaml");
+    writeFileSync(deployFile, stringify(d, { aliasDuplicateObjects: false }));
+    const assembly = join(dir, "cdk.out");
+    const { app } = buildApp(deployFile, new App({ outdir: assembly }));
+    app.synth();
+    const out = join(dir, "result.json");
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        "ip",
+        [
+          "netns",
+          "exec",
+          lab.plan.client.ns,
+          process.execPath,
+          "--import",
+          "tsx",
+          fileURLToPath(import.meta.url),
+          "inside",
+          JSON.stringify({ deployFile, assembly, out, rounds: o.rounds }),
+        ],
+        { stdio: ["ignore", "inherit", "inherit"], env: process.env },
+      );
+      child.on("error", reject);
+      child.on("close", (code) =>
+        code === 0 ? resolve() : reject(new Error(`the round ended with ${code}`)),
+      );
+    });
+    return JSON.parse(readFileSync(out, "utf8")) as RoundResult;
+  } finally {
+    await lab.down();
+  }
+}
+
+/** Inside the client namespace: the assembly run for `rounds` rounds. */
+async function inside(a: {
+  deployFile: string;
+  assembly: string;
+  out: string;
+  rounds: number;
+}): Promise<void> {
+  const latency = (process.env.BENCH_SSM_LATENCY_MS ?? "1000-3000").split("-").map(Number) as [
+    number,
+    number,
+  ];
+  const rates = Object.fromEntries(
+    (process.env.BENCH_SSM_RATES ?? "SendCommand=50,GetCommandInvocation=100")
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => {
+        const [k, v] = kv.split("=");
+        return [k as string, Number(v)];
+      }),
+  );
+  const deploy = DeploySchema.parse(parse(readFileSync(a.deployFile, "utf8")));
+  const env = { region: deploy.deploy.region, account: deploy.deploy.account ?? REHEARSAL_ACCOUNT.account };
+  const deployment = readDeployment(new DeployedTemplate(a.assembly, env));
+  const fn = deployment.functions[0];
+  if (!fn) throw new Error("no function");
+  // the schedules of every stack (beyond pairsPerStack, the pairs' are in sibling stacks)
+  const schedules = assemblyStacks(a.assembly).flatMap((name) => {
+    const t = new DeployedTemplate(a.assembly, env, name);
+    return t
+      .ofType("AWS::Scheduler::Schedule")
+      .map(([id]) => t.props<{ Target: { Arn: string; Input: string } }>(id))
+      .filter((s) => s.Target.Arn === fn.arn)
+      .map((s) => JSON.parse(s.Target.Input) as unknown);
+  });
+  // every pair is the lab's pair: its two instance ids, its two namespaces
+  const lab = new Lab({ name: "mhpr", subnet: "198.18.121.0/24" });
+  const c0 = deploy.clusters[0];
+  const namespaces: Record<string, string> = {};
+  for (const id of NODE_IDS) {
+    const r = c0?.nodes[id].runner;
+    if (r?.type === "ssm") namespaces[r.instanceId] = lab.plan.nodes[id].ns;
+  }
+  const closers: (() => Promise<void> | void)[] = [];
+  try {
+    const db = dynalite({ createTableMs: 0 });
+    await new Promise<void>((r) => db.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise<void>((r) => db.close(() => r())));
+    const dynamoUrl = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+    const dynamo = new DynamoDBClient({
+      endpoint: dynamoUrl,
+      region: env.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    for (const t of deployment.tables)
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: t.name,
+          KeySchema: t.keySchema as never,
+          AttributeDefinitions: t.attributeDefinitions as never,
+          BillingMode: t.billingMode as never,
+        }),
+      );
+    const sesPort = await freePort();
+    const ses = await spawnSesLocal(sesPort);
+    closers.push(() => void ses.kill("SIGKILL"));
+    const runCommand = new SimulatedRunCommand(deployment.documents, namespaces, latency);
+    const mailFrom = fn.environment.MAIL_FROM ?? "";
+    const endpoints = new LocalEndpoints({
+      region: env.region,
+      account: env.account,
+      authorizer: new RoleAuthorizer(fn.roleArn, env.account, fn.policies),
+      nodeAuthorizer: new RoleAuthorizer(`arn:aws:iam::${env.account}:role/lab-node`, env.account, []),
+      invokeAsync: () => false,
+      runCommand,
+      secrets: {
+        [deploy.deploy.passwordSecretArn]: lab.plan.users.monitor.password,
+        ...(deploy.deploy.heartbeatPasswordSecretArn
+          ? { [deploy.deploy.heartbeatPasswordSecretArn]: lab.plan.users.heartbeat.password }
+          : {}),
+      },
+      dynamodbBackend: dynamoUrl,
+      sesBackend: `http://127.0.0.1:${sesPort}`,
+      ses: {
+        verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...(fn.environment.MAIL_TO ?? "").split(",")],
+        sandbox: true,
+      },
+      ec2: new Ec2World({
+        callsLog: lab.plan.ec2.callsLog,
+        faultFile: lab.plan.ec2.faultFile,
+        ...labEc2Topology(lab.plan),
+      }),
+    });
+    endpoints.faults.ssmRates = rates;
+    await endpoints.start();
+    closers.push(() => endpoints.stop());
+    const cw = new LocalCloudWatch([], 1);
+    const lambda = new LocalLambda(
+      {
+        name: fn.name,
+        arn: fn.arn,
+        handler: fn.handler,
+        assetDir: fn.assetDir,
+        timeoutSeconds: fn.timeoutSeconds,
+        memorySize: fn.memorySize,
+        environment: fn.environment,
+        runtimeEnvironment: {
+          ...endpoints.env,
+          AWS_REGION: env.region,
+          AWS_ACCESS_KEY_ID: "ASIAREHEARSAL",
+          AWS_SECRET_ACCESS_KEY: "rehearsal",
+          AWS_SESSION_TOKEN: "rehearsal",
+          AWS_LAMBDA_FUNCTION_NAME: fn.name,
+          AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+          AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR",
+          LAMBDA_TASK_ROOT: fn.assetDir,
+          TZ: ":UTC",
+          PATH: "/usr/local/bin:/usr/bin:/bin",
+        },
+        maximumRetryAttempts: 0,
+        maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
+      },
+      cw,
+      1,
+    );
+    closers.push(() => lambda.close());
+    const probeLines: { cluster: string; status: string; findings: string[] }[] = [];
+    const errorLines: string[] = [];
+    lambda.onLog = (line) => {
+      if (line.includes('"pair failed"') || line.includes("ERROR")) errorLines.push(line.slice(0, 2000));
+      if (!line.includes('"message":"probe"')) return;
+      try {
+        probeLines.push(JSON.parse(line));
+      } catch {}
+    };
+    const result: RoundResult = {
+      pairs: deploy.clusters.length,
+      pairsPerSchedule: deploy.deploy.pairsPerSchedule,
+      ssmLatencyMs: latency,
+      ssmRates: rates,
+      rounds: [],
+    };
+    for (let r = 0; r < a.rounds; r++) {
+      const callsBefore = endpoints.calls.length;
+      const linesBefore = probeLines.length;
+      const started = Date.now();
+      // every schedule at once, as at the top of a minute
+      const records = await Promise.all(schedules.map((s) => lambda.invoke(s, "aws.scheduler")));
+      const roundMs = Date.now() - started;
+      const calls: Record<string, { ok: number; throttled: number }> = {};
+      for (const c of endpoints.calls.slice(callsBefore)) {
+        const k = `${c.service}:${c.operation}`;
+        calls[k] ??= { ok: 0, throttled: 0 };
+        if (c.outcome === "fault") calls[k].throttled++;
+        else calls[k].ok++;
+      }
+      const lines = probeLines.slice(linesBefore);
+      const statuses: Record<string, number> = {};
+      for (const l of lines) statuses[l.status] = (statuses[l.status] ?? 0) + 1;
+      const ms = records.map((x) => x.durationMs);
+      result.rounds.push({
+        roundMs,
+        invocations: records.length,
+        invocationMs: { p50: pct(ms, 50), p95: pct(ms, 95), max: Math.max(...ms) },
+        functionErrors: records.filter((x) => !x.ok).length,
+        calls,
+        pairsProbed: new Set(lines.map((l) => l.cluster)).size,
+        statuses,
+        nodeChecksFailed: lines.filter((l) => l.findings.includes("NODE_CHECK_FAILED")).length,
+      });
+      console.error(`round ${r + 1}: ${JSON.stringify(result.rounds.at(-1))}`);
+      // the next round a minute after this one started, as the schedule would (at most)
+      const rest = 60_000 - (Date.now() - started);
+      if (r + 1 < a.rounds && rest > 0) await new Promise((res) => setTimeout(res, Math.min(rest, 15_000)));
+    }
+    writeFileSync(a.out, JSON.stringify(result));
+    for (const l of errorLines.slice(0, 4))
+      console.error(`function error: ${l.slice(l.indexOf(`"cluster":`))}`);
+  } finally {
+    for (const c of closers.reverse()) await c();
+    for (const ns of Object.values(namespaces))
+      rmSync(join("/tmp", `mhp-round-${process.pid}-${ns}`), { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === "inside") {
+  await inside(JSON.parse(process.argv[3] as string));
+  process.exit(0);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await fleetRound({
+    pairs: Number(process.env.BENCH_ROUND_PAIRS ?? 1000),
+    pairsPerSchedule: Number(process.env.BENCH_ROUND_PER_SCHEDULE ?? 10),
+    rounds: Number(process.env.BENCH_ROUND_ROUNDS ?? 2),
+    log: (l) => console.error(l),
+  });
+  console.log(JSON.stringify(r));
+}
