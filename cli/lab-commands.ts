@@ -109,15 +109,24 @@ export function labCommand(
         "rehearse a deployment with the EC2 view on (the lab's EC2 behind a local EC2 endpoint), through the EC2 drill",
       ).choices(["secondary-ip", "route-table"]),
     )
+    .option(
+      "--fleet <n>",
+      "rehearse a fleet: n lab pairs (this lab and copies on the next subnets) in one deployment, through the fleet drill",
+      (v) => Number.parseInt(v, 10),
+    )
     .option("--json", "print the report as JSON")
     .action(async (o) => {
       const { runRehearsal } = await import("../lab/rehearsal/run.ts");
+      if (o.fleet !== undefined && (!Number.isInteger(o.fleet) || o.fleet < 2 || o.fleet > 5))
+        throw new Error("--fleet: give 2 to 5 labs");
+      if (o.fleet && o.ec2) throw new Error("--fleet and --ec2: rehearse one at a time");
       const report = await runRehearsal({
         name: o.name,
         subnet: o.subnet,
         timeFactor: o.timeFactor,
         keep: Boolean(o.keep),
         ...(o.ec2 ? { ec2: o.ec2 } : {}),
+        ...(o.fleet ? { fleet: o.fleet } : {}),
         log: (l) => err(l),
       });
       out(o.json ? JSON.stringify(report, null, 2) : renderRehearsal(report));
@@ -130,6 +139,7 @@ export function labCommand(
     .requiredOption("--deploy <file>")
     .requiredOption("--assembly <dir>")
     .option("--time-factor <n>", "", (v) => Number.parseFloat(v), 20)
+    .option("--fleet-labs <json>")
     .action(async (o) => {
       const { runRehearsalInside } = await import("../lab/rehearsal/run.ts");
       const report = await runRehearsalInside({
@@ -138,6 +148,7 @@ export function labCommand(
         deployFile: o.deploy,
         assemblyDir: o.assembly,
         timeFactor: o.timeFactor,
+        ...(o.fleetLabs ? { fleetLabs: JSON.parse(o.fleetLabs) as { name: string; subnet: string }[] } : {}),
         log: (l) => err(l),
       });
       out(JSON.stringify(report));
@@ -148,8 +159,10 @@ export function labCommand(
 /** The rehearsal's report for a person: a line per step, then what was checked. */
 export function renderRehearsal(r: RehearsalReport): string {
   const alarmNames = Object.keys(r.steps[0]?.alarms ?? {});
-  // mysql-ha-prober-<cluster>-SplitBrain -> SplitBrain
-  const short = (name: string) => name.split("-").at(-1) ?? name;
+  // mysql-ha-prober-<cluster>-DownOrSplitBrain -> DownOrSplitBrain; in a fleet, <cluster>-DownOrSplitBrain
+  const last = (name: string) => name.split("-").at(-1) ?? name;
+  const ambiguous = alarmNames.some((n, i) => alarmNames.findIndex((m) => last(m) === last(n)) !== i);
+  const short = (name: string) => (ambiguous ? name.replace(/^mysql-ha-prober-/, "") : last(name));
   const rows = [
     ["step", "result", "status", "mails", ...alarmNames.map(short), "fn errors"],
     ...r.steps.map((s) => [

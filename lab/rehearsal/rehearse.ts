@@ -93,7 +93,12 @@ export interface Ctx {
   cw: LocalCloudWatch;
   lambda: LocalLambda;
   schedule: { enabled: boolean };
+  /** The declared status of the drilled lab's pair. */
   status(): Promise<Status | null>;
+  /** The declared status of any pair of the fleet. */
+  statusOf(cluster: string): Promise<Status | null>;
+  /** Every pair of the deployment (the drilled lab's among them). */
+  pairs: string[];
   mailSubjects(): Promise<string[]>;
   mails(): Promise<{ subject: string; text: string }[]>;
   /** The deployed state table, through the same store code the CLI's status, silence and ack use. */
@@ -101,8 +106,13 @@ export interface Ctx {
   clusterName: string;
   vip: string;
   instanceOf(node: NodeId): string;
-  /** The state of the alarm whose name ends with `-<short>` (the construct names them mysql-ha-prober-<cluster>-<short>). */
+  /**
+   * The state of the drilled pair's alarm `mysql-ha-prober-<pair>-<short>`, else of the fleet's alarm whose
+   * name ends with `-<short>` (mysql-ha-prober-<fleet>-<short>).
+   */
   alarm(short: string): AlarmState | undefined;
+  /** The state of another pair's alarm, mysql-ha-prober-<cluster>-<short>. */
+  alarmOf(cluster: string, short: string): AlarmState | undefined;
 }
 
 export interface Step {
@@ -297,6 +307,17 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       name: string;
       nodes: Record<NodeId, { runner: { instanceId: string } }>;
     };
+    const statusOf = async (pair: string): Promise<Status | null> => {
+      const r = await dynamo.send(
+        new GetItemCommand({
+          TableName: deployment.tables[0]?.name,
+          Key: { pk: { S: `cluster#${pair}` }, sk: { S: "current" } },
+          ConsistentRead: true,
+        }),
+        { abortSignal: AbortSignal.timeout(3000) },
+      );
+      return (r.Item?.status?.S as Status | undefined) ?? null;
+    };
     const ctx: Ctx = {
       lab,
       endpoints,
@@ -304,17 +325,9 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       cw,
       lambda,
       schedule,
-      status: async () => {
-        const r = await dynamo.send(
-          new GetItemCommand({
-            TableName: deployment.tables[0]?.name,
-            Key: { pk: { S: `cluster#${cluster.name}` }, sk: { S: "current" } },
-            ConsistentRead: true,
-          }),
-          { abortSignal: AbortSignal.timeout(3000) },
-        );
-        return (r.Item?.status?.S as Status | undefined) ?? null;
-      },
+      status: () => statusOf(cluster.name),
+      statusOf,
+      pairs: fn.fleet.map((p) => p.name),
       mailSubjects: async () => {
         const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
         return ((await r.json()) as { emails: { subject: string }[] }).emails.map((e) => e.subject);
@@ -332,7 +345,14 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       clusterName: cluster.name,
       vip: lab.plan.vip,
       instanceOf: (node) => cluster.nodes[node].runner.instanceId,
-      alarm: (short) => [...cw.state].find(([name]) => name.endsWith(`-${short}`))?.[1],
+      alarm: (short) =>
+        cw.state.get(`mysql-ha-prober-${cluster.name}-${short}`) ??
+        [...cw.state].find(
+          ([name]) =>
+            name.endsWith(`-${short}`) &&
+            !fn.fleet.some((p) => name === `mysql-ha-prober-${p.name}-${short}`),
+        )?.[1],
+      alarmOf: (pair, short) => cw.state.get(`mysql-ha-prober-${pair}-${short}`),
     };
     const steps = await runDrill(ctx, input.drill ?? DRILL, input.stepTimeoutMs ?? 120_000, log);
     const pushedInvocations = lambda.invocations.filter((i) => i.source === PUSH_SOURCE).length;
