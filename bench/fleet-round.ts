@@ -50,6 +50,8 @@ export interface RoundResult {
     pairsProbed: number;
     statuses: Record<string, number>;
     nodeChecksFailed: number;
+    /** Findings above info in the round's probes, by code: what made a pair other than HEALTHY. */
+    findings: Record<string, number>;
   }[];
 }
 
@@ -343,6 +345,12 @@ async function inside(a: {
         pairsProbed: new Set(lines.map((l) => l.cluster)).size,
         statuses,
         nodeChecksFailed: lines.filter((l) => l.findings.includes("NODE_CHECK_FAILED")).length,
+        findings: lines
+          .flatMap((l) => l.findings)
+          .reduce<Record<string, number>>((acc, f) => {
+            acc[f] = (acc[f] ?? 0) + 1;
+            return acc;
+          }, {}),
       });
       console.error(`round ${r + 1}: ${JSON.stringify(result.rounds.at(-1))}`);
       // the next round a minute after this one started, as the schedule would (at most)

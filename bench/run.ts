@@ -604,7 +604,7 @@ async function round() {
         "fn errors",
         "pairs probed",
         "statuses",
-        "node checks failed",
+        "findings",
         "SSM calls (throttled)",
       ],
       ...r.rounds.map((x, i) => [
@@ -616,7 +616,7 @@ async function round() {
         x.functionErrors,
         x.pairsProbed,
         JSON.stringify(x.statuses),
-        x.nodeChecksFailed,
+        JSON.stringify(x.findings),
         Object.entries(x.calls)
           .filter(([k]) => k.startsWith("ssm:"))
           .map(([k, v]) => `${k.slice(4)} ${v.ok + v.throttled} (${v.throttled})`)
