@@ -31,7 +31,7 @@ import { LocalCloudWatch } from "../lab/rehearsal/cloudwatch.ts";
 import { readDeployment } from "../lab/rehearsal/deployment.ts";
 import { LocalEndpoints } from "../lab/rehearsal/endpoints.ts";
 import { RoleAuthorizer } from "../lab/rehearsal/iam.ts";
-import { LocalLambda } from "../lab/rehearsal/lambda.ts";
+import { LocalLambda, lambdaRuntimeEnv } from "../lab/rehearsal/lambda.ts";
 import { type CommandDocument, type Invocation, LocalRunCommand } from "../lab/rehearsal/ssm.ts";
 import { assemblyStacks, DeployedTemplate } from "../lab/rehearsal/template.ts";
 import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
@@ -282,19 +282,7 @@ async function inside(a: {
         timeoutSeconds: fn.timeoutSeconds,
         memorySize: fn.memorySize,
         environment: fn.environment,
-        runtimeEnvironment: {
-          ...endpoints.env,
-          AWS_REGION: env.region,
-          AWS_ACCESS_KEY_ID: "ASIAREHEARSAL",
-          AWS_SECRET_ACCESS_KEY: "rehearsal",
-          AWS_SESSION_TOKEN: "rehearsal",
-          AWS_LAMBDA_FUNCTION_NAME: fn.name,
-          AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
-          AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR",
-          LAMBDA_TASK_ROOT: fn.assetDir,
-          TZ: ":UTC",
-          PATH: "/usr/local/bin:/usr/bin:/bin",
-        },
+        runtimeEnvironment: lambdaRuntimeEnv(fn, env.region, endpoints.env),
         maximumRetryAttempts: 0,
         maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
       },

@@ -220,3 +220,32 @@ export class LocalLambda {
     if (i >= 0) this.envs.splice(i, 1);
   }
 }
+
+/**
+ * What the Lambda runtime sets besides the template's environment (region, credentials, the function's
+ * name, memory and log group, X-Ray, the task root), plus the local endpoints (AWS_ENDPOINT_URL_<SERVICE>).
+ */
+export function lambdaRuntimeEnv(
+  fn: { name: string; memorySize: number; assetDir: string },
+  region: string,
+  endpoints: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...endpoints,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: "ASIAREHEARSAL",
+    AWS_SECRET_ACCESS_KEY: "rehearsal",
+    AWS_SESSION_TOKEN: "rehearsal",
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+    AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR",
+    AWS_XRAY_DAEMON_ADDRESS: "127.0.0.1:2000",
+    LAMBDA_TASK_ROOT: fn.assetDir,
+    TZ: ":UTC",
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+  };
+}

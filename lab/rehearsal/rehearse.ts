@@ -27,7 +27,7 @@ import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
 import { type DeployedFunction, readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
-import { LocalLambda, LocalQueue } from "./lambda.ts";
+import { LocalLambda, LocalQueue, lambdaRuntimeEnv } from "./lambda.ts";
 import { LocalRunCommand } from "./ssm.ts";
 import { type AssemblyEnv, DeployedTemplate } from "./template.ts";
 
@@ -220,24 +220,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
         timeoutSeconds: fn.timeoutSeconds,
         memorySize: fn.memorySize,
         environment: fn.environment,
-        runtimeEnvironment: {
-          ...endpoints.env,
-          AWS_REGION: input.env.region,
-          AWS_DEFAULT_REGION: input.env.region,
-          AWS_ACCESS_KEY_ID: "ASIAREHEARSAL",
-          AWS_SECRET_ACCESS_KEY: "rehearsal",
-          AWS_SESSION_TOKEN: "rehearsal",
-          AWS_LAMBDA_FUNCTION_NAME: fn.name,
-          AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-          AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-          AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
-          AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR",
-          AWS_XRAY_DAEMON_ADDRESS: "127.0.0.1:2000",
-          LAMBDA_TASK_ROOT: fn.assetDir,
-          TZ: ":UTC",
-          PATH: "/usr/local/bin:/usr/bin:/bin",
-        },
+        runtimeEnvironment: lambdaRuntimeEnv(fn, input.env.region, endpoints.env),
         maximumRetryAttempts: fn.maximumRetryAttempts,
         maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
         ...(onFailure ? { onFailure } : {}),

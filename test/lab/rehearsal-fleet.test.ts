@@ -4,37 +4,28 @@
  * and runs the cloud assembly through the fleet drill: every pair probed and HEALTHY under its own name,
  * a split brain on one pair is that pair's alone (status, alarm, mail), healed.
  */
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FLEET_DRILL } from "../../lab/rehearsal/fleet-drill.ts";
 import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
-import { run } from "../../shared/util/exec.ts";
 import { skipLab } from "../helpers/lab-env.ts";
+import { rehearseCli, stepOf } from "../helpers/rehearsal.ts";
 
 const skip = await skipLab();
-const BIN = fileURLToPath(new URL("../../bin/mysql-ha-prober.mjs", import.meta.url));
 
 describe.skipIf(skip)("the deployment rehearsal of a fleet of three lab pairs", () => {
   let report: RehearsalReport;
   let exitCode: number | null;
   beforeAll(async () => {
-    const r = await run(
-      process.execPath,
-      [BIN, "lab", "rehearse", "--json", "--fleet", "3", "--name", "mhpt18", "--subnet", "198.18.118.0/24"],
-      { timeoutMs: 900_000, allowFailure: true },
-    );
-    exitCode = r.code;
-    try {
-      report = JSON.parse(r.stdout.slice(r.stdout.indexOf("{"))) as RehearsalReport;
-    } catch {
-      throw new Error(`no report (exit ${r.code}): ${r.stderr.slice(-3000)}`);
-    }
+    ({ report, exitCode } = await rehearseCli([
+      "--fleet",
+      "3",
+      "--name",
+      "mhpt18",
+      "--subnet",
+      "198.18.118.0/24",
+    ]));
   }, 900_000);
-  const step = (prefix: string) => {
-    const s = report.steps.find((x) => x.name.startsWith(prefix));
-    if (!s) throw new Error(`no step "${prefix}" (steps: ${report.steps.map((x) => x.name).join(", ")})`);
-    return s;
-  };
+  const step = (prefix: string) => stepOf(report, prefix);
 
   it("passes every step of the fleet drill, exits 0, with no function error and no denied call", () => {
     expect(report.steps.map((s) => [s.name, s.ok, s.failures])).toEqual(

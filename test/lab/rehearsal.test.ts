@@ -4,31 +4,18 @@
  * Node.js processes with the template's environment, the template's schedule, async invoke config,
  * IAM, table, SSM document, alarms and dashboard) through the drill. CI protects the deployed path here.
  */
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DRILL, type RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
-import { run } from "../../shared/util/exec.ts";
 import { skipLab } from "../helpers/lab-env.ts";
+import { rehearseCli } from "../helpers/rehearsal.ts";
 
 const skip = await skipLab();
-const BIN = fileURLToPath(new URL("../../bin/mysql-ha-prober.mjs", import.meta.url));
 
 describe.skipIf(skip)("the deployment rehearsal", () => {
   let report: RehearsalReport;
   let exitCode: number | null;
   beforeAll(async () => {
-    const r = await run(
-      process.execPath,
-      [BIN, "lab", "rehearse", "--json", "--name", "mhpt12", "--subnet", "198.18.112.0/24"],
-      { timeoutMs: 900_000, allowFailure: true },
-    );
-    exitCode = r.code;
-    const json = r.stdout.slice(r.stdout.indexOf("{"));
-    try {
-      report = JSON.parse(json) as RehearsalReport;
-    } catch {
-      throw new Error(`no report (exit ${r.code}): ${r.stderr.slice(-3000)}`);
-    }
+    ({ report, exitCode } = await rehearseCli(["--name", "mhpt12", "--subnet", "198.18.112.0/24"]));
   }, 900_000);
 
   const step = (name: string) => {
