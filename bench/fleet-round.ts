@@ -3,7 +3,9 @@
  * root). N pairs (BENCH_ROUND_PAIRS, default 1,000), each a copy of the lab's pair (the same nodes and
  * VIP under its own name), in the deployment file the CDK app synthesizes; the cloud assembly run as the
  * rehearsal runs it (the asset in local Lambda environments inside the lab's client namespace, the
- * template's schedules, IAM checked on every call), with an SSM stand-in that answers each node check
+ * template's schedules, IAM checked on every call), with SQL stand-ins answering as a recorded MariaDB
+ * pair (3,000 connections a round would measure the lab's two servers, not the prober), an SSM stand-in
+ * that answers each node check
  * after 1 to 3 s (BENCH_SSM_LATENCY_MS, "1000-3000": the lab's real node-check output for that node,
  * refreshed every 10 s) and throttles each SSM operation above a rate (BENCH_SSM_RATES,
  * "SendCommand=50,GetCommandInvocation=100" per second: assumptions, AWS does not publish them).
@@ -35,6 +37,8 @@ import { LocalLambda, lambdaRuntimeEnv } from "../lab/rehearsal/lambda.ts";
 import { type CommandDocument, type Invocation, LocalRunCommand } from "../lab/rehearsal/ssm.ts";
 import { assemblyStacks, DeployedTemplate } from "../lab/rehearsal/template.ts";
 import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
+import { type FakeServer, scriptedServer } from "../test/helpers/fake-mysql.ts";
+import { type Fixture, loadFixture } from "../test/helpers/sql-fixtures.ts";
 
 export interface RoundResult {
   pairs: number;
@@ -65,6 +69,8 @@ class SimulatedRunCommand extends LocalRunCommand {
     documents: Record<string, CommandDocument>,
     namespaces: Record<string, string>,
     private readonly latency: [number, number],
+    /** The real pair's VIP and MySQL port: the check runs with them, its output names the asked VIP. */
+    private readonly real: { vip: string; port: number },
   ) {
     super(documents, namespaces);
   }
@@ -78,17 +84,19 @@ class SimulatedRunCommand extends LocalRunCommand {
     if (inv.status !== "Pending") return;
     inv.status = "InProgress";
     inv.statusDetails = "InProgress";
-    const key = `${ns} ${JSON.stringify(values)}`;
+    const asked = values.Vip ?? "";
+    const run = { ...values, Vip: this.real.vip, MysqlPort: String(this.real.port) };
+    const key = ns;
     let cached = this.cache.get(key);
     if (!cached || Date.now() - cached.at > 10_000) {
-      cached = { at: Date.now(), stdout: this.realOutput(ns, doc, values) };
+      cached = { at: Date.now(), stdout: this.realOutput(ns, doc, run) };
       this.cache.set(key, cached);
     }
     const [lo, hi] = this.latency;
     const wait = lo + Math.random() * (hi - lo);
     void Promise.all([cached.stdout, new Promise((r) => setTimeout(r, wait))]).then(([stdout]) => {
       if (inv.status !== "InProgress") return;
-      inv.stdout = stdout as string;
+      inv.stdout = (stdout as string).split(this.real.vip).join(asked);
       inv.responseCode = 0;
       inv.status = "Success";
       inv.statusDetails = "Success";
@@ -113,6 +121,58 @@ class SimulatedRunCommand extends LocalRunCommand {
       child.on("close", () => resolve(out));
     });
   }
+}
+
+/** Where the simulated pairs' SQL stand-ins listen, on the client namespace's loopback. */
+const FAKE_SQL_PORTS = { vip: 43306, a: 43307, b: 43308 } as const;
+
+/**
+ * The SQL side of every simulated pair: three servers answering the probe's statements with the recorded
+ * MariaDB 10.11 pair (test/fixtures/mysql): the writable node of the recording plays the lab's VIP holder
+ * (the node checks come from the real lab), the VIP answers as that node.
+ */
+async function fakePairSql(holder: "a" | "b"): Promise<FakeServer[]> {
+  const f = loadFixture("mariadb-10.11");
+  const playing = holder === "a" ? { a: f.a, b: f.b } : { a: f.b, b: f.a };
+  const answer = (n: Fixture["a"]) => {
+    const vars = Object.fromEntries(n.variables.map((v) => [v.Variable_name, v.Value]));
+    return (sql: string) => {
+      if (sql.startsWith("SHOW GLOBAL VARIABLES"))
+        return {
+          columns: ["Variable_name", "Value"],
+          rows: n.variables.map((v) => [v.Variable_name, v.Value]),
+        };
+      if (sql.startsWith("SELECT @@GLOBAL.")) {
+        const names = [...sql.matchAll(/ AS (\w+)/g)].map((m) => m[1] as string);
+        return { columns: names, rows: [names.map((x) => vars[x] ?? "")] };
+      }
+      if (sql.startsWith("SHOW GLOBAL STATUS"))
+        return {
+          columns: ["Variable_name", "Value"],
+          rows: [
+            ["Uptime", "86400"],
+            ...["Com_stop_slave", "Com_stop_all_slaves", "Com_slave_stop"].map((c) => [c, "0"]),
+          ],
+        };
+      if (/SLAVES? STATUS|REPLICA STATUS/.test(sql)) {
+        const columns = Object.keys(n.replicaRows[0] ?? {});
+        return {
+          columns,
+          rows: n.replicaRows.map((r) =>
+            columns.map((c) => (r[c] === null || r[c] === undefined ? null : String(r[c]))),
+          ),
+        };
+      }
+      return { error: `not answered by the stand-in: ${sql.slice(0, 60)}`, code: 1064 };
+    };
+  };
+  const version = f.a.variables.find((v) => v.Variable_name === "version")?.Value ?? "10.11.6-MariaDB";
+  // the VIP answers as the holder, which the recording's writable node plays
+  return Promise.all([
+    scriptedServer(answer(f.a), version, FAKE_SQL_PORTS.vip),
+    scriptedServer(answer(playing.a), version, FAKE_SQL_PORTS.a),
+    scriptedServer(answer(playing.b), version, FAKE_SQL_PORTS.b),
+  ]);
 }
 
 const pct = (xs: number[], p: number) => {
@@ -140,10 +200,24 @@ export async function fleetRound(o: {
     d.deploy.push = false;
     d.deploy.pairsPerSchedule = o.pairsPerSchedule;
     d.deploy.dashboard = false;
+    // SQL stand-ins (FAKE_SQL_PORTS, in the client namespace, answering as the recorded MariaDB pair):
+    // a thousand pairs' probes would otherwise be 3,000 connections to the lab's two real servers
+    const b0 = base as unknown as {
+      nodes: Record<"a" | "b", Record<string, unknown>>;
+      mysql: Record<string, unknown>;
+    };
+    const { heartbeat: _hb, ...withoutHeartbeat } = base as Record<string, unknown>;
     d.clusters = Array.from({ length: o.pairs }, (_, i) => ({
-      ...base,
+      ...withoutHeartbeat,
       name: `${base.name}-${String(i + 1).padStart(4, "0")}`,
+      vip: { host: "127.0.0.1", port: FAKE_SQL_PORTS.vip },
+      mysql: { user: b0.mysql.user },
+      nodes: {
+        a: { ...b0.nodes.a, host: "127.0.0.1", port: FAKE_SQL_PORTS.a },
+        b: { ...b0.nodes.b, host: "127.0.0.1", port: FAKE_SQL_PORTS.b },
+      },
     }));
+    const holder = await lab.waitSingleHolder(60_000);
     const deployFile = join(dir, "deploy.yaml");
     writeFileSync(deployFile, stringify(d, { aliasDuplicateObjects: false }));
     const assembly = join(dir, "cdk.out");
@@ -162,7 +236,7 @@ export async function fleetRound(o: {
           "tsx",
           fileURLToPath(import.meta.url),
           "inside",
-          JSON.stringify({ deployFile, assembly, out, rounds: o.rounds }),
+          JSON.stringify({ deployFile, assembly, out, rounds: o.rounds, holder }),
         ],
         { stdio: ["ignore", "inherit", "inherit"], env: process.env },
       );
@@ -183,6 +257,7 @@ async function inside(a: {
   assembly: string;
   out: string;
   rounds: number;
+  holder: "a" | "b";
 }): Promise<void> {
   const latency = (process.env.BENCH_SSM_LATENCY_MS ?? "1000-3000").split("-").map(Number) as [
     number,
@@ -242,7 +317,11 @@ async function inside(a: {
     const sesPort = await freePort();
     const ses = await spawnSesLocal(sesPort);
     closers.push(() => void ses.kill("SIGKILL"));
-    const runCommand = new SimulatedRunCommand(deployment.documents, namespaces, latency);
+    const runCommand = new SimulatedRunCommand(deployment.documents, namespaces, latency, {
+      vip: lab.plan.vip,
+      port: lab.plan.mysqlPort,
+    });
+    for (const server of await fakePairSql(a.holder)) closers.push(() => server.close());
     const mailFrom = fn.environment.MAIL_FROM ?? "";
     const endpoints = new LocalEndpoints({
       region: env.region,

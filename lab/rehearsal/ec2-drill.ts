@@ -97,7 +97,13 @@ export const EC2_DRILL: Step[] = [
       await e.alarm("DownOrSplitBrain", "ALARM");
       const routed = ((await stored(c))?.ec2?.routedTo ?? [])[0];
       const m = (await c.mails()).filter((x) => x.subject.endsWith("-> *** SPLIT BRAIN ***")).at(-1);
-      const want = `keep node ${String(routed).toUpperCase()} (EC2 routes the VIP to it`;
+      // which node to keep: the one that took writes, if one did (the heartbeat written through the VIP
+      // can land on either node while both hold it); when neither did, the one EC2 routes the VIP to
+      const wrote = [...(m?.text ?? "").matchAll(/node ([AB]) took writes/g)].map((x) => x[1]);
+      const want =
+        wrote.length === 1
+          ? `Keep node ${wrote[0]} (it took the writes)`
+          : `keep node ${String(routed).toUpperCase()} (EC2 routes the VIP to it`;
       if (!m?.text.includes(want))
         throw new Error(`the split-brain mail lacks "${want}":\n${m?.text.slice(0, 800)}`);
       await c.lab.heal();

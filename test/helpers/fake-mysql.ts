@@ -35,8 +35,15 @@ export async function silentServer(): Promise<FakeServer> {
   };
 }
 
-/** A server that completes the handshake (any credentials) and answers queries with `handler`. */
-export async function scriptedServer(handler: QueryHandler, serverVersion = "8.4.3"): Promise<FakeServer> {
+/**
+ * A server that completes the handshake (any credentials) and answers queries with `handler`, on a free
+ * port of loopback (or on `port`).
+ */
+export async function scriptedServer(
+  handler: QueryHandler,
+  serverVersion = "8.4.3",
+  port = 0,
+): Promise<FakeServer> {
   const queries: string[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: mysql2's server-side API is untyped
   const server: any = (mysql as any).createServer();
@@ -83,7 +90,7 @@ export async function scriptedServer(handler: QueryHandler, serverVersion = "8.4
     });
     conn.on("quit", () => conn.close?.());
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   return {
     port: server._server.address().port,
     queries,
