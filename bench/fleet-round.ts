@@ -133,6 +133,8 @@ const FAKE_SQL_PORTS = { vip: 43306, a: 43307, b: 43308 } as const;
  */
 async function fakePairSql(holder: "a" | "b"): Promise<FakeServer[]> {
   const f = loadFixture("mariadb-10.11");
+  // up for a day when the stand-ins start, and counting: an uptime that stood still would read as a restart
+  const started = Date.now();
   const playing = holder === "a" ? { a: f.a, b: f.b } : { a: f.b, b: f.a };
   const answer = (n: Fixture["a"]) => {
     const vars = Object.fromEntries(n.variables.map((v) => [v.Variable_name, v.Value]));
@@ -150,7 +152,7 @@ async function fakePairSql(holder: "a" | "b"): Promise<FakeServer[]> {
         return {
           columns: ["Variable_name", "Value"],
           rows: [
-            ["Uptime", "86400"],
+            ["Uptime", String(86_400 + Math.floor((Date.now() - started) / 1000))],
             ...["Com_stop_slave", "Com_stop_all_slaves", "Com_slave_stop"].map((c) => [c, "0"]),
           ],
         };
