@@ -71,10 +71,15 @@ export const DeploySchema = z.object({
 });
 export type DeployConfig = z.infer<typeof DeploySchema>;
 
+/** Alias resolutions a deployment file may make: anchors shared by a few thousand pairs. */
+export const MAX_ALIASES = 20_000;
+
 export function loadDeployConfig(file: string): DeployConfig {
   let value: unknown;
   try {
-    value = parseYaml(readFileSync(file, "utf8"));
+    // a fleet's file may share settings through anchors (`nodeCheck: *defaults`) in every pair: the
+    // library's default of 100 alias resolutions stops at about 50 pairs; still bounded (billion laughs)
+    value = parseYaml(readFileSync(file, "utf8"), { maxAliasCount: MAX_ALIASES });
   } catch (e) {
     throw new ConfigError(file, [`cannot read the deployment file: ${(e as Error).message.split("\n")[0]}`], {
       cause: e,

@@ -90,22 +90,46 @@ export const EC2_DRILL: Step[] = [
   {
     name: "EC2: split brain, the VIP routed to one node",
     run: async (c, e) => {
-      await fault(c, "vrrp-block", await holder(c));
-      await e.status("SPLIT_BRAIN");
-      await finding(c, "EC2_SPLIT_BRAIN_ROUTED");
-      await e.mail("SPLIT_BRAIN");
-      await e.alarm("DownOrSplitBrain", "ALARM");
-      const routed = ((await stored(c))?.ec2?.routedTo ?? [])[0];
+      // Both notify scripts assign the VIP: where EC2 routes it can change during the split brain (the
+      // last assignment wins). The mail must follow what EC2 said at the probe that sent it: every stored
+      // state is sampled (a probe every 3 s here, a sample every 100 ms), by the time it was observed.
+      const routedAt = new Map<string, string>();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const st = await stored(c).catch(() => undefined);
+          const r = st?.ec2?.routedTo;
+          if (st && r?.length === 1) routedAt.set(st.observedAt, String(r[0]));
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      })();
+      try {
+        await fault(c, "vrrp-block", await holder(c));
+        await e.status("SPLIT_BRAIN");
+        await finding(c, "EC2_SPLIT_BRAIN_ROUTED");
+        await e.mail("SPLIT_BRAIN");
+        await e.alarm("DownOrSplitBrain", "ALARM");
+      } finally {
+        sampling = false;
+        await sampler;
+      }
       const m = (await c.mails()).filter((x) => x.subject.endsWith("-> *** SPLIT BRAIN ***")).at(-1);
+      const probeTime = /Probe time: (\S+?)\. /.exec(m?.text ?? "")?.[1];
+      const routed = probeTime ? routedAt.get(probeTime) : undefined;
       // which node to keep: the one that took writes, if one did (the heartbeat written through the VIP
-      // can land on either node while both hold it); when neither did, the one EC2 routes the VIP to
+      // can land on either node while both hold it); when neither did, the one EC2 routed the VIP to
       const wrote = [...(m?.text ?? "").matchAll(/node ([AB]) took writes/g)].map((x) => x[1]);
-      const want =
+      const wants =
         wrote.length === 1
-          ? `Keep node ${wrote[0]} (it took the writes)`
-          : `keep node ${String(routed).toUpperCase()} (EC2 routes the VIP to it`;
-      if (!m?.text.includes(want))
-        throw new Error(`the split-brain mail lacks "${want}":\n${m?.text.slice(0, 800)}`);
+          ? [`Keep node ${wrote[0]} (it took the writes)`]
+          : routed
+            ? [`keep node ${routed.toUpperCase()} (EC2 routes the VIP to it`]
+            : // the mail's probe was not sampled: any node EC2 routed the VIP to during the step
+              [...new Set(routedAt.values())].map(
+                (n) => `keep node ${n.toUpperCase()} (EC2 routes the VIP to it`,
+              );
+      if (!wants.some((w) => m?.text.includes(w)))
+        throw new Error(`the split-brain mail lacks "${wants.join('" or "')}":\n${m?.text.slice(0, 800)}`);
       await c.lab.heal();
       await e.status("HEALTHY");
       await e.alarm("DownOrSplitBrain", "OK");

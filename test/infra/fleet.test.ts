@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { fleetDeployment } from "../../bench/fleet-synth.ts";
 import { buildApp } from "../../infra/app.ts";
+import { loadDeployConfig } from "../../infra/deploy-config.ts";
 
 function synthFleet(n: number, name: string, edit: (d: Record<string, unknown>) => void = () => {}) {
   const doc = parseYaml(fleetDeployment(n)) as Record<string, unknown>;
@@ -168,5 +169,41 @@ describe("the fleet layout", () => {
     t.hasResourceProperties("AWS::DynamoDB::Table", {
       SSESpecification: { SSEEnabled: true, SSEType: "KMS" },
     });
+  });
+});
+
+describe("a fleet's deployment file", () => {
+  it("may share settings through YAML anchors in every pair (hundreds of aliases), and an alias bomb still fails", () => {
+    // Prepare: 300 pairs whose nodes share one anchored nodeCheck (600 aliases; the library stops at 100)
+    const doc = parseYaml(fleetDeployment(1)) as { clusters: Record<string, unknown>[] };
+    const pairs = Array.from({ length: 300 }, (_, i) => {
+      const id = (n: number) => `i-${(2 * i + n).toString(16).padStart(17, "0")}`;
+      return [
+        `  - name: pair-${i}`,
+        `    vip: { host: 10.1.${Math.floor(i / 200)}.${i % 200} }`,
+        "    mysql: { user: prober }",
+        "    nodes:",
+        `      a: { host: 10.2.0.1, runner: { type: ssm, instanceId: ${id(0)} }, nodeCheck: *nc }`,
+        `      b: { host: 10.2.0.2, runner: { type: ssm, instanceId: ${id(1)} }, nodeCheck: *nc }`,
+      ].join("\n");
+    });
+    const deployPart = stringifyYaml({ deploy: (doc as unknown as { deploy: unknown }).deploy });
+    const text = `${deployPart}x-shared:\n  nodeCheck: &nc { notifyStateFile: /var/run/keepalived.state }\nclusters:\n${pairs.join("\n")}\n`;
+    const dir = mkdtempSync(join(tmpdir(), "mhp-anchors-"));
+    writeFileSync(join(dir, "fleet.yaml"), text);
+    // Act / Assess
+    const cfg = loadDeployConfig(join(dir, "fleet.yaml"));
+    expect(cfg.clusters).toHaveLength(300);
+    expect(cfg.clusters[299]?.nodes.b.nodeCheck.notifyStateFile).toBe("/var/run/keepalived.state");
+    // exponential expansion is still refused
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++)
+      bomb.push(
+        `${"abcdefghij"[i]}: &${"abcdefghij"[i]} [${Array(10)
+          .fill(`*${"abcdefghij"[i - 1]}`)
+          .join(", ")}]`,
+      );
+    writeFileSync(join(dir, "bomb.yaml"), `${bomb.join("\n")}\n`);
+    expect(() => loadDeployConfig(join(dir, "bomb.yaml"))).toThrow(/Excessive alias count/);
   });
 });
