@@ -33,7 +33,7 @@ import { LocalCloudWatch } from "../lab/rehearsal/cloudwatch.ts";
 import { readDeployment } from "../lab/rehearsal/deployment.ts";
 import { LocalEndpoints } from "../lab/rehearsal/endpoints.ts";
 import { RoleAuthorizer } from "../lab/rehearsal/iam.ts";
-import { LocalLambda, lambdaRuntimeEnv } from "../lab/rehearsal/lambda.ts";
+import { functionSpecOf, LocalLambda } from "../lab/rehearsal/lambda.ts";
 import { type CommandDocument, type Invocation, LocalRunCommand } from "../lab/rehearsal/ssm.ts";
 import { assemblyStacks, DeployedTemplate } from "../lab/rehearsal/template.ts";
 import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
@@ -354,22 +354,7 @@ async function inside(a: {
     await endpoints.start();
     closers.push(() => endpoints.stop());
     const cw = new LocalCloudWatch([], 1);
-    const lambda = new LocalLambda(
-      {
-        name: fn.name,
-        arn: fn.arn,
-        handler: fn.handler,
-        assetDir: fn.assetDir,
-        timeoutSeconds: fn.timeoutSeconds,
-        memorySize: fn.memorySize,
-        environment: fn.environment,
-        runtimeEnvironment: lambdaRuntimeEnv(fn, env.region, endpoints.env),
-        maximumRetryAttempts: 0,
-        maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
-      },
-      cw,
-      1,
-    );
+    const lambda = new LocalLambda(functionSpecOf(fn, env.region, endpoints.env), cw, 1);
     closers.push(() => lambda.close());
     const probeLines: { cluster: string; status: string; findings: string[] }[] = [];
     const errorLines: string[] = [];

@@ -6,11 +6,13 @@
  * Asynchronous invokes follow the function's EventInvokeConfig (retries, maximum event age, on-failure
  * destination). AWS/Lambda metrics are published per attempt.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LocalCloudWatch } from "./cloudwatch.ts";
+import type { DeployedFunction } from "./deployment.ts";
 
 export interface FunctionSpec {
   name: string;
@@ -221,11 +223,33 @@ export class LocalLambda {
   }
 }
 
+/** The function as the template deploys it, run here: its settings, and the runtime's environment on top. */
+export function functionSpecOf(
+  fn: DeployedFunction,
+  region: string,
+  endpoints: Record<string, string>,
+  onFailure?: LocalQueue,
+): FunctionSpec {
+  return {
+    name: fn.name,
+    arn: fn.arn,
+    handler: fn.handler,
+    assetDir: fn.assetDir,
+    timeoutSeconds: fn.timeoutSeconds,
+    memorySize: fn.memorySize,
+    environment: fn.environment,
+    runtimeEnvironment: lambdaRuntimeEnv(fn, region, endpoints),
+    maximumRetryAttempts: fn.maximumRetryAttempts,
+    maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
+    ...(onFailure ? { onFailure } : {}),
+  };
+}
+
 /**
  * What the Lambda runtime sets besides the template's environment (region, credentials, the function's
  * name, memory and log group, X-Ray, the task root), plus the local endpoints (AWS_ENDPOINT_URL_<SERVICE>).
  */
-export function lambdaRuntimeEnv(
+function lambdaRuntimeEnv(
   fn: { name: string; memorySize: number; assetDir: string },
   region: string,
   endpoints: Record<string, string>,

@@ -27,7 +27,7 @@ import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
 import { type DeployedFunction, readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
-import { LocalLambda, LocalQueue, lambdaRuntimeEnv } from "./lambda.ts";
+import { functionSpecOf, LocalLambda, LocalQueue } from "./lambda.ts";
 import { LocalRunCommand } from "./ssm.ts";
 import { type AssemblyEnv, DeployedTemplate } from "./template.ts";
 
@@ -211,23 +211,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     const cw = new LocalCloudWatch(deployment.alarms, scale);
     const queues = new Map(deployment.queues.map((q) => [q.arn, new LocalQueue(q.name)]));
     const onFailure = fn.onFailureArn ? queues.get(fn.onFailureArn) : undefined;
-    const lambda = new LocalLambda(
-      {
-        name: fn.name,
-        arn: fn.arn,
-        handler: fn.handler,
-        assetDir: fn.assetDir,
-        timeoutSeconds: fn.timeoutSeconds,
-        memorySize: fn.memorySize,
-        environment: fn.environment,
-        runtimeEnvironment: lambdaRuntimeEnv(fn, input.env.region, endpoints.env),
-        maximumRetryAttempts: fn.maximumRetryAttempts,
-        maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
-        ...(onFailure ? { onFailure } : {}),
-      },
-      cw,
-      scale,
-    );
+    const lambda = new LocalLambda(functionSpecOf(fn, input.env.region, endpoints.env, onFailure), cw, scale);
     closers.push(() => lambda.close());
     lambdaRef = lambda;
     if (input.functionLogFile) {
