@@ -5,7 +5,7 @@
  * event age, failures to a queue): the schedules invoke it asynchronously, and a stale probe must never
  * run late.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -186,6 +186,8 @@ export class ProbeFunction extends Construct {
         },
       },
     });
+    // the asset is bundled (and the file copied) when the function is constructed: nothing left in /tmp
+    rmSync(fleetDir, { recursive: true, force: true });
     this.grant(props, fleet);
   }
 

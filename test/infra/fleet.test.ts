@@ -2,7 +2,7 @@
  * The fleet layout: a shared core and three resources per pair, sibling stacks beyond `pairsPerStack`,
  * the pairs' configurations in the function's asset, one dashboard with a pair to drill into.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ function synthFleet(n: number, name: string, edit: (d: Record<string, unknown>) 
   const outdir = fileURLToPath(new URL(`../../cdk.out/${name}`, import.meta.url));
   const { app, stack } = buildApp(file, new App({ outdir }));
   const assembly = app.synth();
+  rmSync(dir, { recursive: true, force: true });
   const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack);
   return { app, stack, stacks, assembly, outdir };
 }
@@ -205,5 +206,6 @@ describe("a fleet's deployment file", () => {
       );
     writeFileSync(join(dir, "bomb.yaml"), `${bomb.join("\n")}\n`);
     expect(() => loadDeployConfig(join(dir, "bomb.yaml"))).toThrow(/Excessive alias count/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
