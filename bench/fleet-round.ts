@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { App } from "aws-cdk-lib";
 import dynalite from "dynalite";
 import { parse, stringify } from "yaml";
@@ -30,7 +30,7 @@ import { freePort, spawnSesLocal } from "../lab/emulators.ts";
 import { Lab } from "../lab/lab.ts";
 import { NODE_IDS } from "../lab/plan.ts";
 import { LocalCloudWatch } from "../lab/rehearsal/cloudwatch.ts";
-import { readDeployment } from "../lab/rehearsal/deployment.ts";
+import { createTables, readDeployment } from "../lab/rehearsal/deployment.ts";
 import { LocalEndpoints } from "../lab/rehearsal/endpoints.ts";
 import { RoleAuthorizer } from "../lab/rehearsal/iam.ts";
 import { functionSpecOf, LocalLambda } from "../lab/rehearsal/lambda.ts";
@@ -307,15 +307,7 @@ async function inside(a: {
       region: env.region,
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
-    for (const t of deployment.tables)
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: t.name,
-          KeySchema: t.keySchema as never,
-          AttributeDefinitions: t.attributeDefinitions as never,
-          BillingMode: t.billingMode as never,
-        }),
-      );
+    await createTables(dynamo, deployment.tables);
     const sesPort = await freePort();
     const ses = await spawnSesLocal(sesPort);
     closers.push(() => void ses.kill("SIGKILL"));

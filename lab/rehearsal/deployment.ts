@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import type { AlarmSpec } from "./cloudwatch.ts";
 import { widgetSeries } from "./cloudwatch.ts";
 import type { CommandDocument } from "./ssm.ts";
@@ -182,4 +183,21 @@ export function rateSeconds(expression: string): number {
   if (!m) throw new Error(`schedule expression ${expression} is not emulated (rate only)`);
   const unit = m[2]?.startsWith("minute") ? 60 : m[2]?.startsWith("hour") ? 3600 : 86_400;
   return Number(m[1]) * unit;
+}
+
+/** Creates the template's tables in a local DynamoDB, as CloudFormation would (each call with a deadline). */
+export async function createTables(
+  client: { send(c: CreateTableCommand, o: { abortSignal: AbortSignal }): Promise<unknown> },
+  tables: readonly DeployedTable[],
+): Promise<void> {
+  for (const t of tables)
+    await client.send(
+      new CreateTableCommand({
+        TableName: t.name,
+        KeySchema: t.keySchema as never,
+        AttributeDefinitions: t.attributeDefinitions as never,
+        BillingMode: t.billingMode as never,
+      }),
+      { abortSignal: AbortSignal.timeout(5000) },
+    );
 }

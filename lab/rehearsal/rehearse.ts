@@ -7,7 +7,7 @@
 
 import { createWriteStream } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { renderStatus } from "../../cli/status-output.ts";
 import { PUSH_SOURCE } from "../../functions/probe/push-event.ts";
@@ -24,7 +24,7 @@ import type { FaultKind, Lab } from "../lab.ts";
 import type { NodeId } from "../plan.ts";
 import { labCluster, REHEARSAL_ACCOUNT } from "../target.ts";
 import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
-import { type DeployedFunction, readDeployment } from "./deployment.ts";
+import { createTables, type DeployedFunction, readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
 import { functionSpecOf, LocalLambda, LocalQueue } from "./lambda.ts";
@@ -153,17 +153,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       credentials: LOCAL_CREDENTIALS,
     });
     closers.push(async () => dynamo.destroy());
-    for (const t of deployment.tables) {
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: t.name,
-          KeySchema: t.keySchema as never,
-          AttributeDefinitions: t.attributeDefinitions as never,
-          BillingMode: t.billingMode as never,
-        }),
-        { abortSignal: AbortSignal.timeout(5000) },
-      );
-    }
+    await createTables(dynamo, deployment.tables);
     // ---- SES: aws-ses-v2-local
     const sesPort = await freePort();
     const ses = await spawnSesLocal(sesPort);
