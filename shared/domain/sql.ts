@@ -307,7 +307,10 @@ function heartbeatSeenOf(h: { rows: unknown } | { error: string }, unknown: Fiel
   }
   if (h.rows.length === 0) return 0; // no heartbeat has reached this node yet: every write is unseen
   const v = (h.rows[0] as Row)?.written_at;
-  const n = Number(v);
+  // A number, a BIGINT as text or bigint; NULL, "" or a boolean would pass Number() as 0 or 1.
+  const readable =
+    typeof v === "number" || typeof v === "bigint" || (typeof v === "string" && v.trim() !== "");
+  const n = readable ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 0) {
     unknown.push({ field, problem: "written_at is not an epoch in ms", value: String(v) });
     return null;
