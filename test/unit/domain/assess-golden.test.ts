@@ -77,6 +77,34 @@ function twice(
 
 const healthySql = () => sql(my("a"), my("b"));
 
+/** Probes a minute apart, each with the previous one's state; the last one is the scenario. */
+function sequence(
+  steps: { sql: ReturnType<typeof sql>; nodes?: AssessInput["nodes"]; heartbeat?: HeartbeatWrite }[],
+): Scenario {
+  let previous: Assessment | null = null;
+  let last: AssessInput | null = null;
+  steps.forEach((step, i) => {
+    const when = new Date(NOW.getTime() + i * 60_000);
+    const view = { vip: at(step.sql.vip, when), a: at(step.sql.a, when), b: at(step.sql.b, when) };
+    last = {
+      ...input(view, step.nodes ?? nodesView("a"), previous, when),
+      ...(step.heartbeat ? { heartbeat: step.heartbeat } : {}),
+    };
+    if (i < steps.length - 1) previous = assess(last);
+  });
+  return { input: last as unknown as AssessInput };
+}
+
+const beat = (i: number, landedOn: "a" | "b" = "a"): HeartbeatWrite => ({
+  writtenAt: NOW.getTime() + i * 60_000,
+  ok: true,
+  durationMs: 3,
+  serverId: landedOn === "a" ? 1 : 2,
+  serverUuid: landedOn === "a" ? UA : UB,
+  gtid: null,
+});
+const seenBy = (s: ServerInfo, seen: number | null): ServerInfo => ({ ...s, heartbeatSeen: seen });
+
 const scenarios: Record<string, Scenario> = {
   "healthy, MySQL 8.4": one(healthySql()),
   "healthy, MySQL 5.7": one(sql(server("mysql-5.7", "a"), server("mysql-5.7", "b"))),
@@ -225,6 +253,36 @@ const scenarios: Record<string, Scenario> = {
       NOW,
     ),
   },
+  "failover: the VIP moved from A to B between probes": sequence([
+    { sql: healthySql() },
+    { sql: sql(my("a"), my("b"), "b"), nodes: nodesView("b") },
+  ]),
+  "after a failover, the previous holder still receives writes": sequence([
+    { sql: healthySql() },
+    { sql: sql(my("a"), my("b"), "b"), nodes: nodesView("b") },
+    {
+      sql: sql(my("a", { vars: { gtid_executed: `${UA}:1-125,${UB}:1-7` } }), my("b"), "b"),
+      nodes: nodesView("b"),
+    },
+  ]),
+  "the heartbeat: B has the latest write, no lag": sequence([
+    { sql: sql(seenBy(my("a"), NOW.getTime()), seenBy(my("b"), NOW.getTime())), heartbeat: beat(0) },
+    {
+      sql: sql(seenBy(my("a"), NOW.getTime() + 60_000), seenBy(my("b"), NOW.getTime() + 60_000)),
+      heartbeat: beat(1),
+    },
+  ]),
+  "the heartbeat: B has not applied the last two writes (lag: since the older one, 60 s)": sequence([
+    { sql: sql(seenBy(my("a"), NOW.getTime()), seenBy(my("b"), NOW.getTime())), heartbeat: beat(0) },
+    { sql: sql(seenBy(my("a"), NOW.getTime() + 60_000), seenBy(my("b"), NOW.getTime())), heartbeat: beat(1) },
+    {
+      sql: sql(seenBy(my("a"), NOW.getTime() + 120_000), seenBy(my("b"), NOW.getTime())),
+      heartbeat: beat(2),
+    },
+  ]),
+  "B's heartbeat row not read: the lag falls back to Seconds_Behind_Source": sequence([
+    { sql: sql(seenBy(my("a"), NOW.getTime()), seenBy(my("b"), null)), heartbeat: beat(0) },
+  ]),
   "keepalived restarted on B between probes": (() => {
     const first = healthyNodes();
     const second = { a: first.a, b: ok({ mac: MAC.b, replies: [MAC.a], keepalived: "BACKUP" }) };
@@ -265,6 +323,7 @@ describe("the assessment, every SQL-side branch, golden", () => {
         nodes: r.nodes,
         findings: r.findings,
         events: r.events,
+        memory: r.memory,
       };
     }
     await expect(`${JSON.stringify(out, null, 2)}\n`).toMatchFileSnapshot("./assess.golden.json");
