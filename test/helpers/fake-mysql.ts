@@ -8,7 +8,11 @@ import mysql from "mysql2";
 
 export type QueryHandler = (
   sql: string,
-) => { columns: string[]; rows: (string | null)[][] } | { error: string; code: number };
+) =>
+  | { columns: string[]; rows: (string | null)[][] }
+  | { error: string; code: number }
+  | { ok: { affectedRows: number } }
+  | { hang: true };
 
 export interface FakeServer {
   port: number;
@@ -62,7 +66,7 @@ export async function scriptedServer(
       capabilityFlags: 0xffffff,
       authCallback: (_: unknown, cb: (err: null, res: null) => void) => cb(null, null),
     });
-    conn.on("query", (sql: string) => {
+    const onQuery = (sql: string) => {
       queries.push(sql);
       conn.sequenceId = 1; // a response to a command starts at sequence 1 (mysql2's server side does not reset it)
       const answer = handler(sql);
@@ -70,6 +74,11 @@ export async function scriptedServer(
         conn.writeError({ message: answer.error, code: answer.code });
         return;
       }
+      if ("ok" in answer) {
+        conn.writeOk(answer.ok);
+        return;
+      }
+      if ("hang" in answer) return; // never answers (a statement waiting behind a lock)
       conn.writeColumns(
         answer.columns.map((name) => ({
           catalog: "def",
@@ -87,6 +96,12 @@ export async function scriptedServer(
       );
       for (const row of answer.rows) conn.writeTextRow(row);
       conn.writeEof();
+    };
+    conn.on("query", onQuery);
+    // mysql2's server side routes SET (and PREPARE) statements to stmt_prepare, not query
+    conn.on("stmt_prepare", (sql: string) => {
+      if (/^\s*SET\b/i.test(sql)) onQuery(sql);
+      else conn.writeError({ message: `unexpected PREPARE: ${sql}`, code: 1064 });
     });
     conn.on("quit", () => conn.close?.());
   });
