@@ -42,7 +42,12 @@ const SshRunner = z.object({
 /** Lab only: runs the node check inside a local network namespace. */
 const NetnsRunner = z.object({
   type: z.literal("netns"),
-  namespace: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a network namespace name"),
+  namespace: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/,
+      "must be a network namespace name (not starting with - or .)",
+    ),
 });
 const Runner = z.discriminatedUnion("type", [SsmRunner, SshRunner]);
 const LabRunner = z.discriminatedUnion("type", [SsmRunner, SshRunner, NetnsRunner]);

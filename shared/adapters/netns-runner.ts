@@ -12,7 +12,8 @@ export class NetnsNodeChecker implements NodeChecker {
   readonly target: string;
 
   constructor(private readonly namespace: string) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace))
+    // not starting with "-" (an option of `ip netns exec`) or "." (".." names a path)
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(namespace))
       throw new Error(`invalid network namespace name ${JSON.stringify(namespace)}`);
     this.target = `netns:${namespace}`;
   }

@@ -109,6 +109,11 @@ describe("configuration", () => {
       /clusters\[0\]\.nodes\.b\.runner\.namespace: must be a network namespace name/,
     ],
     [
+      "a lab namespace that reads as an option of ip netns exec",
+      (c) => ((c.clusters[0]?.nodes.b as { runner: object }).runner = { type: "netns", namespace: "-all" }),
+      /clusters\[0\]\.nodes\.b\.runner\.namespace: must be a network namespace name/,
+    ],
+    [
       "no recipient",
       (c) => ((c.mail as { to: string[] }).to = []),
       /^mail\.to: give at least one recipient$/m,
