@@ -133,3 +133,36 @@ describe("the handler's push path", () => {
     }
   });
 });
+
+describe("the push event's shape, field by field", () => {
+  const ok = { source: PUSH_SOURCE, cluster: "prod" };
+  it("accepts the minimal event and each optional field at its limits", () => {
+    expect(pushEventOf(ok)).toEqual(ok);
+    const full = { ...ok, cluster: "p".repeat(64), node: "db-a.example_1", instance: "VI_1", state: "FAULT" };
+    expect(pushEventOf(full)).toEqual(full);
+    for (const state of ["MASTER", "BACKUP", "FAULT", "STOP"])
+      expect(pushEventOf({ ...ok, state })?.state).toBe(state);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["another source", { source: "aws.events" }],
+    ["no cluster", { cluster: undefined }],
+    ["an empty cluster", { cluster: "" }],
+    ["a cluster of 65 characters", { cluster: "p".repeat(65) }],
+    ["a cluster with a space", { cluster: "a b" }],
+    ["a cluster with a slash", { cluster: "a/b" }],
+    ["a node with a quote", { node: "a'b" }],
+    ["a node of 65 characters", { node: "n".repeat(65) }],
+    ["an empty node", { node: "" }],
+    ["an instance with a semicolon", { instance: "VI;1" }],
+    ["an instance of 65 characters", { instance: "i".repeat(65) }],
+    ["an unknown state", { state: "GONE" }],
+    ["a state in lower case", { state: "master" }],
+  ])("%s is not a push event (a scheduled invocation)", (_name, change) => {
+    expect(pushEventOf({ ...ok, ...change })).toBeNull();
+  });
+
+  it("nothing that is not an object is a push event", () => {
+    for (const e of [null, undefined, "prod", 5, [ok]]) expect(pushEventOf(e)).toBeNull();
+  });
+});
