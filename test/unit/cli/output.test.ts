@@ -211,3 +211,73 @@ describe("status", () => {
     );
   });
 });
+
+describe("status: the other header forms", () => {
+  const T = new Date("2026-11-25T10:01:00Z");
+  const healthy = decide(
+    "prod",
+    null,
+    assess(input(sqlView("a"), nodesView("a"))),
+    new Date("2026-11-25T10:00:00Z"),
+  ).state;
+  const head = (state: typeof healthy, outbox = 0) =>
+    renderStatus(
+      "prod",
+      { version: 1, state, outbox: Array(outbox).fill({ createdAt: "t", subject: "s" }), historyOutbox: [] },
+      T,
+    ).split("\n");
+
+  it("a split brain, a probe waiting for confirmation, both nodes holding the VIP, a silence", () => {
+    const lines = head({
+      ...healthy,
+      status: "SPLIT_BRAIN",
+      probeStatus: "HEALTHY",
+      vipOwner: "both",
+      silence: {
+        since: "x",
+        until: "2026-11-25T11:00:00.000Z",
+        reason: "upgrade",
+        by: "ops",
+        mailSplitBrain: true,
+      },
+    });
+    expect(lines.slice(0, 3)).toEqual([
+      "cluster prod: *** SPLIT BRAIN *** since 2026-11-25T10:00:00.000Z (the last probe says HEALTHY, waiting for confirmation)",
+      "last probe: 2026-11-25T10:00:00.000Z (60 s ago), VIP owner BOTH NODES",
+      "SILENCED: silenced until 2026-11-25T11:00:00.000Z by ops: upgrade (a split brain is still mailed)",
+    ]);
+  });
+
+  it("an unknown owner, an ended silence, open incidents and no unsent mail", () => {
+    const lines = head({
+      ...healthy,
+      vipOwner: null,
+      silence: {
+        since: "x",
+        until: "2026-11-25T10:00:30.000Z",
+        reason: "done",
+        by: "ops",
+        mailSplitBrain: true,
+      },
+      incidents: [
+        {
+          id: "i-1",
+          code: "MYSQL_RESTARTED",
+          severity: "warning",
+          subject: "b",
+          message: "restarted",
+          evidence: {},
+          key: "k",
+          openedAt: "t",
+          lastSeenAt: "t",
+          seen: 1,
+          expiresAt: "2026-11-26T00:00:00.000Z",
+        },
+      ],
+    });
+    expect(lines[1]).toBe("last probe: 2026-11-25T10:00:00.000Z (60 s ago), VIP owner unknown");
+    expect(lines[2]).toBe("not silenced");
+    expect(lines).not.toContain("open incidents: none");
+    expect(lines.at(-1)).toBe("unsent mails: none");
+  });
+});

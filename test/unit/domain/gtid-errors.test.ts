@@ -103,3 +103,52 @@ describe("MariaDB positions and lists", () => {
     expect(p.isEmpty).toBe(false);
   });
 });
+
+describe("the GTID grammars at their edges", () => {
+  const U2 = "8a94f357-aab4-11df-86ab-c80aa9429562";
+  it("MariaDB GTIDs: multi-digit numbers parse; anything before or after the three numbers is refused", () => {
+    expect(MariadbPosition.parse("12-34-56").toString()).toBe("12-34-56");
+    expect(parseMariadbGtidList("12-34-56")).toEqual([{ domain: 12, server: 34, seq: 56 }]);
+    for (const bad of ["x1-1-3", "1-1-3x", "1--3", "-1-1-3"]) {
+      expect(() => MariadbPosition.parse(bad), bad).toThrow("is not a MariaDB GTID");
+      expect(() => parseMariadbGtidList(bad), bad).toThrow("is not a MariaDB GTID");
+    }
+  });
+
+  it("errors without a field name say which grammar", () => {
+    expect(errorOf(() => GtidSet.parse("x:1"))).toMatch(/^gtid set: /);
+    expect(errorOf(() => MariadbPosition.parse("x"))).toMatch(/^gtid position: /);
+    expect(errorOf(() => parseMariadbGtidList("x"))).toMatch(/^gtid list: /);
+  });
+
+  it("MySQL intervals and tags: multi-digit bounds parse; anything around them is refused", () => {
+    expect(GtidSet.parse(`${U}:10-200`).toString()).toBe(`${U}:10-200`);
+    for (const bad of [`${U}:x1`, `${U}:1x`, `${U}:1-x`, `${U}:1-2-3`, `${U}:_t-1:1`, `${U}:1-`])
+      expect(() => GtidSet.parse(bad), bad).toThrow();
+    expect(GtidSet.parse(`${U}:_t9:1`).toString()).toBe(`${U}:_t9:1`);
+    expect(GtidSet.parse(`${U}:Ab_9:1`).toString()).toBe(`${U}:ab_9:1`);
+  });
+
+  it("UUIDs: exactly 8-4-4-4-12 hex digits", () => {
+    for (const bad of [
+      `x${U}`,
+      `${U}x`,
+      U.replace(/-/g, ""),
+      `${U.slice(0, 7)}-${U.slice(8)}`,
+      `g${U.slice(1)}`,
+    ])
+      expect(() => GtidSet.parse(`${bad}:1`), bad).toThrow("is not a server UUID");
+  });
+
+  it("keys come out sorted whatever the input order", () => {
+    expect(GtidSet.parse(`${U2}:1,${U}:1`).toString()).toBe(`${U}:1,${U2}:1`);
+    expect(GtidSet.parse(`${U}:z:1,${U}:a:1`).toString()).toBe(`${U}:a:1:z:1`);
+  });
+
+  it("MariaDB union: a new lower domain is placed in order; on an equal sequence this position's GTID stays", () => {
+    expect(MariadbPosition.parse("2-1-5").union(MariadbPosition.parse("1-1-1")).toString()).toBe(
+      "1-1-1,2-1-5",
+    );
+    expect(MariadbPosition.parse("1-1-5").union(MariadbPosition.parse("1-2-5")).toString()).toBe("1-1-5");
+  });
+});
