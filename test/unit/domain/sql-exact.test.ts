@@ -16,6 +16,7 @@ import {
 } from "../../../shared/domain/sql.ts";
 import { type FixtureName, loadFixture } from "../../helpers/sql-fixtures.ts";
 
+const UUID_A = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const FIXTURES: FixtureName[] = ["mysql-5.7", "mysql-8.0", "mysql-8.4", "mariadb-10.11"];
 const vars = (name: FixtureName, node: "a" | "b" = "a") =>
   variablesFromRows(loadFixture(name)[node].variables);
@@ -421,5 +422,52 @@ describe("replication rows", () => {
   it("rows that are not rows", () => {
     expect(() => parseReplicaRows({}, my)).toThrow("SHOW REPLICA STATUS: expected rows");
     expect(parseReplicaRows([null], my)[0]?.ioState).toBe("");
+  });
+});
+
+describe("more value forms the drivers and servers give", () => {
+  const base = vars("mysql-8.4");
+  it("a BIGINT as a JavaScript bigint is read as its digits (JSON cannot)", () => {
+    expect(variablesFromRows([{ Variable_name: "server_id", Value: 10n }])).toEqual({ server_id: "10" });
+    const s = parseServerInfo(base, [], {}, { rows: [{ written_at: 1764000000000n }] });
+    expect(s.heartbeatSeen).toBe(1764000000000);
+  });
+
+  it("flags: 1 and padded words are ON", () => {
+    expect(parseServerInfo({ ...base, log_bin: "1" }, []).binlog).toBe(true);
+    expect(parseServerInfo({ ...base, log_bin: " ON " }, []).binlog).toBe(true);
+    expect(parseServerInfo({ ...base, log_bin: " off " }, []).binlog).toBe(false);
+  });
+
+  it("a server_uuid with anything around its 36 characters is not a UUID", () => {
+    for (const u of [`${UUID_A}x`, `x${UUID_A}`])
+      expect(parseServerInfo({ ...base, server_uuid: u }, []).serverUuid, u).toBeNull();
+  });
+
+  it("MySQL's Channel_Name names the channel", () => {
+    const [c] = parseReplicaRows(
+      [
+        {
+          Channel_Name: "from_b",
+          Replica_IO_Running: "Yes",
+          Replica_SQL_Running: "Yes",
+          Source_Host: "h",
+          Source_Port: 1,
+          Seconds_Behind_Source: 0,
+          Last_IO_Errno: 0,
+          Last_SQL_Errno: 0,
+        },
+      ],
+      detectFlavor("8.4.3"),
+    );
+    expect(c?.channel).toBe("from_b");
+  });
+
+  it("a heartbeat row that is NULL is unreadable, named", () => {
+    const s = parseServerInfo(base, [], {}, { rows: [null] });
+    expect(s.heartbeatSeen).toBeNull();
+    expect(s.unknown).toEqual([
+      { field: "heartbeat row", problem: "written_at is not an epoch in ms", value: "undefined" },
+    ]);
   });
 });
