@@ -1,0 +1,172 @@
+/**
+ * keepalived's transitions between two probes: a change the next probe can see is KEEPALIVED_TRANSITION;
+ * one it cannot (MASTER entered twice, MASTER left again, or back in the previous state) is
+ * KEEPALIVED_FLAPPED, an event with the last transition's time as its key.
+ */
+import { describe, expect, it } from "vitest";
+import { EMPTY_NODE_MEMORY } from "../../../../shared/domain/memory.ts";
+import type { NodeReport } from "../../../../shared/domain/node.ts";
+import { assessNodes } from "../../../../shared/domain/rules/node-views.ts";
+import { MAC, ok } from "../../../helpers/node-reports.ts";
+
+type Role = "MASTER" | "BACKUP" | "FAULT";
+const T0 = 1_000_000;
+
+/** Node A's report now (role, transitions after T0), with the previous probe's state of A. */
+function transitionOf(
+  prior: string | null,
+  states: string[],
+  role: Role,
+  patch: (r: NodeReport) => void = () => {},
+) {
+  const a = ok({
+    mac: MAC.a,
+    bound: role === "MASTER",
+    keepalived: role,
+    transitions: states.map((s, i) => [T0 + 10 * (i + 1), s] as [number, string]),
+  });
+  if (a.ok) patch(a.report);
+  const b = ok({
+    mac: MAC.b,
+    replies: role === "MASTER" ? [MAC.a] : [],
+    keepalived: role === "MASTER" ? "BACKUP" : "MASTER",
+    bound: role !== "MASTER",
+  });
+  const memory = {
+    ...EMPTY_NODE_MEMORY,
+    lastEpoch: { a: T0, b: T0 },
+    keepalivedState: { a: prior, b: null },
+  };
+  return assessNodes({ a, b }, memory).findings.filter(
+    (f) => (f.code === "KEEPALIVED_TRANSITION" || f.code === "KEEPALIVED_FLAPPED") && f.subject === "a",
+  );
+}
+const verdict = (...args: Parameters<typeof transitionOf>) =>
+  transitionOf(...args).map((f) => `${f.code}: ${f.message}`);
+
+describe("transition or flap", () => {
+  it.each<[string | null, string[], Role, string]>([
+    [
+      "BACKUP",
+      ["MASTER"],
+      "MASTER",
+      "KEEPALIVED_TRANSITION: keepalived on node A changed state since the previous probe: MASTER.",
+    ],
+    [
+      null,
+      ["BACKUP"],
+      "BACKUP",
+      "KEEPALIVED_TRANSITION: keepalived on node A changed state since the previous probe: BACKUP.",
+    ],
+    [
+      null,
+      ["FAULT", "BACKUP"],
+      "BACKUP",
+      "KEEPALIVED_TRANSITION: keepalived on node A changed state since the previous probe: FAULT → BACKUP.",
+    ],
+    [
+      "BACKUP",
+      ["FAULT"],
+      "FAULT",
+      "KEEPALIVED_TRANSITION: keepalived on node A changed state since the previous probe: FAULT.",
+    ],
+    // MASTER entered again without leaving: nothing the next probe misses
+    [
+      "MASTER",
+      ["MASTER"],
+      "MASTER",
+      "KEEPALIVED_TRANSITION: keepalived on node A changed state since the previous probe: MASTER.",
+    ],
+    // BACKUP, then MASTER: one entry, and MASTER was not left
+    [
+      null,
+      ["BACKUP", "MASTER"],
+      "MASTER",
+      "KEEPALIVED_TRANSITION: keepalived on node A changed state since the previous probe: BACKUP → MASTER.",
+    ],
+  ])("%s, then %j, now %s: a transition", (prior, states, role, expected) => {
+    expect(verdict(prior, states, role)).toEqual([expected]);
+  });
+
+  it.each<[string | null, string[], Role, string]>([
+    // MASTER entered twice
+    [
+      null,
+      ["MASTER", "BACKUP", "MASTER"],
+      "MASTER",
+      "KEEPALIVED_FLAPPED: keepalived on node A flapped since the previous probe: MASTER → BACKUP → MASTER.",
+    ],
+    [
+      null,
+      ["MASTER", "MASTER"],
+      "MASTER",
+      "KEEPALIVED_FLAPPED: keepalived on node A flapped since the previous probe: MASTER → MASTER.",
+    ],
+    // MASTER entered, then left
+    [
+      null,
+      ["MASTER", "BACKUP"],
+      "BACKUP",
+      "KEEPALIVED_FLAPPED: keepalived on node A flapped since the previous probe: MASTER → BACKUP.",
+    ],
+    [
+      null,
+      ["MASTER", "FAULT"],
+      "FAULT",
+      "KEEPALIVED_FLAPPED: keepalived on node A flapped since the previous probe: MASTER → FAULT.",
+    ],
+    // back where it was at the previous probe, after passing through another state
+    [
+      "MASTER",
+      ["BACKUP", "MASTER"],
+      "MASTER",
+      "KEEPALIVED_FLAPPED: keepalived on node A flapped since the previous probe: MASTER → BACKUP → MASTER.",
+    ],
+    [
+      "BACKUP",
+      ["FAULT", "BACKUP"],
+      "BACKUP",
+      "KEEPALIVED_FLAPPED: keepalived on node A flapped since the previous probe: BACKUP → FAULT → BACKUP.",
+    ],
+  ])("%s, then %j, now %s: a flap", (prior, states, role, expected) => {
+    expect(verdict(prior, states, role)).toEqual([expected]);
+  });
+
+  it("a flap is an event keyed by its last transition's time; a transition has no key", () => {
+    const [flap] = transitionOf(null, ["MASTER", "BACKUP"], "BACKUP");
+    expect(flap).toMatchObject({ severity: "warning", key: `at:${T0 + 20}` });
+    expect(flap?.evidence).toMatchObject({ source: "notify-log", previousState: null });
+    const [change] = transitionOf("BACKUP", ["MASTER"], "MASTER");
+    expect(change).toMatchObject({ severity: "info", evidence: { previousState: "BACKUP" } });
+    expect(change && "key" in change).toBe(false);
+  });
+});
+
+describe("which transitions count", () => {
+  it("only the VIP instance's, and those without an instance name", () => {
+    const other = (r: NodeReport) => {
+      for (const t of r.keepalived.transitions) t.instance = "VI_OTHER";
+    };
+    expect(verdict(null, ["MASTER", "BACKUP"], "BACKUP", other)).toEqual([]);
+    const unnamed = (r: NodeReport) => {
+      for (const t of r.keepalived.transitions) t.instance = "";
+    };
+    expect(verdict(null, ["MASTER", "BACKUP"], "BACKUP", unnamed)).toHaveLength(1);
+    // an instance without a name: every transition counts
+    const nameless = (r: NodeReport) => {
+      const i = r.keepalived.instances[0];
+      if (i) i.name = "";
+      for (const t of r.keepalived.transitions) t.instance = "VI_OTHER";
+    };
+    expect(verdict(null, ["MASTER", "BACKUP"], "BACKUP", nameless)).toHaveLength(1);
+  });
+
+  it("no transition source, or no previous report: nothing is judged", () => {
+    expect(
+      verdict(null, ["MASTER", "BACKUP"], "BACKUP", (r) => (r.keepalived.transitionsSource = "none")),
+    ).toEqual([]);
+    const a = ok({ mac: MAC.a, bound: true, keepalived: "MASTER", transitions: [[T0 + 5, "MASTER"]] });
+    const b = ok({ mac: MAC.b, replies: [MAC.a], keepalived: "BACKUP" });
+    expect(assessNodes({ a, b }).findings.filter((f) => f.code.startsWith("KEEPALIVED_"))).toEqual([]);
+  });
+});
