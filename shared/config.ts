@@ -39,15 +39,13 @@ const SshRunner = z.object({
   identityFile: absPath.optional(),
   knownHostsFile: absPath.optional(),
 });
+/** A network namespace name that cannot read as an option of `ip netns exec` ("-") or a path ("."). */
+export const NAMESPACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
 /** Lab only: runs the node check inside a local network namespace. */
 const NetnsRunner = z.object({
   type: z.literal("netns"),
-  namespace: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/,
-      "must be a network namespace name (not starting with - or .)",
-    ),
+  namespace: z.string().regex(NAMESPACE_NAME, "must be a network namespace name (not starting with - or .)"),
 });
 const Runner = z.discriminatedUnion("type", [SsmRunner, SshRunner]);
 const LabRunner = z.discriminatedUnion("type", [SsmRunner, SshRunner, NetnsRunner]);

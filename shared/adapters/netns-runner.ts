@@ -1,5 +1,6 @@
 /** NodeChecker that runs the node-check script inside a network namespace (the lab's nodes). */
 import { fileURLToPath } from "node:url";
+import { NAMESPACE_NAME } from "../config.ts";
 import { type NodeCheckResult, parseNodeCheckOutput } from "../domain/node.ts";
 import { type Deadline, remainingMs } from "../domain/types.ts";
 import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
@@ -12,8 +13,7 @@ export class NetnsNodeChecker implements NodeChecker {
   readonly target: string;
 
   constructor(private readonly namespace: string) {
-    // not starting with "-" (an option of `ip netns exec`) or "." (".." names a path)
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(namespace))
+    if (!NAMESPACE_NAME.test(namespace))
       throw new Error(`invalid network namespace name ${JSON.stringify(namespace)}`);
     this.target = `netns:${namespace}`;
   }
