@@ -8,6 +8,8 @@
  *   5. the fleet at synth: 1, 10, 100, 1,000 pairs (stacks, resources, template size; BENCH_FLEET_SIZES);
  *   6. (BENCH_SECTIONS=round, not in the default run) one round of a simulated fleet of 1,000 pairs probed
  *      by the deployed function against stand-ins (bench/fleet-round.ts).
+ * `npm run bench -- peers` runs only the comparison with Prometheus + mysqld_exporter + Alertmanager,
+ * pt-heartbeat and the seed design's scripts on the same drills (bench/peers.ts).
  * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
  */
 import { execFileSync } from "node:child_process";
@@ -629,6 +631,12 @@ async function round() {
 
 async function main() {
   console.log(`machine: ${JSON.stringify(machine())}`);
+  if (process.argv.slice(2).includes("peers")) {
+    // the comparison with other tools (bench/peers.ts): long (about an hour), so never in the default run
+    const { peers } = await import("./peers.ts");
+    await peers();
+    return;
+  }
   if (SECTIONS.includes("round")) await round();
   if (SECTIONS.includes("bundle")) await bundle();
   if (SECTIONS.includes("fleet")) fleet();

@@ -26,9 +26,12 @@ export async function which(program: string): Promise<string | undefined> {
   return undefined;
 }
 
-export async function missingPackages(): Promise<string[]> {
+/** The Debian packages that ship the programs not found (the lab's, unless `programs` says others). */
+export async function missingPackages(
+  programs: Record<string, string> = REQUIRED_PROGRAMS,
+): Promise<string[]> {
   const missing = new Set<string>();
-  for (const [program, pkg] of Object.entries(REQUIRED_PROGRAMS)) {
+  for (const [program, pkg] of Object.entries(programs)) {
     if (!(await which(program))) missing.add(pkg);
   }
   return [...missing].sort();
@@ -43,11 +46,14 @@ export function assertRoot(): void {
 }
 
 /**
- * Installs what is missing with apt-get. Services are kept from starting in the root namespace
+ * Installs what is missing with apt-get (the lab's programs, or `programs`: the peers bench's). Services are kept from starting in the root namespace
  * while installing (a policy-rc.d that denies them), since the lab runs its own servers.
  */
-export async function ensurePackages(log: (line: string) => void = () => {}): Promise<string[]> {
-  const missing = await missingPackages();
+export async function ensurePackages(
+  log: (line: string) => void = () => {},
+  programs: Record<string, string> = REQUIRED_PROGRAMS,
+): Promise<string[]> {
+  const missing = await missingPackages(programs);
   if (missing.length === 0) return [];
   assertRoot();
   log(`installing Debian packages: ${missing.join(" ")}`);
@@ -64,7 +70,7 @@ export async function ensurePackages(log: (line: string) => void = () => {}): Pr
   } finally {
     if (ownPolicy) unlinkSync(policy);
   }
-  const still = await missingPackages();
+  const still = await missingPackages(programs);
   if (still.length > 0)
     throw new LabError(`packages still missing after apt-get install: ${still.join(" ")}`);
   return missing;

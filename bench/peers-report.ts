@@ -1,0 +1,181 @@
+/**
+ * The peers bench's pure parts (bench/peers.ts runs the drills): what counts as each system's alert, how the
+ * first one after an injection is found, and the table. No I/O, so the unit tests run them as they are.
+ */
+import type { FaultKind } from "../lab/fault-kinds.ts";
+import type { NodeId } from "../lab/plan.ts";
+
+/** The drills: every lab fault the issue names, on the node where an operator meets it. */
+export const PEER_DRILLS: readonly { kind: FaultKind; on: "holder" | "standby" }[] = [
+  { kind: "mysql-kill", on: "holder" },
+  { kind: "mysql-hang", on: "holder" },
+  { kind: "keepalived-kill", on: "standby" },
+  { kind: "vrrp-block", on: "standby" },
+  { kind: "partition", on: "standby" },
+  { kind: "blackhole", on: "standby" },
+  { kind: "replication-stop", on: "standby" },
+  { kind: "replication-break", on: "standby" },
+  { kind: "errant-write", on: "standby" },
+  { kind: "read-only", on: "holder" },
+  { kind: "global-read-lock", on: "holder" },
+  { kind: "mysql-restart", on: "holder" },
+  { kind: "keepalived-flap", on: "holder" },
+];
+
+export const SYSTEMS = ["ours-2s", "ours-15s", "prometheus", "pt-heartbeat", "seed"] as const;
+export type SystemId = (typeof SYSTEMS)[number];
+
+/** pt-heartbeat's alarm: the community rule's lag threshold (MysqlSlaveReplicationLag, > 30 s). */
+export const PT_LAG_ALARM_S = 30;
+
+/** What each needs on the nodes and around them (from each tool's documentation). */
+export const NEEDS: Record<SystemId, string> = {
+  "ours-2s":
+    "nothing resident on the nodes: the SSM agent runs the node check as root; a MySQL user with REPLICATION CLIENT/SLAVE MONITOR and PROCESS, a heartbeat user (INSERT/UPDATE on one table); the function, a table, SES",
+  "ours-15s": "as above",
+  prometheus:
+    "a mysqld_exporter per MySQL endpoint (a user with PROCESS, REPLICATION CLIENT, SELECT); nothing for keepalived or the VIP in the community rules (node_exporter's textfile or a keepalived exporter would be extra); a Prometheus server, an Alertmanager, a mail or pager route",
+  "pt-heartbeat":
+    "Perl and DBD::mysql; an --update daemon (INSERT/UPDATE, and CREATE once, on percona.heartbeat) and a --monitor per replica; something that alerts on the monitor's output",
+  seed: "a notify script in keepalived.conf and a cron job on each node, root (arping), a working MTA on each node",
+};
+
+/** One alert or mail, when it arrived. */
+export interface Signal {
+  system: SystemId;
+  at: number;
+  what: string;
+  /** pt-heartbeat only: the node whose monitor said it. */
+  node?: NodeId;
+}
+
+export interface DrillResult {
+  fault: FaultKind;
+  node: NodeId;
+  rep: number;
+  injectedAt: number;
+  /** Per system: ms from the injection to its first alert within the window, and what it said; or null. */
+  first: Record<SystemId, { ms: number; what: string } | null>;
+}
+
+/** Fills `@NAME@` in a script template; a name without a value is an error, not an empty string. */
+export function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/@([A-Z]+)@/g, (m, k: string) => {
+    const v = values[k];
+    if (v === undefined) throw new Error(`template value ${m} is not set`);
+    return v;
+  });
+}
+
+/** The webhook receiver's log (one JSON line per Alertmanager notification): each firing alert is a signal. */
+export function webhookSignals(log: string): Signal[] {
+  const out: Signal[] = [];
+  for (const line of log.split("\n")) {
+    if (!line.trim()) continue;
+    const { at, body } = JSON.parse(line) as {
+      at: number;
+      body: { alerts?: { status: string; labels: Record<string, string> }[] } | null;
+    };
+    for (const a of body?.alerts ?? [])
+      if (a.status === "firing")
+        out.push({ system: "prometheus", at, what: `${a.labels.alertname} ${a.labels.node ?? ""}`.trim() });
+  }
+  return out;
+}
+
+/** The mail capture's mailbox ("<epoch ms><TAB><subject>" per mail): each mail is a signal of the seed scripts. */
+export function mailboxSignals(mailbox: string): Signal[] {
+  return mailbox
+    .split("\n")
+    .map((l) => l.split("\t"))
+    .filter(([at, subject]) => at && subject && Number.isFinite(Number(at)))
+    .map(([at, subject]) => ({ system: "seed" as const, at: Number(at), what: subject as string }));
+}
+
+/** pt-heartbeat --monitor's line ("14.00s [  0.65s,  0.13s,  0.04s ]"): the current lag, or null. */
+export function ptMonitorLag(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)s \[/.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The first signal of `system` within [from, to]. For pt-heartbeat only the monitor of `node` counts (the
+ * standby's: the holder's monitor reads a row written locally and always says 0).
+ */
+export function firstAfter(
+  signals: readonly Signal[],
+  system: SystemId,
+  from: number,
+  to: number,
+  node?: NodeId,
+) {
+  const s = [...signals]
+    .sort((x, y) => x.at - y.at)
+    .find(
+      (x) =>
+        x.system === system &&
+        x.at >= from &&
+        x.at <= to &&
+        (node === undefined || x.node === undefined || x.node === node),
+    );
+  return s ? { ms: s.at - from, what: s.what } : null;
+}
+
+/** Nearest-rank percentile; NaN of nothing. */
+export function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number) : Number.NaN;
+}
+
+/** Milliseconds as seconds with one decimal; "-" for NaN. */
+export function sec(ms: number): string {
+  return Number.isNaN(ms) ? "-" : `${Math.round(ms / 100) / 10}`;
+}
+
+export function table(rows: (string | number)[][]): string {
+  const w = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => String(c).padEnd(w[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export interface SystemSummary {
+  seen: number;
+  runs: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+/**
+ * One row per fault: per system "seen/runs p50/p95" (seconds from the injection to the first alert or
+ * mail), "0/2" when it never alerted within the window.
+ */
+export function summarize(drills: readonly DrillResult[]) {
+  const rows: (string | number)[][] = [["fault", "on", ...SYSTEMS]];
+  const summary: ({ fault: FaultKind; on: string } & Record<SystemId, SystemSummary>)[] = [];
+  for (const { kind, on } of PEER_DRILLS) {
+    const rs = drills.filter((d) => d.fault === kind);
+    if (rs.length === 0) continue;
+    const per = Object.fromEntries(
+      SYSTEMS.map((s) => {
+        const ms = rs.map((r) => r.first[s]?.ms).filter((x): x is number => x !== undefined);
+        return [s, { seen: ms.length, runs: rs.length, p50Ms: pct(ms, 50), p95Ms: pct(ms, 95) }];
+      }),
+    ) as Record<SystemId, SystemSummary>;
+    summary.push({ fault: kind, on, ...per });
+    rows.push([
+      kind,
+      on,
+      ...SYSTEMS.map((s) => {
+        const x = per[s];
+        return x.seen ? `${x.seen}/${x.runs} ${sec(x.p50Ms)}/${sec(x.p95Ms)}` : `0/${x.runs}`;
+      }),
+    ]);
+  }
+  return { rows, summary };
+}
