@@ -93,13 +93,18 @@ export function assessSql(
   const replication: Record<NodeId, ReplicationChannel | null> = { a: null, b: null };
   const lag: Record<NodeId, Lag | null> = { a: null, b: null };
   const startedAt = { ...previous.startedAt };
+  const unseen = { a: 0, b: 0, ...previous.unseen };
   const replicaStops = { ...previous.replicaStops };
   const errorStamps = { ...previous.errorStamps };
   for (const id of NODE_IDS) {
     const o = view[id];
     const server = o.server;
     if (!server) {
-      startedAt[id] = null;
+      // One probe that cannot see mysqld keeps its start time: back at the next probe with another one,
+      // it restarted (a crash too short to confirm, so not mailed as an outage, is still reported). A
+      // second one drops it: that outage is confirmed and mailed.
+      unseen[id] = (previous.unseen?.[id] ?? 0) + 1;
+      if (unseen[id] > 1) startedAt[id] = null;
       replicaStops[id] = null;
       continue;
     }
@@ -119,9 +124,10 @@ export function assessSql(
     );
     const restart = mysqlRestartFindings(id, o, previous.startedAt[id]);
     findings.push(...restart, ...replicationRestartFindings(id, o, channel, previous, restart.length > 0));
-    // Kept only from a probe that saw the node up and replicating: a restart after an outage the
-    // probes saw is no news; one that happened entirely between two probes is.
+    // Kept from a probe that saw the node up (see above for one probe that did not: measured in the peers
+    // bench, a crash and restart of the holder's mysqld seen by one probe, unconfirmed, mailed nothing).
     startedAt[id] = startedAtOf(o);
+    unseen[id] = 0;
     replicaStops[id] = channel?.ioRunning && channel.sqlRunning ? server.replicaStops : null;
     errorStamps[id] = errorStamp(channel);
   }
@@ -147,6 +153,7 @@ export function assessSql(
       previousHolder,
       own,
       startedAt,
+      unseen,
       replicaStops,
       errorStamps,
       heartbeatWrites,

@@ -277,7 +277,8 @@ export const CATALOG = {
   },
   MYSQL_RESTARTED: {
     severity: "warning",
-    meaning: "mysqld restarted since the previous probe (its Uptime is shorter than the time since then).",
+    meaning:
+      "mysqld restarted since a probe last saw it up (its Uptime is shorter than the time since then), also when the one probe in between found it unreachable (an outage too short to confirm).",
     action:
       "Read the node's error log around the start time for the crash or the stop; check replication both ways resumed and nothing was lost (`SHOW SLAVE STATUS`).",
   },

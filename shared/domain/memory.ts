@@ -16,8 +16,14 @@ export interface SqlMemory {
   /** The node that held the VIP before the last VIP move. */
   previousHolder: NodeId | null;
   own: PerNode<OwnTransactions | null>;
-  /** When mysqld started (epoch ms, from Uptime), to see a restart between probes. */
+  /**
+   * When mysqld started (epoch ms, from Uptime), to see a restart between probes. Kept across one probe
+   * that could not see mysqld (an outage too short to confirm, so never mailed), dropped at the second
+   * (the outage is confirmed and mailed: its end is the news, not the restart).
+   */
   startedAt: PerNode<number | null>;
+  /** Probes in a row that could not see mysqld on the node (0 or absent: the last one saw it). */
+  unseen?: PerNode<number>;
   /** STOP SLAVE / STOP REPLICA commands run so far (Com_stop_slave, Com_replica_stop), while replicating. */
   replicaStops: PerNode<number | null>;
   /** MySQL's Last_IO/SQL_Error_Timestamp of the channel from the peer. */
