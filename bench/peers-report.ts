@@ -144,16 +144,30 @@ export function table(rows: (string | number)[][]): string {
     .join("\n");
 }
 
+/**
+ * A pt-heartbeat alarm that was there before the injection: its lag exceeded the threshold by more than the
+ * time since the injection (a lag grows by one second a second at most). Such a run says nothing about
+ * the fault: the heartbeat was already stale (measured: after mysql-hang on the holder the updater stayed
+ * blocked on its connection, with no read timeout, and wrote nothing until restarted).
+ */
+export function preexisting(first: { ms: number; what: string } | null): boolean {
+  const m = /^lag (\d+(?:\.\d+)?) s$/.exec(first?.what ?? "");
+  return first !== null && m !== null && Number(m[1]) - first.ms / 1000 > PT_LAG_ALARM_S + 1;
+}
+
 export interface SystemSummary {
   seen: number;
+  /** Runs that count: the drills, less those whose alarm was there before the injection. */
   runs: number;
+  /** Drills left out because the system's alarm was already on at the injection (pt-heartbeat). */
+  preexisting: number;
   p50Ms: number;
   p95Ms: number;
 }
 
 /**
  * One row per fault: per system "seen/runs p50/p95" (seconds from the injection to the first alert or
- * mail), "0/2" when it never alerted within the window.
+ * mail), "0/2" when it never alerted within the window, "(+1 n/a)" for runs whose alarm was already on.
  */
 export function summarize(drills: readonly DrillResult[]) {
   const rows: (string | number)[][] = [["fault", "on", ...SYSTEMS]];
@@ -163,8 +177,16 @@ export function summarize(drills: readonly DrillResult[]) {
     if (rs.length === 0) continue;
     const per = Object.fromEntries(
       SYSTEMS.map((s) => {
-        const ms = rs.map((r) => r.first[s]?.ms).filter((x): x is number => x !== undefined);
-        return [s, { seen: ms.length, runs: rs.length, p50Ms: pct(ms, 50), p95Ms: pct(ms, 95) }];
+        const counted = rs.filter((r) => !preexisting(r.first[s]));
+        const ms = counted.map((r) => r.first[s]?.ms).filter((x): x is number => x !== undefined);
+        const summary: SystemSummary = {
+          seen: ms.length,
+          runs: counted.length,
+          preexisting: rs.length - counted.length,
+          p50Ms: pct(ms, 50),
+          p95Ms: pct(ms, 95),
+        };
+        return [s, summary];
       }),
     ) as Record<SystemId, SystemSummary>;
     summary.push({ fault: kind, on, ...per });
@@ -173,7 +195,8 @@ export function summarize(drills: readonly DrillResult[]) {
       on,
       ...SYSTEMS.map((s) => {
         const x = per[s];
-        return x.seen ? `${x.seen}/${x.runs} ${sec(x.p50Ms)}/${sec(x.p95Ms)}` : `0/${x.runs}`;
+        const na = x.preexisting ? ` (+${x.preexisting} n/a)` : "";
+        return `${x.seen}/${x.runs}${x.seen ? ` ${sec(x.p50Ms)}/${sec(x.p95Ms)}` : ""}${na}`;
       }),
     ]);
   }

@@ -15,6 +15,7 @@ import {
   firstAfter,
   mailboxSignals,
   PEER_DRILLS,
+  preexisting,
   ptMonitorLag,
   type Signal,
   SYSTEMS,
@@ -110,8 +111,37 @@ describe("the table", () => {
     const { rows, summary } = summarize([drill(0, 40_000), drill(1, null), drill(2, 52_400)]);
     expect(rows[0]).toEqual(["fault", "on", ...SYSTEMS]);
     expect(rows[1]).toEqual(["mysql-kill", "holder", "3/3 4/5", "0/3", "2/3 40/52.4", "0/3", "3/3 1.5/1.5"]);
-    expect(summary[0]?.prometheus).toEqual({ seen: 2, runs: 3, p50Ms: 40_000, p95Ms: 52_400 });
+    expect(summary[0]?.prometheus).toEqual({
+      seen: 2,
+      runs: 3,
+      preexisting: 0,
+      p50Ms: 40_000,
+      p95Ms: 52_400,
+    });
     expect(rows).toHaveLength(2); // faults without a run have no row
+  });
+
+  it("leaves out a pt-heartbeat run whose lag was over the threshold before the injection, and says so", () => {
+    const withPt = (rep: number, pt: { ms: number; what: string } | null): DrillResult => ({
+      ...drill(rep, null),
+      first: { ...drill(rep, null).first, "pt-heartbeat": pt },
+    });
+    const { rows, summary } = summarize([
+      withPt(0, { ms: 400, what: "lag 163 s" }), // stale before: 163 s lag 0.4 s after the injection
+      withPt(1, { ms: 31_300, what: "lag 31 s" }), // grew past 30 s after the injection
+      withPt(2, { ms: 9600, what: "monitor stopped reporting" }),
+    ]);
+    expect(summary[0]?.["pt-heartbeat"]).toEqual({
+      seen: 2,
+      runs: 2,
+      preexisting: 1,
+      p50Ms: 9600,
+      p95Ms: 31_300,
+    });
+    expect(rows[1]?.[5]).toBe("2/2 9.6/31.3 (+1 n/a)");
+    expect(preexisting({ ms: 1000, what: "lag 32 s" })).toBe(false);
+    expect(preexisting({ ms: 1000, what: "lag 32.5 s" })).toBe(true);
+    expect(preexisting(null)).toBe(false);
   });
 
   it("drills every fault the comparison names, each a real lab fault", () => {
