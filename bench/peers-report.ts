@@ -56,6 +56,8 @@ export interface DrillResult {
   injectedAt: number;
   /** Per system: ms from the injection to its first alert within the window, and what it said; or null. */
   first: Record<SystemId, { ms: number; what: string } | null>;
+  /** pt-heartbeat's updater had to be restarted before this drill (it had stopped writing). */
+  ptUpdaterRestarted?: boolean;
 }
 
 /** Fills `@NAME@` in a script template; a name without a value is an error, not an empty string. */

@@ -104,6 +104,13 @@ class Supervised {
       }, 1000);
     });
   }
+  /** Kills the process; the exit handler starts it again after 1 s (what `systemctl restart` would do). */
+  restart(): void {
+    this.restarts++;
+    this.child?.kill("SIGKILL");
+  }
+  restarts = 0;
+
   async stop(): Promise<void> {
     this.stopped = true;
     const c = this.child;
@@ -141,6 +148,7 @@ class PeerStack {
   private alertmanager: Supervised | undefined;
   private cron: NodeJS.Timeout | undefined;
   private pollers: NodeJS.Timeout[] = [];
+  private updater: Supervised | undefined;
   private amRuns = 0;
 
   constructor(private readonly lab: Lab) {
@@ -362,11 +370,12 @@ receivers:
       "--database=percona",
       "--utc",
     ];
-    this.procs.push(
-      new Supervised(this.ns, ["pt-heartbeat", "--update", "--replace", "--create-table", ...conn(p.vip)], {
-        log: join(this.dir, "pt-heartbeat-update.log"),
-      }),
+    this.updater = new Supervised(
+      this.ns,
+      ["pt-heartbeat", "--update", "--replace", "--create-table", ...conn(p.vip)],
+      { log: join(this.dir, "pt-heartbeat-update.log") },
     );
+    this.procs.push(this.updater);
     const holder = await this.lab.waitSingleHolder(60_000);
     await waitFor(
       async () =>
@@ -463,6 +472,27 @@ receivers:
       ...mailboxSignals(readFileSync(this.mailbox, "utf8")),
       ...lags,
     ].sort((x, y) => x.at - y.at);
+  }
+
+  /**
+   * Before a drill: pt-heartbeat's lag on the standby is back near 0, or its updater is restarted, as an
+   * operator would after its alarm. Measured: after mysql-hang on the holder the updater stayed blocked
+   * (no read timeout) and wrote nothing until restarted. Returns whether it had to be restarted.
+   */
+  async ensureHeartbeatWriting(standby: NodeId): Promise<boolean> {
+    const lagNow = () =>
+      [...this.ptLag].reverse().find((x) => x.node === standby && Date.now() - x.at < 2000)?.lag;
+    const fresh = await waitFor(() => ((lagNow() ?? Number.POSITIVE_INFINITY) < 5 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: "pt-heartbeat's lag on the standby under 5 s",
+    }).catch(() => false);
+    if (fresh) return false;
+    this.updater?.restart();
+    await waitFor(() => ((lagNow() ?? Number.POSITIVE_INFINITY) < 5 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "pt-heartbeat's lag on the standby under 5 s after restarting its updater",
+    });
+    return true;
   }
 
   /** The smallest MySQL uptime Prometheus scraped last (of the three endpoints), in seconds. */
@@ -622,6 +652,7 @@ async function drill(
   rep: number,
 ) {
   await waitQuiet(stack);
+  const ptRestarted = await stack.ensureHeartbeatWriting(peerOf(await lab.waitSingleHolder(60_000)));
   await stack.restartAlertmanager();
   await ours.begin(`${kind}-${rep}`);
   // a random moment within the 15 s scrape and evaluation cycle and the 15 s probe cycle
@@ -641,7 +672,7 @@ async function drill(
     ]),
   ) as DrillResult["first"];
   await lab.heal({ timeoutMs: 120_000 });
-  return { fault: kind, node, rep, injectedAt, first } satisfies DrillResult;
+  return { fault: kind, node, rep, injectedAt, first, ptUpdaterRestarted: ptRestarted } satisfies DrillResult;
 }
 
 /** False alerts: everything running, no fault, for QUIET_MS. */
