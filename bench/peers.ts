@@ -36,6 +36,7 @@ import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { run } from "../shared/util/exec.ts";
 import { sleep, waitFor } from "../shared/util/wait.ts";
 import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
+import { sec, table } from "./format.ts";
 import {
   type DrillResult,
   fill,
@@ -48,9 +49,7 @@ import {
   type Signal,
   SYSTEMS,
   type SystemId,
-  sec,
   summarize,
-  table,
   webhookSignals,
 } from "./peers-report.ts";
 

@@ -32,6 +32,7 @@ import { sleep } from "../shared/util/wait.ts";
 import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
 import { fleetRound } from "./fleet-round.ts";
 import { synthFleet } from "./fleet-synth.ts";
+import { pct, table } from "./format.ts";
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -48,15 +49,7 @@ const DETECTION = (process.env.BENCH_DETECTION ?? INTERVALS.map((i) => `poll:${i
   });
 const SECTIONS = (process.env.BENCH_SECTIONS ?? "probe,bundle,fleet,cli,scale,detection").split(",");
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number) : Number.NaN;
-};
 const r1 = (n: number) => Math.round(n * 10) / 10;
-function table(rows: (string | number)[][]): string {
-  const w = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => String(c).padEnd(w[i] ?? 0)).join("  ")).join("\n");
-}
 function save(name: string, data: unknown) {
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(
