@@ -59,6 +59,22 @@ export interface DrillResult {
   first: Record<SystemId, { ms: number; what: string } | null>;
   /** pt-heartbeat's updater had to be restarted before this drill (it had stopped writing). */
   ptUpdaterRestarted?: boolean;
+  /** Nodes whose replication stopped on pt-heartbeat's own table after the drill and was repaired. */
+  heartbeatRepaired?: NodeId[];
+}
+
+/**
+ * Whether a node's replication stopped on a conflict in pt-heartbeat's table only: a duplicate key (1062)
+ * or a missing row (1032) on `percona.heartbeat`, what its `REPLACE` through the VIP leaves after writing on
+ * both nodes during a split brain. Anything else (an errant write, a broken link) is not this repair's.
+ */
+export function heartbeatConflict(slaveStatus: Record<string, unknown> | undefined): boolean {
+  if (!slaveStatus || slaveStatus.Slave_SQL_Running === "Yes") return false;
+  const errno = Number(slaveStatus.Last_SQL_Errno);
+  return (
+    (errno === 1062 || errno === 1032) &&
+    /\bpercona\.heartbeat\b/.test(String(slaveStatus.Last_SQL_Error ?? ""))
+  );
 }
 
 /** Fills `@NAME@` in a script template; a name without a value is an error, not an empty string. */

@@ -25,7 +25,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type FaultKind, Lab } from "../lab/lab.ts";
 import { ensurePackages } from "../lab/packages.ts";
-import { type NodeId, peerOf } from "../lab/plan.ts";
+import { NODE_IDS, type NodeId, peerOf } from "../lab/plan.ts";
 import { labPorts, labProbeTarget } from "../lab/target.ts";
 import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
@@ -41,6 +41,7 @@ import {
   type DrillResult,
   fill,
   firstAfter,
+  heartbeatConflict,
   mailboxSignals,
   NEEDS,
   PEER_DRILLS,
@@ -494,6 +495,51 @@ receivers:
     return true;
   }
 
+  /**
+   * After a drill: pt-heartbeat's `REPLACE` through the VIP wrote on both nodes during a split brain, and
+   * when the nodes see each other again each one's copy of that row stops the other's replication (seen:
+   * duplicate key on `percona.heartbeat`, both ways). `lab heal` does not repair data. As an operator
+   * would, and only for that table's conflicts (`heartbeatConflict`): the stopped SQL thread runs with
+   * `slave_exec_mode=IDEMPOTENT` until it has applied what it had read, then STRICT again. Waits until
+   * both nodes have applied what they read or one stopped; returns the nodes repaired.
+   */
+  async repairHeartbeatConflicts(timeoutMs = 60_000): Promise<NodeId[]> {
+    const repaired: NodeId[] = [];
+    const status = async (id: NodeId) =>
+      (await this.lab.sqlOn(id, "SHOW SLAVE STATUS", { timeoutMs: 5000 }))[0] as
+        | Record<string, unknown>
+        | undefined;
+    const caughtUp = (r: Record<string, unknown> | undefined) =>
+      r?.Slave_SQL_Running === "Yes" &&
+      r.Relay_Master_Log_File === r.Master_Log_File &&
+      String(r.Exec_Master_Log_Pos) === String(r.Read_Master_Log_Pos);
+    await waitFor(
+      async () => {
+        let settled = true;
+        for (const id of NODE_IDS) {
+          const r = await status(id);
+          if (heartbeatConflict(r)) {
+            console.log(`  ${id}: replication stopped on pt-heartbeat's table: ${String(r?.Last_SQL_Error)}`);
+            await this.lab.sqlOn(
+              id,
+              "STOP SLAVE SQL_THREAD; SET GLOBAL slave_exec_mode='IDEMPOTENT'; START SLAVE SQL_THREAD",
+            );
+            if (!repaired.includes(id)) repaired.push(id);
+            settled = false;
+          } else if (repaired.includes(id) && caughtUp(r)) {
+            await this.lab.sqlOn(id, "SET GLOBAL slave_exec_mode='STRICT'");
+          } else if (!caughtUp(r) && r?.Slave_SQL_Running === "Yes") {
+            settled = false; // still applying: a conflict may come
+          }
+        }
+        return settled;
+      },
+      { timeoutMs, intervalMs: 500, what: "replication to apply what it read, or stop" },
+    );
+    for (const id of repaired) await this.lab.sqlOn(id, "SET GLOBAL slave_exec_mode='STRICT'");
+    return repaired;
+  }
+
   /** The smallest MySQL uptime Prometheus scraped last (of the three endpoints), in seconds. */
   async minUptime(): Promise<number> {
     const r = (await nsGet(
@@ -670,8 +716,31 @@ async function drill(
       firstAfter(signals, s, injectedAt, injectedAt + WINDOW_MS, s === "pt-heartbeat" ? standby : undefined),
     ]),
   ) as DrillResult["first"];
-  await lab.heal({ timeoutMs: 120_000 });
-  return { fault: kind, node, rep, injectedAt, first, ptUpdaterRestarted: ptRestarted } satisfies DrillResult;
+  const heartbeatRepaired = await healWithRepair(lab, stack);
+  return {
+    fault: kind,
+    node,
+    rep,
+    injectedAt,
+    first,
+    ptUpdaterRestarted: ptRestarted,
+    ...(heartbeatRepaired.length ? { heartbeatRepaired } : {}),
+  } satisfies DrillResult;
+}
+
+/**
+ * `lab heal`, then the repair of pt-heartbeat's table where a split brain left it conflicting (which stops
+ * replication, so the heal's wait for it may run out first), then `lab heal` again to wait for the rest.
+ */
+async function healWithRepair(lab: Lab, stack: PeerStack): Promise<NodeId[]> {
+  const first = await lab.heal({ timeoutMs: 60_000 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const repaired = await stack.repairHeartbeatConflicts();
+  if (first && !repaired.length) throw first;
+  if (first || repaired.length) await lab.heal({ timeoutMs: 120_000 });
+  return repaired;
 }
 
 /** False alerts: everything running, no fault, for QUIET_MS. */
@@ -811,9 +880,7 @@ export async function peers(): Promise<void> {
           failed.push({ fault: d.kind, rep, error });
           console.log(`${d.kind} (rep ${rep}) could not run to the end: ${error}`);
           await ours.end();
-          await lab
-            .heal({ timeoutMs: 120_000 })
-            .catch((h: unknown) => console.log(`heal failed: ${String(h)}`));
+          await healWithRepair(lab, stack).catch((h: unknown) => console.log(`heal failed: ${String(h)}`));
         }
         save();
       }

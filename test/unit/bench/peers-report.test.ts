@@ -13,6 +13,7 @@ import {
   type DrillResult,
   fill,
   firstAfter,
+  heartbeatConflict,
   mailboxSignals,
   PEER_DRILLS,
   preexisting,
@@ -161,6 +162,51 @@ describe("the table", () => {
       "keepalived-flap",
     ]);
     for (const d of PEER_DRILLS) expect(FAULT_KINDS).toContain(d.kind);
+  });
+});
+
+describe("the repair of pt-heartbeat's table after a split brain", () => {
+  const stopped = (errno: number, error: string) => ({
+    Slave_IO_Running: "Yes",
+    Slave_SQL_Running: "No",
+    Last_SQL_Errno: errno,
+    Last_SQL_Error: error,
+  });
+
+  it("applies to a stop on a duplicate key or a missing row in percona.heartbeat", () => {
+    // Prepare: MariaDB 10.11's message for each, as seen in the lab
+    const duplicate = stopped(
+      1062,
+      "Could not execute Write_rows_v1 event on table percona.heartbeat; Duplicate entry '2' for key 'PRIMARY', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mysql-bin.000001, end_log_pos 123",
+    );
+    const missing = stopped(
+      1032,
+      "Could not execute Update_rows_v1 event on table percona.heartbeat; Can't find record in 'heartbeat', Error_code: 1032; handler error HA_ERR_KEY_NOT_FOUND",
+    );
+
+    // Act + Assess
+    expect(heartbeatConflict(duplicate)).toBe(true);
+    expect(heartbeatConflict(missing)).toBe(true);
+  });
+
+  it("does not apply to an errant write's conflict, another error, a running thread or no status", () => {
+    expect(
+      heartbeatConflict(
+        stopped(1062, "Could not execute Write_rows_v1 event on table lab.writes; Duplicate entry '7'"),
+      ),
+    ).toBe(false);
+    expect(
+      heartbeatConflict(
+        stopped(1146, "Error executing row event: 'Table 'percona.heartbeat' doesn't exist'"),
+      ),
+    ).toBe(false);
+    expect(
+      heartbeatConflict({
+        ...stopped(1062, "on table percona.heartbeat; Duplicate"),
+        Slave_SQL_Running: "Yes",
+      }),
+    ).toBe(false);
+    expect(heartbeatConflict(undefined)).toBe(false);
   });
 });
 
