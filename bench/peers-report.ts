@@ -198,3 +198,85 @@ export function summarize(drills: readonly DrillResult[]) {
   }
   return { rows, summary };
 }
+
+/** What `bench/results/peers.json` holds that the report renders. */
+export interface PeersResults {
+  drills: DrillResult[];
+  falseAlerts: Record<string, string[]>;
+  lag: { trueS: number; sbm: number | null; ptHeartbeat: number | null; ours: number | null }[];
+  failed: { fault: FaultKind; rep: number; error: string }[];
+}
+
+export const SYSTEM_NAMES: Record<SystemId, string> = {
+  "ours-2s": "this prober, 2 s + push",
+  "ours-15s": "this prober, 15 s + push",
+  prometheus: "Prometheus + Alertmanager",
+  "pt-heartbeat": "pt-heartbeat",
+  seed: "seed scripts",
+};
+
+const mdTable = (rows: readonly (readonly (string | number)[])[]): string =>
+  rows
+    .map((r, i) =>
+      [`| ${r.join(" | ")} |`, ...(i === 0 ? [`| ${r.map(() => "---").join(" | ")} |`] : [])].join("\n"),
+    )
+    .join("\n");
+
+/**
+ * The report's Markdown, as BENCHMARKS.md section 11 carries it: the table per fault ("seen/runs: p50 /
+ * p95" seconds, a miss in bold, runs whose alarm was already on as n/a), what each system said first, the
+ * false alerts and the lag samples. Rendered from the saved results, so the document and the run agree.
+ */
+export function markdown(r: PeersResults): string {
+  const { summary } = summarize(r.drills);
+  const perFault = mdTable([
+    ["fault (on)", ...SYSTEMS.map((s) => SYSTEM_NAMES[s])],
+    ...summary.map((row) => [
+      `${row.fault} (${row.on})`,
+      ...SYSTEMS.map((s) => {
+        const x = row[s];
+        const na = x.preexisting ? ` (+${x.preexisting} n/a)` : "";
+        return x.seen
+          ? `${x.seen}/${x.runs}: ${sec(x.p50Ms)} / ${sec(x.p95Ms)}${na}`
+          : `**0/${x.runs}**${na}`;
+      }),
+    ]),
+  ]);
+  const said = (fault: FaultKind, s: SystemId) =>
+    [
+      ...new Set(
+        r.drills
+          .filter((d) => d.fault === fault && !preexisting(d.first[s]))
+          .map((d) => d.first[s]?.what)
+          .filter((w): w is string => w !== undefined)
+          // a mail subject names the drill's cluster: what it said is the rest
+          .map((w) => w.replace(/^\[mysql-ha\] \S+: /, "")),
+      ),
+    ].join("; ") || "-";
+  const saidSystems = ["ours-2s", "prometheus", "pt-heartbeat", "seed"] as const;
+  const whatSaid = mdTable([
+    ["fault", "this prober (2 s)", "Prometheus", "pt-heartbeat", "seed scripts"],
+    ...summary.map((row) => [row.fault, ...saidSystems.map((s) => said(row.fault, s))]),
+  ]);
+  const falseAlerts = SYSTEMS.map((s) => `${SYSTEM_NAMES[s]} ${r.falseAlerts[s]?.length ?? 0}`).join("; ");
+  const lag = mdTable([
+    ["true delay", "Seconds_Behind_Master", "pt-heartbeat", "this prober (2 s)"],
+    ...r.lag.map((l) => [l.trueS, l.sbm ?? "NULL", l.ptHeartbeat ?? "-", l.ours ?? "-"]),
+  ]);
+  const repaired = r.drills.filter((d) => d.heartbeatRepaired?.length);
+  const restarted = r.drills.filter((d) => d.ptUpdaterRestarted);
+  return [
+    `Drills: ${r.drills.length} run to the end, ${r.failed.length} not (${r.failed.map((f) => `${f.fault} rep ${f.rep + 1}`).join(", ") || "none"}).`,
+    `pt-heartbeat's updater restarted before ${restarted.length} drills (${restarted.map((d) => d.fault).join(", ") || "none"}); its table repaired after ${repaired.length} (${repaired.map((d) => `${d.fault}: ${d.heartbeatRepaired?.join(", ")}`).join("; ") || "none"}).`,
+    "",
+    perFault,
+    "",
+    "What each said first (distinct texts over the runs):",
+    "",
+    whatSaid,
+    "",
+    `**False alerts** (no fault): ${falseAlerts}.`,
+    "",
+    lag,
+  ].join("\n");
+}

@@ -623,6 +623,12 @@ async function round() {
 }
 
 async function main() {
+  if (process.argv.slice(2).includes("peers-report")) {
+    // the Markdown of the last peers run (bench/results/peers.json), as BENCHMARKS.md section 11 carries it
+    const { markdown } = await import("./peers-report.ts");
+    console.log(markdown(JSON.parse(readFileSync(new URL("./results/peers.json", import.meta.url), "utf8"))));
+    return;
+  }
   console.log(`machine: ${JSON.stringify(machine())}`);
   if (process.argv.slice(2).includes("peers")) {
     // the comparison with other tools (bench/peers.ts): long (about an hour), so never in the default run

@@ -15,6 +15,7 @@ import {
   firstAfter,
   heartbeatConflict,
   mailboxSignals,
+  markdown,
   PEER_DRILLS,
   preexisting,
   ptMonitorLag,
@@ -143,6 +144,31 @@ describe("the table", () => {
     expect(preexisting({ ms: 1000, what: "lag 32 s" })).toBe(false);
     expect(preexisting({ ms: 1000, what: "lag 32.5 s" })).toBe(true);
     expect(preexisting(null)).toBe(false);
+  });
+
+  it("renders for BENCHMARKS.md: a miss in bold, what each said without the drill's cluster name, the runs that failed", () => {
+    // Prepare
+    const d = drill(0, null);
+    d.first["ours-2s"] = { ms: 3400, what: "[mysql-ha] peers-ours-2s-mysql-kill-0: HEALTHY -> DEGRADED" };
+    d.heartbeatRepaired = ["b"];
+
+    // Act
+    const md = markdown({
+      drills: [d],
+      falseAlerts: { prometheus: ["MysqlDown a"] },
+      lag: [{ trueS: 10, sbm: null, ptHeartbeat: 9, ours: 8 }],
+      failed: [{ fault: "partition", rep: 1, error: "heal" }],
+    });
+
+    // Assess
+    expect(md).toContain(
+      "| mysql-kill (holder) | 1/1: 3.4 / 3.4 | **0/1** | **0/1** | **0/1** | 1/1: 1.5 / 1.5 |",
+    );
+    expect(md).toContain("| mysql-kill | HEALTHY -> DEGRADED | - | - | mail |");
+    expect(md).toContain("1 run to the end, 1 not (partition rep 2)");
+    expect(md).toContain("its table repaired after 1 (mysql-kill: b)");
+    expect(md).toContain("Prometheus + Alertmanager 1;");
+    expect(md).toContain("| 10 | NULL | 9 | 8 |");
   });
 
   it("drills every fault the comparison names, each a real lab fault", () => {
