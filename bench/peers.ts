@@ -18,7 +18,7 @@
  * lag measurement) shorten a run; PEERS_KEEP=1 leaves the lab up afterwards. A full run takes about an hour.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -638,6 +638,12 @@ class Ours {
         async (_i, deadline) => {
           const r = await probeCluster(target, deps, deadline);
           if (r.state.status === "HEALTHY") this.healthy.add(system);
+          // PEERS_TRACE=<file>: every probe of the 2 s loop, one JSON line each, to look into a miss
+          if (process.env.PEERS_TRACE && system === "ours-2s")
+            appendFileSync(
+              process.env.PEERS_TRACE,
+              `${JSON.stringify({ at: Date.now(), tag, status: r.state.status, r: r as unknown })}\n`,
+            );
           for (const id of ["a", "b"] as const)
             this.lastLag[system][id] = {
               at: Date.now(),
