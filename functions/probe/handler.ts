@@ -59,7 +59,9 @@ export function buildHandler(
   const fleet = options.fleet ?? loadFleet(env.FLEET_CONFIG_FILE, env.LAMBDA_TASK_ROOT);
   // Every call has a deadline, the secret's too: 1 s to connect, 3 s for the answer.
   const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
-  const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 3 }));
+  // A fleet's node checks share the account's SSM rate: a throttled call is retried (adaptive mode slows
+  // this client down) up to 6 attempts, each within the probe's deadline (sendBy), never past it.
+  const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 6 }));
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({ requestHandler }));
   const ses = tracer.captureAWSv3Client(new SESClient({ requestHandler }));
   const secrets = new SecretsProvider({ clientConfig: { requestHandler } });

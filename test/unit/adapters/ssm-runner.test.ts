@@ -143,6 +143,73 @@ describe("SsmNodeChecker", () => {
     expect(Date.now() - t0).toBeLessThanOrEqual(2500);
   });
 
+  describe("the first poll, learned from the node's last checks", () => {
+    /** Prepare: SSM finishes every command `ms` after it was sent; one check, the Get calls it made. */
+    const finishesAfter = (ms: number) => {
+      let sentAt = 0;
+      ssm.on(SendCommandCommand).callsFake(() => {
+        sentAt = Date.now();
+        return { Command: { CommandId: "cmd-1" } };
+      });
+      ssm
+        .on(GetCommandInvocationCommand)
+        .callsFake(() =>
+          Date.now() - sentAt >= ms
+            ? { Status: "Success", StandardOutputContent: GOOD }
+            : { Status: "InProgress" },
+        );
+    };
+    const checkOnce = async (c: SsmNodeChecker) => {
+      const before = ssm.commandCalls(GetCommandInvocationCommand).length;
+      const sentAt = Date.now();
+      const p = c.check({ Vip: "192.0.2.100" }, deadlineIn(10_000));
+      await vi.advanceTimersByTimeAsync(11_000);
+      const r = await p;
+      return { r, gets: ssm.commandCalls(GetCommandInvocationCommand).length - before, sentAt };
+    };
+
+    it("a node whose checks take 1.5 s is polled once, not four times, once it has been seen", async () => {
+      // Prepare
+      finishesAfter(1500);
+      const c = checker();
+      // Act
+      const first = await checkOnce(c);
+      const second = await checkOnce(c);
+      const third = await checkOnce(c);
+      // Assess: 0.2, 0.6, 1.4, 2.4 s the first time; then 0.8 x 2.4 s = 1.92 s, then 1.53 s
+      expect(first).toMatchObject({ r: { ok: true }, gets: 4 });
+      expect(second).toMatchObject({ r: { ok: true }, gets: 1 });
+      expect(third).toMatchObject({ r: { ok: true }, gets: 1 });
+      expect(c.firstPause()).toBeLessThanOrEqual(2000);
+    });
+
+    it("never waits more than 2 s for the first poll, and learns nothing when turned off", async () => {
+      finishesAfter(5000);
+      const learning = checker();
+      await checkOnce(learning);
+      expect(learning.firstPause()).toBe(2000);
+      const off = new SsmNodeChecker({
+        client: new SSMClient({ region: "eu-west-1" }),
+        documentName: "mhp-node-check",
+        instanceId: "i-0123456789abcdef0",
+        learnFirstPoll: false,
+      });
+      await checkOnce(off);
+      expect(off.firstPause()).toBe(200);
+    });
+
+    it("a node that turns slow is still polled every second until its deadline", async () => {
+      finishesAfter(1000);
+      const c = checker();
+      await checkOnce(c);
+      finishesAfter(6000);
+      const slow = await checkOnce(c);
+      expect(slow.r.ok).toBe(true);
+      // 1.12 s first (0.8 x 1.4 s), then every second: found at 6.12 s, 6 polls
+      expect(slow.gets).toBe(6);
+    });
+  });
+
   it("refuses an id that is not a managed node id", () => {
     expect(
       () => new SsmNodeChecker({ client: new SSMClient({}), documentName: "d", instanceId: "db-a" }),
