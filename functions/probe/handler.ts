@@ -59,9 +59,10 @@ export function buildHandler(
   const fleet = options.fleet ?? loadFleet(env.FLEET_CONFIG_FILE, env.LAMBDA_TASK_ROOT);
   // Every call has a deadline, the secret's too: 1 s to connect, 3 s for the answer.
   const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
-  // A fleet's node checks share the account's SSM rate: a throttled call is retried (adaptive mode slows
-  // this client down) up to 6 attempts, each within the probe's deadline (sendBy), never past it.
-  const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 6 }));
+  // A fleet's node checks share the account's SSM rate: a throttled call is retried with client-side rate
+  // limiting (adaptive mode), 3 attempts. More attempts (6 tried) kept a fully throttled probe running to
+  // its deadline and into the next minute's, and did not get a 1,000-pair round through (BENCHMARKS.md §10).
+  const ssm = tracer.captureAWSv3Client(new SSMClient({ retryMode: "adaptive", maxAttempts: 3 }));
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({ requestHandler }));
   const ses = tracer.captureAWSv3Client(new SESClient({ requestHandler }));
   const secrets = new SecretsProvider({ clientConfig: { requestHandler } });
