@@ -45,17 +45,27 @@ export interface RoundResult {
   pairsPerSchedule: number;
   ssmLatencyMs: [number, number];
   ssmRates: Record<string, number>;
+  /** The environments' warm-up before the first round: one schedule's invocation each, 5 at a time. */
+  warmup?: { environments: number; ms: number; ok: number; failed: number };
   rounds: {
     roundMs: number;
     invocations: number;
     invocationMs: { p50: number; p95: number; max: number };
     functionErrors: number;
+    /** Invocations that had to start their environment. */
+    coldStarts: number;
     calls: Record<string, { ok: number; throttled: number }>;
     pairsProbed: number;
     statuses: Record<string, number>;
     nodeChecksFailed: number;
     /** Findings above info in the round's probes, by code: what made a pair other than HEALTHY. */
     findings: Record<string, number>;
+    /**
+     * CPU seconds the round used: the function's environments (the deployed asset, what AWS would run
+     * on as many machines as there are invocations) and this process (every stand-in: SSM, DynamoDB,
+     * SQL, IAM checks).
+     */
+    cpuS: { function: number; standIns: number };
   }[];
 }
 
@@ -351,7 +361,8 @@ async function inside(a: {
     const probeLines: { cluster: string; status: string; findings: string[] }[] = [];
     const errorLines: string[] = [];
     lambda.onLog = (line) => {
-      if (line.includes('"pair failed"') || line.includes("ERROR")) errorLines.push(line.slice(0, 2000));
+      if ((line.includes('"pair failed"') || line.includes("ERROR")) && errorLines.length < 50)
+        errorLines.push(line.slice(0, 2000));
       if (!line.includes('"message":"probe"')) return;
       try {
         probeLines.push(JSON.parse(line));
@@ -364,13 +375,27 @@ async function inside(a: {
       ssmRates: rates,
       rounds: [],
     };
+    // every environment warmed by one earlier minute (5 at a time); BENCH_ROUND_PREWARM=0: the first round
+    // starts every environment at once (a cold deployment)
+    if (process.env.BENCH_ROUND_PREWARM !== "0") {
+      const t0 = Date.now();
+      const w = await lambda.prewarm(schedules, 5);
+      console.error(`warmed ${schedules.length} environments in ${Date.now() - t0} ms: ${JSON.stringify(w)}`);
+      result.warmup = { environments: schedules.length, ms: Date.now() - t0, ...w };
+    }
     for (let r = 0; r < a.rounds; r++) {
+      const cpuBefore = { fn: lambda.cpuMs(), own: process.cpuUsage() };
       const callsBefore = endpoints.calls.length;
       const linesBefore = probeLines.length;
       const started = Date.now();
       // every schedule at once, as at the top of a minute
       const records = await Promise.all(schedules.map((s) => lambda.invoke(s, "aws.scheduler")));
       const roundMs = Date.now() - started;
+      const own = process.cpuUsage(cpuBefore.own);
+      const cpuS = {
+        function: (lambda.cpuMs() - cpuBefore.fn) / 1000,
+        standIns: (own.user + own.system) / 1e6,
+      };
       const calls: Record<string, { ok: number; throttled: number }> = {};
       for (const c of endpoints.calls.slice(callsBefore)) {
         const k = `${c.service}:${c.operation}`;
@@ -387,6 +412,8 @@ async function inside(a: {
         invocations: records.length,
         invocationMs: { p50: pct(ms, 50), p95: pct(ms, 95), max: Math.max(...ms) },
         functionErrors: records.filter((x) => !x.ok).length,
+        coldStarts: records.filter((x) => x.coldStart).length,
+        cpuS,
         calls,
         pairsProbed: new Set(lines.map((l) => l.cluster)).size,
         statuses,

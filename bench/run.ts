@@ -597,10 +597,12 @@ async function round() {
         "inv p50 s",
         "inv max s",
         "fn errors",
+        "cold starts",
         "pairs probed",
         "statuses",
         "findings",
         "SSM calls (throttled)",
+        "CPU s: function / stand-ins",
       ],
       ...r.rounds.map((x, i) => [
         i + 1,
@@ -609,6 +611,7 @@ async function round() {
         r1(x.invocationMs.p50 / 1000),
         r1(x.invocationMs.max / 1000),
         x.functionErrors,
+        x.coldStarts,
         x.pairsProbed,
         JSON.stringify(x.statuses),
         JSON.stringify(x.findings),
@@ -616,6 +619,7 @@ async function round() {
           .filter(([k]) => k.startsWith("ssm:"))
           .map(([k, v]) => `${k.slice(4)} ${v.ok + v.throttled} (${v.throttled})`)
           .join(", "),
+        `${r1(x.cpuS.function)} / ${r1(x.cpuS.standIns)}`,
       ]),
     ]),
   );

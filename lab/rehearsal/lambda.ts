@@ -9,6 +9,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LocalCloudWatch } from "./cloudwatch.ts";
@@ -150,6 +151,59 @@ export class LocalLambda {
     this.metric("Throttles", 0);
     this.metric("Duration", rec.durationMs);
     return rec;
+  }
+
+  /**
+   * Starts one environment per event, `parallel` at a time, and runs that event in it (its cold start
+   * and first invocation), as an earlier minute of the schedules would have: a round measured after it
+   * is the steady state, without a hundred cold starts sharing the bench machine's CPU at once (on
+   * 2 vCPUs they all finish their init together, after the timeout). Returns the warm-up's results.
+   */
+  async prewarm(events: unknown[], parallel = 4): Promise<{ ok: number; failed: number }> {
+    const queue = [...events];
+    const tally = { ok: 0, failed: 0 };
+    const worker = async () => {
+      for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
+        const env = this.spawnEnv();
+        env.busy = true;
+        const r = await this.runIn(env, event).catch(() => ({ ok: false }));
+        env.busy = false;
+        tally[r.ok ? "ok" : "failed"]++;
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+    return tally;
+  }
+
+  private async runIn(env: Env, event: unknown): Promise<{ ok: boolean }> {
+    await env.ready;
+    const id = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const r = await new Promise<{ ok: boolean }>((resolve) => {
+      env.pending.set(id, resolve);
+      timer = setTimeout(() => resolve({ ok: false }), this.fn.timeoutSeconds * 1000 + 200);
+      env.child.send({ id, requestId: randomUUID(), event });
+    });
+    clearTimeout(timer);
+    env.pending.delete(id);
+    return r;
+  }
+
+  /**
+   * CPU time (user + system, ms) the live environments have used so far, from /proc (Linux): what the
+   * function itself costs, apart from the stand-ins that answer it.
+   */
+  cpuMs(): number {
+    let ticks = 0;
+    for (const e of this.envs) {
+      if (e.child.pid === undefined || e.child.exitCode !== null) continue;
+      try {
+        const stat = readFileSync(`/proc/${e.child.pid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        ticks += Number(f[11]) + Number(f[12]);
+      } catch {}
+    }
+    return ticks * 10;
   }
 
   async close(): Promise<void> {
