@@ -37,6 +37,7 @@ import { functionSpecOf, LocalLambda } from "../lab/rehearsal/lambda.ts";
 import { type CommandDocument, type Invocation, LocalRunCommand } from "../lab/rehearsal/ssm.ts";
 import { assemblyStacks, DeployedTemplate } from "../lab/rehearsal/template.ts";
 import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
+import { nodeParamsOf } from "../shared/node-check/params.ts";
 import { type FakeServer, scriptedServer } from "../test/helpers/fake-mysql.ts";
 import { type Fixture, loadFixture } from "../test/helpers/sql-fixtures.ts";
 
@@ -94,8 +95,10 @@ class SimulatedRunCommand extends LocalRunCommand {
     if (inv.status !== "Pending") return;
     inv.status = "InProgress";
     inv.statusDetails = "InProgress";
-    const asked = values.Vip ?? "";
-    const run = { ...values, Vip: this.real.vip, MysqlPort: String(this.real.port) };
+    // a batched command carries each node's parameters in NodeParams, as its script reads them
+    const own = values.NodeParams ? nodeParamsOf(values.NodeParams, inv.instanceId) : {};
+    const asked = own.Vip ?? values.Vip ?? "";
+    const run = { ...values, NodeParams: "", ...own, Vip: this.real.vip, MysqlPort: String(this.real.port) };
     const key = ns;
     let cached = this.cache.get(key);
     if (!cached || Date.now() - cached.at > 10_000) {

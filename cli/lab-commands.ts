@@ -178,7 +178,7 @@ export function renderRehearsal(r: RehearsalReport): string {
   return [
     `Rehearsal of the deployment (time x${r.timeFactor}): ${r.ok ? "OK" : "FAILED"}`,
     table(rows),
-    `invocations ${r.invocations} (${r.coldStarts} cold), SSM commands ${r.ssmCommands}, failure queue ${r.failureQueueMessages}`,
+    `invocations ${r.invocations} (${r.coldStarts} cold), SSM commands ${r.ssmCommands} (${r.ssmNodeChecks} node checks), failure queue ${r.failureQueueMessages}`,
     `unexpected function errors ${r.functionErrors}, denied calls ${r.deniedCalls.length}, widgets without data ${r.widgetsWithoutData.length}`,
     ...r.deniedCalls.map((d) => `  denied in "${d.step}": ${d.action} on ${d.resource} (${d.result})`),
     ...r.widgetsWithoutData.map((w) => `  no data: ${w}`),

@@ -22,6 +22,7 @@ import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { ec2ReaderWithClient } from "../../shared/adapters/ec2-vip-reader.ts";
 import { EmfMetricsSink } from "../../shared/adapters/emf-metrics.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
+import { SsmCommandBatcher } from "../../shared/adapters/ssm-batch.ts";
 import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
 import { ConfigError } from "../../shared/config.ts";
 import type { MailContext } from "../../shared/domain/mail.ts";
@@ -90,6 +91,17 @@ export function buildHandler(
   // The pair metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
   const metricsSink = new EmfMetricsSink(metrics, { detailed: env.DETAILED_METRICS });
 
+  // The node checks the invocation's pairs start together go out as one SendCommand (up to 50 nodes):
+  // SSM's account-wide SendCommand rate is what a fleet runs out of first (BENCHMARKS.md §10).
+  const batchers = new Map<string, SsmCommandBatcher>();
+  const batcherFor = (documentName: string) => {
+    const known = batchers.get(documentName);
+    if (known) return known;
+    const made = new SsmCommandBatcher({ client: ssm, documentName });
+    batchers.set(documentName, made);
+    return made;
+  };
+
   /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
   let mail: MailContext = {};
 
@@ -110,7 +122,12 @@ export function buildHandler(
         ...(cluster.heartbeat ? { heartbeatPassword } : {}),
         runners: ["ssm"],
         ssm: (r) =>
-          new SsmNodeChecker({ client: ssm, documentName: r.documentName, instanceId: r.instanceId }),
+          new SsmNodeChecker({
+            client: ssm,
+            documentName: r.documentName,
+            instanceId: r.instanceId,
+            batcher: batcherFor(r.documentName),
+          }),
         // the EC2 view (opt-in): one traced client, made only for a pair with the view on
         ec2: (c) =>
           ec2ReaderWithClient(c.ec2 as NonNullable<typeof c.ec2>, { requestHandler }, (client) =>

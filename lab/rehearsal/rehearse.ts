@@ -80,7 +80,9 @@ export interface RehearsalReport {
   emittedSeries: string[];
   invocations: number;
   coldStarts: number;
+  /** SendCommand calls accepted, and the node checks they carried (a command reaches up to 50 nodes). */
   ssmCommands: number;
+  ssmNodeChecks: number;
   failureQueueMessages: number;
   /** Push: the notify scripts' triggers, the invokes refused, and the function's pushed invocations. */
   push: { triggers: number; refused: number; invocations: number };
@@ -357,6 +359,7 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       invocations: lambda.invocations.length,
       coldStarts: lambda.invocations.filter((i) => i.coldStart).length,
       ssmCommands: runCommand.sent,
+      ssmNodeChecks: runCommand.nodeChecks,
       failureQueueMessages: onFailure?.messages.length ?? 0,
       push: { triggers: pushes.sent, refused: pushes.refused, invocations: pushedInvocations },
     };

@@ -2,7 +2,8 @@
  * SSM Run Command, as the agent and the service behave, for the synthesized node-check document:
  * SendCommand validates the document name and every parameter against its allowedPattern (defaults for
  * the others), maps each instance id to a lab namespace, and runs the document's `runCommand` with `sh`
- * and `SSM_<Name>` variables (interpolationType ENV_VAR) inside that namespace. Invocations go
+ * and `SSM_<Name>` variables (interpolationType ENV_VAR) and AWS_SSM_INSTANCE_ID inside that namespace. Up to
+ * 50 ids per command, each once; one unknown id refuses the whole command (InvalidInstanceId). Invocations go
  * Pending -> InProgress -> Success / Failed / TimedOut; output is cut at 24,000 characters.
  * Fault switches: an agent offline (Undeliverable), throttling.
  */
@@ -45,6 +46,8 @@ export class LocalRunCommand {
   readonly offline = new Set<string>();
   /** Commands sent, for the report. */
   sent = 0;
+  /** Node checks those commands carried (one per instance id). */
+  nodeChecks = 0;
 
   constructor(
     private readonly documents: Record<string, CommandDocument>,
@@ -77,11 +80,19 @@ export class LocalRunCommand {
     for (const [name, spec] of Object.entries(declared)) values[name] ??= spec.default ?? "";
     const ids = input.InstanceIds ?? [];
     if (ids.length === 0) throw new SsmError("InvalidInstanceId", "no InstanceIds");
+    if (ids.length > 50)
+      throw new SsmError("ValidationException", "Member must have length less than or equal to 50");
+    if (new Set(ids).size !== ids.length) throw new SsmError("DuplicateInstanceId", "Duplicate instance IDs");
+    // as SSM does: one id it does not know refuses the whole command, before anything runs
+    const unknown = ids.filter((id) => !this.namespaces[id]);
+    if (unknown.length > 0)
+      throw new SsmError(
+        "InvalidInstanceId",
+        `Instances [[${unknown.join(", ")}]] not in a valid state for account`,
+      );
     const commandId = randomUUID();
     for (const id of ids) {
-      const ns = this.namespaces[id];
-      if (!ns)
-        throw new SsmError("InvalidInstanceId", `Instances [[${id}]] not in a valid state for account`);
+      const ns = this.namespaces[id] as string;
       const inv: Invocation = {
         commandId,
         instanceId: id,
@@ -102,6 +113,7 @@ export class LocalRunCommand {
       }
     }
     this.sent++;
+    this.nodeChecks += ids.length;
     return { Command: { CommandId: commandId, Status: "Pending" } };
   }
 
@@ -151,6 +163,7 @@ export class LocalRunCommand {
       HOME: "/root",
     };
     for (const [k, v] of Object.entries(values)) env[`SSM_${k}`] = v;
+    env.AWS_SSM_INSTANCE_ID = inv.instanceId; // the agent sets it for every script it runs
     const child = spawn("ip", ["netns", "exec", ns, "sh", file], { env, stdio: ["ignore", "pipe", "pipe"] });
     const timeoutMs = (step.inputs.timeoutSeconds ?? 3600) * 1000;
     let timedOut = false;

@@ -19,6 +19,7 @@ import { type Deadline, remainingMs } from "../domain/types.ts";
 import { type NodeCheckParams, paramStrings } from "../node-check/params.ts";
 import type { NodeChecker } from "../ports.ts";
 import { sendBy } from "./sdk-deadline.ts";
+import type { SsmCommandBatcher } from "./ssm-batch.ts";
 
 export interface SsmNodeCheckerOptions {
   client: SSMClient;
@@ -36,6 +37,12 @@ export interface SsmNodeCheckerOptions {
   learnFirstPoll?: boolean;
   /** How long SSM may wait to deliver the command (SSM's minimum is 30). @default 30 */
   deliveryTimeoutSeconds?: number;
+  /**
+   * Send through this batcher: one command for the node checks started together (ssm-batch.ts), with
+   * this node's parameters in `NodeParams`. Its document is used instead of `documentName`.
+   * @default undefined (one command per check, parameters as the document's own)
+   */
+  batcher?: SsmCommandBatcher;
 }
 
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
@@ -51,7 +58,8 @@ const DETAIL_REASON: Record<string, Extract<NodeCheckResult, { ok: false }>["rea
 
 export class SsmNodeChecker implements NodeChecker {
   readonly target: string;
-  private readonly o: Required<SsmNodeCheckerOptions>;
+  private readonly o: Required<Omit<SsmNodeCheckerOptions, "batcher">>;
+  private readonly batcher: SsmCommandBatcher | undefined;
   /** The last successful checks' durations (ms), newest last: when to poll first next time. */
   private readonly recent: number[] = [];
 
@@ -61,7 +69,9 @@ export class SsmNodeChecker implements NodeChecker {
         `instanceId: ${JSON.stringify(options.instanceId)} is not an EC2 (i-) or hybrid (mi-) managed node id`,
       );
     }
-    this.o = { pollIntervalMs: 200, deliveryTimeoutSeconds: 30, learnFirstPoll: true, ...options };
+    const { batcher, ...rest } = options;
+    this.o = { pollIntervalMs: 200, deliveryTimeoutSeconds: 30, learnFirstPoll: true, ...rest };
+    this.batcher = batcher;
     this.target = `ssm:${options.instanceId}`;
   }
 
@@ -79,19 +89,9 @@ export class SsmNodeChecker implements NodeChecker {
     });
     let commandId: string | undefined;
     try {
-      const parameters: Record<string, string[]> = {};
-      for (const [k, v] of Object.entries(paramStrings(params))) parameters[k] = [v];
-      const sent = await this.send<SendCommandCommandOutput>(
-        new SendCommandCommand({
-          DocumentName: this.o.documentName,
-          InstanceIds: [this.o.instanceId],
-          Parameters: parameters,
-          TimeoutSeconds: this.o.deliveryTimeoutSeconds,
-          Comment: "mysql-ha-prober node check",
-        }),
-        deadline,
-      );
-      commandId = sent.Command?.CommandId;
+      commandId = this.batcher
+        ? await this.batcher.send(this.o.instanceId, params, deadline)
+        : await this.sendOwn(params, deadline);
       if (!commandId) return fail("runner-error", "SendCommand returned no CommandId");
 
       let pause = this.firstPause();
@@ -166,6 +166,23 @@ export class SsmNodeChecker implements NodeChecker {
       if (name === "InvalidInstanceId") return fail("undeliverable", `${name}: ${(e as Error).message}`);
       return fail("runner-error", `${name}: ${(e as Error).message}`);
     }
+  }
+
+  /** One command for this check alone, with the parameters as the document's own. */
+  private async sendOwn(params: NodeCheckParams, deadline: Deadline): Promise<string | undefined> {
+    const parameters: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(paramStrings(params))) parameters[k] = [v];
+    const sent = await this.send<SendCommandCommandOutput>(
+      new SendCommandCommand({
+        DocumentName: this.o.documentName,
+        InstanceIds: [this.o.instanceId],
+        Parameters: parameters,
+        TimeoutSeconds: this.o.deliveryTimeoutSeconds,
+        Comment: "mysql-ha-prober node check",
+      }),
+      deadline,
+    );
+    return sent.Command?.CommandId;
   }
 
   /** The pause before the first poll: learned from this node's last checks, or pollIntervalMs. */

@@ -22,10 +22,11 @@
 # @param Since | 0 | Report transitions after this time (epoch seconds).
 # @param ArpCount | 3 | ARP requests to send for the VIP (0: no ARP view, as on EC2 where the VPC, not ARP, routes the VIP).
 # @param ArpWaitMs | 20 | How long each ARP request waits for replies, in milliseconds (the whole run: ArpCount x ArpWaitMs).
+# @param NodeParams | | One command for many nodes: base64 of "<managed node id> Name=value" lines; this node's lines (AWS_SSM_INSTANCE_ID, set by the agent) set its parameters.
 set -u
 export LC_ALL=C
 SYSFS="${NC_SYSFS:-/sys}" # a test seam only: the unit tests run this script against a stand-in /sys
-SCRIPT_VERSION="1.3.0"
+SCRIPT_VERSION="1.4.0"
 
 P_Vip='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
 P_Interface='^([A-Za-z0-9_.-]{1,15})?$'
@@ -38,6 +39,8 @@ P_NotifyLog='^(/[A-Za-z0-9_./-]{0,255})?$'
 P_Since='^[0-9]{1,12}$'
 P_ArpCount='^[0-9]$'
 P_ArpWaitMs='^[1-9][0-9]{1,3}$'
+# NodeParams: at most 8,192 characters too, checked apart (a bounded {0,8192} takes bash's regex seconds)
+P_NodeParams='^[A-Za-z0-9+/=]*$'
 
 fail() { # the script itself cannot run: say why, as JSON, and exit 2
   local msg="${1//\\/\\\\}"
@@ -49,7 +52,7 @@ fail() { # the script itself cannot run: say why, as JSON, and exit 2
 # --- parameters: NC_PARAMS (base64 "Name=value" lines) fills in what SSM_* did not set
 if [ -n "${NC_PARAMS:-}" ]; then
   case "$NC_PARAMS" in *[!A-Za-z0-9+/=]*) fail "NC_PARAMS is not base64" ;; esac
-  while IFS='=' read -r name value; do
+  while IFS='=' read -r name value || [ -n "$name" ]; do # (the last line has no newline)
     case "$name" in
       Vip|Interface|MysqlPort|KeepalivedPidFile|KeepalivedDumpDir|KeepalivedDumpFile|NotifyStateFile|NotifyLog|Since|ArpCount|ArpWaitMs)
         printf -v "SSM_$name" '%s' "$value" ;;
@@ -57,6 +60,24 @@ if [ -n "${NC_PARAMS:-}" ]; then
       *) fail "unknown parameter in NC_PARAMS" ;;
     esac
   done < <(printf '%s' "$NC_PARAMS" | base64 -d 2>/dev/null)
+fi
+# --- NodeParams (a command sent to many nodes at once): this node's lines set its parameters
+if [ -n "${SSM_NodeParams:-}" ]; then
+  [[ "$SSM_NodeParams" =~ $P_NodeParams ]] || fail "parameter NodeParams does not match $P_NodeParams"
+  [ "${#SSM_NodeParams}" -le 8192 ] || fail "parameter NodeParams is longer than 8192 characters"
+  [ -n "${AWS_SSM_INSTANCE_ID:-}" ] || fail "parameter NodeParams needs AWS_SSM_INSTANCE_ID (the SSM agent sets it)"
+  found=0
+  while read -r node pair || [ -n "$node" ]; do # (the last line has no newline)
+    [ "$node" = "$AWS_SSM_INSTANCE_ID" ] || continue
+    found=1
+    name="${pair%%=*}"
+    case "$name" in
+      Vip|Interface|MysqlPort|KeepalivedPidFile|KeepalivedDumpDir|KeepalivedDumpFile|NotifyStateFile|NotifyLog|Since|ArpCount|ArpWaitMs)
+        printf -v "SSM_$name" '%s' "${pair#*=}" ;;
+      *) fail "unknown parameter in NodeParams" ;;
+    esac
+  done < <(printf '%s' "$SSM_NodeParams" | base64 -d 2>/dev/null)
+  [ "$found" = 1 ] || fail "parameter NodeParams has no line for this node"
 fi
 param() { # param VAR Name default: VAR := the value of parameter Name, checked against P_Name
   local name="$2" default="$3" var="SSM_$2" pat="P_$2"

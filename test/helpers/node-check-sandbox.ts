@@ -32,6 +32,8 @@ export interface SandboxSpec {
   ipBroken?: boolean;
   /** Extra parameters (SSM_<Name>); "{dir}" stands for the sandbox's directory. */
   params?: Record<string, string>;
+  /** Extra environment, as the SSM agent sets it (AWS_SSM_INSTANCE_ID). */
+  env?: Record<string, string>;
 }
 
 export const VIP = "192.0.2.100";
@@ -129,6 +131,7 @@ echo; echo "--- ${VIP} statistics ---"; echo "3 packets transmitted, 3 packets r
       ...Object.fromEntries(
         Object.entries(this.spec.params ?? {}).map(([k, v]) => [`SSM_${k}`, v.replaceAll("{dir}", this.dir)]),
       ),
+      ...this.spec.env,
     };
     const started = Date.now();
     const r = spawnSync("bash", [SCRIPT], { env, encoding: "utf8", timeout: 15_000 });

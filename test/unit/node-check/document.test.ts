@@ -42,6 +42,7 @@ describe("the SSM document is built from the script", () => {
       "Since",
       "ArpCount",
       "ArpWaitMs",
+      "NodeParams",
     ]);
   });
 

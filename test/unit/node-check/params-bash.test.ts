@@ -21,6 +21,10 @@ const CASES: Record<string, { valid: string[]; invalid: string[] }> = {
   Since: { valid: ["0", "1795492397"], invalid: ["-1", "1.5", "1e9"] },
   ArpCount: { valid: ["0", "3", "9"], invalid: ["10", "-1"] },
   ArpWaitMs: { valid: ["20", "9999"], invalid: ["0", "5", "10000"] },
+  NodeParams: {
+    valid: ["", "aS0wYWJjZGVmMDEgVmlwPTE5OC4xOC4wLjEwMA==", "A".repeat(8192)],
+    invalid: ["aS0w YWJj", "aS0w-YWJj", "aS0w\nYWJj"],
+  },
 };
 
 /** What bash's [[ value =~ pattern ]] says, for many values in one bash run. */

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { NodeReport } from "../../../shared/domain/node.ts";
 import { assessNodes } from "../../../shared/domain/rules/node-views.ts";
-import { Sandbox, type SandboxSpec } from "../../helpers/node-check-sandbox.ts";
+import { nodeParamsBlob } from "../../../shared/node-check/params.ts";
+import { Sandbox, type SandboxSpec, VIP } from "../../helpers/node-check-sandbox.ts";
 import { ok } from "../../helpers/node-reports.ts";
 
 let box: Sandbox | undefined;
@@ -22,6 +23,68 @@ async function report(spec: SandboxSpec = {}): Promise<NodeReport> {
   if (!result.ok) throw new Error(`the node check failed: ${result.reason}: ${result.detail}\n${stdout}`);
   return result.report;
 }
+
+describe("node-check.sh in a command sent to many nodes (NodeParams)", () => {
+  const ME = "i-0123456789abcdef0";
+  const OTHER = "i-0fedcba9876543210";
+  const blob = nodeParamsBlob([
+    { instanceId: OTHER, params: { Vip: "203.0.113.9", ArpCount: 5 } },
+    { instanceId: ME, params: { Vip: VIP, ArpCount: 0 } },
+  ]);
+
+  it("takes this node's own lines (AWS_SSM_INSTANCE_ID) over the document's values and the other nodes'", async () => {
+    // Prepare: the document-level Vip is another address; only NodeParams names this node's
+    box = new Sandbox({
+      params: { Vip: "198.51.100.1", NodeParams: blob },
+      env: { AWS_SSM_INSTANCE_ID: ME },
+    });
+    // Act
+    const { result } = await box.run();
+    // Assess
+    if (!result.ok) throw new Error(result.detail);
+    expect(result.report.vip).toMatchObject({ address: VIP, bound: true });
+    expect(result.report.arp.tool).toBe("skipped");
+  });
+
+  it("reads the last line of NC_PARAMS too (the SSH runner's blob has no newline at its end)", async () => {
+    // Prepare: what remoteCommand() sends, ArpCount last
+    const nc = Buffer.from(`Vip=${VIP}\nArpCount=0`).toString("base64");
+    box = new Sandbox({ env: { NC_PARAMS: nc } });
+    // Act
+    const { result } = await box.run();
+    // Assess
+    if (!result.ok) throw new Error(result.detail);
+    expect(result.report.arp.tool).toBe("skipped");
+  });
+
+  it("fails, naming why, on a node that has no line in NodeParams", async () => {
+    box = new Sandbox({ params: { NodeParams: blob }, env: { AWS_SSM_INSTANCE_ID: "i-00000000000000001" } });
+    const { result } = await box.run();
+    expect(result).toMatchObject({ ok: false, reason: "script-error" });
+    expect(!result.ok && result.detail).toMatch(/NodeParams has no line for this node/);
+  });
+
+  it("fails, naming why, when the agent did not say which node this is", async () => {
+    box = new Sandbox({ params: { NodeParams: blob } });
+    const { result } = await box.run();
+    expect(!result.ok && result.detail).toMatch(/NodeParams needs AWS_SSM_INSTANCE_ID/);
+  });
+
+  it("refuses NodeParams over 8,192 characters and a line naming an unknown parameter", async () => {
+    box = new Sandbox({ params: { NodeParams: "A".repeat(8196) }, env: { AWS_SSM_INSTANCE_ID: ME } });
+    expect((await box.run()).result).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/longer than 8192/),
+    });
+    box.close();
+    const hostile = Buffer.from(`${ME} PATH=/tmp\n`).toString("base64");
+    box = new Sandbox({ params: { NodeParams: hostile }, env: { AWS_SSM_INSTANCE_ID: ME } });
+    expect((await box.run()).result).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/unknown parameter in NodeParams/),
+    });
+  });
+});
 
 describe("node-check.sh against the real formats", () => {
   it("ArpCount 0 (the EC2 view on): no arping run, the ARP view reported as skipped, not as an error", async () => {

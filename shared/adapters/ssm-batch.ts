@@ -1,0 +1,121 @@
+/**
+ * One SSM `SendCommand` for many node checks. The node checks a function starts together (its pairs'
+ * probes, side by side) are collected for a short window and sent as one command to up to 50 managed
+ * nodes; each node's parameters travel in the document's `NodeParams` value, keyed by its id, and its
+ * script keeps its own (the agent sets AWS_SSM_INSTANCE_ID). Each node's invocation is then polled on
+ * its own (SsmNodeChecker). This turns 2 commands per pair and minute into 1 per invocation.
+ *
+ * A node id may appear once per command (SSM refuses duplicates): a second check of the same node goes
+ * into the next command. SSM refuses a whole command when one of its ids is not a managed node it knows
+ * (InvalidInstanceId): the batch is then sent again node by node, so only that node's check fails.
+ */
+import { SendCommandCommand, type SendCommandCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
+import type { Deadline } from "../domain/types.ts";
+import { type NodeCheckParams, nodeParamsBlob } from "../node-check/params.ts";
+import { sendBy } from "./sdk-deadline.ts";
+
+export interface SsmCommandBatcherOptions {
+  readonly client: SSMClient;
+  /** Name (or ARN) of the node-check SSM document; it must declare `NodeParams`. */
+  readonly documentName: string;
+  /** How long the first check of a command waits for others to join it. @default 25 */
+  readonly windowMs?: number;
+  /** Managed nodes per command (SendCommand takes at most 50). @default 50 */
+  readonly maxNodes?: number;
+  /** Characters of `NodeParams` per command (the document's pattern allows 8,192). @default 8192 */
+  readonly maxParamChars?: number;
+  /** How long SSM may wait to deliver the command (SSM's minimum is 30). @default 30 */
+  readonly deliveryTimeoutSeconds?: number;
+}
+
+interface Waiting {
+  readonly instanceId: string;
+  readonly params: NodeCheckParams;
+  readonly deadline: Deadline;
+  readonly resolve: (commandId: string) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class SsmCommandBatcher {
+  readonly documentName: string;
+  /** Commands sent and node checks they carried, since the environment started (logs, tests). */
+  readonly sent = { commands: 0, nodes: 0 };
+  private readonly o: Required<SsmCommandBatcherOptions>;
+  private queue: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: SsmCommandBatcherOptions) {
+    const o = { windowMs: 25, maxNodes: 50, maxParamChars: 8192, deliveryTimeoutSeconds: 30, ...options };
+    if (!Number.isInteger(o.maxNodes) || o.maxNodes < 1 || o.maxNodes > 50)
+      throw new RangeError(`maxNodes: ${o.maxNodes} is not an integer from 1 to 50 (SendCommand's limit)`);
+    if (!(o.windowMs >= 0)) throw new RangeError(`windowMs: ${o.windowMs} is not a duration`);
+    this.o = o;
+    this.documentName = o.documentName;
+  }
+
+  /** Sends the node check to `instanceId` with the next command; resolves with that command's id. */
+  send(instanceId: string, params: NodeCheckParams, deadline: Deadline): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      this.queue.push({ instanceId, params, deadline, resolve, reject });
+      if (this.queue.length >= this.o.maxNodes) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.o.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const queue = this.queue;
+    this.queue = [];
+    for (const batch of this.commandsFor(queue)) void this.sendCommand(batch);
+  }
+
+  /** The waiting checks as commands: each node once per command, within the node and size limits. */
+  commandsFor(queue: readonly Waiting[]): Waiting[][] {
+    const commands: Waiting[][] = [];
+    for (const w of queue) {
+      const fits = (c: Waiting[]) =>
+        c.length < this.o.maxNodes &&
+        !c.some((x) => x.instanceId === w.instanceId) &&
+        nodeParamsBlob([...c, w]).length <= this.o.maxParamChars;
+      const into = commands.find(fits);
+      if (into) into.push(w);
+      else commands.push([w]);
+    }
+    return commands;
+  }
+
+  private async sendCommand(batch: Waiting[]): Promise<void> {
+    const blob = nodeParamsBlob(batch);
+    try {
+      if (blob.length > this.o.maxParamChars)
+        throw new RangeError(
+          `NodeParams: the node's parameters take ${blob.length} characters, more than ${this.o.maxParamChars}`,
+        );
+      const out = await sendBy<SendCommandCommandOutput>(
+        this.o.client,
+        new SendCommandCommand({
+          DocumentName: this.o.documentName,
+          InstanceIds: batch.map((w) => w.instanceId),
+          Parameters: { NodeParams: [blob] },
+          TimeoutSeconds: this.o.deliveryTimeoutSeconds,
+          Comment: "mysql-ha-prober node check",
+        }),
+        // the batch's checks come from one invocation: the earliest deadline bounds the call
+        { at: Math.min(...batch.map((w) => w.deadline.at)) },
+      );
+      const commandId = out.Command?.CommandId;
+      if (!commandId) throw new Error("SendCommand returned no CommandId");
+      this.sent.commands++;
+      this.sent.nodes += batch.length;
+      for (const w of batch) w.resolve(commandId);
+    } catch (e) {
+      if (batch.length > 1 && (e as { name?: string })?.name === "InvalidInstanceId") {
+        // one id SSM does not know fails the whole command: each node on its own, so only that one fails
+        for (const w of batch) void this.sendCommand([w]);
+        return;
+      }
+      for (const w of batch) w.reject(e);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * One SendCommand for the node checks started together (SsmCommandBatcher), through the real
+ * SsmNodeChecker, with aws-sdk-client-mock and fake timers: what is sent, to whom, with whose
+ * parameters, and what each check gets back when SSM refuses or throttles the command.
+ */
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  InvalidInstanceId,
+  SendCommandCommand,
+  type SendCommandCommandInput,
+  SSMClient,
+  ThrottlingException,
+} from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SsmCommandBatcher } from "../../../shared/adapters/ssm-batch.ts";
+import { SsmNodeChecker } from "../../../shared/adapters/ssm-runner.ts";
+import type { NodeCheckResult } from "../../../shared/domain/node.ts";
+import { deadlineIn } from "../../../shared/domain/types.ts";
+import { nodeParamsOf } from "../../../shared/node-check/params.ts";
+import { report } from "../../helpers/node-reports.ts";
+
+const ssm = mockClient(SSMClient);
+const GOOD = `${JSON.stringify(report({ bound: true, keepalived: "MASTER" }))}\n`;
+const id = (n: number) => `i-${n.toString(16).padStart(17, "0")}`;
+let batcher: SsmCommandBatcher;
+const checkerOf = (instanceId: string) =>
+  new SsmNodeChecker({
+    client: new SSMClient({ region: "eu-west-1" }),
+    documentName: "ignored",
+    instanceId,
+    batcher,
+  });
+
+beforeEach(() => {
+  ssm.reset();
+  vi.useFakeTimers();
+  batcher = new SsmCommandBatcher({
+    client: new SSMClient({ region: "eu-west-1" }),
+    documentName: "mhp-node-check",
+  });
+  let n = 0;
+  ssm.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${++n}` } }));
+  ssm.on(GetCommandInvocationCommand).resolves({ Status: "Success", StandardOutputContent: GOOD });
+  ssm.on(CancelCommandCommand).resolves({});
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Starts one check per node at once (as an invocation's pairs do) and lets them finish. */
+async function checkAll(nodes: { instanceId: string; since: number }[]): Promise<NodeCheckResult[]> {
+  const all = Promise.all(
+    nodes.map((n) =>
+      checkerOf(n.instanceId).check({ Vip: "192.0.2.100", Since: n.since }, deadlineIn(10_000)),
+    ),
+  );
+  await vi.advanceTimersByTimeAsync(11_000);
+  return all;
+}
+
+const sends = (): SendCommandCommandInput[] =>
+  ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
+
+describe("SsmCommandBatcher", () => {
+  it("sends the checks started together as one command, each node's parameters under its own id", async () => {
+    // Act: 20 nodes (10 pairs), each with its own Since
+    const results = await checkAll(
+      Array.from({ length: 20 }, (_, i) => ({ instanceId: id(i + 1), since: 1000 + i })),
+    );
+    // Assess
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(sends()).toHaveLength(1);
+    const sent = sends()[0] as SendCommandCommandInput;
+    expect(sent).toMatchObject({ DocumentName: "mhp-node-check", TimeoutSeconds: 30 });
+    expect(sent.InstanceIds).toEqual(Array.from({ length: 20 }, (_, i) => id(i + 1)));
+    expect(Object.keys(sent.Parameters ?? {})).toEqual(["NodeParams"]);
+    const blob = sent.Parameters?.NodeParams?.[0] as string;
+    expect(nodeParamsOf(blob, id(7))).toEqual({ Vip: "192.0.2.100", Since: "1006" });
+    // each node's invocation is polled under that one command
+    const polled = ssm.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input);
+    expect(new Set(polled.map((p) => p.CommandId))).toEqual(new Set(["cmd-1"]));
+    expect(new Set(polled.map((p) => p.InstanceId)).size).toBe(20);
+  });
+
+  it("keeps SendCommand's limits: at most 50 nodes a command, each node once", async () => {
+    const nodes = Array.from({ length: 60 }, (_, i) => ({ instanceId: id(i + 1), since: 1 }));
+    // the same node asked twice (a witness that is also a node): the second goes into another command
+    nodes.splice(5, 0, { instanceId: id(1), since: 2 });
+    await checkAll(nodes);
+    const sizes = sends().map((s) => s.InstanceIds?.length);
+    expect(sizes.reduce((a = 0, b = 0) => a + b, 0)).toBe(61);
+    expect(Math.max(...sizes.map(Number))).toBeLessThanOrEqual(50);
+    for (const s of sends()) expect(new Set(s.InstanceIds).size).toBe(s.InstanceIds?.length);
+  });
+
+  it("splits a command whose NodeParams would pass the size the document allows", async () => {
+    batcher = new SsmCommandBatcher({
+      client: new SSMClient({ region: "eu-west-1" }),
+      documentName: "mhp-node-check",
+      maxParamChars: 200,
+    });
+    await checkAll(Array.from({ length: 6 }, (_, i) => ({ instanceId: id(i + 1), since: 1 })));
+    expect(sends().length).toBeGreaterThan(1);
+    for (const s of sends()) expect((s.Parameters?.NodeParams?.[0] ?? "").length).toBeLessThanOrEqual(200);
+  });
+
+  it("a node SSM does not know fails its own check only: the command is sent again node by node", async () => {
+    ssm.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => {
+      if (input.InstanceIds?.includes(id(2)))
+        throw new InvalidInstanceId({ message: "Instances not in a valid state", $metadata: {} });
+      return { Command: { CommandId: `cmd-${input.InstanceIds?.join(",")}` } };
+    });
+    const [a, b, c] = await checkAll([1, 2, 3].map((n) => ({ instanceId: id(n), since: 1 })));
+    expect(a?.ok).toBe(true);
+    expect(b).toMatchObject({ ok: false, reason: "undeliverable" });
+    expect(c?.ok).toBe(true);
+    expect(sends().map((s) => s.InstanceIds?.length)).toEqual([3, 1, 1, 1]);
+  });
+
+  it("a throttled command fails every check in it as throttled, never as a result", async () => {
+    ssm
+      .on(SendCommandCommand)
+      .rejects(
+        new ThrottlingException({ message: "Rate exceeded", Message: "Rate exceeded", $metadata: {} }),
+      );
+    const results = await checkAll([1, 2].map((n) => ({ instanceId: id(n), since: 1 })));
+    expect(results.map((r) => !r.ok && r.reason)).toEqual(["throttled", "throttled"]);
+  });
+
+  it("refuses more than SendCommand's 50 nodes a command", () => {
+    expect(
+      () => new SsmCommandBatcher({ client: new SSMClient({}), documentName: "d", maxNodes: 51 }),
+    ).toThrow(/maxNodes: 51/);
+  });
+});
