@@ -58,6 +58,15 @@ export interface PipelineDeps {
   metrics?: MetricsSink;
   now?: () => Date;
   log?: (event: string, detail: Record<string, unknown>) => void;
+  /**
+   * Each pair's node `Since` (the nodes' lastEpoch) from the state this process loaded at its previous
+   * probe. With an entry, the node checks start at once, beside the store read, instead of after it: the
+   * checks of an invocation's pairs then start together and share one SSM command (ssm-batch.ts). The
+   * value is never newer than the store's (states only move forward), so a node reports at most a few
+   * transitions more, which the assessment filters by the loaded state as always.
+   * @default undefined (node checks wait for the store read)
+   */
+  sinceHints?: Map<string, Record<NodeId, number | null>>;
 }
 
 export interface ProbeOutcome {
@@ -111,15 +120,22 @@ export async function probeCluster(
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
-  let prev: Awaited<ReturnType<StateStore["load"]>> = null;
-  let loadError: unknown;
-  try {
-    prev = await deps.store.load(t.name);
-  } catch (e) {
-    // Observe all the same: the verdict reaches the metrics (and so the alarms) without the store.
-    loadError = e;
-    log("store-load-failed", { cluster: t.name, error: String(e) });
-  }
+  const hint = deps.sinceHints?.get(t.name);
+  const loading = deps.store.load(t.name).then(
+    (loaded) => {
+      const lastEpoch = loaded?.state?.memory?.nodes?.lastEpoch;
+      if (deps.sinceHints && lastEpoch) deps.sinceHints.set(t.name, { ...lastEpoch });
+      return { loaded, error: undefined as unknown };
+    },
+    (error: unknown) => {
+      // Observe all the same: the verdict reaches the metrics (and so the alarms) without the store.
+      log("store-load-failed", { cluster: t.name, error: String(error) });
+      return { loaded: null, error };
+    },
+  );
+  const stateOf = (r: Awaited<typeof loading>) => r.loaded?.state ?? null;
+  // with a hint the observation starts beside the store read; without one, after it
+  const previous = hint ? loading.then(stateOf) : stateOf(await loading);
 
   const observeDeadline: Deadline = { at: Math.max(Date.now() + 1, deadline.at - RESERVE_MS) };
   const at = now();
@@ -127,9 +143,11 @@ export async function probeCluster(
     t,
     deps,
     observeDeadline,
-    prev?.state ?? null,
+    previous,
     at,
+    hint ? { since: hint } : {},
   );
+  const { loaded: prev, error: loadError } = await loading;
   const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY, {
     vip: t.vip.host,
     ...t.mail,
@@ -242,8 +260,11 @@ export async function observeAndAssess(
   t: ProbeTarget,
   deps: Pick<PipelineDeps, "sql" | "heartbeat" | "ec2" | "nodeCheckers" | "witnessCheckers">,
   deadline: Deadline,
-  previous: ClusterState | null,
+  /** The stored state; a promise: observing starts before it is read (then `since` is needed). */
+  previous: ClusterState | null | Promise<ClusterState | null>,
   at: Date,
+  /** The nodes' Since to use instead of the previous state's (PipelineDeps.sinceHints). */
+  options: { since?: Record<NodeId, number | null> } = {},
 ): Promise<{
   assessment: Assessment;
   observeMs: number;
@@ -251,7 +272,10 @@ export async function observeAndAssess(
   /** What was observed, as is (for `doctor`). */
   observed: Observed;
 }> {
-  const since = (id: NodeId) => previous?.memory?.nodes?.lastEpoch?.[id] ?? undefined;
+  // without a hint, the previous state is needed before the node checks start
+  const known = options.since ? null : await previous;
+  const since = (id: NodeId) =>
+    (options.since ? options.since[id] : known?.memory?.nodes?.lastEpoch?.[id]) ?? undefined;
   const started = Date.now();
   // The heartbeat is written first and the SQL reads follow it (they read its row back on both nodes);
   // the node checks, which take longer, run alongside from the start.
@@ -289,6 +313,7 @@ export async function observeAndAssess(
     }),
   ]);
   const observeMs = Date.now() - started;
+  const previousState = await previous;
   const nodeResults = { a: nodeA as NodeCheckResult, b: nodeB as NodeCheckResult };
   const assessment = assess({
     sql: { vip, a, b },
@@ -306,7 +331,7 @@ export async function observeAndAssess(
     },
     pair: { a: t.nodes.a, b: t.nodes.b },
     thresholds: t.thresholds,
-    previous,
+    previous: previousState,
     now: at,
   });
   return {

@@ -105,6 +105,9 @@ export function buildHandler(
   /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
   let mail: MailContext = {};
 
+  /** Each pair's node Since from its last probe here: a warm probe's node checks start beside the store read. */
+  const sinceHints = new Map<string, Record<"a" | "b", number | null>>();
+
   /** One pair's observers and target, built at its first invocation and kept while the environment is warm. */
   const pairs = new Map<string, (deadlineAt: number) => Promise<ProbeOutcome>>();
   const prober = (name: string) => {
@@ -135,6 +138,7 @@ export function buildHandler(
           ),
       }),
       store: dynamoStore,
+      sinceHints,
       notifier,
       metrics: metricsSink,
       log: (event, detail) => logger.info(event, { cluster: name, ...detail }),

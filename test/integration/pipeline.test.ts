@@ -82,6 +82,42 @@ describe("what the pipeline asks its observers", () => {
     }
   });
 
+  it("with sinceHints, a warm probe's node checks start beside the store read, with the Since loaded at the probe before", async () => {
+    // Prepare: a store whose read takes 300 ms, noting how many node checks had started when it answered
+    const startedAtLoad: number[] = [];
+    const nodeChecks = () => cluster.calls.filter((c) => c.port === "node-check").length;
+    class SlowStore extends DynamoStore {
+      override async load(name: string) {
+        await new Promise((r) => setTimeout(r, 300));
+        startedAtLoad.push(nodeChecks() - before);
+        return super.load(name);
+      }
+    }
+    let before = 0;
+    const sinceHints: PipelineDeps["sinceHints"] = new Map();
+    const hinted = (): PipelineDeps => ({
+      ...deps(),
+      store: new SlowStore({ client: dynamo.client, tableName: dynamo.tableName }),
+      sinceHints,
+    });
+    const epochs = { a: nodesView("a").a, b: nodesView("a").b };
+    // Act: three probes; the first stores a state, the second loads it (and keeps its Since), the third uses it
+    const statuses: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      before = nodeChecks();
+      clock += 10_000;
+      statuses.push((await probeCluster(target(), hinted(), deadlineIn(10_000))).state.status);
+    }
+    // Assess: only the third probe's node checks had started before the store answered
+    expect(startedAtLoad).toEqual([0, 0, 2]);
+    const third = cluster.calls.filter((c) => c.port === "node-check").slice(-2);
+    for (const c of third) {
+      const r = epochs[c.port === "node-check" ? c.node : "a"];
+      expect(c.port === "node-check" && c.params.Since).toBe(r.ok ? Math.floor(r.report.epoch) : -1);
+    }
+    expect(statuses).toEqual(["HEALTHY", "HEALTHY", "HEALTHY"]);
+  });
+
   it("a wrong call fails loudly: node B probed at node A's address is an error, not a quiet answer", async () => {
     const wrong = {
       ...target(),
