@@ -108,3 +108,16 @@ export function scheduledPairsOf(event: unknown): string[] {
     ]);
   return "clusters" in r.data ? [...new Set(r.data.clusters)] : [r.data.cluster];
 }
+
+/** How many SSM node checks one probe of each of `names` starts, by document. */
+export function ssmChecksOf(fleet: Fleet, names: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of names) {
+    const pair = fleet.pairs.get(name);
+    if (!pair) continue;
+    const runners = [pair.nodes.a.runner, pair.nodes.b.runner, ...pair.witnesses.map((w) => w.runner)];
+    for (const r of runners)
+      if (r.type === "ssm") counts.set(r.documentName, (counts.get(r.documentName) ?? 0) + 1);
+  }
+  return counts;
+}

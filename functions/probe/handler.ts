@@ -33,7 +33,7 @@ import { runSchedule } from "../../shared/schedule-loop.ts";
 import { targetFromConfig } from "../../shared/target.ts";
 import { observersFor } from "../../shared/wiring.ts";
 import { type Env, parseEnv } from "./env.ts";
-import { type Fleet, loadFleet, pairOf, scheduledPairsOf } from "./fleet.ts";
+import { type Fleet, loadFleet, pairOf, scheduledPairsOf, ssmChecksOf } from "./fleet.ts";
 import { type PushEvent, pushEventOf } from "./push-event.ts";
 
 export const logger = new Logger({ serviceName: "mysql-ha-prober" });
@@ -202,6 +202,8 @@ export function buildHandler(
     const names = scheduledPairsOf(event);
     if (names.length === 1) logger.appendKeys({ cluster: names[0] });
     else logger.appendKeys({ clusters: names });
+    // the pairs' first node checks start after their store reads: their command waits for all of them
+    for (const [documentName, count] of ssmChecksOf(fleet, names)) batcherFor(documentName).expect(count);
     // the schedule's pairs side by side, each with its own loop and deadlines; one pair's failure
     // (its configuration, its store write) does not stop the others, and still fails the invocation
     const outcomes = await Promise.all(

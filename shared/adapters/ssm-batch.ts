@@ -43,6 +43,9 @@ export class SsmCommandBatcher {
   private readonly o: Required<SsmCommandBatcherOptions>;
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Checks announced by expect() and not arrived yet, and until when they are waited for. */
+  private expected = 0;
+  private expectedUntil = 0;
 
   constructor(options: SsmCommandBatcherOptions) {
     const o = { windowMs: 25, maxNodes: 50, maxParamChars: 8192, deliveryTimeoutSeconds: 30, ...options };
@@ -53,18 +56,36 @@ export class SsmCommandBatcher {
     this.documentName = o.documentName;
   }
 
+  /**
+   * `count` checks are about to start (an invocation's pairs, each after its own store read): the
+   * command waits for all of them, at most `maxWaitMs`, instead of the window alone, so checks whose
+   * store reads answered some milliseconds apart still share it.
+   */
+  expect(count: number, maxWaitMs = 1000): void {
+    this.expected = Math.max(0, Math.floor(count));
+    this.expectedUntil = Date.now() + maxWaitMs;
+  }
+
   /** Sends the node check to `instanceId` with the next command; resolves with that command's id. */
   send(instanceId: string, params: NodeCheckParams, deadline: Deadline): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       this.queue.push({ instanceId, params, deadline, resolve, reject });
-      if (this.queue.length >= this.o.maxNodes) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.o.windowMs);
+      const waiting = this.expected > 0 && Date.now() < this.expectedUntil;
+      if (this.queue.length >= this.o.maxNodes || (waiting && this.queue.length >= this.expected))
+        this.flush();
+      else
+        this.timer ??= setTimeout(
+          () => this.flush(),
+          waiting ? Math.max(this.o.windowMs, this.expectedUntil - Date.now()) : this.o.windowMs,
+        );
     });
   }
 
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    // what was announced and has now gone out is no longer waited for; after the wait, nothing is
+    this.expected = Date.now() < this.expectedUntil ? Math.max(0, this.expected - this.queue.length) : 0;
     const queue = this.queue;
     this.queue = [];
     for (const batch of this.commandsFor(queue)) void this.sendCommand(batch);

@@ -129,6 +129,40 @@ describe("SsmCommandBatcher", () => {
     expect(results.map((r) => !r.ok && r.reason)).toEqual(["throttled", "throttled"]);
   });
 
+  it("with expect(n), checks starting 100 ms apart (their store reads answered apart) share one command, sent when the n-th arrives", async () => {
+    // Prepare
+    batcher.expect(4);
+    const sentAt: number[] = [];
+    ssm.on(SendCommandCommand).callsFake(() => {
+      sentAt.push(Date.now());
+      return { Command: { CommandId: "cmd-1" } };
+    });
+    const t0 = Date.now();
+    // Act: four checks, one every 100 ms
+    const all = Promise.all(
+      [1, 2, 3, 4].map(async (n) => {
+        await new Promise((r) => setTimeout(r, (n - 1) * 100));
+        return checkerOf(id(n)).check({ Vip: "192.0.2.100" }, deadlineIn(10_000));
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(11_000);
+    await all;
+    // Assess: one command, sent as the fourth arrived (300 ms), not at the 1 s limit
+    expect(sends().map((s) => s.InstanceIds?.length)).toEqual([4]);
+    expect((sentAt[0] ?? 0) - t0).toBeLessThan(350);
+  });
+
+  it("with expect(n), checks that never come hold the command back at most maxWaitMs; later ones use the window", async () => {
+    batcher.expect(10, 500);
+    const first = await checkAll([1, 2].map((n) => ({ instanceId: id(n), since: 1 })));
+    expect(first.every((r) => r.ok)).toBe(true);
+    expect(sends().map((s) => s.InstanceIds?.length)).toEqual([2]);
+    // the announced count has lapsed: the next checks go out after the 25 ms window
+    const [third] = await checkAll([{ instanceId: id(3), since: 1 }]);
+    expect(third?.ok).toBe(true);
+    expect(sends().map((s) => s.InstanceIds?.length)).toEqual([2, 1]);
+  });
+
   it("refuses more than SendCommand's 50 nodes a command", () => {
     expect(
       () => new SsmCommandBatcher({ client: new SSMClient({}), documentName: "d", maxNodes: 51 }),

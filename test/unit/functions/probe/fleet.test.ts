@@ -6,7 +6,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadFleet, pairOf, parseFleet, scheduledPairsOf } from "../../../../functions/probe/fleet.ts";
+import {
+  loadFleet,
+  pairOf,
+  parseFleet,
+  scheduledPairsOf,
+  ssmChecksOf,
+} from "../../../../functions/probe/fleet.ts";
 
 const pair = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -101,5 +107,25 @@ describe("the fleet file", () => {
     );
     expect(() => scheduledPairsOf({ clusters: [] })).toThrow(/clusters: /);
     expect(() => scheduledPairsOf(null)).toThrow(/the invocation's event/);
+  });
+});
+
+describe("ssmChecksOf: the SSM node checks one probe of the schedule's pairs starts", () => {
+  it("counts both nodes and every ssm witness of each known pair, by document; unknown names count nothing", () => {
+    const witness = {
+      name: "w1",
+      runner: { type: "ssm", instanceId: "i-0aaaaaaaaaaaaaaaa", documentName: "other-doc" },
+      nodeCheck: { Vip: "10.0.0.100" },
+    };
+    const fleet = parseFleet(
+      JSON.stringify([pair("one"), pair("two", { witnesses: [witness] })]),
+      "fleet.json",
+    );
+    const doc =
+      (fleet.pairs.get("one")?.nodes.a.runner as { documentName?: string } | undefined)?.documentName ?? "?";
+    expect(Object.fromEntries(ssmChecksOf(fleet, ["one", "two", "nobody"]))).toEqual({
+      [doc]: 4,
+      "other-doc": 1,
+    });
   });
 });
