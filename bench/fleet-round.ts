@@ -222,15 +222,35 @@ export async function fleetRound(o: {
       mysql: Record<string, unknown>;
     };
     const { heartbeat: _hb, ...withoutHeartbeat } = base as Record<string, unknown>;
+    // each simulated pair has managed node ids of its own, as a real fleet does (a command reaches each
+    // id once), which the SSM stand-in maps to the lab's two namespaces; the EC2 view keeps the lab's ids
+    const runnerOf = (id: "a" | "b") => b0.nodes[id].runner as { type: string; instanceId?: string };
+    const ownId = (i: number, id: "a" | "b") => `i-0${(i + 1).toString(16).padStart(15, "0")}${id}`;
+    const ec2 = (base as { ec2?: Record<string, unknown> }).ec2;
     d.clusters = Array.from({ length: o.pairs }, (_, i) => ({
       ...withoutHeartbeat,
       name: `${base.name}-${String(i + 1).padStart(4, "0")}`,
       vip: { host: "127.0.0.1", port: FAKE_SQL_PORTS.vip },
       mysql: { user: b0.mysql.user },
-      nodes: {
-        a: { ...b0.nodes.a, host: "127.0.0.1", port: FAKE_SQL_PORTS.a },
-        b: { ...b0.nodes.b, host: "127.0.0.1", port: FAKE_SQL_PORTS.b },
-      },
+      nodes: Object.fromEntries(
+        NODE_IDS.map((id) => [
+          id,
+          {
+            ...b0.nodes[id],
+            host: "127.0.0.1",
+            port: FAKE_SQL_PORTS[id],
+            ...(runnerOf(id).type === "ssm" ? { runner: { ...runnerOf(id), instanceId: ownId(i, id) } } : {}),
+          },
+        ]),
+      ),
+      ...(ec2 && !ec2.nodes
+        ? {
+            ec2: {
+              ...ec2,
+              nodes: Object.fromEntries(NODE_IDS.map((id) => [id, { instanceId: runnerOf(id).instanceId }])),
+            },
+          }
+        : {}),
     }));
     const holder = await lab.waitSingleHolder(60_000);
     const deployFile = join(dir, "deploy.yaml");
@@ -301,14 +321,14 @@ async function inside(a: {
       .filter((s) => s.Target.Arn === fn.arn)
       .map((s) => JSON.parse(s.Target.Input) as unknown);
   });
-  // every pair is the lab's pair: its two instance ids, its two namespaces
+  // every pair is the lab's pair: each pair's own instance ids, the lab's two namespaces
   const lab = new Lab({ name: "mhpr", subnet: "198.18.121.0/24" });
-  const c0 = deploy.clusters[0];
   const namespaces: Record<string, string> = {};
-  for (const id of NODE_IDS) {
-    const r = c0?.nodes[id].runner;
-    if (r?.type === "ssm") namespaces[r.instanceId] = lab.plan.nodes[id].ns;
-  }
+  for (const c of deploy.clusters)
+    for (const id of NODE_IDS) {
+      const r = c.nodes[id].runner;
+      if (r.type === "ssm") namespaces[r.instanceId] = lab.plan.nodes[id].ns;
+    }
   const closers: (() => Promise<void> | void)[] = [];
   try {
     const db = dynalite({ createTableMs: 0 });

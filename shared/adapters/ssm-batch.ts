@@ -1,8 +1,9 @@
 /**
  * One SSM `SendCommand` for many node checks. The node checks a function starts together (its pairs'
  * probes, side by side) are collected for a short window and sent as one command to up to 50 managed
- * nodes; each node's parameters travel in the document's `NodeParams` value, keyed by its id, and its
- * script keeps its own (the agent sets AWS_SSM_INSTANCE_ID). Each node's invocation is then polled on
+ * nodes; the parameters all its nodes share travel as the document's own, the others in the document's
+ * `NodeParams` value, keyed by node id, and each node's script keeps its own (the agent sets
+ * AWS_SSM_INSTANCE_ID). Each node's invocation is then polled on
  * its own (SsmNodeChecker). This turns 2 commands per pair and minute into 1 per invocation.
  *
  * A node id may appear once per command (SSM refuses duplicates): a second check of the same node goes
@@ -11,7 +12,7 @@
  */
 import { SendCommandCommand, type SendCommandCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
 import type { Deadline } from "../domain/types.ts";
-import { type NodeCheckParams, nodeParamsBlob } from "../node-check/params.ts";
+import { type NodeCheckParams, nodeParamsBlob, paramStrings } from "../node-check/params.ts";
 import { sendBy } from "./sdk-deadline.ts";
 
 export interface SsmCommandBatcherOptions {
@@ -98,7 +99,7 @@ export class SsmCommandBatcher {
       const fits = (c: Waiting[]) =>
         c.length < this.o.maxNodes &&
         !c.some((x) => x.instanceId === w.instanceId) &&
-        nodeParamsBlob([...c, w]).length <= this.o.maxParamChars;
+        commandParameters([...c, w]).NodeParams[0].length <= this.o.maxParamChars;
       const into = commands.find(fits);
       if (into) into.push(w);
       else commands.push([w]);
@@ -107,7 +108,8 @@ export class SsmCommandBatcher {
   }
 
   private async sendCommand(batch: Waiting[]): Promise<void> {
-    const blob = nodeParamsBlob(batch);
+    const parameters = commandParameters(batch);
+    const blob = parameters.NodeParams[0];
     try {
       if (blob.length > this.o.maxParamChars)
         throw new RangeError(
@@ -118,7 +120,7 @@ export class SsmCommandBatcher {
         new SendCommandCommand({
           DocumentName: this.o.documentName,
           InstanceIds: batch.map((w) => w.instanceId),
-          Parameters: { NodeParams: [blob] },
+          Parameters: parameters,
           TimeoutSeconds: this.o.deliveryTimeoutSeconds,
           Comment: "mysql-ha-prober node check",
         }),
@@ -139,4 +141,29 @@ export class SsmCommandBatcher {
       for (const w of batch) w.reject(e);
     }
   }
+}
+
+/**
+ * The command's parameters: a value every node of the command has alike goes as the document's own
+ * parameter (a fleet's paths, usually, and the VIP of one pair), the rest in `NodeParams` under each
+ * node's id (`Since` above all). A parameter some nodes leave unset is not common: those nodes get the
+ * document's default, as with a command of their own.
+ */
+export function commandParameters(
+  batch: readonly { instanceId: string; params: NodeCheckParams }[],
+): Record<string, string[]> & { NodeParams: [string] } {
+  const each = batch.map((w) => ({ instanceId: w.instanceId, values: paramStrings(w.params) }));
+  const names = new Set(each.flatMap((e) => Object.keys(e.values)));
+  const common: Record<string, string[]> = {};
+  for (const name of names) {
+    const first = each[0]?.values[name];
+    if (first !== undefined && each.every((e) => e.values[name] === first)) common[name] = [first];
+  }
+  const rest = each.map((e) => ({
+    instanceId: e.instanceId,
+    params: Object.fromEntries(
+      Object.entries(e.values).filter(([k]) => !(k in common)),
+    ) as unknown as NodeCheckParams,
+  }));
+  return { ...common, NodeParams: [nodeParamsBlob(rest)] };
 }

@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SsmCommandBatcher } from "../../../shared/adapters/ssm-batch.ts";
+import { commandParameters, SsmCommandBatcher } from "../../../shared/adapters/ssm-batch.ts";
 import { SsmNodeChecker } from "../../../shared/adapters/ssm-runner.ts";
 import type { NodeCheckResult } from "../../../shared/domain/node.ts";
 import { deadlineIn } from "../../../shared/domain/types.ts";
@@ -64,7 +64,7 @@ const sends = (): SendCommandCommandInput[] =>
   ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
 
 describe("SsmCommandBatcher", () => {
-  it("sends the checks started together as one command, each node's parameters under its own id", async () => {
+  it("sends the checks started together as one command: shared values as the document's, each node's own under its id", async () => {
     // Act: 20 nodes (10 pairs), each with its own Since
     const results = await checkAll(
       Array.from({ length: 20 }, (_, i) => ({ instanceId: id(i + 1), since: 1000 + i })),
@@ -75,9 +75,10 @@ describe("SsmCommandBatcher", () => {
     const sent = sends()[0] as SendCommandCommandInput;
     expect(sent).toMatchObject({ DocumentName: "mhp-node-check", TimeoutSeconds: 30 });
     expect(sent.InstanceIds).toEqual(Array.from({ length: 20 }, (_, i) => id(i + 1)));
-    expect(Object.keys(sent.Parameters ?? {})).toEqual(["NodeParams"]);
+    // the VIP is every node's alike: one document parameter; Since differs: one line per node
+    expect(sent.Parameters?.Vip).toEqual(["192.0.2.100"]);
     const blob = sent.Parameters?.NodeParams?.[0] as string;
-    expect(nodeParamsOf(blob, id(7))).toEqual({ Vip: "192.0.2.100", Since: "1006" });
+    expect(nodeParamsOf(blob, id(7))).toEqual({ Since: "1006" });
     // each node's invocation is polled under that one command
     const polled = ssm.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input);
     expect(new Set(polled.map((p) => p.CommandId))).toEqual(new Set(["cmd-1"]));
@@ -101,9 +102,22 @@ describe("SsmCommandBatcher", () => {
       documentName: "mhp-node-check",
       maxParamChars: 200,
     });
-    await checkAll(Array.from({ length: 6 }, (_, i) => ({ instanceId: id(i + 1), since: 1 })));
+    await checkAll(Array.from({ length: 6 }, (_, i) => ({ instanceId: id(i + 1), since: 1_000_000 + i })));
     expect(sends().length).toBeGreaterThan(1);
     for (const s of sends()) expect((s.Parameters?.NodeParams?.[0] ?? "").length).toBeLessThanOrEqual(200);
+  });
+
+  it("a value only some nodes set travels under their ids only: the others keep the document's default", () => {
+    const p = commandParameters([
+      { instanceId: id(1), params: { Vip: "192.0.2.100", MysqlPort: 3307, NotifyLog: "/var/log/ka.log" } },
+      { instanceId: id(2), params: { Vip: "192.0.2.100", MysqlPort: 3307 } },
+      { instanceId: id(3), params: { Vip: "198.51.100.7", MysqlPort: 3307 } },
+    ]);
+    expect(Object.keys(p).sort()).toEqual(["MysqlPort", "NodeParams"]);
+    const blob = p.NodeParams[0];
+    expect(nodeParamsOf(blob, id(1))).toEqual({ Vip: "192.0.2.100", NotifyLog: "/var/log/ka.log" });
+    expect(nodeParamsOf(blob, id(2))).toEqual({ Vip: "192.0.2.100" });
+    expect(nodeParamsOf(blob, id(3))).toEqual({ Vip: "198.51.100.7" });
   });
 
   it("a node SSM does not know fails its own check only: the command is sent again node by node", async () => {
