@@ -1,0 +1,45 @@
+/**
+ * The rehearsal's SSM Run Command stand-in refuses what SSM refuses, before anything runs: a command
+ * naming an instance twice, more than 50 instances, or one instance SSM does not know (the whole command).
+ */
+import { describe, expect, it } from "vitest";
+import { type Invocation, LocalRunCommand } from "../../../lab/rehearsal/ssm.ts";
+
+const doc = { mainSteps: [{ action: "aws:runShellScript", inputs: { runCommand: ["true"] } }] };
+const known = { "i-0000000000000000a": "ns-a", "i-0000000000000000b": "ns-b" };
+
+describe("LocalRunCommand (SSM Run Command stand-in)", () => {
+  it("refuses a command with an unknown instance among known ones, and starts nothing", async () => {
+    const ran: string[] = [];
+    class Recording extends LocalRunCommand {
+      protected override run(inv: Invocation): void {
+        ran.push(inv.instanceId);
+      }
+    }
+    const rc = new Recording({ d: doc }, known);
+    expect(() =>
+      rc.sendCommand({ DocumentName: "d", InstanceIds: ["i-0000000000000000a", "i-0000000000000000f"] }),
+    ).toThrow(expect.objectContaining({ code: "InvalidInstanceId" }));
+    await new Promise((r) => setTimeout(r, 60)); // the stand-in starts a command's runs 20 ms on
+    expect(ran).toEqual([]);
+    expect([rc.sent, rc.nodeChecks]).toEqual([0, 0]);
+  });
+
+  it("refuses the same instance twice in one command, and more than 50 instances", () => {
+    const rc = new LocalRunCommand({ d: doc }, known);
+    expect(() =>
+      rc.sendCommand({ DocumentName: "d", InstanceIds: ["i-0000000000000000a", "i-0000000000000000a"] }),
+    ).toThrow(expect.objectContaining({ code: "DuplicateInstanceId" }));
+    const many = Array.from({ length: 51 }, (_, i) => `i-${i.toString(16).padStart(17, "0")}`);
+    expect(() => rc.sendCommand({ DocumentName: "d", InstanceIds: many })).toThrow(
+      expect.objectContaining({ code: "ValidationException" }),
+    );
+  });
+
+  it("counts one command and each node it reaches", () => {
+    const rc = new LocalRunCommand({ d: doc }, known);
+    rc.offline.add("i-0000000000000000a").add("i-0000000000000000b"); // nothing is run
+    rc.sendCommand({ DocumentName: "d", InstanceIds: ["i-0000000000000000a", "i-0000000000000000b"] });
+    expect([rc.sent, rc.nodeChecks]).toEqual([1, 2]);
+  });
+});
