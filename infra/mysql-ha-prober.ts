@@ -362,7 +362,7 @@ export class MysqlHaProber extends Construct {
     ack(
       fn.role,
       "AwsSolutions-IAM5[Resource::*]",
-      "Only actions without resource-level permissions: VPC network interfaces of the function, ssm:GetCommandInvocation and ssm:CancelCommand, X-Ray segments, and (with the EC2 view on) one ec2:Describe* call.",
+      "Only actions without resource-level permissions: VPC network interfaces of the function, ssm:GetCommandInvocation, ssm:ListCommandInvocations and ssm:CancelCommand, X-Ray segments, and (with the EC2 view on) one ec2:Describe* call.",
     );
     ack(
       fn.role,

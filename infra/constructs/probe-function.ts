@@ -245,8 +245,12 @@ export class ProbeFunction extends Construct {
         ...instanceArns,
       ],
     );
-    // GetCommandInvocation and CancelCommand support no resource-level permissions.
-    add("ReadAndCancelNodeCheck", ["ssm:GetCommandInvocation", "ssm:CancelCommand"], ["*"]);
+    // GetCommandInvocation, ListCommandInvocations and CancelCommand support no resource-level permissions.
+    add(
+      "ReadAndCancelNodeCheck",
+      ["ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:CancelCommand"],
+      ["*"],
+    );
     const identity = (name: string) =>
       stack.formatArn({ service: "ses", resource: "identity", resourceName: name });
     const domainOf = (address: string) => address.split("@")[1] ?? address;

@@ -240,6 +240,8 @@ export class LocalEndpoints {
               return json(rc.sendCommand(input as never));
             case "GetCommandInvocation":
               return json(rc.getCommandInvocation(input as never));
+            case "ListCommandInvocations":
+              return json(rc.listCommandInvocations(input as never));
             case "CancelCommand":
               return json(rc.cancelCommand(input as never));
             default:

@@ -14,6 +14,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const SSM_OUTPUT_LIMIT = 24_000;
+/** ListCommandInvocations' plugin Output. */
+export const LIST_OUTPUT_LIMIT = 2500;
+
+/** stdout and stderr in one Output, cut as the agent's TruncateOutput does (iohandler.go). */
+export function agentOutput(stdout: string, stderr: string, capacity: number): string {
+  const title = stderr.length > 0 ? "\n----------ERROR-------\n" : "";
+  const cutOut = "\n---Output truncated---";
+  const cutErr = "\n---Error truncated----";
+  const space = capacity - title.length;
+  if (stdout.length + stderr.length < space) return `${stdout}${title}${stderr}`;
+  if (stdout.length > space / 2 && stderr.length > space / 2) {
+    const size = space - cutErr.length - cutOut.length;
+    return `${stdout.slice(0, size / 2)}${cutOut}${title}${stderr.slice(0, size / 2)}${cutErr}`;
+  }
+  if (stdout.length <= space / 2)
+    return `${stdout}${title}${stderr.slice(0, space - cutErr.length - stdout.length)}${cutErr}`;
+  return `${stdout.slice(0, space - cutOut.length - stderr.length)}${cutOut}${title}${stderr}`;
+}
 
 export interface CommandDocument {
   parameters?: Record<string, { default?: string; allowedPattern?: string }>;
@@ -128,6 +146,32 @@ export class LocalRunCommand {
       ResponseCode: inv.responseCode,
       StandardOutputContent: inv.stdout.slice(0, SSM_OUTPUT_LIMIT),
       StandardErrorContent: inv.stderr.slice(0, 8000),
+    };
+  }
+
+  /** The command's invocations; with Details, each plugin's Output as the agent builds it (2,500 characters). */
+  listCommandInvocations(input: { CommandId?: string; Details?: boolean; MaxResults?: number }) {
+    const all = [...this.invocations.values()].filter((i) => i.commandId === input.CommandId);
+    return {
+      CommandInvocations: all.slice(0, input.MaxResults ?? 50).map((inv) => ({
+        CommandId: inv.commandId,
+        InstanceId: inv.instanceId,
+        Status: inv.status,
+        StatusDetails: inv.statusDetails,
+        ...(input.Details
+          ? {
+              CommandPlugins: [
+                {
+                  Name: "nodeCheck",
+                  Status: inv.status,
+                  StatusDetails: inv.statusDetails,
+                  ResponseCode: inv.responseCode,
+                  Output: agentOutput(inv.stdout, inv.stderr, LIST_OUTPUT_LIMIT),
+                },
+              ],
+            }
+          : {}),
+      })),
     };
   }
 

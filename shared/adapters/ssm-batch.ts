@@ -10,7 +10,16 @@
  * into the next command. SSM refuses a whole command when one of its ids is not a managed node it knows
  * (InvalidInstanceId): the batch is then sent again node by node, so only that node's check fails.
  */
-import { SendCommandCommand, type SendCommandCommandOutput, type SSMClient } from "@aws-sdk/client-ssm";
+import {
+  type CommandInvocation,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  ListCommandInvocationsCommand,
+  type ListCommandInvocationsCommandOutput,
+  SendCommandCommand,
+  type SendCommandCommandOutput,
+  type SSMClient,
+} from "@aws-sdk/client-ssm";
 import type { Deadline } from "../domain/types.ts";
 import { type NodeCheckParams, nodeParamsBlob, paramStrings } from "../node-check/params.ts";
 import { sendBy } from "./sdk-deadline.ts";
@@ -27,7 +36,21 @@ export interface SsmCommandBatcherOptions {
   readonly maxParamChars?: number;
   /** How long SSM may wait to deliver the command (SSM's minimum is 30). @default 30 */
   readonly deliveryTimeoutSeconds?: number;
+  /**
+   * A node's poll answered from a `ListCommandInvocations` of its command at most this old: one call
+   * then answers the polls of all the command's nodes. @default 250
+   */
+  readonly listMaxAgeMs?: number;
 }
+
+/** How the agent marks a plugin's Output that holds stderr or was cut (iohandler.go). */
+const OUTPUT_NOT_STDOUT_ALONE = [
+  "\n----------ERROR-------\n",
+  "\n---Output truncated---",
+  "\n---Error truncated----",
+];
+/** ListCommandInvocations cuts a plugin's Output at 2,500 characters. */
+const LIST_OUTPUT_LIMIT = 2500;
 
 interface Waiting {
   readonly instanceId: string;
@@ -42,6 +65,12 @@ export class SsmCommandBatcher {
   /** Commands sent and node checks they carried, since the environment started (logs, tests). */
   readonly sent = { commands: 0, nodes: 0 };
   private readonly o: Required<SsmCommandBatcherOptions>;
+  /** Invocations polled through the command's list, and the calls made, since the environment started. */
+  readonly polled = { lists: 0, fallbacks: 0 };
+  private readonly lists = new Map<
+    string,
+    { at: number; answer: Promise<ListCommandInvocationsCommandOutput> }
+  >();
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** Checks announced by expect() and not arrived yet, and until when they are waited for. */
@@ -49,7 +78,14 @@ export class SsmCommandBatcher {
   private expectedUntil = 0;
 
   constructor(options: SsmCommandBatcherOptions) {
-    const o = { windowMs: 25, maxNodes: 50, maxParamChars: 8192, deliveryTimeoutSeconds: 30, ...options };
+    const o = {
+      windowMs: 25,
+      maxNodes: 50,
+      maxParamChars: 8192,
+      deliveryTimeoutSeconds: 30,
+      listMaxAgeMs: 250,
+      ...options,
+    };
     if (!Number.isInteger(o.maxNodes) || o.maxNodes < 1 || o.maxNodes > 50)
       throw new RangeError(`maxNodes: ${o.maxNodes} is not an integer from 1 to 50 (SendCommand's limit)`);
     if (!(o.windowMs >= 0)) throw new RangeError(`windowMs: ${o.windowMs} is not a duration`);
@@ -80,6 +116,76 @@ export class SsmCommandBatcher {
           waiting ? Math.max(this.o.windowMs, this.expectedUntil - Date.now()) : this.o.windowMs,
         );
     });
+  }
+
+  /**
+   * One node's invocation of a command this batcher sent, as GetCommandInvocation answers it: read from
+   * one `ListCommandInvocations` of the whole command (Details on), shared by the polls of its nodes. A
+   * final answer whose Output is not stdout alone (stderr appended, or cut) is asked again with
+   * GetCommandInvocation, which keeps 24,000 characters of each apart. A node not listed yet throws
+   * InvocationDoesNotExist, as GetCommandInvocation does right after the send.
+   */
+  async invocation(
+    commandId: string,
+    instanceId: string,
+    deadline: Deadline,
+  ): Promise<
+    Pick<
+      GetCommandInvocationCommandOutput,
+      "Status" | "StatusDetails" | "ResponseCode" | "StandardOutputContent" | "StandardErrorContent"
+    >
+  > {
+    const listed = (await this.list(commandId, deadline)).CommandInvocations?.find(
+      (i) => i.InstanceId === instanceId,
+    );
+    if (!listed)
+      throw Object.assign(new Error(`${instanceId} is not listed under command ${commandId} yet`), {
+        name: "InvocationDoesNotExist",
+      });
+    const plugin = listed.CommandPlugins?.[0];
+    const output = plugin?.Output ?? "";
+    const final = isFinal(listed);
+    if (
+      final &&
+      (output.length >= LIST_OUTPUT_LIMIT || OUTPUT_NOT_STDOUT_ALONE.some((m) => output.includes(m)))
+    ) {
+      this.polled.fallbacks++;
+      return sendBy<GetCommandInvocationCommandOutput>(
+        this.o.client,
+        new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+        deadline,
+      );
+    }
+    return {
+      Status: listed.Status,
+      StatusDetails: listed.StatusDetails,
+      ResponseCode: plugin?.ResponseCode,
+      StandardOutputContent: final ? output : "",
+      StandardErrorContent: "",
+    };
+  }
+
+  /** The command's invocations, from a call at most listMaxAgeMs old (or the one in flight). */
+  private list(commandId: string, deadline: Deadline): Promise<ListCommandInvocationsCommandOutput> {
+    const known = this.lists.get(commandId);
+    if (known && Date.now() - known.at <= this.o.listMaxAgeMs) return known.answer;
+    const answer = sendBy<ListCommandInvocationsCommandOutput>(
+      this.o.client,
+      new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: 50 }),
+      deadline,
+    );
+    const entry = { at: Number.POSITIVE_INFINITY, answer };
+    this.lists.set(commandId, entry); // in flight: every poll shares it
+    this.polled.lists++;
+    answer.then(
+      () => {
+        entry.at = Date.now();
+      },
+      () => this.lists.delete(commandId),
+    );
+    // forget commands nobody polls any more
+    for (const [id, e] of this.lists) if (Date.now() - e.at > 60_000) this.lists.delete(id);
+    return answer;
   }
 
   private flush(): void {
@@ -166,4 +272,8 @@ export function commandParameters(
     ) as unknown as NodeCheckParams,
   }));
   return { ...common, NodeParams: [nodeParamsBlob(rest)] };
+}
+
+function isFinal(i: CommandInvocation): boolean {
+  return !["Pending", "InProgress", "Delayed", "Cancelling", undefined].includes(i.Status);
 }

@@ -100,12 +100,18 @@ export class SsmNodeChecker implements NodeChecker {
         await sleep(Math.min(pause, remainingMs(deadline)));
         pause = Math.min(Math.max(pause, this.o.pollIntervalMs) * 2, 1000);
         if (remainingMs(deadline) <= 0) break;
-        let inv: GetCommandInvocationCommandOutput;
+        let inv: Pick<
+          GetCommandInvocationCommandOutput,
+          "Status" | "StatusDetails" | "ResponseCode" | "StandardOutputContent" | "StandardErrorContent"
+        >;
         try {
-          inv = await this.send(
-            new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: this.o.instanceId }),
-            deadline,
-          );
+          // batched: one ListCommandInvocations answers the polls of all the command's nodes
+          inv = this.batcher
+            ? await this.batcher.invocation(commandId, this.o.instanceId, deadline)
+            : await this.send<GetCommandInvocationCommandOutput>(
+                new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: this.o.instanceId }),
+                deadline,
+              );
         } catch (e) {
           // Right after SendCommand the invocation may not exist yet: poll again.
           if (errorName(e) === "InvocationDoesNotExist") continue;

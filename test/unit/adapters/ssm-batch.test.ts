@@ -7,6 +7,7 @@ import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
   InvalidInstanceId,
+  ListCommandInvocationsCommand,
   SendCommandCommand,
   type SendCommandCommandInput,
   SSMClient,
@@ -43,6 +44,7 @@ beforeEach(() => {
   let n = 0;
   ssm.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${++n}` } }));
   ssm.on(GetCommandInvocationCommand).resolves({ Status: "Success", StandardOutputContent: GOOD });
+  ssm.on(ListCommandInvocationsCommand).callsFake(() => listed(() => GOOD));
   ssm.on(CancelCommandCommand).resolves({});
 });
 afterEach(() => {
@@ -59,6 +61,16 @@ async function checkAll(nodes: { instanceId: string; since: number }[]): Promise
   await vi.advanceTimersByTimeAsync(11_000);
   return all;
 }
+
+/** Every node sent so far, done, with `output(id)` as its plugin's Output (what ListCommandInvocations shows). */
+const listed = (output: (instanceId: string) => string) => ({
+  CommandInvocations: [...new Set(sends().flatMap((s) => s.InstanceIds ?? []))].map((InstanceId) => ({
+    InstanceId,
+    Status: "Success",
+    StatusDetails: "Success",
+    CommandPlugins: [{ Name: "nodeCheck", Status: "Success", ResponseCode: 0, Output: output(InstanceId) }],
+  })),
+});
 
 const sends = (): SendCommandCommandInput[] =>
   ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
@@ -79,10 +91,12 @@ describe("SsmCommandBatcher", () => {
     expect(sent.Parameters?.Vip).toEqual(["192.0.2.100"]);
     const blob = sent.Parameters?.NodeParams?.[0] as string;
     expect(nodeParamsOf(blob, id(7))).toEqual({ Since: "1006" });
-    // each node's invocation is polled under that one command
-    const polled = ssm.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input);
-    expect(new Set(polled.map((p) => p.CommandId))).toEqual(new Set(["cmd-1"]));
-    expect(new Set(polled.map((p) => p.InstanceId)).size).toBe(20);
+    // the 20 nodes' polls are answered by a few lists of that one command, none by GetCommandInvocation
+    const lists = ssm.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input);
+    expect(lists.length).toBeGreaterThanOrEqual(1);
+    expect(lists.length).toBeLessThan(5);
+    expect(lists[0]).toEqual({ CommandId: "cmd-1", Details: true, MaxResults: 50 });
+    expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(0);
   });
 
   it("keeps SendCommand's limits: at most 50 nodes a command, each node once", async () => {
@@ -175,6 +189,29 @@ describe("SsmCommandBatcher", () => {
     const [third] = await checkAll([{ instanceId: id(3), since: 1 }]);
     expect(third?.ok).toBe(true);
     expect(sends().map((s) => s.InstanceIds?.length)).toEqual([2, 1]);
+  });
+
+  it("a node whose listed Output is not stdout alone (stderr appended, or cut) is read again with GetCommandInvocation", async () => {
+    // Prepare: node 2's Output carries stderr after the agent's separator
+    ssm
+      .on(ListCommandInvocationsCommand)
+      .callsFake(() => listed((i) => (i === id(2) ? `${GOOD}\n----------ERROR-------\nwarning` : GOOD)));
+    // Act
+    const results = await checkAll([1, 2, 3].map((n) => ({ instanceId: id(n), since: 1 })));
+    // Assess: all three read whole; only node 2 asked apart
+    expect(results.every((r) => r.ok)).toBe(true);
+    const gets = ssm.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input.InstanceId);
+    expect(gets).toEqual([id(2)]);
+  });
+
+  it("a node not listed yet is polled again, never read as a result", async () => {
+    let calls = 0;
+    ssm
+      .on(ListCommandInvocationsCommand)
+      .callsFake(() => (++calls < 3 ? { CommandInvocations: [] } : listed(() => GOOD)));
+    const [r] = await checkAll([{ instanceId: id(1), since: 1 }]);
+    expect(r?.ok).toBe(true);
+    expect(calls).toBeGreaterThanOrEqual(3);
   });
 
   it("refuses more than SendCommand's 50 nodes a command", () => {

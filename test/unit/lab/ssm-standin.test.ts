@@ -3,7 +3,7 @@
  * naming an instance twice, more than 50 instances, or one instance SSM does not know (the whole command).
  */
 import { describe, expect, it } from "vitest";
-import { type Invocation, LocalRunCommand } from "../../../lab/rehearsal/ssm.ts";
+import { agentOutput, type Invocation, LocalRunCommand } from "../../../lab/rehearsal/ssm.ts";
 
 const doc = { mainSteps: [{ action: "aws:runShellScript", inputs: { runCommand: ["true"] } }] };
 const known = { "i-0000000000000000a": "ns-a", "i-0000000000000000b": "ns-b" };
@@ -41,5 +41,15 @@ describe("LocalRunCommand (SSM Run Command stand-in)", () => {
     rc.offline.add("i-0000000000000000a").add("i-0000000000000000b"); // nothing is run
     rc.sendCommand({ DocumentName: "d", InstanceIds: ["i-0000000000000000a", "i-0000000000000000b"] });
     expect([rc.sent, rc.nodeChecks]).toEqual([1, 2]);
+  });
+});
+
+describe("agentOutput: stdout and stderr in one Output, as the SSM agent's TruncateOutput builds it", () => {
+  it("stdout alone as is; stderr after the agent's separator; a long output cut with its marker, within capacity", () => {
+    expect(agentOutput('{"v":1}\n', "", 2500)).toBe('{"v":1}\n');
+    expect(agentOutput("out\n", "warn\n", 2500)).toBe("out\n\n----------ERROR-------\nwarn\n");
+    const cut = agentOutput("x".repeat(3000), "", 2500);
+    expect(cut.endsWith("\n---Output truncated---")).toBe(true);
+    expect(cut.length).toBeLessThanOrEqual(2500);
   });
 });
