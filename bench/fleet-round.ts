@@ -8,7 +8,7 @@
  * that answers each node check
  * after 1 to 3 s (BENCH_SSM_LATENCY_MS, "1000-3000": the lab's real node-check output for that node,
  * refreshed every 10 s) and throttles each SSM operation above a rate (BENCH_SSM_RATES,
- * "SendCommand=50,GetCommandInvocation=100" per second: assumptions, AWS does not publish them).
+ * "SendCommand=50,GetCommandInvocation=100,ListCommandInvocations=100" per second: assumptions, AWS does not publish them).
  * Every schedule fires at once, as EventBridge Scheduler does at the top of a minute.
  *
  * Prints: the round's duration (first invoke to last invocation end), invocations and their durations,
@@ -299,7 +299,7 @@ async function inside(a: {
     number,
   ];
   const rates = Object.fromEntries(
-    (process.env.BENCH_SSM_RATES ?? "SendCommand=50,GetCommandInvocation=100")
+    (process.env.BENCH_SSM_RATES ?? "SendCommand=50,GetCommandInvocation=100,ListCommandInvocations=100")
       .split(",")
       .filter(Boolean)
       .map((kv) => {
