@@ -62,11 +62,7 @@ interface Waiting {
 
 export class SsmCommandBatcher {
   readonly documentName: string;
-  /** Commands sent and node checks they carried, since the environment started (logs, tests). */
-  readonly sent = { commands: 0, nodes: 0 };
   private readonly o: Required<SsmCommandBatcherOptions>;
-  /** Invocations polled through the command's list, and the calls made, since the environment started. */
-  readonly polled = { lists: 0, fallbacks: 0 };
   private readonly lists = new Map<
     string,
     { at: number; answer: Promise<ListCommandInvocationsCommandOutput> }
@@ -149,7 +145,6 @@ export class SsmCommandBatcher {
       final &&
       (output.length >= LIST_OUTPUT_LIMIT || OUTPUT_NOT_STDOUT_ALONE.some((m) => output.includes(m)))
     ) {
-      this.polled.fallbacks++;
       return sendBy<GetCommandInvocationCommandOutput>(
         this.o.client,
         new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
@@ -176,7 +171,6 @@ export class SsmCommandBatcher {
     );
     const entry = { at: Number.POSITIVE_INFINITY, answer };
     this.lists.set(commandId, entry); // in flight: every poll shares it
-    this.polled.lists++;
     answer.then(
       () => {
         entry.at = Date.now();
@@ -235,8 +229,6 @@ export class SsmCommandBatcher {
       );
       const commandId = out.Command?.CommandId;
       if (!commandId) throw new Error("SendCommand returned no CommandId");
-      this.sent.commands++;
-      this.sent.nodes += batch.length;
       for (const w of batch) w.resolve(commandId);
     } catch (e) {
       if (batch.length > 1 && (e as { name?: string })?.name === "InvalidInstanceId") {

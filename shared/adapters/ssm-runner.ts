@@ -1,7 +1,8 @@
 /**
  * NodeChecker over SSM Run Command: SendCommand with the node-check document to one managed node
  * (EC2 `i-` or hybrid `mi-`), then GetCommandInvocation polling until a final status or the
- * deadline, whichever comes first. Never waits past the deadline; never throws.
+ * deadline, whichever comes first (with a batcher: one command for many nodes, polled through
+ * ListCommandInvocations). Never waits past the deadline; never throws.
  *
  * The SSMClient is passed in (as middy does): create it with `retryMode: "adaptive"` so throttling
  * is retried with client-side rate limiting.
@@ -38,8 +39,9 @@ export interface SsmNodeCheckerOptions {
   /** How long SSM may wait to deliver the command (SSM's minimum is 30). @default 30 */
   deliveryTimeoutSeconds?: number;
   /**
-   * Send through this batcher: one command for the node checks started together (ssm-batch.ts), with
-   * this node's parameters in `NodeParams`. Its document is used instead of `documentName`.
+   * Send and poll through this batcher: one command for the node checks started together, and one
+   * ListCommandInvocations for the polls of its nodes (ssm-batch.ts). Its document is used instead of
+   * `documentName`.
    * @default undefined (one command per check, parameters as the document's own)
    */
   batcher?: SsmCommandBatcher;
