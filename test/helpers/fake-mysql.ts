@@ -51,6 +51,23 @@ export async function scriptedServer(
   const queries: string[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: mysql2's server-side API is untyped
   const server: any = (mysql as any).createServer();
+  // each connection as mysql2's server makes it, but with one prepared-statement slot: the default
+  // (16,000) fills four arrays of that size per connection, most of a connection's CPU at fleet scale
+  server._server.removeAllListeners("connection");
+  server._server.on("connection", (stream: unknown) => {
+    // biome-ignore lint/suspicious/noExplicitAny: mysql2's server-side API is untyped
+    const m = mysql as any;
+    const config = new m.ConnectionConfig({ stream, isServer: true, maxPreparedStatements: 1 });
+    const conn = new m.Connection({ config });
+    // a client's command starts at sequence 0; mysql2's server side expects the sequence to go on from
+    // its own last reply and prints a warning for every command otherwise
+    const handle = conn.handlePacket.bind(conn);
+    conn.handlePacket = (packet?: { sequenceId: number }) => {
+      if (packet?.sequenceId === 0) conn.sequenceId = 0;
+      handle(packet);
+    };
+    server.emit("connection", conn);
+  });
   // biome-ignore lint/suspicious/noExplicitAny: untyped server connection
   const conns = new Set<any>();
   // biome-ignore lint/suspicious/noExplicitAny: untyped server connection
@@ -79,6 +96,7 @@ export async function scriptedServer(
         return;
       }
       if ("hang" in answer) return; // never answers (a statement waiting behind a lock)
+      conn.stream.cork(); // the result set in one write, not one per row
       conn.writeColumns(
         answer.columns.map((name) => ({
           catalog: "def",
@@ -96,6 +114,7 @@ export async function scriptedServer(
       );
       for (const row of answer.rows) conn.writeTextRow(row);
       conn.writeEof();
+      conn.stream.uncork();
     };
     conn.on("query", onQuery);
     // mysql2's server side routes SET (and PREPARE) statements to stmt_prepare, not query

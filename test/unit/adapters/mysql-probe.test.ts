@@ -1,4 +1,5 @@
 /** The mysql2 adapter against fake servers: protocol faults give clear errors, never hangs or crashes. */
+import mysql from "mysql2";
 import { afterEach, describe, expect, it } from "vitest";
 import { MysqlProbe } from "../../../shared/adapters/mysql-probe.ts";
 import { deadlineIn } from "../../../shared/domain/types.ts";
@@ -106,6 +107,24 @@ describe("MysqlProbe against fake servers", () => {
       "SHOW ALL SLAVES STATUS",
     ]);
     expect(o.server).toMatchObject({ uptimeSeconds: 1000, replicaStops: 1 });
+  });
+
+  it("a connection keeps one prepared-statement slot, not mysql2's 16,000 (half a megabyte per connection)", async () => {
+    // Prepare: a well-formed server; the connections the probe opens are recorded
+    server = await scriptedServer(
+      mariadbHandler({ columns: ["Connection_name", "Slave_IO_Running"], rows: [] }),
+    );
+    const made: mysql.ConnectionOptions[] = [];
+    // Act
+    const o = await probe({
+      createConnection: (options) => {
+        made.push(options);
+        return mysql.createConnection(options);
+      },
+    }).observe({ name: "a", host: "127.0.0.1", port: server.port }, deadlineIn(5000));
+    // Assess: read as before, with the statement cache at one slot (the probe never prepares)
+    expect(o.error).toBeUndefined();
+    expect(made.map((m) => m.maxPreparedStatements)).toEqual([1]);
   });
 
   it("rows without the expected columns give MYSQL_BAD_RESULT-class errors naming the field", async () => {
