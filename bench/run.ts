@@ -583,16 +583,18 @@ async function round() {
     pairs: Number(process.env.BENCH_ROUND_PAIRS ?? 1000),
     pairsPerSchedule: Number(process.env.BENCH_ROUND_PER_SCHEDULE ?? 10),
     rounds: Number(process.env.BENCH_ROUND_ROUNDS ?? 3),
+    ...(process.env.BENCH_ROUND_SHARDS ? { shards: Number(process.env.BENCH_ROUND_SHARDS) } : {}),
     log: () => {},
   });
   console.log(
-    `\n== one round of ${r.pairs} simulated pairs, ${r.pairsPerSchedule} per schedule (SSM ${r.ssmLatencyMs.join("-")} ms, rates ${JSON.stringify(r.ssmRates)})`,
+    `\n== one round of ${r.pairs} simulated pairs, ${r.pairsPerSchedule} per schedule (SSM ${r.ssmLatencyMs.join("-")} ms, rates ${JSON.stringify(r.ssmRates)}; ${r.shards ?? 1} shards of schedules one after another, each with its share of the rates; round = the longest shard)`,
   );
   console.log(
     table([
       [
         "round",
         "s",
+        "shards s (min-max)",
         "invocations",
         "inv p50 s",
         "inv max s",
@@ -607,6 +609,7 @@ async function round() {
       ...r.rounds.map((x, i) => [
         i + 1,
         r1(x.roundMs / 1000),
+        x.shardMs?.length ? `${r1(Math.min(...x.shardMs) / 1000)}-${r1(Math.max(...x.shardMs) / 1000)}` : "",
         x.invocations,
         r1(x.invocationMs.p50 / 1000),
         r1(x.invocationMs.max / 1000),

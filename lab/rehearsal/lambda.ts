@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LocalCloudWatch } from "./cloudwatch.ts";
@@ -67,6 +68,12 @@ export class LocalLambda {
   inFlight = 0;
   /** Called with every log line (the rehearsal writes them to a file). */
   onLog?: (line: string) => void;
+  /**
+   * The environments' scheduling priority (nice, 0 to 19). A simulated fleet raises it: there, a hundred
+   * environments share the machine with the stand-ins that play AWS's services, and an equal share would
+   * leave those services a hundredth of the CPU, which AWS's are not.
+   */
+  niceness = 0;
   private readonly envs: Env[] = [];
   private closed = false;
 
@@ -240,6 +247,7 @@ export class LocalLambda {
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       },
     );
+    if (this.niceness && child.pid !== undefined) setPriority(child.pid, this.niceness);
     const env: Env = {
       child,
       busy: false,

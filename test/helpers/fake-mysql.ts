@@ -124,7 +124,8 @@ export async function scriptedServer(
     });
     conn.on("quit", () => conn.close?.());
   });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  // a deep backlog: a simulated fleet opens thousands of connections at once (Node listens with 511)
+  await new Promise<void>((r) => server._server.listen({ port, host: "127.0.0.1", backlog: 4096 }, r));
   return {
     port: server._server.address().port,
     queries,
