@@ -1,0 +1,62 @@
+/** The rehearsal's Lambda environments: the priority a simulated fleet gives them (bench/fleet-round.ts). */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LocalCloudWatch } from "../../../lab/rehearsal/cloudwatch.ts";
+import { LocalLambda } from "../../../lab/rehearsal/lambda.ts";
+
+let dir: string | undefined;
+let lambda: LocalLambda | undefined;
+afterEach(async () => {
+  await lambda?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  lambda = undefined;
+});
+
+/** A function whose invocation writes its own process priority to a file. */
+function asset(): { assetDir: string; out: string } {
+  dir = mkdtempSync(join(tmpdir(), "mhp-local-lambda-"));
+  const out = join(dir, "priority");
+  writeFileSync(
+    join(dir, "index.mjs"),
+    `import { getPriority } from "node:os";\nimport { writeFileSync } from "node:fs";\nexport const handler = async () => { writeFileSync(${JSON.stringify(out)}, String(getPriority())); return {}; };\n`,
+  );
+  return { assetDir: dir, out };
+}
+
+const spec = (assetDir: string) => ({
+  name: "f",
+  arn: "arn:aws:lambda:eu-west-1:123456789012:function:f",
+  handler: "index.handler",
+  assetDir,
+  timeoutSeconds: 10,
+  memorySize: 128,
+  environment: {},
+  runtimeEnvironment: {},
+  maximumRetryAttempts: 0,
+  maximumEventAgeSeconds: 60,
+});
+
+describe("LocalLambda", () => {
+  it("runs its environments at the niceness it is given (a simulated fleet leaves the CPU to the stand-ins)", async () => {
+    // Prepare
+    const { assetDir, out } = asset();
+    lambda = new LocalLambda(spec(assetDir), new LocalCloudWatch([], 1), 1);
+    lambda.niceness = 7;
+    // Act
+    const r = await lambda.invoke({});
+    // Assess
+    expect(r.ok).toBe(true);
+    expect(Number(readFileSync(out, "utf8"))).toBe(7);
+  });
+
+  it("by default at the machine's own priority", async () => {
+    const { assetDir, out } = asset();
+    lambda = new LocalLambda(spec(assetDir), new LocalCloudWatch([], 1), 1);
+    const r = await lambda.invoke({});
+    expect(r.ok).toBe(true);
+    expect(Number(readFileSync(out, "utf8"))).toBe(0);
+  });
+});
