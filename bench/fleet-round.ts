@@ -67,6 +67,8 @@ export interface RoundResult {
     /** Invocations that had to start their environment. */
     coldStarts: number;
     calls: Record<string, { ok: number; throttled: number }>;
+    /** Commands the SSM stand-in ran and the node checks they carried (a node each). */
+    ssm: { commands: number; nodeChecks: number };
     pairsProbed: number;
     statuses: Record<string, number>;
     nodeChecksFailed: number;
@@ -442,6 +444,7 @@ async function inside(a: {
     for (let r = 0; r < a.rounds; r++) {
       const cpuBefore = { fn: lambda.cpuMs(), own: process.cpuUsage() };
       const callsBefore = endpoints.calls.length;
+      const checksBefore = { commands: runCommand.sent, nodeChecks: runCommand.nodeChecks };
       const linesBefore = probeLines.length;
       const started = Date.now();
       const records: Awaited<ReturnType<LocalLambda["invoke"]>>[] = [];
@@ -483,6 +486,10 @@ async function inside(a: {
         coldStarts: records.filter((x) => x.coldStart).length,
         cpuS,
         calls,
+        ssm: {
+          commands: runCommand.sent - checksBefore.commands,
+          nodeChecks: runCommand.nodeChecks - checksBefore.nodeChecks,
+        },
         pairsProbed: new Set(lines.map((l) => l.cluster)).size,
         statuses,
         nodeChecksFailed: lines.filter((l) => l.findings.includes("NODE_CHECK_FAILED")).length,
