@@ -46,7 +46,7 @@ export const DeploySchema = z.object({
       pairsPerSchedule: z.number().int().min(1).max(50).default(10),
       /** Every per-pair value as a custom metric (14 per pair) instead of log fields. */
       detailedMetrics: z.boolean().default(false),
-      /** The fleet dashboard ($3 a month at list price). */
+      /** The fleet dashboard ($3 a month at list price); false: its tables as saved Logs Insights queries. */
       dashboard: z.boolean().default(true),
       /** The state table under a customer managed KMS key of its own (about $1 a month). */
       tableCustomerManagedKey: z.boolean().default(false),

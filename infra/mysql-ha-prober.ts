@@ -30,6 +30,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ClusterConfig } from "../shared/config.ts";
 import { FleetDashboard } from "./constructs/fleet-dashboard.ts";
+import { FleetQueries } from "./constructs/fleet-queries.ts";
 import { ProberMetricFactory } from "./constructs/metric-factory.ts";
 import { NodeCheckDocument } from "./constructs/node-check-document.ts";
 import { NodePushAccess } from "./constructs/node-push-access.ts";
@@ -68,7 +69,7 @@ export interface MysqlHaProberProps {
   readonly detailedMetrics?: boolean;
   /**
    * The fleet dashboard ($3 a month at list price; CloudWatch's free tier includes three dashboards of up
-   * to 50 metrics each).
+   * to 50 metrics each). Without it, its tables are saved as Logs Insights queries (free to keep).
    * @default true
    */
   readonly dashboard?: boolean;
@@ -248,6 +249,9 @@ export class MysqlHaProber extends Construct {
             failureQueue: this.failureQueue,
             ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
           }).dashboard;
+    // without the dashboard, its fleet view as saved Logs Insights queries (free to keep)
+    if (props.dashboard === false)
+      new FleetQueries(this, "Queries", { fleet: fleetName, logGroup: fn.logGroup });
 
     // Per pair: two alarms, and a share of a schedule; in this stack up to pairsPerStack, then in siblings.
     const perStack = props.pairsPerStack ?? 200;

@@ -13,6 +13,28 @@ import { Construct } from "constructs";
 import { METRICS } from "../../shared/metrics.ts";
 import type { ProberMetricFactory } from "./metric-factory.ts";
 
+/**
+ * The fleet's Logs Insights queries over the probe log, one line per command: the dashboard's tables, and
+ * the queries saved in Logs Insights when there is no dashboard (FleetQueries).
+ */
+export const FLEET_QUERIES = {
+  notHealthy: [
+    'filter message = "probe"',
+    "stats latest(status) as declared, latest(statusSince) as since, latest(probeStatus) as lastProbe, max(@timestamp) as probedAt by cluster",
+    'filter declared != "HEALTHY"',
+    "sort since asc",
+  ],
+  leastRecentlyProbed: [
+    'filter message = "probe"',
+    "stats max(@timestamp) as probedAt by cluster",
+    "sort probedAt asc",
+    "limit 10",
+  ],
+  /** The columns of the saved "last probes" query. */
+  probeFields:
+    "fields @timestamp, cluster, status, probeStatus, vipOwner, findings.0, findings.1, committed, mailsSent, probeMs",
+} as const;
+
 /** Replaced in the dashboard's JSON by the pair chosen with the `pair` variable. */
 export const SELECTED_PAIR = "SELECTED_PAIR";
 
@@ -70,12 +92,7 @@ export class FleetDashboard extends Construct {
       new cloudwatch.LogQueryWidget({
         title: "Pairs not HEALTHY: status and since when (latest probe of each pair)",
         logGroupNames,
-        queryLines: [
-          'filter message = "probe"',
-          "stats latest(status) as declared, latest(statusSince) as since, latest(probeStatus) as lastProbe, max(@timestamp) as probedAt by cluster",
-          'filter declared != "HEALTHY"',
-          "sort since asc",
-        ],
+        queryLines: [...FLEET_QUERIES.notHealthy],
         view: cloudwatch.LogQueryVisualizationType.TABLE,
         width: 16,
         height: 6,
@@ -83,12 +100,7 @@ export class FleetDashboard extends Construct {
       new cloudwatch.LogQueryWidget({
         title: "Least recently probed pairs (a silent pair has its own dead man's switch)",
         logGroupNames,
-        queryLines: [
-          'filter message = "probe"',
-          "stats max(@timestamp) as probedAt by cluster",
-          "sort probedAt asc",
-          "limit 10",
-        ],
+        queryLines: [...FLEET_QUERIES.leastRecentlyProbed],
         view: cloudwatch.LogQueryVisualizationType.TABLE,
         width: 8,
         height: 6,

@@ -162,6 +162,42 @@ describe("the fleet layout", () => {
     expect(Object.keys(t.findOutputs("*")).some((k) => k.includes("DashboardUrl"))).toBe(false);
   });
 
+  it("no dashboard: its fleet view saved as Logs Insights queries over the function's log group, the dashboard's own", () => {
+    // Prepare / Act
+    const t = Template.fromStack(synthFleet(2, "test-fleet-queries", (d) => (d.dashboard = false)).stack);
+    // Assess: three saved queries, named under the fleet, on the function's log group
+    const queries = Object.values(t.findResources("AWS::Logs::QueryDefinition")).map(
+      (r) =>
+        (r as { Properties: { Name: string; QueryString: string; LogGroupNames: unknown[] } }).Properties,
+    );
+    expect(queries.map((q) => q.Name).sort()).toEqual([
+      "mysql-ha-prober/fleet/last probes",
+      "mysql-ha-prober/fleet/least recently probed",
+      "mysql-ha-prober/fleet/pairs not HEALTHY",
+    ]);
+    const logGroup = Object.keys(t.findResources("AWS::Logs::LogGroup"))[0];
+    for (const q of queries) expect(JSON.stringify(q.LogGroupNames)).toContain(logGroup);
+    // the same query as the dashboard's table of the pairs not HEALTHY
+    const notHealthy = queries.find((q) => q.Name.endsWith("pairs not HEALTHY"))?.QueryString;
+    const dash = Object.values(
+      Template.fromStack(synthFleet(2, "test-fleet-queries-dash").stack).findResources(
+        "AWS::CloudWatch::Dashboard",
+      ),
+    )[0] as { Properties: { DashboardBody: { "Fn::Join": [string, unknown[]] } } };
+    // the body's JSON, its tokens (the log group's name) as a placeholder
+    const body = JSON.parse(
+      dash.Properties.DashboardBody["Fn::Join"][1].map((p) => (typeof p === "string" ? p : "TOKEN")).join(""),
+    ) as { widgets: { properties: { title?: string; query?: string } }[] };
+    const widget = body.widgets.find((w) => w.properties.title?.startsWith("Pairs not HEALTHY"));
+    expect(notHealthy).toContain('filter declared != "HEALTHY"');
+    expect(widget?.properties.query).toBe(`SOURCE 'TOKEN' | ${notHealthy}`);
+  });
+
+  it("with the dashboard, no saved queries (the dashboard holds them)", () => {
+    const t = Template.fromStack(synthFleet(1, "test-fleet-noqueries").stack);
+    expect(count(t, "AWS::Logs::QueryDefinition")).toBe(0);
+  });
+
   it("a customer managed key for the table, when asked", () => {
     const t = Template.fromStack(
       synthFleet(1, "test-fleet-cmk", (d) => (d.tableCustomerManagedKey = true)).stack,
