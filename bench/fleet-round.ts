@@ -159,7 +159,7 @@ const FAKE_SQL_PORTS = { vip: 43306, a: 43307, b: 43308 } as const;
  * MariaDB 10.11 pair (test/fixtures/mysql): the writable node of the recording plays the lab's VIP holder
  * (the node checks come from the real lab), the VIP answers as that node.
  */
-export async function fakePairSql(holder: "a" | "b"): Promise<FakeServer[]> {
+async function fakePairSql(holder: "a" | "b"): Promise<FakeServer[]> {
   const f = loadFixture("mariadb-10.11");
   // up for a day when the stand-ins start, and counting: an uptime that stood still would read as a restart
   const started = Date.now();
