@@ -6,6 +6,14 @@
  * 50 ids per command, each once; one unknown id refuses the whole command (InvalidInstanceId). Invocations go
  * Pending -> InProgress -> Success / Failed / TimedOut; output is cut at 24,000 characters.
  * Fault switches: an agent offline (Undeliverable), throttling.
+ *
+ * The agent's side, before the script runs (amazon-ssm-agent, snapshot 2024-10,
+ * agent/framework/docparser/docparser.go getValidatedParameters): every declared parameter that was not sent
+ * gets its `default`, then EVERY declared parameter is checked against its allowedPattern
+ * (agent/framework/docparser/paramvalidator/allowedregexparamvalidator: Go regexp MatchString); one failure
+ * fails the invocation before anything runs. `interpolationType: ENV_VAR` parameters are exported as
+ * `SSM_<Name>` only by agents from 3.3.2746.0 on (AWS Systems Manager user guide, "Troubleshooting parameter
+ * handling issues"); an older agent exports none.
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -33,8 +41,59 @@ export function agentOutput(stdout: string, stderr: string, capacity: number): s
   return `${stdout.slice(0, space - cutOut.length - stderr.length)}${cutOut}${title}${stderr}`;
 }
 
+/** The first agent version that exports ENV_VAR parameters as SSM_<Name>. */
+export const ENV_VAR_AGENT = "3.3.2746.0";
+/** The agent version the stand-in plays unless told otherwise (a current release). */
+export const DEFAULT_AGENT_VERSION = "3.3.4364.0";
+
+/** a < b for dotted agent versions. */
+export function versionBelow(a: string, b: string): boolean {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++)
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
+  return false;
+}
+
+/**
+ * What the agent does with a command's parameters before the script runs: defaults for those not sent,
+ * then every declared parameter checked against its pattern. The error text is the agent's.
+ */
+export function agentParameters(
+  doc: CommandDocument,
+  sent: Record<string, string>,
+): { values: Record<string, string> } | { error: string } {
+  const values: Record<string, string> = { ...sent };
+  const declared = doc.parameters ?? {};
+  for (const [name, spec] of Object.entries(declared)) values[name] ??= spec.default ?? "";
+  const errors: string[] = [];
+  for (const [name, spec] of Object.entries(declared)) {
+    if (!spec.allowedPattern) continue;
+    const value = values[name] ?? "";
+    if (!new RegExp(spec.allowedPattern).test(value))
+      errors.push(
+        `error thrown in 'AllowedRegexParamValidator' while validating parameter /${name}/: parameter value /${value}/ does not match the allowed pattern /${spec.allowedPattern}/`,
+      );
+  }
+  if (errors.length > 0) return { error: `all errors during param validation errors: ${errors.join("\n")}` };
+  return { values };
+}
+
+/** The environment the agent gives the script: SSM_<Name> for ENV_VAR parameters, on agents that export them. */
+export function agentEnvironment(
+  doc: CommandDocument,
+  values: Record<string, string>,
+  agentVersion: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (versionBelow(agentVersion, ENV_VAR_AGENT)) return env;
+  for (const [k, v] of Object.entries(values))
+    if (doc.parameters?.[k]?.interpolationType === "ENV_VAR") env[`SSM_${k}`] = v;
+  return env;
+}
+
 export interface CommandDocument {
-  parameters?: Record<string, { default?: string; allowedPattern?: string }>;
+  parameters?: Record<string, { default?: string; allowedPattern?: string; interpolationType?: string }>;
   mainSteps: { action: string; inputs: { runCommand: string[]; timeoutSeconds?: number } }[];
 }
 
@@ -66,6 +125,8 @@ export class LocalRunCommand {
   sent = 0;
   /** Node checks those commands carried (one per instance id). */
   nodeChecks = 0;
+  /** Each managed node's agent version (DescribeInstanceInformation's AgentVersion); unlisted: a current one. */
+  readonly agentVersions = new Map<string, string>();
 
   constructor(
     private readonly documents: Record<string, CommandDocument>,
@@ -95,7 +156,7 @@ export class LocalRunCommand {
         );
       values[name] = value;
     }
-    for (const [name, spec] of Object.entries(declared)) values[name] ??= spec.default ?? "";
+    // (defaults and the other parameters' patterns are the agent's business: see run)
     const ids = input.InstanceIds ?? [];
     if (ids.length === 0) throw new SsmError("InvalidInstanceId", "no InstanceIds");
     if (ids.length > 50)
@@ -198,6 +259,15 @@ export class LocalRunCommand {
     }
     inv.status = "InProgress";
     inv.statusDetails = "InProgress";
+    const checked = agentParameters(doc, values);
+    if ("error" in checked) {
+      // the agent fails the invocation before any step runs
+      inv.stderr = checked.error;
+      inv.responseCode = 1;
+      inv.status = "Failed";
+      inv.statusDetails = "Failed";
+      return;
+    }
     // as the agent does: the commands in a script file run by sh, parameters as SSM_<Name>
     const dir = mkdtempSync(join(tmpdir(), "mhp-ssm-"));
     const file = join(dir, "_script.sh");
@@ -206,7 +276,10 @@ export class LocalRunCommand {
       PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: "/root",
     };
-    for (const [k, v] of Object.entries(values)) env[`SSM_${k}`] = v;
+    Object.assign(
+      env,
+      agentEnvironment(doc, checked.values, this.agentVersions.get(inv.instanceId) ?? DEFAULT_AGENT_VERSION),
+    );
     env.AWS_SSM_INSTANCE_ID = inv.instanceId; // the agent sets it for every script it runs
     const child = spawn("ip", ["netns", "exec", ns, "sh", file], { env, stdio: ["ignore", "pipe", "pipe"] });
     const timeoutMs = (step.inputs.timeoutSeconds ?? 3600) * 1000;

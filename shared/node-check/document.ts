@@ -34,6 +34,15 @@ export function nodeCheckDocument(script = nodeCheckScript()): SsmCommandDocumen
   if (script.includes(HEREDOC_MARKER)) throw new Error(`node-check.sh must not contain ${HEREDOC_MARKER}`);
   const parameters: SsmCommandDocument["parameters"] = {};
   for (const p of scriptParams(script)) {
+    // The agent fills every parameter that was not sent with its default, then checks EVERY declared
+    // parameter against its allowedPattern (Go regexp MatchString) before anything runs: a default that
+    // fails its own pattern fails every command that does not send the parameter (amazon-ssm-agent,
+    // agent/framework/docparser/docparser.go getValidatedParameters and
+    // agent/framework/docparser/paramvalidator/allowedregexparamvalidator).
+    if (!new RegExp(p.pattern).test(p.default))
+      throw new Error(
+        `node-check.sh: the default ${JSON.stringify(p.default)} of parameter ${p.name} does not match its own pattern ${p.pattern}`,
+      );
     parameters[p.name] = {
       type: "String",
       default: p.default,

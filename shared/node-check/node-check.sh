@@ -26,9 +26,12 @@
 set -u
 export LC_ALL=C
 SYSFS="${NC_SYSFS:-/sys}" # a test seam only: the unit tests run this script against a stand-in /sys
-SCRIPT_VERSION="1.4.0"
+SCRIPT_VERSION="1.4.1"
 
-P_Vip='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
+# Every pattern accepts its own default: the SSM agent fills each parameter that was not sent with its default
+# and checks EVERY declared parameter against its pattern before the script runs (amazon-ssm-agent
+# docparser.go getValidatedParameters). Vip is empty when it travels in NodeParams; it is required below.
+P_Vip='^([0-9]{1,3}(\.[0-9]{1,3}){3})?$'
 P_Interface='^([A-Za-z0-9_.-]{1,15})?$'
 P_MysqlPort='^[0-9]{1,5}$'
 P_KeepalivedPidFile='^/[A-Za-z0-9_./-]{0,255}$'

@@ -27,8 +27,8 @@ describe("the SSM document is built from the script", () => {
         allowedPattern: p.pattern,
         interpolationType: "ENV_VAR",
       });
-      // every default passes its own pattern (an empty default means "not set" and passes too)
-      expect(new RegExp(p.pattern).test(p.default) || p.default === "").toBe(true);
+      // every default passes its own pattern: the SSM agent validates defaults too (no exemption for "")
+      expect(new RegExp(p.pattern).test(p.default)).toBe(true);
     }
     expect(params.map((p) => p.name)).toEqual([
       "Vip",
@@ -59,6 +59,14 @@ describe("the SSM document is built from the script", () => {
   ])("pattern of %s accepts %j: %s", (name, value, accepted) => {
     const p = params.find((x) => x.name === name);
     expect(new RegExp(p?.pattern ?? "^$").test(value)).toBe(accepted);
+  });
+
+  it("refuses a script whose parameter default fails its own pattern (the agent validates defaults)", () => {
+    const broken = nodeCheckScript().replace(
+      /^P_Vip='[^']*'$/m,
+      () => String.raw`P_Vip='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'`,
+    );
+    expect(() => nodeCheckDocument(broken)).toThrow(/default "" of parameter Vip does not match/);
   });
 
   it("refuses a script that SSM would interpolate", () => {
