@@ -182,6 +182,10 @@ export function renderRehearsal(r: RehearsalReport): string {
     `unexpected function errors ${r.functionErrors}, denied calls ${r.deniedCalls.length}, widgets without data ${r.widgetsWithoutData.length}`,
     ...r.deniedCalls.map((d) => `  denied in "${d.step}": ${d.action} on ${d.resource} (${d.result})`),
     ...r.widgetsWithoutData.map((w) => `  no data: ${w}`),
+    `alarm notifications: ${r.alarmNotifications.filter((n) => n.delivered).length} delivered to the alarm address, ${r.alarmNotifications.filter((n) => !n.delivered).length} refused; alarms in ALARM never delivered: ${r.undeliveredAlarms.length}`,
+    ...r.alarmNotifications
+      .filter((n) => !n.delivered)
+      .map((n) => `  not delivered: ${n.alarm} ${n.state}: ${n.reason ?? "no subscription"}`),
     ...(failures.length ? ["failures:", ...failures] : []),
   ].join("\n");
 }

@@ -45,6 +45,8 @@ export class LocalCloudWatch {
   readonly transitions: AlarmTransition[] = [];
   /** Lines on the function's stdout that were not JSON (for the report). */
   invalidEmf = 0;
+  /** Called on every state change, as CloudWatch runs the alarm's actions for the new state. */
+  onTransition?: (t: AlarmTransition) => void;
 
   constructor(
     readonly alarms: AlarmSpec[],
@@ -116,7 +118,9 @@ export class LocalCloudWatch {
       const prev = this.state.get(a.name) ?? "INSUFFICIENT_DATA";
       if (next !== prev) {
         this.state.set(a.name, next);
-        this.transitions.push({ alarm: a.name, from: prev, to: next, at: now });
+        const t = { alarm: a.name, from: prev, to: next, at: now };
+        this.transitions.push(t);
+        this.onTransition?.(t);
       }
     }
   }

@@ -8,6 +8,7 @@
 import { createWriteStream } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
 import dynalite from "dynalite";
 import { renderStatus } from "../../cli/status-output.ts";
 import { PUSH_SOURCE } from "../../functions/probe/push-event.ts";
@@ -28,6 +29,7 @@ import { createTables, type DeployedFunction, readDeployment } from "./deploymen
 import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
 import { functionSpecOf, LocalLambda, LocalQueue } from "./lambda.ts";
+import { LocalSns, readAlarmDelivery, SNS_SENDER } from "./sns.ts";
 import { LocalRunCommand } from "./ssm.ts";
 import { type AssemblyEnv, DeployedTemplate } from "./template.ts";
 
@@ -86,6 +88,13 @@ export interface RehearsalReport {
   failureQueueMessages: number;
   /** Push: the notify scripts' triggers, the invokes refused, and the function's pushed invocations. */
   push: { triggers: number; refused: number; invocations: number };
+  /**
+   * Every alarm notification: published as cloudwatch.amazonaws.com to the alarm's topic (topic and key
+   * policies evaluated), delivered to the topic's email subscriptions in the lab's mail viewer.
+   */
+  alarmNotifications: { alarm: string; state: string; delivered: boolean; reason?: string; to: string[] }[];
+  /** Alarms that went to ALARM and whose notification did not arrive: the rehearsal fails on any. */
+  undeliveredAlarms: string[];
 }
 
 export interface Ctx {
@@ -201,6 +210,30 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
 
     // ---- CloudWatch, Lambda, the failure queue
     const cw = new LocalCloudWatch(deployment.alarms, scale);
+    // alarm actions: published as CloudWatch, delivered to the alarm address in the lab's mail viewer
+    const alarmDelivery = readAlarmDelivery(template);
+    const snsMail = new SESClient({
+      endpoint: sesUrl,
+      region: input.env.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    closers.push(async () => snsMail.destroy());
+    const sns = new LocalSns(alarmDelivery.topics, input.env, async (to, subject, text) => {
+      await snsMail.send(
+        new SendEmailCommand({
+          Source: SNS_SENDER,
+          Destination: { ToAddresses: to },
+          Message: { Subject: { Data: subject }, Body: { Text: { Data: text } } },
+        }),
+        { abortSignal: AbortSignal.timeout(3000) },
+      );
+    });
+    const pendingNotifications: Promise<unknown>[] = [];
+    cw.onTransition = (t) => {
+      const actions = alarmDelivery.actions.find((a) => a.alarm === t.alarm);
+      if (actions)
+        pendingNotifications.push(sns.publishAlarm(actions, t.to, t.from, "the rehearsal's drill"));
+    };
     const queues = new Map(deployment.queues.map((q) => [q.arn, new LocalQueue(q.name)]));
     const onFailure = fn.onFailureArn ? queues.get(fn.onFailureArn) : undefined;
     const lambda = new LocalLambda(functionSpecOf(fn, input.env.region, endpoints.env, onFailure), cw, scale);
@@ -277,6 +310,13 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       );
       return (r.Item?.status?.S as Status | undefined) ?? null;
     };
+    const proberMails = async () => {
+      const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
+      const { emails } = (await r.json()) as {
+        emails: { from: string; subject: string; body: { text?: string } }[];
+      };
+      return emails.filter((e) => e.from !== SNS_SENDER);
+    };
     const ctx: Ctx = {
       lab,
       endpoints,
@@ -287,19 +327,9 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       status: () => statusOf(cluster.name),
       statusOf,
       pairs: fn.fleet.map((p) => p.name),
-      mailSubjects: async () => {
-        const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
-        return ((await r.json()) as { emails: { subject: string }[] }).emails.map((e) => e.subject);
-      },
-      mails: async () => {
-        const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
-        return ((await r.json()) as { emails: { subject: string; body: { text?: string } }[] }).emails.map(
-          (e) => ({
-            subject: e.subject,
-            text: e.body.text ?? "",
-          }),
-        );
-      },
+      // the prober's own mails (the alarm notifications, from SNS, are reported apart)
+      mailSubjects: async () => (await proberMails()).map((e) => e.subject),
+      mails: async () => (await proberMails()).map((e) => ({ subject: e.subject, text: e.body.text ?? "" })),
       store: new DynamoStore({ client: dynamo, tableName: deployment.tables[0]?.name ?? "" }),
       clusterName: cluster.name,
       vip: lab.plan.vip,
@@ -344,12 +374,26 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       result: d.result,
       step: steps.find((s) => Date.parse(d.at) <= s.endedAt)?.name ?? "?",
     }));
+    await Promise.allSettled(pendingNotifications);
+    const alarmNotifications = sns.deliveries.map((d) => ({
+      alarm: d.alarm,
+      state: d.state,
+      delivered: d.delivered,
+      ...(d.reason ? { reason: d.reason } : {}),
+      to: d.to,
+    }));
+    const wentToAlarm = [...new Set(cw.transitions.filter((t) => t.to === "ALARM").map((t) => t.alarm))];
+    const undeliveredAlarms = wentToAlarm.filter(
+      (a) =>
+        !sns.deliveries.some((d) => d.alarm === a && d.state === "ALARM" && d.delivered && d.to.length > 0),
+    );
     const report: RehearsalReport = {
       ok:
         steps.every((s) => s.ok) &&
         functionErrors === 0 &&
         deniedCalls.length === 0 &&
-        widgetsWithoutData.length === 0,
+        widgetsWithoutData.length === 0 &&
+        undeliveredAlarms.length === 0,
       timeFactor: input.timeFactor,
       steps,
       functionErrors,
@@ -362,6 +406,8 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       ssmNodeChecks: runCommand.nodeChecks,
       failureQueueMessages: onFailure?.messages.length ?? 0,
       push: { triggers: pushes.sent, refused: pushes.refused, invocations: pushedInvocations },
+      alarmNotifications,
+      undeliveredAlarms,
     };
     return report;
   } finally {

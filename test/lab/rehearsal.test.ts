@@ -37,6 +37,21 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     expect(exitCode).toBe(0);
   });
 
+  it("every alarm that went to ALARM was delivered: published as CloudWatch, allowed by the topic and key policies, mailed", () => {
+    expect(report.undeliveredAlarms).toEqual([]);
+    const alarmed = report.alarmNotifications.filter((n) => n.state === "ALARM");
+    expect(alarmed.map((n) => n.alarm)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/-DownOrSplitBrain$/),
+        expect.stringMatching(/-DeadMansSwitch$/),
+      ]),
+    );
+    for (const n of report.alarmNotifications) {
+      expect(n.delivered, `${n.alarm} ${n.state}: ${n.reason}`).toBe(true);
+      expect(n.to).toEqual([expect.stringContaining("@")]);
+    }
+  });
+
   it("split brain: the DownOrSplitBrain alarm goes to ALARM, and back to OK once healed", () => {
     expect(step("split brain").status).toBe("SPLIT_BRAIN");
     expect(alarm(step("split brain"), "DownOrSplitBrain")).toBe("ALARM");
