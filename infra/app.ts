@@ -10,7 +10,7 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { ProberVpcEndpoints } from "./constructs/vpc-endpoints.ts";
-import { loadDeployConfig } from "./deploy-config.ts";
+import { endpointServices, loadDeployConfig } from "./deploy-config.ts";
 import { MysqlHaProber } from "./mysql-ha-prober.ts";
 
 export function buildApp(configFile: string, app = new App()): { app: App; stack: Stack } {
@@ -45,7 +45,8 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
           allowAllOutbound: true,
         }),
       ];
-  if (d.createVpcEndpoints) {
+  const endpoints = endpointServices(d.createVpcEndpoints);
+  if (endpoints.length > 0) {
     const endpointSg = new ec2.SecurityGroup(stack, "ProberEndpoints", {
       vpc,
       description: "mysql-ha-prober VPC endpoints: HTTPS from the probe functions",
@@ -57,7 +58,8 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
       vpc,
       subnets,
       securityGroups: [endpointSg],
-      ec2Api: cfg.clusters.some((c) => c.ec2),
+      services:
+        d.createVpcEndpoints === true && cfg.clusters.some((c) => c.ec2) ? [...endpoints, "ec2"] : endpoints,
     });
   }
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, "PasswordSecret", d.passwordSecretArn);
@@ -84,6 +86,15 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     mailFrom: d.mailFrom,
     mailTo: d.mailTo,
     ...(d.sesIdentityArns ? { sesIdentityArns: d.sesIdentityArns } : {}),
+    ...(d.sesConfigurationSet ? { sesConfigurationSet: d.sesConfigurationSet } : {}),
+    ...(d.secretsKmsKeyArns.length ? { secretsKmsKeyArns: d.secretsKmsKeyArns } : {}),
+    ...(d.mysqlSecurityGroupIds.length
+      ? {
+          mysqlSecurityGroups: d.mysqlSecurityGroupIds.map((id, i) =>
+            ec2.SecurityGroup.fromSecurityGroupId(stack, `MysqlSg${i}`, id, { mutable: true }),
+          ),
+        }
+      : {}),
     alarmEmail: d.alarmEmail,
     scheduleRate: Duration.minutes(d.scheduleRateMinutes),
     subMinuteIntervalSeconds: d.subMinuteIntervalSeconds,

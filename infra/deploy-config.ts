@@ -4,6 +4,17 @@ import { parse as parseYaml } from "yaml";
 import * as z from "zod";
 import { ConfigError, DeployedClusterSchema } from "../shared/config.ts";
 
+/** The AWS APIs the function calls, by their VPC endpoint service names. */
+export const VPC_ENDPOINT_SERVICES = ["dynamodb", "ssm", "secretsmanager", "email", "xray", "ec2"] as const;
+export type VpcEndpointService = (typeof VPC_ENDPOINT_SERVICES)[number];
+
+/** The endpoints `createVpcEndpoints` asks for (true: all but ec2, which only the EC2 view needs). */
+export function endpointServices(v: boolean | readonly VpcEndpointService[]): VpcEndpointService[] {
+  if (v === false) return [];
+  if (v === true) return VPC_ENDPOINT_SERVICES.filter((s) => s !== "ec2");
+  return [...new Set(v)];
+}
+
 export const DeploySchema = z.object({
   deploy: z
     .object({
@@ -20,6 +31,11 @@ export const DeploySchema = z.object({
         privateSubnetRouteTableIds: z.array(z.string().startsWith("rtb-")).optional(),
       }),
       securityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
+      /**
+       * The database nodes' security groups: each gets an ingress rule for the MySQL ports from the function's
+       * security groups. Empty: allow it yourself (the FunctionSecurityGroupIds output names the groups).
+       */
+      mysqlSecurityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
       passwordSecretArn: z.string().startsWith("arn:"),
       /** The secret holding the heartbeat user's password (needed when a cluster has a heartbeat). */
       heartbeatPasswordSecretArn: z.string().startsWith("arn:").optional(),
@@ -27,10 +43,27 @@ export const DeploySchema = z.object({
       mailTo: z.array(z.string().email()).min(1),
       /** SES identity ARNs the function may send as. @default sender and recipients, address and domain */
       sesIdentityArns: z.array(z.string().startsWith("arn:")).min(1).optional(),
+      /**
+       * The SES configuration set the mails go through. Required when the sender identity has a default
+       * configuration set: SES then authorizes ses:SendEmail on it too, and every mail is refused otherwise.
+       */
+      sesConfigurationSet: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_', '-'")
+        .optional(),
+      /** Customer managed KMS keys the password secrets are encrypted with (kms:Decrypt is granted). */
+      secretsKmsKeyArns: z.array(z.string().startsWith("arn:")).default([]),
       alarmEmail: z.string().email(),
       scheduleRateMinutes: z.number().int().min(1).default(1),
       subMinuteIntervalSeconds: z.number().int().min(0).max(59).default(0),
-      createVpcEndpoints: z.boolean().default(false),
+      /**
+       * VPC endpoints for a VPC without a NAT path: true creates every one the function uses; a list creates
+       * only those (a VPC that already has an `ssm` endpoint with private DNS cannot take a second one: list
+       * the missing ones). `preflight` says which exist.
+       */
+      createVpcEndpoints: z
+        .union([z.boolean(), z.array(z.enum(VPC_ENDPOINT_SERVICES)).min(1)])
+        .default(false),
       historyTtlDays: z.number().int().min(1).default(90),
       /** A policy for the nodes' roles to invoke the function from keepalived's notify script. */
       push: z.boolean().default(false),
@@ -53,11 +86,16 @@ export const DeploySchema = z.object({
       /** The probe function's memory (MB). @default 512 */
       memorySize: z.number().int().min(128).max(10_240).optional(),
     })
-    .refine((d) => !d.createVpcEndpoints || d.vpc.privateSubnetRouteTableIds !== undefined, {
-      message:
-        "createVpcEndpoints needs vpc.privateSubnetRouteTableIds (the DynamoDB gateway endpoint is a route)",
-      path: ["vpc", "privateSubnetRouteTableIds"],
-    })
+    .refine(
+      (d) =>
+        !endpointServices(d.createVpcEndpoints).includes("dynamodb") ||
+        d.vpc.privateSubnetRouteTableIds !== undefined,
+      {
+        message:
+          "createVpcEndpoints needs vpc.privateSubnetRouteTableIds (the DynamoDB gateway endpoint is a route)",
+        path: ["vpc", "privateSubnetRouteTableIds"],
+      },
+    )
     .refine(
       (d) =>
         d.vpc.privateSubnetRouteTableIds === undefined ||

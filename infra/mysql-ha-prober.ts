@@ -106,6 +106,24 @@ export interface MysqlHaProberProps {
    * @default the sender's address and domain and each recipient's address and domain, in this account and region
    */
   readonly sesIdentityArns?: string[];
+  /**
+   * The SES configuration set the mails go through: the sender identity's default one when it has one (SES
+   * authorizes ses:SendEmail on it too).
+   * @default none
+   */
+  readonly sesConfigurationSet?: string;
+  /**
+   * Customer managed KMS keys of the password secrets (kms:Decrypt through Secrets Manager is granted).
+   * @default none (Secrets Manager's AWS managed key)
+   */
+  readonly secretsKmsKeyArns?: string[];
+  /**
+   * The nodes' security groups: each gets an ingress rule from the function's security group to every MySQL
+   * port of the pairs (the VIP's and the nodes'). Without it, the nodes' groups must allow that by hand, or
+   * the first probe is a DOWN mail.
+   * @default none (the function's security group id is a stack output)
+   */
+  readonly mysqlSecurityGroups?: ec2.ISecurityGroup[];
   /** Where CloudWatch alarms are mailed (a channel that does not depend on the prober). */
   readonly alarmEmail: string;
   /**
@@ -171,6 +189,8 @@ export class MysqlHaProber extends Construct {
   readonly metrics: ProberMetricFactory;
   /** The probe function's name (fixed: mysql-ha-prober-<fleet>). */
   readonly functionName: string;
+  /** The function's security groups: the nodes' groups must allow the MySQL port from them. */
+  readonly functionSecurityGroups: ec2.ISecurityGroup[];
 
   constructor(scope: Construct, id: string, props: MysqlHaProberProps) {
     super(scope, id);
@@ -210,6 +230,8 @@ export class MysqlHaProber extends Construct {
       mailFrom: props.mailFrom,
       mailTo: props.mailTo,
       ...(props.sesIdentityArns ? { sesIdentityArns: props.sesIdentityArns } : {}),
+      ...(props.sesConfigurationSet ? { sesConfigurationSet: props.sesConfigurationSet } : {}),
+      ...(props.secretsKmsKeyArns?.length ? { secretsKmsKeyArns: props.secretsKmsKeyArns } : {}),
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
       securityGroups,
@@ -227,12 +249,26 @@ export class MysqlHaProber extends Construct {
     });
     this.function = fn.function;
     this.function.node.addDependency(document.document);
+    // the nodes' groups let the function's groups reach MySQL (the VIP and both nodes, every pair's ports)
+    const mysqlPorts = [
+      ...new Set(props.clusters.flatMap((c) => [c.vip.port, c.nodes.a.port, c.nodes.b.port])),
+    ].sort((x, y) => x - y);
+    for (const [i, nodeSg] of (props.mysqlSecurityGroups ?? []).entries())
+      for (const fnSg of securityGroups)
+        for (const port of mysqlPorts)
+          nodeSg.connections.allowFrom(
+            fnSg,
+            ec2.Port.tcp(port),
+            `mysql-ha-prober ${fleetName}: MySQL from the probe function (${i})`,
+          );
+    this.functionSecurityGroups = securityGroups;
 
     this.metrics = new ProberMetricFactory();
     const proberAlarms = new ProberAlarms(this, "Alarms", {
       fleet: fleetName,
       function: this.function,
       failureQueue: this.failureQueue,
+      logGroup: fn.logGroup,
       alarmEmail: props.alarmEmail,
     });
     this.alarms = proberAlarms.alarms;
@@ -305,6 +341,11 @@ export class MysqlHaProber extends Construct {
     out("FunctionName", this.function.functionName, "the probe function");
     out("LogGroupName", fn.logGroup.logGroupName, "the probe function's logs");
     out("AlarmTopicArn", this.alarmTopic.topicArn, "the alarms' SNS topic");
+    out(
+      "FunctionSecurityGroupIds",
+      securityGroups.map((g) => g.securityGroupId).join(","),
+      "the probe function's security groups: the nodes' groups must allow the MySQL port from them (deploy.mysqlSecurityGroupIds does it)",
+    );
     if (this.dashboard)
       out(
         "DashboardUrl",

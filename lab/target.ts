@@ -106,6 +106,14 @@ export function labConfigPath(lab: Lab): string {
 /** The managed-node ids the rehearsal's SSM endpoint maps to the lab's node namespaces. */
 export const LAB_INSTANCE_IDS = { a: "i-0000000000000000a", b: "i-0000000000000000b" } as const;
 
+/**
+ * The rehearsal account's SES: the sender identity has this default configuration set (as a real account's
+ * often has), so every mail is authorized on it too; the lab's deployment file names it.
+ */
+export const LAB_SES_CONFIGURATION_SET = "mysql-ha-prober-lab";
+/** The rehearsal account's database nodes' security group (a placeholder: the ingress rule is synthesized). */
+export const LAB_MYSQL_SECURITY_GROUP = "sg-0a0b0c0d0e0f01234";
+
 /** The rehearsal's account: placeholders from the documentation ranges, never a real one. */
 export const REHEARSAL_ACCOUNT = { account: "123456789012", region: "eu-west-1" } as const;
 
@@ -135,6 +143,10 @@ export function labDeployment(lab: Lab, o: LabEc2Option = {}): Record<string, un
       heartbeatPasswordSecretArn: `arn:aws:secretsmanager:${REHEARSAL_ACCOUNT.region}:${REHEARSAL_ACCOUNT.account}:secret:mysql-ha-prober/${name}-heartbeat-AbCdEf`,
       mailFrom: "prober@lab.invalid",
       mailTo: ["ops@lab.invalid"],
+      // the sender identity's default configuration set (SES authorizes the mail on it too)
+      sesConfigurationSet: LAB_SES_CONFIGURATION_SET,
+      // the nodes' group lets the function's group reach MySQL
+      mysqlSecurityGroupIds: [LAB_MYSQL_SECURITY_GROUP],
       alarmEmail: "ops@lab.invalid",
       scheduleRateMinutes: 1,
       // every feature the lab supports: its notify scripts push

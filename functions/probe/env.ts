@@ -23,6 +23,11 @@ export const EnvSchema = z
           .filter(Boolean),
       )
       .pipe(z.array(z.string().email()).min(1)),
+    /** The SES configuration set the mails go through (the sender identity's default one, when it has one). */
+    MAIL_CONFIGURATION_SET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
     /** Where the MySQL monitoring password is: a Secrets Manager secret, or an SSM SecureString. */
     PASSWORD_SECRET_ARN: z.string().startsWith("arn:").optional(),
     PASSWORD_PARAMETER_NAME: z.string().startsWith("/").optional(),

@@ -87,7 +87,12 @@ export function buildHandler(
   });
   const pushGate: PushGate = overrides.pushGate ?? dynamoStore;
   const { pushGate: _g, ...portOverrides } = overrides;
-  const notifier = new SesNotifier({ client: ses, from: env.MAIL_FROM, to: env.MAIL_TO });
+  const notifier = new SesNotifier({
+    client: ses,
+    from: env.MAIL_FROM,
+    to: env.MAIL_TO,
+    ...(env.MAIL_CONFIGURATION_SET ? { configurationSet: env.MAIL_CONFIGURATION_SET } : {}),
+  });
   // The pair metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
   const metricsSink = new EmfMetricsSink(metrics, { detailed: env.DETAILED_METRICS });
 

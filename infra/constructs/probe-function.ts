@@ -47,6 +47,18 @@ export interface ProbeFunctionProps {
    * @default the sender's address and domain, and every recipient's address and domain, in this account and region
    */
   readonly sesIdentityArns?: readonly string[];
+  /**
+   * The SES configuration set the mails go through. Give the sender identity's default configuration set
+   * when it has one: SES then also authorizes ses:SendEmail on that configuration set, and a role that may
+   * not use it has every mail refused.
+   * @default none
+   */
+  readonly sesConfigurationSet?: string;
+  /**
+   * Customer managed KMS keys the password secrets are encrypted with: kms:Decrypt through Secrets Manager.
+   * @default none (the secrets use Secrets Manager's AWS managed key)
+   */
+  readonly secretsKmsKeyArns?: readonly string[];
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroups: ec2.ISecurityGroup[];
@@ -85,6 +97,15 @@ export interface ProbeFunctionProps {
 
 /** The SendCommand statement lists instances by ARN up to this many; beyond, the policy would outgrow IAM's 10 KB. */
 export const MAX_LISTED_INSTANCES = 40;
+
+/** The DynamoDB calls the function's store makes, and nothing else. */
+export const STATE_TABLE_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:Query",
+] as const;
 
 /** The name of the fleet file in the asset (the handler's FLEET_CONFIG_FILE). */
 export const FLEET_FILE = "fleet.json";
@@ -151,6 +172,7 @@ export class ProbeFunction extends Construct {
         TABLE_NAME: props.table.tableName,
         MAIL_FROM: props.mailFrom,
         MAIL_TO: props.mailTo.join(","),
+        ...(props.sesConfigurationSet ? { MAIL_CONFIGURATION_SET: props.sesConfigurationSet } : {}),
         PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
         ...(props.heartbeatPasswordSecret
           ? { HEARTBEAT_PASSWORD_SECRET_ARN: props.heartbeatPasswordSecret.secretArn }
@@ -261,12 +283,29 @@ export class ProbeFunction extends Construct {
         ),
       ),
     ];
-    add("SendAlertMail", ["ses:SendEmail"], [...sesIdentities], {
+    // SES authorizes the identities and, when the mail goes through one (named, or the identity's default),
+    // the configuration set (SES developer guide, "Amazon SES API permissions reference")
+    const configurationSets = props.sesConfigurationSet
+      ? [
+          stack.formatArn({
+            service: "ses",
+            resource: "configuration-set",
+            resourceName: props.sesConfigurationSet,
+          }),
+        ]
+      : [];
+    add("SendAlertMail", ["ses:SendEmail"], [...sesIdentities, ...configurationSets], {
       StringEquals: { "ses:FromAddress": props.mailFrom },
     });
     props.passwordSecret.grantRead(this.role);
     props.heartbeatPasswordSecret?.grantRead(this.role);
-    props.table.grantReadWriteData(this.role);
+    if (props.secretsKmsKeyArns?.length)
+      add("DecryptThePasswordSecrets", ["kms:Decrypt"], [...props.secretsKmsKeyArns], {
+        StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` },
+      });
+    // exactly the calls the store makes (shared/adapters/dynamo-store.ts): no Scan, no batch, no streams
+    add("StateTable", [...STATE_TABLE_ACTIONS], [props.table.tableArn]);
+    props.table.encryptionKey?.grant(this.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*");
     add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
     // The EC2 view of the VIP (opt-in): one read-only call; EC2's Describe calls take no resource ARNs.
     const ec2Actions = [

@@ -8,21 +8,33 @@ import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 
 export interface ProberAlarmsProps {
   /** Names the alarms: mysql-ha-prober-<fleet>-<alarm>. */
   readonly fleet: string;
   readonly function: lambda.IFunction;
   readonly failureQueue: sqs.IQueue;
+  /** The function's log group: its `probe` lines say how many alerts stay unsent (mailsPending). */
+  readonly logGroup: logs.ILogGroup;
+  /**
+   * Periods of 5 minutes with an alert still unsent before UnsentMail fires.
+   * @default 3 (an outbox that has not drained for 15 minutes)
+   */
+  readonly unsentMailPeriods?: number;
   /** Where the alarms are mailed. */
   readonly alarmEmail: string;
 }
 
-export type ProberAlarmName = "proberErrors" | "proberThrottles" | "failureQueue";
+export type ProberAlarmName = "proberErrors" | "proberThrottles" | "failureQueue" | "unsentMail";
+
+/** The fleet-level metric of alerts left in the outboxes (from the `probe` lines, by a metric filter: no dimension). */
+export const UNSENT_ALERTS_METRIC = "AlertsUnsent";
 
 export class ProberAlarms extends Construct {
   readonly topic: sns.Topic;
@@ -90,7 +102,34 @@ export class ProberAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     };
+    // A mail that SES refuses (identity, configuration set, sandbox) or never gets stays in the outbox and
+    // is retried each probe: only a log line says so. A metric filter makes it a metric (one for the fleet).
+    new logs.MetricFilter(this, "UnsentAlertsFilter", {
+      logGroup: props.logGroup,
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: UNSENT_ALERTS_METRIC,
+      filterPattern: logs.FilterPattern.all(
+        logs.FilterPattern.stringValue("$.message", "=", "probe"),
+        logs.FilterPattern.numberValue("$.mailsPending", ">", 0),
+      ),
+      metricValue: "$.mailsPending",
+    });
+    const unsentPeriods = props.unsentMailPeriods ?? 3;
     this.alarms = {
+      unsentMail: alarm("UnsentMail", {
+        alarmDescription: `${f}: alert mails stay unsent for ${unsentPeriods * 5} minutes: SES refuses them (the sender or, in the sandbox, a recipient not verified; a configuration set the role may not use) or cannot be reached. The function's log group: "send-failed" lines say why.`,
+        metric: new cloudwatch.Metric({
+          namespace: METRIC_NAMESPACE,
+          metricName: UNSENT_ALERTS_METRIC,
+          statistic: "Maximum",
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: unsentPeriods,
+        datapointsToAlarm: unsentPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       proberErrors: alarm("ProberErrors", {
         alarmDescription: `${f}: the probe function fails (its store, a pair's configuration, or a bug): see its log group, the failing pair is in each error's "cluster" field.`,
         metric: props.function.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),

@@ -17,6 +17,66 @@ export interface Datapoint {
 
 export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA";
 
+/** An AWS::Logs::MetricFilter of the function's log group. */
+export interface MetricFilterSpec {
+  pattern: string;
+  namespace: string;
+  name: string;
+  /** `$.field` or a number. */
+  value: string;
+}
+
+function jsonPath(doc: Record<string, unknown>, path: string): unknown {
+  let v: unknown = doc;
+  for (const k of path.slice(2).split(".")) v = (v as Record<string, unknown> | undefined)?.[k];
+  return v;
+}
+
+/**
+ * A JSON metric filter pattern, as CloudWatch Logs evaluates it ("Filter pattern syntax for metric filters":
+ * `{ $.field = "text" }`, `{ $.n > 0 }`, terms joined by `&&` or `||`, each in parentheses or not). Only
+ * these forms are emulated: any other pattern is refused, never matched loosely.
+ */
+export function jsonFilterMatcher(pattern: string): (doc: Record<string, unknown>) => boolean {
+  const body = /^\{\s*(.*?)\s*\}$/s.exec(pattern.trim())?.[1];
+  if (body === undefined)
+    throw new Error(`metric filter pattern ${pattern}: not emulated (only JSON patterns are)`);
+  const or = body.split("||");
+  const terms = or.map((alt) =>
+    alt.split("&&").map((t) => {
+      const m = /^\(?\s*(\$\.[A-Za-z0-9_.]+)\s*(=|!=|>=|<=|>|<)\s*(?:"([^"]*)"|(-?[0-9.]+))\s*\)?$/.exec(
+        t.trim(),
+      );
+      if (!m) throw new Error(`metric filter pattern ${pattern}: term "${t.trim()}" is not emulated`);
+      const [, path, op, text, num] = m as unknown as [
+        string,
+        string,
+        string,
+        string | undefined,
+        string | undefined,
+      ];
+      return (doc: Record<string, unknown>) => {
+        const v = jsonPath(doc, path);
+        if (text !== undefined) return op === "=" ? v === text : op === "!=" ? v !== text : false;
+        if (typeof v !== "number") return false;
+        const n = Number(num);
+        return op === "="
+          ? v === n
+          : op === "!="
+            ? v !== n
+            : op === ">"
+              ? v > n
+              : op === "<"
+                ? v < n
+                : op === ">="
+                  ? v >= n
+                  : v <= n;
+      };
+    }),
+  );
+  return (doc) => terms.some((all) => all.every((t) => t(doc)));
+}
+
 export interface AlarmSpec {
   name: string;
   namespace: string;
@@ -60,16 +120,34 @@ export class LocalCloudWatch {
     this.datapoints.push(d);
   }
 
-  /** One line of the function's log: an EMF document becomes datapoints. */
+  /** The log group's metric filters: each matching line becomes a datapoint (no dimension). */
+  private readonly filters: { spec: MetricFilterSpec; match: (doc: Record<string, unknown>) => boolean }[] =
+    [];
+
+  addMetricFilter(spec: MetricFilterSpec): void {
+    this.filters.push({ spec, match: jsonFilterMatcher(spec.pattern) });
+  }
+
+  /** One line of the function's log: an EMF document becomes datapoints; so does a line a metric filter matches. */
   ingestLogLine(line: string, at = Date.now()): void {
-    if (!line.includes('"_aws"')) return;
+    const isEmf = line.includes('"_aws"');
+    if (!isEmf && (this.filters.length === 0 || !line.startsWith("{"))) return;
     let doc: Record<string, unknown>;
     try {
       doc = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      this.invalidEmf++;
+      if (isEmf) this.invalidEmf++;
       return;
     }
+    for (const f of this.filters) {
+      if (!f.match(doc)) continue;
+      const value = f.spec.value.startsWith("$.")
+        ? Number(jsonPath(doc, f.spec.value))
+        : Number(f.spec.value);
+      if (Number.isFinite(value))
+        this.put({ namespace: f.spec.namespace, name: f.spec.name, dims: {}, value, at });
+    }
+    if (!isEmf) return;
     const aws = doc._aws as
       | {
           Timestamp?: number;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import type { AlarmSpec } from "./cloudwatch.ts";
+import type { AlarmSpec, MetricFilterSpec } from "./cloudwatch.ts";
 import { widgetSeries } from "./cloudwatch.ts";
 import type { CommandDocument } from "./ssm.ts";
 import type { DeployedTemplate } from "./template.ts";
@@ -49,6 +49,8 @@ export interface Deployment {
   queues: { name: string; arn: string }[];
   /** The managed policies made for the nodes' roles (push), as attached there. */
   nodePolicies: { name: string; document: unknown }[];
+  /** The metric filters of the functions' log groups (CloudWatch Logs turns matching lines into datapoints). */
+  metricFilters: MetricFilterSpec[];
 }
 
 export function readDeployment(t: DeployedTemplate): Deployment {
@@ -174,7 +176,19 @@ export function readDeployment(t: DeployedTemplate): Deployment {
     name: id,
     document: t.props<{ PolicyDocument: unknown }>(id).PolicyDocument,
   }));
-  return { functions, alarms, widgets, tables, documents, queues, nodePolicies };
+  const metricFilters = t.ofType("AWS::Logs::MetricFilter").flatMap(([id]) => {
+    const p = t.props<{
+      FilterPattern: string;
+      MetricTransformations: { MetricNamespace: string; MetricName: string; MetricValue: string }[];
+    }>(id);
+    return p.MetricTransformations.map((m) => ({
+      pattern: p.FilterPattern,
+      namespace: m.MetricNamespace,
+      name: m.MetricName,
+      value: m.MetricValue,
+    }));
+  });
+  return { functions, alarms, widgets, tables, documents, queues, nodePolicies, metricFilters };
 }
 
 /** `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)` -> seconds. */

@@ -64,8 +64,11 @@ export interface EndpointsOptions {
   secrets: Record<string, string>;
   dynamodbBackend: string;
   sesBackend: string;
-  /** Verified SES identities (addresses and domains); in the sandbox recipients are authorized too. */
-  ses: { verified: string[]; sandbox: boolean };
+  /**
+   * Verified SES identities (addresses and domains); in the sandbox recipients are authorized too. An
+   * identity's default configuration set applies to every mail from it that names none.
+   */
+  ses: { verified: string[]; sandbox: boolean; defaultConfigurationSets?: Record<string, string> };
   /** The nodes' role (the push policy attached), for the calls their notify scripts make. */
   nodeAuthorizer: RoleAuthorizer;
   /** Lambda's asynchronous invoke, by function name or ARN: false when no such function. */
@@ -198,19 +201,48 @@ export class LocalEndpoints {
           const to = Object.entries(input)
             .filter(([k]) => k.startsWith("Destination.ToAddresses.member."))
             .map(([, v]) => String(v));
-          const identity = (address: string) => {
-            const domain = address.split("@")[1] ?? address;
-            const verified = this.o.ses.verified;
-            return arn("ses", `identity/${verified.includes(address) ? address : domain}`);
-          };
+          // SES authorizes the sender's identity, in the sandbox every recipient's, and the configuration set
+          // the mail goes through: the one named, else the sender identity's default (SES developer guide,
+          // "Amazon SES API permissions reference"; "Using configuration sets": a default one applies)
+          const set = configurationSetOf(this.o.ses, source, input);
           return {
             action: "ses:SendEmail",
-            resources: [identity(source), ...(this.o.ses.sandbox ? to.map(identity) : [])],
+            resources: [
+              arn("ses", `identity/${sesIdentity(this.o.ses.verified, source)}`),
+              ...(this.o.ses.sandbox
+                ? to.map((t) => arn("ses", `identity/${sesIdentity(this.o.ses.verified, t)}`))
+                : []),
+              ...(set ? [arn("ses", `configuration-set/${set}`)] : []),
+            ],
             context: { "ses:FromAddress": source, "ses:Recipients": to },
           };
         },
         fault: (f) => (f.sesOutage ? unavailable("query") : null),
-        handle: (_op, _input, raw) => forward(this.o.sesBackend, raw),
+        handle: (op, input, raw) => {
+          // SES refuses a sender (and, in the sandbox, a recipient) whose address and domain are unverified
+          // (SES API reference, SendEmail: MessageRejected "Email address is not verified")
+          if (op === "SendEmail") {
+            const addresses = [
+              String(input.Source ?? ""),
+              ...(this.o.ses.sandbox
+                ? Object.entries(input)
+                    .filter(([k]) => /^Destination\.(To|Cc|Bcc)Addresses\.member\./.test(k))
+                    .map(([, v]) => String(v))
+                : []),
+            ];
+            const unverified = addresses.filter((a) => !isVerified(this.o.ses.verified, a));
+            if (unverified.length > 0)
+              return Promise.resolve(
+                errorReply(
+                  "query",
+                  400,
+                  "MessageRejected",
+                  `Email address is not verified. The following identities failed the check in region ${this.o.region.toUpperCase()}: ${unverified.join(", ")}`,
+                ),
+              );
+          }
+          return forward(this.o.sesBackend, raw);
+        },
       },
       {
         envName: "SSM",
@@ -389,6 +421,26 @@ function errorReply(
     headers: { "content-type": "text/xml" },
     body: `<ErrorResponse><Error><Type>${status >= 500 ? "Receiver" : "Sender"}</Type><Code>${queryCode}</Code><Message>${esc(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
   };
+}
+
+/** The identity SES authorizes for an address: the address when it is verified, else its domain. */
+export function sesIdentity(verified: readonly string[], address: string): string {
+  return verified.includes(address) ? address : (address.split("@")[1] ?? address);
+}
+
+function isVerified(verified: readonly string[], address: string): boolean {
+  return verified.includes(address) || verified.includes(address.split("@")[1] ?? "");
+}
+
+/** The configuration set a SendEmail goes through: the one it names, else its sender identity's default. */
+export function configurationSetOf(
+  ses: EndpointsOptions["ses"],
+  source: string,
+  input: Record<string, unknown>,
+): string | undefined {
+  const named = input.ConfigurationSetName;
+  if (typeof named === "string" && named) return named;
+  return ses.defaultConfigurationSets?.[sesIdentity(ses.verified, source)];
 }
 
 async function forward(base: string, raw: RawRequest): Promise<Reply> {

@@ -23,7 +23,7 @@ import { Ec2World, labEc2Topology } from "../ec2-standin.ts";
 import { freePort, spawnSesLocal } from "../emulators.ts";
 import type { FaultKind, Lab } from "../lab.ts";
 import type { NodeId } from "../plan.ts";
-import { labCluster, REHEARSAL_ACCOUNT } from "../target.ts";
+import { LAB_SES_CONFIGURATION_SET, labCluster, REHEARSAL_ACCOUNT } from "../target.ts";
 import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
 import { createTables, type DeployedFunction, readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
@@ -203,13 +203,18 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
         ...labEc2Topology(lab.plan),
       }),
       // the sender's address identity verified (SES then authorizes that one), the sandbox on
-      ses: { verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...mailTo], sandbox: true },
+      ses: {
+        verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...mailTo],
+        sandbox: true,
+        defaultConfigurationSets: { [mailFrom]: LAB_SES_CONFIGURATION_SET },
+      },
     });
     await endpoints.start();
     closers.push(() => endpoints.stop());
 
     // ---- CloudWatch, Lambda, the failure queue
     const cw = new LocalCloudWatch(deployment.alarms, scale);
+    for (const f of deployment.metricFilters) cw.addMetricFilter(f);
     // alarm actions: published as CloudWatch, delivered to the alarm address in the lab's mail viewer
     const alarmDelivery = readAlarmDelivery(template);
     const snsMail = new SESClient({

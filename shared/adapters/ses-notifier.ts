@@ -13,6 +13,12 @@ export interface SesNotifierOptions {
   /** Verified sender identity (address or domain). */
   from: string;
   to: string[];
+  /**
+   * The SES configuration set every mail goes through (the identity's default one, if it has one: SES then
+   * authorizes ses:SendEmail on the configuration set too).
+   * @default none
+   */
+  configurationSet?: string;
 }
 
 export class SesNotifier implements Notifier {
@@ -26,6 +32,7 @@ export class SesNotifier implements Notifier {
       new SendEmailCommand({
         Source: this.o.from,
         Destination: { ToAddresses: this.o.to },
+        ...(this.o.configurationSet ? { ConfigurationSetName: this.o.configurationSet } : {}),
         Message: {
           Subject: { Data: alert.subject, Charset: "UTF-8" },
           Body: {

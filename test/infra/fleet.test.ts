@@ -56,8 +56,8 @@ describe("the fleet layout", () => {
     // one schedule per pair on request
     const own = Template.fromStack(synthFleet(3, "test-fleet-own", (d) => (d.pairsPerSchedule = 1)).stack);
     expect(inputs(own)).toEqual(["pair-0001", "pair-0002", "pair-0003"].map((c) => ({ clusters: [c] })));
-    // two alarms per pair, three for the prober
-    expect(count(three, "AWS::CloudWatch::Alarm")).toBe(9);
+    // two alarms per pair, four for the prober
+    expect(count(three, "AWS::CloudWatch::Alarm")).toBe(10);
   });
 
   it("every pair's configuration is in the asset beside the handler, none in the environment", () => {
@@ -202,7 +202,8 @@ describe("the fleet layout", () => {
     const t = Template.fromStack(
       synthFleet(1, "test-fleet-cmk", (d) => (d.tableCustomerManagedKey = true)).stack,
     );
-    expect(count(t, "AWS::KMS::Key")).toBe(1);
+    // the table's and the alarm topic's
+    expect(count(t, "AWS::KMS::Key")).toBe(2);
     t.hasResourceProperties("AWS::DynamoDB::Table", {
       SSESpecification: { SSEEnabled: true, SSEType: "KMS" },
     });

@@ -40,26 +40,41 @@ describe("the metric contract between the function and the template", () => {
       return true;
     });
     // the fleet file the function reads is the asset's own (Lambda sets LAMBDA_TASK_ROOT to the asset)
+    // SES refuses the mails of the last invocations: they stay in the outbox (what UnsentMail watches)
+    let sesRefuses = false;
     const handler = buildHandler(parseEnv({ ...fn.environment, LAMBDA_TASK_ROOT: fn.assetDir }), {
       sql: cluster.probe,
       nodeCheckers: { a: cluster.checker("a"), b: cluster.checker("b") },
       store: memoryStore(),
-      notifier: { send: async () => undefined },
+      notifier: {
+        send: async () => {
+          if (sesRefuses) throw new Error("MessageRejected: Email address is not verified");
+          return undefined;
+        },
+      },
     });
-    // Act: one invocation, as the pair's schedule makes it (its input, from the template)
-    await handler(fn.schedules[0]?.input, {
-      functionName: fn.name,
-      awsRequestId: "contract",
-      invokedFunctionArn: fn.arn,
-      memoryLimitInMB: "512",
-      getRemainingTimeInMillis: () => 20_000,
-    } as never);
+    // Act: invocations as the pair's schedule makes them (its input, from the template): healthy, then
+    // a split brain whose mails SES refuses
+    const invoke = (i: number) =>
+      handler(fn.schedules[0]?.input, {
+        functionName: fn.name,
+        awsRequestId: `contract-${i}`,
+        invokedFunctionArn: fn.arn,
+        memoryLimitInMB: "512",
+        getRemainingTimeInMillis: () => 20_000,
+      } as never);
+    await invoke(0);
+    sesRefuses = true;
+    cluster.set(sqlView("a"), nodesView("both"));
+    for (let i = 1; i <= 3; i++) await invoke(i);
   });
   afterAll(() => spy?.mockRestore());
 
   it("every alarm and widget on the prober's namespace reads a series the function emits, with its exact dimension set", () => {
     // Assess
     const cw = new LocalCloudWatch([], 1);
+    // the log group's metric filters from the template, applied as CloudWatch Logs does
+    for (const f of deployment.metricFilters) cw.addMetricFilter(f);
     for (const l of lines) cw.ingestLogLine(l);
     const wanted = [
       ...deployment.alarms.map((a) => ({

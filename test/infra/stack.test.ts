@@ -109,7 +109,33 @@ describe("MysqlHaProber template", () => {
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
       SSESpecification: { SSEEnabled: true },
     });
-    expect(Object.keys(template.findResources("AWS::KMS::Key"))).toEqual([]);
+    const table = Object.values(template.findResources("AWS::DynamoDB::Table"))[0] as {
+      Properties: { SSESpecification: Record<string, unknown> };
+    };
+    expect(table.Properties.SSESpecification.KMSMasterKeyId).toBeUndefined();
+    // the only key is the alarm topic's (CloudWatch may not use alias/aws/sns)
+    expect(Object.keys(template.findResources("AWS::KMS::Key"))).toEqual([
+      expect.stringMatching(/^ProberAlarmsTopicKey/),
+    ]);
+  });
+
+  it("the function may make exactly the store's DynamoDB calls: no Scan, no batch, no streams", () => {
+    const dynamo = statements()
+      .flatMap((s) => [s.Action].flat())
+      .filter((a) => a.startsWith("dynamodb:"))
+      .sort();
+    expect(dynamo).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+  });
+
+  it("outputs the function's security groups (the nodes' groups must allow MySQL from them)", () => {
+    const outputs = Object.keys(template.findOutputs("*"));
+    expect(outputs.some((k) => k.includes("FunctionSecurityGroupIds"))).toBe(true);
   });
 
   it("deploys the node-check document built from the script", () => {
@@ -178,7 +204,7 @@ describe("MysqlHaProber template", () => {
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
     const byName = (name: string) => alarms.find((a) => a.AlarmName === name);
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     expect(byName("mysql-ha-prober-prod-db-DownOrSplitBrain")).toMatchObject({
       Namespace: "MysqlHaProber",
       MetricName: "ClusterStatus",
@@ -210,6 +236,21 @@ describe("MysqlHaProber template", () => {
       Namespace: "AWS/SQS",
       MetricName: "ApproximateNumberOfMessagesVisible",
       Threshold: 1,
+    });
+    expect(byName("mysql-ha-prober-fleet-UnsentMail")).toMatchObject({
+      Namespace: "MysqlHaProber",
+      MetricName: "AlertsUnsent",
+      Statistic: "Maximum",
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: "notBreaching",
+    });
+    template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      FilterPattern: '{ ($.message = "probe") && ($.mailsPending > 0) }',
+      MetricTransformations: [
+        { MetricNamespace: "MysqlHaProber", MetricName: "AlertsUnsent", MetricValue: "$.mailsPending" },
+      ],
     });
     for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
     template.hasResourceProperties("AWS::SNS::Subscription", {
