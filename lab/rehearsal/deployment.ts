@@ -16,6 +16,8 @@ export interface DeployedFunction {
   name: string;
   arn: string;
   handler: string;
+  /** The Lambda runtime (`nodejs24.x`): the asset runs on that Node.js major. */
+  runtime: string;
   assetDir: string;
   timeoutSeconds: number;
   memorySize: number;
@@ -64,6 +66,7 @@ export function readDeployment(t: DeployedTemplate): Deployment {
     .map(([id, r]) => {
       const p = t.props<{
         Handler: string;
+        Runtime: string;
         Timeout?: number;
         MemorySize?: number;
         Environment?: { Variables?: Record<string, string> };
@@ -100,6 +103,7 @@ export function readDeployment(t: DeployedTemplate): Deployment {
         name: t.ref(id),
         arn,
         handler: p.Handler,
+        runtime: p.Runtime,
         assetDir,
         // Lambda's defaults where the template says nothing
         timeoutSeconds: p.Timeout ?? 3,

