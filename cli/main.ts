@@ -4,6 +4,7 @@ import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "../shared/domain/errors.ts";
 import { labCommand } from "./lab-commands.ts";
 import { operatorCommands } from "./operator-commands.ts";
+import { preflightCommand } from "./preflight.ts";
 import { proberCommands } from "./prober-commands.ts";
 
 export async function main(
@@ -20,7 +21,8 @@ export async function main(
   process.once("SIGINT", onSigint);
   process.once("SIGTERM", onSigint);
   const io = { out, err, setExitCode: (n: number) => (exitCode = n), stopSignal: stop.signal };
-  for (const c of [...proberCommands(io), ...operatorCommands(io)]) program.addCommand(c);
+  for (const c of [...proberCommands(io), ...operatorCommands(io), preflightCommand(io)])
+    program.addCommand(c);
   program.addCommand(labCommand(out, err, stop.signal, (n) => (exitCode = n)));
   const configure = (c: Command) => {
     c.exitOverride()
