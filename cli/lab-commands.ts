@@ -182,6 +182,7 @@ export function renderRehearsal(r: RehearsalReport): string {
     `unexpected function errors ${r.functionErrors}, denied calls ${r.deniedCalls.length}, widgets without data ${r.widgetsWithoutData.length}`,
     ...r.deniedCalls.map((d) => `  denied in "${d.step}": ${d.action} on ${d.resource} (${d.result})`),
     ...r.widgetsWithoutData.map((w) => `  no data: ${w}`),
+    `node footprint: ${r.nodeFootprint.folders} orchestration folders kept by the SSM agent, ${r.nodeFootprint.bytes} bytes (${r.nodeFootprint.bytesPerCheck} per node check; kept 14 days by default: docs/node-footprint.md)`,
     `alarm notifications: ${r.alarmNotifications.filter((n) => n.delivered).length} delivered to the alarm address, ${r.alarmNotifications.filter((n) => !n.delivered).length} refused; alarms in ALARM never delivered: ${r.undeliveredAlarms.length}`,
     ...r.alarmNotifications
       .filter((n) => !n.delivered)

@@ -5,8 +5,9 @@
  * schedule and async invoke config, the table, the SSM document, the alarms and the dashboard.
  */
 
-import { createWriteStream } from "node:fs";
+import { createWriteStream, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
 import dynalite from "dynalite";
@@ -30,7 +31,7 @@ import { LocalEndpoints } from "./endpoints.ts";
 import { RoleAuthorizer } from "./iam.ts";
 import { functionSpecOf, LocalLambda, LocalQueue } from "./lambda.ts";
 import { LocalSns, readAlarmDelivery, SNS_SENDER } from "./sns.ts";
-import { LocalRunCommand } from "./ssm.ts";
+import { LocalRunCommand, orchestrationFootprint } from "./ssm.ts";
 import { type AssemblyEnv, DeployedTemplate } from "./template.ts";
 
 export interface RehearsalInput {
@@ -95,6 +96,11 @@ export interface RehearsalReport {
   alarmNotifications: { alarm: string; state: string; delivered: boolean; reason?: string; to: string[] }[];
   /** Alarms that went to ALARM and whose notification did not arrive: the rehearsal fails on any. */
   undeliveredAlarms: string[];
+  /**
+   * What the node checks left on the nodes, as the SSM agent keeps it by default (an orchestration folder
+   * per command and node, 14 days): folders, bytes, and bytes per node check.
+   */
+  nodeFootprint: { folders: number; files: number; bytes: number; bytesPerCheck: number };
 }
 
 export interface Ctx {
@@ -173,6 +179,10 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
 
     // ---- the endpoints, IAM from the role's policies
     const runCommand = new LocalRunCommand(deployment.documents, input.instances);
+    // the nodes keep each command's orchestration folder, as the SSM agent does by default: measured below
+    const orchestration = join(lab.plan.dir, "rehearsal", "ssm-orchestration");
+    rmSync(orchestration, { recursive: true, force: true });
+    runCommand.orchestrationRoot = orchestration;
     const authorizer = new RoleAuthorizer(fn.roleArn, input.env.account, fn.policies);
     const mailFrom = fn.environment.MAIL_FROM ?? "";
     const mailTo = (fn.environment.MAIL_TO ?? "").split(",");
@@ -413,11 +423,17 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       push: { triggers: pushes.sent, refused: pushes.refused, invocations: pushedInvocations },
       alarmNotifications,
       undeliveredAlarms,
+      nodeFootprint: footprintOf(orchestration),
     };
     return report;
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});
   }
+}
+
+function footprintOf(root: string): RehearsalReport["nodeFootprint"] {
+  const f = orchestrationFootprint(root);
+  return { ...f, bytesPerCheck: f.folders ? Math.round(f.bytes / f.folders) : 0 };
 }
 
 async function runDrill(

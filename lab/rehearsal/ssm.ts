@@ -17,7 +17,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -117,6 +117,29 @@ export interface Invocation {
   kill?: () => void;
 }
 
+/** What the kept orchestration folders hold: folders (one per command and node), files, bytes. */
+export function orchestrationFootprint(root: string): { folders: number; files: number; bytes: number } {
+  let folders = 0;
+  let files = 0;
+  let bytes = 0;
+  const walk = (p: string, depth: number) => {
+    for (const e of readdirSync(p, { withFileTypes: true })) {
+      const q = join(p, e.name);
+      if (e.isDirectory()) {
+        if (depth === 3) folders++; // <instance>/document/orchestration/<command id>
+        walk(q, depth + 1);
+      } else {
+        files++;
+        bytes += statSync(q).size;
+      }
+    }
+  };
+  try {
+    walk(root, 0);
+  } catch {}
+  return { folders, files, bytes };
+}
+
 export class LocalRunCommand {
   private readonly invocations = new Map<string, Invocation>();
   /** Instances whose agent is offline: their commands are Undeliverable. */
@@ -127,6 +150,13 @@ export class LocalRunCommand {
   nodeChecks = 0;
   /** Each managed node's agent version (DescribeInstanceInformation's AgentVersion); unlisted: a current one. */
   readonly agentVersions = new Map<string, string>();
+  /**
+   * Where the agent's orchestration folders are kept, as the agent keeps them for 14 days by default
+   * (amazon-ssm-agent agent/appconfig/constants.go: DefaultRunCommandLogsRetentionDurationHours = 336,
+   * OrchestrationDirectoryCleanup "default" keeps them): `<root>/<instance>/document/orchestration/<command
+   * id>/<step>/` with `_script.sh`, `stdout` and `stderr`. Unset: removed after each run (nothing measured).
+   */
+  orchestrationRoot: string | undefined;
 
   constructor(
     private readonly documents: Record<string, CommandDocument>,
@@ -269,7 +299,11 @@ export class LocalRunCommand {
       return;
     }
     // as the agent does: the commands in a script file run by sh, parameters as SSM_<Name>
-    const dir = mkdtempSync(join(tmpdir(), "mhp-ssm-"));
+    const kept = this.orchestrationRoot;
+    const dir = kept
+      ? join(kept, inv.instanceId, "document", "orchestration", inv.commandId, "nodeCheck")
+      : mkdtempSync(join(tmpdir(), "mhp-ssm-"));
+    if (kept) mkdirSync(dir, { recursive: true });
     const file = join(dir, "_script.sh");
     writeFileSync(file, `${step.inputs.runCommand.join("\n")}\n`, { mode: 0o700 });
     const env: NodeJS.ProcessEnv = {
@@ -297,7 +331,10 @@ export class LocalRunCommand {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
+      if (kept) {
+        writeFileSync(join(dir, "stdout"), inv.stdout);
+        writeFileSync(join(dir, "stderr"), inv.stderr);
+      } else rmSync(dir, { recursive: true, force: true });
       if (inv.status === "Cancelled") return;
       inv.responseCode = code ?? -1;
       if (timedOut) {

@@ -9,6 +9,8 @@ export const KIT_FILES = {
   notify: "notify.sh",
   checkMysql: "check-mysql.sh",
   keepalived: "keepalived.conf.fragment",
+  /** Merged into /etc/amazon/ssm/amazon-ssm-agent.json: the node checks leave nothing once they succeed. */
+  ssmAgent: "amazon-ssm-agent.json",
   "sql-mariadb": "sql/mariadb.sql",
   "sql-mysql-5.7": "sql/mysql-5.7.sql",
   "sql-mysql-8.0": "sql/mysql-8.0.sql",

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { DRILL, type RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { nodeCheckDocument } from "../../shared/node-check/document.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 import { rehearseCli } from "../helpers/rehearsal.ts";
 
@@ -50,6 +51,17 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
       expect(n.delivered, `${n.alarm} ${n.state}: ${n.reason}`).toBe(true);
       expect(n.to).toEqual([expect.stringContaining("@")]);
     }
+  });
+
+  it("measures what the node checks leave on the nodes: an orchestration folder per check, the whole script in each", () => {
+    const f = report.nodeFootprint;
+    expect(f.folders).toBeGreaterThan(10);
+    expect(f.folders).toBeLessThanOrEqual(report.ssmNodeChecks);
+    // _script.sh (the document's runCommand) + stdout + stderr
+    expect(f.files).toBe(3 * f.folders);
+    const script = nodeCheckDocument().mainSteps[0]?.inputs.runCommand.join("\n") ?? "";
+    expect(f.bytesPerCheck).toBeGreaterThan(Buffer.byteLength(script));
+    expect(f.bytesPerCheck).toBeLessThan(Buffer.byteLength(script) + 8000);
   });
 
   it("split brain: the DownOrSplitBrain alarm goes to ALARM, and back to OK once healed", () => {
