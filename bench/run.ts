@@ -13,8 +13,18 @@
  * BENCH_REPS (default 5) and BENCH_INTERVALS (default "5,1" seconds) shorten a run.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { lambdaEsbuildOptions } from "../infra/bundling.ts";
@@ -31,7 +41,7 @@ import { run } from "../shared/util/exec.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
 import { fleetRound } from "./fleet-round.ts";
-import { synthFleet } from "./fleet-synth.ts";
+import { fleetDeployment, synthFleet } from "./fleet-synth.ts";
 import { pct, table } from "./format.ts";
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
@@ -634,6 +644,20 @@ async function main() {
     // the Markdown of the last peers run (bench/results/peers.json), as BENCHMARKS.md section 11 carries it
     const { markdown } = await import("./peers-report.ts");
     console.log(markdown(JSON.parse(readFileSync(new URL("./results/peers.json", import.meta.url), "utf8"))));
+    return;
+  }
+  const costArg = process.argv.slice(2).indexOf("cost");
+  if (costArg >= 0) {
+    // the monthly cost recomputed from the synthesized template: a deployment file, or 1, 10 and 100 pairs
+    const { costOfDeployment, costTable } = await import("./cost.ts");
+    const file = process.argv.slice(2)[costArg + 1];
+    if (file) console.log(costTable(costOfDeployment(file)));
+    else
+      for (const n of [1, 10, 100]) {
+        const f = join(mkdtempSync(join(tmpdir(), "mhp-cost-")), "deploy.yaml");
+        writeFileSync(f, fleetDeployment(n));
+        console.log(`\n${costTable(costOfDeployment(f))}`);
+      }
     return;
   }
   console.log(`machine: ${JSON.stringify(machine())}`);
