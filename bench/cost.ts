@@ -139,7 +139,7 @@ export function costOf(
   const alarms = all((x) =>
     x.ofType("AWS::CloudWatch::Alarm").map(([id]) => x.props<{ AlarmName?: string }>(id).AlarmName ?? id),
   );
-  const fleetAlarms = alarms.filter((a) => !fn.fleet.some((p) => a.startsWith(`mysql-ha-prober-${p.name}-`)));
+  const fleetAlarms = alarms.filter((a) => !/-(DownOrSplitBrain|DeadMansSwitch)$/.test(a));
   lines.push({
     item: "alarms, per pair",
     count: `${alarms.length - fleetAlarms.length}`,

@@ -88,6 +88,7 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     ...(d.sesIdentityArns ? { sesIdentityArns: d.sesIdentityArns } : {}),
     ...(d.sesConfigurationSet ? { sesConfigurationSet: d.sesConfigurationSet } : {}),
     ...(d.secretsKmsKeyArns.length ? { secretsKmsKeyArns: d.secretsKmsKeyArns } : {}),
+    ...(d.nodeTag ? { nodeTag: d.nodeTag } : {}),
     ...(d.mysqlSecurityGroupIds.length
       ? {
           mysqlSecurityGroups: d.mysqlSecurityGroupIds.map((id, i) =>

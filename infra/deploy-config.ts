@@ -51,6 +51,14 @@ export const DeploySchema = z.object({
         .string()
         .regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_', '-'")
         .optional(),
+      /**
+       * A tag every database node carries (key and value): beyond 40 nodes the function may run its document
+       * only on instances with it (ssm:resourceTag), not on any instance of the account.
+       */
+      nodeTag: z
+        .object({ key: z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u), value: z.string().max(256) })
+        .strict()
+        .optional(),
       /** Customer managed KMS keys the password secrets are encrypted with (kms:Decrypt is granted). */
       secretsKmsKeyArns: z.array(z.string().startsWith("arn:")).default([]),
       alarmEmail: z.string().email(),

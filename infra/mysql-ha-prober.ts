@@ -124,6 +124,11 @@ export interface MysqlHaProberProps {
    * @default none (the function's security group id is a stack output)
    */
   readonly mysqlSecurityGroups?: ec2.ISecurityGroup[];
+  /**
+   * A tag every node carries: beyond 40 nodes, ssm:SendCommand is narrowed to instances with it.
+   * @default none
+   */
+  readonly nodeTag?: { readonly key: string; readonly value: string };
   /** Where CloudWatch alarms are mailed (a channel that does not depend on the prober). */
   readonly alarmEmail: string;
   /**
@@ -232,6 +237,7 @@ export class MysqlHaProber extends Construct {
       ...(props.sesIdentityArns ? { sesIdentityArns: props.sesIdentityArns } : {}),
       ...(props.sesConfigurationSet ? { sesConfigurationSet: props.sesConfigurationSet } : {}),
       ...(props.secretsKmsKeyArns?.length ? { secretsKmsKeyArns: props.secretsKmsKeyArns } : {}),
+      ...(props.nodeTag ? { nodeTag: props.nodeTag } : {}),
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
       securityGroups,
@@ -322,6 +328,7 @@ export class MysqlHaProber extends Construct {
           name,
           new PairAlarms(parent, `Pair-${name}`, {
             cluster: name,
+            fleet: fleetName,
             metrics: this.metrics,
             topic: this.alarmTopic,
             scheduleRate,

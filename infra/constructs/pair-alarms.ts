@@ -13,6 +13,12 @@ import type { ProberMetricFactory } from "./metric-factory.ts";
 
 export interface PairAlarmsProps {
   readonly cluster: string;
+  /**
+   * The fleet's name: in the alarm names when it is not the default, so two fleets of one account and
+   * region with a pair of the same name do not share (and overwrite) its alarms.
+   * @default "fleet" (names without it, as deployments before named fleets have them)
+   */
+  readonly fleet?: string;
   readonly metrics: ProberMetricFactory;
   /** Where ALARM and OK are mailed (the fleet's alarm topic). */
   readonly topic: sns.ITopic;
@@ -27,9 +33,21 @@ export interface PairAlarmsProps {
 
 export type PairAlarmName = "downOrSplitBrain" | "deadMansSwitch";
 
-/** The alarm's name: mysql-ha-prober-<pair>-<what> (the SNS mail and the console say which pair and what). */
-export function pairAlarmName(cluster: string, what: "DownOrSplitBrain" | "DeadMansSwitch"): string {
-  return `mysql-ha-prober-${cluster}-${what}`;
+/** The fleet name that keeps the alarm names of deployments made before fleets were named. */
+export const DEFAULT_FLEET = "fleet";
+
+/**
+ * The alarm's name: mysql-ha-prober-<pair>-<what> in the default fleet, mysql-ha-prober-<fleet>-<pair>-<what>
+ * in a named one (the SNS mail and the console say which fleet, pair and what).
+ */
+export function pairAlarmName(
+  cluster: string,
+  what: "DownOrSplitBrain" | "DeadMansSwitch",
+  fleet = DEFAULT_FLEET,
+): string {
+  return fleet === DEFAULT_FLEET
+    ? `mysql-ha-prober-${cluster}-${what}`
+    : `mysql-ha-prober-${fleet}-${cluster}-${what}`;
 }
 
 export class PairAlarms extends Construct {
@@ -40,7 +58,10 @@ export class PairAlarms extends Construct {
     const c = props.cluster;
     const action = new cwActions.SnsAction(props.topic);
     const alarm = (alarmId: "DownOrSplitBrain" | "DeadMansSwitch", p: cloudwatch.AlarmProps) => {
-      const a = new cloudwatch.Alarm(this, alarmId, { alarmName: pairAlarmName(c, alarmId), ...p });
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        alarmName: pairAlarmName(c, alarmId, props.fleet),
+        ...p,
+      });
       a.addAlarmAction(action);
       a.addOkAction(action);
       return a;

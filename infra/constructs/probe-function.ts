@@ -59,6 +59,12 @@ export interface ProbeFunctionProps {
    * @default none (the secrets use Secrets Manager's AWS managed key)
    */
   readonly secretsKmsKeyArns?: readonly string[];
+  /**
+   * A tag every node of the fleet carries: beyond MAX_LISTED_INSTANCES nodes, ssm:SendCommand on any
+   * instance of the account is narrowed to the instances with this tag (ssm:resourceTag).
+   * @default none (any instance, with the node-check document still named)
+   */
+  readonly nodeTag?: { readonly key: string; readonly value: string };
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroups: ec2.ISecurityGroup[];
@@ -259,14 +265,19 @@ export class ProbeFunction extends Construct {
             ...(instanceIds.some((id) => !id.startsWith("mi-")) ? [instanceArn("*")] : []),
             ...(instanceIds.some((id) => id.startsWith("mi-")) ? [instanceArn("mi-*")] : []),
           ];
-    add(
-      "RunNodeCheckOnTheClusterNodes",
-      ["ssm:SendCommand"],
-      [
-        stack.formatArn({ service: "ssm", resource: "document", resourceName: props.documentName }),
-        ...instanceArns,
-      ],
-    );
+    const documentArn = stack.formatArn({
+      service: "ssm",
+      resource: "document",
+      resourceName: props.documentName,
+    });
+    if (instanceIds.length > MAX_LISTED_INSTANCES && props.nodeTag) {
+      // SendCommand is authorized on the document and on each instance: two statements, the instances
+      // narrowed to the fleet's tag (Systems Manager user guide, "Restricting Run Command access based on tags")
+      add("RunNodeCheckDocument", ["ssm:SendCommand"], [documentArn]);
+      add("RunNodeCheckOnTaggedNodes", ["ssm:SendCommand"], instanceArns, {
+        StringEquals: { [`ssm:resourceTag/${props.nodeTag.key}`]: props.nodeTag.value },
+      });
+    } else add("RunNodeCheckOnTheClusterNodes", ["ssm:SendCommand"], [documentArn, ...instanceArns]);
     // GetCommandInvocation, ListCommandInvocations and CancelCommand support no resource-level permissions.
     add(
       "ReadAndCancelNodeCheck",

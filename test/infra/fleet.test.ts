@@ -13,6 +13,9 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { fleetDeployment } from "../../bench/fleet-synth.ts";
 import { buildApp } from "../../infra/app.ts";
 import { loadDeployConfig } from "../../infra/deploy-config.ts";
+import { readDeployment } from "../../lab/rehearsal/deployment.ts";
+import { RoleAuthorizer } from "../../lab/rehearsal/iam.ts";
+import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
 
 function synthFleet(n: number, name: string, edit: (d: Record<string, unknown>) => void = () => {}) {
   const doc = parseYaml(fleetDeployment(n)) as Record<string, unknown>;
@@ -127,6 +130,28 @@ describe("the fleet layout", () => {
     expect(more).toContain(":document/mysql-ha-prober-node-check-fleet");
   });
 
+  it("beyond 40 nodes with a node tag: SendCommand only on instances carrying it (evaluated as IAM does)", async () => {
+    const { outdir } = synthFleet(
+      21,
+      "test-fleet-tag",
+      (d) => (d.nodeTag = { key: "mysql-ha-prober", value: "prod" }),
+    );
+    const env = { region: "eu-west-1", account: "123456789012" };
+    const fn = readDeployment(new DeployedTemplate(outdir, env)).functions[0];
+    if (!fn) throw new Error("no function");
+    const iam = new RoleAuthorizer(fn.roleArn, env.account, fn.policies);
+    const instance = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0999999999999999f";
+    const send = (tag?: string) =>
+      iam.check({
+        action: "ssm:SendCommand",
+        resources: ["arn:aws:ssm:eu-west-1:123456789012:document/mysql-ha-prober-node-check-fleet", instance],
+        ...(tag ? { context: { "ssm:resourceTag/mysql-ha-prober": tag } } : {}),
+      });
+    expect(await send("prod")).toBeNull();
+    expect(await send("staging")).toMatch(/not authorized/);
+    expect(await send()).toMatch(/not authorized/);
+  });
+
   it("one dashboard: every pair's status by SEARCH, the pairs not HEALTHY from the log, a pair variable to drill into", () => {
     const t = Template.fromStack(synthFleet(3, "test-fleet-dash").stack);
     const bodies = Object.values(t.findResources("AWS::CloudWatch::Dashboard")).map((r) =>
@@ -196,6 +221,21 @@ describe("the fleet layout", () => {
   it("with the dashboard, no saved queries (the dashboard holds them)", () => {
     const t = Template.fromStack(synthFleet(1, "test-fleet-noqueries").stack);
     expect(count(t, "AWS::Logs::QueryDefinition")).toBe(0);
+  });
+
+  it("two fleets in one account: a named fleet's pair alarms carry its name (the same pair name cannot collide); the default fleet keeps its names", () => {
+    const alarmNames = (t: Template) =>
+      Object.values(t.findResources("AWS::CloudWatch::Alarm")).map(
+        (a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName,
+      );
+    const named = alarmNames(
+      Template.fromStack(synthFleet(1, "test-fleet-named", (d) => (d.fleetName = "eu")).stack),
+    );
+    const plain = alarmNames(Template.fromStack(synthFleet(1, "test-fleet-plain").stack));
+    expect(named).toContain("mysql-ha-prober-eu-pair-0001-DownOrSplitBrain");
+    expect(named).toContain("mysql-ha-prober-eu-pair-0001-DeadMansSwitch");
+    expect(plain).toContain("mysql-ha-prober-pair-0001-DownOrSplitBrain");
+    expect(named.filter((n) => plain.includes(n))).toEqual([]);
   });
 
   it("a customer managed key for the table, when asked", () => {
