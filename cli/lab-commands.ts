@@ -117,8 +117,8 @@ export function labCommand(
     .option("--json", "print the report as JSON")
     .action(async (o) => {
       const { runRehearsal } = await import("../lab/rehearsal/run.ts");
-      if (o.fleet !== undefined && (!Number.isInteger(o.fleet) || o.fleet < 2 || o.fleet > 5))
-        throw new Error("--fleet: give 2 to 5 labs");
+      if (o.fleet !== undefined && (!Number.isInteger(o.fleet) || o.fleet < 2 || o.fleet > 10))
+        throw new Error("--fleet: give 2 to 10 labs");
       if (o.fleet && o.ec2) throw new Error("--fleet and --ec2: rehearse one at a time");
       const report = await runRehearsal({
         name: o.name,
