@@ -106,7 +106,7 @@ function withInstanceIds(d: Record<string, unknown>, k: number): unknown {
     (c.nodes[id] as { runner: { instanceId: string } }).runner.instanceId = fleetInstanceId(k, id);
   return c;
 }
-export const fleetInstanceId = (k: number, id: "a" | "b") => `i-${k}${"0".repeat(15)}${id}`;
+export const fleetInstanceId = (k: number, id: "a" | "b") => `i-${k.toString(16)}${"0".repeat(15)}${id}`;
 
 /**
  * Connects the other labs to this lab's client namespace, where the function runs (the VPC of a real

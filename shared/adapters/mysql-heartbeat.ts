@@ -4,13 +4,14 @@
  * lock makes the server give the write up too (no session is left waiting behind the lock).
  */
 import type { Socket } from "node:net";
-import mysql, { type Connection, type ConnectionOptions, type ResultSetHeader } from "mysql2";
+import type { Connection, ConnectionOptions, ResultSetHeader } from "mysql2";
 import type { HeartbeatWrite } from "../domain/heartbeat.ts";
 import { DEFAULT_HEARTBEAT_TABLE } from "../domain/heartbeat.ts";
 import type { Deadline } from "../domain/types.ts";
 import type { HeartbeatWriter, SqlEndpoint } from "../ports.ts";
 import type { StreamOpener } from "./forwarder-stream.ts";
-import { checkIdentity, classifySqlError, endQuietly, sslOptions, type TlsOptions } from "./mysql-probe.ts";
+import { connectionFactory, securityOptions, type TlsOptions } from "./mysql-connect.ts";
+import { classifySqlError, endQuietly } from "./mysql-probe.ts";
 
 export interface MysqlHeartbeatOptions {
   user: string;
@@ -51,7 +52,8 @@ export class MysqlHeartbeat implements HeartbeatWriter {
         const password = typeof this.o.password === "string" ? this.o.password : await this.o.password();
         let stream: Socket | undefined;
         if (this.o.openStream) stream = await this.o.openStream(endpoint.host, endpoint.port, left());
-        conn = (this.o.createConnection ?? mysql.createConnection)({
+        // verify-identity is checked inside the TLS handshake, before the credentials (mysql-connect.ts)
+        conn = (this.o.createConnection ?? connectionFactory(this.o.tls))({
           host: endpoint.host,
           port: endpoint.port,
           user: this.o.user,
@@ -62,13 +64,12 @@ export class MysqlHeartbeat implements HeartbeatWriter {
           bigNumberStrings: true,
           multipleStatements: false,
           maxPreparedStatements: 1, // none prepared; mysql2's 16,000 would cost half a megabyte
-          ...(sslOptions(this.o.tls) ? { ssl: sslOptions(this.o.tls) } : {}),
+          ...securityOptions(this.o.tls),
         });
         conn.on("error", () => {});
         stream?.resume();
         const c = conn;
         await new Promise<void>((resolve, reject) => c.connect((err) => (err ? reject(err) : resolve())));
-        if (this.o.tls?.mode === "verify-identity") checkIdentity(c, endpoint.host);
         const q = (sql: string, values?: unknown[]) =>
           new Promise<unknown>((resolve, reject) =>
             c.query({ sql, timeout: left(), ...(values ? { values } : {}) }, (err, rows) =>

@@ -3,8 +3,7 @@
  * (connect, each query, and the whole), always closed (end on success, destroy on error/timeout).
  */
 import type { Socket } from "node:net";
-import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import mysql, { type Connection, type ConnectionOptions } from "mysql2";
+import type { Connection, ConnectionOptions } from "mysql2";
 import { InputError } from "../domain/errors.ts";
 import {
   detectFlavor,
@@ -23,6 +22,7 @@ import {
 import type { Deadline } from "../domain/types.ts";
 import type { SqlEndpoint, SqlProbe } from "../ports.ts";
 import type { StreamOpener } from "./forwarder-stream.ts";
+import { connectionFactory, securityOptions, type TlsOptions } from "./mysql-connect.ts";
 
 export interface MysqlProbeOptions {
   user: string;
@@ -66,7 +66,8 @@ export class MysqlProbe implements SqlProbe {
       connectTimeoutMs: 2000,
       queryTimeoutMs: 2000,
       totalTimeoutMs: 5000,
-      createConnection: mysql.createConnection,
+      // verify-identity: the name checked inside the TLS handshake, before the credentials (mysql-connect.ts)
+      createConnection: connectionFactory(options.tls),
       ...options,
     };
   }
@@ -124,7 +125,8 @@ export class MysqlProbe implements SqlProbe {
           // no prepared statements here; mysql2's default (16,000) fills four arrays of that size for
           // every connection: about 0.5 MB of garbage and most of a connection's CPU
           maxPreparedStatements: 1,
-          ...(sslOptions(this.o.tls) ? { ssl: sslOptions(this.o.tls) } : {}),
+          // TLS as configured; on plaintext, no password to a server-supplied RSA key (mysql-connect.ts)
+          ...securityOptions(this.o.tls),
         });
         conn.on("error", () => {}); // errors are handled per step; never crash on a late one
         stream?.resume(); // the opener hands the stream over paused, so no byte is lost before mysql2 listens
@@ -133,13 +135,6 @@ export class MysqlProbe implements SqlProbe {
             err ? reject(new ProbeStepError("connect", err)) : resolve(),
           ),
         );
-        if (this.o.tls?.mode === "verify-identity") {
-          try {
-            checkIdentity(conn as Connection, endpoint.host);
-          } catch (e) {
-            throw new ProbeStepError("connect", e);
-          }
-        }
         connectMs = Date.now() - started;
         const c = conn as Connection;
         const vars = variablesFromRows(await this.query(c, VARIABLES_QUERY, left()));
@@ -255,34 +250,8 @@ const CLASS_BY_CODE: Record<string, SqlErrorClass> = {
   ERR_SSL_WRONG_VERSION_NUMBER: "tls",
 };
 
-export type TlsMode = "disabled" | "required" | "verify-ca" | "verify-identity";
-export interface TlsOptions {
-  mode: TlsMode;
-  /** PEM of the CA, for verify-ca and verify-identity. */
-  ca?: string;
-}
-
-/** mysql2's ssl option for a mode. verify-identity is checked after the handshake (see observe). */
-export function sslOptions(t: TlsOptions | undefined): ConnectionOptions["ssl"] | undefined {
-  if (!t || t.mode === "disabled") return undefined;
-  if (t.mode === "required") return { rejectUnauthorized: false };
-  return { ca: t.ca, rejectUnauthorized: true, verifyIdentity: false };
-}
-
-/**
- * verify-identity: the server's certificate must name the address the prober connected to (the node's
- * IP, or the VIP). Node's own check, on the IP (mysql2 checks names only, not IP addresses).
- */
-export function checkIdentity(conn: Connection, host: string): void {
-  const socket = (conn as unknown as { stream?: { getPeerCertificate?: () => PeerCertificate } }).stream;
-  const cert = socket?.getPeerCertificate?.();
-  if (!cert || Object.keys(cert).length === 0)
-    throw Object.assign(new Error("no server certificate to check the identity of"), {
-      code: "ERR_TLS_CERT_ALTNAME_INVALID",
-    });
-  const err = checkServerIdentity(host, cert);
-  if (err) throw Object.assign(err, { code: "ERR_TLS_CERT_ALTNAME_INVALID" });
-}
+export type { TlsMode, TlsOptions } from "./mysql-connect.ts";
+export { sslOptions } from "./mysql-connect.ts";
 
 /** Maps a mysql2/network error to the class the findings use. */
 export function classifySqlError(error: unknown, during: string): SqlError {

@@ -1,6 +1,8 @@
 /** The mysql2 probe and the pair findings against the lab's real MariaDB pair. */
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
+import { labTlsPaths } from "../../lab/tls.ts";
 import { forwarderStreamOpener } from "../../shared/adapters/forwarder-stream.ts";
 import { MysqlProbe } from "../../shared/adapters/mysql-probe.ts";
 import { assessSql } from "../../shared/domain/assess.ts";
@@ -35,6 +37,8 @@ describe.skipIf(skip)("SQL probe against the lab", () => {
       user: p.users.monitor.user,
       password: p.users.monitor.password,
       openStream: forwarderStreamOpener(p.client.forwarderSocket),
+      // the node kit's users REQUIRE SSL: the lab's CA
+      tls: { mode: "verify-ca", ca: readFileSync(labTlsPaths(p).caFile, "utf8") },
     });
   });
 

@@ -2,11 +2,14 @@
 -- account setup does not replicate (or once, replicated, if you prefer). Fill in the @...@ values.
 SET SESSION sql_log_bin = 0;
 -- the monitoring user: replication status and binlog/GTID state, nothing else
-CREATE USER IF NOT EXISTS '@MONITOR_USER@'@'@CLIENT_HOST@' IDENTIFIED BY '@MONITOR_PASSWORD@';
+CREATE USER IF NOT EXISTS '@MONITOR_USER@'@'@CLIENT_HOST@' IDENTIFIED BY '@MONITOR_PASSWORD@' REQUIRE SSL;
+-- an account made before: TLS required too (the password never crosses the network in the clear)
+ALTER USER '@MONITOR_USER@'@'@CLIENT_HOST@' REQUIRE SSL;
 GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO '@MONITOR_USER@'@'@CLIENT_HOST@';
 -- the heartbeat (optional): its table, a user that may write it and nothing else, read back by the prober
 CREATE DATABASE IF NOT EXISTS mysql_ha_prober;
 CREATE TABLE IF NOT EXISTS mysql_ha_prober.heartbeat (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, written_at BIGINT UNSIGNED NOT NULL, server_id INT UNSIGNED NOT NULL) ENGINE=InnoDB;
-CREATE USER IF NOT EXISTS '@HEARTBEAT_USER@'@'@CLIENT_HOST@' IDENTIFIED BY '@HEARTBEAT_PASSWORD@';
+CREATE USER IF NOT EXISTS '@HEARTBEAT_USER@'@'@CLIENT_HOST@' IDENTIFIED BY '@HEARTBEAT_PASSWORD@' REQUIRE SSL;
+ALTER USER '@HEARTBEAT_USER@'@'@CLIENT_HOST@' REQUIRE SSL;
 GRANT SELECT, INSERT, UPDATE ON mysql_ha_prober.heartbeat TO '@HEARTBEAT_USER@'@'@CLIENT_HOST@';
 GRANT SELECT ON mysql_ha_prober.heartbeat TO '@MONITOR_USER@'@'@CLIENT_HOST@';
