@@ -248,6 +248,8 @@ const CLASS_BY_CODE: Record<string, SqlErrorClass> = {
   CERT_SIGNATURE_FAILURE: "tls",
   ERR_TLS_CERT_ALTNAME_INVALID: "tls",
   ERR_SSL_WRONG_VERSION_NUMBER: "tls",
+  // plaintext, and the server wanted the password under its own RSA key: a TLS matter (mysql-connect.ts)
+  MYSQL_SERVER_KEY_REFUSED: "tls",
 };
 
 export type { TlsMode, TlsOptions } from "./mysql-connect.ts";
