@@ -100,18 +100,25 @@ const passwordEnv = z
  * signed by `ca`), verify-identity (and naming the address connected to: the node's IP, or the VIP).
  * A certificate that does not verify is a finding; the prober never falls back to plaintext.
  */
+/**
+ * TLS to MySQL, verify-ca by default: the CA is required, and no credential is sent before the server's
+ * certificate is checked. `mode: disabled` is an explicit opt-in: the password then crosses the network in
+ * the clear to whoever answers at the address (a host that claims the VIP, a VPN path).
+ */
 const Tls = z
   .object({
-    mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("disabled"),
+    mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("verify-ca"),
     /** The CA certificate(s), PEM. */
     ca: z.string().includes("BEGIN CERTIFICATE", { message: "must be a PEM certificate" }).optional(),
     /** The CA certificate(s) in a file, PEM (the CLI; the function takes `ca`). */
     caFile: absPath.optional(),
   })
   .refine((t) => !["verify-ca", "verify-identity"].includes(t.mode) || t.ca || t.caFile, {
-    message: "verify-ca and verify-identity need ca or caFile",
+    message:
+      "verify-ca (the default) and verify-identity need the CA: ca or caFile. Plaintext only as an explicit choice: tls: { mode: disabled } (the password then crosses the network in the clear)",
   })
-  .default({ mode: "disabled" });
+  // absent: parsed as {} (so verify-ca, whose CA the refinement above then asks for), never skipped
+  .prefault({});
 
 const Mysql = z.object({
   user: z.string().min(1),

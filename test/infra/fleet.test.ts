@@ -259,7 +259,7 @@ describe("a fleet's deployment file", () => {
       return [
         `  - name: pair-${i}`,
         `    vip: { host: 10.1.${Math.floor(i / 200)}.${i % 200} }`,
-        "    mysql: { user: prober }",
+        "    mysql: { user: prober, tls: { mode: disabled } }",
         "    nodes:",
         `      a: { host: 10.2.0.1, runner: { type: ssm, instanceId: ${id(0)} }, nodeCheck: *nc }`,
         `      b: { host: 10.2.0.2, runner: { type: ssm, instanceId: ${id(1)} }, nodeCheck: *nc }`,

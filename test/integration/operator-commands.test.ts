@@ -37,7 +37,7 @@ beforeAll(async () => {
         {
           name: NAME,
           vip: { host: "192.0.2.100" },
-          mysql: { user: "prober", password: "unused" },
+          mysql: { user: "prober", password: "unused", tls: { mode: "disabled" } },
           nodes: { a: node(PAIR.a.host), b: node(PAIR.b.host) },
         },
       ],

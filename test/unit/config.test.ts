@@ -11,7 +11,7 @@ const good = () => ({
     {
       name: "prod",
       vip: { host: "10.0.0.100" },
-      mysql: { user: "prober", passwordEnv: "MHP_PASSWORD" },
+      mysql: { user: "prober", passwordEnv: "MHP_PASSWORD", tls: { mode: "disabled" } },
       nodes: {
         a: { host: "10.0.0.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
         b: { host: "10.0.0.12", runner: { type: "ssm", instanceId: "mi-0123456789abcdef0" } },
@@ -64,7 +64,7 @@ describe("configuration", () => {
     ],
     [
       "no password",
-      (c) => ((c.clusters[0] as { mysql: object }).mysql = { user: "prober" }),
+      (c) => ((c.clusters[0] as { mysql: object }).mysql = { user: "prober", tls: { mode: "disabled" } }),
       /clusters\[0\]\.mysql: give password or passwordEnv/,
     ],
     [
@@ -187,7 +187,7 @@ describe("configuration", () => {
 describe("the lab schema apart from the deployed one", () => {
   const labCluster = () => ({
     ...good().clusters[0],
-    mysql: { user: "monitor", password: "lab-only" },
+    mysql: { user: "monitor", password: "lab-only", tls: { mode: "disabled" } },
     nodes: {
       a: { host: "198.18.0.11", runner: { type: "netns", namespace: "mhp-a" } },
       b: { host: "198.18.0.12", runner: { type: "netns", namespace: "mhp-b" } },
@@ -210,15 +210,29 @@ describe("the lab schema apart from the deployed one", () => {
     const ok = ClusterSchema.parse({
       ...good().clusters[0],
       forwarderSocket: "/x",
-      mysql: { user: "u", password: "p" },
+      mysql: { user: "u", password: "p", tls: { mode: "disabled" } },
     });
     expect(ok).not.toHaveProperty("forwarderSocket");
     expect(ok.mysql).not.toHaveProperty("password");
   });
 
+  it("TLS is verify-ca unless plaintext is chosen explicitly: without a CA the error names the field and the opt-in", () => {
+    const c = good();
+    (c.clusters[0] as { mysql: object }).mysql = { user: "prober", password: "p" };
+    expect(() => parseConfig(c)).toThrow(
+      /clusters\[0\]\.mysql\.tls: verify-ca \(the default\) and verify-identity need the CA: ca or caFile\. Plaintext only as an explicit choice: tls: \{ mode: disabled \}/,
+    );
+    (c.clusters[0] as { mysql: object }).mysql = {
+      user: "prober",
+      password: "p",
+      tls: { caFile: "/etc/mhp/ca.pem" },
+    };
+    expect(parseConfig(c).clusters[0]?.mysql.tls.mode).toBe("verify-ca");
+  });
+
   it("the CLI still needs a password source for each cluster", () => {
     const c = good();
-    (c.clusters[0] as { mysql: object }).mysql = { user: "prober" };
+    (c.clusters[0] as { mysql: object }).mysql = { user: "prober", tls: { mode: "disabled" } };
     expect(() => parseConfig(c)).toThrow(/clusters\[0\]\.mysql: give password or passwordEnv/);
   });
 });

@@ -11,7 +11,7 @@ const ssm = (r: { instanceId: string; documentName: string }) =>
 const deployed = ClusterSchema.parse({
   name: "prod",
   vip: { host: "10.0.0.100" },
-  mysql: { user: "prober" },
+  mysql: { user: "prober", tls: { mode: "disabled" } },
   nodes: {
     a: {
       host: "10.0.0.11",

@@ -55,7 +55,7 @@ describe("the configuration reaches the probe target", () => {
     const c = LabClusterSchema.parse({
       name: "prod",
       vip: { host: "192.0.2.100" },
-      mysql: { user: "prober", password: "x" },
+      mysql: { user: "prober", password: "x", tls: { mode: "disabled" } },
       nodes: {
         a: { host: "192.0.2.11", port: 3307, runner: { type: "netns", namespace: "x-a" } },
         b: { host: "192.0.2.12", runner: { type: "netns", namespace: "x-b" } },

@@ -14,7 +14,7 @@ import { memoryStore, ScriptedCluster } from "../../../helpers/fake-ports.ts";
 const pair = (name: string, net: number, extra: Record<string, unknown> = {}) => ({
   name,
   vip: { host: `192.0.${net}.100` },
-  mysql: { user: "prober" },
+  mysql: { user: "prober", tls: { mode: "disabled" } },
   nodes: {
     a: { host: `192.0.${net}.11`, runner: { type: "ssm", instanceId: `i-0${net}23456789abcdef0` } },
     b: { host: `192.0.${net}.12`, runner: { type: "ssm", instanceId: `i-0${net}edcba9876543210` } },

@@ -17,7 +17,7 @@ import {
 const pair = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   vip: { host: "10.0.0.100" },
-  mysql: { user: "prober" },
+  mysql: { user: "prober", tls: { mode: "disabled" } },
   nodes: {
     a: { host: "10.0.0.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
     b: { host: "10.0.0.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210" } },

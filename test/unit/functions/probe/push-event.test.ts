@@ -17,7 +17,7 @@ const fleet = parseFleet(
     {
       name: "prod",
       vip: { host: "192.0.2.100" },
-      mysql: { user: "prober" },
+      mysql: { user: "prober", tls: { mode: "disabled" } },
       nodes: {
         a: { host: "192.0.2.11", runner: { type: "ssm", instanceId: "i-0123456789abcdef0" } },
         b: { host: "192.0.2.12", runner: { type: "ssm", instanceId: "i-0fedcba9876543210" } },
