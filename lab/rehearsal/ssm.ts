@@ -339,7 +339,7 @@ export class LocalRunCommand {
       inv.responseCode = code ?? -1;
       if (timedOut) {
         inv.status = "TimedOut";
-        inv.statusDetails = "Execution Timed Out";
+        inv.statusDetails = "ExecutionTimedOut"; // as real answers spell it (the API reference: "Execution Timed Out")
       } else if (code === 0) {
         inv.status = "Success";
         inv.statusDetails = "Success";

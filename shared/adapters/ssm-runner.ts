@@ -49,14 +49,25 @@ export interface SsmNodeCheckerOptions {
 
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 
-/** GetCommandInvocation StatusDetails that say more than the Status does. */
+/**
+ * GetCommandInvocation StatusDetails that say more than the Status does, by their letters alone: the API
+ * reference prints "Delivery Timed Out", real answers say "DeliveryTimedOut" (and "ExecutionTimedOut",
+ * "AccessDenied"); every spelling counts the same.
+ */
 const DETAIL_REASON: Record<string, Extract<NodeCheckResult, { ok: false }>["reason"]> = {
-  Undeliverable: "undeliverable",
-  "Delivery Timed Out": "undeliverable",
-  "Execution Timed Out": "timeout",
-  "Access Denied": "access-denied",
-  Terminated: "cancelled",
+  undeliverable: "undeliverable",
+  deliverytimedout: "undeliverable",
+  executiontimedout: "timeout",
+  accessdenied: "access-denied",
+  terminated: "cancelled",
 };
+
+/** The reason a StatusDetails spelling stands for ("Delivery Timed Out", "DeliveryTimedOut"...). */
+export function detailReason(
+  details: string | undefined,
+): Extract<NodeCheckResult, { ok: false }>["reason"] | undefined {
+  return DETAIL_REASON[(details ?? "").replace(/[^A-Za-z]/g, "").toLowerCase()];
+}
 
 export class SsmNodeChecker implements NodeChecker {
   readonly target: string;
@@ -131,8 +142,8 @@ export class SsmNodeChecker implements NodeChecker {
               truncatedAt: SSM_STDOUT_LIMIT,
             });
           case "Failed": {
-            const detailReason = DETAIL_REASON[inv.StatusDetails ?? ""];
-            if (detailReason) return fail(detailReason, `SSM reports Failed (${inv.StatusDetails})`);
+            const reason = detailReason(inv.StatusDetails);
+            if (reason) return fail(reason, `SSM reports Failed (${inv.StatusDetails})`);
             const out = parseNodeCheckOutput(inv.StandardOutputContent ?? "", took(), {
               truncatedAt: SSM_STDOUT_LIMIT,
             });
@@ -144,7 +155,7 @@ export class SsmNodeChecker implements NodeChecker {
           }
           case "TimedOut":
             return fail(
-              DETAIL_REASON[inv.StatusDetails ?? ""] ?? "timeout",
+              detailReason(inv.StatusDetails) ?? "timeout",
               `SSM reports TimedOut${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
             );
           case "Cancelled":
@@ -153,9 +164,9 @@ export class SsmNodeChecker implements NodeChecker {
           default:
             // Undeliverable (agent offline or node unknown), Terminated, or a status SSM adds later.
             return fail(
-              inv.StatusDetails === "Undeliverable" || inv.Status === "Undeliverable"
+              inv.Status === "Undeliverable"
                 ? "undeliverable"
-                : "failed",
+                : (detailReason(inv.StatusDetails) ?? "failed"),
               `SSM reports ${inv.Status}${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
             );
         }

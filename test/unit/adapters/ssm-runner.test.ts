@@ -85,6 +85,10 @@ describe("SsmNodeChecker", () => {
     [{ Status: "Undeliverable" as never }, "undeliverable"],
     [{ Status: "Terminated" as never }, "failed"],
     [{ Status: "TimedOut", StatusDetails: "Delivery Timed Out" }, "undeliverable"],
+    // the spellings real answers use (the API reference prints them with spaces)
+    [{ Status: "TimedOut", StatusDetails: "DeliveryTimedOut" }, "undeliverable"],
+    [{ Status: "TimedOut", StatusDetails: "ExecutionTimedOut" }, "timeout"],
+    [{ Status: "Failed", StatusDetails: "AccessDenied" }, "access-denied"],
     [{ Status: "Failed", StatusDetails: "Access Denied" }, "access-denied"],
     [{ Status: "Failed", ResponseCode: 127, StandardErrorContent: "bash: not found" }, "failed"],
     [
