@@ -262,7 +262,11 @@ export function classifySqlError(error: unknown, during: string): SqlError {
   const code = e?.code;
   let cls: SqlErrorClass = (code && CLASS_BY_CODE[code]) || "other";
   if (cls === "other" && (e?.errno === 1040 || e?.errno === 1203)) cls = "too_many_connections";
-  if (cls === "other" && (e?.errno === 1045 || e?.errno === 1130)) cls = "auth";
+  // the server answered and refused the login: access denied (1045), host not allowed (1130), account
+  // locked (3118, MySQL), host blocked after failed logins (1129; 3955 in MySQL 8): not "no answer"
+  if (cls === "other" && [1045, 1130, 3118, 1129, 3955].includes(e?.errno ?? 0)) cls = "auth";
+  // require_secure_transport=ON refused a plaintext connection (3159, MySQL; MariaDB 10.5+ says 1045 or 3159)
+  if (cls === "other" && e?.errno === 3159) cls = "tls";
   if (cls === "other" && e?.errno === 1227) cls = "privilege";
   if (cls === "other" && /malformed|unexpected packet|Unknown packet/i.test(e?.message ?? ""))
     cls = "bad_result";

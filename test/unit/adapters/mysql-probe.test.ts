@@ -214,6 +214,19 @@ describe("TLS options", () => {
       rejectUnauthorized: true,
       verifyIdentity: false,
     });
+    // the server's own refusals (MySQL and MariaDB error references): it answered, so never "unreachable"
+    expect(
+      classifySqlError(
+        {
+          errno: 3159,
+          code: "ER_SECURE_TRANSPORT_REQUIRED",
+          message: "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+        },
+        "connect",
+      ).class,
+    ).toBe("tls");
+    for (const errno of [1045, 1130, 3118, 1129, 3955])
+      expect(classifySqlError({ errno, message: "x" }, "connect").class, String(errno)).toBe("auth");
     for (const code of [
       "HANDSHAKE_SSL_ERROR",
       "HANDSHAKE_NO_SSL_SUPPORT",
