@@ -111,3 +111,47 @@ describe("MariadbPosition", () => {
     );
   });
 });
+
+describe("GtidSet.subtract on large sets (a hostile or broken server's gtid_executed)", () => {
+  it("8,000 intervals minus 4,000: exactly the transactions left, in one pass", () => {
+    const odd = Array.from({ length: 8000 }, (_, i): [number, number] => [2 * i + 1, 2 * i + 1]);
+    const everyFourth = Array.from({ length: 4000 }, (_, i): [number, number] => [4 * i + 1, 4 * i + 1]);
+    const a = GtidSet.fromMap([[U1, odd]]);
+    const b = GtidSet.fromMap([[U1, everyFourth]]);
+    const left = a.subtract(b);
+    expect(left.count()).toBe(4000);
+    expect(left.intervals(U1).slice(0, 3)).toEqual([
+      [3, 3],
+      [7, 7],
+      [11, 11],
+    ]);
+    expect(left.intervals(U1).at(-1)).toEqual([15_999, 15_999]);
+    expect(b.subtract(a).isEmpty).toBe(true);
+  });
+
+  it("one interval of b spanning many of a, and many of b inside one of a", () => {
+    const a = GtidSet.fromMap([
+      [
+        U1,
+        [
+          [1, 2],
+          [4, 5],
+          [7, 8],
+          [20, 40],
+        ],
+      ],
+    ]);
+    const b = GtidSet.fromMap([
+      [
+        U1,
+        [
+          [2, 7],
+          [22, 22],
+          [25, 26],
+          [40, 50],
+        ],
+      ],
+    ]);
+    expect(a.subtract(b).toString()).toBe(`${U1}:1:8:20-21:23-24:27-39`);
+  });
+});
