@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod";
 import { ConfigError, DeployedClusterSchema } from "../shared/config.ts";
+import { strictObject } from "../shared/strict-object.ts";
 
 /** The AWS APIs the function calls, by their VPC endpoint service names. */
 export const VPC_ENDPOINT_SERVICES = ["dynamodb", "ssm", "secretsmanager", "email", "xray", "ec2"] as const;
@@ -15,85 +16,84 @@ export function endpointServices(v: boolean | readonly VpcEndpointService[]): Vp
   return [...new Set(v)];
 }
 
-export const DeploySchema = z.object({
-  deploy: z
-    .object({
-      account: z
-        .string()
-        .regex(/^\d{12}$/)
-        .optional(),
-      region: z.string().min(1),
-      vpc: z.object({
-        vpcId: z.string().startsWith("vpc-"),
-        availabilityZones: z.array(z.string()).min(1),
-        privateSubnetIds: z.array(z.string().startsWith("subnet-")).min(1),
-        /** The route table of each private subnet, in the same order: needed for the DynamoDB gateway endpoint. */
-        privateSubnetRouteTableIds: z.array(z.string().startsWith("rtb-")).optional(),
-      }),
-      securityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
-      /**
-       * The database nodes' security groups: each gets an ingress rule for the MySQL ports from the function's
-       * security groups. Empty: allow it yourself (the FunctionSecurityGroupIds output names the groups).
-       */
-      mysqlSecurityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
-      passwordSecretArn: z.string().startsWith("arn:"),
-      /** The secret holding the heartbeat user's password (needed when a cluster has a heartbeat). */
-      heartbeatPasswordSecretArn: z.string().startsWith("arn:").optional(),
-      mailFrom: z.string().email(),
-      mailTo: z.array(z.string().email()).min(1),
-      /** SES identity ARNs the function may send as. @default sender and recipients, address and domain */
-      sesIdentityArns: z.array(z.string().startsWith("arn:")).min(1).optional(),
-      /**
-       * The SES configuration set the mails go through. Required when the sender identity has a default
-       * configuration set: SES then authorizes ses:SendEmail on it too, and every mail is refused otherwise.
-       */
-      sesConfigurationSet: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_', '-'")
-        .optional(),
-      /**
-       * A tag every database node carries (key and value): beyond 40 nodes the function may run its document
-       * only on instances with it (ssm:resourceTag), not on any instance of the account.
-       */
-      nodeTag: z
-        .object({ key: z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u), value: z.string().max(256) })
-        .strict()
-        .optional(),
-      /** Customer managed KMS keys the password secrets are encrypted with (kms:Decrypt is granted). */
-      secretsKmsKeyArns: z.array(z.string().startsWith("arn:")).default([]),
-      alarmEmail: z.string().email(),
-      scheduleRateMinutes: z.number().int().min(1).default(1),
-      subMinuteIntervalSeconds: z.number().int().min(0).max(59).default(0),
-      /**
-       * VPC endpoints for a VPC without a NAT path: true creates every one the function uses; a list creates
-       * only those (a VPC that already has an `ssm` endpoint with private DNS cannot take a second one: list
-       * the missing ones). `preflight` says which exist.
-       */
-      createVpcEndpoints: z
-        .union([z.boolean(), z.array(z.enum(VPC_ENDPOINT_SERVICES)).min(1)])
-        .default(false),
-      historyTtlDays: z.number().int().min(1).default(90),
-      /** A policy for the nodes' roles to invoke the function from keepalived's notify script. */
-      push: z.boolean().default(false),
-      deadMansSwitchMinutes: z.number().int().min(1).optional(),
-      /** Names the fleet's document, dashboard and own alarms. @default "fleet" */
-      fleetName: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, '_', '-'")
-        .optional(),
-      /** Pairs per stack: the rest go to sibling stacks (about 2.1 resources per pair, 500 per stack). */
-      pairsPerStack: z.number().int().min(1).max(220).default(200),
-      /** Pairs probed side by side by one schedule's invocation (1: a schedule and an invocation per pair). */
-      pairsPerSchedule: z.number().int().min(1).max(50).default(10),
-      /** Every per-pair value as a custom metric (14 per pair) instead of log fields. */
-      detailedMetrics: z.boolean().default(false),
-      /** The fleet dashboard ($3 a month at list price); false: its tables as saved Logs Insights queries. */
-      dashboard: z.boolean().default(true),
-      /** The state table under a customer managed KMS key of its own (about $1 a month). */
-      tableCustomerManagedKey: z.boolean().default(false),
-      /** The probe function's memory (MB). @default 512 */
-      memorySize: z.number().int().min(128).max(10_240).optional(),
+export const DeploySchema = strictObject({
+  deploy: strictObject({
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+    region: z.string().min(1),
+    vpc: strictObject({
+      vpcId: z.string().startsWith("vpc-"),
+      availabilityZones: z.array(z.string()).min(1),
+      privateSubnetIds: z.array(z.string().startsWith("subnet-")).min(1),
+      /** The route table of each private subnet, in the same order: needed for the DynamoDB gateway endpoint. */
+      privateSubnetRouteTableIds: z.array(z.string().startsWith("rtb-")).optional(),
+    }),
+    securityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
+    /**
+     * The database nodes' security groups: each gets an ingress rule for the MySQL ports from the function's
+     * security groups. Empty: allow it yourself (the FunctionSecurityGroupIds output names the groups).
+     */
+    mysqlSecurityGroupIds: z.array(z.string().startsWith("sg-")).default([]),
+    passwordSecretArn: z.string().startsWith("arn:"),
+    /** The secret holding the heartbeat user's password (needed when a cluster has a heartbeat). */
+    heartbeatPasswordSecretArn: z.string().startsWith("arn:").optional(),
+    mailFrom: z.string().email(),
+    mailTo: z.array(z.string().email()).min(1),
+    /** SES identity ARNs the function may send as. @default sender and recipients, address and domain */
+    sesIdentityArns: z.array(z.string().startsWith("arn:")).min(1).optional(),
+    /**
+     * The SES configuration set the mails go through. Required when the sender identity has a default
+     * configuration set: SES then authorizes ses:SendEmail on it too, and every mail is refused otherwise.
+     */
+    sesConfigurationSet: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_', '-'")
+      .optional(),
+    /**
+     * A tag every database node carries (key and value): beyond 40 nodes the function may run its document
+     * only on instances with it (ssm:resourceTag), not on any instance of the account.
+     */
+    nodeTag: strictObject({
+      key: z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u),
+      value: z.string().max(256),
     })
+      .strict()
+      .optional(),
+    /** Customer managed KMS keys the password secrets are encrypted with (kms:Decrypt is granted). */
+    secretsKmsKeyArns: z.array(z.string().startsWith("arn:")).default([]),
+    alarmEmail: z.string().email(),
+    scheduleRateMinutes: z.number().int().min(1).default(1),
+    subMinuteIntervalSeconds: z.number().int().min(0).max(59).default(0),
+    /**
+     * VPC endpoints for a VPC without a NAT path: true creates every one the function uses; a list creates
+     * only those (a VPC that already has an `ssm` endpoint with private DNS cannot take a second one: list
+     * the missing ones). `preflight` says which exist.
+     */
+    createVpcEndpoints: z.union([z.boolean(), z.array(z.enum(VPC_ENDPOINT_SERVICES)).min(1)]).default(false),
+    historyTtlDays: z.number().int().min(1).default(90),
+    /** A policy for the nodes' roles to invoke the function from keepalived's notify script. */
+    push: z.boolean().default(false),
+    deadMansSwitchMinutes: z.number().int().min(1).optional(),
+    /** Names the fleet's document, dashboard and own alarms. @default "fleet" */
+    fleetName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1-40 letters, digits, '_', '-'")
+      .optional(),
+    /** Pairs per stack: the rest go to sibling stacks (about 2.1 resources per pair, 500 per stack). */
+    pairsPerStack: z.number().int().min(1).max(220).default(200),
+    /** Pairs probed side by side by one schedule's invocation (1: a schedule and an invocation per pair). */
+    pairsPerSchedule: z.number().int().min(1).max(50).default(10),
+    /** Every per-pair value as a custom metric (14 per pair) instead of log fields. */
+    detailedMetrics: z.boolean().default(false),
+    /** The fleet dashboard ($3 a month at list price); false: its tables as saved Logs Insights queries. */
+    dashboard: z.boolean().default(true),
+    /** The state table under a customer managed KMS key of its own (about $1 a month). */
+    tableCustomerManagedKey: z.boolean().default(false),
+    /** The probe function's memory (MB). @default 512 */
+    memorySize: z.number().int().min(128).max(10_240).optional(),
+  })
     .refine(
       (d) =>
         !endpointServices(d.createVpcEndpoints).includes("dynamodb") ||
@@ -120,6 +120,11 @@ export type DeployConfig = z.infer<typeof DeploySchema>;
 /** Alias resolutions a deployment file may make: anchors shared by a few thousand pairs. */
 export const MAX_ALIASES = 20_000;
 
+function withoutExtensionKeys(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith("x-")));
+}
+
 export function loadDeployConfig(file: string): DeployConfig {
   let value: unknown;
   try {
@@ -131,7 +136,9 @@ export function loadDeployConfig(file: string): DeployConfig {
       cause: e,
     });
   }
-  const r = DeploySchema.safeParse(value);
+  // top-level keys starting with "x-" hold YAML anchors shared by the pairs (as in compose files); every
+  // other unknown key, at any depth, is an error naming the closest known one
+  const r = DeploySchema.safeParse(withoutExtensionKeys(value));
   if (!r.success)
     throw new ConfigError(
       file,

@@ -5,6 +5,7 @@
 import * as z from "zod";
 import { ec2NodeMapOf, ec2NodesMapped } from "./domain/ec2.ts";
 import { ConfigError, InputError } from "./domain/errors.ts";
+import { strictObject } from "./strict-object.ts";
 
 const ipv4 = z
   .string()
@@ -16,7 +17,7 @@ const host = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, "must be a host name o
 const port = z.number().int().min(1).max(65535);
 const absPath = z.string().regex(/^\/[A-Za-z0-9_./-]{0,255}$/, "must be an absolute path of [A-Za-z0-9_./-]");
 
-const SsmRunner = z.object({
+const SsmRunner = strictObject({
   type: z.literal("ssm"),
   instanceId: z
     .string()
@@ -28,7 +29,7 @@ const SsmRunner = z.object({
     .default("mysql-ha-prober-node-check"),
   region: z.string().optional(),
 });
-const SshRunner = z.object({
+const SshRunner = strictObject({
   type: z.literal("ssh"),
   host,
   user: z
@@ -43,42 +44,40 @@ const SshRunner = z.object({
 export const NAMESPACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** Lab only: runs the node check inside a local network namespace. */
-const NetnsRunner = z.object({
+const NetnsRunner = strictObject({
   type: z.literal("netns"),
   namespace: z.string().regex(NAMESPACE_NAME, "must be a network namespace name (not starting with - or .)"),
 });
 const Runner = z.discriminatedUnion("type", [SsmRunner, SshRunner]);
 const LabRunner = z.discriminatedUnion("type", [SsmRunner, SshRunner, NetnsRunner]);
 
-const NodeCheck = z
-  .object({
-    interface: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,15}$/)
-      .optional(),
-    keepalivedPidFile: absPath.default("/run/keepalived.pid"),
-    keepalivedDumpDir: absPath.default("/tmp"),
-    /** keepalived's DATA dump when global_defs sets state_dump_file (default: <keepalivedDumpDir>/keepalived.data). */
-    keepalivedDumpFile: absPath.optional(),
-    /** The VRRP instance that carries the VIP (default: the instance whose virtual IPs include it). */
-    vrrpInstance: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-      .optional(),
-    notifyStateFile: absPath.optional(),
-    notifyLog: absPath.optional(),
-    arpCount: z.number().int().min(1).max(9).default(3),
-    arpWaitMs: z.number().int().min(10).max(9999).default(20),
-  })
-  .default({
-    keepalivedPidFile: "/run/keepalived.pid",
-    keepalivedDumpDir: "/tmp",
-    arpCount: 3,
-    arpWaitMs: 20,
-  });
+const NodeCheck = strictObject({
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,15}$/)
+    .optional(),
+  keepalivedPidFile: absPath.default("/run/keepalived.pid"),
+  keepalivedDumpDir: absPath.default("/tmp"),
+  /** keepalived's DATA dump when global_defs sets state_dump_file (default: <keepalivedDumpDir>/keepalived.data). */
+  keepalivedDumpFile: absPath.optional(),
+  /** The VRRP instance that carries the VIP (default: the instance whose virtual IPs include it). */
+  vrrpInstance: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
+  notifyStateFile: absPath.optional(),
+  notifyLog: absPath.optional(),
+  arpCount: z.number().int().min(1).max(9).default(3),
+  arpWaitMs: z.number().int().min(10).max(9999).default(20),
+}).default({
+  keepalivedPidFile: "/run/keepalived.pid",
+  keepalivedDumpDir: "/tmp",
+  arpCount: 3,
+  arpWaitMs: 20,
+});
 
 const nodeSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
-  z.object({
+  strictObject({
     host,
     port: port.default(3306),
     /** Other names the peer's replication channel may use for this node. */
@@ -87,7 +86,7 @@ const nodeSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
     nodeCheck: NodeCheck,
   });
 const witnessSchema = <R extends typeof Runner | typeof LabRunner>(runner: R) =>
-  z.array(z.object({ name: z.string().min(1), runner, nodeCheck: NodeCheck })).default([]);
+  z.array(strictObject({ name: z.string().min(1), runner, nodeCheck: NodeCheck })).default([]);
 
 /** Name of an environment variable holding a password (the CLI; the function reads a secret). */
 const passwordEnv = z
@@ -105,14 +104,13 @@ const passwordEnv = z
  * certificate is checked. `mode: disabled` is an explicit opt-in: the password then crosses the network in
  * the clear to whoever answers at the address (a host that claims the VIP, a VPN path).
  */
-const Tls = z
-  .object({
-    mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("verify-ca"),
-    /** The CA certificate(s), PEM. */
-    ca: z.string().includes("BEGIN CERTIFICATE", { message: "must be a PEM certificate" }).optional(),
-    /** The CA certificate(s) in a file, PEM (the CLI; the function takes `ca`). */
-    caFile: absPath.optional(),
-  })
+const Tls = strictObject({
+  mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("verify-ca"),
+  /** The CA certificate(s), PEM. */
+  ca: z.string().includes("BEGIN CERTIFICATE", { message: "must be a PEM certificate" }).optional(),
+  /** The CA certificate(s) in a file, PEM (the CLI; the function takes `ca`). */
+  caFile: absPath.optional(),
+})
   .refine((t) => !["verify-ca", "verify-identity"].includes(t.mode) || t.ca || t.caFile, {
     message:
       "verify-ca (the default) and verify-identity need the CA: ca or caFile. Plaintext only as an explicit choice: tls: { mode: disabled } (the password then crosses the network in the clear)",
@@ -120,7 +118,7 @@ const Tls = z
   // absent: parsed as {} (so verify-ca, whose CA the refinement above then asks for), never skipped
   .prefault({});
 
-const Mysql = z.object({
+const Mysql = strictObject({
   user: z.string().min(1),
   passwordEnv,
   tls: Tls,
@@ -133,7 +131,7 @@ const Mysql = z.object({
  * The heartbeat: a row written through the VIP each probe by a user that may write that one table only.
  * The deployed function reads its password from the deployment's heartbeatPasswordSecretArn.
  */
-const Heartbeat = z.object({
+const Heartbeat = strictObject({
   user: z.string().min(1),
   passwordEnv,
   table: z
@@ -153,34 +151,30 @@ const ec2InstanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, "must be an EC2 ins
  * in each listed route table (DescribeRouteTables). The ARP view is then not used: the VPC, not ARP,
  * decides where the VIP's traffic goes.
  */
-const Ec2 = z
-  .object({
-    mode: z.enum(["secondary-ip", "route-table"]),
-    /** route-table mode: the route tables that must route the VIP (one per zone or subnet). */
-    routeTableIds: z
-      .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "must be a route table id (rtb-...)"))
-      .default([]),
-    /**
-     * Each node's network interface and/or instance.
-     * @default the instance ids of the nodes' ssm runners
-     */
-    nodes: z
-      .object({
-        a: z.object({ networkInterfaceId: eniId.optional(), instanceId: ec2InstanceId.optional() }),
-        b: z.object({ networkInterfaceId: eniId.optional(), instanceId: ec2InstanceId.optional() }),
-      })
-      .optional(),
-    /** How long EC2 may disagree with the holder before it is critical (the reassignment is asynchronous). */
-    graceSeconds: z.number().min(0).max(600).default(30),
-    /** @default the function's region (AWS_REGION) */
-    region: z.string().optional(),
-    /** The EC2 API's deadline per probe. */
-    timeoutMs: z.number().int().min(200).max(30_000).default(3000),
-  })
-  .refine((e) => e.mode !== "route-table" || e.routeTableIds.length > 0, {
-    message: "route-table mode needs routeTableIds",
-    path: ["routeTableIds"],
-  });
+const Ec2 = strictObject({
+  mode: z.enum(["secondary-ip", "route-table"]),
+  /** route-table mode: the route tables that must route the VIP (one per zone or subnet). */
+  routeTableIds: z
+    .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "must be a route table id (rtb-...)"))
+    .default([]),
+  /**
+   * Each node's network interface and/or instance.
+   * @default the instance ids of the nodes' ssm runners
+   */
+  nodes: strictObject({
+    a: strictObject({ networkInterfaceId: eniId.optional(), instanceId: ec2InstanceId.optional() }),
+    b: strictObject({ networkInterfaceId: eniId.optional(), instanceId: ec2InstanceId.optional() }),
+  }).optional(),
+  /** How long EC2 may disagree with the holder before it is critical (the reassignment is asynchronous). */
+  graceSeconds: z.number().min(0).max(600).default(30),
+  /** @default the function's region (AWS_REGION) */
+  region: z.string().optional(),
+  /** The EC2 API's deadline per probe. */
+  timeoutMs: z.number().int().min(200).max(30_000).default(3000),
+}).refine((e) => e.mode !== "route-table" || e.routeTableIds.length > 0, {
+  message: "route-table mode needs routeTableIds",
+  path: ["routeTableIds"],
+});
 
 /** Every node of an EC2 view must map to an interface or an instance (the rule of domain/ec2.ts). */
 function ec2Mapped(c: {
@@ -199,41 +193,38 @@ const EC2_UNMAPPED = {
  * One monitored pair, as deployed: what the function validates (each entry of its fleet file) and what the
  * deployment file lists. Nothing lab-only here: no namespace runner, no forwarder, no inline password.
  */
-export const ClusterSchema = z.object({
+export const ClusterSchema = strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.', '-'"),
-  vip: z.object({ host: ipv4, port: port.default(3306) }),
+  vip: strictObject({ host: ipv4, port: port.default(3306) }),
   mysql: Mysql,
   heartbeat: Heartbeat.optional(),
-  nodes: z.object({ a: nodeSchema(Runner), b: nodeSchema(Runner) }),
+  nodes: strictObject({ a: nodeSchema(Runner), b: nodeSchema(Runner) }),
   witnesses: witnessSchema(Runner),
-  thresholds: z
-    .object({
-      lagWarningSeconds: z.number().min(0).default(30),
-      lagCriticalSeconds: z.number().min(0).default(300),
-    })
+  thresholds: strictObject({
+    lagWarningSeconds: z.number().min(0).default(30),
+    lagCriticalSeconds: z.number().min(0).default(300),
+  })
     .refine((t) => t.lagCriticalSeconds >= t.lagWarningSeconds, {
       message: "lagCriticalSeconds must be >= lagWarningSeconds",
     })
     .default({ lagWarningSeconds: 30, lagCriticalSeconds: 300 }),
-  alerting: z
-    .object({
-      confirmations: z.number().int().min(1).max(20).default(2),
-      splitBrainRepeatMinutes: z.number().min(1).default(15),
-      repeatHours: z.number().min(0.1).default(4),
-      failoverGraceSeconds: z.number().min(0).max(300).default(10),
-      incidentExpiryHours: z
-        .number()
-        .min(0.1)
-        .max(24 * 30)
-        .default(24),
-    })
-    .default({
-      confirmations: 2,
-      splitBrainRepeatMinutes: 15,
-      repeatHours: 4,
-      failoverGraceSeconds: 10,
-      incidentExpiryHours: 24,
-    }),
+  alerting: strictObject({
+    confirmations: z.number().int().min(1).max(20).default(2),
+    splitBrainRepeatMinutes: z.number().min(1).default(15),
+    repeatHours: z.number().min(0.1).default(4),
+    failoverGraceSeconds: z.number().min(0).max(300).default(10),
+    incidentExpiryHours: z
+      .number()
+      .min(0.1)
+      .max(24 * 30)
+      .default(24),
+  }).default({
+    confirmations: 2,
+    splitBrainRepeatMinutes: 15,
+    repeatHours: 4,
+    failoverGraceSeconds: 10,
+    incidentExpiryHours: 24,
+  }),
   historySamples: z.boolean().default(false),
   ec2: Ec2.optional(),
 });
@@ -251,7 +242,7 @@ export const LabClusterSchema = ClusterSchema.extend({
     /** Inline password: for the lab only. */
     password: z.string().optional(),
   }).optional(),
-  nodes: z.object({ a: nodeSchema(LabRunner), b: nodeSchema(LabRunner) }),
+  nodes: strictObject({ a: nodeSchema(LabRunner), b: nodeSchema(LabRunner) }),
   witnesses: witnessSchema(LabRunner),
   /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
   forwarderSocket: absPath.optional(),
@@ -259,12 +250,12 @@ export const LabClusterSchema = ClusterSchema.extend({
    * Lab only: the push channel. The nodes' keepalived notify scripts write a line to this FIFO on every
    * transition; `watch` probes the cluster at once (coalesced), besides its interval.
    */
-  push: z.object({ fifo: absPath }).optional(),
+  push: strictObject({ fifo: absPath }).optional(),
   /**
    * Lab only: the EC2 API stand-in the CLI serves from the lab's record of the notify scripts'
    * `aws ec2` calls (lab/ec2-standin.ts).
    */
-  ec2StandIn: z.object({ callsLog: absPath, faultFile: absPath }).optional(),
+  ec2StandIn: strictObject({ callsLog: absPath, faultFile: absPath }).optional(),
 });
 
 /** The CLI needs a password source for each cluster: inline (lab) or an environment variable. */
@@ -276,18 +267,18 @@ const CliClusterSchema = LabClusterSchema.refine(
 /** The deployed schema with the EC2 mapping checked (the function and the deployment file). */
 export const DeployedClusterSchema = ClusterSchema.refine(ec2Mapped, EC2_UNMAPPED);
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = strictObject({
   clusters: z.array(CliClusterSchema).min(1, "list at least one cluster"),
   store: z
     .discriminatedUnion("type", [
-      z.object({
+      strictObject({
         type: z.literal("embedded"),
         dataDir: absPath.default("/var/lib/mysql-ha-prober/store"),
         tableName: z.string().default("mysql-ha-prober"),
         /** The loopback port the process that owns dataDir serves it on (others use that process). */
         port: port.default(8006),
       }),
-      z.object({
+      strictObject({
         type: z.literal("dynamodb"),
         tableName: z.string().min(3),
         region: z.string().optional(),
@@ -302,13 +293,13 @@ export const ConfigSchema = z.object({
     }),
   mail: z
     .discriminatedUnion("type", [
-      z.object({
+      strictObject({
         type: z.literal("embedded"),
         port: port.default(8005),
         from: z.string().email().default("prober@lab.invalid"),
         to: z.array(z.string().email()).min(1).default(["ops@lab.invalid"]),
       }),
-      z.object({
+      strictObject({
         type: z.literal("ses"),
         region: z.string().optional(),
         endpoint: z.string().url().optional(),

@@ -206,14 +206,16 @@ describe("the lab schema apart from the deployed one", () => {
     const r = ClusterSchema.safeParse(labCluster());
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues.map((i) => i.path.join(".")))).toContain("nodes.a.runner");
-    // and what it does accept carries no password and no forwarder
-    const ok = ClusterSchema.parse({
+    // a password or a forwarder in a deployed pair is refused by name, not carried or silently dropped
+    const bad = ClusterSchema.safeParse({
       ...good().clusters[0],
       forwarderSocket: "/x",
       mysql: { user: "u", password: "p", tls: { mode: "disabled" } },
     });
-    expect(ok).not.toHaveProperty("forwarderSocket");
-    expect(ok.mysql).not.toHaveProperty("password");
+    expect(bad.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
+      'mysql: unknown key "password" (did you mean "passwordEnv"?)',
+      ': unknown key "forwarderSocket" (known: name, vip, mysql, heartbeat, nodes, witnesses, thresholds, alerting, historySamples, ec2)',
+    ]);
   });
 
   it("TLS is verify-ca unless plaintext is chosen explicitly: without a CA the error names the field and the opt-in", () => {

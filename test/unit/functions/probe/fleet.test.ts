@@ -115,7 +115,7 @@ describe("ssmChecksOf: the SSM node checks one probe of the schedule's pairs sta
     const witness = {
       name: "w1",
       runner: { type: "ssm", instanceId: "i-0aaaaaaaaaaaaaaaa", documentName: "other-doc" },
-      nodeCheck: { Vip: "10.0.0.100" },
+      nodeCheck: {},
     };
     const fleet = parseFleet(
       JSON.stringify([pair("one"), pair("two", { witnesses: [witness] })]),
