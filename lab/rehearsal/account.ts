@@ -10,8 +10,8 @@
  * Not emulated: pagination beyond one page, filters other than the ones preflight sends.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type LoopbackEndpoints, serveOnLoopback } from "./loopback.ts";
 import type { AlarmActions, LocalSns } from "./sns.ts";
 
 export interface AccountModel {
@@ -102,7 +102,7 @@ function filterOf(input: Record<string, string>, name: string): string[] | null 
 }
 
 export class LocalAccount {
-  private readonly servers: Server[] = [];
+  private served: LoopbackEndpoints | undefined;
   /** AWS_ENDPOINT_URL_<SERVICE> -> URL, once started. */
   readonly env: Record<string, string> = {};
   readonly history: { alarm: string; at: number; summary: string }[] = [];
@@ -125,25 +125,15 @@ export class LocalAccount {
       ["DYNAMODB", (r) => this.dynamodb(r)],
       ["CLOUDWATCH", (r) => this.cloudwatch(r)],
     ];
-    for (const [name, handle] of services) {
-      const server = createServer((req, res) => void this.serve(handle, req, res));
-      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-      this.servers.push(server);
-      this.env[`AWS_ENDPOINT_URL_${name}`] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    }
+    this.served = await serveOnLoopback(
+      services.map(([name, handle]) => [name, (req, res) => void this.serve(handle, req, res)] as const),
+    );
+    Object.assign(this.env, this.served.env);
   }
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.pending);
-    await Promise.all(
-      this.servers.map(
-        (s) =>
-          new Promise<void>((r) => {
-            s.closeAllConnections();
-            s.close(() => r());
-          }),
-      ),
-    );
+    await this.served?.stop();
   }
 
   private async serve(handle: Handler, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -6,10 +6,10 @@
  * SES to aws-ses-v2-local).
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Ec2World, ec2Error } from "../ec2-standin.ts";
 import type { AuthRequest, RoleAuthorizer } from "./iam.ts";
+import { type LoopbackEndpoints, serveOnLoopback } from "./loopback.ts";
 import { type LocalRunCommand, SsmError } from "./ssm.ts";
 
 export interface Faults {
@@ -101,32 +101,21 @@ export class LocalEndpoints {
     return true;
   }
   readonly calls: CallRecord[] = [];
-  private readonly servers: Server[] = [];
+  private served: LoopbackEndpoints | undefined;
   /** AWS_ENDPOINT_URL_<SERVICE> -> URL, once started. */
   readonly env: Record<string, string> = {};
 
   constructor(private readonly o: EndpointsOptions) {}
 
   async start(): Promise<void> {
-    for (const spec of this.specs()) {
-      const server = createServer((req, res) => void this.serve(spec, req, res));
-      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-      this.servers.push(server);
-      this.env[`AWS_ENDPOINT_URL_${spec.envName}`] =
-        `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    }
+    this.served = await serveOnLoopback(
+      this.specs().map((spec) => [spec.envName, (req, res) => void this.serve(spec, req, res)] as const),
+    );
+    Object.assign(this.env, this.served.env);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.servers.map(
-        (s) =>
-          new Promise<void>((r) => {
-            s.closeAllConnections();
-            s.close(() => r());
-          }),
-      ),
-    );
+    await this.served?.stop();
   }
 
   private async serve(spec: ServiceSpec, req: IncomingMessage, res: ServerResponse): Promise<void> {
