@@ -134,12 +134,13 @@ describe.skipIf(skip)("detection truth in the lab", () => {
   });
 
   describe("writes the holder cannot take: not HEALTHY within one probe", () => {
-    it("read_only on the holder: exit 1 or 2 and HOLDER_READ_ONLY, HOLDER_WRITES_FAILED", async () => {
+    it("read_only on the holder: DOWN, exit 2 (applications cannot write), HOLDER_READ_ONLY, HOLDER_WRITES_FAILED", async () => {
       const [holder] = await holderAndStandby();
       await lab.fault("read-only", holder);
       try {
         const r = await cli("probe", "-c", configPath);
-        expect([1, 2]).toContain(r.code);
+        expect(r.code, r.out).toBe(2);
+        expect(r.out).toMatch(/\bDOWN\b/);
         expect(r.out).toContain("HOLDER_READ_ONLY");
         expect(r.out).toContain("HOLDER_WRITES_FAILED");
       } finally {
@@ -147,12 +148,13 @@ describe.skipIf(skip)("detection truth in the lab", () => {
       }
     });
 
-    it("a held global read lock on the holder: exit 1 or 2 and HOLDER_WRITES_FAILED within the heartbeat's deadline", async () => {
+    it("a held global read lock on the holder: DOWN, exit 2, HOLDER_WRITES_FAILED within the heartbeat's deadline", async () => {
       const [holder] = await holderAndStandby();
       await lab.fault("global-read-lock", holder);
       try {
         const r = await cli("probe", "-c", configPath);
-        expect([1, 2]).toContain(r.code);
+        expect(r.code, r.out).toBe(2);
+        expect(r.out).toMatch(/\bDOWN\b/);
         expect(r.out).toMatch(/HOLDER_WRITES_FAILED.*(Lock wait timeout|no answer within)/);
       } finally {
         await lab.heal();

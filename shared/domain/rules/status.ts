@@ -37,6 +37,8 @@ export interface StatusVerdict {
 }
 
 const DOWN_CLASSES = new Set(["refused", "timeout", "unreachable", "lost"]);
+/** The VIP's MySQL answers but takes no write: DOWN for the applications (the definition of DOWN). */
+const WRITER_CANNOT_WRITE = new Set(["HOLDER_READ_ONLY", "HOLDER_WRITES_FAILED"]);
 
 export function decideStatus(i: StatusInput): StatusVerdict {
   const { findings, views } = i;
@@ -87,6 +89,12 @@ export function decideStatus(i: StatusInput): StatusVerdict {
       canTakeOver(holder === "a" ? "b" : "a"),
     );
   }
+  // Applications cannot write through the VIP: for them the pair is down, whatever answers reads
+  // (read_only on the holder, a global read lock, a write that never commits). keepalived does not move
+  // the VIP for it, so no failover is awaited.
+  const cannotWrite = findings.filter((f) => WRITER_CANNOT_WRITE.has(f.code));
+  if (cannotWrite.length > 0)
+    return { status: "DOWN", reasons: cannotWrite.map((f) => f.message), awaitingFailover: false };
   if (i.vipOwner === null) {
     return {
       status: "UNKNOWN",

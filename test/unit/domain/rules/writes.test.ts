@@ -12,7 +12,7 @@ const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";
 const codes = (fs: { code: string; subject?: string }[]) => fs.map((x) => `${x.code}@${x.subject}`);
 
 describe("the VIP holder must take writes", () => {
-  it("read_only ON on the holder is critical within one probe (no heartbeat needed), and the probe is not HEALTHY", () => {
+  it("read_only ON on the holder is critical within one probe (no heartbeat needed), and the pair is DOWN for its applications", () => {
     const view = sqlView("a");
     const ro = serverFrom(f, "a", { read_only: "ON" });
     const a = assess(
@@ -25,10 +25,11 @@ describe("the VIP holder must take writes", () => {
       severity: "critical",
       subject: "vip",
     });
-    expect(a.status).toBe("DEGRADED");
+    // applications cannot write through the VIP: DOWN by definition (docs: the status definitions)
+    expect(a.status).toBe("DOWN");
   });
 
-  it("a failed heartbeat write while reads work is HOLDER_WRITES_FAILED", () => {
+  it("a failed heartbeat write while reads work is HOLDER_WRITES_FAILED, and the pair DOWN", () => {
     const hb: HeartbeatWrite = {
       writtenAt: 1,
       ok: false,
@@ -45,7 +46,8 @@ describe("the VIP holder must take writes", () => {
     };
     const a = assess({ ...input(sqlView("a"), nodesView("a")), heartbeat: hb });
     expect(codes(a.findings)).toContain("HOLDER_WRITES_FAILED@vip");
-    expect(a.status).toBe("DEGRADED");
+    // applications cannot write through the VIP: DOWN by definition (docs: the status definitions)
+    expect(a.status).toBe("DOWN");
   });
 
   it("no HOLDER_WRITES_FAILED when the VIP does not answer at all (VIP_UNREACHABLE says it)", () => {
