@@ -39,6 +39,8 @@ export interface StatusVerdict {
 const DOWN_CLASSES = new Set(["refused", "timeout", "unreachable", "lost"]);
 /** The VIP's MySQL answers but takes no write: DOWN for the applications (the definition of DOWN). */
 const WRITER_CANNOT_WRITE = new Set(["HOLDER_READ_ONLY", "HOLDER_WRITES_FAILED"]);
+/** A heartbeat write refused for the prober's own login, grants or TLS says nothing of the applications' writes. */
+const PROBER_SIDE = new Set(["auth", "privilege", "tls"]);
 
 export function decideStatus(i: StatusInput): StatusVerdict {
   const { findings, views } = i;
@@ -92,7 +94,9 @@ export function decideStatus(i: StatusInput): StatusVerdict {
   // Applications cannot write through the VIP: for them the pair is down, whatever answers reads
   // (read_only on the holder, a global read lock, a write that never commits). keepalived does not move
   // the VIP for it, so no failover is awaited.
-  const cannotWrite = findings.filter((f) => WRITER_CANNOT_WRITE.has(f.code));
+  const cannotWrite = findings.filter(
+    (f) => WRITER_CANNOT_WRITE.has(f.code) && !PROBER_SIDE.has(String(f.evidence.class ?? "")),
+  );
   if (cannotWrite.length > 0)
     return { status: "DOWN", reasons: cannotWrite.map((f) => f.message), awaitingFailover: false };
   if (i.vipOwner === null) {

@@ -135,4 +135,21 @@ describe("who took writes (the view, and the split-brain record)", () => {
     // without the heartbeat the same growth is a write
     expect(assess(input(sql, nodesView("a"), before)).writes).toEqual({ a: `${UA_}:121`, b: null });
   });
+
+  it("a heartbeat write refused for the prober's own login or grants is not the applications' problem: not DOWN", () => {
+    for (const cls of ["auth", "privilege", "tls"] as const) {
+      const hb: HeartbeatWrite = {
+        writtenAt: 1,
+        ok: false,
+        durationMs: 5,
+        serverId: null,
+        serverUuid: null,
+        gtid: null,
+        error: { class: cls, message: "denied", during: "heartbeat write" },
+      };
+      const a = assess({ ...input(sqlView("a"), nodesView("a")), heartbeat: hb });
+      expect(codes(a.findings)).toContain("HOLDER_WRITES_FAILED@vip");
+      expect(a.status, cls).toBe("DEGRADED");
+    }
+  });
 });
