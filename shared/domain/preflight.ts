@@ -103,7 +103,10 @@ const failedRead = (what: string, error: string, fix: string): Check => ({
   ok: false,
   what,
   detail: `could not be read: ${error}`,
-  fix,
+  // no credentials at all: every read fails alike, and the fix is the same for all
+  fix: /CredentialsProviderError|Could not load credentials/.test(error)
+    ? "give the command AWS credentials of the account (AWS_PROFILE, aws sso login, or an instance role) and its region"
+    : fix,
 });
 
 const domainOf = (address: string) => address.split("@")[1] ?? address;
