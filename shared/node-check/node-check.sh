@@ -26,7 +26,7 @@
 set -u
 export LC_ALL=C
 SYSFS="${NC_SYSFS:-/sys}" # a test seam only: the unit tests run this script against a stand-in /sys
-SCRIPT_VERSION="1.4.1"
+SCRIPT_VERSION="1.5.0"
 
 # Every pattern accepts its own default: the SSM agent fills each parameter that was not sent with its default
 # and checks EVERY declared parameter against its pattern before the script runs (amazon-ssm-agent
@@ -224,9 +224,12 @@ parse_dump() {
     n && /^   Advert interval = / { ad=($5 == "sec" ? $4 * 1000 : $4) }
     n && /^   Preempt = / { pr=$3 }
     n && /^   Authentication type = / { au=$4 }
-    n && /^   Virtual IP (\(|= )/ { inv=1; next }
+    # an instance addresses, in every layout of the keepalived vrrp_data.c dump: "Virtual IP = N" (1.3, 2.0),
+    # "Virtual IP :" (2.1.0-2.2.4), "Virtual IP (N):" (2.2.5+); virtual_ipaddress_excluded too, added and
+    # removed with the instance like its VIPs ("Virtual IP Excluded = N", then "Virtual IP Excluded :")
+    n && /^   Virtual IP( Excluded)? (\(|= |:)/ { inv=1; next }
     n && /^   Unicast Peer/ { inp=1; next }
-    n && inv && /^     [0-9]/ { a=$1; sub(/\/.*/, "", a); v=(v == "" ? a : v "," a) }
+    n && inv && /^     [0-9A-Fa-f:]/ { a=$1; sub(/\/.*/, "", a); v=(v == "" ? a : v "," a) }
     n && inp && /^     [0-9]/ { pe=(pe == "" ? $1 : pe "," $1) }
     /^------< VRRP Topology/ { topo=1; next }
     /^------< / { out(); if (topo) done=1 }
@@ -262,7 +265,7 @@ if [ -n "$KA_PID" ]; then
         vrid="${vrid//[^0-9]/}"
         base="${base//[^0-9]/}"
         advert="${advert//[^0-9]/}"
-        clean vips "${vips#-}" '0-9.,' 400
+        clean vips "${vips#-}" '0-9A-Fa-f.:,' 400 # IPv4 and IPv6 addresses stay what they are
         clean peers "${peers#-}" '0-9.,' 400
         clean preempt "${preempt#-}" 'a-z' 10
         clean auth "${auth#-}" 'A-Za-z_' 20

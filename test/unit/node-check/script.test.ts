@@ -116,6 +116,26 @@ describe("node-check.sh against the real formats", () => {
     expect(r.errors).toEqual([]);
   });
 
+  it.each([
+    [
+      "keepalived-2.1.5-excluded-ipv6.data",
+      "2.1.0-2.2.4 (Debian 11, Ubuntu 22.04): 'Virtual IP :'",
+      "2001:db8::100",
+    ],
+    ["keepalived-2.0.20-excluded-ipv6.data", "1.3 and 2.0: 'Virtual IP = N'", "fd00::100"],
+  ])(
+    "%s, layout %s: each instance's VIPs, the excluded ones too, an IPv6 VIP as written",
+    async (dump, _layout, v6) => {
+      const r = await report({ dump });
+      expect(r.keepalived.source).toBe("data");
+      expect(r.keepalived.instances.map((i) => [i.name, i.vips])).toEqual([
+        ["VI_MYSQL", ["192.0.2.100", v6]],
+        ["VI_WEB", ["192.0.2.200"]],
+      ]);
+      expect(r.errors).toEqual([]);
+    },
+  );
+
   it("an unrelated instance MASTER on the node that is BACKUP for the VIP is not a split brain", async () => {
     const r = await report({ addrLines: ["2: eth0    inet 192.0.2.12/24 scope global eth0"] });
     const holder = ok({ mac: "02:00:00:00:00:0a", bound: true, keepalived: "MASTER" });
