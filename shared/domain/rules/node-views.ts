@@ -377,9 +377,14 @@ function transitionFindings(
   const prior = previous.keepalivedState[id];
   const masterEntries = states.filter((s) => s === "MASTER").length;
   const leftMaster = states.some((s, i) => i > 0 && states[i - 1] === "MASTER" && s !== "MASTER");
-  const backToPrior = prior !== null && role === prior && states.some((s) => s !== prior);
+  // back where it was: the dump says so AND the log's last transition says so. The dump and the log are
+  // read at different moments: a log ending in BACKUP while the dump still says FAULT is a recovery under
+  // way (FAULT -> BACKUP), never a flap.
+  const last = states[states.length - 1];
+  const backToPrior = prior !== null && role === prior && last === prior && states.some((s) => s !== prior);
   const flapped = masterEntries >= 2 || (masterEntries >= 1 && leftMaster) || backToPrior;
-  const message = `keepalived on node ${up(id)} ${flapped ? "flapped" : "changed state"} since the previous probe: ${prior && flapped ? `${prior} → ` : ""}${states.join(" → ")}.`;
+  const lagging = role !== null && last !== undefined && role !== last ? ` (the state dump, read a moment apart, still says ${role})` : "";
+  const message = `keepalived on node ${up(id)} ${flapped ? "flapped" : "changed state"} since the previous probe: ${prior && flapped ? `${prior} → ` : ""}${states.join(" → ")}${lagging}.`;
   const finding = makeFinding(
     flapped ? "KEEPALIVED_FLAPPED" : "KEEPALIVED_TRANSITION",
     message,
