@@ -169,9 +169,7 @@ describe("pipeline with dynalite and aws-ses-v2-local", () => {
       "SPLIT_BRAIN->HEALTHY",
     ]);
     // the failover is an incident too, in the history for good (mailed with its transition, not apart)
-    expect(history.filter((h) => h.kind === "incident").map((h) => h.findingCodes)).toEqual([
-      ["VIP_FAILOVER"],
-    ]);
+    expect(history.filter((h) => h.kind === "incident").map((h) => h.findingCodes)).toEqual([["VIP_FAILOVER"]]);
     const current = await store.load(clusterName);
     expect(current?.outbox).toEqual([]);
     expect(current?.historyOutbox).toEqual([]);
