@@ -3,7 +3,6 @@
  * the previous state, the cluster's status, its VIP owner, a summary per node, all findings and the
  * events since the previous state. Each rule group lives in rules/; this file only composes them.
  */
-import { makeFinding } from "./codes.ts";
 import type { Ec2NodeMap, Ec2Observation } from "./ec2.ts";
 import type { HeartbeatWrite } from "./heartbeat.ts";
 import { EMPTY_SQL_MEMORY, type Memory, memoryOf, type OwnTransactions, type SqlMemory } from "./memory.ts";
@@ -220,9 +219,6 @@ export function assess(input: AssessInput): Assessment {
     ...(input.nodes.vrrpInstance ? { vrrpInstance: input.nodes.vrrpInstance } : {}),
   });
   const owner = vipOwner === "a" || vipOwner === "b" ? vipOwner : null;
-  // Every move of the VIP is a failover the applications felt, whatever the status does: an event (an
-  // incident, mailed with its cause), compared with the last owner seen even across probes that saw none.
-  findings.push(...failoverFindings(prev.vipOwner, owner, input.now.toISOString()));
   return {
     ...verdict,
     vipOwner,
@@ -238,21 +234,6 @@ export function assess(input: AssessInput): Assessment {
       ec2: ec2?.memory ?? prev.ec2,
     },
   };
-}
-
-function failoverFindings(prevOwner: NodeId | null, owner: NodeId | null, at: string): Finding[] {
-  if (!prevOwner || !owner || prevOwner === owner) return [];
-  return [
-    {
-      ...makeFinding(
-        "VIP_FAILOVER",
-        `Failover: the VIP moved from node ${prevOwner.toUpperCase()} to node ${owner.toUpperCase()} (applications' connections through it were cut).`,
-        { from: prevOwner, to: owner },
-        "pair",
-      ),
-      key: `${prevOwner}->${owner}@${at}`,
-    },
-  ];
 }
 
 /** Events since the previous state: a failover, keepalived flaps. */

@@ -282,13 +282,6 @@ export const CATALOG = {
     action:
       "Read the node's error log around the start time for the crash or the stop; check replication both ways resumed and nothing was lost (`SHOW SLAVE STATUS`).",
   },
-  VIP_FAILOVER: {
-    severity: "warning",
-    meaning:
-      "The VIP moved from one node to the other since the last probe that saw an owner: a failover, which cut the applications' connections through the VIP, whatever the status says now (a fast failover can end HEALTHY).",
-    action:
-      "Read the cause in the same mail (MYSQL_RESTARTED, KEEPALIVED_RESTARTED, KEEPALIVED_FLAPPED, a failed track script); check the former holder before anything moves the VIP back; acknowledge the incident.",
-  },
   KEEPALIVED_RESTARTED: {
     severity: "warning",
     meaning: "keepalived restarted since the previous probe (another pid).",

@@ -18,7 +18,6 @@ export const INCIDENT_CODES: readonly FindingCode[] = [
   "KEEPALIVED_RESTARTED",
   "KEEPALIVED_FLAPPED",
   "REPLICATION_RESTARTED",
-  "VIP_FAILOVER",
 ];
 
 export interface Incident {
