@@ -383,7 +383,10 @@ function transitionFindings(
   const last = states[states.length - 1];
   const backToPrior = prior !== null && role === prior && last === prior && states.some((s) => s !== prior);
   const flapped = masterEntries >= 2 || (masterEntries >= 1 && leftMaster) || backToPrior;
-  const lagging = role !== null && last !== undefined && role !== last ? ` (the state dump, read a moment apart, still says ${role})` : "";
+  const lagging =
+    role !== null && last !== undefined && role !== last
+      ? ` (the state dump, read a moment apart, still says ${role})`
+      : "";
   const message = `keepalived on node ${up(id)} ${flapped ? "flapped" : "changed state"} since the previous probe: ${prior && flapped ? `${prior} → ` : ""}${states.join(" → ")}${lagging}.`;
   const finding = makeFinding(
     flapped ? "KEEPALIVED_FLAPPED" : "KEEPALIVED_TRANSITION",
