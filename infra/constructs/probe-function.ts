@@ -316,7 +316,16 @@ export class ProbeFunction extends Construct {
       });
     // exactly the calls the store makes (shared/adapters/dynamo-store.ts): no Scan, no batch, no streams
     add("StateTable", [...STATE_TABLE_ACTIONS], [props.table.tableArn]);
-    props.table.encryptionKey?.grant(this.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*");
+    // the table's own key (tableCustomerManagedKey): the key actions CDK's table grants give (dynamodb perms.js
+    // KEY_READ_ACTIONS + KEY_WRITE_ACTIONS), so narrowing the table actions takes nothing from the key
+    props.table.encryptionKey?.grant(
+      this.role,
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:ReEncrypt*",
+      "kms:GenerateDataKey*",
+    );
     add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
     // The EC2 view of the VIP (opt-in): one read-only call; EC2's Describe calls take no resource ARNs.
     const ec2Actions = [

@@ -20,6 +20,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MIN_AGENT_VERSION, versionAtLeast } from "../../shared/domain/preflight.ts";
 
 export const SSM_OUTPUT_LIMIT = 24_000;
 /** ListCommandInvocations' plugin Output. */
@@ -41,19 +42,10 @@ export function agentOutput(stdout: string, stderr: string, capacity: number): s
   return `${stdout.slice(0, space - cutOut.length - stderr.length)}${cutOut}${title}${stderr}`;
 }
 
-/** The first agent version that exports ENV_VAR parameters as SSM_<Name>. */
-export const ENV_VAR_AGENT = "3.3.2746.0";
+/** The first agent version that exports ENV_VAR parameters as SSM_<Name> (the same as preflight requires). */
+export const ENV_VAR_AGENT = MIN_AGENT_VERSION;
 /** The agent version the stand-in plays unless told otherwise (a current release). */
 export const DEFAULT_AGENT_VERSION = "3.3.4364.0";
-
-/** a < b for dotted agent versions. */
-export function versionBelow(a: string, b: string): boolean {
-  const x = a.split(".").map(Number);
-  const y = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++)
-    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
-  return false;
-}
 
 /**
  * What the agent does with a command's parameters before the script runs: defaults for those not sent,
@@ -86,7 +78,7 @@ export function agentEnvironment(
   agentVersion: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  if (versionBelow(agentVersion, ENV_VAR_AGENT)) return env;
+  if (!versionAtLeast(agentVersion, ENV_VAR_AGENT)) return env;
   for (const [k, v] of Object.entries(values))
     if (doc.parameters?.[k]?.interpolationType === "ENV_VAR") env[`SSM_${k}`] = v;
   return env;

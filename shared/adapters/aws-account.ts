@@ -251,7 +251,8 @@ export class AwsAccountReader {
         if (s === undefined) return { plainString: false, ...(d.KmsKeyId ? { kmsKeyId: d.KmsKeyId } : {}) };
         let json = false;
         try {
-          json = typeof JSON.parse(s) === "object" && JSON.parse(s) !== null;
+          const parsed: unknown = JSON.parse(s);
+          json = typeof parsed === "object" && parsed !== null;
         } catch {}
         return { plainString: !json, ...(d.KmsKeyId ? { kmsKeyId: d.KmsKeyId } : {}) };
       });

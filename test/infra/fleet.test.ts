@@ -247,6 +247,23 @@ describe("the fleet layout", () => {
     t.hasResourceProperties("AWS::DynamoDB::Table", {
       SSESpecification: { SSEEnabled: true, SSEType: "KMS" },
     });
+    // the function may use the table's key as CDK's table grant allowed (the table actions are narrowed)
+    const keyActions = Object.values(t.findResources("AWS::IAM::Policy"))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties
+            .PolicyDocument.Statement,
+      )
+      .flatMap((st) => [st.Action].flat())
+      .filter((a) => a.startsWith("kms:"))
+      .sort();
+    expect(keyActions).toEqual([
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]);
   });
 });
 

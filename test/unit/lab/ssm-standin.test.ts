@@ -9,7 +9,6 @@ import {
   agentParameters,
   type Invocation,
   LocalRunCommand,
-  versionBelow,
 } from "../../../lab/rehearsal/ssm.ts";
 import { nodeCheckDocument } from "../../../shared/node-check/document.ts";
 import { nodeParamsBlob } from "../../../shared/node-check/params.ts";
@@ -107,7 +106,7 @@ describe("the agent's parameter handling (amazon-ssm-agent docparser.go getValid
     const values = { Vip: "198.18.0.100", Since: "5" };
     expect(agentEnvironment(real, values, "3.3.2746.0")).toEqual({ SSM_Vip: "198.18.0.100", SSM_Since: "5" });
     expect(agentEnvironment(real, values, "3.3.1957.0")).toEqual({});
-    expect(versionBelow("3.2.9999.0", "3.3.2746.0")).toBe(true);
-    expect(versionBelow("3.10.1.0", "3.3.2746.0")).toBe(false);
+    expect(agentEnvironment(real, values, "3.2.9999.0")).toEqual({});
+    expect(agentEnvironment(real, values, "3.10.1.0")).toEqual({ SSM_Vip: "198.18.0.100", SSM_Since: "5" });
   });
 });

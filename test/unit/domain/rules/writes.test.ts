@@ -11,6 +11,17 @@ const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";
 const codes = (fs: { code: string; subject?: string }[]) => fs.map((x) => `${x.code}@${x.subject}`);
 
+/** A heartbeat write that did not go through, after `durationMs`, with the error when there is one. */
+const failedBeat = (durationMs: number, error?: HeartbeatWrite["error"]): HeartbeatWrite => ({
+  writtenAt: 1,
+  ok: false,
+  durationMs,
+  serverId: null,
+  serverUuid: null,
+  gtid: null,
+  ...(error ? { error } : {}),
+});
+
 describe("the VIP holder must take writes", () => {
   it("read_only ON on the holder is critical within one probe (no heartbeat needed), and the pair is DOWN for its applications", () => {
     const view = sqlView("a");
@@ -30,20 +41,12 @@ describe("the VIP holder must take writes", () => {
   });
 
   it("a failed heartbeat write while reads work is HOLDER_WRITES_FAILED, and the pair DOWN", () => {
-    const hb: HeartbeatWrite = {
-      writtenAt: 1,
-      ok: false,
-      durationMs: 2000,
-      serverId: null,
-      serverUuid: null,
-      gtid: null,
-      error: {
-        class: "timeout",
-        code: "ETIMEDOUT",
-        message: "no answer within 2000 ms",
-        during: "heartbeat write",
-      },
-    };
+    const hb = failedBeat(2000, {
+      class: "timeout",
+      code: "ETIMEDOUT",
+      message: "no answer within 2000 ms",
+      during: "heartbeat write",
+    });
     const a = assess({ ...input(sqlView("a"), nodesView("a")), heartbeat: hb });
     expect(codes(a.findings)).toContain("HOLDER_WRITES_FAILED@vip");
     // applications cannot write through the VIP: DOWN by definition (docs: the status definitions)
@@ -51,14 +54,7 @@ describe("the VIP holder must take writes", () => {
   });
 
   it("no HOLDER_WRITES_FAILED when the VIP does not answer at all (VIP_UNREACHABLE says it)", () => {
-    const hb: HeartbeatWrite = {
-      writtenAt: 1,
-      ok: false,
-      durationMs: 5,
-      serverId: null,
-      serverUuid: null,
-      gtid: null,
-    };
+    const hb = failedBeat(5);
     const a = assess({ ...input(sqlView("down"), nodesView("a")), heartbeat: hb });
     expect(codes(a.findings)).not.toContain("HOLDER_WRITES_FAILED@vip");
   });
@@ -138,15 +134,7 @@ describe("who took writes (the view, and the split-brain record)", () => {
 
   it("a heartbeat write refused for the prober's own login or grants is not the applications' problem: not DOWN", () => {
     for (const cls of ["auth", "privilege", "tls"] as const) {
-      const hb: HeartbeatWrite = {
-        writtenAt: 1,
-        ok: false,
-        durationMs: 5,
-        serverId: null,
-        serverUuid: null,
-        gtid: null,
-        error: { class: cls, message: "denied", during: "heartbeat write" },
-      };
+      const hb = failedBeat(5, { class: cls, message: "denied", during: "heartbeat write" });
       const a = assess({ ...input(sqlView("a"), nodesView("a")), heartbeat: hb });
       expect(codes(a.findings)).toContain("HOLDER_WRITES_FAILED@vip");
       expect(a.status, cls).toBe("DEGRADED");
