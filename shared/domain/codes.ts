@@ -178,9 +178,16 @@ export const CATALOG = {
   ARP_FOREIGN_MAC: {
     severity: "critical",
     meaning:
-      "A MAC that belongs to neither node answers ARP for the VIP: another host uses the VIP's address.",
+      "A MAC that belongs to neither node answers ARP for the VIP, seen by two observers or at two probes in a row: another host claims the VIP's address (a misconfigured host, a cloned VM, or someone impersonating the database). Some clients may be talking to it. Not a split brain: neither node is wrong.",
     action:
-      "Find the host with that MAC (switch MAC table, `ip neigh` on the gateway) and remove the address from it.",
+      "Do not stop keepalived or remove the VIP from either node. Find the host first: `ip neigh show VIP` and `arping -I IFACE -c 3 VIP` on a node show the MAC; look it up in the switch's MAC table (or the hypervisor's, or `aws ec2 describe-network-interfaces --filters Name=mac-address,Values=MAC`), then remove the address from that host. Until then treat data written through the VIP as suspect and check the applications' connections (`SHOW PROCESSLIST` on the holder).",
+  },
+  ARP_FOREIGN_MAC_UNCONFIRMED: {
+    severity: "warning",
+    meaning:
+      "A MAC that belongs to neither node answered ARP for the VIP once (one observer, one probe). It may be a stray or spoofed reply; it is confirmed (ARP_FOREIGN_MAC) when the next probe or a second observer sees it too.",
+    action:
+      "Nothing on the nodes. If it repeats, find the host with that MAC (`ip neigh`, the switch's MAC table).",
   },
   VIP_NOT_BOUND: {
     severity: "critical",

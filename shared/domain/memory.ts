@@ -44,6 +44,8 @@ export interface NodeMemory {
    * so a transition in that same second comes back in the next check and must not count twice.
    */
   lastTransitionAt: PerNode<number | null>;
+  /** MACs of neither node that answered ARP for the VIP at the last probe: seen again, they are confirmed. */
+  foreignMacs: string[];
 }
 
 export interface Memory {
@@ -71,6 +73,7 @@ export const EMPTY_NODE_MEMORY: NodeMemory = {
   keepalivedPid: none(),
   keepalivedState: none(),
   lastTransitionAt: none(),
+  foreignMacs: [],
 };
 
 /** The memory of a stored state, with what older versions did not keep filled in as unknown. */

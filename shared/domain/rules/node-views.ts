@@ -79,7 +79,7 @@ export function assessNodes(
   const holders = both ? NODE_IDS.filter((id) => servesVip(both[id])) : null;
   const masters =
     both && roles.a !== null && roles.b !== null ? NODE_IDS.filter((id) => roles[id] === "MASTER") : null;
-  const arp = arpFindings(view, reports);
+  const arp = arpFindings(view, reports, previous.foreignMacs);
   const findings = [
     ...checkFindings(view),
     ...bindingFindings(reports),
@@ -123,6 +123,8 @@ export function assessNodes(
         a: lastTransition(reports.a, previous.lastTransitionAt.a),
         b: lastTransition(reports.b, previous.lastTransitionAt.b),
       },
+      // what was not seen (a node report missing) is not "gone": the previous list stays
+      foreignMacs: arp.foreign ?? previous.foreignMacs,
     },
   };
 }
@@ -208,19 +210,34 @@ function bindingFindings(reports: Partial<Record<NodeId, NodeReport>>): Finding[
   return out;
 }
 
+/**
+ * ARP answers for the VIP. Two of the pair's own MACs answering (or, on a holder, the other node's) is
+ * a split brain. A MAC that belongs to neither node is an address conflict to investigate, not a split
+ * brain: one spoofed reply must not page everyone and ask them to drop a node. It is confirmed when two
+ * observers saw it in one probe, or one saw it in two probes in a row (ARP_FOREIGN_MAC); before that it
+ * is ARP_FOREIGN_MAC_UNCONFIRMED. With a node report missing, the pair's MACs are not all known: any
+ * second MAC then counts as a duplicate (it may be the other node's), as before.
+ */
 function arpFindings(
   view: NodesView,
   reports: Partial<Record<NodeId, NodeReport>>,
-): { findings: Finding[]; macs: string[] } {
+  previousForeign: readonly string[],
+): { findings: Finding[]; macs: string[]; foreign: string[] | null } {
+  const bothKnown = Boolean(reports.a && reports.b);
   const nodeMacs = new Set(NODE_IDS.map((id) => reports[id]?.vip.mac).filter((m): m is string => Boolean(m)));
+  const ours = (m: string) => !bothKnown || nodeMacs.has(m);
   const arpMacs = new Set<string>();
+  const foreignSeenBy = new Map<string, string[]>();
   const duplicates: { seenBy: string; role: string; macs: string[] }[] = [];
   const readArp = (seenBy: string, r: NodeReport, role: "holder" | "non-holder" | "witness") => {
     const replies = [...new Set(r.arp.replies)];
     for (const m of replies) arpMacs.add(m);
-    const others = replies.filter((m) => m !== r.vip.mac);
-    if (role === "holder" ? others.length >= 1 : replies.length >= 2)
-      duplicates.push({ seenBy, role, macs: replies });
+    for (const m of replies.filter((x) => !ours(x)))
+      foreignSeenBy.set(m, [...(foreignSeenBy.get(m) ?? []), seenBy]);
+    const pairs = replies.filter(ours);
+    const others = pairs.filter((m) => m !== r.vip.mac);
+    if (role === "holder" ? others.length >= 1 : pairs.length >= 2)
+      duplicates.push({ seenBy, role, macs: pairs });
   };
   for (const id of NODE_IDS) {
     const r = reports[id];
@@ -240,20 +257,51 @@ function arpFindings(
       ),
     );
   }
-  if (reports.a && reports.b) {
-    const foreign = [...arpMacs].filter((m) => !nodeMacs.has(m));
-    if (foreign.length > 0) {
-      findings.push(
-        makeFinding(
-          "ARP_FOREIGN_MAC",
-          `A MAC that belongs to neither node answers for the VIP: ${foreign.join(", ")}.`,
-          { foreign, nodeMacs: [...nodeMacs] },
-          "pair",
-        ),
-      );
-    }
-  }
-  return { findings, macs: [...arpMacs].sort() };
+  findings.push(...foreignMacFindings(foreignSeenBy, nodeMacs, previousForeign));
+  return {
+    findings,
+    macs: [...arpMacs].sort(),
+    // remembered only when the pair's MACs were known and someone ran arping
+    foreign: bothKnown ? [...foreignSeenBy.keys()].sort() : null,
+  };
+}
+
+function foreignMacFindings(
+  seenBy: Map<string, string[]>,
+  nodeMacs: Set<string>,
+  previous: readonly string[],
+): Finding[] {
+  if (seenBy.size === 0) return [];
+  const all = [...seenBy.keys()].sort();
+  const confirmed = all.filter((m) => (seenBy.get(m)?.length ?? 0) >= 2 || previous.includes(m));
+  const evidence = (macs: string[]) => ({
+    foreign: macs,
+    seenBy: Object.fromEntries(macs.map((m) => [m, seenBy.get(m) ?? []])),
+    nodeMacs: [...nodeMacs],
+  });
+  const unconfirmed = all.filter((m) => !confirmed.includes(m));
+  return [
+    ...(confirmed.length
+      ? [
+          makeFinding(
+            "ARP_FOREIGN_MAC",
+            `A MAC that belongs to neither node answers for the VIP: ${confirmed.map((m) => `${m} (seen by ${seenBy.get(m)?.join(", ")}${previous.includes(m) ? ", and at the previous probe" : ""})`).join(", ")}.`,
+            evidence(confirmed),
+            "pair",
+          ),
+        ]
+      : []),
+    ...(unconfirmed.length
+      ? [
+          makeFinding(
+            "ARP_FOREIGN_MAC_UNCONFIRMED",
+            `A MAC that belongs to neither node answered once for the VIP: ${unconfirmed.map((m) => `${m} (seen by ${seenBy.get(m)?.join(", ")})`).join(", ")}; the next probe tells whether it persists.`,
+            evidence(unconfirmed),
+            "pair",
+          ),
+        ]
+      : []),
+  ];
 }
 
 function keepalivedFindings(id: NodeId, r: NodeReport, role: string | null, name?: string): Finding[] {

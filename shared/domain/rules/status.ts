@@ -12,12 +12,14 @@ import type { Views } from "./cross-check.ts";
 import { EC2_DOWN_CODES } from "./ec2.ts";
 import { reachableListener, roleOf } from "./node-views.ts";
 
-/** Findings that mean two hosts claim the VIP. */
+/**
+ * Findings that mean both nodes of the pair claim the VIP. A MAC of neither node (ARP_FOREIGN_MAC) is an
+ * address conflict to investigate: DEGRADED, never a split brain (one spoofed reply would page everyone).
+ */
 export const SPLIT_BRAIN_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
   "SPLIT_BRAIN_VIP_ON_BOTH",
   "KEEPALIVED_MULTIPLE_MASTERS",
   "ARP_DUPLICATE",
-  "ARP_FOREIGN_MAC",
 ]);
 
 export interface StatusInput {

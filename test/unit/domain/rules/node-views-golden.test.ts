@@ -286,6 +286,7 @@ describe("node views: the helpers", () => {
       keepalivedState: { a: "MASTER", b: "BACKUP" },
       lastTransitionAt: { a: 3, b: 4 },
       keepalivedPid: { a: 1, b: 2 },
+      foreignMacs: ["02:de:ad:be:ef:00"],
     });
     const m = assessNodes({ a: A({ transitions: [[2, "MASTER"]] }), b: failedCheck() }, before).memory;
     expect(m).toEqual({
@@ -293,6 +294,7 @@ describe("node views: the helpers", () => {
       keepalivedPid: { a: 1, b: 2 },
       keepalivedState: { a: "MASTER", b: "BACKUP" },
       lastTransitionAt: { a: 3, b: 4 },
+      foreignMacs: ["02:de:ad:be:ef:00"],
     });
     const later = assessNodes(
       {

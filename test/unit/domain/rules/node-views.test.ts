@@ -66,13 +66,55 @@ describe("assessNodes", () => {
     });
   });
 
-  it("a MAC that belongs to neither node answering for the VIP", () => {
-    const h = healthy();
-    const r = assessNodes({
-      a: h.a,
-      b: ok({ mac: MAC.b, replies: [MAC.a, "02:de:ad:be:ef:00"], keepalived: "BACKUP" }),
+  describe("a MAC that belongs to neither node answering for the VIP is a conflict, not a split brain", () => {
+    const FOREIGN = "02:de:ad:be:ef:00";
+    const seenByB = () => {
+      const h = healthy();
+      return { a: h.a, b: ok({ mac: MAC.b, replies: [MAC.a, FOREIGN], keepalived: "BACKUP" }) };
+    };
+
+    it("one reply, one observer, first probe: unconfirmed, no duplicate", () => {
+      const r = assessNodes(seenByB());
+      expect(codes(r)).toEqual(["ARP_FOREIGN_MAC_UNCONFIRMED@pair"]);
+      expect(r.memory.foreignMacs).toEqual([FOREIGN]);
     });
-    expect(codes(r)).toEqual(expect.arrayContaining(["ARP_FOREIGN_MAC@pair", "ARP_DUPLICATE@pair"]));
+    it("seen again at the next probe: confirmed", () => {
+      const r = assessNodes(seenByB(), { ...EMPTY_NODE_MEMORY, foreignMacs: [FOREIGN] });
+      expect(codes(r)).toEqual(["ARP_FOREIGN_MAC@pair"]);
+      expect(r.findings[0]?.message).toContain("at the previous probe");
+    });
+    it("seen by two observers in one probe: confirmed", () => {
+      const h = healthy();
+      const r = assessNodes({
+        a: ok({ mac: MAC.a, bound: true, replies: [FOREIGN], keepalived: "MASTER" }),
+        b: ok({ mac: MAC.b, replies: [MAC.a, FOREIGN], keepalived: "BACKUP" }),
+      });
+      expect(codes(r)).toEqual(["ARP_FOREIGN_MAC@pair"]);
+      expect(r.findings[0]?.evidence).toMatchObject({ seenBy: { [FOREIGN]: ["node A", "node B"] } });
+      expect(h).toBeTruthy();
+    });
+    it("gone at the next probe: forgotten", () => {
+      const r = assessNodes(healthy(), { ...EMPTY_NODE_MEMORY, foreignMacs: [FOREIGN] });
+      expect(codes(r)).toEqual([]);
+      expect(r.memory.foreignMacs).toEqual([]);
+    });
+    it("with a node report missing the pair's MACs are not all known: a second MAC is still a duplicate", () => {
+      const r = assessNodes({
+        a: ok({ mac: MAC.a, bound: true, replies: [FOREIGN], keepalived: "MASTER" }),
+        b: { ok: false as const, reason: "timeout" as const, detail: "x", durationMs: 1 },
+      });
+      expect(codes(r)).toContain("ARP_DUPLICATE@pair");
+      expect(r.memory.foreignMacs).toEqual([]);
+    });
+    it("the other node's MAC beside a foreign one is still a split brain", () => {
+      const r = assessNodes({
+        a: ok({ mac: MAC.a, bound: true, replies: [MAC.b, FOREIGN], keepalived: "MASTER" }),
+        b: ok({ mac: MAC.b, bound: true, replies: [MAC.a], keepalived: "MASTER" }),
+      });
+      expect(codes(r)).toEqual(
+        expect.arrayContaining(["ARP_DUPLICATE@pair", "ARP_FOREIGN_MAC_UNCONFIRMED@pair"]),
+      );
+    });
   });
 
   it("nobody holds the VIP", () => {

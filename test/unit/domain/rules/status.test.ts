@@ -23,25 +23,27 @@ const base = {
 };
 
 describe("the status decision", () => {
-  it("the split-brain codes are exactly the four that mean two hosts claim the VIP", () => {
+  it("the split-brain codes are exactly the three that mean both nodes claim the VIP", () => {
     expect([...SPLIT_BRAIN_CODES].sort()).toEqual([
       "ARP_DUPLICATE",
-      "ARP_FOREIGN_MAC",
       "KEEPALIVED_MULTIPLE_MASTERS",
       "SPLIT_BRAIN_VIP_ON_BOTH",
     ]);
   });
 
-  it.each([
-    "SPLIT_BRAIN_VIP_ON_BOTH",
-    "KEEPALIVED_MULTIPLE_MASTERS",
-    "ARP_DUPLICATE",
-    "ARP_FOREIGN_MAC",
-  ] as const)("%s alone is SPLIT_BRAIN, its message the reason", (code) => {
-    const f = makeFinding(code, `${code} seen`, {}, "pair");
-    const v = decideStatus({ ...base, findings: [f] });
-    expect(v).toEqual({ status: "SPLIT_BRAIN", reasons: [`${code} seen`], awaitingFailover: false });
+  it("a foreign MAC, even confirmed, is DEGRADED: a conflict to investigate, not a split brain", () => {
+    const f = makeFinding("ARP_FOREIGN_MAC", "foreign seen", {}, "pair");
+    expect(decideStatus({ ...base, findings: [f] }).status).toBe("DEGRADED");
   });
+
+  it.each(["SPLIT_BRAIN_VIP_ON_BOTH", "KEEPALIVED_MULTIPLE_MASTERS", "ARP_DUPLICATE"] as const)(
+    "%s alone is SPLIT_BRAIN, its message the reason",
+    (code) => {
+      const f = makeFinding(code, `${code} seen`, {}, "pair");
+      const v = decideStatus({ ...base, findings: [f] });
+      expect(v).toEqual({ status: "SPLIT_BRAIN", reasons: [`${code} seen`], awaitingFailover: false });
+    },
+  );
 
   it("no finding, every view on one node: HEALTHY; an event finding (with a key) does not degrade it", () => {
     expect(decideStatus({ ...base, findings: [] }).status).toBe("HEALTHY");
