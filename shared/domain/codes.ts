@@ -162,6 +162,13 @@ export const CATALOG = {
     action:
       "Read the errors in the evidence; check the node-check parameters (paths of keepalived's pid file and TMPDIR).",
   },
+  NODE_FILE_UNTRUSTED: {
+    severity: "critical",
+    meaning:
+      "The node check refused to read a file another local user could have written (keepalived's pid file or DATA dump, the notify log or state file): a symbolic link, not owned by root, writable by group or others, or in a directory others may write. What it would have said (keepalived's role, its transitions) is unknown: someone may be trying to hide or fake a split brain, or the file is set up loosely.",
+    action:
+      "Look at the file named (`ls -l`, who made it). Give keepalived a root-only dump directory: `TMPDIR=/run/keepalived` in its environment (systemd `Environment=` with `RuntimeDirectory=keepalived`), or from keepalived 2.3.3 `global_defs { state_dump_file /run/keepalived/keepalived.data }`, and set the node check's `KeepalivedDumpDir` (or `KeepalivedDumpFile`) to it, keep the notify files in a root-only directory (`/var/lib/mysql-ha-prober`, mode 0700 or 0755 owned by root), and remove the stray file.",
+  },
   SPLIT_BRAIN_VIP_ON_BOTH: {
     severity: "critical",
     meaning:

@@ -70,6 +70,11 @@ export const NodeReportSchema = z.object({
     process: z.string(),
     pid: z.number().int().nullable(),
   }),
+  /**
+   * Files the check refused to read (1.6.0): a symbolic link, not owned by root, writable by others, or in
+   * a directory others may write. What they would have said is unknown.
+   */
+  untrusted: z.array(z.object({ file: z.string(), reason: z.string() })).default([]),
   errors: z.array(z.string()),
 });
 export type NodeReport = z.infer<typeof NodeReportSchema>;

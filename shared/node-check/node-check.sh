@@ -26,7 +26,7 @@
 set -u
 export LC_ALL=C
 SYSFS="${NC_SYSFS:-/sys}" # a test seam only: the unit tests run this script against a stand-in /sys
-SCRIPT_VERSION="1.5.0"
+SCRIPT_VERSION="1.6.0"
 
 # Every pattern accepts its own default: the SSM agent fills each parameter that was not sent with its default
 # and checks EVERY declared parameter against its pattern before the script runs (amazon-ssm-agent
@@ -127,6 +127,34 @@ note_error() {
   clean e "$1" 'A-Za-z0-9 _.,:/()=-' 160
   ERRORS+=("$e")
 }
+# trusted FILE: true when FILE can have been written only by root (or by the user running this check):
+# not a symbolic link, owned by root or by us, not writable by group or others, in a directory others
+# cannot rename files in (not writable by group or others, or sticky like /tmp). Else false, with an
+# UNTRUSTED entry naming the file and why: a local user's file never decides keepalived's state (keepalived
+# before 2.0.9 wrote its dump with a plain fopen: CVE-2018-19044/19045/19046). A missing file is for the
+# caller to judge. stat is GNU coreutils' (%u owner uid, %a octal mode).
+UNTRUSTED=()
+untrust() {
+  local f r
+  clean f "$1" 'A-Za-z0-9_./-' 256
+  clean r "$2" 'A-Za-z0-9 _.,()-' 100
+  UNTRUSTED+=("{\"file\":\"$f\",\"reason\":\"$r\"}")
+}
+trusted() {
+  local f="$1" st dir
+  [ -L "$f" ] && { untrust "$f" "is a symbolic link"; return 1; }
+  [ -e "$f" ] || return 0
+  st=$(stat -c '%u %a' -- "$f" 2>/dev/null) || { untrust "$f" "cannot be inspected"; return 1; }
+  [ "${st% *}" = 0 ] || [ "${st% *}" = "$EUID" ] || { untrust "$f" "is owned by uid ${st% *}, not root"; return 1; }
+  (( 8#${st#* } & 8#022 )) && { untrust "$f" "is writable by group or others (mode ${st#* })"; return 1; }
+  dir="${f%/*}"
+  st=$(stat -L -c '%u %a' -- "${dir:-/}" 2>/dev/null) || { untrust "$f" "its directory cannot be inspected"; return 1; }
+  if (( 8#${st#* } & 8#022 )) && ! (( 8#${st#* } & 8#1000 )); then
+    untrust "$f" "is in a directory others may write (mode ${st#* }, not sticky)"
+    return 1
+  fi
+  return 0
+}
 exec {PAUSE_FD}<> <(:) # a pipe nobody writes to: `read -t` on it pauses without starting `sleep`
 pause() { read -r -t "$1" -u "$PAUSE_FD" _; }
 
@@ -194,7 +222,7 @@ fi
 
 # --- keepalived
 KA_PID=""
-if [ -r "$KA_PIDFILE" ]; then
+if [ -r "$KA_PIDFILE" ] && trusted "$KA_PIDFILE"; then
   read -r p < "$KA_PIDFILE"
   p="${p//[^0-9]/}"
   comm=""
@@ -249,6 +277,7 @@ if [ -n "$KA_PID" ]; then
       pause 0.01
       now=$(stat -c %y/%s "$dump" 2>/dev/null || echo 0)
       [ "${now%/*}" != "$before" ] || continue
+      trusted "$dump" || break
       parsed=$(parse_dump "$dump")
       rc=$?
       if [ "$rc" = 0 ]; then KA_SOURCE="data"; break; fi
@@ -276,7 +305,7 @@ if [ -n "$KA_PID" ]; then
         case "$preempt" in enabled) preempt_json=true ;; disabled) preempt_json=false ;; *) preempt_json=null ;; esac
         INSTANCES+=("{\"name\":\"$name\",\"state\":\"$state\",\"priority\":${prio:-null},\"lastTransition\":${last:-null},\"vrid\":${vrid:-null},\"vips\":[$vips_json],\"basePriority\":${base:-null},\"advertMs\":${advert:-null},\"preempt\":$preempt_json,\"auth\":\"$auth\",\"unicastPeers\":[$peers_json]}")
       done <<< "$parsed"
-    else
+    elif [ "${#UNTRUSTED[@]}" = 0 ]; then
       note_error "keepalived did not write its DATA dump to $dump"
     fi
   else
@@ -287,6 +316,9 @@ fi
 # script not installed), never silence
 [ -z "$NOTIFY_STATE" ] || [ -r "$NOTIFY_STATE" ] || note_error "notify state file $NOTIFY_STATE is not readable"
 [ -z "$NOTIFY_LOG" ] || [ -r "$NOTIFY_LOG" ] || note_error "notify log $NOTIFY_LOG is not readable"
+# what a local user could have written is not read at all (its entry in "untrusted" says which and why)
+[ -z "$NOTIFY_STATE" ] || trusted "$NOTIFY_STATE" || NOTIFY_STATE=""
+[ -z "$NOTIFY_LOG" ] || trusted "$NOTIFY_LOG" || NOTIFY_LOG=""
 if [ "$KA_SOURCE" = "none" ] && [ -n "$NOTIFY_STATE" ] && [ -r "$NOTIFY_STATE" ] && [ "$KA_RUNNING" = true ]; then
   KA_SOURCE="notify"
   state=""
@@ -400,5 +432,6 @@ printf '"keepalived":{"running":%s,"pid":%s,"source":"%s","instances":[%s],"tran
   "$KA_RUNNING" "${KA_PID:-null}" "$KA_SOURCE" "$(join "${INSTANCES[@]+"${INSTANCES[@]}"}")" "$TRANS_SOURCE" "$SINCE" \
   "$(join "${TRANSITIONS[@]+"${TRANSITIONS[@]}"}")"
 printf '"mysqld":{"port":%s,"listening":%s,"addresses":[%s],"process":"%s","pid":%s},' "$PORT" "$MYSQL_LISTENING" "$(join "${ADDRESSES[@]+"${ADDRESSES[@]}"}")" "$MYSQL_PROC" "$MYSQL_PID"
+printf '"untrusted":[%s],' "$(join "${UNTRUSTED[@]+"${UNTRUSTED[@]}"}")"
 printf '"errors":[%s]}\n' "$errors_json"
 exit 0

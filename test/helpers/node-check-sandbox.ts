@@ -32,6 +32,11 @@ export interface SandboxSpec {
   ipBroken?: boolean;
   /** Extra parameters (SSM_<Name>); "{dir}" stands for the sandbox's directory. */
   params?: Record<string, string>;
+  /**
+   * How the keepalived stand-in writes the dump ("$2" the fixture, "$3" the dump's path); the change must
+   * appear at once, as a rename does. @default cp "$2" "$3.new" && mv "$3.new" "$3"
+   */
+  writeDump?: string;
   /** Extra environment, as the SSM agent sets it (AWS_SSM_INSTANCE_ID). */
   env?: Record<string, string>;
 }
@@ -89,7 +94,7 @@ echo; echo "--- ${VIP} statistics ---"; echo "3 packets transmitted, 3 packets r
     // `keepalived --signum=DATA` prints the signal; run as a daemon it writes the dump on SIGUSR1
     this.tool(
       "keepalived",
-      `case "$1" in --signum=DATA) echo 10; exit 0;; --daemon) trap 'cp "$2" "$3.new" && mv "$3.new" "$3"' USR1; while :; do sleep 0.05; done;; esac`,
+      `case "$1" in --signum=DATA) echo 10; exit 0;; --daemon) trap '${spec.writeDump ?? `cp "$2" "$3.new" && mv "$3.new" "$3"`}' USR1; while :; do sleep 0.05; done;; esac`,
     );
   }
 

@@ -77,6 +77,7 @@ export function report(s: ReportSpec): NodeReport {
       process: "mysqld",
       pid: 7,
     },
+    untrusted: [],
     errors: s.errors ?? [],
   };
 }

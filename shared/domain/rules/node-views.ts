@@ -138,6 +138,16 @@ function checkFindings(view: NodesView): Finding[] {
   const out: Finding[] = [];
   for (const id of NODE_IDS) {
     const r = view[id];
+    if (r.ok && r.report.untrusted.length > 0) {
+      out.push(
+        makeFinding(
+          "NODE_FILE_UNTRUSTED",
+          `Node ${up(id)}'s check refused to read ${r.report.untrusted.map((u) => `${u.file} (${u.reason})`).join(", ")}: what it says is unknown.`,
+          { untrusted: r.report.untrusted },
+          id,
+        ),
+      );
+    }
     if (r.ok && r.report.errors.length > 0) {
       out.push(
         makeFinding(

@@ -2,7 +2,7 @@
  * The real node-check.sh, run without root against stand-in tools that print the real formats
  * (test/helpers/node-check-sandbox.ts): what the script reports, and what the assessment makes of it.
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { NodeReport } from "../../../shared/domain/node.ts";
@@ -177,6 +177,62 @@ describe("node-check.sh against the real formats", () => {
     });
     expect(found.keepalived.source).toBe("data");
     expect(found.keepalived.instances).toHaveLength(2);
+  });
+
+  describe("files a local user could have written are not read (NODE_FILE_UNTRUSTED)", () => {
+    const root = process.getuid?.() === 0;
+    it.each([
+      [
+        "writable by others",
+        `cp "$2" "$3.new" && chmod 0666 "$3.new" && mv "$3.new" "$3"`,
+        /writable by group or others \(mode 666\)/,
+      ],
+      [
+        "a symbolic link",
+        `cp "$2" "$3.real" && ln -s "$3.real" "$3.lnk" && mv -T "$3.lnk" "$3"`,
+        /is a symbolic link/,
+      ],
+    ])(
+      "a dump %s: keepalived's state unknown, the file and the reason reported",
+      async (_n, writeDump, reason) => {
+        const r = await report({ writeDump });
+        expect(r.keepalived.source).toBe("none");
+        expect(r.keepalived.instances).toEqual([]);
+        expect(r.untrusted).toEqual([
+          { file: expect.stringMatching(/tmp\/keepalived\.data$/), reason: expect.stringMatching(reason) },
+        ]);
+        expect(r.errors.join()).not.toMatch(/did not write/);
+      },
+    );
+    it.skipIf(!root && !process.env.CI)("a dump owned by another user (needs root to chown)", async () => {
+      const r = await report({ writeDump: `cp "$2" "$3.new" && chown 65534 "$3.new" && mv "$3.new" "$3"` });
+      expect(r.keepalived.source).toBe("none");
+      expect(r.untrusted[0]?.reason).toBe("is owned by uid 65534, not root");
+    });
+    it("a dump in a directory others may write (not sticky) is refused; a sticky one like /tmp is not", async () => {
+      const open = await report({ writeDump: `chmod 0777 "\${3%/*}"; cp "$2" "$3.new" && mv "$3.new" "$3"` });
+      expect(open.untrusted[0]?.reason).toMatch(/directory others may write \(mode 777, not sticky\)/);
+      box?.close();
+      const sticky = await report({
+        writeDump: `chmod 1777 "\${3%/*}"; cp "$2" "$3.new" && mv "$3.new" "$3"`,
+      });
+      expect(sticky.untrusted).toEqual([]);
+      expect(sticky.keepalived.source).toBe("data");
+    });
+    it("a notify log writable by others: not read, so no transitions from it", async () => {
+      box = new Sandbox({ params: { NotifyLog: "{dir}/notify.log" } });
+      const log = join(box.dir, "notify.log");
+      writeFileSync(log, "1700000000.5 2023-11-14T22:13:20Z VI_1 MASTER 150\n");
+      chmodSync(log, 0o646);
+      const { result } = await box.run();
+      if (!result.ok) throw new Error(result.detail);
+      const r = result.report;
+      expect(r.keepalived.transitionsSource).not.toBe("notify-log");
+      expect(r.keepalived.transitions).toEqual([]);
+      expect(r.untrusted).toEqual([
+        { file: expect.stringMatching(/notify\.log$/), reason: "is writable by group or others (mode 646)" },
+      ]);
+    });
   });
 
   it("ss older than iproute2 4.7 (no -H): the header is dropped and the listener read", async () => {
