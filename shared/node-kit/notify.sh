@@ -30,15 +30,39 @@ EC2_VIP=""
 EC2_NETWORK_INTERFACE_ID=""
 EC2_ROUTE_TABLE_IDS=""
 AWS_CLI=aws
+# trusted PATH: nobody but root (or the user running this) can have written PATH or swap it: not a
+# symbolic link, owned by root or us, not writable by group or others, and in a directory that is
+# likewise (or sticky, like /tmp). This script runs as root: what it sources, writes into or opens must be
+# trusted first (a user's notify.conf would run as root; a user's FIFO or state directory could be swapped).
+me=$(id -u)
+trusted() {
+  [ ! -L "$1" ] || return 1
+  f=$(stat -c '%u %a' -- "$1" 2>/dev/null) || return 1
+  d=$(stat -L -c '%u %a' -- "$(dirname -- "$1")" 2>/dev/null) || return 1
+  { [ "${f% *}" = 0 ] || [ "${f% *}" = "$me" ]; } || return 1
+  [ $((0${f#* } & 022)) = 0 ] || return 1
+  [ $((0${d#* } & 022)) = 0 ] || [ $((0${d#* } & 01000)) != 0 ]
+}
+refuse() {
+  echo "mysql-ha-prober notify: $1 is not trusted (a symlink, not owned by root, or writable by others): $2" >&2
+  command -v logger >/dev/null 2>&1 && logger -t mysql-ha-prober "notify: $1 is not trusted: $2"
+}
 for conf in "$(dirname "$0")/notify.conf" /etc/mysql-ha-prober/notify.conf; do
-  if [ -r "$conf" ]; then . "$conf"; break; fi
+  if [ -r "$conf" ]; then
+    trusted "$conf" || { refuse "$conf" "nothing recorded"; exit 1; }
+    . "$conf"
+    break
+  fi
 done
 now=$(date -u +%s.%3N)
 iso=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-mkdir -p "$STATE_DIR"
-printf '%s\n' "$3" > "$STATE_DIR/state.tmp" && mv -f "$STATE_DIR/state.tmp" "$STATE_DIR/state"
+mkdir -p -m 0755 "$STATE_DIR"
+trusted "$STATE_DIR" || { refuse "$STATE_DIR" "nothing recorded"; exit 1; }
+# a fresh temporary name (mktemp: O_EXCL, mode 0600), renamed over the state file: never a fixed name
+tmp=$(mktemp "$STATE_DIR/.state.XXXXXX") && chmod 0644 "$tmp" && printf '%s\n' "$3" > "$tmp" && mv -f "$tmp" "$STATE_DIR/state"
 printf '%s %s %s %s %s\n' "$now" "$iso" "$2" "$3" "${4:-0}" >> "$STATE_DIR/transitions.log"
-if [ -n "$PUSH_FIFO" ] && [ -p "$PUSH_FIFO" ]; then
+# the FIFO is opened only when trusted: in a directory only root can write, nobody can swap it for a file
+if [ -n "$PUSH_FIFO" ] && [ -p "$PUSH_FIFO" ] && trusted "$PUSH_FIFO"; then
   { printf '%s %s %s %s\n' "$now" "$NODE" "$2" "$3" 1<>"$PUSH_FIFO"; } 2>/dev/null || true
 fi
 if [ -n "$PUSH_FUNCTION_ARN" ] && command -v aws >/dev/null 2>&1; then
