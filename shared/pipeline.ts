@@ -4,6 +4,7 @@
  * conditional write, then write history, send the outbox (oldest first) and publish metrics.
  * The Lambda handler and the CLI both call this; they differ only in the ports they pass.
  */
+
 import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
 import type { Ec2NodeMap, Ec2Observation } from "./domain/ec2.ts";
@@ -14,6 +15,7 @@ import type { NodeCheckResult } from "./domain/node.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
 import type { SqlObservation } from "./domain/sql.ts";
 import type { Assessment, ClusterState } from "./domain/state.ts";
+import { boundState } from "./domain/state-size.ts";
 import { type Deadline, NODE_IDS, type NodeId, remainingMs } from "./domain/types.ts";
 import type { NodeCheckParams } from "./node-check/params.ts";
 import type {
@@ -179,10 +181,13 @@ export async function probeCluster(
     ...(t.historySamples ? [historyItem("sample")] : []),
   ];
 
-  // ---- commit: only the run that wins the conditional write goes on
+  // ---- commit: only the run that wins the conditional write goes on. The stored state is bounded
+  // (domain/state-size.ts): an oversized item would fail every commit of the pair from now on.
+  const stored = boundState(d.state);
+  if (stored.trimmed.length) log("state-trimmed", { cluster: t.name, trimmed: stored.trimmed });
   const c = await deps.store
     .commit(t.name, prev?.version ?? null, {
-      state: d.state,
+      state: stored.state,
       addAlerts: d.alert ? [d.alert] : [],
       addHistory,
       keepOutbox: prev?.outbox ?? [],

@@ -12,6 +12,14 @@ import { InputError } from "./errors.ts";
 export type Interval = readonly [start: number, end: number];
 
 /** A normalized MySQL GTID set: source key -> sorted, merged, inclusive intervals. */
+/**
+ * What a server's GTID text may hold before it is read at all: a hostile or broken server must not make
+ * the probe (or the state item) unbounded. 8,000 intervals are some 42 KB; these are several times that.
+ * Over a cap the field is unknown, named with the reason (`sql.ts` read()).
+ */
+export const GTID_TEXT_LIMIT = 256 * 1024;
+export const GTID_INTERVAL_LIMIT = 40_000;
+
 export class GtidSet {
   private constructor(private readonly map: ReadonlyMap<string, readonly Interval[]>) {}
 
@@ -19,8 +27,11 @@ export class GtidSet {
 
   static parse(text: string, field = "gtid set"): GtidSet {
     const map = new Map<string, Interval[]>();
+    if (text.length > GTID_TEXT_LIMIT)
+      throw new InputError(field, `longer than ${GTID_TEXT_LIMIT} characters (${text.length}): not read`);
     const cleaned = text.replace(/\s+/g, "");
     if (cleaned === "") return GtidSet.EMPTY;
+    let intervals = 0;
     for (const element of cleaned.split(",")) {
       if (element === "") throw new InputError(field, "empty element in GTID set", text);
       const parts = element.split(":");
@@ -37,6 +48,8 @@ export class GtidSet {
           if (start < 1 || end < start || !Number.isSafeInteger(end)) {
             throw new InputError(field, `invalid interval "${token}"`, text);
           }
+          if (++intervals > GTID_INTERVAL_LIMIT)
+            throw new InputError(field, `more than ${GTID_INTERVAL_LIMIT} intervals: not read`);
           const list = map.get(key) ?? [];
           list.push([start, end]);
           map.set(key, list);
@@ -181,6 +194,8 @@ export class MariadbPosition {
   static readonly EMPTY = new MariadbPosition([]);
 
   static parse(text: string, field = "gtid position"): MariadbPosition {
+    if (text.length > GTID_TEXT_LIMIT)
+      throw new InputError(field, `longer than ${GTID_TEXT_LIMIT} characters (${text.length}): not read`);
     const cleaned = text.replace(/\s+/g, "");
     if (cleaned === "") return MariadbPosition.EMPTY;
     const byDomain = new Map<number, MariadbGtid>();
@@ -240,6 +255,8 @@ export class MariadbPosition {
  * `@@gtid_binlog_state` (the last GTID of every (domain, server) pair).
  */
 export function parseMariadbGtidList(text: string, field = "gtid list"): MariadbGtid[] {
+  if (text.length > GTID_TEXT_LIMIT)
+    throw new InputError(field, `longer than ${GTID_TEXT_LIMIT} characters (${text.length}): not read`);
   const cleaned = text.replace(/\s+/g, "");
   if (cleaned === "") return [];
   return cleaned.split(",").map((element) => {

@@ -186,9 +186,21 @@ export function replicaStatusStatement(f: Flavor): string {
 
 type Row = Record<string, unknown>;
 
+/** More rows than any server sends for our statements: a server sending more is broken or hostile. */
+export const VARIABLE_ROWS_LIMIT = 2_000;
+/** Replication channels read per node (multi-source beyond this is not a dual-master pair). */
+export const CHANNEL_LIMIT = 64;
+/** A server's free text (errors, host names, versions) kept per field. */
+export const SERVER_TEXT_LIMIT = 1_024;
+
 /** Turns SHOW GLOBAL VARIABLES rows into a name -> value map, checking their shape. */
 export function variablesFromRows(rows: unknown): Record<string, string> {
   if (!Array.isArray(rows)) throw new InputError("SHOW GLOBAL VARIABLES", "expected rows", rows);
+  if (rows.length > VARIABLE_ROWS_LIMIT)
+    throw new InputError(
+      "SHOW GLOBAL VARIABLES",
+      `${rows.length} rows, more than ${VARIABLE_ROWS_LIMIT}: not read`,
+    );
   const out: Record<string, string> = {};
   rows.forEach((r, i) => {
     const row = r as Row;
@@ -274,8 +286,8 @@ export function parseServerInfo(
   return {
     serverId: int("server_id"),
     serverUuid,
-    hostname: vars.hostname ?? "",
-    version,
+    hostname: serverText(vars.hostname ?? "", 255),
+    version: serverText(version, 255),
     flavor,
     readOnly: readOnlyOf(readOnlyValue, problem),
     readOnlyValue,
@@ -397,7 +409,12 @@ export function parseReplicaRows(
 ): ReplicationChannel[] {
   const statement = replicaStatusStatement(flavor);
   if (!Array.isArray(rows)) throw new InputError(statement, "expected rows", rows);
-  return rows.map((r, i) => {
+  if (rows.length > CHANNEL_LIMIT)
+    unknown.push({
+      field: statement,
+      problem: `${rows.length} replication channels: only the first ${CHANNEL_LIMIT} read`,
+    });
+  return rows.slice(0, CHANNEL_LIMIT).map((r, i) => {
     const row = (r ?? {}) as Row;
     const where = `${statement} row ${i}`;
     const problem = (names: string, why: string, value?: unknown): null => {
@@ -434,8 +451,8 @@ export function parseReplicaRows(
     const usingGtid = opt("Using_Gtid");
     const autoPos = opt("Auto_Position");
     return {
-      channel: text(opt("Channel_Name", "Connection_name") ?? ""),
-      sourceHost: text(col("Source_Host", "Master_Host")),
+      channel: serverText(opt("Channel_Name", "Connection_name") ?? "", 64),
+      sourceHost: serverText(col("Source_Host", "Master_Host"), 255),
       sourcePort: num(col("Source_Port", "Master_Port"), "Source_Port|Master_Port"),
       sourceServerId: num(
         opt("Source_Server_Id", "Master_Server_Id"),
@@ -452,9 +469,9 @@ export function parseReplicaRows(
         true,
       ),
       lastIoErrno: num(col("Last_IO_Errno"), "Last_IO_Errno"),
-      lastIoError: text(opt("Last_IO_Error") ?? ""),
+      lastIoError: serverText(opt("Last_IO_Error") ?? ""),
       lastSqlErrno: num(col("Last_SQL_Errno"), "Last_SQL_Errno"),
-      lastSqlError: text(opt("Last_SQL_Error") ?? ""),
+      lastSqlError: serverText(opt("Last_SQL_Error") ?? ""),
       lastIoErrorTimestamp: text(opt("Last_IO_Error_Timestamp") ?? "").trim(),
       lastSqlErrorTimestamp: text(opt("Last_SQL_Error_Timestamp") ?? "").trim(),
       gtidAutoPosition:
@@ -467,6 +484,20 @@ export function parseReplicaRows(
       sqlDelaySeconds: num(opt("SQL_Delay") ?? 0, "SQL_Delay", true) ?? 0,
     };
   });
+}
+
+/**
+ * A server's free text as it may be stored, mailed and printed: control characters (a terminal's escape
+ * sequences included) become U+FFFD, and the text is cut at `max` characters, saying so. Last_SQL_Error can
+ * hold row values: whatever a server sends must not drive the operator's terminal.
+ */
+export function serverText(v: unknown, max = SERVER_TEXT_LIMIT): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is replaced
+  const clean = text(v).replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    "\ufffd",
+  );
+  return clean.length > max ? `${clean.slice(0, max)}… (${clean.length - max} more characters)` : clean;
 }
 
 function text(v: unknown): string {

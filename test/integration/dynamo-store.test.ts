@@ -12,6 +12,7 @@ import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import type { Alert } from "../../shared/domain/alert-policy.ts";
 import { decide } from "../../shared/domain/alert-policy.ts";
 import { assess } from "../../shared/domain/assess.ts";
+import { boundState } from "../../shared/domain/state-size.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { input, nodesView, sqlView } from "../helpers/cluster.ts";
 import { type LocalDynamo, startDynalite } from "../helpers/emulators.ts";
@@ -92,5 +93,39 @@ describe("the SES notifier's deadline", () => {
     const started = Date.now();
     await expect(n.send(alert("x", "2026-11-25T10:00:00Z"), deadlineIn(400))).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe("the stored state stays within DynamoDB's item limit (domain/state-size.ts)", () => {
+  it("a state grown past 400 KB is refused by the store as it is, and commits once bounded", async () => {
+    // Prepare: two findings whose evidence holds 250 KB each (a server's huge GTID set, copied twice)
+    const huge = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-2".repeat(6_000);
+    const big = {
+      ...state,
+      findings: [
+        ...state.findings,
+        { code: "GTID_DISABLED", severity: "critical", message: "m", evidence: { a: huge }, subject: "a" },
+        { code: "GTID_DISABLED", severity: "critical", message: "m", evidence: { b: huge }, subject: "b" },
+      ],
+    } as typeof state;
+    const put = (s: typeof state, cluster: string) =>
+      store().commit(cluster, null, {
+        state: s,
+        addAlerts: [],
+        addHistory: [],
+        keepOutbox: [],
+        keepHistory: [],
+      });
+    // Act + Assess: as it is, DynamoDB refuses the item (every later commit would too)
+    await expect(put(big, "oversized")).rejects.toThrow(/size/i);
+    const bounded = boundState(big);
+    // only as much as needed is left out: one evidence of the two
+    expect(bounded.trimmed).toEqual([expect.stringMatching(/^evidence of GTID_DISABLED@a \(\d+ bytes\)$/)]);
+    await expect(put(bounded.state, "bounded")).resolves.toEqual({ committed: true, version: 1 });
+    const back = await store().load("bounded");
+    expect(back?.state.findings.at(-1)?.evidence).toEqual({ b: huge });
+    expect(back?.state.findings.at(-2)?.evidence).toEqual({
+      omitted: expect.stringMatching(/left out: the stored state must stay under 300000 bytes/),
+    });
   });
 });
