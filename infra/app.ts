@@ -101,6 +101,7 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     subMinuteIntervalSeconds: d.subMinuteIntervalSeconds,
     historyTtlDays: d.historyTtlDays,
     push: d.push,
+    pushReservedConcurrency: d.pushReservedConcurrency,
     ...(d.deadMansSwitchMinutes !== undefined ? { deadMansSwitchMinutes: d.deadMansSwitchMinutes } : {}),
     ...(d.memorySize !== undefined ? { memorySize: d.memorySize } : {}),
   });

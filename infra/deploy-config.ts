@@ -73,8 +73,17 @@ export const DeploySchema = strictObject({
      */
     createVpcEndpoints: z.union([z.boolean(), z.array(z.enum(VPC_ENDPOINT_SERVICES)).min(1)]).default(false),
     historyTtlDays: z.number().int().min(1).default(90),
-    /** A policy for the nodes' roles to invoke the function from keepalived's notify script. */
+    /**
+     * Push: keepalived's notify script triggers a probe of its own pair at once. Creates a push function
+     * (one alias per node) and policies for the nodes' instance roles, each node bound to its own alias by
+     * its instance identity. EC2 nodes only.
+     */
     push: z.boolean().default(false),
+    /**
+     * The push function's reserved concurrency: a flood of pushes never takes the scheduled probes'
+     * concurrency. 0: none (an account whose concurrency quota is 10 cannot reserve any; `preflight` says).
+     */
+    pushReservedConcurrency: z.number().int().min(0).max(20).default(2),
     deadMansSwitchMinutes: z.number().int().min(1).optional(),
     /** Names the fleet's document, dashboard and own alarms. @default "fleet" */
     fleetName: z

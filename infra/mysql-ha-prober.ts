@@ -168,6 +168,11 @@ export interface MysqlHaProberProps {
    */
   readonly push?: boolean;
   /**
+   * The push function's reserved concurrency (push on). 0: none.
+   * @default 2
+   */
+  readonly pushReservedConcurrency?: number;
+  /**
    * What happens to the table when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -252,6 +257,7 @@ export class MysqlHaProber extends Construct {
       ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
       ...(props.timeout ? { timeout: props.timeout } : {}),
       ...(props.historyTtlDays !== undefined ? { historyTtlDays: props.historyTtlDays } : {}),
+      ...(props.push ? { push: { reservedConcurrency: props.pushReservedConcurrency ?? 2 } } : {}),
     });
     this.function = fn.function;
     this.function.node.addDependency(document.document);
@@ -340,7 +346,12 @@ export class MysqlHaProber extends Construct {
     }
     this.pairAlarms = pairAlarms;
 
-    if (props.push) new NodePushAccess(this, "Push", { fleet: fleetName, function: this.function });
+    if (fn.pushFunction)
+      new NodePushAccess(this, "Push", {
+        fleet: fleetName,
+        function: fn.pushFunction,
+        clusters: props.clusters,
+      });
 
     const out = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description: `${fleetName}: ${description}` });

@@ -100,6 +100,11 @@ export interface StateStore {
 export interface PushGate {
   /** True when this run may probe now; false when another pushed probe holds the claim. */
   claim(cluster: string, holdMs: number): Promise<boolean>;
+  /**
+   * Counts one push of a node in the current window: true while the node has sent at most `max` in it,
+   * false beyond (a flood). Throws when the count cannot be kept: the caller then refuses (fails closed).
+   */
+  admit(node: string, max: number, windowMs: number): Promise<boolean>;
 }
 
 /**

@@ -58,6 +58,11 @@ export const EnvSchema = z
     PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).max(5000).default(200),
     /** Pushed probes of one cluster start at least this far apart (a flap cannot cause a probe storm). */
     PUSH_HOLD_MS: z.coerce.number().int().min(100).max(60_000).default(800),
+    /**
+     * Pushes one node may send a minute; beyond, refused (a flood). keepalived notifies once or twice per
+     * transition: twelve cover a node flapping every ten seconds.
+     */
+    PUSH_NODE_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(12),
   })
   .refine((e) => e.PASSWORD_SECRET_ARN || e.PASSWORD_PARAMETER_NAME, {
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",

@@ -121,3 +121,13 @@ export function ssmChecksOf(fleet: Fleet, names: readonly string[]): Map<string,
   }
   return counts;
 }
+
+/** The pair and node an instance is, or null when it is no node of the fleet (a witness is none). */
+export function pairOfNode(fleet: Fleet, instanceId: string): { pair: string; node: "a" | "b" } | null {
+  for (const [name, c] of fleet.pairs)
+    for (const node of ["a", "b"] as const) {
+      const r = c.nodes[node].runner;
+      if (r.type === "ssm" && r.instanceId === instanceId) return { pair: name, node };
+    }
+  return null;
+}

@@ -33,8 +33,8 @@ import { runSchedule } from "../../shared/schedule-loop.ts";
 import { targetFromConfig } from "../../shared/target.ts";
 import { observersFor } from "../../shared/wiring.ts";
 import { type Env, parseEnv } from "./env.ts";
-import { type Fleet, loadFleet, pairOf, scheduledPairsOf, ssmChecksOf } from "./fleet.ts";
-import { type PushEvent, pushEventOf } from "./push-event.ts";
+import { type Fleet, loadFleet, pairOf, pairOfNode, scheduledPairsOf, ssmChecksOf } from "./fleet.ts";
+import { type PushEvent, pushCallerOf, pushEventOf } from "./push-event.ts";
 
 export const logger = new Logger({ serviceName: "mysql-ha-prober" });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: "mysql-ha-prober" });
@@ -47,9 +47,14 @@ export type Overrides = Partial<
   pushGate?: PushGate;
 };
 
-/** The fleet to probe instead of the environment's fleet file (tests). */
+/** The fleet to probe instead of the environment's fleet file (tests), and which entry to build. */
 export interface BuildOptions {
   fleet?: Fleet;
+  /**
+   * "schedule" (the probe function): the schedules' events only, a push event refused. "push" (the push
+   * function): only a node's push, through its own alias. @default "schedule"
+   */
+  entry?: "schedule" | "push";
 }
 
 export function buildHandler(
@@ -173,14 +178,16 @@ export function buildHandler(
     const probeOnce = prober(push.cluster);
     await new Promise((r) => setTimeout(r, env.PUSH_DEBOUNCE_MS));
     const claim = () =>
-      pushGate.claim(cluster.name, env.PUSH_HOLD_MS).catch((e: unknown) => {
-        logger.warn("push claim failed: probing anyway", { error: String(e) });
-        return true;
+      pushGate.claim(cluster.name, env.PUSH_HOLD_MS).catch((e: unknown): null => {
+        logger.warn("push claim failed", { error: String(e) });
+        return null;
       });
     let claimed = await claim();
+    if (claimed === null) return refuse("the push claim could not be taken: the gate fails closed");
     if (!claimed && Date.now() + env.PUSH_HOLD_MS < hardEndAt) {
       await new Promise((r) => setTimeout(r, env.PUSH_HOLD_MS));
       claimed = await claim();
+      if (claimed === null) return refuse("the push claim could not be taken: the gate fails closed");
     }
     if (!claimed) {
       logger.info("push coalesced", { push });
@@ -195,15 +202,51 @@ export function buildHandler(
     };
   };
 
+  /** A push not acted on: logged with the reason, answered, never an error (a node cannot raise alarms). */
+  const refuse = (reason: string, detail: Record<string, unknown> = {}) => {
+    logger.warn("push refused", { reason, ...detail });
+    return { pushed: false, refused: reason };
+  };
+
+  /**
+   * The push entry: who calls is the alias it was invoked through (IAM binds each node to its own alias
+   * by its instance identity), never the event's claim; each node's pushes are counted (a flood is
+   * refused), and whatever cannot be checked is refused (fails closed).
+   */
+  const pushEntry = async (event: unknown, invokedArn: string | undefined, hardEndAt: number) => {
+    const caller = pushCallerOf(invokedArn);
+    if (!caller) return refuse("not invoked through a node's alias (n-<instance id>)", { invokedArn });
+    const push = pushEventOf(event);
+    if (!push) return refuse("not a push event", { caller });
+    const home = pairOfNode(fleet, caller);
+    if (!home) return refuse("the calling instance is no node of this fleet", { caller });
+    if (push.cluster !== home.pair)
+      return refuse(`the event names pair ${push.cluster}; the caller is a node of ${home.pair}`, { caller });
+    logger.appendKeys({ cluster: home.pair, node: home.node });
+    const admitted = await pushGate
+      .admit(caller, env.PUSH_NODE_MAX_PER_MINUTE, 60_000)
+      .catch((e: unknown) => {
+        logger.warn("push count failed", { error: String(e) });
+        return null;
+      });
+    if (admitted === null)
+      return refuse("the push count could not be kept: the gate fails closed", { caller });
+    if (!admitted)
+      return refuse(`more than ${env.PUSH_NODE_MAX_PER_MINUTE} pushes this minute from ${caller}`, {
+        caller,
+      });
+    return pushed({ ...push, node: home.node }, hardEndAt);
+  };
+
   const run = async (event: unknown, context: Context) => {
     const started = Date.now();
     mail = mailContextOf(env, context.invokedFunctionArn);
     const hardEndAt = started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
-    const push = pushEventOf(event);
-    if (push) {
-      logger.appendKeys({ cluster: push.cluster });
-      return pushed(push, hardEndAt);
-    }
+    if (options.entry === "push") return pushEntry(event, context.invokedFunctionArn, hardEndAt);
+    if (pushEventOf(event))
+      return refuse(
+        "a push event at the scheduled entry: pushes go to the push function, through the node's alias",
+      );
     const names = scheduledPairsOf(event);
     if (names.length === 1) logger.appendKeys({ cluster: names[0] });
     else logger.appendKeys({ clusters: names });
@@ -278,10 +321,17 @@ export function mailContextOf(env: Env, functionArn: string | undefined): MailCo
 }
 
 let cached: ReturnType<typeof buildHandler> | undefined;
-/** The Lambda entry point: configuration parsed once, at cold start. */
+/** The Lambda entry point of the probe function (the schedules): configuration parsed once, at cold start. */
 export const handler = (event: unknown, context: Context) => {
   cached ??= buildHandler();
   return cached(event, context);
+};
+
+let cachedPush: ReturnType<typeof buildHandler> | undefined;
+/** The Lambda entry point of the push function: a node's push, through its own alias, and nothing else. */
+export const pushHandler = (event: unknown, context: Context) => {
+  cachedPush ??= buildHandler(parseEnv(process.env), {}, { entry: "push" });
+  return cachedPush(event, context);
 };
 
 /** The "probe" log line: what the fleet dashboard's Logs Insights widgets read, one record per probe. */

@@ -27,3 +27,15 @@ export function pushEventOf(event: unknown): PushEvent | null {
   const r = PushEventSchema.safeParse(event);
   return r.success ? r.data : null;
 }
+
+/** The push function's alias for a node: the node's identity, bound by IAM (infra/constructs/node-push-access.ts). */
+export function pushAliasOf(instanceId: string): string {
+  return `n-${instanceId}`;
+}
+
+/** The instance a push came from: the alias it was invoked through (`...:function:name:n-i-0abc`), else null. */
+export function pushCallerOf(invokedFunctionArn: string | undefined): string | null {
+  const qualifier = invokedFunctionArn?.split(":")[7];
+  const m = qualifier ? /^n-(i-[0-9a-f]{8,17})$/.exec(qualifier) : null;
+  return m?.[1] ?? null;
+}

@@ -15,7 +15,7 @@ import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
@@ -99,6 +99,13 @@ export interface ProbeFunctionProps {
    * @default false (one metric per pair: ClusterStatus)
    */
   readonly detailedMetrics?: boolean;
+  /**
+   * Push: a second function from the same asset, role and environment whose only entry is the push
+   * (`pushHandler`), with this much reserved concurrency so a flood of pushes can never take the scheduled
+   * probes' concurrency. 0: no reservation (an account whose concurrency quota is 10 cannot reserve any).
+   * @default none (push off)
+   */
+  readonly push?: { readonly reservedConcurrency: number };
 }
 
 /** The SendCommand statement lists instances by ARN up to this many; beyond, the policy would outgrow IAM's 10 KB. */
@@ -118,6 +125,8 @@ export const FLEET_FILE = "fleet.json";
 
 export class ProbeFunction extends Construct {
   readonly function: NodejsFunction;
+  /** The push entry (push on): accepts only a node's push, through that node's own alias. */
+  readonly pushFunction?: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -153,10 +162,8 @@ export class ProbeFunction extends Construct {
     // written at synth, copied into the asset by the bundling (the asset's hash covers it)
     const fleetDir = mkdtempSync(join(tmpdir(), "mhp-fleet-"));
     writeFileSync(join(fleetDir, FLEET_FILE), JSON.stringify(fleet));
-    this.function = new NodejsFunction(this, "Probe", {
+    const options = {
       entry: new URL("../../functions/probe/handler.ts", import.meta.url).pathname,
-      handler: "handler",
-      functionName: props.functionName,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -167,8 +174,6 @@ export class ProbeFunction extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
-      // no reserved concurrency: a fresh account's default quota (10) leaves none to reserve, and
-      // overlapping runs are already safe (the state is committed with a conditional write)
       retryAttempts: 0,
       maxEventAge: Duration.minutes(1),
       onFailure: new destinations.SqsDestination(props.failureQueue),
@@ -213,7 +218,28 @@ export class ProbeFunction extends Construct {
           "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
         },
       },
+    } satisfies NodejsFunctionProps;
+    this.function = new NodejsFunction(this, "Probe", {
+      ...options,
+      handler: "handler",
+      functionName: props.functionName,
+      // no reserved concurrency: a fresh account's default quota (10) leaves none to reserve, and
+      // overlapping runs are already safe (the state is committed with a conditional write)
     });
+    if (props.push) {
+      // the same asset (CDK stages one bundle per identical source and options), another entry point
+      this.pushFunction = new NodejsFunction(this, "Push", {
+        ...options,
+        handler: "pushHandler",
+        functionName: `${props.functionName}-push`,
+        description: "mysql-ha-prober push: one probe of the calling node's own pair, rate-limited",
+        ...(props.push.reservedConcurrency > 0
+          ? { reservedConcurrentExecutions: props.push.reservedConcurrency }
+          : {}),
+        // each node invokes its own alias of the current version; old versions go with the stack's updates
+        currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
+      });
+    }
     // the asset is bundled (and the file copied) when the function is constructed: nothing left in /tmp
     rmSync(fleetDir, { recursive: true, force: true });
     this.grant(props, fleet);

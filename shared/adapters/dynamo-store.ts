@@ -185,6 +185,34 @@ export class DynamoStore implements StateStore, PushGate {
     }
   }
 
+  async admit(node: string, max: number, windowMs: number): Promise<boolean> {
+    const now = Date.now();
+    const window = Math.floor(now / windowMs) * windowMs;
+    try {
+      await this.call((signal) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.o.tableName,
+            Key: { pk: `node#${node}`, sk: `push#${window}` },
+            UpdateExpression: "ADD #n :one SET expiresAt = :expires",
+            ConditionExpression: "attribute_not_exists(#n) OR #n < :max",
+            ExpressionAttributeNames: { "#n": "n" },
+            ExpressionAttributeValues: {
+              ":one": 1,
+              ":max": max,
+              ":expires": Math.floor((window + windowMs) / 1000) + 3_600,
+            },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === "ConditionalCheckFailedException") return false;
+      throw e;
+    }
+  }
+
   async markSent(cluster: string, alertId: string): Promise<void> {
     await this.removeFromMap(cluster, "outbox", key(alertId));
     await this.call((signal) =>

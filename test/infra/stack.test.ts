@@ -311,21 +311,57 @@ describe("variants of the deployment file", () => {
     expect(ses?.Resource).toEqual(arn);
   });
 
-  it("push: a managed policy for the nodes' roles allows only invoking the fleet's function, with outputs", () => {
+  it("push: its own function (reserved concurrency), one alias per node, each node bound to its own alias by its instance identity", () => {
     expect(Object.keys(template.findResources("AWS::IAM::ManagedPolicy"))).toEqual([]); // off by default
     const t = synth((d) => (deploy(d).push = true), "test-push");
+    const fns = Object.values(t.findResources("AWS::Lambda::Function")).map(
+      (f) => (f as { Properties: Record<string, unknown> }).Properties,
+    );
+    const push = fns.find((f) => f.Handler === "index.pushHandler");
+    const probe = fns.find((f) => f.Handler === "index.handler");
+    expect(push).toMatchObject({
+      ReservedConcurrentExecutions: 2,
+      Role: probe?.Role,
+      Environment: probe?.Environment,
+    });
+    expect(probe?.ReservedConcurrentExecutions).toBeUndefined();
+    const instances = ["i-0123456789abcdef0", "i-0fedcba9876543210"]; // the example's two nodes
+    const aliases = Object.values(t.findResources("AWS::Lambda::Alias")).map(
+      (a) => (a as { Properties: { Name: string } }).Properties.Name,
+    );
+    expect(aliases.sort()).toEqual(instances.map((i) => `n-${i}`).sort());
     const policies = Object.values(t.findResources("AWS::IAM::ManagedPolicy")).map(
       (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
-          .Properties,
+        (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties
+          .PolicyDocument.Statement,
     );
     expect(policies).toHaveLength(1);
-    expect(policies[0]?.PolicyDocument.Statement).toEqual([
-      expect.objectContaining({
-        Action: "lambda:InvokeFunction",
-        Resource: { "Fn::GetAtt": [expect.stringMatching(/FunctionProbe/), "Arn"] },
-      }),
-    ]);
+    expect(policies[0]).toEqual(
+      instances.map((i) =>
+        expect.objectContaining({
+          Action: "lambda:InvokeFunction",
+          Resource: { Ref: expect.stringMatching(/PushNode/) },
+          Condition: {
+            ArnEquals: {
+              "ec2:SourceInstanceARN": {
+                "Fn::Join": [
+                  "",
+                  [
+                    "arn:",
+                    { Ref: "AWS::Partition" },
+                    ":ec2:eu-west-1:",
+                    { Ref: "AWS::AccountId" },
+                    `:instance/${i}`,
+                  ],
+                ],
+              },
+            },
+          },
+        }),
+      ),
+    );
+    // nothing lets a node invoke the scheduled function
+    expect(JSON.stringify(policies)).not.toMatch(/FunctionProbe/);
     const outputs = Object.keys(t.findOutputs("*"));
     for (const o of ["NodePushPolicyArn", "PushFunctionArn"])
       expect(

@@ -35,9 +35,10 @@ const env = parseEnv({
   PUSH_HOLD_MS: "300",
 });
 
-/** A claim held for holdMs, as the DynamoDB item does. */
+/** A claim held for holdMs and a count per node and window, as the DynamoDB items do. */
 function memoryGate(): PushGate & { claims: number } {
   let until = 0;
+  const counts = new Map<string, number>();
   return {
     claims: 0,
     async claim(_c, holdMs) {
@@ -46,10 +47,25 @@ function memoryGate(): PushGate & { claims: number } {
       until = Date.now() + holdMs;
       return true;
     },
+    async admit(node, max) {
+      const n = (counts.get(node) ?? 0) + 1;
+      counts.set(node, n);
+      return n <= max;
+    },
   };
 }
 
-const context = { functionName: "f", awsRequestId: "r", getRemainingTimeInMillis: () => 20_000 } as never;
+const FN = "arn:aws:lambda:eu-west-1:123456789012:function:fleet-probe-push";
+const NODE_A = "i-0123456789abcdef0";
+/** Invoked through `qualifier` (a node's alias n-<instance id>), or unqualified. */
+const contextVia = (qualifier?: string) =>
+  ({
+    functionName: "f",
+    awsRequestId: "r",
+    invokedFunctionArn: qualifier ? `${FN}:${qualifier}` : FN,
+    getRemainingTimeInMillis: () => 20_000,
+  }) as never;
+const context = contextVia(`n-${NODE_A}`);
 const push = (cluster = "prod") => ({
   source: PUSH_SOURCE,
   cluster,
@@ -58,7 +74,7 @@ const push = (cluster = "prod") => ({
   state: "MASTER",
 });
 
-function handlerWith(gate: PushGate) {
+function handlerWith(gate: PushGate, entry: "push" | "schedule" = "push") {
   const c = new ScriptedCluster(sqlView("a"), nodesView("a"));
   const observed = { n: 0 };
   const probe = c.probe;
@@ -78,7 +94,7 @@ function handlerWith(gate: PushGate) {
         notifier: { send: async () => undefined },
         pushGate: gate,
       },
-      { fleet },
+      { fleet, entry },
     ),
   };
 }
@@ -107,11 +123,83 @@ describe("the handler's push path", () => {
     }
   });
 
-  it("ignores a push for a pair the function does not probe (no probe)", async () => {
+  it.each<[string, unknown, ReturnType<typeof contextVia>, RegExp]>([
+    [
+      "another pair's name in the event",
+      push("other"),
+      context,
+      /the event names pair other; the caller is a node of prod/,
+    ],
+    [
+      "the unqualified function (no node's alias)",
+      push(),
+      contextVia(),
+      /not invoked through a node's alias/,
+    ],
+    [
+      "an alias of an instance that is no node",
+      push(),
+      contextVia("n-i-0aaaaaaaaaaaaaaaa"),
+      /no node of this fleet/,
+    ],
+    ["a schedule-shaped event", { clusters: ["prod"] }, context, /not a push event/],
+    ["an empty event", {}, context, /not a push event/],
+  ])("refuses %s: no probe, no error (a node cannot raise alarms)", async (_n, event, ctx, reason) => {
     const spy = quiet();
     try {
       const { handler, observed } = handlerWith(memoryGate());
-      expect(await handler(push("other"), context)).toMatchObject({ ignored: true, probes: [] });
+      expect(await handler(event, ctx)).toEqual({ pushed: false, refused: expect.stringMatching(reason) });
+      expect(observed.n).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("a flood from one node: beyond PUSH_NODE_MAX_PER_MINUTE its pushes are refused", async () => {
+    const spy = quiet();
+    try {
+      const gate = memoryGate();
+      gate.claim = async () => false; // no probe runs: only the count is under test
+      const { handler } = handlerWith(gate);
+      const results = [];
+      for (let i = 0; i < 14; i++) results.push(await handler(push(), context));
+      const refused = results.filter((r) =>
+        /pushes this minute/.test(String((r as { refused?: string }).refused)),
+      );
+      expect(refused).toHaveLength(14 - env.PUSH_NODE_MAX_PER_MINUTE);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it.each(["admit", "claim"] as const)(
+    "the gate fails closed: %s throwing refuses the push, no probe",
+    async (which) => {
+      const spy = quiet();
+      try {
+        const gate = memoryGate();
+        gate[which] = async () => {
+          throw new Error("ProvisionedThroughputExceededException");
+        };
+        const { handler, observed } = handlerWith(gate);
+        expect(await handler(push(), context)).toEqual({
+          pushed: false,
+          refused: expect.stringMatching(/fails closed/),
+        });
+        expect(observed.n).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+    },
+  );
+
+  it("the scheduled entry refuses a push event (no probe)", async () => {
+    const spy = quiet();
+    try {
+      const { handler, observed } = handlerWith(memoryGate(), "schedule");
+      expect(await handler(push(), contextVia())).toMatchObject({
+        refused: expect.stringMatching(/push function/),
+      });
       expect(observed.n).toBe(0);
     } finally {
       spy.mockRestore();
