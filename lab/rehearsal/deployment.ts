@@ -33,6 +33,10 @@ export interface DeployedFunction {
   schedules: { rateSeconds: number; input: unknown }[];
   /** The pairs in the asset's fleet file (as the function will read them). */
   fleet: { name: string }[];
+  /** ReservedConcurrentExecutions; null: none (the account's unreserved pool). */
+  reservedConcurrency: number | null;
+  /** Its aliases' names (the push function's: one per node, n-<instance id>). */
+  aliases: string[];
 }
 
 export interface DeployedTable {
@@ -70,6 +74,7 @@ export function readDeployment(t: DeployedTemplate): Deployment {
         Timeout?: number;
         MemorySize?: number;
         Environment?: { Variables?: Record<string, string> };
+        ReservedConcurrentExecutions?: number;
       }>(id);
       const roleRef = (r.Properties?.Role as { "Fn::GetAtt"?: [string, string] } | undefined)?.[
         "Fn::GetAtt"
@@ -119,6 +124,12 @@ export function readDeployment(t: DeployedTemplate): Deployment {
         scheduleRateSeconds: schedules[0]?.rateSeconds ?? null,
         schedules,
         fleet,
+        reservedConcurrency: p.ReservedConcurrentExecutions ?? null,
+        aliases: t
+          .ofType("AWS::Lambda::Alias")
+          .map(([aid]) => t.props<{ FunctionName: unknown; Name: string }>(aid))
+          .filter((a) => a.FunctionName === t.ref(id))
+          .map((a) => a.Name),
       };
     });
   const alarms = t.ofType("AWS::CloudWatch::Alarm").map(([id, r]): AlarmSpec => {

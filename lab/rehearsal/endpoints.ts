@@ -71,8 +71,11 @@ export interface EndpointsOptions {
   ses: { verified: string[]; sandbox: boolean; defaultConfigurationSets?: Record<string, string> };
   /** The nodes' role (the push policy attached), for the calls their notify scripts make. */
   nodeAuthorizer: RoleAuthorizer;
-  /** Lambda's asynchronous invoke, by function name or ARN: false when no such function. */
-  invokeAsync(functionName: string, payload: unknown): boolean;
+  /**
+   * Lambda's asynchronous invoke, by function name or ARN and qualifier (an alias): false when no such
+   * function or alias.
+   */
+  invokeAsync(functionName: string, payload: unknown, qualifier?: string): boolean;
   /** The lab's EC2 (lab/ec2-standin.ts), answering the EC2 view's Describe calls. */
   ec2: Ec2World;
 }
@@ -277,10 +280,14 @@ export class LocalEndpoints {
         protocol: "rest",
         caller: "nodes",
         auth: (_op, input) => {
-          const fn = String(input.FunctionName ?? "");
+          const { name, qualifier } = functionRef(input);
+          const source = input.SourceInstance ? String(input.SourceInstance) : null;
           return {
             action: "lambda:InvokeFunction",
-            resources: [fn.startsWith("arn:") ? fn : arn("lambda", `function:${fn}`)],
+            // Lambda authorizes the qualified ARN: a permission on the function does not cover its aliases
+            resources: [arn("lambda", `function:${name}${qualifier ? `:${qualifier}` : ""}`)],
+            // EC2 adds ec2:SourceInstanceARN to every request signed with an instance profile's credentials
+            ...(source ? { context: { "ec2:SourceInstanceARN": arn("ec2", `instance/${source}`) } } : {}),
           };
         },
         fault: () => null,
@@ -292,12 +299,13 @@ export class LocalEndpoints {
               "InvalidParameterValueException",
               "only asynchronous invokes are emulated",
             );
-          if (!this.o.invokeAsync(String(input.FunctionName), input.Payload))
+          const { name, qualifier } = functionRef(input);
+          if (!this.o.invokeAsync(name, input.Payload, qualifier ?? undefined))
             return errorReply(
               "json",
               404,
               "ResourceNotFoundException",
-              `Function not found: ${input.FunctionName}`,
+              `Function not found: ${arn("lambda", `function:${name}${qualifier ? `:${qualifier}` : ""}`)}`,
             );
           return { status: 202, headers: { "content-type": "application/json" }, body: "" };
         },
@@ -353,20 +361,36 @@ export class LocalEndpoints {
   }
 }
 
+/**
+ * The function and qualifier an Invoke names: FunctionName is a name, `name:qualifier`, an ARN or a
+ * qualified ARN; the Qualifier parameter names it otherwise (Lambda API reference, Invoke).
+ */
+function functionRef(input: Record<string, unknown>): { name: string; qualifier: string | null } {
+  const given = String(input.FunctionName ?? "");
+  const parts = given.startsWith("arn:") ? given.split(":").slice(6) : given.split(":");
+  return { name: parts[0] ?? "", qualifier: parts[1] ?? (input.Qualifier ? String(input.Qualifier) : null) };
+}
+
 function parseCall(
   protocol: Protocol,
   raw: RawRequest,
 ): { operation: string; input: Record<string, unknown> } {
   if (protocol === "rest") {
-    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(raw.path);
+    const m = /^\/2015-03-31\/functions\/([^/?]+)\/invocations(?:\?(.*))?$/.exec(raw.path);
     if (!m) throw new Error(`${raw.method} ${raw.path} is not emulated`);
     const text = raw.body.toString("utf8");
+    const qualifier = new URLSearchParams(m[2] ?? "").get("Qualifier");
     return {
       operation: "Invoke",
       input: {
         FunctionName: decodeURIComponent(m[1] as string),
+        ...(qualifier ? { Qualifier: qualifier } : {}),
         InvocationType: raw.headers["x-amz-invocation-type"] ?? "RequestResponse",
         Payload: text ? (JSON.parse(text) as unknown) : {},
+        // the rehearsal's stand-in for the instance profile's credentials: which lab node signs the call
+        ...(raw.headers["x-lab-source-instance"]
+          ? { SourceInstance: raw.headers["x-lab-source-instance"] }
+          : {}),
       },
     };
   }

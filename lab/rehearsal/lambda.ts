@@ -34,6 +34,10 @@ export interface FunctionSpec {
   onFailure?: LocalQueue;
   /** The Node.js binary of the template's runtime (runtimeNode). */
   nodeBinary: string;
+  /** ReservedConcurrentExecutions: events beyond it are throttled (async: retried until too old). @default none */
+  reservedConcurrency?: number;
+  /** Its aliases: an invoke qualified with another name is ResourceNotFound. @default none */
+  aliases?: string[];
 }
 
 /**
@@ -92,6 +96,10 @@ export class LocalLambda {
   readonly invocations: InvocationRecord[] = [];
   /** Invocations started and not yet ended. */
   inFlight = 0;
+  /** Async events throttled by the reserved concurrency (each retry counts). */
+  throttled = 0;
+  /** Async events dropped as too old (maximum event age). */
+  dropped = 0;
   /** Called with every log line (the rehearsal writes them to a file). */
   onLog?: (line: string) => void;
   /**
@@ -114,7 +122,7 @@ export class LocalLambda {
    * An asynchronous invoke (the schedule's): queued, run, retried and expired per the invoke config.
    * `origin` names the caller in the records (a schedule's event is its input, which says nothing of it).
    */
-  invokeAsync(event: unknown, origin?: string): void {
+  invokeAsync(event: unknown, origin?: string, qualifier?: string): void {
     const receivedAt = Date.now();
     this.metric("AsyncEventsReceived", 1);
     const attempt = async (n: number) => {
@@ -122,11 +130,19 @@ export class LocalLambda {
       const age = Date.now() - receivedAt;
       if (age > this.fn.maximumEventAgeSeconds * 1000 * this.scale) {
         this.metric("AsyncEventsDropped", 1);
+        this.dropped++;
         this.fn.onFailure?.send({ reason: "EventAgeExceeded", event });
         return;
       }
+      // reserved concurrency: Lambda throttles the event and retries it (the throttle is no attempt)
+      if (this.fn.reservedConcurrency !== undefined && this.inFlight >= this.fn.reservedConcurrency) {
+        this.throttled++;
+        this.metric("Throttles", 1);
+        setTimeout(() => void attempt(n), 1000 * this.scale).unref();
+        return;
+      }
       this.metric("AsyncEventAge", age);
-      const r = await this.invoke(event, origin);
+      const r = await this.invoke(event, origin, qualifier);
       if (r.ok) return;
       if (n < this.fn.maximumRetryAttempts) {
         // Lambda waits about a minute, then two, between the retries of an async event
@@ -139,7 +155,7 @@ export class LocalLambda {
   }
 
   /** One synchronous run in a free (or new) environment. */
-  async invoke(event: unknown, origin?: string): Promise<InvocationRecord> {
+  async invoke(event: unknown, origin?: string, qualifier?: string): Promise<InvocationRecord> {
     let env = this.envs.find((e) => !e.busy && e.child.exitCode === null && !e.child.killed);
     const coldStart = !env;
     env ??= this.spawnEnv();
@@ -160,7 +176,12 @@ export class LocalLambda {
           () => resolve({ ok: false, error: { name: "TimeoutError", message: "Task timed out" } }),
           this.fn.timeoutSeconds * 1000 + 200,
         );
-        env.child.send({ id, requestId, event });
+        env.child.send({
+          id,
+          requestId,
+          event,
+          invokedFunctionArn: qualifier ? `${this.fn.arn}:${qualifier}` : this.fn.arn,
+        });
       });
     })().catch((e: unknown) => ({ ok: false, error: { name: "Runtime.ExitError", message: String(e) } }));
     clearTimeout(timer);
@@ -331,6 +352,8 @@ export function functionSpecOf(
     maximumEventAgeSeconds: fn.maximumEventAgeSeconds,
     ...(onFailure ? { onFailure } : {}),
     nodeBinary: runtimeNode(fn.runtime),
+    ...(fn.reservedConcurrency !== null ? { reservedConcurrency: fn.reservedConcurrency } : {}),
+    aliases: fn.aliases,
   };
 }
 

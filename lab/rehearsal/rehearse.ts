@@ -88,7 +88,19 @@ export interface RehearsalReport {
   ssmNodeChecks: number;
   failureQueueMessages: number;
   /** Push: the notify scripts' triggers, the invokes refused, and the function's pushed invocations. */
-  push: { triggers: number; refused: number; invocations: number };
+  push: {
+    triggers: number;
+    refused: number;
+    invocations: number;
+    /** Node calls IAM denied (a drill's forbidden invokes). */
+    nodeDenied: number;
+    /** Pushes the push function refused (another pair, a flood, no alias). */
+    refusedByFunction: number;
+    /** Async events the push function's reserved concurrency throttled (each retry counts). */
+    throttled: number;
+    /** Async events of the push function dropped as too old after being throttled. */
+    dropped: number;
+  };
   /**
    * Every alarm notification: published as cloudwatch.amazonaws.com to the alarm's topic (topic and key
    * policies evaluated), delivered to the topic's email subscriptions in the lab's mail viewer.
@@ -109,6 +121,18 @@ export interface Ctx {
   runCommand: LocalRunCommand;
   cw: LocalCloudWatch;
   lambda: LocalLambda;
+  /** The push function (push on). */
+  pushLambda?: LocalLambda;
+  /** An Invoke signed as an EC2 node (`instanceId`): its own alias of the push function unless `target` says. */
+  pushAs(instanceId: string, payload: unknown, target?: { arn: string; qualifier?: string }): Promise<number>;
+  /** The push function's "push refused" log lines, as it wrote them. */
+  pushRefusals: string[];
+  /** The scheduled function's ARN (what no node may invoke), and the push function's. */
+  probeArn: string;
+  pushArn: string;
+  /** The schedule's rate as deployed, and the rehearsal's time scale (1 / time factor). */
+  scheduleRateSeconds: number;
+  scale: number;
   schedule: { enabled: boolean };
   /** The declared status of the drilled lab's pair. */
   status(): Promise<Status | null>;
@@ -150,8 +174,10 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
   const scale = 1 / input.timeFactor;
   const template = new DeployedTemplate(input.assemblyDir, input.env);
   const deployment = readDeployment(template);
-  const fn = deployment.functions[0];
+  const fn = deployment.functions.find((f) => f.handler === "index.handler");
   if (!fn) throw new Error("the template deploys no probe function");
+  /** The push entry (push on): its own function, one alias per node. */
+  const pushFn = deployment.functions.find((f) => f.handler === "index.pushHandler");
   if (fn.scheduleRateSeconds === null) throw new Error(`${fn.name}: no schedule invokes the function`);
   log(
     `function ${fn.name}: timeout ${fn.timeoutSeconds} s, retries ${fn.maximumRetryAttempts}, event age ${fn.maximumEventAgeSeconds} s, schedule every ${fn.scheduleRateSeconds} s (${(fn.scheduleRateSeconds * scale).toFixed(1)} s here)`,
@@ -193,12 +219,20 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       deployment.nodePolicies,
     );
     let lambdaRef: LocalLambda | undefined;
+    let pushRef: LocalLambda | undefined;
     const endpoints = new LocalEndpoints({
       nodeAuthorizer,
-      invokeAsync: (name, payload) => {
-        if (!lambdaRef || (name !== fn.name && name !== fn.arn)) return false;
-        lambdaRef.invokeAsync(payload);
-        return true;
+      // as Lambda resolves an Invoke: the function by name, then the alias it is qualified with
+      invokeAsync: (name, payload, qualifier) => {
+        if (lambdaRef && name === fn.name && !qualifier) {
+          lambdaRef.invokeAsync(payload);
+          return true;
+        }
+        if (pushRef && pushFn && name === pushFn.name && (!qualifier || pushFn.aliases.includes(qualifier))) {
+          pushRef.invokeAsync(payload, undefined, qualifier);
+          return true;
+        }
+        return false;
       },
       region: input.env.region,
       account: input.env.account,
@@ -254,6 +288,17 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     const lambda = new LocalLambda(functionSpecOf(fn, input.env.region, endpoints.env, onFailure), cw, scale);
     closers.push(() => lambda.close());
     lambdaRef = lambda;
+    const pushLambda = pushFn
+      ? new LocalLambda(functionSpecOf(pushFn, input.env.region, endpoints.env, onFailure), cw, scale)
+      : undefined;
+    const pushRefusals: string[] = [];
+    if (pushLambda) {
+      closers.push(() => pushLambda.close());
+      pushRef = pushLambda;
+      pushLambda.onLog = (line) => {
+        if (line.includes('"push refused"')) pushRefusals.push(line);
+      };
+    }
     if (input.functionLogFile) {
       const stream = createWriteStream(input.functionLogFile);
       lambda.onLog = (line) => stream.write(`${line}\n`);
@@ -290,21 +335,46 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     fire();
 
     // ---- the nodes' side of push: their notify scripts write to the lab's FIFO; each line becomes the
-    // call the script makes in AWS (lambda:InvokeFunction, asynchronous), as the nodes' role
-    const cluster0 = labPair(fn, lab);
-    const pushUrl = `${endpoints.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/${encodeURIComponent(fn.arn)}/invocations`;
+    // call the script makes in AWS (lambda:InvokeFunction, asynchronous, on its own alias of the push
+    // function), signed as that node (the header stands for its instance profile's credentials)
+    const cluster0 = labPair(fn, lab) as {
+      name: string;
+      nodes: Record<NodeId, { runner: { instanceId: string } }>;
+    };
     const pushes = { sent: 0, refused: 0 };
+    const pushAs = async (
+      instanceId: string,
+      payload: unknown,
+      target: { arn: string; qualifier?: string } = {
+        arn: pushFn?.arn ?? fn.arn,
+        qualifier: `n-${instanceId}`,
+      },
+    ): Promise<number> => {
+      const q = target.qualifier ? `?Qualifier=${encodeURIComponent(target.qualifier)}` : "";
+      const r = await fetch(
+        `${endpoints.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/${encodeURIComponent(target.arn)}/invocations${q}`,
+        {
+          method: "POST",
+          headers: {
+            "x-amz-invocation-type": "Event",
+            "content-type": "application/json",
+            "x-lab-source-instance": instanceId,
+          },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(2000),
+        },
+      );
+      await r.arrayBuffer();
+      return r.status;
+    };
     const listener = triggerListener(lab.plan.client.triggerFifo, (line) => {
       const [, node, instance, state] = line.split(" ");
+      const instanceId = cluster0.nodes[node as NodeId]?.runner.instanceId;
+      if (!instanceId) return;
       pushes.sent++;
-      void fetch(pushUrl, {
-        method: "POST",
-        headers: { "x-amz-invocation-type": "Event", "content-type": "application/json" },
-        body: JSON.stringify({ source: PUSH_SOURCE, cluster: cluster0.name, node, instance, state }),
-        signal: AbortSignal.timeout(2000),
-      })
-        .then((r) => {
-          if (r.status !== 202) pushes.refused++;
+      void pushAs(instanceId, { source: PUSH_SOURCE, cluster: cluster0.name, node, instance, state })
+        .then((status) => {
+          if (status !== 202) pushes.refused++;
         })
         .catch(() => pushes.refused++);
     });
@@ -338,6 +408,13 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       runCommand,
       cw,
       lambda,
+      ...(pushLambda ? { pushLambda } : {}),
+      pushAs,
+      pushRefusals,
+      probeArn: fn.arn,
+      pushArn: pushFn?.arn ?? "",
+      scheduleRateSeconds: fn.scheduleRateSeconds,
+      scale,
       schedule,
       status: () => statusOf(cluster.name),
       statusOf,
@@ -359,7 +436,9 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       alarmOf: (pair, short) => cw.state.get(`mysql-ha-prober-${pair}-${short}`),
     };
     const steps = await runDrill(ctx, input.drill ?? DRILL, input.stepTimeoutMs ?? 120_000, log);
-    const pushedInvocations = lambda.invocations.filter((i) => i.source === PUSH_SOURCE).length;
+    const pushedInvocations = (pushLambda?.invocations ?? lambda.invocations).filter(
+      (i) => i.source === PUSH_SOURCE,
+    ).length;
     schedule.enabled = false;
     // an invocation's error belongs to the step it started in (one started while the store was down
     // may end after that step): counted now, with every invocation finished or timed out
@@ -420,7 +499,15 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
       ssmCommands: runCommand.sent,
       ssmNodeChecks: runCommand.nodeChecks,
       failureQueueMessages: onFailure?.messages.length ?? 0,
-      push: { triggers: pushes.sent, refused: pushes.refused, invocations: pushedInvocations },
+      push: {
+        triggers: pushes.sent,
+        refused: pushes.refused,
+        invocations: pushedInvocations,
+        nodeDenied: nodeAuthorizer.denied.length,
+        refusedByFunction: pushRefusals.length,
+        throttled: pushLambda?.throttled ?? 0,
+        dropped: pushLambda?.dropped ?? 0,
+      },
       alarmNotifications,
       undeliveredAlarms,
       nodeFootprint: footprintOf(orchestration),
@@ -618,14 +705,16 @@ export const DRILL: Step[] = [
     run: async (c, e) => {
       // only the nodes' notify scripts can start a probe now
       c.schedule.enabled = false;
-      const before = c.lambda.invocations.length;
+      const scheduledBefore = c.lambda.invocations.length;
+      const pushedBefore = c.pushLambda?.invocations.length ?? 0;
       try {
         await fault(c, "mysql-kill", await holder(c));
         await e.status("DEGRADED", "declared by pushed probes alone");
         await e.mail("DEGRADED");
-        const pushedOnly = c.lambda.invocations.slice(before).every((i) => i.source === PUSH_SOURCE);
-        if (!pushedOnly)
-          throw new Error("an invocation other than a pushed one ran while the schedule was stopped");
+        if (c.lambda.invocations.length !== scheduledBefore)
+          throw new Error("the scheduled function ran while the schedule was stopped");
+        if ((c.pushLambda?.invocations.length ?? 0) === pushedBefore)
+          throw new Error("no pushed invocation ran: the status came from elsewhere");
       } finally {
         c.schedule.enabled = true;
       }
@@ -633,6 +722,58 @@ export const DRILL: Step[] = [
       await e.status("HEALTHY");
       await e.mail("HEALTHY");
       await e.alarm("DeadMansSwitch", "OK");
+    },
+  },
+  {
+    name: "push: what a node may not do (the scheduled entry, another node's alias, another pair, a flood)",
+    run: async (c, e) => {
+      const a = c.instanceOf("a");
+      const b = c.instanceOf("b");
+      const event = { source: PUSH_SOURCE, cluster: c.clusterName, state: "MASTER" };
+      // IAM: the scheduled function, and the other node's alias, are denied to a node
+      const denied = [
+        await c.pushAs(a, { clusters: [c.clusterName] }, { arn: c.probeArn }),
+        await c.pushAs(a, event, { arn: c.pushArn, qualifier: `n-${b}` }),
+      ];
+      if (denied.some((s) => s === 202))
+        throw new Error(`a node's forbidden invoke was accepted: ${denied.join(", ")}`);
+      // the function: another pair's name, and a flood beyond the per-node count, are refused
+      const refusedBefore = c.pushRefusals.length;
+      const scheduledBefore = c.lambda.invocations.length;
+      const push = c.pushLambda;
+      if (!push) throw new Error("the template has no push function");
+      const runBefore = push.invocations.length;
+      const droppedBefore = push.dropped;
+      const startedAt = Date.now();
+      const accepted = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          c.pushAs(a, i === 0 ? { ...event, cluster: "another-pair" } : event),
+        ),
+      );
+      if (accepted.some((s) => s !== 202))
+        throw new Error(`an own-alias invoke was not accepted: ${accepted.join(", ")}`);
+      // every event of the flood ends: run (and refused, coalesced or probed), or dropped as too old after
+      // the reserved concurrency throttled it
+      await waitFor(() => push.invocations.length - runBefore + (push.dropped - droppedBefore) >= 30, {
+        timeoutMs: 120_000,
+        what: "the 30 pushes run or dropped",
+      });
+      const refusals = c.pushRefusals.slice(refusedBefore).join("\n");
+      const dropped = push.dropped - droppedBefore;
+      const flooded = (refusals.match(/pushes this minute/g) ?? []).length;
+      if (!/the event names pair another-pair/.test(refusals) && dropped === 0)
+        throw new Error("another pair's name was not refused");
+      // at most 12 of one node's pushes a minute get past the count: the rest refused or throttled away
+      if (flooded + dropped < 29 - 12)
+        throw new Error(`the flood was not limited: ${flooded} refused, ${dropped} dropped of 29`);
+      // the schedule kept its rate through the flood
+      const elapsedSeconds = (Date.now() - startedAt) / 1000;
+      const expected = Math.floor(elapsedSeconds / (c.scheduleRateSeconds * c.scale));
+      const ran = c.lambda.invocations.length - scheduledBefore;
+      if (ran < expected - 1)
+        throw new Error(`the schedule fell behind during the flood: ${ran} runs for ${expected} periods`);
+      await e.status("HEALTHY");
+      await e.noNewMail(2000);
     },
   },
   {

@@ -26,7 +26,8 @@ process.on("message", (m) => {
       verboseLevel: 3,
       contextOverwrite: (ctx) => {
         ctx.functionName = functionName;
-        ctx.invokedFunctionArn = functionArn;
+        // the ARN it was invoked through: qualified with the alias when invoked through one
+        ctx.invokedFunctionArn = m.invokedFunctionArn ?? functionArn;
         ctx.awsRequestId = m.requestId;
         ctx.memoryLimitInMB = memory;
       },

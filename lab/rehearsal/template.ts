@@ -90,6 +90,12 @@ export class DeployedTemplate {
         return `https://sqs.${this.env.region}.amazonaws.com/${this.env.account}/${this.physicalName(logicalId)}`;
       case "AWS::SNS::Topic":
         return this.arn("sns", this.physicalName(logicalId));
+      case "AWS::Lambda::Alias": {
+        // CloudFormation: an alias's Ref is its ARN (the function's, qualified with the alias name)
+        const p = this.props<{ FunctionName: string; Name: string }>(logicalId);
+        const fn = p.FunctionName.startsWith("arn:") ? p.FunctionName.split(":")[6] : p.FunctionName;
+        return this.arn("lambda", `function:${fn}:${p.Name}`);
+      }
       default:
         return this.physicalName(logicalId);
     }

@@ -7,8 +7,9 @@
 #   - an append-only log "<epoch.ms> <iso-time> <instance> <state> <priority>": its NotifyLog
 # and pushes a trigger so the prober probes at once (optional):
 #   - PUSH_FIFO: a FIFO the CLI's `watch` reads (the lab), opened read-write so this never blocks;
-#   - PUSH_FUNCTION_ARN: the deployed function, invoked asynchronously with the AWS CLI (needs the
-#     stack's NodePushPolicyArn on the node's instance role).
+#   - PUSH_FUNCTION_ARN: the deployed push function qualified with this node's alias (the stack's
+#     PushFunctionArn + ":n-<instance id>"), invoked asynchronously with the AWS CLI (needs the stack's
+#     NodePushPolicyArn on the node's instance role, which allows this node's alias only).
 # On EC2 (optional) it moves the VIP in the VPC when this node becomes MASTER, with the AWS CLI (the
 # instance role needs ec2:AssignPrivateIpAddresses, and ec2:ReplaceRoute for route tables):
 #   - EC2_VIP and EC2_NETWORK_INTERFACE_ID: `aws ec2 assign-private-ip-addresses --allow-reassignment`

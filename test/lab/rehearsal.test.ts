@@ -109,8 +109,20 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     const s = step("push: a failover with the schedule stopped");
     expect(s.mails[0]).toMatch(/HEALTHY -> DEGRADED$/);
     expect(report.push.triggers).toBeGreaterThan(0);
+    // the notify scripts' own pushes are all accepted (the drill's forbidden ones are counted apart)
     expect(report.push.refused).toBe(0);
     expect(report.push.invocations).toBeGreaterThan(0);
+  });
+
+  it("push only pushes: a node cannot invoke the scheduled function or another node's alias (IAM), another pair's name and a flood are refused, and the schedule keeps its rate", () => {
+    const s = step(
+      "push: what a node may not do (the scheduled entry, another node's alias, another pair, a flood)",
+    );
+    expect(s.failures).toEqual([]);
+    expect(report.push.nodeDenied).toBe(2);
+    // the flood's 29 own-pair pushes: at most 12 past the count, the rest refused or throttled until too old
+    expect(report.push.refusedByFunction + report.push.dropped).toBeGreaterThanOrEqual(29 - 12);
+    expect(report.push.throttled).toBeGreaterThan(0);
   });
 
   it("runs the schedule's probes in warm environments (cold starts are few)", () => {
