@@ -4,14 +4,22 @@
  * observers are in observers.ts (`probe` needs no store).
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { sesLocalUp, spawnSesLocal } from "../lab/emulators.ts";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import type { Config } from "../shared/config.ts";
 import type { Notifier, StateStore } from "../shared/ports.ts";
+import {
+  assertOwnListener,
+  privateDir,
+  removeStaleSocket,
+  storeSocket,
+  unixSocketAgent,
+} from "./local-access.ts";
 
 export interface Services {
   store: StateStore;
@@ -29,17 +37,20 @@ export async function openServices(cfg: Config, opts: { keepRunning?: boolean } 
   if (cfg.store.type === "embedded") {
     // One process owns the data directory and serves it on a fixed loopback port: a `watch` that runs
     // keeps serving it, so `ack`, `history` and a second `watch` use that one instead of the locked files.
+    // It is served on a unix socket in its private (0700) data directory: only this user reaches it.
     const local = cfg.store;
-    const endpoint = `http://127.0.0.1:${local.port}`;
-    const client = new DynamoDBClient({ endpoint, region: "local", credentials: LOCAL, maxAttempts: 1 });
+    privateDir(local.dataDir);
+    const socket = storeSocket(local.dataDir);
+    const client = embeddedStoreClient(local.dataDir);
     if (!(await answers(client))) {
-      mkdirSync(local.dataDir, { recursive: true });
+      removeStaleSocket(socket);
       const { default: dynalite } = await import("dynalite");
       const server = dynalite({ path: local.dataDir, createTableMs: 0 });
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(local.port, "127.0.0.1", () => resolve());
+        server.listen(socket, () => resolve());
       });
+      chmodSync(socket, 0o600);
       closers.push(() => new Promise((r) => server.close(() => r())));
     }
     await ensureTable(client, local.tableName);
@@ -95,8 +106,27 @@ async function answers(client: DynamoDBClient): Promise<boolean> {
   }
 }
 
-/** Starts aws-ses-v2-local on 127.0.0.1:port unless one already answers there. */
+/** The embedded store's client: every request over the unix socket in its data directory, with deadlines. */
+export function embeddedStoreClient(dataDir: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: "http://localhost",
+    region: "local",
+    credentials: LOCAL,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: unixSocketAgent(storeSocket(dataDir)),
+      connectionTimeout: 1000,
+      requestTimeout: 5000,
+    }),
+  });
+}
+
+/**
+ * Starts aws-ses-v2-local on 127.0.0.1:port unless one of this user's already answers there; a port held
+ * by another user's process is an error naming it (it could swallow every alert).
+ */
 async function ensureSesLocal(port: number, detached: boolean): Promise<ChildProcess | undefined> {
+  assertOwnListener(port, "mail.port");
   if (await sesLocalUp(port)) return undefined;
   return spawnSesLocal(port, { detached });
 }

@@ -275,7 +275,10 @@ export const ConfigSchema = strictObject({
         type: z.literal("embedded"),
         dataDir: absPath.default("/var/lib/mysql-ha-prober/store"),
         tableName: z.string().default("mysql-ha-prober"),
-        /** The loopback port the process that owns dataDir serves it on (others use that process). */
+        /**
+         * Kept for older configuration files; unused. The process that owns dataDir serves it on a unix
+         * socket inside it (`dataDir/store.sock`, the directory 0700): only its user can reach the store.
+         */
         port: port.default(8006),
       }),
       strictObject({

@@ -5,8 +5,8 @@
  * and aws-ses-v2-local, so each probe is one call and "between two probes" is exact.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { embeddedStoreClient } from "../../cli/services.ts";
 import { Lab } from "../../lab/lab.ts";
 import { labConfig, labPorts, labProbeTarget, writeLabConfig } from "../../lab/target.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
@@ -48,16 +48,10 @@ describe.skipIf(skip)("detection truth in the lab", () => {
     let watch: ChildProcess | undefined;
     let output = "";
     const cfg = () =>
-      labConfig(lab) as { store: { port: number }; mail: { port: number }; clusters: { name: string }[] };
+      labConfig(lab) as { store: { dataDir: string }; mail: { port: number }; clusters: { name: string }[] };
+    // the store `watch` serves, over its unix socket (cli/local-access.ts)
     const store = () =>
-      new DynamoStore({
-        client: new DynamoDBClient({
-          endpoint: `http://127.0.0.1:${cfg().store.port}`,
-          region: "local",
-          credentials: { accessKeyId: "local", secretAccessKey: "local" },
-        }),
-        tableName: "mysql-ha-prober",
-      });
+      new DynamoStore({ client: embeddedStoreClient(cfg().store.dataDir), tableName: "mysql-ha-prober" });
     const samples = async () =>
       (
         await store().history(cfg().clusters[0]?.name ?? "", new Date(0), new Date(Date.now() + 60_000), [
