@@ -37,5 +37,32 @@ export function renderKit(file: KitFile, values: Record<string, string | number>
     throw new Error(
       `${KIT_FILES[file]}: ${missing.length ? `missing ${missing.join(", ")}` : ""}${missing.length && extra.length ? "; " : ""}${extra.length ? `not used: ${extra.join(", ")}` : ""}`,
     );
-  return text.replace(/@([A-Z_]+)@/g, (_, name: string) => String(values[name]));
+  const quote = KIT_FILES[file].endsWith(".sql") ? sqlStringValue : configValue;
+  const safe = Object.fromEntries(needed.map((p) => [p, quote(p, String(values[p]))]));
+  return text.replace(/@([A-Z_]+)@/g, (_, name: string) => safe[name] as string);
+}
+
+/**
+ * A value inside a SQL string literal ('...'): a quote doubled ('' is a quote in every sql_mode); a
+ * backslash, NUL or line break refused (a backslash means something else under NO_BACKSLASH_ESCAPES).
+ * A password with a quote stays that password; nothing in it can end the literal.
+ */
+export function sqlStringValue(name: string, v: string): string {
+  if (/[\\\0\r\n]/.test(v))
+    throw new Error(
+      `@${name}@: a backslash, NUL or line break cannot be put in the kit's SQL safely; choose another value`,
+    );
+  return v.replaceAll("'", "''");
+}
+
+/**
+ * A value in keepalived's configuration (a word, or a path keepalived quotes itself): only characters that
+ * cannot start a new keyword, a quoted string, a comment or a block.
+ */
+export function configValue(name: string, v: string): string {
+  if (!/^[A-Za-z0-9_.:/@%+=,-]*$/.test(v))
+    throw new Error(
+      `@${name}@: ${JSON.stringify(v)} has a character keepalived's configuration would read as syntax (quote, space, #, !, brace, line break); choose another value`,
+    );
+  return v;
 }

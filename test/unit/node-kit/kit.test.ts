@@ -30,6 +30,35 @@ describe("node kit", () => {
     },
   );
 
+  it("a password with quotes stays one SQL string (quotes doubled); a backslash or line break is refused", () => {
+    const sql = renderKit("sql-mysql-8.4", { ...SQL_VALUES, MONITOR_PASSWORD: "it's'; DROP USER root; --" });
+    expect(sql).toContain(`IDENTIFIED BY 'it''s''; DROP USER root; --' REQUIRE SSL;`);
+    for (const bad of ["a\\", "a\nb", "a\u0000"])
+      expect(() => renderKit("sql-mariadb", { ...SQL_VALUES, HEARTBEAT_PASSWORD: bad })).toThrow(
+        /@HEARTBEAT_PASSWORD@: a backslash, NUL or line break/,
+      );
+  });
+
+  it("keepalived's fragment takes no value that its parser would read as syntax", () => {
+    const values = {
+      AUTH_PASS: "s3cret",
+      CHECK_SCRIPT: "/etc/keepalived/check-mysql.sh",
+      INSTANCE: "VI_MYSQL",
+      INTERFACE: "eth0",
+      MYSQL_SOCKET: "/run/mysqld/mysqld.sock",
+      NOTIFY_SCRIPT: "/etc/keepalived/notify.sh",
+      PREFIX: 24,
+      PRIORITY: 100,
+      VIP: "192.0.2.100",
+      VRID: 51,
+    };
+    expect(renderKit("keepalived", values)).toContain("auth_pass s3cret");
+    for (const bad of ["a b", 'a"b', "a}", "a\nvirtual_ipaddress {", "a#b", "a!b"])
+      expect(() => renderKit("keepalived", { ...values, AUTH_PASS: bad })).toThrow(
+        /@AUTH_PASS@: .* would read as syntax/,
+      );
+  });
+
   it("a missing or unknown value is an error naming it, never a half-filled file", () => {
     expect(() => renderKit("sql-mariadb", { ...SQL_VALUES, CLIENT_HOST: undefined } as never)).toThrow(
       /missing CLIENT_HOST/,
