@@ -236,6 +236,12 @@ export function assess(input: AssessInput): Assessment {
   };
 }
 
+/**
+ * An interface name as the node check reports it and the runbooks print it (`ip addr del ... dev IFACE`):
+ * what the kernel allows in practice (IFNAMSIZ 16 with its NUL), and nothing a shell would read as syntax.
+ */
+export const INTERFACE_NAME = /^[A-Za-z0-9_.@:-]{1,15}$/;
+
 /** Events since the previous state: a failover, keepalived flaps. */
 function eventsOf(
   findings: Finding[],
@@ -280,7 +286,8 @@ function summaries(
             ? "down"
             : "unknown",
       vipBound: r.ok ? r.report.vip.bound : null,
-      vipInterface: r.ok ? r.report.vip.interface || null : null,
+      // printed into the mail's shell commands: only a plain interface name, else unknown ("<interface>")
+      vipInterface: r.ok && INTERFACE_NAME.test(r.report.vip.interface) ? r.report.vip.interface : null,
       vipPrefix: r.ok ? r.report.vip.prefix : null,
       keepalived: r.ok ? (roles[id] ?? "UNKNOWN") : null,
       replication: ch

