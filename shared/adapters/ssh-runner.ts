@@ -35,6 +35,17 @@ export function remoteCommand(params: NodeCheckParams): string {
   return `NC_PARAMS=${blob} bash -c 'f=$(mktemp) && cat > "$f" && bash "$f" < /dev/null; rc=$?; rm -f "$f"; exit $rc'`;
 }
 
+/**
+ * What ssh gets of this process's environment: what it needs to find its keys, agent and terminal
+ * settings, and nothing else. The CLI's environment holds the MySQL passwords (MYSQL_PASSWORD...), and
+ * an ssh_config `SendEnv` would send whatever it is given to the node.
+ */
+export const SSH_ENVIRONMENT = ["PATH", "HOME", "USER", "LOGNAME", "SSH_AUTH_SOCK", "LANG", "TERM"] as const;
+
+export function sshEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(SSH_ENVIRONMENT.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+}
+
 export class SshNodeChecker implements NodeChecker {
   readonly target: string;
 
@@ -80,6 +91,7 @@ export class SshNodeChecker implements NodeChecker {
           timeoutMs: left,
           input: nodeCheckScript(),
           allowFailure: true,
+          env: sshEnvironment(),
         },
       );
       if (r.code === 255) {
