@@ -486,17 +486,17 @@ export function parseReplicaRows(
   });
 }
 
+/** C0 controls but tab and line feed, DEL, C1 controls, line/paragraph separators, bidi overrides. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it finds
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 /**
  * A server's free text as it may be stored, mailed and printed: control characters (a terminal's escape
  * sequences included) become U+FFFD, and the text is cut at `max` characters, saying so. Last_SQL_Error can
  * hold row values: whatever a server sends must not drive the operator's terminal.
  */
 export function serverText(v: unknown, max = SERVER_TEXT_LIMIT): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is replaced
-  const clean = text(v).replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    "\ufffd",
-  );
+  const clean = text(v).replace(UNPRINTABLE, "\ufffd");
   return clean.length > max ? `${clean.slice(0, max)}… (${clean.length - max} more characters)` : clean;
 }
 
