@@ -129,6 +129,36 @@ export type DeployConfig = z.infer<typeof DeploySchema>;
 /** Alias resolutions a deployment file may make: anchors shared by a few thousand pairs. */
 export const MAX_ALIASES = 20_000;
 
+/**
+ * What a deployment file may expand to once its aliases are resolved, counted as JSON characters: a
+ * thousand pairs are some 1 MB. The alias budget alone let a 96 KB file (a long string anchored, then
+ * aliased thousands of times) become 359 MB in the function's fleet file.
+ */
+export const MAX_EXPANDED_CHARACTERS = 8 * 1024 * 1024;
+
+/** The JSON size of `value` as the aliases expand it, counted until `limit` (then Infinity): never built. */
+export function expandedSize(value: unknown, limit = MAX_EXPANDED_CHARACTERS): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === "string") total += v.length + 2;
+    else if (Array.isArray(v)) {
+      total += 2 + v.length;
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v);
+      total += 2 + entries.length;
+      for (const [k, x] of entries) {
+        total += k.length + 3;
+        stack.push(x);
+      }
+    } else total += String(v).length;
+    if (total > limit) return Number.POSITIVE_INFINITY;
+  }
+  return total;
+}
+
 function withoutExtensionKeys(value: unknown): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith("x-")));
@@ -145,6 +175,10 @@ export function loadDeployConfig(file: string): DeployConfig {
       cause: e,
     });
   }
+  if (expandedSize(value) > MAX_EXPANDED_CHARACTERS)
+    throw new ConfigError(file, [
+      `expands to more than ${MAX_EXPANDED_CHARACTERS} characters once its aliases are resolved: share less through anchors`,
+    ]);
   // top-level keys starting with "x-" hold YAML anchors shared by the pairs (as in compose files); every
   // other unknown key, at any depth, is an error naming the closest known one
   const r = DeploySchema.safeParse(withoutExtensionKeys(value));

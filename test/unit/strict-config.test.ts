@@ -70,3 +70,27 @@ describe("unknown keys are refused with the closest known key", () => {
     expect(closestKey("pasword", ["password", "passwordEnv"])).toBe("password");
   });
 });
+
+describe("a deployment file's aliases are bounded by what they expand to", () => {
+  it("a 96 KB anchor aliased 4,000 times (within the alias budget) is refused before anything is built", () => {
+    // Prepare: the example with an x- anchor of 96 KB, aliased by 4,000 entries of a list under x-
+    const text = readFileSync(EXAMPLE, "utf8");
+    const bomb = `x-big: &big "${"x".repeat(96 * 1024)}"\nx-copies:\n${"  - *big\n".repeat(4_000)}`;
+    const file = join(mkdtempSync(join(tmpdir(), "mhp-alias-")), "deploy.yaml");
+    writeFileSync(file, `${bomb}${text}`);
+    // Act + Assess
+    expect(() => loadDeployConfig(file)).toThrow(
+      /expands to more than 8388608 characters once its aliases are resolved/,
+    );
+  });
+
+  it("anchors shared by many pairs as the docs show stay fine", () => {
+    const text = readFileSync(EXAMPLE, "utf8");
+    const file = join(mkdtempSync(join(tmpdir(), "mhp-alias-")), "deploy.yaml");
+    writeFileSync(
+      file,
+      `x-small: &small "${"x".repeat(100)}"\nx-copies:\n${"  - *small\n".repeat(1_000)}${text}`,
+    );
+    expect(loadDeployConfig(file).clusters).toHaveLength(1);
+  });
+});
