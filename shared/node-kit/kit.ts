@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 export const KIT_FILES = {
   notify: "notify.sh",
   checkMysql: "check-mysql.sh",
+  /** The forced command of the prober's SSH key: runs only the node check installed beside it. */
+  sshNodeCheck: "ssh-node-check.sh",
   keepalived: "keepalived.conf.fragment",
   /** Merged into /etc/amazon/ssm/amazon-ssm-agent.json: the node checks leave nothing once they succeed. */
   ssmAgent: "amazon-ssm-agent.json",

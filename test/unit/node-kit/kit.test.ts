@@ -84,7 +84,7 @@ describe("node kit", () => {
     ]);
   });
 
-  it.each(["notify", "checkMysql"] as const)("%s is valid POSIX sh", (file: KitFile) => {
+  it.each(["notify", "checkMysql", "sshNodeCheck"] as const)("%s is valid POSIX sh", (file: KitFile) => {
     const r = spawnSync("sh", ["-n", kitPath(file)], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(Object.keys(KIT_FILES)).toContain(file);
