@@ -100,12 +100,14 @@ const passwordEnv = z
  * A certificate that does not verify is a finding; the prober never falls back to plaintext.
  */
 /**
- * TLS to MySQL, verify-ca by default: the CA is required, and no credential is sent before the server's
- * certificate is checked. `mode: disabled` is an explicit opt-in: the password then crosses the network in
- * the clear to whoever answers at the address (a host that claims the VIP, a VPN path).
+ * TLS to MySQL, verify-identity by default: the CA is required, and no credential is sent before the
+ * server's certificate is checked against it and found to name the address dialled (the node's IP, or the
+ * VIP). verify-ca (any certificate of the CA passes: a host holding one for another name gets the password)
+ * and `mode: disabled` (the password crosses the network in the clear to whoever answers at the address)
+ * are explicit choices.
  */
 const Tls = strictObject({
-  mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("verify-ca"),
+  mode: z.enum(["disabled", "required", "verify-ca", "verify-identity"]).default("verify-identity"),
   /** The CA certificate(s), PEM. */
   ca: z.string().includes("BEGIN CERTIFICATE", { message: "must be a PEM certificate" }).optional(),
   /** The CA certificate(s) in a file, PEM (the CLI; the function takes `ca`). */
@@ -113,9 +115,9 @@ const Tls = strictObject({
 })
   .refine((t) => !["verify-ca", "verify-identity"].includes(t.mode) || t.ca || t.caFile, {
     message:
-      "verify-ca (the default) and verify-identity need the CA: ca or caFile. Plaintext only as an explicit choice: tls: { mode: disabled } (the password then crosses the network in the clear)",
+      "verify-identity (the default) and verify-ca need the CA: ca or caFile. Plaintext only as an explicit choice: tls: { mode: disabled } (the password then crosses the network in the clear)",
   })
-  // absent: parsed as {} (so verify-ca, whose CA the refinement above then asks for), never skipped
+  // absent: parsed as {} (so verify-identity, whose CA the refinement above then asks for), never skipped
   .prefault({});
 
 const Mysql = strictObject({

@@ -218,18 +218,18 @@ describe("the lab schema apart from the deployed one", () => {
     ]);
   });
 
-  it("TLS is verify-ca unless plaintext is chosen explicitly: without a CA the error names the field and the opt-in", () => {
+  it("TLS is verify-identity unless chosen otherwise explicitly: without a CA the error names the field and the opt-in", () => {
     const c = good();
     (c.clusters[0] as { mysql: object }).mysql = { user: "prober", password: "p" };
     expect(() => parseConfig(c)).toThrow(
-      /clusters\[0\]\.mysql\.tls: verify-ca \(the default\) and verify-identity need the CA: ca or caFile\. Plaintext only as an explicit choice: tls: \{ mode: disabled \}/,
+      /clusters\[0\]\.mysql\.tls: verify-identity \(the default\) and verify-ca need the CA: ca or caFile\. Plaintext only as an explicit choice: tls: \{ mode: disabled \}/,
     );
     (c.clusters[0] as { mysql: object }).mysql = {
       user: "prober",
       password: "p",
       tls: { caFile: "/etc/mhp/ca.pem" },
     };
-    expect(parseConfig(c).clusters[0]?.mysql.tls.mode).toBe("verify-ca");
+    expect(parseConfig(c).clusters[0]?.mysql.tls.mode).toBe("verify-identity");
   });
 
   it("the CLI still needs a password source for each cluster", () => {
