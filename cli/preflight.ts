@@ -49,6 +49,7 @@ export async function preflightPlanOf(cfg: DeployConfig): Promise<PreflightPlan>
       (a, b) => a - b,
     ),
     scheduleRateMinutes: d.scheduleRateMinutes,
+    pushReservedConcurrency: d.push ? d.pushReservedConcurrency : 0,
   };
 }
 
@@ -112,7 +113,7 @@ export function preflightCommand(io: Io): Command {
 }
 
 async function accountReader(region: string, deployed: boolean) {
-  const [{ AwsAccountReader }, sesv2, ssm, ec2, sm, cfn, ddb, cw] = await Promise.all([
+  const [{ AwsAccountReader }, sesv2, ssm, ec2, sm, cfn, ddb, cw, lambda] = await Promise.all([
     import("../shared/adapters/aws-account.ts"),
     import("@aws-sdk/client-sesv2"),
     import("@aws-sdk/client-ssm"),
@@ -121,6 +122,7 @@ async function accountReader(region: string, deployed: boolean) {
     import("@aws-sdk/client-cloudformation"),
     import("@aws-sdk/client-dynamodb"),
     import("@aws-sdk/client-cloudwatch"),
+    import("@aws-sdk/client-lambda"),
   ]);
   const o = { region, maxAttempts: 3 };
   return new AwsAccountReader({
@@ -128,6 +130,7 @@ async function accountReader(region: string, deployed: boolean) {
     ssm: new ssm.SSMClient(o),
     ec2: new ec2.EC2Client(o),
     secrets: new sm.SecretsManagerClient(o),
+    lambda: new lambda.LambdaClient(o),
     ...(deployed
       ? {
           cloudformation: new cfn.CloudFormationClient(o),

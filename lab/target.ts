@@ -157,7 +157,10 @@ export function labDeployment(lab: Lab, o: LabEc2Option = {}): Record<string, un
         name,
         vip: { host: p.vip, port: p.mysqlPort },
         // the lab's CA file: read at synth and carried inline to the function (infra/app.ts)
-        mysql: { user: p.users.monitor.user, tls: { mode: "verify-identity", caFile: labTlsPaths(p).caFile } },
+        mysql: {
+          user: p.users.monitor.user,
+          tls: { mode: "verify-identity", caFile: labTlsPaths(p).caFile },
+        },
         heartbeat: { user: p.users.heartbeat.user },
         nodes: { a: node("a"), b: node("b") },
         // the EC2 view maps the nodes by their SSM instance ids, as a user's deployment would

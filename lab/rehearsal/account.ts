@@ -3,7 +3,7 @@
  * GetEmailIdentity), SSM (DescribeInstanceInformation), EC2 (DescribeInstances, DescribeVpcAttribute,
  * DescribeVpcEndpoints, DescribeRouteTables, DescribeSecurityGroups), Secrets Manager (DescribeSecret,
  * GetSecretValue), CloudFormation (DescribeStacks), DynamoDB (GetItem) and CloudWatch (SetAlarmState,
- * DescribeAlarmHistory), each on its own loopback endpoint in the service's own protocol (REST JSON, JSON
+ * DescribeAlarmHistory) and Lambda (GetAccountSettings), each on its own loopback endpoint in the service's own protocol (REST JSON, JSON
  * 1.0/1.1, EC2 and AWS Query XML), answered from an AccountModel. SetAlarmState runs the alarm's actions
  * through LocalSns (the topic and key policies from the template), and the alarm's history says what CloudWatch
  * says: "Successfully executed action <topic>" or "Failed to execute action <topic>. Received error: ...".
@@ -45,6 +45,8 @@ export interface AccountModel {
   items: Record<string, Record<string, Record<string, { S: string }>>>;
   /** The template's alarms and where they notify. */
   alarms: AlarmActions[];
+  /** Lambda's AccountLimit: the concurrency quota and what is left unreserved. @default 1000 and 1000 */
+  lambda?: { concurrentExecutions: number; unreservedConcurrentExecutions: number };
 }
 
 type Reply = { status: number; headers: Record<string, string>; body: string };
@@ -124,6 +126,7 @@ export class LocalAccount {
       ["CLOUDFORMATION", (r) => this.cloudformation(r)],
       ["DYNAMODB", (r) => this.dynamodb(r)],
       ["CLOUDWATCH", (r) => this.cloudwatch(r)],
+      ["LAMBDA", (r) => this.lambda(r)],
     ];
     this.served = await serveOnLoopback(
       services.map(([name, handle]) => [name, (req, res) => void this.serve(handle, req, res)] as const),
@@ -164,6 +167,28 @@ export class LocalAccount {
     const input = Object.fromEntries(new URLSearchParams(r.body).entries());
     this.calls.push(`${service}:${input.Action}`);
     return { op: input.Action ?? "", input };
+  }
+
+  /** Lambda, REST JSON: GET /2016-08-19/account-settings (GetAccountSettings). */
+  private lambda(r: { method: string; path: string }): Reply {
+    const path = r.path.split("?")[0] ?? "";
+    if (r.method !== "GET" || path.replace(/\/$/, "") !== "/2016-08-19/account-settings")
+      return jsonError(404, "ResourceNotFoundException", `${r.method} ${path} is not emulated`);
+    this.calls.push("lambda:GetAccountSettings");
+    const l = this.model.lambda ?? { concurrentExecutions: 1000, unreservedConcurrentExecutions: 1000 };
+    return json(
+      {
+        AccountLimit: {
+          ConcurrentExecutions: l.concurrentExecutions,
+          UnreservedConcurrentExecutions: l.unreservedConcurrentExecutions,
+          CodeSizeUnzipped: 262_144_000,
+          CodeSizeZipped: 52_428_800,
+          TotalCodeSize: 80_530_636_800,
+        },
+        AccountUsage: { FunctionCount: 0, TotalCodeSize: 0 },
+      },
+      "application/json",
+    );
   }
 
   /** SES v2, REST JSON: GET /v2/email/account, GET /v2/email/identities/{identity}. */

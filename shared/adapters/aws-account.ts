@@ -31,6 +31,11 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import {
+  GetAccountSettingsCommand,
+  type GetAccountSettingsCommandOutput,
+  type LambdaClient,
+} from "@aws-sdk/client-lambda";
+import {
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
   GetSecretValueCommand,
@@ -65,6 +70,8 @@ export interface AwsAccountClients {
   ssm: SSMClient;
   ec2: EC2Client;
   secrets: SecretsManagerClient;
+  /** Lambda's account settings (the push function's reserved concurrency). @default not read */
+  lambda?: LambdaClient;
   cloudformation?: CloudFormationClient;
   dynamodb?: DynamoDBClient;
   cloudwatch?: CloudWatchClient;
@@ -94,11 +101,14 @@ export class AwsAccountReader {
   constructor(private readonly c: AwsAccountClients) {}
 
   async gather(plan: PreflightPlan, deadline: Deadline, deployed?: DeployedOptions): Promise<PreflightFacts> {
-    const [ses, nodes, vpc, secrets] = await Promise.all([
+    const [ses, nodes, vpc, secrets, lambda] = await Promise.all([
       read(() => this.ses(plan, deadline)),
       read(() => this.nodes(plan, deadline)),
       read(() => this.vpc(plan, deadline)),
       this.secrets(plan, deadline),
+      this.c.lambda && plan.pushReservedConcurrency > 0
+        ? read(() => this.lambdaSettings(deadline))
+        : Promise.resolve(undefined),
     ]);
     const securityGroups = nodes.ok
       ? await read(() => this.securityGroups(nodes.value, deadline))
@@ -109,8 +119,21 @@ export class AwsAccountReader {
       vpc,
       secrets,
       securityGroups,
+      ...(lambda ? { lambda } : {}),
       ...(deployed ? { deployed: await read(() => this.deployed(deployed, deadline)) } : {}),
       now: Date.now(),
+    };
+  }
+
+  private async lambdaSettings(deadline: Deadline) {
+    const r = await sendBy<GetAccountSettingsCommandOutput>(
+      this.c.lambda as LambdaClient,
+      new GetAccountSettingsCommand({}),
+      deadline,
+    );
+    return {
+      concurrentExecutions: r.AccountLimit?.ConcurrentExecutions ?? 0,
+      unreservedConcurrentExecutions: r.AccountLimit?.UnreservedConcurrentExecutions ?? 0,
     };
   }
 

@@ -29,6 +29,8 @@ export interface PreflightPlan {
   readonly mysqlPorts: readonly number[];
   /** Minutes between scheduled probes. */
   readonly scheduleRateMinutes: number;
+  /** The push function's reserved concurrency (0: push off, or none reserved). */
+  readonly pushReservedConcurrency: number;
 }
 
 /** A value read from the account, or why it could not be. */
@@ -70,6 +72,8 @@ export interface PreflightFacts {
   secrets: Record<string, Read<{ plainString: boolean; kmsKeyId?: string }>>;
   /** Ingress rules of every group the nodes are in. */
   securityGroups: Read<Record<string, IngressRule[]>>;
+  /** Lambda's account settings (GetAccountSettings AccountLimit). @default not read (older callers) */
+  lambda?: Read<{ concurrentExecutions: number; unreservedConcurrentExecutions: number }>;
   /** After deploy. */
   deployed?: Read<{
     outputs: Record<string, string>;
@@ -410,6 +414,34 @@ export function deployedChecks(plan: PreflightPlan, facts: PreflightFacts): Chec
   return out;
 }
 
+/**
+ * Reserved concurrency for the push function: Lambda lets a function reserve only what leaves the
+ * account's unreserved concurrency at 100 or more ("You can reserve up to the Unreserved account
+ * concurrency value minus 100", Lambda developer guide, configuration-concurrency), the whole quota below
+ * 100 (the error then names [10], [50]): a new account's quota of 10 cannot reserve any, and the
+ * deployment fails on the function.
+ */
+export function lambdaChecks(plan: PreflightPlan, facts: PreflightFacts): Check[] {
+  const reserve = plan.pushReservedConcurrency;
+  if (reserve === 0 || !facts.lambda) return [];
+  const what = `Lambda concurrency: ${reserve} reserved for the push function`;
+  if (!facts.lambda.ok)
+    return [failedRead(what, facts.lambda.error, "allow the command lambda:GetAccountSettings")];
+  const { concurrentExecutions: quota, unreservedConcurrentExecutions: free } = facts.lambda.value;
+  const floor = Math.min(100, quota);
+  const left = free - reserve;
+  return [
+    left >= floor
+      ? { ok: true, what, detail: `${free} unreserved of ${quota}: ${left} left for the other functions` }
+      : {
+          ok: false,
+          what,
+          detail: `${free} unreserved of ${quota}: reserving ${reserve} would leave ${left}, under Lambda's floor of ${floor}; the deployment would fail on the push function`,
+          fix: "set pushReservedConcurrency: 0 in the deployment file (push then shares the account's pool), or request a higher 'Concurrent executions' quota (Service Quotas, AWS Lambda)",
+        },
+  ];
+}
+
 /** Every check, in the order an operator fixes things. */
 export function preflightChecks(plan: PreflightPlan, facts: PreflightFacts): Check[] {
   return [
@@ -417,6 +449,7 @@ export function preflightChecks(plan: PreflightPlan, facts: PreflightFacts): Che
     ...nodeChecks(plan, facts),
     ...vpcChecks(plan, facts),
     ...secretChecks(plan, facts),
+    ...lambdaChecks(plan, facts),
     ...networkChecks(plan, facts),
     ...deployedChecks(plan, facts),
   ];

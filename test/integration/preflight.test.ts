@@ -217,6 +217,25 @@ describe("preflight, before deploy", () => {
     expect(r.code).toBe(1);
   });
 
+  it("push on in an account whose concurrency quota is 10: the reserved concurrency is refused before deploy, with the fix; 1,000: ok", async () => {
+    const file = deployment((d) => (d.push = true));
+    const small = await preflight(
+      (m) => (m.lambda = { concurrentExecutions: 10, unreservedConcurrentExecutions: 10 }),
+      [],
+      file,
+    );
+    expect(small.out).toMatch(
+      /^FAIL Lambda concurrency: 2 reserved for the push function: 10 unreserved of 10: reserving 2 would leave 8, under Lambda's floor of 10/m,
+    );
+    expect(small.out).toMatch(/pushReservedConcurrency: 0/);
+    expect(small.code).toBe(1);
+    const big = await preflight(() => {}, [], file);
+    expect(big.out).toMatch(
+      /^ok {3}Lambda concurrency: 2 reserved for the push function: 1000 unreserved of 1000/m,
+    );
+    expect(account?.calls).toContain("lambda:GetAccountSettings");
+  });
+
   it("private DNS without the VPC's DNS hostnames: refused", async () => {
     const file = deployment((d) => (d.createVpcEndpoints = ["secretsmanager", "email"]));
     const r = await preflight(

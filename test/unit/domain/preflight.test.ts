@@ -1,6 +1,7 @@
 /** preflight's rules on facts, pure: a read that failed is a failed check naming why, never a pass. */
 import { describe, expect, it } from "vitest";
 import {
+  lambdaChecks,
   type PreflightFacts,
   type PreflightPlan,
   preflightChecks,
@@ -23,6 +24,7 @@ const plan: PreflightPlan = {
   mysqlSecurityGroupIds: [],
   mysqlPorts: [3306],
   scheduleRateMinutes: 1,
+  pushReservedConcurrency: 2,
 };
 
 describe("preflight rules", () => {
@@ -37,6 +39,7 @@ describe("preflight rules", () => {
       vpc: none,
       secrets: { [plan.secretArns[0] as string]: none },
       securityGroups: none,
+      lambda: none,
       now: 0,
     };
     const checks = preflightChecks(plan, facts);
@@ -45,6 +48,23 @@ describe("preflight rules", () => {
       expect(c.ok).toBe(false);
       expect(c.fix).toMatch(/AWS credentials/);
     }
+  });
+
+  it.each([
+    [1000, 1000, true, /1000 unreserved of 1000: 998 left/],
+    [1000, 101, false, /would leave 99, under Lambda's floor of 100/],
+    [10, 10, false, /reserving 2 would leave 8, under Lambda's floor of 10/],
+  ])("push's reserved concurrency with a quota of %i, %i unreserved: ok %s", (quota, free, ok, detail) => {
+    const facts = {
+      lambda: {
+        ok: true as const,
+        value: { concurrentExecutions: quota, unreservedConcurrentExecutions: free },
+      },
+    } as PreflightFacts;
+    const [c] = lambdaChecks(plan, facts);
+    expect(c).toMatchObject({ ok, detail: expect.stringMatching(detail) });
+    if (!ok) expect(c?.fix).toMatch(/pushReservedConcurrency: 0/);
+    expect(lambdaChecks({ ...plan, pushReservedConcurrency: 0 }, facts)).toEqual([]);
   });
 
   it("agent versions compare by number, part by part", () => {
