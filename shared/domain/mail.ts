@@ -147,7 +147,11 @@ function filled(action: string, s: ClusterState, vip: string | undefined, subjec
   if (vip) out = out.replaceAll("<VIP>", vip);
   if (vip && prefix !== null) out = out.replaceAll("VIP/prefix", `${vip}/${prefix}`);
   if (dev) out = out.replaceAll("IFACE", dev).replaceAll("<if>", dev);
-  return id ? `${out} (node ${id.toUpperCase()}, ${s.nodes[id].host})` : out;
+  // the node tag only where the line is about one node: the finding's own node, or a pair-level action
+  // whose commands were filled with one node's values
+  const nodeValues = /IFACE|<if>|VIP\/prefix/.test(action);
+  const tagged = subject === "a" || subject === "b" || nodeValues;
+  return id && tagged ? `${out} (node ${id.toUpperCase()}, ${s.nodes[id].host})` : out;
 }
 
 export function renderMail(
