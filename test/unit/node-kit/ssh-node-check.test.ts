@@ -40,7 +40,7 @@ describe("the SSH key's forced command", () => {
   it.each([
     ["any other command", "rm -rf /tmp/x"],
     ["an empty command (an interactive login)", ""],
-    ["a command smuggled into the parameters", "NC_PARAMS=YQ==;touch${IFS}pwned bash -c x"],
+    ["a command smuggled into the parameters", "NC_PARAMS=YQ==;touch$HOME/pwned bash -c x"],
     ["parameters that are not base64", "NC_PARAMS=$(id) bash -c x"],
   ])("refuses %s, running nothing", (_n, command) => {
     const r = sshd(command);
