@@ -7,7 +7,7 @@ import { CATALOG, type FindingCode } from "./codes.ts";
 import { type Incident, openIncidents } from "./incidents.ts";
 import { describeSilence } from "./silence.ts";
 import type { ClusterState, Status } from "./state.ts";
-import { NODE_IDS, type NodeId } from "./types.ts";
+import { type Finding, NODE_IDS, type NodeId } from "./types.ts";
 
 export const STATUS_LABEL: Record<Status, string> = {
   HEALTHY: "HEALTHY",
@@ -130,6 +130,29 @@ export function runbook(s: ClusterState, vip: string | undefined): string[] {
   return [];
 }
 
+/**
+ * One "What to do" line per code, naming every node it is about: a code found on both nodes (MYSQL_UNREACHABLE
+ * on A and B) says both; one whose commands carry a node's values (an interface) gets a line per node.
+ */
+function whatToDo(problems: readonly Finding[], s: ClusterState, vip: string | undefined) {
+  const out: { code: FindingCode; action: string }[] = [];
+  const codes = [...new Set(problems.map((f) => f.code))].filter((c): c is FindingCode => c in CATALOG);
+  for (const code of codes) {
+    const action = CATALOG[code].action;
+    const found = problems.filter((f) => f.code === code);
+    const nodes = NODE_IDS.filter((id) => found.some((f) => f.subject === id));
+    if (nodes.length < 2) {
+      out.push({ code, action: filled(action, s, vip, found[0]?.subject) });
+    } else if (/IFACE|<if>|VIP\/prefix/.test(action)) {
+      for (const id of nodes) out.push({ code, action: filled(action, s, vip, id) });
+    } else {
+      const names = nodes.map((id) => `${id.toUpperCase()}, ${s.nodes[id].host}`).join(", and ");
+      out.push({ code, action: `${filled(action, s, vip, "pair")} (nodes ${names})` });
+    }
+  }
+  return out;
+}
+
 /** A catalog action with this cluster's values in place of its placeholders. */
 function filled(action: string, s: ClusterState, vip: string | undefined, subject?: string): string {
   const id: NodeId | null =
@@ -192,13 +215,7 @@ export function renderMail(
     };
   });
   const problems = s.findings.filter((f) => f.severity !== "info");
-  const seenCodes = new Set<string>();
-  const actions = problems
-    .filter((f) => f.code in CATALOG && !seenCodes.has(f.code) && seenCodes.add(f.code))
-    .map((f) => ({
-      code: f.code as FindingCode,
-      action: filled(CATALOG[f.code as FindingCode].action, s, vip, f.subject),
-    }));
+  const actions = whatToDo(problems, s, vip);
   const advice = splitBrainAdvice(s);
   const steps = runbook(s, vip);
   const links = [
