@@ -169,6 +169,12 @@ export interface Expect {
   noNewMail(forMs: number): Promise<void>;
 }
 
+/** A transition mail's subject ends with its new status, then the failover it names if any. */
+function endsWithStatus(subject: string, s: Status): boolean {
+  const i = subject.lastIndexOf(`-> ${STATUS_LABEL[s]}`);
+  return i >= 0 && /^( \(FAILOVER[^)]*\))?$/.test(subject.slice(i + `-> ${STATUS_LABEL[s]}`.length));
+}
+
 export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> {
   const { lab, log } = input;
   const scale = 1 / input.timeFactor;
@@ -545,11 +551,11 @@ async function runDrill(
           what: `the declared status ${s}${why ? ` (${why})` : ""}`,
         }).then(() => {}),
       mail: (s) =>
-        waitFor(
-          async () =>
-            (await ctx.mailSubjects()).slice(mailsBefore).some((m) => m.endsWith(`-> ${STATUS_LABEL[s]}`)),
-          { timeoutMs: left(), intervalMs: 200, what: `a mail about ${s}` },
-        ).then(() => {}),
+        waitFor(async () => (await ctx.mailSubjects()).slice(mailsBefore).some((m) => endsWithStatus(m, s)), {
+          timeoutMs: left(),
+          intervalMs: 200,
+          what: `a mail about ${s}`,
+        }).then(() => {}),
       alarm: (name, state) =>
         waitFor(() => ctx.alarm(name) === state, {
           timeoutMs: left(),
@@ -641,7 +647,7 @@ export const DRILL: Step[] = [
   {
     name: "the split-brain mail, for 3 a.m.",
     run: async (c) => {
-      const m = (await c.mails()).filter((x) => x.subject.endsWith(`-> ${STATUS_LABEL.SPLIT_BRAIN}`)).at(-1);
+      const m = (await c.mails()).filter((x) => endsWithStatus(x.subject, "SPLIT_BRAIN")).at(-1);
       if (!m) throw new Error("no split-brain mail");
       const want = [
         `VIP ${c.vip}, account ${REHEARSAL_ACCOUNT.account}, region ${REHEARSAL_ACCOUNT.region}.`,

@@ -62,6 +62,58 @@ export interface Decision {
 const IMMEDIATE: ReadonlySet<Status> = new Set(["SPLIT_BRAIN", "DOWN"]);
 
 /** The writes of each node since a split brain began: kept while it lasts and in the state that ends it. */
+/** Each event once (a move can be both carried by a pending change and held for its mail). */
+function distinctEvents(events: readonly ClusterEvent[]): ClusterEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => {
+    const k = JSON.stringify([e.type, e.at, e.from ?? null, e.to ?? null, e.message]);
+    return !seen.has(k) && Boolean(seen.add(k));
+  });
+}
+
+/**
+ * One mail for a failover and what goes with it. A VIP move seen at a probe with nothing else to mail is
+ * held one probe: an ordinary failover's status change often shows one probe later, and both go in that
+ * mail. Incidents opened while no node held the VIP (keepalived restarted on the holder) are held one probe
+ * too: the move they cause shows next, in the same mail. Whatever is held is mailed at the next probe, with
+ * its mail or alone (kind "incident", the subject naming the failover). Never held twice.
+ */
+function holdMail(
+  previous: ClusterState | null,
+  a: Assessment,
+  kind: Alert["kind"] | null,
+  opened: readonly Incident[],
+  incidents: readonly Incident[],
+): {
+  kind: Alert["kind"] | null;
+  carried: ClusterEvent[];
+  mailed: Incident[];
+  held: { events: ClusterEvent[]; incidentIds: string[] } | null;
+} {
+  const before = previous?.held;
+  const moved = a.events.filter((e) => e.type === "VIP_MOVED");
+  if (before) {
+    // the held mail goes now: with this probe's mail, or alone
+    const heldIncidents = incidents.filter((i) => before.incidentIds.includes(i.id));
+    return {
+      kind: kind ?? "incident",
+      carried: before.events,
+      mailed: [...heldIncidents, ...opened.filter((i) => !before.incidentIds.includes(i.id))],
+      held: null,
+    };
+  }
+  if (kind === null && moved.length > 0)
+    return { kind: null, carried: [], mailed: [], held: { events: moved, incidentIds: [] } };
+  if (kind === "incident" && a.vipOwner === null && moved.length === 0)
+    return {
+      kind: null,
+      carried: [],
+      mailed: [],
+      held: { events: [], incidentIds: opened.map((i) => i.id) },
+    };
+  return { kind, carried: [], mailed: [...opened], held: null };
+}
+
 function splitBrainRecord(
   previous: ClusterState | null,
   next: Status,
@@ -94,8 +146,9 @@ export function decide(
   let next: Status = declared ?? a.status;
   let pending: ClusterState["pending"] = null;
   // Events seen while a change waited for confirmation are carried until it is declared (or dropped).
-  const carried = previous?.pending?.events ?? [];
-  const allEvents = [...carried, ...a.events];
+  // ... and a VIP move held one probe for its mail (holdMail) counts as a failover now
+  const carried = [...(previous?.pending?.events ?? []), ...(previous?.held?.events ?? [])];
+  const allEvents = distinctEvents([...carried, ...a.events]);
   const failover = allEvents.some((e) => e.type === "VIP_MOVED");
   if (declared === null || a.status === declared) {
     next = a.status;
@@ -146,6 +199,10 @@ export function decide(
     incidentExpiryHours: policy.incidentExpiryHours ?? DEFAULT_ALERT_POLICY.incidentExpiryHours,
   });
   if (kind === null && latched.opened.length > 0) kind = "incident";
+  // A VIP move is always mailed, in the same mail as what caused it or followed from it (holdMail).
+  const hold = holdMail(previous, a, kind, latched.opened, latched.incidents);
+  kind = hold.kind;
+  const mailEvents = hold.carried.length ? distinctEvents([...hold.carried, ...events]) : events;
   // A silence: keep probing and recording, mail only a split brain (unless told otherwise). When it
   // ends on a cluster that is not healthy, one mail says what it is now.
   const silence = silenceActive(previous?.silence, now) ? previous?.silence : undefined;
@@ -165,10 +222,11 @@ export function decide(
     vipOwner: a.vipOwner,
     nodes: a.nodes,
     findings: a.findings,
-    events,
+    events: mailEvents,
     pending: changed ? null : pending,
     lastAlertAt: statusMail ? at : changed ? null : (previous?.lastAlertAt ?? null),
     incidents: latched.incidents,
+    ...(hold.held ? { held: { ...hold.held, since: previous?.held?.since ?? at } } : {}),
     ...(silence ? { silence } : {}),
     ...splitBrainRecord(previous, next, declared, statusSince, a),
     ...(a.ec2 ? { ec2: a.ec2 } : {}),
@@ -183,7 +241,7 @@ export function decide(
           from: declared,
           to: next,
           createdAt: at,
-          ...renderMail(state, kind, declared, latched.opened, context),
+          ...renderMail(state, kind, declared, hold.mailed, context),
         }
       : null;
   return {

@@ -24,7 +24,14 @@ export function subjectFor(
   to: Status,
   since: string,
   opened: readonly Incident[] = [],
+  moves: readonly { from?: string | null; to?: string | null }[] = [],
 ): string {
+  const failover = moves.length
+    ? `FAILOVER${moves
+        .filter((m) => m.from && m.to)
+        .map((m) => ` ${String(m.from).toUpperCase()} -> ${String(m.to).toUpperCase()}`)
+        .join(",")}`
+    : null;
   if (kind === "incident") {
     const what = [
       ...new Set(
@@ -34,10 +41,11 @@ export function subjectFor(
         ),
       ),
     ];
-    return `[mysql-ha] ${cluster}: INCIDENT ${what.join(", ")} (status ${STATUS_LABEL[to]})`;
+    const parts = [failover, what.length ? `INCIDENT ${what.join(", ")}` : null].filter(Boolean);
+    return `[mysql-ha] ${cluster}: ${parts.join(", ")} (status ${STATUS_LABEL[to]})`;
   }
   if (kind === "reminder") return `[mysql-ha] ${cluster}: still ${STATUS_LABEL[to]} (since ${since})`;
-  return `[mysql-ha] ${cluster}: ${from ? STATUS_LABEL[from] : "first probe"} -> ${STATUS_LABEL[to]}`;
+  return `[mysql-ha] ${cluster}: ${from ? STATUS_LABEL[from] : "first probe"} -> ${STATUS_LABEL[to]}${failover ? ` (${failover})` : ""}`;
 }
 
 /** What a mail names besides the state: where it runs and where to look (the function fills these). */
@@ -184,7 +192,8 @@ export function renderMail(
   opened: readonly Incident[] = [],
   context: MailContext = {},
 ): { subject: string; text: string; html: string } {
-  const subject = subjectFor(s.cluster, kind, from, s.status, s.statusSince, opened);
+  const moves = s.events.filter((e) => e.type === "VIP_MOVED");
+  const subject = subjectFor(s.cluster, kind, from, s.status, s.statusSince, opened, moves);
   const vip = context.vip;
   const where = [
     `Cluster ${s.cluster}`,

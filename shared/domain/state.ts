@@ -83,6 +83,12 @@ export interface ClusterState {
    * reported so they do not open again. Absent in states stored before incidents existed.
    */
   incidents?: Incident[];
+  /**
+   * What waits one probe for its mail: a VIP move seen with nothing else to mail (the status change it
+   * causes often shows at the next probe: one mail for both), and incidents opened while no node held the
+   * VIP (the move they cause shows at the next probe). Mailed at the next probe whatever it sees.
+   */
+  held?: { since: string; events: ClusterEvent[]; incidentIds: string[] };
   /** Planned work: no mail (but a split brain, by default) until it ends. */
   silence?: Silence;
   /**

@@ -150,7 +150,7 @@ describe("pipeline with dynalite and aws-ses-v2-local", () => {
 
     const subjects = (await mailsFor()).map((m) => m.subject.replace(`${clusterName}: `, ""));
     expect(subjects).toEqual([
-      "[mysql-ha] HEALTHY -> DEGRADED",
+      "[mysql-ha] HEALTHY -> DEGRADED (FAILOVER A -> B)",
       "[mysql-ha] DEGRADED -> HEALTHY",
       "[mysql-ha] HEALTHY -> *** SPLIT BRAIN ***",
       "[mysql-ha] *** SPLIT BRAIN *** -> HEALTHY",

@@ -231,6 +231,25 @@ describe.skipIf(skip)("detection truth in the lab", () => {
       },
     );
 
+    it("keepalived restarted on the holder: the VIP moves, and one mail names the failover and the restart", async () => {
+      await settled();
+      await healthy();
+      const before = await subjects();
+      const [holder, standby] = await holderAndStandby();
+      // Act: the restart between two probes; nopreempt keeps the VIP where it went
+      await lab.fault("keepalived-restart", holder);
+      await settled();
+      const r = await probe();
+      const r2 = await probe();
+      // Assess: one mail, at whichever of the two probes, naming the move and the incident
+      expect([...r.opened, ...r2.opened].map((i) => i.code)).toContain("KEEPALIVED_RESTARTED");
+      const added = (await subjects()).slice(before.length);
+      expect(added).toEqual([
+        `[mysql-ha] lab-truth: FAILOVER ${holder.toUpperCase()} -> ${standby.toUpperCase()}, INCIDENT KEEPALIVED_RESTARTED on node ${holder.toUpperCase()} (status HEALTHY)`,
+      ]);
+      await lab.heal();
+    });
+
     it("replication stopped and started again between two probes: REPLICATION_RESTARTED", async () => {
       await settled();
       await healthy();

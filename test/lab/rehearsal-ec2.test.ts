@@ -39,7 +39,7 @@ describe.skipIf(skip)("the deployment rehearsal with the EC2 view on (route-tabl
 
   it("a lagging assignment within the grace is one DEGRADED mail and its resolution, never DOWN", () => {
     expect(step("EC2: failover, the assignment lags").mails).toEqual([
-      expect.stringMatching(/HEALTHY -> DEGRADED$/),
+      expect.stringMatching(/HEALTHY -> DEGRADED \(FAILOVER [AB] -> [AB]\)$/),
       expect.stringMatching(/DEGRADED -> HEALTHY$/),
     ]);
   });

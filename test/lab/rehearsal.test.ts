@@ -73,7 +73,7 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
 
   it("the SES outage loses no mail: the failover and its resolution both arrive once SES is back", () => {
     expect(step("SES outage and recovery").mails).toEqual([
-      expect.stringMatching(/HEALTHY -> DEGRADED$/),
+      expect.stringMatching(/HEALTHY -> DEGRADED \(FAILOVER [AB] -> [AB]\)$/),
       expect.stringMatching(/DEGRADED -> HEALTHY$/),
     ]);
   });
@@ -107,7 +107,7 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
 
   it("push: the nodes' notify scripts invoke the function through the node policy, and a failover is declared and mailed with the schedule stopped", () => {
     const s = step("push: a failover with the schedule stopped");
-    expect(s.mails[0]).toMatch(/HEALTHY -> DEGRADED$/);
+    expect(s.mails[0]).toMatch(/HEALTHY -> DEGRADED \(FAILOVER [AB] -> [AB]\)$/);
     expect(report.push.triggers).toBeGreaterThan(0);
     // the notify scripts' own pushes are all accepted (the drill's forbidden ones are counted apart)
     expect(report.push.refused).toBe(0);

@@ -156,7 +156,7 @@ describe("DOWN while a failover is under way", () => {
     const ds = run(["HEALTHY", verdict("DOWN", { awaitingFailover: true }), moved, "DEGRADED"]);
     expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
     expect(ds.filter((d) => d.alert).map((d) => d.alert?.subject)).toEqual([
-      "[mysql-ha] prod: HEALTHY -> DEGRADED",
+      "[mysql-ha] prod: HEALTHY -> DEGRADED (FAILOVER A -> B)",
     ]);
   });
 
@@ -168,12 +168,76 @@ describe("DOWN while a failover is under way", () => {
   });
 });
 
+describe("every VIP move is mailed, in one mail with what goes with it", () => {
+  const subjects = (ds: ReturnType<typeof run>) => ds.map((d) => d.alert?.subject ?? null);
+
+  it("a move with nothing else to mail, and the status change it causes at the next probe: one mail", () => {
+    const down = verdict("DEGRADED");
+    const ds = run(["HEALTHY", failover("HEALTHY"), down, down]);
+    // the move waits one probe; the DEGRADED it explains is declared at once (a failover) and carries it
+    expect(subjects(ds)).toEqual([
+      null,
+      null,
+      "[mysql-ha] prod: HEALTHY -> DEGRADED (FAILOVER A -> B)",
+      null,
+    ]);
+    expect(ds[2]?.alert?.text).toMatch(/Failover: the VIP moved from node A to node B/);
+  });
+
+  it("a move with nothing else to mail at the next probe either: mailed alone then, naming from and to", () => {
+    const ds = run(["HEALTHY", failover("HEALTHY"), "HEALTHY", "HEALTHY"]);
+    expect(subjects(ds)).toEqual([null, null, "[mysql-ha] prod: FAILOVER A -> B (status HEALTHY)", null]);
+    expect(ds[1]?.state.held?.events.map((e) => e.type)).toEqual(["VIP_MOVED"]);
+    expect(ds[2]?.state.held).toBeUndefined();
+  });
+
+  it("a move whose status change is declared at the next probe: one transition mail naming the failover", () => {
+    const ds = run(["HEALTHY", failover("HEALTHY"), verdict("DOWN")]);
+    expect(subjects(ds)).toEqual([null, null, "[mysql-ha] prod: HEALTHY -> DOWN (FAILOVER A -> B)"]);
+  });
+
+  it("an incident opened while no node held the VIP waits for the move: one mail with both (keepalived restarted on the holder)", () => {
+    const restarted = {
+      code: "KEEPALIVED_RESTARTED" as const,
+      severity: "warning" as const,
+      message: "keepalived restarted on node A.",
+      evidence: {},
+      subject: "a" as const,
+      key: "pid:42",
+    };
+    const noOwner = verdict("HEALTHY", { vipOwner: null, findings: [restarted] });
+    const ds = run(["HEALTHY", noOwner, failover("HEALTHY", { findings: [restarted] }), "HEALTHY"]);
+    expect(subjects(ds)).toEqual([
+      null,
+      null,
+      "[mysql-ha] prod: FAILOVER A -> B, INCIDENT KEEPALIVED_RESTARTED on node A (status HEALTHY)",
+      null,
+    ]);
+  });
+
+  it("an incident with the owner known is mailed at once, as before", () => {
+    const restarted = {
+      code: "KEEPALIVED_RESTARTED" as const,
+      severity: "warning" as const,
+      message: "keepalived restarted on node B.",
+      evidence: {},
+      subject: "b" as const,
+      key: "pid:43",
+    };
+    const ds = run(["HEALTHY", verdict("HEALTHY", { findings: [restarted] })]);
+    expect(subjects(ds)).toEqual([
+      null,
+      "[mysql-ha] prod: INCIDENT KEEPALIVED_RESTARTED on node B (status HEALTHY)",
+    ]);
+  });
+});
+
 describe("a failover seen mid-way", () => {
   it("VIP_MOVED while DOWN awaits the failover: held, then one failover mail carrying the event", () => {
     const ds = run(["HEALTHY", failover("DOWN", { awaitingFailover: true }), "DEGRADED", "DEGRADED"]);
     expect(ds.map((d) => d.state.status)).toEqual(["HEALTHY", "HEALTHY", "DEGRADED", "DEGRADED"]);
     const mails = ds.filter((d) => d.alert).map((d) => d.alert);
-    expect(mails.map((m) => m?.subject)).toEqual(["[mysql-ha] prod: HEALTHY -> DEGRADED"]);
+    expect(mails.map((m) => m?.subject)).toEqual(["[mysql-ha] prod: HEALTHY -> DEGRADED (FAILOVER A -> B)"]);
     expect(mails[0]?.text).toMatch(/Failover: the VIP moved from node A to node B/);
   });
 });
