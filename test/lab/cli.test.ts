@@ -108,7 +108,9 @@ describe.skipIf(skip)("CLI against the lab", () => {
       expect(s.mailedAt).not.toBeNull();
       expect(s.detectionMs).toBeGreaterThanOrEqual(0);
     }
-    expect(steps[0].mailSubject).toBe("[mysql-ha] lab-mhpt9: HEALTHY -> DEGRADED");
+    expect(steps[0].mailSubject).toMatch(
+      /^\[mysql-ha\] lab-mhpt9: HEALTHY -> DEGRADED \(FAILOVER [AB] -> [AB]\)$/,
+    );
     expect(steps[2].mailSubject).toBe("[mysql-ha] lab-mhpt9: HEALTHY -> *** SPLIT BRAIN ***");
     expect(r.out).toMatch(/Drill summary/);
     expect((await netnsList()).filter((n) => n.startsWith("mhpt9-"))).toEqual([]);
