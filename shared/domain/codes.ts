@@ -289,6 +289,13 @@ export const CATALOG = {
     action:
       "On the holder: `SHOW PROCESSLIST` for a session holding FLUSH TABLES WITH READ LOCK or waiting on a lock; check read_only, the disk (`df`) and the error log.",
   },
+  HEARTBEAT_CONNECT_FAILED: {
+    severity: "warning",
+    meaning:
+      "The heartbeat's own connection to the VIP failed (its login, its grants, TLS, or the VIP's address answered by another host than a moment before) while the probe's reads through the VIP worked: the write path was not tried, so nothing is known of the applications' writes.",
+    action:
+      "Read the error in the evidence: for auth or privilege, check the heartbeat user (its password secret, `REQUIRE SSL`, its grants on mysql_ha_prober.heartbeat); for TLS, the certificate the VIP presents; during a split brain, the VIP's MAC changing between connections (ARP) explains it.",
+  },
   MYSQL_RESTARTED: {
     severity: "warning",
     meaning:

@@ -176,20 +176,34 @@ export function holderWriteFindings(
   // Only when the VIP answered reads: a VIP that does not answer at all is VIP_UNREACHABLE already.
   if (heartbeat && !heartbeat.ok && holder) {
     const e = heartbeat.error;
-    out.push(
-      makeFinding(
-        "HOLDER_WRITES_FAILED",
-        `The heartbeat write through the VIP failed after ${heartbeat.durationMs} ms${e ? ` (${e.class}${e.code ? ` ${e.code}` : ""}, during ${e.during}: ${e.message})` : ""}: applications cannot write either.`,
-        {
-          durationMs: heartbeat.durationMs,
-          class: e?.class,
-          code: e?.code,
-          error: e?.message,
-          during: e?.during,
-        },
-        "vip",
-      ),
-    );
+    const evidence = {
+      durationMs: heartbeat.durationMs,
+      class: e?.class,
+      code: e?.code,
+      error: e?.message,
+      during: e?.during,
+    };
+    const reason = e ? ` (${e.class}${e.code ? ` ${e.code}` : ""}, during ${e.during}: ${e.message})` : "";
+    // The heartbeat's own connection failing (its login, TLS, a VIP that answered another connection a
+    // moment before) says nothing of the applications' writes: not the write-failure advice.
+    if (e?.during === "connect")
+      out.push(
+        makeFinding(
+          "HEARTBEAT_CONNECT_FAILED",
+          `The heartbeat could not connect to the VIP after ${heartbeat.durationMs} ms${reason}, though the VIP answered the probe's reads: the write path was not tried.`,
+          evidence,
+          "vip",
+        ),
+      );
+    else
+      out.push(
+        makeFinding(
+          "HOLDER_WRITES_FAILED",
+          `The heartbeat write through the VIP failed after ${heartbeat.durationMs} ms${reason}: applications cannot write either.`,
+          evidence,
+          "vip",
+        ),
+      );
   }
   return out;
 }

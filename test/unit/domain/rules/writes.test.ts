@@ -53,6 +53,22 @@ describe("the VIP holder must take writes", () => {
     expect(a.status).toBe("DOWN");
   });
 
+  it.each([
+    ["tls", "ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number"],
+    ["auth", "ER_ACCESS_DENIED_ERROR", "Access denied for user 'prober_hb'"],
+    ["refused", "ECONNREFUSED", "connect ECONNREFUSED"],
+  ] as const)(
+    "the heartbeat failing to connect (%s) is HEARTBEAT_CONNECT_FAILED, not the write-failure advice, and not DOWN",
+    (cls, code, message) => {
+      const hb = failedBeat(40, { class: cls, code, message, during: "connect" });
+      const a = assess({ ...input(sqlView("a"), nodesView("a")), heartbeat: hb });
+      expect(codes(a.findings)).toContain("HEARTBEAT_CONNECT_FAILED@vip");
+      expect(codes(a.findings)).not.toContain("HOLDER_WRITES_FAILED@vip");
+      expect(a.findings.find((x) => x.code === "HEARTBEAT_CONNECT_FAILED")?.message).toContain(message);
+      expect(a.status).toBe("DEGRADED");
+    },
+  );
+
   it("no HOLDER_WRITES_FAILED when the VIP does not answer at all (VIP_UNREACHABLE says it)", () => {
     const hb = failedBeat(5);
     const a = assess({ ...input(sqlView("down"), nodesView("a")), heartbeat: hb });
