@@ -90,6 +90,7 @@ export function assessSql(
   const heartbeatWrites = hb?.ok
     ? [...previous.heartbeatWrites, hb.writtenAt].slice(-30)
     : previous.heartbeatWrites;
+  const heartbeatGtids = ownHeartbeats(previous.heartbeatGtids ?? [], hb);
   const replication: Record<NodeId, ReplicationChannel | null> = { a: null, b: null };
   const lag: Record<NodeId, Lag | null> = { a: null, b: null };
   const startedAt = { ...previous.startedAt };
@@ -157,8 +158,14 @@ export function assessSql(
       replicaStops,
       errorStamps,
       heartbeatWrites,
+      heartbeatGtids,
     },
   };
+}
+
+/** The prober's recent heartbeat GTIDs (the last 20), this probe's included. */
+export function ownHeartbeats(before: readonly string[], hb: HeartbeatWrite | undefined): string[] {
+  return hb?.ok && hb.gtid ? [...before.filter((g) => g !== hb.gtid), hb.gtid].slice(-20) : [...before];
 }
 
 export function assess(input: AssessInput): Assessment {
@@ -182,8 +189,9 @@ export function assess(input: AssessInput): Assessment {
     const server = input.sql[id].server;
     // the prober's own heartbeat is not a write of the applications: not in this view, not in the
     // split-brain record of who took writes
-    const hb = heartbeatLandedOn(input.heartbeat, server) ? (input.heartbeat?.gtid ?? null) : null;
-    if (before && server) writes[id] = growthBesides(before, sqlA.memory.own[id], hb);
+    // every recent heartbeat GTID: one written after the previous probe's read shows only now
+    if (before && server)
+      writes[id] = growthBesides(before, sqlA.memory.own[id], sqlA.memory.heartbeatGtids ?? []);
   }
   const writers = NODE_IDS.filter((id) => writes[id] !== null);
   const owners = arpOwners(nodesA.arpMacs, nodeResults);

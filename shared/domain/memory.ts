@@ -30,6 +30,11 @@ export interface SqlMemory {
   errorStamps: PerNode<string | null>;
   /** Heartbeat writes (prober clock, epoch ms) of recent probes, oldest first. */
   heartbeatWrites: number[];
+  /**
+   * The GTIDs of the prober's recent heartbeat writes, oldest first: a write lands after one probe's read
+   * and shows in the next, and the prober's own writes never count as a node taking writes.
+   */
+  heartbeatGtids?: string[];
 }
 
 export interface NodeMemory {

@@ -42,34 +42,41 @@ export function growth(before: OwnTransactions, now: OwnTransactions | null): st
 export function growthBesides(
   before: OwnTransactions,
   now: OwnTransactions | null,
-  heartbeatGtid: string | null,
+  heartbeats: readonly string[] | string | null,
 ): string | null {
   const grown = growth(before, now);
-  if (!grown || !heartbeatGtid || !now) return grown;
+  const hbs = (typeof heartbeats === "string" ? [heartbeats] : (heartbeats ?? [])).filter(Boolean);
+  if (!grown || hbs.length === 0 || !now) return grown;
   if (now.kind === "mysql") {
-    const rest = GtidSet.parse(grown).subtract(GtidSet.parse(heartbeatGtid));
+    let rest = GtidSet.parse(grown);
+    for (const h of hbs.filter((x) => !/^\d+-\d+-\d+$/.test(x))) rest = rest.subtract(GtidSet.parse(h));
     return rest.isEmpty ? null : rest.toString();
   }
-  // MariaDB keeps only the last GTID per (domain, server): the heartbeat explains the growth when it is
-  // that last GTID and the only one since the previous probe.
-  const hb = parseMariadbGtidList(heartbeatGtid)[0];
+  // MariaDB keeps only the last GTID per (domain, server): the growth is the prober's own when every
+  // sequence number since the previous probe is one of its heartbeats.
+  const beats = hbs.filter((x) => /^\d+-\d+-\d+$/.test(x)).flatMap((x) => parseMariadbGtidList(x));
   const prev = before.kind === "mariadb" ? parseMariadbGtidList(before.position) : [];
   const rest = parseMariadbGtidList(grown).filter((g) => {
-    if (!hb || g.domain !== hb.domain || g.server !== hb.server || g.seq !== hb.seq) return true;
     const was = prev.find((p) => p.domain === g.domain && p.server === g.server)?.seq ?? 0;
-    return g.seq - was > 1;
+    const ours = new Set(
+      beats
+        .filter((h) => h.domain === g.domain && h.server === g.server && h.seq > was && h.seq <= g.seq)
+        .map((h) => h.seq),
+    );
+    return ours.size !== g.seq - was;
   });
   return rest.length ? formatMariadbGtids(rest) : null;
 }
 
-/** A list of transactions without the prober's heartbeat GTID (it may not have replicated yet). */
-function withoutHeartbeat(list: string | null, heartbeatGtid: string | null): string | null {
-  if (!list || !heartbeatGtid) return list;
-  if (/^\d+-\d+-\d+$/.test(heartbeatGtid)) {
-    const rest = parseMariadbGtidList(list).filter((g) => formatMariadbGtids([g]) !== heartbeatGtid);
+/** A list of transactions without the prober's heartbeat GTIDs (they may not have replicated yet). */
+function withoutHeartbeat(list: string | null, heartbeats: readonly string[]): string | null {
+  if (!list || heartbeats.length === 0) return list;
+  if (/^\d+-\d+-\d+(,\d+-\d+-\d+)*$/.test(list)) {
+    const rest = parseMariadbGtidList(list).filter((g) => !heartbeats.includes(formatMariadbGtids([g])));
     return rest.length ? formatMariadbGtids(rest) : null;
   }
-  const rest = GtidSet.parse(list).subtract(GtidSet.parse(heartbeatGtid));
+  let rest = GtidSet.parse(list);
+  for (const h of heartbeats.filter((x) => !/^\d+-\d+-\d+$/.test(x))) rest = rest.subtract(GtidSet.parse(h));
   return rest.isEmpty ? null : rest.toString();
 }
 
@@ -118,8 +125,12 @@ export function standbyWriteFindings(
   // Writes the standby made since the last probe, unless it held the VIP at that probe (then they
   // may be legitimate writes made just before the failover), and apart from the prober's heartbeat.
   const before = previous.own[standby];
-  const hbGtid = heartbeatLandedOn(heartbeat, standbyServer) ? (heartbeat?.gtid ?? null) : null;
-  const grown = before && previous.vipNode !== standby ? growthBesides(before, own[standby], hbGtid) : null;
+  // the prober's own heartbeats (this probe's and recent ones) are never a write of the applications
+  const hbGtids = [
+    ...(previous.heartbeatGtids ?? []),
+    ...(heartbeatLandedOn(heartbeat, standbyServer) && heartbeat?.gtid ? [heartbeat.gtid] : []),
+  ];
+  const grown = before && previous.vipNode !== standby ? growthBesides(before, own[standby], hbGtids) : null;
   if (grown) {
     const code = previousHolder === standby ? "WRITES_ON_PREVIOUS_HOLDER" : "ERRANT_WRITES_ON_STANDBY";
     return [
@@ -136,7 +147,7 @@ export function standbyWriteFindings(
       },
     ];
   }
-  const missing = withoutHeartbeat(holderServer ? notAppliedOn(own[standby], holderServer) : null, hbGtid);
+  const missing = withoutHeartbeat(holderServer ? notAppliedOn(own[standby], holderServer) : null, hbGtids);
   if (!missing) return [];
   return [
     {

@@ -123,6 +123,31 @@ describe("writes on the standby", () => {
     expect(growthBesides(b4, { kind: "mariadb", position: "2-2-9" }, "2-2-9")).toBe("2-2-9");
     expect(growthBesides(b4, { kind: "mariadb", position: "2-2-8" }, null)).toBe("2-2-8");
   });
+
+  it("the prober's recent heartbeats all count as its own: one written after the previous probe's read shows only now", () => {
+    // MariaDB: the previous probe's heartbeat (2-2-8) landed after its read, this probe's is 2-2-9
+    const b4 = { kind: "mariadb" as const, position: "2-2-7" };
+    expect(growthBesides(b4, { kind: "mariadb", position: "2-2-9" }, ["2-2-8", "2-2-9"])).toBeNull();
+    // one transaction that is no heartbeat among them: the growth is a write
+    expect(growthBesides(b4, { kind: "mariadb", position: "2-2-10" }, ["2-2-8", "2-2-9"])).toBe("2-2-10");
+    // MySQL: each remembered heartbeat GTID is subtracted; what is left is a write
+    const m4 = { kind: "mysql" as const, set: `${UB}:1-7` };
+    expect(growthBesides(m4, { kind: "mysql", set: `${UB}:1-9` }, [`${UB}:8`, `${UB}:9`])).toBeNull();
+    expect(growthBesides(m4, { kind: "mysql", set: `${UB}:1-10` }, [`${UB}:8`, `${UB}:9`])).toBe(`${UB}:10`);
+  });
+
+  it("the split-brain record: heartbeats written through the VIP on either node over several probes are no node's writes", () => {
+    // Prepare: a memory that remembers the heartbeat written at the previous probe
+    const first = assessSql(sqlView("a"), PAIR, EMPTY_SQL_MEMORY, undefined, {
+      writtenAt: 1,
+      ok: true,
+      durationMs: 5,
+      serverId: null,
+      serverUuid: null,
+      gtid: `${UA}:121`,
+    });
+    expect(first.memory.heartbeatGtids).toEqual([`${UA}:121`]);
+  });
 });
 
 describe("who took writes (the view, and the split-brain record)", () => {
