@@ -41,7 +41,6 @@ import { decideStatus, SPLIT_BRAIN_CODES } from "./rules/status.ts";
 import { matchVip, type SqlView, vipIdentityFindings } from "./rules/vip-identity.ts";
 import {
   growthBesides,
-  heartbeatLandedOn,
   holderWriteFindings,
   ownTransactions,
   standbyWriteFindings,
