@@ -39,12 +39,7 @@ import {
 } from "./rules/restarts.ts";
 import { decideStatus, SPLIT_BRAIN_CODES } from "./rules/status.ts";
 import { matchVip, type SqlView, vipIdentityFindings } from "./rules/vip-identity.ts";
-import {
-  growthBesides,
-  holderWriteFindings,
-  ownTransactions,
-  standbyWriteFindings,
-} from "./rules/writes.ts";
+import { growthBesides, holderWriteFindings, ownTransactions, standbyWriteFindings } from "./rules/writes.ts";
 import type { ReplicationChannel } from "./sql.ts";
 import type { Assessment, ClusterEvent, ClusterState, NodeSummary } from "./state.ts";
 import { type Finding, NODE_IDS, type NodeId } from "./types.ts";
