@@ -20,5 +20,14 @@ export function loadConfig(file: string): Config {
       { cause: e },
     );
   }
+  if (isDeploymentFile(value))
+    throw new ConfigError(file, [
+      "this is a deployment file (it has `deploy:`), for `cdk deploy`; the CLI reads a CLI configuration. To read what the deployed function writes, give the CLI a configuration whose store is the stack's table: store: { type: dynamodb, tableName: <the stack's TableName output>, region: <its region> } (README, \"The CLI against the deployed stack\")",
+    ]);
   return parseConfig(value, file);
+}
+
+/** A deployment file (infra/deploy-config.ts) has a top-level `deploy` block; a CLI configuration never does. */
+function isDeploymentFile(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "deploy" in value;
 }

@@ -162,6 +162,23 @@ describe("configuration", () => {
     expect(() => loadConfig(join(dir, "bad.yaml"))).toThrow(/not valid YAML/);
   });
 
+  it("a deployment file given to the CLI is refused with the way to point the CLI at the deployed table", () => {
+    const example = new URL("../../infra/deploy.example.yaml", import.meta.url).pathname;
+    const e = (() => {
+      try {
+        loadConfig(example);
+      } catch (x) {
+        return x as ConfigError;
+      }
+      throw new Error("accepted");
+    })();
+    expect(e.issues).toEqual([
+      expect.stringMatching(
+        /^this is a deployment file \(it has `deploy:`\).*store: \{ type: dynamodb, tableName: <the stack's TableName output>/,
+      ),
+    ]);
+  });
+
   it("reads the password from the named environment variable, and says when it is missing", () => {
     const c = parseConfig(good()).clusters[0];
     if (!c) throw new Error("no cluster");
