@@ -14,17 +14,23 @@ export interface Io {
   stopSignal: AbortSignal;
 }
 
+/** A duration with its unit (500ms, 5s, 2m, 1h, 7d), more than zero: a bare number is refused, not guessed. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!m) throw new ConfigError("command line", [`"${text}" is not a duration (e.g. 500ms, 5s, 2m, 1h, 7d)`]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "s") as "ms"];
-  return Number(m[1]) * unit;
+  if (!m[2])
+    throw new ConfigError("command line", [`"${text}" has no unit: write ${m[1]}s (or 500ms, 2m, 1h, 7d)`]);
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"];
+  if (ms <= 0) throw new ConfigError("command line", [`"${text}": a duration must be more than zero`]);
+  return ms;
 }
 
 export function clustersOf(cfg: Config, name?: string) {
   const list = name ? cfg.clusters.filter((c) => c.name === name) : cfg.clusters;
   if (list.length === 0)
-    throw new ConfigError("command line", [`--cluster: no cluster named "${name}" in the configuration`]);
+    throw new ConfigError("command line", [
+      `--cluster: no cluster named "${name}" in the configuration (it has: ${cfg.clusters.map((c) => c.name).join(", ")})`,
+    ]);
   return list;
 }
 
