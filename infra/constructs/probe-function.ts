@@ -228,8 +228,11 @@ export class ProbeFunction extends Construct {
     });
     if (props.push) {
       // the same asset (CDK stages one bundle per identical source and options), another entry point
+      // no failure destination: a push is a hint, and a node flooding its alias must not fill the fleet's
+      // failure queue (whose alarm pages); an expired or failed push is dropped, the schedule probes on
+      const { onFailure: _scheduleOnly, ...pushOptions } = options;
       this.pushFunction = new NodejsFunction(this, "Push", {
-        ...options,
+        ...pushOptions,
         handler: "pushHandler",
         functionName: `${props.functionName}-push`,
         description: "mysql-ha-prober push: one probe of the calling node's own pair, rate-limited",

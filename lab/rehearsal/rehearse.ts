@@ -295,7 +295,17 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
     closers.push(() => lambda.close());
     lambdaRef = lambda;
     const pushLambda = pushFn
-      ? new LocalLambda(functionSpecOf(pushFn, input.env.region, endpoints.env, onFailure), cw, scale)
+      ? new LocalLambda(
+          functionSpecOf(
+            pushFn,
+            input.env.region,
+            endpoints.env,
+            // each function's own invoke config: its on-failure destination, if any
+            pushFn.onFailureArn ? queues.get(pushFn.onFailureArn) : undefined,
+          ),
+          cw,
+          scale,
+        )
       : undefined;
     const pushRefusals: string[] = [];
     if (pushLambda) {

@@ -138,6 +138,9 @@ export function runbook(s: ClusterState, vip: string | undefined): string[] {
   return [];
 }
 
+/** The placeholders of a catalog action that take one node's values (its interface, its VIP prefix). */
+const NODE_VALUES = /IFACE|<if>|VIP\/prefix/;
+
 /**
  * One "What to do" line per code, naming every node it is about: a code found on both nodes (MYSQL_UNREACHABLE
  * on A and B) says both; one whose commands carry a node's values (an interface) gets a line per node.
@@ -151,7 +154,7 @@ function whatToDo(problems: readonly Finding[], s: ClusterState, vip: string | u
     const nodes = NODE_IDS.filter((id) => found.some((f) => f.subject === id));
     if (nodes.length < 2) {
       out.push({ code, action: filled(action, s, vip, found[0]?.subject) });
-    } else if (/IFACE|<if>|VIP\/prefix/.test(action)) {
+    } else if (NODE_VALUES.test(action)) {
       for (const id of nodes) out.push({ code, action: filled(action, s, vip, id) });
     } else {
       const names = nodes.map((id) => `${id.toUpperCase()}, ${s.nodes[id].host}`).join(", and ");
@@ -180,8 +183,7 @@ function filled(action: string, s: ClusterState, vip: string | undefined, subjec
   if (dev) out = out.replaceAll("IFACE", dev).replaceAll("<if>", dev);
   // the node tag only where the line is about one node: the finding's own node, or a pair-level action
   // whose commands were filled with one node's values
-  const nodeValues = /IFACE|<if>|VIP\/prefix/.test(action);
-  const tagged = subject === "a" || subject === "b" || nodeValues;
+  const tagged = subject === "a" || subject === "b" || NODE_VALUES.test(action);
   return id && tagged ? `${out} (node ${id.toUpperCase()}, ${s.nodes[id].host})` : out;
 }
 

@@ -360,6 +360,14 @@ describe("variants of the deployment file", () => {
         }),
       ),
     );
+    // a flood of pushes cannot fill the fleet's failure queue (its alarm pages): no destination for push
+    const invokeConfigs = Object.values(t.findResources("AWS::Lambda::EventInvokeConfig")).map(
+      (c) => (c as { Properties: { FunctionName: { Ref: string }; DestinationConfig?: unknown } }).Properties,
+    );
+    const pushConfig = invokeConfigs.find((c) => /Push/.test(c.FunctionName.Ref));
+    expect(pushConfig).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+    expect(pushConfig?.DestinationConfig).toBeUndefined();
+    expect(invokeConfigs.find((c) => /Probe/.test(c.FunctionName.Ref))?.DestinationConfig).toBeDefined();
     // nothing lets a node invoke the scheduled function
     expect(JSON.stringify(policies)).not.toMatch(/FunctionProbe/);
     const outputs = Object.keys(t.findOutputs("*"));

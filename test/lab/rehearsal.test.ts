@@ -123,6 +123,8 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     // the flood's 29 own-pair pushes: at most 12 past the count, the rest refused or throttled until too old
     expect(report.push.refusedByFunction + report.push.dropped).toBeGreaterThanOrEqual(29 - 12);
     expect(report.push.throttled).toBeGreaterThan(0);
+    // the pushes dropped as too old go nowhere: no alarm moves (the failure queue's pages; it did, 24 messages)
+    expect(s.alarmChanges).toEqual([]);
   });
 
   it("runs the schedule's probes in warm environments (cold starts are few)", () => {

@@ -39,6 +39,9 @@ export function growth(before: OwnTransactions, now: OwnTransactions | null): st
 }
 
 /** The growth without the prober's own heartbeat transaction (null when nothing else is left). */
+/** A MariaDB GTID (domain-server-seq), as the heartbeat reports one; a MySQL one is uuid:N. */
+const isMariadbGtid = (g: string) => /^\d+-\d+-\d+$/.test(g);
+
 export function growthBesides(
   before: OwnTransactions,
   now: OwnTransactions | null,
@@ -49,12 +52,12 @@ export function growthBesides(
   if (!grown || hbs.length === 0 || !now) return grown;
   if (now.kind === "mysql") {
     let rest = GtidSet.parse(grown);
-    for (const h of hbs.filter((x) => !/^\d+-\d+-\d+$/.test(x))) rest = rest.subtract(GtidSet.parse(h));
+    for (const h of hbs.filter((x) => !isMariadbGtid(x))) rest = rest.subtract(GtidSet.parse(h));
     return rest.isEmpty ? null : rest.toString();
   }
   // MariaDB keeps only the last GTID per (domain, server): the growth is the prober's own when every
   // sequence number since the previous probe is one of its heartbeats.
-  const beats = hbs.filter((x) => /^\d+-\d+-\d+$/.test(x)).flatMap((x) => parseMariadbGtidList(x));
+  const beats = hbs.filter(isMariadbGtid).flatMap((x) => parseMariadbGtidList(x));
   const prev = before.kind === "mariadb" ? parseMariadbGtidList(before.position) : [];
   const rest = parseMariadbGtidList(grown).filter((g) => {
     const was = prev.find((p) => p.domain === g.domain && p.server === g.server)?.seq ?? 0;
@@ -76,7 +79,7 @@ function withoutHeartbeat(list: string | null, heartbeats: readonly string[]): s
     return rest.length ? formatMariadbGtids(rest) : null;
   }
   let rest = GtidSet.parse(list);
-  for (const h of heartbeats.filter((x) => !/^\d+-\d+-\d+$/.test(x))) rest = rest.subtract(GtidSet.parse(h));
+  for (const h of heartbeats.filter((x) => !isMariadbGtid(x))) rest = rest.subtract(GtidSet.parse(h));
   return rest.isEmpty ? null : rest.toString();
 }
 

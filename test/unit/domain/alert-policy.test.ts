@@ -169,6 +169,15 @@ describe("DOWN while a failover is under way", () => {
 });
 
 describe("every VIP move is mailed, in one mail with what goes with it", () => {
+  /** The KEEPALIVED_RESTARTED event finding of node `id` (keepalived now at `pid`). */
+  const restartedOn = (id: "a" | "b", pid: number) => ({
+    code: "KEEPALIVED_RESTARTED" as const,
+    severity: "warning" as const,
+    message: `keepalived restarted on node ${id.toUpperCase()}.`,
+    evidence: {},
+    subject: id,
+    key: `pid:${pid}`,
+  });
   const subjects = (ds: ReturnType<typeof run>) => ds.map((d) => d.alert?.subject ?? null);
 
   it("a move with nothing else to mail, and the status change it causes at the next probe: one mail", () => {
@@ -197,14 +206,7 @@ describe("every VIP move is mailed, in one mail with what goes with it", () => {
   });
 
   it("an incident opened while no node held the VIP waits for the move: one mail with both (keepalived restarted on the holder)", () => {
-    const restarted = {
-      code: "KEEPALIVED_RESTARTED" as const,
-      severity: "warning" as const,
-      message: "keepalived restarted on node A.",
-      evidence: {},
-      subject: "a" as const,
-      key: "pid:42",
-    };
+    const restarted = restartedOn("a", 42);
     const noOwner = verdict("HEALTHY", { vipOwner: null, findings: [restarted] });
     const ds = run(["HEALTHY", noOwner, failover("HEALTHY", { findings: [restarted] }), "HEALTHY"]);
     expect(subjects(ds)).toEqual([
@@ -216,15 +218,7 @@ describe("every VIP move is mailed, in one mail with what goes with it", () => {
   });
 
   it("an incident with the owner known is mailed at once, as before", () => {
-    const restarted = {
-      code: "KEEPALIVED_RESTARTED" as const,
-      severity: "warning" as const,
-      message: "keepalived restarted on node B.",
-      evidence: {},
-      subject: "b" as const,
-      key: "pid:43",
-    };
-    const ds = run(["HEALTHY", verdict("HEALTHY", { findings: [restarted] })]);
+    const ds = run(["HEALTHY", verdict("HEALTHY", { findings: [restartedOn("b", 43)] })]);
     expect(subjects(ds)).toEqual([
       null,
       "[mysql-ha] prod: INCIDENT KEEPALIVED_RESTARTED on node B (status HEALTHY)",

@@ -3,7 +3,7 @@
  * another cluster are ignored; concurrent pushes are coalesced by the claim; anything else is a
  * scheduled invocation.
  */
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../../../../functions/probe/env.ts";
 import { parseFleet } from "../../../../functions/probe/fleet.ts";
 import { buildHandler } from "../../../../functions/probe/handler.ts";
@@ -109,18 +109,18 @@ describe("the push event", () => {
 });
 
 describe("the handler's push path", () => {
-  const quiet = () => vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  // the function's log lines stay out of the test output
+  let spy: ReturnType<typeof vi.spyOn> | undefined;
+  beforeEach(() => {
+    spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  });
+  afterEach(() => spy?.mockRestore());
 
   it("probes once, at once, for its own cluster", async () => {
-    const spy = quiet();
-    try {
-      const { handler, observed } = handlerWith(memoryGate());
-      const r = await handler(push(), context);
-      expect(r).toMatchObject({ pushed: true, probes: [{ status: "HEALTHY", committed: true }] });
-      expect(observed.n).toBe(3); // the VIP and both nodes, once
-    } finally {
-      spy.mockRestore();
-    }
+    const { handler, observed } = handlerWith(memoryGate());
+    const r = await handler(push(), context);
+    expect(r).toMatchObject({ pushed: true, probes: [{ status: "HEALTHY", committed: true }] });
+    expect(observed.n).toBe(3); // the VIP and both nodes, once
   });
 
   it.each<[string, unknown, ReturnType<typeof contextVia>, RegExp]>([
@@ -145,80 +145,55 @@ describe("the handler's push path", () => {
     ["a schedule-shaped event", { clusters: ["prod"] }, context, /not a push event/],
     ["an empty event", {}, context, /not a push event/],
   ])("refuses %s: no probe, no error (a node cannot raise alarms)", async (_n, event, ctx, reason) => {
-    const spy = quiet();
-    try {
-      const { handler, observed } = handlerWith(memoryGate());
-      expect(await handler(event, ctx)).toEqual({ pushed: false, refused: expect.stringMatching(reason) });
-      expect(observed.n).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
+    const { handler, observed } = handlerWith(memoryGate());
+    expect(await handler(event, ctx)).toEqual({ pushed: false, refused: expect.stringMatching(reason) });
+    expect(observed.n).toBe(0);
   });
 
   it("a flood from one node: beyond PUSH_NODE_MAX_PER_MINUTE its pushes are refused", async () => {
-    const spy = quiet();
-    try {
-      const gate = memoryGate();
-      gate.claim = async () => false; // no probe runs: only the count is under test
-      const { handler } = handlerWith(gate);
-      const results = [];
-      for (let i = 0; i < 14; i++) results.push(await handler(push(), context));
-      const refused = results.filter((r) =>
-        /pushes this minute/.test(String((r as { refused?: string }).refused)),
-      );
-      expect(refused).toHaveLength(14 - env.PUSH_NODE_MAX_PER_MINUTE);
-    } finally {
-      spy.mockRestore();
-    }
+    const gate = memoryGate();
+    gate.claim = async () => false; // no probe runs: only the count is under test
+    const { handler } = handlerWith(gate);
+    const results = [];
+    for (let i = 0; i < 14; i++) results.push(await handler(push(), context));
+    const refused = results.filter((r) =>
+      /pushes this minute/.test(String((r as { refused?: string }).refused)),
+    );
+    expect(refused).toHaveLength(14 - env.PUSH_NODE_MAX_PER_MINUTE);
   });
 
   it.each(["admit", "claim"] as const)(
     "the gate fails closed: %s throwing refuses the push, no probe",
     async (which) => {
-      const spy = quiet();
-      try {
-        const gate = memoryGate();
-        gate[which] = async () => {
-          throw new Error("ProvisionedThroughputExceededException");
-        };
-        const { handler, observed } = handlerWith(gate);
-        expect(await handler(push(), context)).toEqual({
-          pushed: false,
-          refused: expect.stringMatching(/fails closed/),
-        });
-        expect(observed.n).toBe(0);
-      } finally {
-        spy.mockRestore();
-      }
+      const gate = memoryGate();
+      gate[which] = async () => {
+        throw new Error("ProvisionedThroughputExceededException");
+      };
+      const { handler, observed } = handlerWith(gate);
+      expect(await handler(push(), context)).toEqual({
+        pushed: false,
+        refused: expect.stringMatching(/fails closed/),
+      });
+      expect(observed.n).toBe(0);
     },
   );
 
   it("the scheduled entry refuses a push event (no probe)", async () => {
-    const spy = quiet();
-    try {
-      const { handler, observed } = handlerWith(memoryGate(), "schedule");
-      expect(await handler(push(), contextVia())).toMatchObject({
-        refused: expect.stringMatching(/push function/),
-      });
-      expect(observed.n).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
+    const { handler, observed } = handlerWith(memoryGate(), "schedule");
+    expect(await handler(push(), contextVia())).toMatchObject({
+      refused: expect.stringMatching(/push function/),
+    });
+    expect(observed.n).toBe(0);
   });
 
   it("five pushes at the same moment (a flapping keepalived) give two probes: the first, and one when the claim expires", async () => {
-    const spy = quiet();
-    try {
-      const gate = memoryGate();
-      const { handler, observed } = handlerWith(gate);
-      const results = await Promise.all(Array.from({ length: 5 }, () => handler(push(), context)));
-      // leading and trailing: the change that arrived while the first probe ran is probed too
-      expect(results.filter((r) => (r as { coalesced?: boolean }).coalesced)).toHaveLength(3);
-      expect(observed.n).toBe(6);
-      expect(gate.claims).toBe(9);
-    } finally {
-      spy.mockRestore();
-    }
+    const gate = memoryGate();
+    const { handler, observed } = handlerWith(gate);
+    const results = await Promise.all(Array.from({ length: 5 }, () => handler(push(), context)));
+    // leading and trailing: the change that arrived while the first probe ran is probed too
+    expect(results.filter((r) => (r as { coalesced?: boolean }).coalesced)).toHaveLength(3);
+    expect(observed.n).toBe(6);
+    expect(gate.claims).toBe(9);
   });
 });
 
