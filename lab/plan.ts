@@ -96,7 +96,7 @@ export interface LabPlan {
   users: {
     replication: { user: string; password: string };
     monitor: { user: string; password: string };
-    /** The heartbeat's own user: SELECT, INSERT and UPDATE on the heartbeat table, nothing else. */
+    /** The heartbeat's own user: SELECT and UPDATE on the heartbeat table, nothing else. */
     heartbeat: { user: string; password: string };
   };
   /**

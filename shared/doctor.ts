@@ -338,19 +338,36 @@ function heartbeatChecks(i: DoctorInput): Check[] {
   const writeFix = /doesn't exist|1146/i.test(hb.error?.message ?? "")
     ? `create the heartbeat table (${KIT}/sql/: CREATE DATABASE mysql_ha_prober; CREATE TABLE ${table} ...)`
     : /denied|1142|1143|1045/i.test(hb.error?.message ?? "")
-      ? `create the heartbeat user and GRANT SELECT, INSERT, UPDATE ON ${table} TO '${user}'@'<prober's host>' (${KIT}/sql/)`
+      ? `create the heartbeat user and GRANT SELECT, UPDATE ON ${table} TO '${user}'@'<prober's host>' (${KIT}/sql/)`
       : "the holder refuses writes: check read_only, locks and the disk (see HOLDER_WRITES_FAILED)";
-  const unreadable = NODE_IDS.filter((id) =>
-    i.observed.sql[id].server?.unknown.some((u) => u.field === "heartbeat row"),
+  const missing = NODE_IDS.filter((id) => i.observed.sql[id].server?.heartbeatRowMissing === true);
+  const unreadable = NODE_IDS.filter(
+    (id) =>
+      !missing.includes(id) && i.observed.sql[id].server?.unknown.some((u) => u.field === "heartbeat row"),
   );
+  const seed = `INSERT IGNORE INTO ${table} (id, written_at, server_id) VALUES (1, 0, 0)`;
   return [
     {
       what: `the heartbeat user '${user}' writes ${table} through the VIP`,
-      ok: hb.ok,
-      detail: hb.ok
-        ? `written in ${hb.durationMs} ms`
-        : `${hb.error?.class} during ${hb.error?.during}: ${hb.error?.message}`,
-      ...(hb.ok ? {} : { fix: writeFix }),
+      ok: hb.ok && !hb.rowMissing,
+      detail: hb.rowMissing
+        ? "the server at the VIP has no heartbeat row (the prober never inserts it)"
+        : hb.ok
+          ? `written in ${hb.durationMs} ms`
+          : `${hb.error?.class} during ${hb.error?.during}: ${hb.error?.message}`,
+      ...(hb.rowMissing
+        ? { fix: `on the VIP holder, with sql_log_bin=0: ${seed}` }
+        : hb.ok
+          ? {}
+          : { fix: writeFix }),
+    },
+    {
+      what: `the heartbeat row is on both nodes (seeded by the kit; the prober only updates it)`,
+      ok: missing.length === 0,
+      detail: missing.length ? `missing on ${missing.map(N).join(", ")}` : "on both",
+      ...(missing.length
+        ? { fix: `on ${missing.map(N).join(" and ")}, with sql_log_bin=0: ${seed} (${KIT}/sql/)` }
+        : {}),
     },
     {
       what: `the monitoring user '${i.monitorUser}' reads ${table} on both nodes`,

@@ -8,9 +8,10 @@
 import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
 import type { Ec2NodeMap, Ec2Observation } from "./domain/ec2.ts";
-import type { HeartbeatWrite } from "./domain/heartbeat.ts";
+import { type HeartbeatWrite, heartbeatHeldBy } from "./domain/heartbeat.ts";
 import type { Incident } from "./domain/incidents.ts";
 import type { MailContext } from "./domain/mail.ts";
+import { memoryOf } from "./domain/memory.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
 import type { PairNodeConfig, SqlThresholds } from "./domain/rules/replication.ts";
 import type { SqlObservation } from "./domain/sql.ts";
@@ -284,7 +285,16 @@ export async function observeAndAssess(
   const started = Date.now();
   // The heartbeat is written first and the SQL reads follow it (they read its row back on both nodes);
   // the node checks, which take longer, run alongside from the start.
-  const heartbeat = deps.heartbeat?.beat({ name: "vip", ...t.vip }, Date.now(), deadline);
+  // No write while a node was last seen without the heartbeat row: the update would replicate to it and
+  // stop its replication (HEARTBEAT_ROW_MISSING); the reads go on and say when the row is back.
+  const writer = deps.heartbeat;
+  const heartbeat = writer
+    ? Promise.resolve(previous).then((p) =>
+        heartbeatHeldBy(memoryOf(p).sql).length > 0
+          ? undefined
+          : writer.beat({ name: "vip", ...t.vip }, Date.now(), deadline),
+      )
+    : undefined;
   const afterHeartbeat = <T>(f: () => Promise<T>) => (heartbeat ? heartbeat.then(f) : f());
   if (t.ec2 && !deps.ec2) throw new Error(`${t.name}: the EC2 view is on but no EC2 reader is wired`);
   const ec2 = t.ec2 ? deps.ec2?.locate(t.vip.host, deadline) : undefined;

@@ -1,5 +1,5 @@
 /**
- * HeartbeatWriter over mysql2: one row written through the VIP with the heartbeat user, under a hard
+ * HeartbeatWriter over mysql2: one row updated through the VIP with the heartbeat user, under a hard
  * deadline. The session's lock waits are capped below the deadline, so a global read lock or a row
  * lock makes the server give the write up too (no session is left waiting behind the lock).
  */
@@ -87,17 +87,29 @@ export class MysqlHeartbeat implements HeartbeatWriter {
         await q(`SET SESSION lock_wait_timeout = ${waitS}, innodb_lock_wait_timeout = ${waitS}`);
         if (!mariadb) await q("SET SESSION session_track_gtids = OWN_GTID").catch(() => {});
         during = "heartbeat write";
-        const ok = (await q(
-          // The update part needs SELECT on the columns too (MariaDB and MySQL): grant SELECT, INSERT, UPDATE.
-          `INSERT INTO ${this.table} (id, written_at, server_id) VALUES (1, ?, @@server_id) ON DUPLICATE KEY UPDATE written_at = ?, server_id = @@server_id`,
-          [writtenAt, writtenAt],
-        )) as ResultSetHeader & { stateChanges?: { gtids?: string[] } };
+        // An UPDATE of the one row the kit seeded on every node, never an INSERT: a row event that
+        // updates an existing row by its primary key applies on any replica that has the row, whatever
+        // its values (MySQL's and MariaDB's row lookup stops at a unique, non-null key), so writes on
+        // both nodes during a split brain meet no duplicate key at the heal; a statement-based UPDATE of
+        // a missing row is no error. The server id is a literal: @@server_id in a statement-based
+        // binlog is evaluated again on each replica. docs/heartbeat.md has the whole argument.
+        const serverId = Number(who?.server_id);
+        if (!Number.isSafeInteger(serverId) || serverId < 0) throw new Error("@@server_id is not a number");
+        const ok = (await q(`UPDATE ${this.table} SET written_at = ?, server_id = ? WHERE id = 1`, [
+          writtenAt,
+          serverId,
+        ])) as ResultSetHeader & { stateChanges?: { gtids?: string[] } };
+        if (ok.affectedRows === 0) {
+          // the row is missing here: nothing was written or binlogged (an INSERT could collide with
+          // the peer's row at the next heal); the rule names the node and the kit's statement
+          return { serverId: serverId || null, serverUuid: null, gtid: null, rowMissing: true };
+        }
         during = "reading the write's GTID";
         const [after] = (await q(
           mariadb ? "SELECT @@last_gtid AS gtid" : "SELECT @@server_uuid AS server_uuid",
         )) as Record<string, unknown>[];
         return {
-          serverId: Number(who?.server_id) || null,
+          serverId: serverId || null,
           serverUuid: mariadb ? null : String(after?.server_uuid ?? "").toLowerCase() || null,
           gtid: mariadb
             ? String(after?.gtid ?? "") || null

@@ -151,7 +151,15 @@ export class MysqlProbe implements SqlProbe {
           table
             ? this.query(c, heartbeatReadQuery(table), left()).then(
                 (rows) => ({ rows }),
-                (e: unknown) => ({ error: (e as Error).message }),
+                (e: unknown) => ({
+                  error: (e as Error).message,
+                  // ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR: the table is gone, as a missing row
+                  ...([1146, 1049].includes(
+                    Number(((e as ProbeStepError).original as { errno?: number } | undefined)?.errno),
+                  )
+                    ? { missing: true }
+                    : {}),
+                }),
               )
             : undefined,
         ]);

@@ -4,7 +4,7 @@
  * events since the previous state. Each rule group lives in rules/; this file only composes them.
  */
 import type { Ec2NodeMap, Ec2Observation } from "./ec2.ts";
-import type { HeartbeatWrite } from "./heartbeat.ts";
+import { type HeartbeatWrite, heartbeatWritten } from "./heartbeat.ts";
 import { EMPTY_SQL_MEMORY, type Memory, memoryOf, type OwnTransactions, type SqlMemory } from "./memory.ts";
 import {
   arpOwners,
@@ -39,7 +39,13 @@ import {
 } from "./rules/restarts.ts";
 import { decideStatus, SPLIT_BRAIN_CODES } from "./rules/status.ts";
 import { matchVip, type SqlView, vipIdentityFindings } from "./rules/vip-identity.ts";
-import { growthBesides, holderWriteFindings, ownTransactions, standbyWriteFindings } from "./rules/writes.ts";
+import {
+  growthBesides,
+  heartbeatRowFindings,
+  holderWriteFindings,
+  ownTransactions,
+  standbyWriteFindings,
+} from "./rules/writes.ts";
 import type { ReplicationChannel } from "./sql.ts";
 import type { Assessment, ClusterEvent, ClusterState, NodeSummary } from "./state.ts";
 import { type Finding, NODE_IDS, type NodeId } from "./types.ts";
@@ -81,7 +87,7 @@ export function assessSql(
     ...(["vip", "a", "b"] as const).flatMap((name) => endpointFindings(view[name])),
     ...vipIdentityFindings(view, vipNode),
   ];
-  const heartbeatWrites = hb?.ok
+  const heartbeatWrites = heartbeatWritten(hb)
     ? [...previous.heartbeatWrites, hb.writtenAt].slice(-30)
     : previous.heartbeatWrites;
   const heartbeatGtids = ownHeartbeats(previous.heartbeatGtids ?? [], hb);
@@ -137,7 +143,13 @@ export function assessSql(
   let previousHolder = previous.previousHolder;
   if (vipNode && previous.vipNode && vipNode !== previous.vipNode) previousHolder = previous.vipNode;
   if (vipNode) findings.push(...standbyWriteFindings(view, vipNode, own, previous, previousHolder, hb));
-  findings.push(...holderWriteFindings(view, vipNode, hb));
+  findings.push(...holderWriteFindings(view, vipNode, hb), ...heartbeatRowFindings(view, vipNode, hb));
+  // a node not read keeps what its last read said
+  const heartbeatRowMissing = NODE_IDS.filter((id) =>
+    view[id].server
+      ? view[id].server?.heartbeatRowMissing === true || (hb?.rowMissing === true && vipNode === id)
+      : (previous.heartbeatRowMissing ?? []).includes(id),
+  );
   return {
     findings,
     vipNode,
@@ -153,13 +165,16 @@ export function assessSql(
       errorStamps,
       heartbeatWrites,
       heartbeatGtids,
+      ...(heartbeatRowMissing.length > 0 ? { heartbeatRowMissing } : {}),
     },
   };
 }
 
 /** The prober's recent heartbeat GTIDs (the last 20), this probe's included. */
 export function ownHeartbeats(before: readonly string[], hb: HeartbeatWrite | undefined): string[] {
-  return hb?.ok && hb.gtid ? [...before.filter((g) => g !== hb.gtid), hb.gtid].slice(-20) : [...before];
+  return heartbeatWritten(hb) && hb.gtid
+    ? [...before.filter((g) => g !== hb.gtid), hb.gtid].slice(-20)
+    : [...before];
 }
 
 export function assess(input: AssessInput): Assessment {

@@ -296,6 +296,13 @@ export const CATALOG = {
     action:
       "Read the error in the evidence: for auth or privilege, check the heartbeat user (its password secret, `REQUIRE SSL`, its grants on mysql_ha_prober.heartbeat); for TLS, the certificate the VIP presents; during a split brain, the VIP's MAC changing between connections (ARP) explains it.",
   },
+  HEARTBEAT_ROW_MISSING: {
+    severity: "warning",
+    meaning:
+      "A node has no heartbeat row (or no heartbeat table). The prober only ever updates the row the node kit seeded on every node: an insert through the VIP on both nodes during a split brain stops replication with a duplicate key at the heal, and an update replicated to a node without the row stops it with a missing row. So no heartbeat is written until every node has its row again, and the delay falls back to Seconds_Behind_Master.",
+    action:
+      "On the node named (a restore from a backup older than the kit, a dropped table): run the kit's heartbeat lines there with sql_log_bin=0 (`CREATE TABLE IF NOT EXISTS mysql_ha_prober.heartbeat ...` and `INSERT IGNORE INTO mysql_ha_prober.heartbeat (id, written_at, server_id) VALUES (1, 0, 0)`); the next probe writes again.",
+  },
   MYSQL_RESTARTED: {
     severity: "warning",
     meaning:

@@ -35,6 +35,11 @@ export interface SqlMemory {
    * and shows in the next, and the prober's own writes never count as a node taking writes.
    */
   heartbeatGtids?: string[];
+  /**
+   * Nodes whose last read found no heartbeat row (or table): no heartbeat is written until every node
+   * has its row again, since an update replicated to a node without it stops that node's replication.
+   */
+  heartbeatRowMissing?: NodeId[];
 }
 
 export interface NodeMemory {

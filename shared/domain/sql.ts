@@ -117,6 +117,8 @@ export interface ServerInfo {
    * write it holds. undefined: the heartbeat is off; null: no row, or unreadable (named in `unknown`).
    */
   heartbeatSeen?: number | null;
+  /** The heartbeat table has no row (or does not exist) on this server: the prober does not write. */
+  heartbeatRowMissing?: boolean;
   /** Fields whose value the parser did not know: each is null above and named here. */
   unknown: FieldProblem[];
 }
@@ -255,7 +257,7 @@ export function parseServerInfo(
   vars: Record<string, string>,
   replicaRows: unknown,
   status: Record<string, string> = {},
-  heartbeat?: { rows: unknown } | { error: string },
+  heartbeat?: HeartbeatRead,
 ): ServerInfo {
   const unknown: FieldProblem[] = [];
   const field = (name: string) => `@@${name}`;
@@ -302,12 +304,20 @@ export function parseServerInfo(
     replicaStops: replicaStopsOf(status),
     replication: parseReplicaRows(replicaRows, flavor, unknown),
     ...(heartbeat ? { heartbeatSeen: heartbeatSeenOf(heartbeat, unknown) } : {}),
+    ...(heartbeat && heartbeatRowAbsent(heartbeat) ? { heartbeatRowMissing: true } : {}),
     unknown,
   };
 }
 
+/** The heartbeat read: its rows, or its error (`missing`: no such table or database). */
+export type HeartbeatRead = { rows: unknown } | { error: string; missing?: boolean };
+
+function heartbeatRowAbsent(h: HeartbeatRead): boolean {
+  return "error" in h ? h.missing === true : Array.isArray(h.rows) && h.rows.length === 0;
+}
+
 /** The heartbeat row's written_at (prober clock, epoch ms); null with the reason named when unreadable. */
-function heartbeatSeenOf(h: { rows: unknown } | { error: string }, unknown: FieldProblem[]): number | null {
+function heartbeatSeenOf(h: HeartbeatRead, unknown: FieldProblem[]): number | null {
   const field = "heartbeat row";
   if ("error" in h) {
     unknown.push({ field, problem: `could not be read: ${h.error}` });
@@ -317,7 +327,11 @@ function heartbeatSeenOf(h: { rows: unknown } | { error: string }, unknown: Fiel
     unknown.push({ field, problem: "expected rows" });
     return null;
   }
-  if (h.rows.length === 0) return 0; // no heartbeat has reached this node yet: every write is unseen
+  if (h.rows.length === 0) {
+    // the kit seeds the row on every node and the prober never inserts it (HEARTBEAT_ROW_MISSING)
+    unknown.push({ field, problem: "missing (the node kit seeds it)" });
+    return null;
+  }
   const v = (h.rows[0] as Row)?.written_at;
   // A number, a BIGINT as text or bigint; NULL, "" or a boolean would pass Number() as 0 or 1.
   const readable =

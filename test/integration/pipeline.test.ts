@@ -15,6 +15,7 @@ import {
   RESERVE_MS,
   StoreUnavailableError,
 } from "../../shared/pipeline.ts";
+import type { HeartbeatWriter } from "../../shared/ports.ts";
 import { nodesView, scriptedTarget, sqlView } from "../helpers/cluster.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { ScriptedCluster } from "../helpers/fake-ports.ts";
@@ -126,6 +127,41 @@ describe("what the pipeline asks its observers", () => {
     await expect(probeCluster(wrong, deps(), deadlineIn(10_000))).rejects.toThrow(
       /b asked at 192\.0\.2\.11:3307, expected 192\.0\.2\.12:3307/,
     );
+  });
+});
+
+describe("the heartbeat waits for its row on both nodes", () => {
+  it("no write after a probe that found a node without the row; writes again once the row is back", async () => {
+    // Prepare: a writer that counts its writes; node B's read finds no heartbeat row
+    const written: number[] = [];
+    const heartbeat: HeartbeatWriter = {
+      beat: async (_e, writtenAt) => {
+        written.push(writtenAt);
+        return { writtenAt, ok: true, durationMs: 1, serverId: 1, serverUuid: null, gtid: null };
+      },
+    };
+    const noRow = sqlView("a");
+    const b = noRow.b.server;
+    if (!b) throw new Error("fixture: node B up");
+    noRow.b = { ...noRow.b, server: { ...b, heartbeatRowMissing: true } };
+    cluster.set(noRow, nodesView("a"));
+    const beat = async () => {
+      clock += 10_000;
+      return probeCluster(target(), { ...deps(), heartbeat }, deadlineIn(10_000));
+    };
+    // Act, Assess: the first probe knew nothing yet (it writes), and reports the row missing
+    const first = await beat();
+    expect(written).toHaveLength(1);
+    expect(first.state.findings.map((f) => `${f.code}@${f.subject}`)).toContain("HEARTBEAT_ROW_MISSING@b");
+    // the next one does not write: its update would reach B, which has no row to update
+    await beat();
+    expect(written).toHaveLength(1);
+    // the row is back on B: this probe reads it (still no write), the next writes again
+    cluster.set(sqlView("a"), nodesView("a"));
+    await beat();
+    expect(written).toHaveLength(1);
+    await beat();
+    expect(written).toHaveLength(2);
   });
 });
 

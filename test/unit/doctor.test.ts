@@ -33,6 +33,39 @@ describe("doctor", () => {
     expect(c?.fix).toMatch(fix);
   });
 
+  it("a node without the heartbeat row: the row check fails naming the node and the kit's seed, the write check names the holder's", () => {
+    // Prepare: node B's read found no row; the write through the VIP matched none on A
+    const sql = sqlView("a");
+    const b = sql.b.server;
+    if (!b) throw new Error("fixture: node B up");
+    sql.b = { ...sql.b, server: { ...b, heartbeatRowMissing: true } };
+    const nodes = nodesView("a");
+    const heartbeat = {
+      writtenAt: 1,
+      ok: true,
+      rowMissing: true,
+      durationMs: 2,
+      serverId: 1,
+      serverUuid: null,
+      gtid: null,
+    };
+    const assessment = assess({ sql, nodes, pair: PAIR, heartbeat, previous: null, now: new Date() });
+    // Act
+    const checks = doctorChecks({
+      target,
+      observed: { sql, nodes, heartbeat },
+      assessment,
+      monitorUser: "prober",
+    });
+    // Assess
+    const row = checks.find((c) => c.what.startsWith("the heartbeat row is on both nodes"));
+    expect(row).toMatchObject({ ok: false, detail: "missing on node B" });
+    expect(row?.fix).toMatch(/on node B, with sql_log_bin=0: INSERT IGNORE INTO mysql_ha_prober\.heartbeat/);
+    const write = checks.find((c) => c.what.includes("writes mysql_ha_prober.heartbeat through the VIP"));
+    expect(write).toMatchObject({ ok: false });
+    expect(write?.fix).toMatch(/on the VIP holder, with sql_log_bin=0: INSERT IGNORE/);
+  });
+
   it("the EC2 view on: no arping check (ARP not applicable), the API's refusal named with the IAM fix", () => {
     // Prepare: the node checks ran without ARP (ArpCount 0); EC2 refused the Describe call
     const sql = sqlView("a");

@@ -8,7 +8,7 @@ import { formatMariadbGtids, GtidSet, MariadbPosition, parseMariadbGtidList } fr
 import type { HeartbeatWrite } from "../heartbeat.ts";
 import type { OwnTransactions, SqlMemory } from "../memory.ts";
 import type { ServerInfo } from "../sql.ts";
-import type { Finding, NodeId } from "../types.ts";
+import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
 import type { SqlView } from "./vip-identity.ts";
 
 export function ownTransactions(s: ServerInfo): OwnTransactions | null {
@@ -220,4 +220,40 @@ export function holderWriteFindings(
       );
   }
   return out;
+}
+
+/**
+ * A node without the heartbeat row (its read found none, or the write through the VIP matched none):
+ * the prober writes no heartbeat until both nodes have it (pipeline), since an update replicated to a
+ * node without the row would stop its replication.
+ */
+export function heartbeatRowFindings(
+  view: SqlView,
+  vipNode: NodeId | null,
+  heartbeat?: HeartbeatWrite,
+): Finding[] {
+  const missing = NODE_IDS.filter((id) => view[id].server?.heartbeatRowMissing === true);
+  const holder = heartbeat?.rowMissing ? (vipNode ?? null) : null;
+  if (holder && !missing.includes(holder)) missing.push(holder);
+  const unnamed = heartbeat?.rowMissing === true && holder === null;
+  return [
+    ...missing.map((id) =>
+      makeFinding(
+        "HEARTBEAT_ROW_MISSING",
+        `Node ${id.toUpperCase()} has no heartbeat row: the prober writes no heartbeat until it has one (run the kit's heartbeat lines there with sql_log_bin=0).`,
+        { node: id, seenBy: view[id].server?.heartbeatRowMissing ? "read" : "write" },
+        id,
+      ),
+    ),
+    ...(unnamed
+      ? [
+          makeFinding(
+            "HEARTBEAT_ROW_MISSING",
+            "The server answering at the VIP has no heartbeat row: the prober writes no heartbeat until it has one.",
+            { node: null, seenBy: "write" },
+            "vip",
+          ),
+        ]
+      : []),
+  ];
 }

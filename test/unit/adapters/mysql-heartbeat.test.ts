@@ -33,7 +33,7 @@ function serverAnswering(
         rows: [[vendor === "mariadb" ? "10.11.19-MariaDB-log" : "8.4.3", "2"]],
       };
     if (sql.startsWith("SET SESSION")) return { ok: { affectedRows: 0 } };
-    if (sql.startsWith("INSERT INTO")) return { ok: { affectedRows: 1 } };
+    if (sql.startsWith("UPDATE ")) return { ok: { affectedRows: 1 } };
     if (sql === "SELECT @@last_gtid AS gtid") return { columns: ["gtid"], rows: [["1-2-17"]] };
     if (sql === "SELECT @@server_uuid AS server_uuid") return { columns: ["server_uuid"], rows: [[UUID]] };
     return { error: `unexpected statement: ${sql}`, code: 1064 };
@@ -64,7 +64,7 @@ describe("MysqlHeartbeat", () => {
     expect(s.queries).toEqual([
       "SELECT @@version AS version, @@server_id AS server_id",
       "SET SESSION lock_wait_timeout = 4, innodb_lock_wait_timeout = 4",
-      "INSERT INTO mysql_ha_prober.heartbeat (id, written_at, server_id) VALUES (1, 1764000000123, @@server_id) ON DUPLICATE KEY UPDATE written_at = 1764000000123, server_id = @@server_id",
+      "UPDATE mysql_ha_prober.heartbeat SET written_at = 1764000000123, server_id = 2 WHERE id = 1",
       "SELECT @@last_gtid AS gtid",
     ]);
   });
@@ -82,9 +82,20 @@ describe("MysqlHeartbeat", () => {
       "SELECT @@version AS version, @@server_id AS server_id",
       "SET SESSION lock_wait_timeout = 4, innodb_lock_wait_timeout = 4",
       "SET SESSION session_track_gtids = OWN_GTID",
-      "INSERT INTO ops.beat (id, written_at, server_id) VALUES (1, 7, @@server_id) ON DUPLICATE KEY UPDATE written_at = 7, server_id = @@server_id",
+      "UPDATE ops.beat SET written_at = 7, server_id = 2 WHERE id = 1",
       "SELECT @@server_uuid AS server_uuid",
     ]);
+  });
+
+  it("never inserts: a node without the row reports rowMissing, writes nothing and reads no GTID", async () => {
+    const s = await serverAnswering("mariadb", { "UPDATE ": { ok: { affectedRows: 0 } } });
+    servers.push(s);
+    const r = await writer().beat({ name: "vip", host: "127.0.0.1", port: s.port }, 9, deadlineIn(10_000));
+    expect(r).toMatchObject({ ok: true, rowMissing: true, serverId: 2, gtid: null });
+    expect(s.queries.some((q) => /^(INSERT|REPLACE|DELETE)/i.test(q))).toBe(false);
+    expect(s.queries.at(-1)).toBe(
+      "UPDATE mysql_ha_prober.heartbeat SET written_at = 9, server_id = 2 WHERE id = 1",
+    );
   });
 
   it("MySQL without session tracking (refused): the write still goes ahead", async () => {
@@ -116,7 +127,7 @@ describe("MysqlHeartbeat", () => {
 
   it("a refused write (read-only) is a failed heartbeat naming the statement and the server's error", async () => {
     const s = await serverAnswering("mariadb", {
-      "INSERT INTO": { error: "The MariaDB server is running with the --read-only option", code: 1290 },
+      "UPDATE ": { error: "The MariaDB server is running with the --read-only option", code: 1290 },
     });
     servers.push(s);
     const r = await writer().beat({ name: "vip", host: "127.0.0.1", port: s.port }, 1, deadlineIn(10_000));
@@ -133,7 +144,7 @@ describe("MysqlHeartbeat", () => {
   });
 
   it("a write that hangs (a global read lock) fails at the timeout, not later", async () => {
-    const s = await serverAnswering("mariadb", { "INSERT INTO": { hang: true } });
+    const s = await serverAnswering("mariadb", { "UPDATE ": { hang: true } });
     servers.push(s);
     const t0 = Date.now();
     const r = await writer({ timeoutMs: 700 }).beat(

@@ -252,13 +252,22 @@ describe("MariaDB's GTID variables", () => {
 
 describe("the heartbeat row", () => {
   const v = vars("mysql-8.4");
-  const seen = (h: { rows: unknown } | { error: string }) => {
+  const seen = (h: { rows: unknown } | { error: string; missing?: boolean }) => {
     const s = parseServerInfo(v, [], {}, h);
-    return { seen: s.heartbeatSeen, unknown: s.unknown };
+    return { seen: s.heartbeatSeen, unknown: s.unknown, ...(s.heartbeatRowMissing ? { missing: true } : {}) };
   };
-  it("read, absent (0: nothing reached this node yet), unreadable, not rows, not an epoch", () => {
+  it("read, missing (no row, no table), unreadable, not rows, not an epoch", () => {
     expect(seen({ rows: [{ written_at: "1764000000000" }] })).toEqual({ seen: 1764000000000, unknown: [] });
-    expect(seen({ rows: [] })).toEqual({ seen: 0, unknown: [] });
+    // the kit seeds the row and the prober never inserts it: no row is a missing row, not "nothing yet"
+    expect(seen({ rows: [] })).toEqual({
+      seen: null,
+      unknown: [{ field: "heartbeat row", problem: "missing (the node kit seeds it)" }],
+      missing: true,
+    });
+    expect(seen({ error: "Table 'mysql_ha_prober.heartbeat' doesn't exist", missing: true })).toMatchObject({
+      seen: null,
+      missing: true,
+    });
     expect(seen({ error: "ER_NO_SUCH_TABLE" })).toEqual({
       seen: null,
       unknown: [{ field: "heartbeat row", problem: "could not be read: ER_NO_SUCH_TABLE" }],

@@ -19,9 +19,12 @@ describe("node kit", () => {
       const sql = renderKit(file, SQL_VALUES);
       expect(placeholders(sql)).toEqual([]);
       expect(sql).toMatch(/SET SESSION sql_log_bin = 0;/);
+      expect(sql).toMatch(/GRANT SELECT, UPDATE ON mysql_ha_prober\.heartbeat TO 'prober_hb'@'10\.0\.%';/);
+      // the heartbeat only updates: its row is seeded here, on every node, and the user cannot insert
       expect(sql).toMatch(
-        /GRANT SELECT, INSERT, UPDATE ON mysql_ha_prober\.heartbeat TO 'prober_hb'@'10\.0\.%';/,
+        /INSERT IGNORE INTO mysql_ha_prober\.heartbeat \(id, written_at, server_id\) VALUES \(1, 0, 0\);/,
       );
+      expect(sql).not.toMatch(/GRANT [^;]*(INSERT|DELETE)[^;]* ON mysql_ha_prober/);
       expect(sql).toMatch(
         file === "sql-mariadb"
           ? /GRANT SLAVE MONITOR, BINLOG MONITOR ON \*\.\* TO 'prober'/

@@ -76,6 +76,40 @@ describe("the VIP holder must take writes", () => {
   });
 });
 
+describe("the heartbeat row the prober never inserts", () => {
+  const withoutRow = (id: "a" | "b") => ({ ...serverFrom(f, id), heartbeatRowMissing: true });
+  it("a node whose read found no row is HEARTBEAT_ROW_MISSING on that node, remembered until a read shows the row", () => {
+    const view = { ...sqlView("a"), b: observed("b", PAIR.b.host, withoutRow("b")) };
+    const first = assessSql(view, PAIR);
+    expect(codes(first.findings)).toContain("HEARTBEAT_ROW_MISSING@b");
+    expect(first.memory.heartbeatRowMissing).toEqual(["b"]);
+    // B not read at the next probe: still held (its row was not seen again)
+    const unseen = assessSql({ ...sqlView("a", ["b"]) }, PAIR, first.memory);
+    expect(unseen.memory.heartbeatRowMissing).toEqual(["b"]);
+    // the row is back
+    const back = assessSql(sqlView("a"), PAIR, unseen.memory);
+    expect(back.memory.heartbeatRowMissing).toBeUndefined();
+    expect(codes(back.findings)).not.toContain("HEARTBEAT_ROW_MISSING@b");
+  });
+
+  it("a write that matched no row names the holder, is no write failure, and is not counted as a heartbeat written", () => {
+    const hb: HeartbeatWrite = {
+      writtenAt: 5,
+      ok: true,
+      rowMissing: true,
+      durationMs: 3,
+      serverId: 1,
+      serverUuid: null,
+      gtid: null,
+    };
+    const a = assessSql(sqlView("a"), PAIR, EMPTY_SQL_MEMORY, undefined, hb);
+    expect(codes(a.findings)).toContain("HEARTBEAT_ROW_MISSING@a");
+    expect(codes(a.findings).filter((c) => /WRITES_FAILED|HEARTBEAT_CONNECT/.test(c))).toEqual([]);
+    expect(a.memory.heartbeatWrites).toEqual([]);
+    expect(a.memory.heartbeatRowMissing).toEqual(["a"]);
+  });
+});
+
 describe("writes on the standby", () => {
   const withExecuted = (id: "a" | "b", executed: string) => serverFrom(f, id, { gtid_executed: executed });
   const before = {
