@@ -32,7 +32,7 @@ export const PT_LAG_ALARM_S = 30;
 /** What each needs on the nodes and around them (from each tool's documentation). */
 export const NEEDS: Record<SystemId, string> = {
   "ours-2s":
-    "nothing resident on the nodes: the SSM agent runs the node check as root; a MySQL user with REPLICATION CLIENT/SLAVE MONITOR and PROCESS, a heartbeat user (INSERT/UPDATE on one table); the function, a table, SES",
+    "nothing resident on the nodes: the SSM agent runs the node check as root; a MySQL user with REPLICATION CLIENT/SLAVE MONITOR and PROCESS, a heartbeat user (SELECT/UPDATE on one seeded row); the function, a table, SES",
   "ours-15s": "as above",
   prometheus:
     "a mysqld_exporter per MySQL endpoint (a user with PROCESS, REPLICATION CLIENT, SELECT); nothing for keepalived or the VIP in the community rules (node_exporter's textfile or a keepalived exporter would be extra); a Prometheus server, an Alertmanager, a mail or pager route",
