@@ -242,6 +242,28 @@ function grantFor(user: string, flavor: "mariadb" | "mysql" | null): string {
   return flavor === "mariadb" ? maria : flavor === "mysql" ? mysql : `${maria} (MariaDB) or ${mysql} (MySQL)`;
 }
 
+/** The classes with a finding of their own: the fix is that finding's action (one text, not two). */
+const FINDING_OF_CLASS: Record<string, string> = {
+  tls: "MYSQL_TLS_FAILED",
+  too_many_connections: "MYSQL_TOO_MANY_CONNECTIONS",
+  server_limit: "MYSQL_SERVER_LIMIT",
+  server_error: "MYSQL_QUERY_FAILED",
+};
+
+/** The server refused the login: what it said decides the fix (an account locked is not a wrong password). */
+function authFix(message: string, user: string): string {
+  const who = `'${user}'@'<prober's host>'`;
+  if (/account is locked|has been locked/i.test(message))
+    return `unlock the account: ALTER USER ${who} ACCOUNT UNLOCK`;
+  if (/consecutive failed logins/i.test(message))
+    return `the account is blocked after failed logins (a wrong password somewhere): fix the password the prober uses, then ALTER USER ${who} ACCOUNT UNLOCK`;
+  if (/too many credential errors/i.test(message))
+    return "the user is blocked after failed logins (max_password_errors): fix the password the prober uses, then FLUSH PRIVILEGES";
+  if (/password has expired/i.test(message))
+    return `the password expired: ALTER USER ${who} IDENTIFIED BY '...' PASSWORD EXPIRE NEVER, and the same password in the prober's secret`;
+  return `create the user and its password on the node (${KIT}/sql/), with a host part that matches the prober's address`;
+}
+
 function sqlChecks(i: DoctorInput, id: NodeId): Check[] {
   const o = i.observed.sql[id];
   const what = `${N(id)}: the monitoring user '${i.monitorUser}' reads replication status`;
@@ -249,12 +271,14 @@ function sqlChecks(i: DoctorInput, id: NodeId): Check[] {
   const e = o.error;
   const fix =
     e?.class === "auth"
-      ? `create the user and its password on the node (${KIT}/sql/), with a host part that matches the prober's address`
-      : e?.class === "privilege"
-        ? `${grantFor(i.monitorUser, null)}; then check again`
-        : e && ["refused", "timeout", "unreachable", "lost"].includes(e.class)
-          ? "start mysqld, and check the network path and security groups from the prober to the node's MySQL port"
-          : "see the detail";
+      ? authFix(e.message, i.monitorUser)
+      : e && e.class in FINDING_OF_CLASS
+        ? CATALOG[FINDING_OF_CLASS[e.class] as keyof typeof CATALOG].action
+        : e?.class === "privilege"
+          ? `${grantFor(i.monitorUser, null)}; then check again`
+          : e && ["refused", "timeout", "unreachable", "lost"].includes(e.class)
+            ? "start mysqld, and check the network path and security groups from the prober to the node's MySQL port"
+            : "see the detail";
   return [
     { what, ok: false, detail: `${e?.class ?? "?"} during ${e?.during ?? "?"}: ${e?.message ?? ""}`, fix },
   ];

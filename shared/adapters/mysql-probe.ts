@@ -191,7 +191,8 @@ export class MysqlProbe implements SqlProbe {
       const step = e instanceof ProbeStepError ? e : new ProbeStepError("probe", e);
       const error = classifySqlError(step.original, step.during);
       return finish({
-        alive: connectMs !== null || error.class === "too_many_connections",
+        // the server answered (with a refusal of its own): it is up, whatever it refused
+        alive: connectMs !== null || error.class === "too_many_connections" || error.class === "server_limit",
         connected: connectMs !== null,
         error,
       });
@@ -239,7 +240,7 @@ const CLASS_BY_CODE: Record<string, SqlErrorClass> = {
   ER_ACCESS_DENIED_ERROR: "auth",
   ER_HOST_NOT_PRIVILEGED: "auth",
   ER_DBACCESS_DENIED_ERROR: "auth",
-  ER_HOST_IS_BLOCKED: "auth",
+  ER_HOST_IS_BLOCKED: "server_limit",
   ER_CON_COUNT_ERROR: "too_many_connections",
   ER_TOO_MANY_USER_CONNECTIONS: "too_many_connections",
   ER_SPECIFIC_ACCESS_DENIED_ERROR: "privilege",
@@ -263,20 +264,59 @@ const CLASS_BY_CODE: Record<string, SqlErrorClass> = {
 export type { TlsMode, TlsOptions } from "./mysql-connect.ts";
 export { sslOptions } from "./mysql-connect.ts";
 
+/**
+ * Server error numbers by class, from the servers' own error references: MySQL's "Server Error Message
+ * Reference" (5.7, 8.0, 8.4; include/mysqld_error.h) and MariaDB's error codes (sql/share/errmsg-utf8.txt).
+ * A number the server sent that is in none of these is "server_error": the server answered, and failed.
+ */
+const CLASS_BY_ERRNO: ReadonlyMap<number, SqlErrorClass> = new Map<number, SqlErrorClass>([
+  // the login refused: the server answered, the credentials or the account are the problem
+  [1044, "auth"], // ER_DBACCESS_DENIED_ERROR
+  [1045, "auth"], // ER_ACCESS_DENIED_ERROR
+  [1130, "auth"], // ER_HOST_NOT_PRIVILEGED (no account for this client host)
+  [1251, "auth"], // ER_NOT_SUPPORTED_AUTH_MODE
+  [1698, "auth"], // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+  [1820, "auth"], // ER_MUST_CHANGE_PASSWORD (password expired)
+  [1862, "auth"], // ER_MUST_CHANGE_PASSWORD_LOGIN
+  [3118, "auth"], // ER_ACCOUNT_HAS_BEEN_LOCKED (MySQL)
+  [3955, "auth"], // ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK (MySQL 8.0.19+)
+  [4150, "auth"], // ER_USER_IS_BLOCKED (MariaDB max_password_errors)
+  [4151, "auth"], // ER_ACCOUNT_HAS_BEEN_LOCKED (MariaDB 10.4+)
+  // TLS: require_secure_transport refused a plaintext connection
+  [3159, "tls"], // ER_SECURE_TRANSPORT_REQUIRED
+  [2026, "tls"], // CR_SSL_CONNECTION_ERROR (client library)
+  // the server's own limits
+  [1040, "too_many_connections"], // ER_CON_COUNT_ERROR
+  [1203, "too_many_connections"], // ER_TOO_MANY_USER_CONNECTIONS
+  [1129, "server_limit"], // ER_HOST_IS_BLOCKED (max_connect_errors; FLUSH HOSTS)
+  [1226, "server_limit"], // ER_USER_LIMIT_REACHED (MAX_QUERIES/CONNECTIONS_PER_HOUR)
+  // the monitoring user lacks a grant
+  [1142, "privilege"], // ER_TABLEACCESS_DENIED_ERROR
+  [1143, "privilege"], // ER_COLUMNACCESS_DENIED_ERROR
+  [1227, "privilege"], // ER_SPECIFIC_ACCESS_DENIED_ERROR
+  [1370, "privilege"], // ER_PROCACCESS_DENIED_ERROR
+  // the server going away under the connection
+  [1053, "lost"], // ER_SERVER_SHUTDOWN
+  [1152, "lost"], // ER_ABORTING_CONNECTION
+  [1158, "lost"], // ER_NET_READ_ERROR
+  [1159, "lost"], // ER_NET_READ_INTERRUPTED
+  [1160, "lost"], // ER_NET_ERROR_ON_WRITE
+  [1161, "lost"], // ER_NET_WRITE_INTERRUPTED
+  [1927, "lost"], // ER_CONNECTION_KILLED (MariaDB)
+  [2006, "lost"], // CR_SERVER_GONE_ERROR
+  [2013, "lost"], // CR_SERVER_LOST
+]);
+
 /** Maps a mysql2/network error to the class the findings use. */
 export function classifySqlError(error: unknown, during: string): SqlError {
-  const e = error as { code?: string; errno?: number; message?: string };
+  const e = error as { code?: string; errno?: number; message?: string; sqlState?: string };
   if (error instanceof InputError) return { class: "bad_result", message: error.message, during };
   const code = e?.code;
   let cls: SqlErrorClass = (code && CLASS_BY_CODE[code]) || "other";
-  if (cls === "other" && (e?.errno === 1040 || e?.errno === 1203)) cls = "too_many_connections";
-  // the server answered and refused the login: access denied (1045), host not allowed (1130), account
-  // locked (3118, MySQL), host blocked after failed logins (1129; 3955 in MySQL 8): not "no answer"
-  if (cls === "other" && [1045, 1130, 3118, 1129, 3955].includes(e?.errno ?? 0)) cls = "auth";
-  // require_secure_transport=ON refused a plaintext connection (3159, MySQL; MariaDB 10.5+ says 1045 or 3159)
-  if (cls === "other" && e?.errno === 3159) cls = "tls";
-  if (cls === "other" && e?.errno === 1227) cls = "privilege";
+  if (cls === "other" && typeof e?.errno === "number") cls = CLASS_BY_ERRNO.get(e.errno) ?? "other";
   if (cls === "other" && /malformed|unexpected packet|Unknown packet/i.test(e?.message ?? ""))
     cls = "bad_result";
+  // an error packet of the server's (mysql2 gives it a SQLSTATE): it answered, and failed
+  if (cls === "other" && typeof e?.errno === "number" && typeof e.sqlState === "string") cls = "server_error";
   return { class: cls, ...(code ? { code } : {}), message: e?.message ?? String(error), during };
 }

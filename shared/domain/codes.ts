@@ -46,6 +46,20 @@ export const CATALOG = {
     meaning: "The server refused the connection for too many connections: it is alive but full.",
     action: "Look for connection leaks or raise max_connections; the server still counts as alive.",
   },
+  MYSQL_SERVER_LIMIT: {
+    severity: "critical",
+    meaning:
+      "The server answered and refused the prober for a limit of its own: the client host blocked after too many connection errors (1129, max_connect_errors), or a user resource limit reached (1226). Applications from the same host are refused too.",
+    action:
+      "Host blocked: `FLUSH HOSTS` (or `TRUNCATE performance_schema.host_cache` on MySQL 8.0.23+), then find the client whose connections fail (a health check that opens and drops TCP, a wrong password) and raise max_connect_errors if needed. User limit: `ALTER USER ... WITH MAX_..._PER_HOUR 0`.",
+  },
+  MYSQL_QUERY_FAILED: {
+    severity: "warning",
+    meaning:
+      "The server answered one of the prober's queries with an error of its own (not a login, grant, TLS or limit error): it is up, but what that query reads is unknown.",
+    action:
+      "Read the server's error number and text in the evidence and the server's error log (a full disk, a crashed table, a statement timeout); the query is named in `during`.",
+  },
   MYSQL_PRIVILEGE_MISSING: {
     severity: "warning",
     meaning: "The monitoring user lacks a privilege a probe query needs: part of the picture is missing.",

@@ -12,6 +12,10 @@ export type SqlErrorClass =
   | "timeout"
   | "auth"
   | "too_many_connections"
+  /** A limit of the server's own: the host blocked after connection errors, a user resource limit. */
+  | "server_limit"
+  /** The server answered with an error the other classes do not name. */
+  | "server_error"
   | "unreachable"
   | "lost"
   | "privilege"

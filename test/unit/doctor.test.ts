@@ -66,6 +66,36 @@ describe("doctor", () => {
     expect(write?.fix).toMatch(/on the VIP holder, with sql_log_bin=0: INSERT IGNORE/);
   });
 
+  it.each([
+    ["auth", "Access denied for user 'prober'@'198.18.0.9'. Account is locked.", /ACCOUNT UNLOCK/],
+    ["auth", "Your password has expired. To log in you must change it", /PASSWORD EXPIRE NEVER/],
+    ["auth", "User is blocked because of too many credential errors", /FLUSH PRIVILEGES/],
+    ["auth", "Access denied for user 'prober'@'198.18.0.9' (using password: YES)", /create the user/],
+    ["server_limit", "Host '198.18.0.9' is blocked because of many connection errors", /FLUSH HOSTS/],
+    ["server_error", "Got error 28 from storage engine InnoDB", /error log/],
+    ["tls", "Connections using insecure transport are prohibited", /certificate|TLS|tls/],
+  ] as const)(
+    "the monitoring user refused with %s (%s): the fix follows what the server said",
+    (cls, message, fix) => {
+      const sql = sqlView("a");
+      sql.b = {
+        ...sql.b,
+        server: undefined,
+        alive: cls !== "auth",
+        connected: false,
+        connectMs: null,
+        error: { class: cls, message, during: "connect" },
+      };
+      const nodes = nodesView("a");
+      const assessment = assess({ sql, nodes, pair: PAIR, previous: null, now: new Date() });
+      const c = doctorChecks({ target, observed: { sql, nodes }, assessment, monitorUser: "prober" }).find(
+        (x) => x.what === "node B: the monitoring user 'prober' reads replication status",
+      );
+      expect(c).toMatchObject({ ok: false });
+      expect(c?.fix).toMatch(fix);
+    },
+  );
+
   it("the EC2 view on: no arping check (ARP not applicable), the API's refusal named with the IAM fix", () => {
     // Prepare: the node checks ran without ARP (ArpCount 0); EC2 refused the Describe call
     const sql = sqlView("a");

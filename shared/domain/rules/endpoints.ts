@@ -58,6 +58,24 @@ function errorFindings(o: SqlObservation): Finding[] {
           o.endpoint,
         ),
       ];
+    case "server_limit":
+      return [
+        makeFinding(
+          "MYSQL_SERVER_LIMIT",
+          `${cap(w)} refused the prober for a limit of its own: ${e.message}`,
+          evidence,
+          o.endpoint,
+        ),
+      ];
+    case "server_error":
+      return [
+        makeFinding(
+          "MYSQL_QUERY_FAILED",
+          `${cap(w)} answered ${e.during} with an error: ${e.message}`,
+          evidence,
+          o.endpoint,
+        ),
+      ];
     case "privilege":
       return [
         makeFinding(

@@ -225,7 +225,7 @@ describe("TLS options", () => {
         "connect",
       ).class,
     ).toBe("tls");
-    for (const errno of [1045, 1130, 3118, 1129, 3955])
+    for (const errno of [1045, 1130, 3118, 3955])
       expect(classifySqlError({ errno, message: "x" }, "connect").class, String(errno)).toBe("auth");
     for (const code of [
       "HANDSHAKE_SSL_ERROR",
@@ -234,5 +234,101 @@ describe("TLS options", () => {
       "CERT_HAS_EXPIRED",
     ])
       expect(classifySqlError({ code, message: "x" }, "connect").class).toBe("tls");
+  });
+});
+
+describe("connection and query errors by the servers' error references", () => {
+  // the servers' own texts (MySQL 8.0/8.4 and MariaDB 10.11 error references), as mysql2 hands them over
+  const cases: [number, string, string, string][] = [
+    [1045, "28000", "Access denied for user 'prober'@'198.18.0.9' (using password: YES)", "auth"],
+    [3118, "HY000", "Access denied for user 'prober'@'198.18.0.9'. Account is locked.", "auth"],
+    [4151, "HY000", "Access denied, this account is locked", "auth"],
+    [
+      3955,
+      "HY000",
+      "Access denied for user 'prober'@'198.18.0.9'. Account is blocked for 1 day(s) (1 day(s) remaining) due to 3 consecutive failed logins.",
+      "auth",
+    ],
+    [
+      4150,
+      "HY000",
+      "User is blocked because of too many credential errors; unblock with 'FLUSH PRIVILEGES'",
+      "auth",
+    ],
+    [
+      1862,
+      "HY000",
+      "Your password has expired. To log in you must change it using a client that supports expired passwords.",
+      "auth",
+    ],
+    [
+      3159,
+      "HY000",
+      "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+      "tls",
+    ],
+    [1040, "08004", "Too many connections", "too_many_connections"],
+    [
+      1129,
+      "HY000",
+      "Host '198.18.0.9' is blocked because of many connection errors; unblock with 'mariadb-admin flush-hosts'",
+      "server_limit",
+    ],
+    [
+      1226,
+      "42000",
+      "User 'prober' has exceeded the 'max_connections_per_hour' resource (current value: 10)",
+      "server_limit",
+    ],
+    [
+      1227,
+      "42000",
+      "Access denied; you need (at least one of) the REPLICATION CLIENT privilege(s) for this operation",
+      "privilege",
+    ],
+    [1053, "08S01", "Server shutdown in progress", "lost"],
+    [1927, "70100", "Connection was killed", "lost"],
+    [1030, "HY000", 'Got error 28 "No space left on device" from storage engine InnoDB', "server_error"],
+    [1146, "42S02", "Table 'mysql_ha_prober.heartbeat' doesn't exist", "server_error"],
+  ];
+  it.each(cases)("errno %i (SQLSTATE %s) %s: %s", async (errno, sqlState, message, cls) => {
+    const { classifySqlError } = await import("../../../shared/adapters/mysql-probe.ts");
+    expect(classifySqlError({ errno, sqlState, message }, "SHOW GLOBAL VARIABLES").class).toBe(cls);
+  });
+
+  it("each class has its own finding: a server limit and a failed query are not 'did not answer'", async () => {
+    const { classifySqlError } = await import("../../../shared/adapters/mysql-probe.ts");
+    const { endpointFindings } = await import("../../../shared/domain/rules/endpoints.ts");
+    const seen = (errno: number, sqlState: string, message: string, connected: boolean) =>
+      endpointFindings({
+        endpoint: "a",
+        host: "198.18.0.2",
+        port: 3306,
+        observedAt: "2026-12-06T00:00:00.000Z",
+        alive: true,
+        connected,
+        connectMs: connected ? 3 : null,
+        durationMs: 5,
+        error: classifySqlError({ errno, sqlState, message }, connected ? "SHOW SLAVE STATUS" : "connect"),
+      }).map((f) => f.code);
+    expect(
+      seen(1129, "HY000", "Host '198.18.0.9' is blocked because of many connection errors", false),
+    ).toEqual(["MYSQL_SERVER_LIMIT"]);
+    expect(seen(1030, "HY000", "Got error 28 from storage engine", true)).toEqual(["MYSQL_QUERY_FAILED"]);
+    expect(seen(3118, "HY000", "Account is locked.", false)).toEqual(["MYSQL_AUTH_FAILED"]);
+    // no SQLSTATE: not an error packet of the server's, so nothing says it answered
+    expect(
+      endpointFindings({
+        endpoint: "a",
+        host: "198.18.0.2",
+        port: 3306,
+        observedAt: "2026-12-06T00:00:00.000Z",
+        alive: false,
+        connected: false,
+        connectMs: null,
+        durationMs: 5,
+        error: classifySqlError({ code: "ECONNREFUSED", message: "connect ECONNREFUSED" }, "connect"),
+      }).map((f) => f.code),
+    ).toEqual(["MYSQL_UNREACHABLE"]);
   });
 });
