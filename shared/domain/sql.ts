@@ -232,8 +232,14 @@ export function longVariablesQuery(f: Flavor): string {
 }
 
 /** mysqld's uptime: a restart between two probes shows as an uptime shorter than the time between them. */
-/** The STOP SLAVE / STOP REPLICA counters by flavor and version (MySQL 8.0.22+ counts both names apart). */
-const STOP_COUNTERS = ["Com_stop_slave", "Com_stop_all_slaves", "Com_slave_stop", "Com_replica_stop"];
+/**
+ * The STOP SLAVE / STOP REPLICA counters by flavor and version: one counter under up to three names
+ * (MariaDB Com_stop_slave; MySQL Com_slave_stop, and from 8.0.22 Com_replica_stop as well: "both versions
+ * of the statement update the same status variables", MySQL 8.0 manual, STOP SLAVE), and MariaDB's
+ * STOP ALL SLAVES on its own counter.
+ */
+const STOP_ALIASES = ["Com_stop_slave", "Com_slave_stop", "Com_replica_stop"];
+const STOP_COUNTERS = [...STOP_ALIASES, "Com_stop_all_slaves"];
 
 export const STATUS_QUERY = `SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', ${STOP_COUNTERS.map((n) => `'${n}'`).join(", ")})`;
 
@@ -242,9 +248,11 @@ export const STATUS_QUERY = `SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime'
  * running replica (a no-op a script may run) counts as a start too, and is no restart.
  */
 function replicaStopsOf(status: Record<string, string>): number | null {
-  const names = STOP_COUNTERS.map((n) => n.toLowerCase()).filter((n) => status[n] !== undefined);
-  if (names.length === 0) return null;
-  return names.reduce((sum, n) => sum + (Number(status[n]) || 0), 0);
+  const value = (n: string) => status[n.toLowerCase()];
+  if (STOP_COUNTERS.every((n) => value(n) === undefined)) return null;
+  // one stop shows under every alias of the counter: counted once (the largest, should they differ)
+  const stops = Math.max(0, ...STOP_ALIASES.map((n) => Number(value(n)) || 0));
+  return stops + (Number(value("Com_stop_all_slaves")) || 0);
 }
 
 /** One row of SELECT @@GLOBAL... as a name -> value map (lower-case names). */

@@ -200,12 +200,20 @@ describe("real formats", () => {
     const s = parseServerInfo(mvars(), maria.a.replicaRows, { uptime: "86400", com_stop_slave: "3" });
     expect(s).toMatchObject({ uptimeSeconds: 86400, replicaStops: 3 });
     const m = loadFixture("mysql-8.4");
+    // MySQL 8.0.22+: one counter under both names (STOP SLAVE and STOP REPLICA update the same
+    // status variables): two stops read 2 and 2, counted once
     const s8 = parseServerInfo(variablesFromRows(m.a.variables), m.a.replicaRows, {
       uptime: "10",
       com_replica_stop: "2",
-      com_slave_stop: "1",
+      com_slave_stop: "2",
     });
-    expect(s8.replicaStops).toBe(3);
+    expect(s8.replicaStops).toBe(2);
+    // MariaDB's STOP ALL SLAVES has a counter of its own
+    const all = parseServerInfo(mvars(), maria.a.replicaRows, {
+      com_stop_slave: "1",
+      com_stop_all_slaves: "1",
+    });
+    expect(all.replicaStops).toBe(2);
   });
 
   it("rows that are not SHOW VARIABLES rows", () => {
