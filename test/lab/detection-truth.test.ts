@@ -160,6 +160,48 @@ describe.skipIf(skip)("detection truth in the lab", () => {
     });
   });
 
+  describe("what applications see decides the status (the definitions of DOWN and DEGRADED)", () => {
+    it("a hung holder (SIGSTOP: accepts TCP, answers nothing) where keepalived cannot move the VIP: DOWN, exit 2", async () => {
+      // keepalived killed with -9 on both nodes leaves the VIP bound on the holder: no failover can come
+      const [holder, standby] = await holderAndStandby();
+      await lab.fault("keepalived-kill", standby);
+      await lab.fault("keepalived-kill", holder);
+      await lab.fault("mysql-hang", holder);
+      try {
+        const r = await cli("probe", "-c", configPath);
+        expect(r.code, r.out).toBe(2);
+        expect(r.out).toMatch(/\bDOWN\b/);
+      } finally {
+        await lab.heal();
+      }
+    });
+
+    it("a hung standby: DEGRADED, exit 1 (applications still write through the VIP)", async () => {
+      const [, standby] = await holderAndStandby();
+      await lab.fault("mysql-hang", standby);
+      try {
+        const r = await cli("probe", "-c", configPath);
+        expect(r.code, r.out).toBe(1);
+        expect(r.out).toMatch(/\bDEGRADED\b/);
+        expect(r.out).toContain("MYSQL_UNREACHABLE");
+      } finally {
+        await lab.heal();
+      }
+    });
+
+    it("a read-only standby is no problem at all (a common guard against errant writes): HEALTHY, exit 0", async () => {
+      const [, standby] = await holderAndStandby();
+      await lab.fault("read-only", standby);
+      try {
+        const r = await cli("probe", "-c", configPath);
+        expect(r.code, r.out).toBe(0);
+        expect(r.out).toMatch(/\bHEALTHY\b/);
+      } finally {
+        await lab.heal();
+      }
+    });
+  });
+
   describe("events entirely between two probes are mailed", () => {
     let dynamo: LocalDynamo;
     let ses: LocalSes;
