@@ -70,6 +70,13 @@ export interface PipelineDeps {
    * @default undefined (node checks wait for the store read)
    */
   sinceHints?: Map<string, Record<NodeId, number | null>>;
+  /**
+   * Each pair's recent heartbeat GTIDs, as this process wrote them, kept whether or not the commit went
+   * through: heartbeats written while the store was down are the prober's own, and must not read as a
+   * node taking writes once it is back (they never reached the stored memory).
+   * @default undefined (the stored memory only)
+   */
+  heartbeatHints?: Map<string, string[]>;
 }
 
 export interface ProbeOutcome {
@@ -148,8 +155,14 @@ export async function probeCluster(
     observeDeadline,
     previous,
     at,
-    hint ? { since: hint } : {},
+    {
+      ...(hint ? { since: hint } : {}),
+      ...(deps.heartbeatHints?.get(t.name) ? { heartbeatGtids: deps.heartbeatHints.get(t.name) } : {}),
+    },
   );
+  // before the commit, which may fail: the next probe of this process still knows these writes
+  const ownGtids = assessment.memory.sql.heartbeatGtids;
+  if (deps.heartbeatHints && ownGtids?.length) deps.heartbeatHints.set(t.name, [...ownGtids]);
   const { loaded: prev, error: loadError } = await loading;
   const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY, {
     vip: t.vip.host,
@@ -269,8 +282,9 @@ export async function observeAndAssess(
   /** The stored state; a promise: observing starts before it is read (then `since` is needed). */
   previous: ClusterState | null | Promise<ClusterState | null>,
   at: Date,
-  /** The nodes' Since to use instead of the previous state's (PipelineDeps.sinceHints). */
-  options: { since?: Record<NodeId, number | null> } = {},
+  /** The nodes' Since to use instead of the previous state's (PipelineDeps.sinceHints); heartbeat GTIDs
+   * this process wrote that the stored memory may lack (PipelineDeps.heartbeatHints). */
+  options: { since?: Record<NodeId, number | null>; heartbeatGtids?: readonly string[] } = {},
 ): Promise<{
   assessment: Assessment;
   observeMs: number;
@@ -346,7 +360,7 @@ export async function observeAndAssess(
     },
     pair: { a: t.nodes.a, b: t.nodes.b },
     thresholds: t.thresholds,
-    previous: previousState,
+    previous: withHeartbeatGtids(previousState, options.heartbeatGtids),
     now: at,
   });
   return {
@@ -360,4 +374,18 @@ export async function observeAndAssess(
       ...(ec2Seen ? { ec2: ec2Seen as Ec2Observation } : {}),
     },
   };
+}
+
+/** The stored state with the heartbeat GTIDs this process knows of merged into its memory (last 20). */
+function withHeartbeatGtids(
+  state: ClusterState | null,
+  extra: readonly string[] | undefined,
+): ClusterState | null {
+  if (!state || !extra?.length) return state;
+  const known = state.memory?.sql?.heartbeatGtids ?? [];
+  const merged = [...known, ...extra.filter((g) => !known.includes(g))].slice(-20);
+  return {
+    ...state,
+    memory: { ...state.memory, sql: { ...state.memory?.sql, heartbeatGtids: merged } },
+  } as ClusterState;
 }

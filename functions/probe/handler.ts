@@ -117,6 +117,8 @@ export function buildHandler(
 
   /** Each pair's node Since from its last probe here: a warm probe's node checks start beside the store read. */
   const sinceHints = new Map<string, Record<"a" | "b", number | null>>();
+  /** Each pair's recent heartbeat GTIDs written here, kept when a commit fails (PipelineDeps.heartbeatHints). */
+  const heartbeatHints = new Map<string, string[]>();
 
   /** One pair's observers and target, built at its first invocation and kept while the environment is warm. */
   const pairs = new Map<string, (deadlineAt: number) => Promise<ProbeOutcome>>();
@@ -149,6 +151,7 @@ export function buildHandler(
       }),
       store: dynamoStore,
       sinceHints,
+      heartbeatHints,
       notifier,
       metrics: metricsSink,
       log: (event, detail) => logger.info(event, { cluster: name, ...detail }),

@@ -165,6 +165,59 @@ describe("the heartbeat waits for its row on both nodes", () => {
   });
 });
 
+describe("heartbeats written while the store is down", () => {
+  it("are still the prober's own at the next stored probe: no errant write, given the process's heartbeat hints", async () => {
+    // Prepare: the standby B (own transactions UB:1-7); the heartbeat lands on A, except during the
+    // outage, where the VIP answered on B (a split brain) and the write took UB:8 there
+    const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";
+    const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    const viewWith = (bOwn: number) => {
+      const v = sqlView("a");
+      const b = v.b.server;
+      if (!b || b.gtid?.kind !== "mysql") throw new Error("fixture: MySQL node B");
+      v.b = { ...v.b, server: { ...b, gtid: { ...b.gtid, executed: `${UA}:1-120,${UB}:1-${bOwn}` } } };
+      return v;
+    };
+    let landing = { serverId: 1, serverUuid: UA, gtid: `${UA}:121` };
+    const heartbeat: HeartbeatWriter = {
+      beat: async (_e, writtenAt) => ({ writtenAt, ok: true, durationMs: 1, ...landing }),
+    };
+    const real = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+    let storeDown = false;
+    const store = Object.create(real) as DynamoStore;
+    store.commit = (...a: Parameters<DynamoStore["commit"]>) =>
+      storeDown ? Promise.reject(new Error("ServiceUnavailable")) : real.commit(...a);
+    const run = (hints?: Map<string, string[]>) => async () => {
+      clock += 10_000;
+      return probeCluster(
+        target(),
+        { ...deps(), store, heartbeat, ...(hints ? { heartbeatHints: hints } : {}) },
+        deadlineIn(10_000),
+      );
+    };
+    const errant = (r: { state: { findings: { code: string }[] } }) =>
+      r.state.findings.map((f) => f.code).filter((c) => /ERRANT|WRITES_ON_PREVIOUS/.test(c));
+    for (const hints of [new Map<string, string[]>(), undefined]) {
+      clusterName = `hb-outage-${hints ? "hints" : "none"}-${Date.now()}`;
+      cluster = new ScriptedCluster(viewWith(7), nodesView("a"), scriptedTarget(clusterName));
+      const probe = run(hints);
+      landing = { serverId: 1, serverUuid: UA, gtid: `${UA}:121` };
+      await probe();
+      // Act: the outage; the heartbeat lands on B as UB:8
+      storeDown = true;
+      landing = { serverId: 2, serverUuid: UB, gtid: `${UB}:8` };
+      cluster.set(viewWith(8), nodesView("a"));
+      await expect(probe()).rejects.toThrow(/state store failed during commit/);
+      storeDown = false;
+      landing = { serverId: 1, serverUuid: UA, gtid: `${UA}:122` };
+      const back = await probe();
+      // Assess: with the hints, UB:8 is the prober's own; without them it reads as a write on B
+      if (hints) expect(errant(back)).toEqual([]);
+      else expect(errant(back)).not.toEqual([]);
+    }
+  });
+});
+
 describe("pipeline with dynalite and aws-ses-v2-local", () => {
   it("mails once per declared change and keeps each transition once in the history", async () => {
     await probe(); // first probe: HEALTHY, no mail
