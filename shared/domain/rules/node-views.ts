@@ -60,6 +60,24 @@ export function roleOf(r: NodeReport, name?: string): string | null {
 
 const servesVip = (r: NodeReport) => r.vip.bound && r.vip.link !== "down";
 
+/**
+ * The VIP instance's present state as one view of the node: the state dump, unless the transition log
+ * (read after it by the node check) holds a later transition of the instance than the dump's own last
+ * one (more than a second after it: the notify script logs a moment after keepalived's change). Then the
+ * dump is stale and the log says where keepalived is now. What the next probe compares against.
+ */
+export function presentRole(r: NodeReport, role: string | null, name?: string): string | null {
+  if (role === null || role === "DOWN") return role;
+  const inst = vipInstances(r, name) ?? [];
+  const names = new Set(inst.map((i) => i.name).filter(Boolean));
+  const dumpLast = Math.max(0, ...inst.map((i) => i.lastTransition ?? 0));
+  const log = r.keepalived.transitions.filter(
+    (t) => names.size === 0 || !t.instance || names.has(t.instance),
+  );
+  const last = log[log.length - 1];
+  return last && last.state !== role && last.at > dumpLast + 1 ? last.state : role;
+}
+
 export function assessNodes(
   view: NodesView,
   previousMemory: NodeMemory = EMPTY_NODE_MEMORY,
@@ -118,7 +136,15 @@ export function assessNodes(
         b: reports.b ? reports.b.epoch : previous.lastEpoch.b,
       },
       keepalivedPid: previous.keepalivedPid,
-      keepalivedState: { a: roles.a ?? previous.keepalivedState.a, b: roles.b ?? previous.keepalivedState.b },
+      // the present state of each node as one view (the dump, or the later log): the next probe's prior
+      keepalivedState: {
+        a:
+          (reports.a ? presentRole(reports.a, roles.a, view.vrrpInstance) : null) ??
+          previous.keepalivedState.a,
+        b:
+          (reports.b ? presentRole(reports.b, roles.b, view.vrrpInstance) : null) ??
+          previous.keepalivedState.b,
+      },
       lastTransitionAt: {
         a: lastTransition(reports.a, previous.lastTransitionAt.a),
         b: lastTransition(reports.b, previous.lastTransitionAt.b),

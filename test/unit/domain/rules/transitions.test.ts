@@ -178,3 +178,61 @@ describe("which transitions count", () => {
     expect(assessNodes({ a, b }).findings.filter((f) => f.code.startsWith("KEEPALIVED_"))).toEqual([]);
   });
 });
+
+describe("one view of keepalived per probe", () => {
+  /** Node A's report: the dump's role and its own last transition time, and the log's transitions. */
+  const reportA = (role: Role, dumpLast: number | null, transitions: [number, string][]) => {
+    const a = ok({ mac: MAC.a, bound: role === "MASTER", keepalived: role, transitions });
+    if (a.ok) for (const i of a.report.keepalived.instances) i.lastTransition = dumpLast;
+    return a;
+  };
+  const b = (aMaster: boolean) =>
+    ok({
+      mac: MAC.b,
+      keepalived: aMaster ? "BACKUP" : "MASTER",
+      bound: !aMaster,
+      replies: aMaster ? [MAC.a] : [],
+    });
+
+  it("a dump older than the log's last transition is not the present state: the next probe's prior is the log's", () => {
+    // Prepare: probe 1 reads a dump still saying BACKUP (its last transition at T0) while the log,
+    // read after it, already holds MASTER at T0 + 10: keepalived is MASTER now
+    const memory = {
+      ...EMPTY_NODE_MEMORY,
+      lastEpoch: { a: T0, b: T0 },
+      keepalivedState: { a: "BACKUP", b: null },
+    };
+    const first = assessNodes({ a: reportA("BACKUP", T0, [[T0 + 10, "MASTER"]]), b: b(false) }, memory);
+    expect(first.memory.keepalivedState.a).toBe("MASTER");
+    // Act: probe 2, an ordinary failover and recovery since: MASTER -> FAULT -> BACKUP
+    const second = assessNodes(
+      {
+        a: reportA("BACKUP", T0 + 30, [
+          [T0 + 20, "FAULT"],
+          [T0 + 30, "BACKUP"],
+        ]),
+        b: b(false),
+      },
+      { ...first.memory, lastEpoch: { a: T0 + 15, b: T0 + 15 } },
+    );
+    // Assess: a transition, not a flap (with the stale BACKUP as prior it read BACKUP -> FAULT -> BACKUP)
+    const codes = second.findings.filter((f) => f.subject === "a").map((f) => f.code);
+    expect(codes).toContain("KEEPALIVED_TRANSITION");
+    expect(codes).not.toContain("KEEPALIVED_FLAPPED");
+  });
+
+  it("the log's entry for the dump's own transition (a moment after it) does not override the dump", () => {
+    const memory = {
+      ...EMPTY_NODE_MEMORY,
+      lastEpoch: { a: T0, b: T0 },
+      keepalivedState: { a: null, b: null },
+    };
+    const r = assessNodes({ a: reportA("MASTER", T0 + 10, [[T0 + 10.4, "MASTER"]]), b: b(true) }, memory);
+    expect(r.memory.keepalivedState.a).toBe("MASTER");
+    const stale = assessNodes(
+      { a: reportA("BACKUP", T0 + 10, [[T0 + 10.4, "MASTER"]]), b: b(false) },
+      memory,
+    );
+    expect(stale.memory.keepalivedState.a).toBe("BACKUP");
+  });
+});
