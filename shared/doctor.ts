@@ -291,6 +291,18 @@ function replicationChecks(i: DoctorInput, id: NodeId): Check[] {
   const what = `replication ${peer.toUpperCase()}→${id.toUpperCase()} (read on ${N(id)})`;
   const c = channelFromPeer(s, i.target.nodes[peer], i.observed.sql[peer].server);
   const maria = s.flavor.vendor === "mariadb";
+  // the node replicates, but from an address the configuration does not give the peer: the configuration
+  // is what disagrees with the servers, never a reason to re-point working replication
+  const sources = s.replication.map((r) => `${r.sourceHost}:${r.sourcePort ?? "?"}`);
+  if (!c && sources.length > 0)
+    return [
+      {
+        what,
+        ok: false,
+        detail: `${N(id)} replicates from ${sources.join(", ")}, which is not ${N(peer)}'s configured address ${i.target.nodes[peer].host}:${i.target.nodes[peer].port}`,
+        fix: `check nodes.${peer}.host (and port) in the configuration against the address ${N(id)} replicates from; change nothing on the servers for this`,
+      },
+    ];
   if (!c)
     return [
       {
@@ -365,9 +377,12 @@ function heartbeatChecks(i: DoctorInput): Check[] {
       ? `create the heartbeat user and GRANT SELECT, UPDATE ON ${table} TO '${user}'@'<prober's host>' (${KIT}/sql/)`
       : "the holder refuses writes: check read_only, locks and the disk (see HOLDER_WRITES_FAILED)";
   const missing = NODE_IDS.filter((id) => i.observed.sql[id].server?.heartbeatRowMissing === true);
+  // a node the monitoring user could not read at all did not read the row either
   const unreadable = NODE_IDS.filter(
     (id) =>
-      !missing.includes(id) && i.observed.sql[id].server?.unknown.some((u) => u.field === "heartbeat row"),
+      !missing.includes(id) &&
+      (!i.observed.sql[id].server ||
+        i.observed.sql[id].server?.unknown.some((u) => u.field === "heartbeat row")),
   );
   const seed = `INSERT IGNORE INTO ${table} (id, written_at, server_id) VALUES (1, 0, 0)`;
   return [

@@ -96,6 +96,33 @@ describe("doctor", () => {
     },
   );
 
+  it("node B's host mistyped in the configuration: never advice to re-point node A's working replication", () => {
+    // Prepare: the configuration says node B is 192.0.2.99 (nothing answers there); node A replicates
+    // from B's real address
+    const typo: ProbeTarget = {
+      ...target,
+      nodes: { ...target.nodes, b: { ...target.nodes.b, host: "192.0.2.99" } },
+    };
+    const sql = sqlView("a", ["b"]);
+    const nodes = nodesView("a");
+    const assessment = assess({ sql, nodes, pair: PAIR, previous: null, now: new Date() });
+    // Act
+    const checks = doctorChecks({
+      target: typo,
+      observed: { sql, nodes },
+      assessment,
+      monitorUser: "prober",
+    });
+    // Assess
+    const c = checks.find((x) => x.what.startsWith("replication B→A"));
+    expect(c).toMatchObject({ ok: false });
+    expect(c?.detail).toMatch(
+      /node A replicates from 192\.0\.2\.12:\d+, which is not node B's configured address 192\.0\.2\.99/,
+    );
+    expect(c?.fix).toMatch(/check nodes\.b\.host/);
+    for (const x of checks) expect(x.fix ?? "", x.what).not.toMatch(/CHANGE (MASTER|REPLICATION SOURCE)/);
+  });
+
   it("the EC2 view on: no arping check (ARP not applicable), the API's refusal named with the IAM fix", () => {
     // Prepare: the node checks ran without ARP (ArpCount 0); EC2 refused the Describe call
     const sql = sqlView("a");
