@@ -21,6 +21,7 @@ export function renderState(
   cluster: string,
   s: Pick<Assessment, "status" | "vipOwner" | "nodes" | "findings" | "events" | "ec2"> & {
     incidents?: Incident[];
+    reasons?: string[];
   },
   probeMs?: number,
 ): string {
@@ -45,6 +46,8 @@ export function renderState(
     `cluster ${cluster}: ${s.status === "SPLIT_BRAIN" ? "*** SPLIT BRAIN ***" : s.status}, VIP owner ${owner}${probeMs !== undefined ? ` (${probeMs} ms)` : ""}`,
     table(rows),
     ...(s.ec2 ? [ec2Line(s.ec2)] : []),
+    // UNKNOWN says why it could not tell (the prober's own problem, what to fix) before the findings
+    ...(s.status === "UNKNOWN" ? (s.reasons ?? []).map((r) => `why: ${r}`) : []),
     ...s.events.map((e) => `event: ${e.message}`),
     problems.length ? "findings:" : "findings: none",
     ...problems.map((f) => `  [${f.severity}] ${f.code}${f.subject ? ` (${f.subject})` : ""}: ${f.message}`),

@@ -32,6 +32,15 @@ export class NetnsNodeChecker implements NodeChecker {
           allowFailure: true,
         },
       );
+      // entering a network namespace needs root: `ip netns exec` refuses before the script runs. Say
+      // so, not "the node check printed nothing".
+      if (r.stdout.trim() === "" && /Operation not permitted|Permission denied/i.test(r.stderr))
+        return {
+          ok: false,
+          reason: "access-denied",
+          detail: `entering the network namespace ${this.namespace} needs root: run as root (sudo) (${r.stderr.trim().slice(0, 200)})`,
+          durationMs: Date.now() - started,
+        };
       return parseNodeCheckOutput(r.stdout, Date.now() - started);
     } catch (e) {
       return runnerFailure(e, started);

@@ -1,4 +1,7 @@
 /** The CLI end to end against a lab: exit codes, JSON shape, watch and history, and the demo drill. */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { netnsList } from "../../lab/system.ts";
@@ -50,6 +53,22 @@ describe.skipIf(skip)("CLI against the lab", () => {
     );
     expect(Object.keys(state.nodes)).toEqual(["a", "b"]);
     await lab.heal();
+  });
+
+  it("probe with a wrong monitoring password: UNKNOWN (exit 3), the prober's problem with the configuration to check, no cluster status", async () => {
+    // Prepare: the lab's configuration with the monitoring user's password mistyped
+    const text = readFileSync(config, "utf8");
+    expect(text).toContain("lab-prober-pw");
+    const wrong = join(mkdtempSync(join(tmpdir(), "mhp-wrongpw-")), "config.yaml");
+    writeFileSync(wrong, text.replaceAll("lab-prober-pw", "lab-prober-typo"), { mode: 0o600 });
+    // Act
+    const r = await cli("probe", "-c", wrong);
+    // Assess
+    expect(r.code, r.out).toBe(3);
+    expect(r.out).toMatch(/UNKNOWN/);
+    expect(r.out).toMatch(/The prober's problem, not the cluster's: .*refused the monitoring user's login/);
+    expect(r.out).toMatch(/Check the configuration: mysql\.user/);
+    expect(r.out).not.toMatch(/\b(DEGRADED|DOWN|SPLIT_BRAIN)\b/);
   });
 
   it("probe: the standby stopped exits 1 (DEGRADED)", async () => {

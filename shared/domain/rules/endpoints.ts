@@ -44,7 +44,7 @@ function errorFindings(o: SqlObservation): Finding[] {
       return [
         makeFinding(
           "MYSQL_AUTH_FAILED",
-          `The prober could not log in to ${w}: ${e.message}`,
+          `The prober could not log in to ${w}: ${e.message} (the prober's configuration: mysql.user and its password).`,
           evidence,
           o.endpoint,
         ),

@@ -44,6 +44,39 @@ const WRITER_CANNOT_WRITE = new Set(["HOLDER_READ_ONLY", "HOLDER_WRITES_FAILED"]
 /** A heartbeat write refused for the prober's own login, grants or TLS says nothing of the applications' writes. */
 const PROBER_SIDE = new Set(["auth", "privilege", "tls"]);
 
+/** SQL errors that are the prober's configuration, not the cluster: its login and its grants. */
+const PROBER_SQL = new Set(["auth", "privilege"]);
+/** Their findings, which the UNKNOWN's own reasons replace. */
+const PROBER_SQL_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  "MYSQL_AUTH_FAILED",
+  "MYSQL_PRIVILEGE_MISSING",
+]);
+
+/** What the prober itself cannot do, each with the part of its configuration (or its host) to fix. */
+export function proberSideReasons(i: Pick<StatusInput, "sql" | "nodes">): string[] {
+  const out: string[] = [];
+  for (const name of ["vip", "a", "b"] as const) {
+    const e = i.sql?.[name]?.error;
+    if (!e || !PROBER_SQL.has(e.class)) continue;
+    const where = name === "vip" ? "the VIP" : `node ${name.toUpperCase()}`;
+    out.push(
+      e.class === "auth"
+        ? `The prober's problem, not the cluster's: ${where} refused the monitoring user's login (${e.message}). Check the configuration: mysql.user, its password (mysql.passwordEnv or the secret), the account's host part.`
+        : `The prober's problem, not the cluster's: the monitoring user lacks a grant on ${where} (${e.message}). Check the configuration: the node kit's GRANT for mysql.user.`,
+    );
+  }
+  for (const id of NODE_IDS) {
+    const r = i.nodes?.[id];
+    if (!r || r.ok || r.reason !== "access-denied") continue;
+    out.push(
+      /\broot\b/.test(r.detail)
+        ? `The prober's problem, not the cluster's: node ${id.toUpperCase()}'s check needs root here (${r.detail}). Run as root.`
+        : `The prober's problem, not the cluster's: node ${id.toUpperCase()}'s check was refused to the prober (${r.detail}). Check its permissions (ssm:SendCommand on the node and the document, or the SSH key).`,
+    );
+  }
+  return out;
+}
+
 export function decideStatus(i: StatusInput): StatusVerdict {
   const { findings, views } = i;
   const nodeDown = (id: NodeId) => !i.sql[id].alive && DOWN_CLASSES.has(i.sql[id].error?.class ?? "");
@@ -101,6 +134,17 @@ export function decideStatus(i: StatusInput): StatusVerdict {
   );
   if (cannotWrite.length > 0)
     return { status: "DOWN", reasons: cannotWrite.map((f) => f.message), awaitingFailover: false };
+  // The prober's own problems (its login refused, a grant missing, the node check refused to it): the
+  // cluster was not seen, so its state is unknown, not bad; the reasons say what to fix on our side.
+  const own = proberSideReasons(i);
+  if (own.length > 0) {
+    // what else was seen still goes with it
+    const seen = findings
+      .filter((f) => f.severity !== "info" && f.key === undefined && !PROBER_SQL_CODES.has(f.code))
+      .sort(bySeverity)
+      .map((f) => f.message);
+    return { status: "UNKNOWN", reasons: [...own, ...seen], awaitingFailover: false };
+  }
   if (i.vipOwner === null) {
     return {
       status: "UNKNOWN",

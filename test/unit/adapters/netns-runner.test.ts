@@ -86,3 +86,13 @@ describe("NetnsNodeChecker", () => {
     expect(() => new NetnsNodeChecker("x".repeat(64))).not.toThrow();
   });
 });
+
+describe("without root", () => {
+  it("ip netns exec refused: access-denied naming root, never 'the node check printed nothing'", async () => {
+    // what iproute2 prints for a user who may not enter the namespace
+    standInIp(`echo 'setting the network namespace "mhp-a" failed: Operation not permitted' >&2\nexit 1`);
+    const r = await new NetnsNodeChecker("mhp-a").check({ Vip: "198.18.0.100" }, deadlineIn(5000));
+    expect(r).toMatchObject({ ok: false, reason: "access-denied" });
+    expect(r.ok ? "" : r.detail).toMatch(/needs root: run as root/);
+  });
+});

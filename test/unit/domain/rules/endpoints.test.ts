@@ -17,7 +17,7 @@ describe("endpoint findings", () => {
       "a",
       false,
       "MYSQL_AUTH_FAILED",
-      "The prober could not log in to node A (192.0.2.11): simulated auth",
+      "The prober could not log in to node A (192.0.2.11): simulated auth (the prober's configuration: mysql.user and its password).",
     ],
     [
       "too_many_connections",

@@ -31,6 +31,26 @@ describe("the status decision", () => {
     ]);
   });
 
+  it("the prober's own problems are UNKNOWN with what to fix, never a cluster status: a node check refused for lack of root", () => {
+    const refused = {
+      ok: false,
+      reason: "access-denied",
+      detail: "entering the network namespace mhp-a needs root: run as root (sudo)",
+      durationMs: 1,
+    };
+    const f = makeFinding("NODE_CHECK_FAILED", "Node A could not be checked (access-denied)", {}, "a");
+    const v = decideStatus({ ...base, findings: [f], nodes: { a: refused, b: refused } as never });
+    expect(v.status).toBe("UNKNOWN");
+    expect(v.reasons[0]).toMatch(
+      /^The prober's problem, not the cluster's: node A's check needs root here .*Run as root\.$/,
+    );
+    // the same refusal by SSM (no root involved) points at the prober's permissions
+    const ssm = { ...refused, detail: "AccessDeniedException: not authorized to perform ssm:SendCommand" };
+    expect(decideStatus({ ...base, findings: [f], nodes: { a: ssm, b: ssm } as never }).reasons[0]).toMatch(
+      /Check its permissions \(ssm:SendCommand/,
+    );
+  });
+
   it("a foreign MAC, even confirmed, is DEGRADED: a conflict to investigate, not a split brain", () => {
     const f = makeFinding("ARP_FOREIGN_MAC", "foreign seen", {}, "pair");
     expect(decideStatus({ ...base, findings: [f] }).status).toBe("DEGRADED");
@@ -113,9 +133,11 @@ describe("when nothing answers", () => {
     expect(decide(down("timeout"), { a: ok({ keepalived: "down" }), b: noCheck }).status).toBe("DOWN");
   });
 
-  it("a login refused on the VIP is not 'nothing answers'", () => {
+  it("a login refused on the VIP is not 'nothing answers': UNKNOWN, the prober's problem, the configuration to check", () => {
     const sql = { ...down("timeout"), vip: failed("vip", "192.0.2.100", "auth") };
     expect(decide(sql, { a: noCheck, b: noCheck }).status).toBe("UNKNOWN");
-    expect(decide(sql, { a: noCheck, b: noCheck }).reasons[0]).toMatch(/^Who holds the VIP cannot be told: /);
+    expect(decide(sql, { a: noCheck, b: noCheck }).reasons[0]).toMatch(
+      /^The prober's problem, not the cluster's: the VIP refused the monitoring user's login .*Check the configuration: mysql\.user/,
+    );
   });
 });
