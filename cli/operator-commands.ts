@@ -103,16 +103,26 @@ export function operatorCommands(io: Io): Command[] {
     });
 
   const unsilence = new Command("unsilence")
-    .description("end the cluster's silence now (a cluster that is not healthy then gets one mail saying so)")
+    .description(
+      "end the cluster's silence now (a cluster that is not healthy then gets one mail saying so; exit 0 lifted, 1 there was none)",
+    )
     .addOption(config())
     .requiredOption("--cluster <name>", "the cluster")
     .action(async (o) => {
       const { cfg, services } = await openStore(o.config);
       try {
         const [c] = clustersOf(cfg, o.cluster);
-        const { setSilence } = await import("../shared/stored-state.ts");
-        await setSilence(services.store, c?.name ?? o.cluster, null);
-        io.out(`${c?.name}: not silenced`);
+        const [{ liftSilence }, { describeSilence }] = await Promise.all([
+          import("../shared/stored-state.ts"),
+          import("../shared/domain/silence.ts"),
+        ]);
+        const lifted = await liftSilence(services.store, c?.name ?? o.cluster);
+        io.out(
+          lifted
+            ? `${c?.name}: silence lifted (it was: ${describeSilence(lifted)})`
+            : `${c?.name}: was not silenced; nothing changed`,
+        );
+        io.setExitCode(lifted ? 0 : 1);
       } finally {
         await services.close();
       }

@@ -236,6 +236,12 @@ export function proberCommands(io: Io): Command[] {
         );
         for (const i of r.acknowledged) io.out(`acknowledged ${i.id}: ${i.code}: ${i.message}`);
         for (const id of r.unknown) io.err(`no incident ${id} in cluster ${o.cluster}`);
+        if (r.unknown.length > 0)
+          io.err(
+            r.open.length
+              ? `open incidents: ${r.open.map((i) => `${i.id} (${i.code})`).join(", ")}`
+              : "no incident is open",
+          );
         if (r.acknowledged.length === 0) io.out("nothing to acknowledge");
         io.setExitCode(r.acknowledged.length > 0 ? 0 : 1);
       } finally {

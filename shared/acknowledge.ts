@@ -7,6 +7,8 @@ export interface Acknowledged {
   acknowledged: Incident[];
   /** Ids that match no incident of the cluster. */
   unknown: string[];
+  /** The incidents still open afterwards (to name them when an id matched nothing). */
+  open: Incident[];
 }
 
 export function acknowledgeIncidents(
@@ -18,7 +20,11 @@ export function acknowledgeIncidents(
 ): Promise<Acknowledged> {
   return changeStoredState(store, cluster, (state) => {
     const r = acknowledge(state.incidents ?? [], ids, by, now());
-    const result = { acknowledged: r.acknowledged, unknown: r.unknown };
+    const result = {
+      acknowledged: r.acknowledged,
+      unknown: r.unknown,
+      open: r.incidents.filter((i) => !i.acknowledged),
+    };
     return r.acknowledged.length > 0
       ? { state: { ...state, incidents: r.incidents }, result }
       : { state: null, result };

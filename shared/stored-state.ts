@@ -50,3 +50,11 @@ export function setSilence(
     return { state: silence ? { ...rest, silence } : rest, result: silence };
   });
 }
+
+/** Lifts the cluster's silence. Returns the silence lifted, or null when there was none (nothing changed). */
+export function liftSilence(store: StateStore, cluster: string): Promise<Silence | null> {
+  return changeStoredState(store, cluster, (state) => {
+    const { silence, ...rest } = state;
+    return silence ? { state: rest, result: silence } : { state: null, result: null };
+  });
+}

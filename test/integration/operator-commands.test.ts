@@ -12,6 +12,7 @@ import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { type PipelineDeps, type ProbeTarget, probeCluster } from "../../shared/pipeline.ts";
+import { changeStoredState } from "../../shared/stored-state.ts";
 import { cli } from "../helpers/cli.ts";
 import { nodesView, PAIR, scriptedTarget, sqlView } from "../helpers/cluster.ts";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
@@ -112,10 +113,47 @@ describe("the operator's commands against the stored state", () => {
     expect(st.code).toBe(2);
     expect(st.out).toMatch(/SILENCED: silenced until .* by alice: planned failover/);
     // the work ends with the cluster still down: lifting the silence mails once what it is now
-    expect((await cli("unsilence", "-c", config, "--cluster", NAME)).code).toBe(0);
+    const lifted = await cli("unsilence", "-c", config, "--cluster", NAME);
+    expect(lifted.code).toBe(0);
+    expect(lifted.out).toMatch(/silence lifted \(it was: silenced until .* by alice: planned failover/);
+    // a second time there is nothing to lift, and it says so
+    const again = await cli("unsilence", "-c", config, "--cluster", NAME);
+    expect(again.code).toBe(1);
+    expect(again.out).toMatch(/was not silenced; nothing changed/);
     await probe();
     expect(await subjects()).toEqual([`[mysql-ha] ${NAME}: still DOWN (since ${r.state.statusSince})`]);
     cluster.set(sqlView("a"), nodesView("a"));
+  });
+
+  it("ack with an id that matches nothing: exit 1, and the open incidents are named", async () => {
+    // Prepare: one open incident in the stored state
+    await probe();
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const at = new Date().toISOString();
+    const incident = {
+      id: "mysql-restarted-b-0badc0de",
+      code: "MYSQL_RESTARTED" as const,
+      severity: "warning" as const,
+      subject: "b" as const,
+      message: "mysqld on node B restarted",
+      evidence: {},
+      key: "k",
+      openedAt: at,
+      lastSeenAt: at,
+      seen: 1,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    await changeStoredState(store, NAME, (state) => ({
+      state: { ...state, incidents: [...(state.incidents ?? []), incident] },
+      result: null,
+    }));
+    // Act
+    const r = await cli("ack", "-c", config, "--cluster", NAME, "mysql-restarted-b-typo");
+    // Assess
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`no incident mysql-restarted-b-typo in cluster ${NAME}`);
+    expect(r.err).toContain("open incidents: mysql-restarted-b-0badc0de (MYSQL_RESTARTED)");
+    expect((await cli("ack", "-c", config, "--cluster", NAME, "mysql-restarted-b-0badc0de")).code).toBe(0);
   });
 
   it("test-mail: accepted, with the message id; refused, with the reason and the fix", async () => {
