@@ -220,7 +220,7 @@ export async function fleetRound(o: {
   log: (l: string) => void;
 }): Promise<RoundResult> {
   const lab = new Lab({ name: "mhpr", subnet: "198.18.121.0/24" }, (l) => o.log(`lab: ${l}`));
-  await lab.up();
+  await lab.up({ heal: true });
   try {
     // 3 endpoints per pair, all pairs at once: more than MariaDB's default 151 connections
     for (const id of NODE_IDS) await lab.sqlOn(id, "SET GLOBAL max_connections = 5000");

@@ -44,7 +44,7 @@ export async function runDemo(
 ): Promise<DrillStep[]> {
   const lab = new Lab({ name: o.name, subnet: o.subnet }, (l) => out(`  lab: ${l}`));
   out(`== bringing up lab ${o.name} (${o.subnet}): two MariaDB nodes, keepalived, a VIP`);
-  await lab.up();
+  await lab.up({ heal: true }); // the demo's own lab: a known-good start
   const cfg = loadConfig(writeLabConfig(lab));
   const services = await openServices(cfg, { keepRunning: o.keep });
   const c = cfg.clusters[0];
@@ -154,9 +154,9 @@ export async function runDemo(
     out(renderSummary(steps));
     if (o.keep && !stop.aborted) {
       out(`\n--keep: the lab, the store and the mail viewer stay up. Explore with:`);
-      out(`  npx mysql-ha-prober lab status --name ${o.name}`);
+      out(`  npx mysql-ha-prober lab status --name ${o.name} --subnet ${o.subnet}`);
       out(`  npx mysql-ha-prober watch -c ${labConfigPath(lab)}`);
-      out(`  npx mysql-ha-prober lab down --name ${o.name}`);
+      out(`  npx mysql-ha-prober lab down --name ${o.name} --subnet ${o.subnet}`);
       await services.close();
     } else {
       out("== tearing down");

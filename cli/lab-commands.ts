@@ -31,8 +31,11 @@ export function labCommand(
   };
 
   common(lab.command("up"))
-    .description("create (or reuse) the lab and print its status")
+    .description(
+      "create the lab, or reuse a running one as it is (faults applied by someone stay), and print its status",
+    )
     .option("--rebuild", "tear down an existing lab and build it anew")
+    .option("--heal", "when the lab is already up, undo its faults before reusing it")
     .addOption(
       new Option(
         "--ec2 <mode>",
@@ -41,7 +44,7 @@ export function labCommand(
     )
     .action(async (o) => {
       const l = await open(o);
-      const s = await l.up({ rebuild: Boolean(o.rebuild) });
+      const s = await l.up({ rebuild: Boolean(o.rebuild), heal: Boolean(o.heal) });
       const { writeLabConfig } = await import("../lab/target.ts");
       const configFile = writeLabConfig(l, o.ec2 ? { ec2: o.ec2 } : {});
       out(
@@ -50,8 +53,12 @@ export function labCommand(
           : `${renderStatus(s)}\nprober config: ${configFile}`,
       );
     });
-  common(lab.command("down"))
-    .description("remove every process, namespace and file of the lab")
+  lab
+    .command("down")
+    .requiredOption("--name <name>", "the lab's name: removing a lab takes its name, never a default")
+    .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
+    .option("--json", "print the result as JSON")
+    .description("remove every process, namespace and file of the lab (exit 0, also when it was not up)")
     .action(async (o) => {
       await (await open(o)).down();
       if (!o.json) out(`lab ${o.name} is down`);
@@ -80,8 +87,8 @@ export function labCommand(
   lab
     .command("demo")
     .description("the demo: lab up, embedded store and mail viewer, and a failover and split-brain drill")
-    .option("--name <name>", "lab name (namespace prefix)", "mhp")
-    .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
+    .option("--name <name>", "lab name (namespace prefix): the demo's own, apart from `lab up`'s", "mhpdemo")
+    .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.1.0/24")
     .option("--interval <duration>", "time between probes", "2s")
     .option("--keep", "leave the lab, the store and the mail viewer running")
     .option("--json", "also print the drill summary as JSON")

@@ -174,7 +174,11 @@ export class Lab implements FaultContext {
    * else is torn down and rebuilt. A failed build is torn down before the error is rethrown, so
    * no half-made lab is left behind.
    */
-  async up(opts: { rebuild?: boolean } = {}): Promise<LabStatus> {
+  /**
+   * Builds the lab, or reuses a complete one as it is: faults someone applied stay applied (their drill
+   * is theirs) unless `heal` is asked for. An incomplete lab is rebuilt.
+   */
+  async up(opts: { rebuild?: boolean; heal?: boolean } = {}): Promise<LabStatus> {
     assertRoot();
     await ensurePackages(this.log);
     if (!opts.rebuild && existsSync(this.plan.stateFile)) {
@@ -183,9 +187,18 @@ export class Lab implements FaultContext {
         current.client.nsExists &&
         NODE_IDS.every((id) => current.nodes[id].nsExists && current.nodes[id].mysql.running);
       if (complete) {
-        this.log(`lab ${this.plan.name} exists: reusing it`);
-        await this.heal();
-        return this.status();
+        const faults = current.faults.map((f) => `${f.kind} on ${f.node} since ${f.at}`);
+        if (opts.heal) {
+          this.log(`lab ${this.plan.name} exists: reusing it, healed`);
+          await this.heal();
+          return this.status();
+        }
+        this.log(
+          faults.length
+            ? `lab ${this.plan.name} is already up with faults applied (${faults.join("; ")}): left as it is; \`lab heal --name ${this.plan.name}\` undoes them`
+            : `lab ${this.plan.name} is already up: reusing it as it is`,
+        );
+        return current;
       }
       this.log(`lab ${this.plan.name} is incomplete: rebuilding it`);
     }

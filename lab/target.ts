@@ -58,10 +58,22 @@ function labNodeCheck(lab: Lab, id: "a" | "b") {
   };
 }
 
+/**
+ * The loopback ports of a lab's embedded store and mail viewer, from its name and subnet (FNV-1a into
+ * 20000-27999, the store even, the mail odd): two labs never share them because they share a subnet's
+ * third octet, as they did when the ports came from it alone.
+ */
+export function labServicePorts(plan: { name: string; subnet: string }): { store: number; mail: number } {
+  let h = 0x811c9dc5;
+  for (const ch of `${plan.name}|${plan.subnet}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  const store = 20000 + (h % 4000) * 2;
+  return { store, mail: store + 1 };
+}
+
 /** A ready prober configuration for this lab (netns runners, the forwarder, embedded store and mail). */
 export function labConfig(lab: Lab, o: LabEc2Option = {}): Record<string, unknown> {
   const p = lab.plan;
-  const third = Number(p.subnet.split(".")[2]);
+  const ports = labServicePorts(p);
   const node = (id: "a" | "b") => ({
     host: p.nodes[id].ip,
     port: p.mysqlPort,
@@ -92,10 +104,10 @@ export function labConfig(lab: Lab, o: LabEc2Option = {}): Record<string, unknow
           : {}),
       },
     ],
-    // one store port per lab subnet too, so two labs' `watch` and `ack` find their own store
-    store: { type: "embedded", dataDir: `${p.dir}/store`, tableName: "mysql-ha-prober", port: 8300 + third },
-    // one mail port per lab subnet, so two labs' viewers do not collide
-    mail: { type: "embedded", port: 8005 + third, from: "prober@lab.invalid", to: ["ops@lab.invalid"] },
+    // each lab its own store and mail ports (labServicePorts), so two labs' `watch`, `ack` and viewers
+    // find their own
+    store: { type: "embedded", dataDir: `${p.dir}/store`, tableName: "mysql-ha-prober", port: ports.store },
+    mail: { type: "embedded", port: ports.mail, from: "prober@lab.invalid", to: ["ops@lab.invalid"] },
   };
 }
 

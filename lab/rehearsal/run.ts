@@ -41,8 +41,8 @@ export async function runRehearsal(o: RehearseOptions): Promise<RehearsalReport>
   const lab = new Lab({ name: o.name, subnet: o.subnet }, (l) => o.log(`lab: ${l}`));
   const members = fleetMembers(o).map((m) => new Lab(m, (l) => o.log(`lab ${m.name}: ${l}`)));
   try {
-    await lab.up();
-    for (const m of members) await m.up();
+    await lab.up({ heal: true }); // the rehearsal's own labs: a known-good start
+    for (const m of members) await m.up({ heal: true });
     if (members.length) await linkFleet(lab, members);
     const dir = join(lab.plan.dir, "rehearsal");
     rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { netnsList, netnsPids, processName } from "../../lab/system.ts";
+import { labConfig } from "../../lab/target.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();
@@ -47,6 +48,22 @@ describe.skipIf(skip)("lab lifecycle", () => {
     const again = await first.up();
     expect(again.nodes.a.mysql.pid).toBe(s1.nodes.a.mysql.pid);
     expect(again.nodes.b.keepalived.pid).toBe(s1.nodes.b.keepalived.pid);
+    // each its own loopback ports for the embedded store and the mail viewer
+    const ports = (l: Lab) => {
+      const c = labConfig(l) as { store: { port: number }; mail: { port: number } };
+      return [c.store.port, c.mail.port];
+    };
+    expect(new Set([...ports(first), ...ports(second)]).size).toBe(4);
+  });
+
+  it("up on a running lab with someone's fault applied leaves the fault in place (no heal); --heal undoes it", async () => {
+    await first.fault("replication-stop", "b");
+    const reused = await first.up();
+    expect(reused.faults.map((f) => `${f.kind}@${f.node}`)).toEqual(["replication-stop@b"]);
+    expect(reused.nodes.b.replication?.ioRunning).toBe("No");
+    const healed = await first.up({ heal: true });
+    expect(healed.faults).toEqual([]);
+    expect(healed.nodes.b.replication?.ioRunning).toBe("Yes");
   });
 
   it("down removes namespaces, processes and files, and succeeds when run twice", async () => {

@@ -132,3 +132,20 @@ describe("assertRoot", () => {
     }
   });
 });
+
+describe("a lab's own loopback ports", () => {
+  it("two labs on the same subnet, or on subnets with the same third octet, get different store and mail ports", async () => {
+    const { labServicePorts } = await import("../../../lab/target.ts");
+    const a = labServicePorts({ name: "mhp", subnet: "198.18.0.0/24" });
+    const b = labServicePorts({ name: "alice", subnet: "198.18.0.0/24" });
+    const c = labServicePorts({ name: "mhp", subnet: "198.19.0.0/24" });
+    expect(new Set([a.store, a.mail, b.store, b.mail, c.store, c.mail]).size).toBe(6);
+    // stable: the same lab finds its own store again
+    expect(labServicePorts({ name: "mhp", subnet: "198.18.0.0/24" })).toEqual(a);
+    for (const p of [a, b, c]) {
+      expect(p.mail).toBe(p.store + 1);
+      expect(p.store).toBeGreaterThanOrEqual(20000);
+      expect(p.mail).toBeLessThan(28000);
+    }
+  });
+});
