@@ -9,6 +9,7 @@ import { type Incident, latchIncidents } from "./incidents.ts";
 import { type MailContext, renderMail } from "./mail.ts";
 import { silenceActive } from "./silence.ts";
 import type { Assessment, ClusterEvent, ClusterState, Status } from "./state.ts";
+import { NODE_IDS, type NodeId } from "./types.ts";
 
 export interface AlertPolicy {
   /** Consecutive agreeing probes before DEGRADED/UNKNOWN/HEALTHY is declared or cleared. @default 2 */
@@ -125,10 +126,16 @@ function splitBrainRecord(
   if (next !== "SPLIT_BRAIN") return declared === "SPLIT_BRAIN" && before ? { splitBrain: before } : {};
   const join = (x: string | null | undefined, y: string | null | undefined) =>
     [x, y].filter((v): v is string => Boolean(v)).join(",") || null;
+  const union = (x: readonly NodeId[] | null | undefined, y: readonly NodeId[] | null | undefined) =>
+    NODE_IDS.filter((id) => x?.includes(id) || y?.includes(id));
+  const heartbeatOnly = union(before?.heartbeatOnly, a.heartbeatOnly);
+  const arpSeen = union(before?.arpSeen, a.arpAnswer);
   return {
     splitBrain: {
       since: before?.since ?? statusSince,
       writes: { a: join(before?.writes.a, a.writes?.a), b: join(before?.writes.b, a.writes?.b) },
+      ...(heartbeatOnly.length ? { heartbeatOnly } : {}),
+      ...(arpSeen.length ? { arpSeen } : {}),
     },
   };
 }

@@ -193,14 +193,19 @@ export function assess(input: AssessInput): Assessment {
 
   // ---- the five views of "who is primary"
   const writes: Record<NodeId, string | null> = { a: null, b: null };
+  const heartbeatOnly: NodeId[] = [];
   for (const id of NODE_IDS) {
     const before = prev.sql.own[id];
     const server = input.sql[id].server;
     // the prober's own heartbeat is not a write of the applications: not in this view, not in the
     // split-brain record of who took writes
     // every recent heartbeat GTID: one written after the previous probe's read shows only now
-    if (before && server)
+    if (before && server) {
       writes[id] = growthBesides(before, sqlA.memory.own[id], sqlA.memory.heartbeatGtids ?? []);
+      // grew, but by the prober's heartbeats only: said so in a split brain's record
+      if (writes[id] === null && growthBesides(before, sqlA.memory.own[id], []) !== null)
+        heartbeatOnly.push(id);
+    }
   }
   const writers = NODE_IDS.filter((id) => writes[id] !== null);
   const owners = arpOwners(nodesA.arpMacs, nodeResults);
@@ -242,6 +247,8 @@ export function assess(input: AssessInput): Assessment {
     nodes: summaries(input, sqlA, nodesA.roles),
     findings,
     writes,
+    ...(heartbeatOnly.length ? { heartbeatOnly } : {}),
+    arpAnswer: views.arpAnswer ? NODE_IDS.filter((id) => views.arpAnswer?.includes(id)) : null,
     events: eventsOf(findings, prev.vipOwner, owner, input.now.toISOString()),
     ...(ec2 ? { ec2: ec2.summary } : {}),
     memory: {

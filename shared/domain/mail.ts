@@ -63,7 +63,11 @@ export function splitBrainAdvice(s: ClusterState): string[] {
   if (!sb) return [];
   const w = sb.writes;
   const took = NODE_IDS.filter((id) => w[id]);
-  const head = `During the split brain (since ${sb.since}): ${NODE_IDS.map((id) => `node ${id.toUpperCase()} ${w[id] ? `took writes (its own GTIDs grew: ${w[id]})` : "took no writes"}`).join("; ")}.`;
+  const own = (id: NodeId) =>
+    sb.heartbeatOnly?.includes(id)
+      ? "took no writes (its only new transactions were the prober's own heartbeats)"
+      : "took no writes";
+  const head = `During the split brain (since ${sb.since}): ${NODE_IDS.map((id) => `node ${id.toUpperCase()} ${w[id] ? `took writes (its own GTIDs grew: ${w[id]})` : own(id)}`).join("; ")}.`;
   if (took.length === 1) {
     const keep = took[0] as NodeId;
     const drop: NodeId = keep === "a" ? "b" : "a";
@@ -83,9 +87,23 @@ export function splitBrainAdvice(s: ClusterState): string[] {
       head,
       `Neither node took writes yet: keep node ${routed.toUpperCase()} (EC2 routes the VIP to it: the applications reach it); give up the VIP on node ${routed === "a" ? "B" : "A"}.`,
     ];
+  // the applications' ARP entry as evidence, with its uncertainty: one node throughout, or it moved
+  const arp = sb.arpSeen ?? [];
+  if (arp.length === 1) {
+    const keep = arp[0] as NodeId;
+    return [
+      head,
+      `Neither node took writes yet: keep node ${keep.toUpperCase()} (every probe of the split saw the VIP's ARP answered by it: the applications reach it); give up the VIP on node ${keep === "a" ? "B" : "A"}.`,
+    ];
+  }
+  if (arp.length === 2)
+    return [
+      head,
+      "Neither node took writes yet, and the VIP's ARP answer moved between the nodes during the split (both answered at some probe): which node the applications reach is not known. Either node can be kept; give up the VIP on the other.",
+    ];
   return [
     head,
-    "Neither node took writes yet: keep the node applications reach (the VIP owner by ARP), give up the VIP on the other.",
+    "Neither node took writes yet: keep the node applications reach (the VIP owner by ARP, which no probe of the split could see), give up the VIP on the other.",
   ];
 }
 
@@ -97,13 +115,15 @@ function ec2RoutedNode(s: ClusterState): NodeId | null {
 
 /**
  * In a split brain, the node to give the VIP up: the one that took no writes; when neither did, the
- * one EC2 does not route the VIP to; B when nothing tells.
+ * one EC2 does not route the VIP to, or the one the VIP's ARP never answered from; B when nothing tells.
  */
 function nodeToDrop(s: ClusterState): NodeId {
   const took = NODE_IDS.filter((id) => s.splitBrain?.writes[id]);
   if (took.length === 1) return took[0] === "a" ? "b" : "a";
-  const routed = took.length === 0 ? ec2RoutedNode(s) : null;
-  return routed ? (routed === "a" ? "b" : "a") : "b";
+  const arp = s.splitBrain?.arpSeen ?? [];
+  const reached =
+    took.length === 0 ? (ec2RoutedNode(s) ?? (arp.length === 1 ? (arp[0] as NodeId) : null)) : null;
+  return reached ? (reached === "a" ? "b" : "a") : "b";
 }
 
 /** The runbook's commands with this cluster's real values: the VIP, its prefix and interface, node names. */

@@ -54,6 +54,10 @@ export interface Assessment {
   awaitingFailover: boolean;
   /** Each node's own new transactions since the previous probe (GTIDs), null when none or unknown. */
   writes?: Record<NodeId, string | null>;
+  /** Nodes whose own transactions grew by the prober's heartbeats only (no application write). */
+  heartbeatOnly?: NodeId[];
+  /** The nodes whose MAC answered the VIP's ARP (the applications' view of the owner); null: not seen. */
+  arpAnswer?: NodeId[] | null;
   /** Where EC2 routes the VIP (clusters with the EC2 view on). */
   ec2?: Ec2Summary;
   memory: Memory;
@@ -95,7 +99,14 @@ export interface ClusterState {
    * While a split brain lasts (and in the state that ends it): each node's own transactions since it
    * began. The node that took writes is the one to keep.
    */
-  splitBrain?: { since: string; writes: Record<NodeId, string | null> };
+  splitBrain?: {
+    since: string;
+    writes: Record<NodeId, string | null>;
+    /** Nodes that grew by the prober's heartbeats only during the split (no application write). */
+    heartbeatOnly?: NodeId[];
+    /** Every node whose MAC answered the VIP's ARP during the split (both: the applications' entry moved). */
+    arpSeen?: NodeId[];
+  };
   /** Where EC2 routes the VIP (clusters with the EC2 view on). */
   ec2?: Ec2Summary;
   memory: Assessment["memory"];

@@ -165,11 +165,33 @@ describe("the split-brain advice and runbook", () => {
     expect(splitBrainAdvice(splitState({ a: null, b: null }, ["a"]))[1]).toBe(
       "Neither node took writes yet: keep node A (EC2 routes the VIP to it: the applications reach it); give up the VIP on node B.",
     );
-    // EC2 routing to two places, or to something that is not a node, tells nothing
+    // EC2 routing to two places, or to something that is not a node, tells nothing; the ARP view is the
+    // evidence left, and in this split both nodes answered it: which node applications reach is not known
     for (const routed of [["a", "b"], ["foreign:eni-1"], []])
       expect(splitBrainAdvice(splitState({ a: null, b: null }, routed))[1]).toBe(
-        "Neither node took writes yet: keep the node applications reach (the VIP owner by ARP), give up the VIP on the other.",
+        "Neither node took writes yet, and the VIP's ARP answer moved between the nodes during the split (both answered at some probe): which node the applications reach is not known. Either node can be kept; give up the VIP on the other.",
       );
+    const withArp = (arpSeen: ("a" | "b")[] | undefined): ClusterState => {
+      const s = splitState({ a: null, b: null });
+      const sb = s.splitBrain as NonNullable<ClusterState["splitBrain"]>;
+      return { ...s, splitBrain: { since: sb.since, writes: sb.writes, ...(arpSeen ? { arpSeen } : {}) } };
+    };
+    expect(splitBrainAdvice(withArp(["b"]))[1]).toBe(
+      "Neither node took writes yet: keep node B (every probe of the split saw the VIP's ARP answered by it: the applications reach it); give up the VIP on node A.",
+    );
+    expect(splitBrainAdvice(withArp(undefined))[1]).toBe(
+      "Neither node took writes yet: keep the node applications reach (the VIP owner by ARP, which no probe of the split could see), give up the VIP on the other.",
+    );
+    // the runbook gives the VIP up on the node the ARP never answered from
+    expect(runbook(withArp(["b"]), "192.0.2.100")[0]).toBe(
+      "On node A (192.0.2.11), to give the VIP up (or on the other: see above):",
+    );
+    // the prober's own heartbeats are named as such, never as writes
+    const hb = withArp(["a", "b"]);
+    const sbHb = hb.splitBrain as NonNullable<ClusterState["splitBrain"]>;
+    expect(splitBrainAdvice({ ...hb, splitBrain: { ...sbHb, heartbeatOnly: ["a"] } })[0]).toMatch(
+      /node A took no writes \(its only new transactions were the prober's own heartbeats\); node B took no writes\./,
+    );
   });
 
   it("the runbook gives the VIP up on the node that took no writes, else the one EC2 does not route to, else B", () => {
