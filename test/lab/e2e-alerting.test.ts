@@ -84,12 +84,21 @@ describe.skipIf(skip)("alerting end to end in the lab", () => {
     expect(last.state.status).toBe("SPLIT_BRAIN");
     expect(last.state.splitBrain?.writes).toEqual({ a: null, b: null });
     expect((await ses.mails()).at(-1)?.text).not.toMatch(/took writes \(|diverged/);
+    // an application writes on node A only (straight to its address): the record names A and its GTIDs
+    await lab.sqlFromClient("INSERT INTO writes (via) VALUES ('app-during-split')", lab.plan.nodes.a.ip);
+    last = await probe();
+    expect(last.state.splitBrain?.writes.a).toMatch(/^\d+-\d+-\d+/);
+    expect(last.state.splitBrain?.writes.b).toBeNull();
 
-    // healed: exactly one resolved mail
+    // healed: exactly one resolved mail, which names the node that took the writes and what to keep
     await lab.heal();
     await probeUntil("HEALTHY", 10);
     await probe();
     await probe();
+    const resolved = (await ses.mails()).find((m) => /\*\*\* SPLIT BRAIN \*\*\* -> HEALTHY/.test(m.subject));
+    expect(resolved?.text).toMatch(/node A took writes \(its own GTIDs grew: \d+-\d+-\d+/);
+    expect(resolved?.text).toMatch(/Keep node A \(it took the writes\)/);
+    expect(resolved?.text).not.toMatch(/diverged/);
     const all = await subjects();
     // the heal may leave the VIP on the other node than before the split: then that mail names the move
     expect(all).toEqual([
