@@ -100,6 +100,8 @@ export function labCommand(
         stopSignal ?? new AbortController().signal,
       );
       if (o.json) out(JSON.stringify(steps, null, 2));
+      // a drill step nobody detected fails the demo (its help says so)
+      setExitCode?.(steps.every((x) => x.detectionMs !== null) ? 0 : 1);
     });
   lab
     .command("rehearse")

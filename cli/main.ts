@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "../shared/domain/errors.ts";
+import { decorateHelp } from "./help.ts";
 import { labCommand } from "./lab-commands.ts";
 import { operatorCommands } from "./operator-commands.ts";
 import { preflightCommand } from "./preflight.ts";
@@ -31,6 +32,7 @@ export async function main(
     for (const sub of c.commands) configure(sub);
   };
   configure(program);
+  decorateHelp(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -4,7 +4,7 @@
  * what it needs when it runs.
  */
 import { Command, Option } from "commander";
-import { clustersOf, type Io, parseDuration } from "./prober-commands.ts";
+import { CLUSTER_OPTION_HELP, clustersOf, type Io, oneCluster, parseDuration } from "./prober-commands.ts";
 
 /** Opens the configured store without starting a mail service. */
 async function openStore(configFile: string) {
@@ -76,7 +76,7 @@ export function operatorCommands(io: Io): Command[] {
       "planned work: keep probing and recording, but mail nothing (a split brain still is, unless --no-split-brain-mail) until the silence ends; stored, so the deployed function honours it",
     )
     .addOption(config())
-    .requiredOption("--cluster <name>", "the cluster")
+    .option("--cluster <name>", CLUSTER_OPTION_HELP)
     .requiredOption("--for <duration>", "how long (e.g. 30m, 2h)")
     .requiredOption("--reason <text>", "why (in status and in the mails)")
     .option("--by <who>", "who silences", process.env.USER ?? "operator")
@@ -85,10 +85,10 @@ export function operatorCommands(io: Io): Command[] {
       const ms = parseDuration(o.for);
       const { cfg, services } = await openStore(o.config);
       try {
-        const [c] = clustersOf(cfg, o.cluster);
+        const c = oneCluster(cfg, o.cluster);
         const { setSilence } = await import("../shared/stored-state.ts");
         const now = new Date();
-        const s = await setSilence(services.store, c?.name ?? o.cluster, {
+        const s = await setSilence(services.store, c.name, {
           since: now.toISOString(),
           until: new Date(now.getTime() + ms).toISOString(),
           reason: String(o.reason),
@@ -107,16 +107,16 @@ export function operatorCommands(io: Io): Command[] {
       "end the cluster's silence now (a cluster that is not healthy then gets one mail saying so; exit 0 lifted, 1 there was none)",
     )
     .addOption(config())
-    .requiredOption("--cluster <name>", "the cluster")
+    .option("--cluster <name>", CLUSTER_OPTION_HELP)
     .action(async (o) => {
       const { cfg, services } = await openStore(o.config);
       try {
-        const [c] = clustersOf(cfg, o.cluster);
+        const c = oneCluster(cfg, o.cluster);
         const [{ liftSilence }, { describeSilence }] = await Promise.all([
           import("../shared/stored-state.ts"),
           import("../shared/domain/silence.ts"),
         ]);
-        const lifted = await liftSilence(services.store, c?.name ?? o.cluster);
+        const lifted = await liftSilence(services.store, c.name);
         io.out(
           lifted
             ? `${c?.name}: silence lifted (it was: ${describeSilence(lifted)})`

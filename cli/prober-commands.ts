@@ -34,6 +34,23 @@ export function clustersOf(cfg: Config, name?: string) {
   return list;
 }
 
+/**
+ * The one cluster a command about one cluster acts on: the named one, or the configuration's only
+ * cluster when it has one; with several and no name, the error lists them.
+ */
+export function oneCluster(cfg: Config, name?: string) {
+  if (name) return clustersOf(cfg, name)[0] as Config["clusters"][number];
+  const [only, ...more] = cfg.clusters;
+  if (!only || more.length > 0)
+    throw new ConfigError("command line", [
+      `--cluster: the configuration has ${cfg.clusters.length} clusters (${cfg.clusters.map((c) => c.name).join(", ")}): name one`,
+    ]);
+  return only;
+}
+
+/** The --cluster option of a command about one cluster. */
+export const CLUSTER_OPTION_HELP = "the cluster (may be left out when the configuration has only one)";
+
 export function proberCommands(io: Io): Command[] {
   const config = new Option("-c, --config <file>", "configuration file (YAML or JSON)").makeOptionMandatory();
   const cluster = new Option("--cluster <name>", "only this cluster");
@@ -212,7 +229,7 @@ export function proberCommands(io: Io): Command[] {
       "acknowledge incidents (events between probes that stay open until acknowledged): by id, or all (exit 0 when something was acknowledged, 1 when nothing matched)",
     )
     .addOption(config)
-    .requiredOption("--cluster <name>", "the cluster")
+    .option("--cluster <name>", CLUSTER_OPTION_HELP)
     .option("--by <who>", "who acknowledges (kept with the incident)", process.env.USER ?? "operator")
     .argument("<ids...>", 'incident ids (as in the mail and `status`), or "all"')
     .action(async (ids: string[], o) => {
@@ -222,7 +239,7 @@ export function proberCommands(io: Io): Command[] {
         import("../shared/acknowledge.ts"),
       ]);
       const cfg = loadConfig(o.config);
-      const [c] = clustersOf(cfg, o.cluster);
+      const c = oneCluster(cfg, o.cluster);
       const services = await openServices({
         ...cfg,
         mail: { type: "ses", from: "unused", to: ["unused@example.com"] },
@@ -230,12 +247,12 @@ export function proberCommands(io: Io): Command[] {
       try {
         const r = await acknowledgeIncidents(
           services.store,
-          c?.name ?? o.cluster,
+          c.name,
           ids.length === 1 && ids[0] === "all" ? "all" : ids,
           o.by,
         );
         for (const i of r.acknowledged) io.out(`acknowledged ${i.id}: ${i.code}: ${i.message}`);
-        for (const id of r.unknown) io.err(`no incident ${id} in cluster ${o.cluster}`);
+        for (const id of r.unknown) io.err(`no incident ${id} in cluster ${c.name}`);
         if (r.unknown.length > 0)
           io.err(
             r.open.length

@@ -174,7 +174,7 @@ describe("heartbeats written while the store is down", () => {
     const viewWith = (bOwn: number) => {
       const v = sqlView("a");
       const b = v.b.server;
-      if (!b || b.gtid?.kind !== "mysql") throw new Error("fixture: MySQL node B");
+      if (b?.gtid?.kind !== "mysql") throw new Error("fixture: MySQL node B");
       v.b = { ...v.b, server: { ...b, gtid: { ...b.gtid, executed: `${UA}:1-120,${UB}:1-${bOwn}` } } };
       return v;
     };

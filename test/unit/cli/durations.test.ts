@@ -26,3 +26,14 @@ describe("durations on the command line", () => {
     );
   });
 });
+
+describe("a command about one cluster", () => {
+  it("takes the configuration's only cluster without --cluster, and with several lists them", async () => {
+    const { oneCluster } = await import("../../../cli/prober-commands.ts");
+    const one = { clusters: [{ name: "prod" }] } as unknown as Config;
+    expect(oneCluster(one).name).toBe("prod");
+    const two = { clusters: [{ name: "prod" }, { name: "stage" }] } as unknown as Config;
+    expect(() => oneCluster(two)).toThrow(/the configuration has 2 clusters \(prod, stage\): name one/);
+    expect(oneCluster(two, "stage").name).toBe("stage");
+  });
+});
