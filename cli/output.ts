@@ -1,4 +1,5 @@
 /** Human output: a compact table per cluster, then the findings. */
+import { CATALOG } from "../shared/domain/codes.ts";
 import type { Ec2Summary } from "../shared/domain/ec2.ts";
 import { type Incident, openIncidents } from "../shared/domain/incidents.ts";
 import type { Assessment, ClusterState, Status } from "../shared/domain/state.ts";
@@ -40,7 +41,7 @@ export function renderState(
       r?.lagSeconds === null || r?.lagSeconds === undefined ? "?" : `${r.lagSeconds}s`,
     ]);
   }
-  const owner = s.vipOwner === "both" ? "BOTH NODES" : s.vipOwner ? s.vipOwner.toUpperCase() : "unknown";
+  const owner = ownerLabel(s.vipOwner);
   const problems = s.findings.filter((f) => f.severity !== "info");
   return [
     `cluster ${cluster}: ${s.status === "SPLIT_BRAIN" ? "*** SPLIT BRAIN ***" : s.status}, VIP owner ${owner}${probeMs !== undefined ? ` (${probeMs} ms)` : ""}`,
@@ -69,6 +70,17 @@ export function ec2Line(e: Ec2Summary): string {
   return `EC2 ${e.mode}: VIP routed to ${routed}${ifs}${since}; ARP view: not applicable`;
 }
 
+/** The VIP owner as every command prints it: A, B, BOTH NODES or unknown. */
+export function ownerLabel(owner: string | null | undefined): string {
+  return owner === "both" ? "BOTH NODES" : owner ? owner.toUpperCase() : "unknown";
+}
+
+/** The codes worth listing: the catalog's info codes (VIP_ON_NODE, BOTH_WRITABLE) are not problems. */
+function problemCodes(codes: readonly string[]): string {
+  const shown = codes.filter((c) => CATALOG[c as keyof typeof CATALOG]?.severity !== "info");
+  return shown.length ? shown.join(",") : "none";
+}
+
 export function renderHistory(items: HistoryItem[]): string {
   if (items.length === 0) return "no transitions in that period";
   return table([
@@ -78,8 +90,8 @@ export function renderHistory(items: HistoryItem[]): string {
       h.kind === "incident" ? `incident ${h.incidentId ?? ""}` : h.kind,
       h.kind === "incident" ? "-" : (h.from ?? "-"),
       h.to,
-      String(h.vipOwner ?? "-"),
-      h.findingCodes.join(","),
+      h.vipOwner ? ownerLabel(h.vipOwner) : "-",
+      problemCodes(h.findingCodes),
     ]),
   ]);
 }
@@ -91,5 +103,5 @@ export function exitCodeFor(statuses: Status[]): number {
 }
 
 export function summarizeState(s: ClusterState): string {
-  return `${s.observedAt} ${s.cluster}: ${s.status}${s.probeStatus !== s.status ? ` (probe says ${s.probeStatus})` : ""}, VIP owner ${s.vipOwner ?? "unknown"}`;
+  return `${s.observedAt} ${s.cluster}: ${s.status}${s.probeStatus !== s.status ? ` (probe says ${s.probeStatus})` : ""}, VIP owner ${ownerLabel(s.vipOwner)}`;
 }

@@ -174,7 +174,12 @@ export function proberCommands(io: Io): Command[] {
                   { ...obs, store: services.store, notifier: services.notifier },
                   deadline,
                 );
-                if (r.transition || index === 0) io.out(summarizeState(r.state));
+                // the state at start is not a transition: said as what it is
+                if (r.transition)
+                  io.out(
+                    `${r.transition.from ?? "first probe"} -> ${r.transition.to}: ${summarizeState(r.state)}`,
+                  );
+                else if (index === 0) io.out(`at start: ${summarizeState(r.state)}`);
                 if (r.silenced)
                   io.out(
                     `  mail held back: ${r.state.silence?.reason ?? "silenced"} (until ${r.state.silence?.until})`,

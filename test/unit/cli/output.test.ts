@@ -163,20 +163,30 @@ describe("tables, history and summaries", () => {
         item({}),
         item({ kind: "incident", incidentId: "i-7", findingCodes: ["MYSQL_RESTARTED"], vipOwner: null }),
         item({ kind: "sample", from: "DEGRADED", to: "DEGRADED" }),
+        // the info codes a healthy pair always has are not listed (probe says "findings: none")
+        item({
+          kind: "sample",
+          from: "HEALTHY",
+          to: "HEALTHY",
+          vipOwner: "a",
+          findingCodes: ["VIP_ON_NODE", "BOTH_WRITABLE"],
+        }),
       ]),
     ).toBe(
       [
         "at                        what          from      to        VIP owner  findings",
-        "2026-11-25T10:00:00.000Z  transition    HEALTHY   DEGRADED  b          MYSQL_UNREACHABLE,VIEW_MISSING",
+        "2026-11-25T10:00:00.000Z  transition    HEALTHY   DEGRADED  B          MYSQL_UNREACHABLE,VIEW_MISSING",
         "2026-11-25T10:00:00.000Z  incident i-7  -         DEGRADED  -          MYSQL_RESTARTED",
-        "2026-11-25T10:00:00.000Z  sample        DEGRADED  DEGRADED  b          MYSQL_UNREACHABLE,VIEW_MISSING",
+        "2026-11-25T10:00:00.000Z  sample        DEGRADED  DEGRADED  B          MYSQL_UNREACHABLE,VIEW_MISSING",
+        "2026-11-25T10:00:00.000Z  sample        HEALTHY   HEALTHY   A          none",
       ].join("\n"),
     );
   });
 
   it("summarizeState names a probe that disagrees with the declared status", () => {
     const s = decide("prod", null, failover(), new Date("2026-11-25T10:00:00Z")).state;
-    expect(summarizeState(s)).toBe("2026-11-25T10:00:00.000Z prod: DEGRADED, VIP owner b");
+    // the owner as probe and status print it
+    expect(summarizeState(s)).toBe("2026-11-25T10:00:00.000Z prod: DEGRADED, VIP owner B");
     expect(summarizeState({ ...s, probeStatus: "HEALTHY", vipOwner: null })).toBe(
       "2026-11-25T10:00:00.000Z prod: DEGRADED (probe says HEALTHY), VIP owner unknown",
     );
