@@ -64,6 +64,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       "mysql-ha-prober preflight -d deploy.yaml --deployed",
     ],
   },
+  "cli-config": {
+    exit: `0 written; ${CONFIG_ERROR}, or the stack not found or without its TableName output`,
+    examples: [
+      "mysql-ha-prober cli-config -d deploy.yaml --out prober.yaml && mysql-ha-prober status -c prober.yaml",
+      "mysql-ha-prober cli-config -d deploy.yaml --stack MysqlHaProber-prod",
+    ],
+  },
   lab: {
     exit: "as its subcommands",
     examples: ["sudo npx mysql-ha-prober lab up", "sudo npx mysql-ha-prober lab demo"],

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "../shared/domain/errors.ts";
+import { cliConfigCommand } from "./cli-config.ts";
 import { decorateHelp } from "./help.ts";
 import { labCommand } from "./lab-commands.ts";
 import { operatorCommands } from "./operator-commands.ts";
@@ -22,7 +23,12 @@ export async function main(
   process.once("SIGINT", onSigint);
   process.once("SIGTERM", onSigint);
   const io = { out, err, setExitCode: (n: number) => (exitCode = n), stopSignal: stop.signal };
-  for (const c of [...proberCommands(io), ...operatorCommands(io), preflightCommand(io)])
+  for (const c of [
+    ...proberCommands(io),
+    ...operatorCommands(io),
+    preflightCommand(io),
+    cliConfigCommand(io),
+  ])
     program.addCommand(c);
   program.addCommand(labCommand(out, err, stop.signal, (n) => (exitCode = n)));
   const configure = (c: Command) => {

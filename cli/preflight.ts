@@ -72,10 +72,6 @@ export function preflightCommand(io: Io): Command {
       "with --deployed: set the fleet's FailureQueue alarm to ALARM once and read its action history (the alarm address gets a test mail)",
     )
     .option("--timeout <duration>", "deadline for all the reads (e.g. 60s)", "60s")
-    .addHelpText(
-      "after",
-      "\nExamples:\n  npx mysql-ha-prober preflight -d deploy.yaml\n  npx mysql-ha-prober preflight -d deploy.yaml --deployed --test-alarm",
-    )
     .action(
       async (o: {
         deployment: string;

@@ -22,7 +22,7 @@ export function loadConfig(file: string): Config {
   }
   if (isDeploymentFile(value))
     throw new ConfigError(file, [
-      "this is a deployment file (it has `deploy:`), for `cdk deploy`; the CLI reads a CLI configuration. To read what the deployed function writes, give the CLI a configuration whose store is the stack's table: store: { type: dynamodb, tableName: <the stack's TableName output>, region: <its region> } (README, \"The CLI against the deployed stack\")",
+      'this is a deployment file (it has `deploy:`), for `cdk deploy`; the CLI reads a CLI configuration. To read what the deployed function writes, make the CLI configuration for the deployed fleet: mysql-ha-prober cli-config -d <this file> --out prober.yaml, then -c prober.yaml (README, "The CLI against the deployed stack")',
     ]);
   return parseConfig(value, file);
 }
