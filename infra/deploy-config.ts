@@ -121,7 +121,14 @@ export const DeploySchema = strictObject({
         message: "give one route table per private subnet, in the same order",
         path: ["vpc", "privateSubnetRouteTableIds"],
       },
-    ),
+    )
+    // CDK's Vpc.fromVpcAttributes spreads the subnets over the zones in order and fails at synth with
+    // "MustBeNumberMultipleAvailability..." otherwise: said here with the fields to fix
+    .refine((d) => d.vpc.privateSubnetIds.length % d.vpc.availabilityZones.length === 0, {
+      message:
+        "list the private subnets zone by zone, the same number in each zone: their count must be a multiple of the number of availabilityZones (CDK matches them in order)",
+      path: ["vpc", "privateSubnetIds"],
+    }),
   clusters: z.array(DeployedClusterSchema).min(1),
 });
 export type DeployConfig = z.infer<typeof DeploySchema>;

@@ -42,6 +42,22 @@ describe("unknown keys are refused with the closest known key", () => {
     );
   });
 
+  it("three subnets in two zones: an error naming vpc.privateSubnetIds, never CDK's MustBeNumberMultipleAvailability at synth", () => {
+    const load = deployment((d) => {
+      const vpc = d.deploy.vpc as {
+        availabilityZones: string[];
+        privateSubnetIds: string[];
+        privateSubnetRouteTableIds?: string[];
+      };
+      vpc.availabilityZones = ["eu-west-1a", "eu-west-1b"];
+      vpc.privateSubnetIds = ["subnet-1", "subnet-2", "subnet-3"];
+      if (vpc.privateSubnetRouteTableIds) vpc.privateSubnetRouteTableIds = ["rtb-1", "rtb-2", "rtb-3"];
+    });
+    expect(load).toThrow(
+      /deploy\.vpc\.privateSubnetIds: list the private subnets zone by zone.*multiple of the number of availabilityZones/,
+    );
+  });
+
   it("top-level x- keys stay free for YAML anchors", () => {
     const load = deployment((d) => ((d as unknown as Record<string, unknown>)["x-shared"] = { a: 1 }));
     expect(load().clusters).toHaveLength(1);
