@@ -8,7 +8,14 @@ export function loadConfig(file: string): Config {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError(file, [`cannot read the file: ${(e as Error).message}`], { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint =
+      code === "EACCES"
+        ? ": permission denied (it holds passwords, so it is often 0600: run as its owner, or root)"
+        : code === "ENOENT"
+          ? ": no such file (`lab up` prints the lab's; `cli-config` writes one for a deployed fleet)"
+          : `: ${(e as Error).message}`;
+    throw new ConfigError(file, [`cannot read the file${hint}`], { cause: e });
   }
   let value: unknown;
   try {

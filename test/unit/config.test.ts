@@ -155,7 +155,7 @@ describe("configuration", () => {
 
   it("reports unreadable files and bad YAML with the file name", () => {
     expect(() => loadConfig("/nonexistent/x.yaml")).toThrow(
-      /\/nonexistent\/x\.yaml:[\s\S]*cannot read the file/,
+      /\/nonexistent\/x\.yaml:[\s\S]*cannot read the file: no such file \(`lab up` prints the lab's; `cli-config` writes one/,
     );
     const dir = mkdtempSync(join(tmpdir(), "mhp-cfg-"));
     writeFileSync(join(dir, "bad.yaml"), "clusters: [\n");
