@@ -67,6 +67,8 @@ export function labCommand(
   common(lab.command("status"))
     .description("show namespaces, addresses, VIP holders, keepalived and replication state")
     .action(async (o) => {
+      // without root the namespaces and the servers' sockets cannot be read: "not running" would be a guess
+      (await import("../lab/packages.ts")).assertRoot();
       const s = await (await open(o)).status();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { cli } from "../../helpers/cli.ts";
 
 describe("CLI: lab", () => {
@@ -24,5 +24,23 @@ describe("CLI: lab", () => {
     const r = await cli("lab", "status", "--subnet", "10.1.2.0/24");
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/198\.18\.0\.0\/15/);
+  });
+
+  it("lab status without root: exit 3 'run it with sudo', never 'not running' (it cannot see the lab)", async () => {
+    const uid = vi.spyOn(process, "getuid").mockReturnValue(1000);
+    try {
+      const r = await cli("lab", "status", "--name", "mhpx");
+      expect(r.code).toBe(3);
+      expect(r.err).toMatch(/the lab needs root .*run it with sudo/);
+      expect(r.out).not.toMatch(/not running/);
+    } finally {
+      uid.mockRestore();
+    }
+  });
+
+  it("lab down needs the lab's name: no default removes someone's lab", async () => {
+    const r = await cli("lab", "down");
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/required option '--name <name>' not specified/);
   });
 });
