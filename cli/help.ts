@@ -53,6 +53,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     exit: `0 the mail service accepted it, 1 it refused (the reason and the fix are printed); ${CONFIG_ERROR}`,
     examples: ["mysql-ha-prober test-mail -c prober.yaml --cluster orders"],
   },
+  mails: {
+    exit: `0; ${CONFIG_ERROR} (also for a configuration whose mail is not the embedded one)`,
+    examples: ["mysql-ha-prober mails -c prober.yaml", "mysql-ha-prober mails -c prober.yaml --show 1"],
+  },
   doctor: {
     exit: `0 every check passed, 1 a check failed (each failed line has its fix); ${CONFIG_ERROR}`,
     examples: ["mysql-ha-prober doctor -c prober.yaml --cluster orders"],

@@ -4,6 +4,7 @@
  * what it needs when it runs.
  */
 import { Command, Option } from "commander";
+import { ConfigError } from "../shared/domain/errors.ts";
 import { CLUSTER_OPTION_HELP, clustersOf, type Io, oneCluster, parseDuration } from "./prober-commands.ts";
 
 /** Opens the configured store without starting a mail service. */
@@ -154,6 +155,12 @@ export function operatorCommands(io: Io): Command[] {
           deadlineIn(10_000),
         );
         io.out(`accepted by ${channel}: message id ${id ?? "(none given)"}`);
+        const { mailLogOf } = await import("./services.ts");
+        const log = mailLogOf(cfg);
+        if (log)
+          io.out(
+            `the viewer stops with this command (unless a \`watch\` serves it); the mail is kept in ${log}: \`mails -c ${o.config}\` lists what the embedded mail accepted`,
+          );
         io.setExitCode(0);
       } catch (e) {
         const err = e as Error & { name?: string };
@@ -163,6 +170,39 @@ export function operatorCommands(io: Io): Command[] {
       } finally {
         await services.close();
       }
+    });
+  const mails = new Command("mails")
+    .description(
+      "the mails the embedded mail accepted (kept on disk beside the embedded store: the viewer forgets them when it stops), newest last",
+    )
+    .addOption(config())
+    .option("--last <n>", "only the last n", "20")
+    .option("--show <n>", "print the whole text of the n-th from the end (1: the newest)")
+    .option("--json", "print them as JSON")
+    .action(async (o) => {
+      const [{ loadConfig }, { mailLogOf, readMailLog }] = await Promise.all([
+        import("../shared/config-file.ts"),
+        import("./services.ts"),
+      ]);
+      const cfg = loadConfig(o.config);
+      const log = mailLogOf(cfg);
+      if (!log)
+        throw new ConfigError("command line", [
+          "mails: only the embedded mail (with the embedded store) keeps mails on disk; SES mails are in the recipients' mailboxes",
+        ]);
+      const all = readMailLog(log);
+      const n = Number(o.last);
+      const shown = all.slice(-(Number.isInteger(n) && n > 0 ? n : 20));
+      if (o.show) {
+        const m = all[all.length - Number(o.show)];
+        if (!m)
+          throw new ConfigError("command line", [`--show: ${o.show} is past the ${all.length} mails kept`]);
+        io.out(`${m.at}  ${m.subject}\n\n${m.text}`);
+      } else if (o.json) io.out(JSON.stringify(shown, null, 2));
+      else
+        io.out(
+          shown.length ? shown.map((m) => `${m.at}  ${m.subject}`).join("\n") : `no mail kept in ${log} yet`,
+        );
     });
   const doctor = new Command("doctor")
     .description(
@@ -218,7 +258,7 @@ export function operatorCommands(io: Io): Command[] {
       );
       io.setExitCode(results.every((r) => r.checks.every((c) => c.ok)) ? 0 : 1);
     });
-  return [status, silence, unsilence, testMail, doctor];
+  return [status, silence, unsilence, testMail, mails, doctor];
 }
 
 /** What to do about a mail service's refusal, from its error name. */

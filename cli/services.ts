@@ -4,7 +4,8 @@
  * observers are in observers.ts (`probe` needs no store).
  */
 import type { ChildProcess } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -71,11 +72,15 @@ export async function openServices(cfg: Config, opts: { keepRunning?: boolean } 
     const child = await ensureSesLocal(cfg.mail.port, opts.keepRunning ?? false);
     if (child && !opts.keepRunning) closers.push(async () => void child.kill("SIGTERM"));
     mailViewerUrl = `${url}/`;
-    notifier = new SesNotifier({
+    const ses = new SesNotifier({
       client: new SESClient({ endpoint: url, region: "local", credentials: LOCAL, maxAttempts: 1 }),
       from: cfg.mail.from,
       to: cfg.mail.to,
     });
+    // the viewer keeps mails in memory and stops with the command that started it: each accepted
+    // mail is also kept on disk, beside the embedded store, for `mails`
+    const log = mailLogOf(cfg);
+    notifier = log ? loggingNotifier(ses, log) : ses;
   } else {
     notifier = new SesNotifier({
       client: new SESClient({
@@ -129,4 +134,46 @@ async function ensureSesLocal(port: number, detached: boolean): Promise<ChildPro
   assertOwnListener(port, "mail.port");
   if (await sesLocalUp(port)) return undefined;
   return spawnSesLocal(port, { detached });
+}
+
+/** Where the embedded mail keeps what it accepted: beside the embedded store (null without one). */
+export function mailLogOf(cfg: Config): string | null {
+  return cfg.mail.type === "embedded" && cfg.store.type === "embedded"
+    ? join(cfg.store.dataDir, "mails.jsonl")
+    : null;
+}
+
+export interface LoggedMail {
+  at: string;
+  id: string | undefined;
+  cluster: string;
+  subject: string;
+  text: string;
+}
+
+/** A notifier that appends each mail it got accepted to a JSON-lines file (0600). */
+export function loggingNotifier(inner: Notifier, file: string): Notifier {
+  return {
+    async send(alert, deadline) {
+      const id = await inner.send(alert, deadline);
+      const line: LoggedMail = {
+        at: new Date().toISOString(),
+        id,
+        cluster: alert.cluster,
+        subject: alert.subject,
+        text: alert.text,
+      };
+      appendFileSync(file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+      return id;
+    },
+  };
+}
+
+/** The mails kept by loggingNotifier, oldest first; none when the file does not exist yet. */
+export function readMailLog(file: string): LoggedMail[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as LoggedMail);
 }
