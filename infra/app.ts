@@ -9,6 +9,7 @@ import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { ConfigError } from "../shared/domain/errors.ts";
 import { ProberVpcEndpoints } from "./constructs/vpc-endpoints.ts";
 import { endpointServices, loadDeployConfig } from "./deploy-config.ts";
 import { MysqlHaProber } from "./mysql-ha-prober.ts";
@@ -118,8 +119,17 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     );
     process.exit(1);
   }
-  buildApp(file, app);
-  app.synth();
+  try {
+    buildApp(file, app);
+    app.synth();
+  } catch (e) {
+    // a deployment file's problems as one line each, with their path: never a stack trace
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod";
 import { ConfigError, DeployedClusterSchema } from "../shared/config.ts";
+import { yamlExcerpt } from "../shared/domain/errors.ts";
 import { strictObject } from "../shared/strict-object.ts";
 
 /** The AWS APIs the function calls, by their VPC endpoint service names. */
@@ -178,7 +179,7 @@ export function loadDeployConfig(file: string): DeployConfig {
     // library's default of 100 alias resolutions stops at about 50 pairs; still bounded (billion laughs)
     value = parseYaml(readFileSync(file, "utf8"), { maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    throw new ConfigError(file, [`cannot read the deployment file: ${(e as Error).message.split("\n")[0]}`], {
+    throw new ConfigError(file, [`cannot read the deployment file: ${yamlExcerpt(e)}`], {
       cause: e,
     });
   }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
+import { yamlExcerpt } from "./domain/errors.ts";
 
 export function loadConfig(file: string): Config {
   let text: string;
@@ -23,7 +24,7 @@ export function loadConfig(file: string): Config {
   } catch (e) {
     throw new ConfigError(
       file,
-      [`not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`],
+      [`not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${yamlExcerpt(e)}`],
       { cause: e },
     );
   }

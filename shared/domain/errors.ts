@@ -30,3 +30,15 @@ export class ConfigError extends Error {
     super(`invalid configuration in ${source}:\n${issues.map((i) => `  - ${i}`).join("\n")}`, options);
   }
 }
+
+/**
+ * A YAML or JSON parser's message with its excerpt (the line and the caret under the column), indented
+ * to sit under a ConfigError's issue; at most 6 lines, never the parser's stack.
+ */
+export function yamlExcerpt(e: unknown): string {
+  const lines = String((e as Error)?.message ?? e)
+    .split("\n")
+    .filter((l, i) => i === 0 || l.trim() !== "")
+    .slice(0, 6);
+  return lines.map((l, i) => (i === 0 ? l : `      ${l}`)).join("\n");
+}

@@ -160,6 +160,11 @@ describe("configuration", () => {
     const dir = mkdtempSync(join(tmpdir(), "mhp-cfg-"));
     writeFileSync(join(dir, "bad.yaml"), "clusters: [\n");
     expect(() => loadConfig(join(dir, "bad.yaml"))).toThrow(/not valid YAML/);
+    // the parser's excerpt stays: the offending line and the caret under it
+    writeFileSync(join(dir, "flow.yaml"), "clusters:\n  - name: x\n    vip: { host: 1.2.3.4\n");
+    expect(() => loadConfig(join(dir, "flow.yaml"))).toThrow(
+      /not valid YAML: .*at line 4, column 1:\n\s+vip: \{ host: 1\.2\.3\.4\n\s+\^/,
+    );
   });
 
   it("a deployment file given to the CLI is refused with the way to point the CLI at the deployed table", () => {
