@@ -28,7 +28,7 @@ export interface FaultContext {
 }
 
 export interface Fault {
-  /** One line for `lab fault --help` and the README's table. */
+  /** One line for `lab fault --help` and docs/lab.md's table. */
   readonly describe: string;
   apply(lab: FaultContext, id: NodeId): Promise<FaultDetail | undefined>;
   /** Undoes what the generic heal does not. */

@@ -30,7 +30,7 @@ export function loadConfig(file: string): Config {
   }
   if (isDeploymentFile(value))
     throw new ConfigError(file, [
-      'this is a deployment file (it has `deploy:`), for `cdk deploy`; the CLI reads a CLI configuration. To read what the deployed function writes, make the CLI configuration for the deployed fleet: mysql-ha-prober cli-config -d <this file> --out prober.yaml, then -c prober.yaml (README, "The CLI against the deployed stack")',
+      'this is a deployment file (it has `deploy:`), for `cdk deploy`; the CLI reads a CLI configuration. To read what the deployed function writes, make the CLI configuration for the deployed fleet: mysql-ha-prober cli-config -d <this file> --out prober.yaml, then -c prober.yaml (docs/deploying.md, "The CLI against the deployed stack")',
     ]);
   return parseConfig(value, file);
 }

@@ -1,6 +1,6 @@
 /**
  * The finding catalog. Codes are an API (operators filter mail and alarms on them): add, never rename.
- * The README's catalog table is checked against this list by a unit test.
+ * docs/findings.md's catalog table is checked against this list by a unit test.
  */
 import type { EndpointName, Finding, Severity } from "./types.ts";
 
@@ -39,7 +39,8 @@ export const CATALOG = {
   MYSQL_AUTH_FAILED: {
     severity: "critical",
     meaning: "The prober could not log in: it is blind for this node.",
-    action: "Check the monitoring user, its password and its host part (see the GRANTs in the README).",
+    action:
+      "Check the monitoring user, its password and its host part (the node kit's SQL, shared/node-kit/sql/, has the GRANTs).",
   },
   MYSQL_TOO_MANY_CONNECTIONS: {
     severity: "warning",
@@ -63,7 +64,8 @@ export const CATALOG = {
   MYSQL_PRIVILEGE_MISSING: {
     severity: "warning",
     meaning: "The monitoring user lacks a privilege a probe query needs: part of the picture is missing.",
-    action: "Grant the monitoring user the privileges listed in the README for this flavor.",
+    action:
+      "Grant the monitoring user the privileges the node kit's SQL for this flavor lists (shared/node-kit/sql/).",
   },
   MYSQL_BAD_RESULT: {
     severity: "warning",
@@ -287,7 +289,7 @@ export const CATALOG = {
     meaning:
       "The server returned a value the prober does not know for some fields (named in the evidence): those fields are unknown, the rest of the node is assessed.",
     action:
-      'Check the server version is supported (README, "Supported versions"); report the value if it is a real one the prober should know.',
+      "Check the server version is one the prober knows (MySQL 5.7, 8.0, 8.4; MariaDB 10.5 and later); report the value if it is a real one the prober should know.",
   },
   HOLDER_READ_ONLY: {
     severity: "critical",
@@ -451,7 +453,7 @@ export function makeFinding(
   };
 }
 
-/** The catalog as a Markdown table (the README's copy is checked against it by a test). */
+/** The catalog as a Markdown table (docs/findings.md's copy is checked against it by a test). */
 export function catalogMarkdown(): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const rows = Object.entries(CATALOG).map(

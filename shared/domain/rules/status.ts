@@ -1,6 +1,6 @@
 /**
  * Rule group "status": the probe's verdict from the findings and the views (the decision table is in
- * the README, "Deciding the state"). Findings about events (those with a key: writes on the standby,
+ * docs/how-it-decides.md, "Deciding the state"). Findings about events (those with a key: writes on the standby,
  * restarts, flaps) do not set the status: they open incidents instead.
  */
 import type { FindingCode } from "../codes.ts";
