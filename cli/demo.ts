@@ -11,9 +11,9 @@ import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
 import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
 import { runSchedule, Wake } from "../shared/schedule-loop.ts";
+import { summarizeState, table } from "../shared/text/output.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { observersFor, targetFromConfig } from "./observers.ts";
-import { summarizeState, table } from "./output.ts";
 import { openServices } from "./services.ts";
 
 export interface DemoOptions {

@@ -8,7 +8,7 @@ import { FAULT_KINDS, type FaultKind } from "../lab/fault-kinds.ts";
 import type { LabStatus } from "../lab/lab.ts";
 import type { RehearsalReport } from "../lab/rehearsal/rehearse.ts";
 import { NODE_IDS, type NodeId } from "../shared/domain/types.ts";
-import { table } from "./output.ts";
+import { table } from "../shared/text/output.ts";
 import { parseDuration } from "./prober-commands.ts";
 
 export function labCommand(

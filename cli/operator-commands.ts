@@ -36,8 +36,8 @@ export function operatorCommands(io: Io): Command[] {
       const { cfg, services } = await openStore(o.config);
       try {
         const [{ renderStatus }, { exitCodeFor }] = await Promise.all([
-          import("./status-output.ts"),
-          import("./output.ts"),
+          import("../shared/text/status-output.ts"),
+          import("../shared/text/output.ts"),
         ]);
         const stored = await Promise.all(
           clustersOf(cfg, o.cluster).map(async (c) => ({

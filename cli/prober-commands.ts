@@ -75,7 +75,7 @@ export function proberCommands(io: Io): Command[] {
         import("../shared/config-file.ts"),
         import("../shared/domain/types.ts"),
         import("../shared/pipeline.ts"),
-        import("./output.ts"),
+        import("../shared/text/output.ts"),
         import("../shared/target.ts"),
         import("./observers.ts"),
       ]);
@@ -135,7 +135,7 @@ export function proberCommands(io: Io): Command[] {
         import("../shared/config-file.ts"),
         import("../shared/pipeline.ts"),
         import("../shared/schedule-loop.ts"),
-        import("./output.ts"),
+        import("../shared/text/output.ts"),
         import("../shared/target.ts"),
         import("./observers.ts"),
         import("./services.ts"),
@@ -210,7 +210,7 @@ export function proberCommands(io: Io): Command[] {
     .action(async (o) => {
       const [{ loadConfig }, { renderHistory }, { openServices }] = await Promise.all([
         import("../shared/config-file.ts"),
-        import("./output.ts"),
+        import("../shared/text/output.ts"),
         import("./services.ts"),
       ]);
       const cfg = loadConfig(o.config);

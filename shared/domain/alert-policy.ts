@@ -5,6 +5,7 @@
  * consecutive probes. Mail on every declared change, exactly one "resolved" when it clears, and
  * reminders while it lasts (split brain every M minutes, other problems every H hours).
  */
+import type { Alert } from "./alert.ts";
 import { type Incident, latchIncidents } from "./incidents.ts";
 import { type MailContext, renderMail } from "./mail.ts";
 import { silenceActive } from "./silence.ts";
@@ -35,19 +36,7 @@ export const DEFAULT_ALERT_POLICY: AlertPolicy = {
   incidentExpiryHours: 24,
 };
 
-export interface Alert {
-  /** Unique and stable: the store keys its outbox on it. */
-  id: string;
-  cluster: string;
-  /** "incident": an event that latched (mailed at once, once), when no status mail goes out with it. */
-  kind: "transition" | "resolved" | "reminder" | "incident";
-  from: Status | null;
-  to: Status;
-  createdAt: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+export type { Alert } from "./alert.ts";
 
 export interface Decision {
   state: ClusterState;

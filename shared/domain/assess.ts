@@ -3,6 +3,8 @@
  * the previous state, the cluster's status, its VIP owner, a summary per node, all findings and the
  * events since the previous state. Each rule group lives in rules/; this file only composes them.
  */
+
+import type { Finding } from "./codes.ts";
 import type { Ec2NodeMap, Ec2Observation } from "./ec2.ts";
 import { type HeartbeatWrite, heartbeatWritten } from "./heartbeat.ts";
 import { EMPTY_SQL_MEMORY, type Memory, memoryOf, type OwnTransactions, type SqlMemory } from "./memory.ts";
@@ -48,7 +50,7 @@ import {
 } from "./rules/writes.ts";
 import type { ReplicationChannel } from "./sql.ts";
 import type { Assessment, ClusterEvent, ClusterState, NodeSummary } from "./state.ts";
-import { type Finding, NODE_IDS, type NodeId } from "./types.ts";
+import { NODE_IDS, type NodeId } from "./types.ts";
 
 export { SPLIT_BRAIN_CODES };
 

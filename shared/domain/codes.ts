@@ -2,7 +2,7 @@
  * The finding catalog. Codes are an API (operators filter mail and alarms on them): add, never rename.
  * docs/findings.md's catalog table is checked against this list by a unit test.
  */
-import type { EndpointName, Finding, Severity } from "./types.ts";
+import type { EndpointName, Severity } from "./types.ts";
 
 export interface CodeInfo {
   severity: Severity;
@@ -436,6 +436,21 @@ export const CATALOG = {
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;
+
+export interface Finding {
+  /** Stable code from the catalog (shared/domain/codes.ts): operators filter mail and alarms on it. */
+  code: FindingCode;
+  severity: Severity;
+  /** Which node or endpoint it is about, when it is about one. */
+  subject?: EndpointName | "pair";
+  message: string;
+  evidence: Record<string, unknown>;
+  /**
+   * For findings about an event (see INCIDENT_CODES): what tells this event from another of the same
+   * code on the same subject (the GTIDs, the start time), so an incident opens once per event.
+   */
+  key?: string;
+}
 
 export function makeFinding(
   code: FindingCode,

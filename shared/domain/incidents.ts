@@ -7,8 +7,8 @@
  * acknowledged incident is kept (silently) while the same event is still reported, so it does not open
  * again.
  */
-import type { FindingCode } from "./codes.ts";
-import type { EndpointName, Finding, Severity } from "./types.ts";
+import type { Finding, FindingCode } from "./codes.ts";
+import type { EndpointName, Severity } from "./types.ts";
 
 /** The codes that are events (their findings carry a key): each opens an incident. */
 export const INCIDENT_CODES: readonly FindingCode[] = [

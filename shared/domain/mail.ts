@@ -2,12 +2,13 @@
  * The alert mail: subject, text and HTML, pure. Every value that came from a server is escaped in the
  * HTML. No secret is ever part of a ClusterState, so none can appear here.
  */
-import type { Alert } from "./alert-policy.ts";
+import type { Alert } from "./alert.ts";
+import type { Finding } from "./codes.ts";
 import { CATALOG, type FindingCode } from "./codes.ts";
 import { type Incident, openIncidents } from "./incidents.ts";
 import { describeSilence } from "./silence.ts";
 import type { ClusterState, Status } from "./state.ts";
-import { type Finding, NODE_IDS, type NodeId } from "./types.ts";
+import { NODE_IDS, type NodeId } from "./types.ts";
 
 export const STATUS_LABEL: Record<Status, string> = {
   HEALTHY: "HEALTHY",

@@ -1,9 +1,11 @@
 /** The cluster's state: what one probe concludes, and what is kept between probes. */
+
+import type { Finding } from "./codes.ts";
 import type { Ec2Summary } from "./ec2.ts";
 import type { Incident } from "./incidents.ts";
 import type { Memory } from "./memory.ts";
 import type { Silence } from "./silence.ts";
-import type { Finding, NodeId } from "./types.ts";
+import type { NodeId } from "./types.ts";
 
 export const STATUSES = ["HEALTHY", "DEGRADED", "SPLIT_BRAIN", "DOWN", "UNKNOWN"] as const;
 export type Status = (typeof STATUSES)[number];

@@ -3,9 +3,11 @@
  * answer, where the VIP's SQL landed, who takes writes) compared, what could not be seen, and the
  * VIP owner they point to.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { NodeCheckResult } from "../node.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
 
 export interface Views {
   keepalivedMaster: string[] | null;

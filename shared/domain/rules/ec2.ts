@@ -4,9 +4,11 @@
  * asynchronous: a mismatch is EC2_VIP_MOVE_PENDING within the grace, then critical. A split brain with
  * the VIP routed to one node is reported for what it is: that node is the one the applications reach.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import { type Ec2NodeMap, type Ec2Observation, type Ec2Summary, nodeOfTarget } from "../ec2.ts";
-import type { Finding, NodeId } from "../types.ts";
+import type { NodeId } from "../types.ts";
 
 export interface Ec2Memory {
   /** When EC2 first disagreed with the holder (epoch ms), while it does. */

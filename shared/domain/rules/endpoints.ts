@@ -1,7 +1,8 @@
 /** Rule group "endpoints": what each SQL endpoint's connection said (errors, and fields not understood). */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { SqlObservation } from "../sql.ts";
-import type { Finding } from "../types.ts";
 
 export function endpointFindings(o: SqlObservation): Finding[] {
   return [...errorFindings(o), ...unknownFieldFindings(o)];

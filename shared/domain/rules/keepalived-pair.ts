@@ -5,10 +5,12 @@
  * virtual_router_id, advert_int, authentication and VIP, distinct priorities, and unicast peers
  * pointing at each other where unicast is used.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { NodeReport } from "../node.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
-import { vipInstances } from "./node-views.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
+import { vipInstances } from "./vrrp-instance.ts";
 
 type Instance = NodeReport["keepalived"]["instances"][number];
 

@@ -3,11 +3,14 @@
  * by the reporter's role, keepalived's role in the VIP's own VRRP instance, mysqld listening,
  * transitions between probes and the failover candidate.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import { EMPTY_NODE_MEMORY, type NodeMemory } from "../memory.ts";
 import type { NodeCheckResult, NodeReport } from "../node.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
 import { keepalivedPairFindings } from "./keepalived-pair.ts";
+import { roleOf, vipInstances } from "./vrrp-instance.ts";
 
 export interface NodesView {
   /** The nodes' real addresses (for the unicast peer rule). */
@@ -33,30 +36,7 @@ export interface NodesAssessment {
   memory: NodeMemory;
 }
 
-type Instance = NodeReport["keepalived"]["instances"][number];
-
-/**
- * The instances that decide the node's role: the configured one, else those carrying the VIP; with
- * one instance only (or a notify file, which names none) that one. null: several instances and none
- * carries the VIP, so the role cannot be told.
- */
-export function vipInstances(r: NodeReport, name?: string): Instance[] | null {
-  const all = r.keepalived.instances;
-  if (name) return all.filter((i) => i.name === name);
-  const carrying = all.filter((i) => i.vips.some((v) => v.split("/")[0] === r.vip.address));
-  if (carrying.length > 0) return carrying;
-  return all.length <= 1 ? all : null;
-}
-
-/** The VIP instance's state, "DOWN" when keepalived does not run, null when it cannot be told. */
-export function roleOf(r: NodeReport, name?: string): string | null {
-  if (!r.keepalived.running) return "DOWN";
-  const inst = vipInstances(r, name);
-  if (inst === null) return null;
-  if (inst.some((i) => i.state === "MASTER")) return "MASTER";
-  if (inst.some((i) => i.state === "FAULT")) return "FAULT";
-  return inst[0]?.state ?? "UNKNOWN";
-}
+export { roleOf, vipInstances } from "./vrrp-instance.ts";
 
 const servesVip = (r: NodeReport) => r.vip.bound && r.vip.link !== "down";
 

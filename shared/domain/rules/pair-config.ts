@@ -1,7 +1,9 @@
 /** Rule group "pair config": settings both masters must agree on, and each node's own. */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { ServerInfo } from "../sql.ts";
-import type { Finding, NodeId } from "../types.ts";
+import type { NodeId } from "../types.ts";
 import { cap } from "./endpoints.ts";
 
 export function pairConfigFindings(a: ServerInfo, b: ServerInfo): Finding[] {

@@ -3,9 +3,11 @@
  * delay. The delay comes from the heartbeat when it is on (the time since the oldest heartbeat write
  * the node has not applied, on the prober's clock), else from Seconds_Behind_Source.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { ReplicationChannel, ServerInfo } from "../sql.ts";
-import type { Finding, NodeId } from "../types.ts";
+import type { NodeId } from "../types.ts";
 
 export interface PairNodeConfig {
   /** The node's real address, as the prober (and the peer's replication channel) reaches it. */

@@ -3,11 +3,13 @@
  * mysqld's Uptime, keepalived's pid, the STOP SLAVE/REPLICA counter and MySQL's error timestamps.
  * Each is an event: mailed once as an incident (see incidents.ts), never a state.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { SqlMemory } from "../memory.ts";
 import type { NodeCheckResult } from "../node.ts";
 import type { ReplicationChannel, SqlObservation } from "../sql.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
 
 /** Uptime is whole seconds and the probe's own timing jitters: a start time that moved less is the same start. */
 const START_TOLERANCE_MS = 5000;

@@ -3,11 +3,11 @@
  * docs/how-it-decides.md, "Deciding the state"). Findings about events (those with a key: writes on the standby,
  * restarts, flaps) do not set the status: they open incidents instead.
  */
-import type { FindingCode } from "../codes.ts";
+import type { Finding, FindingCode } from "../codes.ts";
 import type { NodeCheckResult } from "../node.ts";
 import type { SqlObservation } from "../sql.ts";
 import type { Status } from "../state.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
 import type { Views } from "./cross-check.ts";
 import { EC2_DOWN_CODES } from "./ec2.ts";
 import { reachableListener, roleOf } from "./node-views.ts";

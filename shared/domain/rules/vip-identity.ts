@@ -1,7 +1,9 @@
 /** Rule group "VIP identity": which node the SQL connection to the VIP landed on. */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { ServerInfo, SqlObservation } from "../sql.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
 
 export interface SqlView {
   vip: SqlObservation;

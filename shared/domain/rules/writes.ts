@@ -3,12 +3,14 @@
  * heartbeat write succeeds); the standby must not originate any (errant writes), apart from the
  * prober's own heartbeat when it landed there.
  */
+
+import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import { formatMariadbGtids, GtidSet, MariadbPosition, parseMariadbGtidList } from "../gtid.ts";
 import type { HeartbeatWrite } from "../heartbeat.ts";
 import type { OwnTransactions, SqlMemory } from "../memory.ts";
 import type { ServerInfo } from "../sql.ts";
-import { type Finding, NODE_IDS, type NodeId } from "../types.ts";
+import { NODE_IDS, type NodeId } from "../types.ts";
 import type { SqlView } from "./vip-identity.ts";
 
 export function ownTransactions(s: ServerInfo): OwnTransactions | null {

@@ -1,5 +1,9 @@
 /** The CLI's human output and its exit codes, exactly as a person (or a monitoring plugin) reads them. */
 import { describe, expect, it } from "vitest";
+import { decide } from "../../../shared/domain/alert-policy.ts";
+import { assess } from "../../../shared/domain/assess.ts";
+import type { Status } from "../../../shared/domain/state.ts";
+import type { HistoryItem } from "../../../shared/ports.ts";
 import {
   ec2Line,
   exitCodeFor,
@@ -7,12 +11,8 @@ import {
   renderState,
   summarizeState,
   table,
-} from "../../../cli/output.ts";
-import { renderStatus } from "../../../cli/status-output.ts";
-import { decide } from "../../../shared/domain/alert-policy.ts";
-import { assess } from "../../../shared/domain/assess.ts";
-import type { Status } from "../../../shared/domain/state.ts";
-import type { HistoryItem } from "../../../shared/ports.ts";
+} from "../../../shared/text/output.ts";
+import { renderStatus } from "../../../shared/text/status-output.ts";
 import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
 
 const failover = () => assess(input(sqlView("b", ["a"]), nodesView("b")));

@@ -8,10 +8,10 @@
 import { describe, expect, it } from "vitest";
 import { type AlertPolicy, decide } from "../../../shared/domain/alert-policy.ts";
 import { assess } from "../../../shared/domain/assess.ts";
+import type { Finding } from "../../../shared/domain/codes.ts";
 import { makeFinding } from "../../../shared/domain/codes.ts";
 import type { Silence } from "../../../shared/domain/silence.ts";
 import type { Assessment, ClusterEvent, ClusterState, Status } from "../../../shared/domain/state.ts";
-import type { Finding } from "../../../shared/domain/types.ts";
 import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
 
 const POLICY: AlertPolicy = {

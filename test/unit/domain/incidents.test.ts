@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../shared/domain/alert-policy.ts";
 import { assess } from "../../../shared/domain/assess.ts";
+import type { Finding } from "../../../shared/domain/codes.ts";
 import { makeFinding } from "../../../shared/domain/codes.ts";
 import { acknowledge, incidentId, latchIncidents } from "../../../shared/domain/incidents.ts";
 import type { Assessment, ClusterState } from "../../../shared/domain/state.ts";
-import type { Finding } from "../../../shared/domain/types.ts";
 import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
 
 const T0 = Date.parse("2026-11-24T10:00:00Z");

@@ -1,8 +1,8 @@
 /** `status`: the stored state of one cluster, for a person. */
-import { openIncidents } from "../shared/domain/incidents.ts";
-import { describeSilence, silenceActive } from "../shared/domain/silence.ts";
-import type { StoredCurrent } from "../shared/ports.ts";
-import { renderState, table } from "./output.ts";
+import { openIncidents } from "../domain/incidents.ts";
+import { describeSilence, silenceActive } from "../domain/silence.ts";
+import type { StoredCurrent } from "../ports.ts";
+import { ownerLabel, renderState, table } from "./output.ts";
 
 export function renderStatus(cluster: string, current: StoredCurrent | null, now: Date): string {
   if (!current) return `cluster ${cluster}: nothing stored yet (has it been probed? run watch, or deploy)`;
@@ -11,7 +11,7 @@ export function renderStatus(cluster: string, current: StoredCurrent | null, now
   const lines = [
     `cluster ${cluster}: ${s.status === "SPLIT_BRAIN" ? "*** SPLIT BRAIN ***" : s.status} since ${s.statusSince}` +
       (s.probeStatus !== s.status ? ` (the last probe says ${s.probeStatus}, waiting for confirmation)` : ""),
-    `last probe: ${s.observedAt} (${ago} s ago), VIP owner ${s.vipOwner === "both" ? "BOTH NODES" : (s.vipOwner?.toUpperCase() ?? "unknown")}`,
+    `last probe: ${s.observedAt} (${ago} s ago), VIP owner ${ownerLabel(s.vipOwner)}`,
     silenceActive(s.silence, now) ? `SILENCED: ${describeSilence(s.silence)}` : "not silenced",
     "",
     renderState(cluster, s).split("\n").slice(1).join("\n"),

@@ -1,10 +1,10 @@
 /** Human output: a compact table per cluster, then the findings. */
-import { CATALOG } from "../shared/domain/codes.ts";
-import type { Ec2Summary } from "../shared/domain/ec2.ts";
-import { type Incident, openIncidents } from "../shared/domain/incidents.ts";
-import type { Assessment, ClusterState, Status } from "../shared/domain/state.ts";
-import { NODE_IDS } from "../shared/domain/types.ts";
-import type { HistoryItem } from "../shared/ports.ts";
+import { CATALOG } from "../domain/codes.ts";
+import type { Ec2Summary } from "../domain/ec2.ts";
+import { type Incident, openIncidents } from "../domain/incidents.ts";
+import type { Assessment, ClusterState, Status } from "../domain/state.ts";
+import { NODE_IDS } from "../domain/types.ts";
+import type { HistoryItem } from "../ports.ts";
 
 export function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
