@@ -206,3 +206,32 @@ export function loadDeployConfig(file: string): DeployConfig {
   }
   return r.data;
 }
+
+/**
+ * The deployment file's JSON Schema (what the file may hold, as written: defaults not required), for
+ * editors; docs/deploy.schema.json is this, kept current by a test (`npm run docs:schema` writes it).
+ */
+export function deploySchemaJson(): Record<string, unknown> {
+  // zod's "starts_with" format is no JSON Schema format (its pattern says it all)
+  const clean = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(clean)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k, x]) => !(k === "format" && x === "starts_with"))
+              .map(([k, x]) => [k, clean(x)]),
+          )
+        : v;
+  return {
+    ...(clean(z.toJSONSchema(DeploySchema, { io: "input", unrepresentable: "any" })) as Record<
+      string,
+      unknown
+    >),
+    // top-level keys starting with x- hold YAML anchors the pairs share
+    patternProperties: { "^x-": {} },
+    title: "mysql-ha-prober deployment file",
+    description:
+      "The file given to `cdk deploy -c config=<file>` (docs/deploying.md). Top-level keys starting with x- hold YAML anchors.",
+  };
+}
