@@ -6,6 +6,9 @@
 import * as z from "zod";
 import { ConfigError } from "../../shared/config.ts";
 
+/** Defaults the construct and the function share. */
+export const HISTORY_TTL_DAYS_DEFAULT = 90;
+
 export const EnvSchema = z
   .object({
     /** The pairs this function probes (a JSON file in its asset, written by the construct). */
@@ -53,7 +56,7 @@ export const EnvSchema = z
     AWS_REGION: z.string().optional(),
     AWS_LAMBDA_LOG_GROUP_NAME: z.string().optional(),
     /** How long history items live. */
-    HISTORY_TTL_DAYS: z.coerce.number().int().min(1).default(90),
+    HISTORY_TTL_DAYS: z.coerce.number().int().min(1).default(HISTORY_TTL_DAYS_DEFAULT),
     /** A pushed probe waits this long first (keepalived sends several notifications per transition). */
     PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).max(5000).default(200),
     /** Pushed probes of one cluster start at least this far apart (a flap cannot cause a probe storm). */
@@ -68,6 +71,16 @@ export const EnvSchema = z
     message: "set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME",
   });
 export type Env = z.infer<typeof EnvSchema>;
+
+/**
+ * The environment as the construct writes it: only the names this schema reads (a misspelt one does not
+ * compile), as strings, plus the runtime's own. One contract, from both ends.
+ */
+export type FunctionEnvironment = { [K in keyof z.input<typeof EnvSchema>]?: string } & {
+  POWERTOOLS_SERVICE_NAME: string;
+  POWERTOOLS_METRICS_NAMESPACE: string;
+  NODE_OPTIONS: string;
+};
 
 export function parseEnv(env: NodeJS.ProcessEnv): Env {
   const r = EnvSchema.safeParse(env);

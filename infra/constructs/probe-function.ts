@@ -20,6 +20,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { type FunctionEnvironment, HISTORY_TTL_DAYS_DEFAULT } from "../../functions/probe/env.ts";
 import type { ClusterConfig } from "../../shared/config.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import {
@@ -178,6 +179,7 @@ export class ProbeFunction extends Construct {
       maxEventAge: Duration.minutes(1),
       onFailure: new destinations.SqsDestination(props.failureQueue),
       environment: {
+        // typed by the function's own schema: a name it does not read does not compile
         FLEET_CONFIG_FILE: FLEET_FILE,
         DETAILED_METRICS: String(props.detailedMetrics ?? false),
         TABLE_NAME: props.table.tableName,
@@ -190,13 +192,13 @@ export class ProbeFunction extends Construct {
           : {}),
         SUBMINUTE_INTERVAL_SECONDS: String(subMinute),
         SCHEDULE_RATE_SECONDS: String(rateSeconds),
-        HISTORY_TTL_DAYS: String(props.historyTtlDays ?? 90),
+        HISTORY_TTL_DAYS: String(props.historyTtlDays ?? HISTORY_TTL_DAYS_DEFAULT),
         // the mails link the fleet's dashboard
         ...(props.dashboardName ? { DASHBOARD_NAME: props.dashboardName } : {}),
         POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",
-      },
+      } satisfies FunctionEnvironment,
       bundling: {
         minify: true,
         sourceMap: true,
