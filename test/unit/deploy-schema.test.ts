@@ -31,3 +31,17 @@ describe("docs/deploy.schema.json", () => {
     expect(validate({ ...example, "x-defaults": { nodeCheck: {} } })).toBe(true);
   });
 });
+
+describe("docs/configuration.md", () => {
+  it("is the reference the schemas generate (npm run docs:config), every field of both files in it", async () => {
+    const { configReference } = await import("../../infra/config-reference.ts");
+    const text = readFileSync(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+    expect(text).toBe(configReference());
+    for (const field of [
+      "deploy.vpc.privateSubnetIds",
+      "deploy.pushReservedConcurrency",
+      "clusters[].mysql.tls.mode",
+    ])
+      expect(text).toContain(`\`${field}\``);
+  });
+});
