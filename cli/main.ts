@@ -2,12 +2,8 @@
 import { Command, CommanderError } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError } from "../shared/domain/errors.ts";
-import { cliConfigCommand } from "./cli-config.ts";
+import { COMMANDS } from "./commands/index.ts";
 import { decorateHelp } from "./help.ts";
-import { labCommand } from "./lab-commands.ts";
-import { operatorCommands } from "./operator-commands.ts";
-import { preflightCommand } from "./preflight.ts";
-import { proberCommands } from "./prober-commands.ts";
 
 export async function main(
   argv: string[],
@@ -23,14 +19,7 @@ export async function main(
   process.once("SIGINT", onSigint);
   process.once("SIGTERM", onSigint);
   const io = { out, err, setExitCode: (n: number) => (exitCode = n), stopSignal: stop.signal };
-  for (const c of [
-    ...proberCommands(io),
-    ...operatorCommands(io),
-    preflightCommand(io),
-    cliConfigCommand(io),
-  ])
-    program.addCommand(c);
-  program.addCommand(labCommand(out, err, stop.signal, (n) => (exitCode = n)));
+  for (const make of COMMANDS) program.addCommand(make(io));
   const configure = (c: Command) => {
     c.exitOverride()
       .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })

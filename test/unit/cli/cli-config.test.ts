@@ -10,7 +10,7 @@ import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-clo
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { tableNameOf } from "../../../cli/cli-config.ts";
+import { tableNameOf } from "../../../cli/commands/cli-config.ts";
 import { main } from "../../../cli/main.ts";
 import { loadConfig } from "../../../shared/config-file.ts";
 

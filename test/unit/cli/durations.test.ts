@@ -1,6 +1,6 @@
 /** The CLI's durations and cluster names: a mistake is an error that says what to write, never a guess. */
 import { describe, expect, it } from "vitest";
-import { clustersOf, parseDuration } from "../../../cli/prober-commands.ts";
+import { clustersOf, parseDuration } from "../../../cli/common.ts";
 import type { Config } from "../../../shared/config.ts";
 
 describe("durations on the command line", () => {
@@ -29,7 +29,7 @@ describe("durations on the command line", () => {
 
 describe("a command about one cluster", () => {
   it("takes the configuration's only cluster without --cluster, and with several lists them", async () => {
-    const { oneCluster } = await import("../../../cli/prober-commands.ts");
+    const { oneCluster } = await import("../../../cli/common.ts");
     const one = { clusters: [{ name: "prod" }] } as unknown as Config;
     expect(oneCluster(one).name).toBe("prod");
     const two = { clusters: [{ name: "prod" }, { name: "stage" }] } as unknown as Config;

@@ -5,16 +5,16 @@
  * shared/adapters/aws-account.ts and judged by shared/domain/preflight.ts.
  */
 import { Command, Option } from "commander";
-import type { DeployConfig } from "../infra/deploy-config.ts";
-import type { Check, PreflightPlan } from "../shared/domain/preflight.ts";
-import { deadlineIn } from "../shared/domain/types.ts";
-import { type Io, parseDuration } from "./prober-commands.ts";
+import type { DeployConfig } from "../../infra/deploy-config.ts";
+import type { Check, PreflightPlan } from "../../shared/domain/preflight.ts";
+import { deadlineIn } from "../../shared/domain/types.ts";
+import { type Io, parseDuration } from "../common.ts";
 
 /** The APIs the function calls from its subnets, by VPC endpoint service name. */
 const NEEDED_SERVICES = ["dynamodb", "ssm", "secretsmanager", "email"] as const;
 
 export async function preflightPlanOf(cfg: DeployConfig): Promise<PreflightPlan> {
-  const { endpointServices } = await import("../infra/deploy-config.ts");
+  const { endpointServices } = await import("../../infra/deploy-config.ts");
   const d = cfg.deploy;
   const ec2View = cfg.clusters.some((c) => c.ec2);
   return {
@@ -80,7 +80,7 @@ export function preflightCommand(io: Io): Command {
         testAlarm?: boolean;
         timeout: string;
       }) => {
-        const { loadDeployConfig } = await import("../infra/deploy-config.ts");
+        const { loadDeployConfig } = await import("../../infra/deploy-config.ts");
         const cfg = loadDeployConfig(o.deployment);
         const plan = await preflightPlanOf(cfg);
         const reader = await accountReader(cfg.deploy.region, o.deployed === true);
@@ -96,7 +96,7 @@ export function preflightCommand(io: Io): Command {
               }
             : undefined,
         );
-        const { preflightChecks } = await import("../shared/domain/preflight.ts");
+        const { preflightChecks } = await import("../../shared/domain/preflight.ts");
         const checks = preflightChecks(plan, facts);
         for (const c of checks) io.out(renderCheck(c));
         const failed = checks.filter((c) => !c.ok).length;
@@ -110,7 +110,7 @@ export function preflightCommand(io: Io): Command {
 
 async function accountReader(region: string, deployed: boolean) {
   const [{ AwsAccountReader }, sesv2, ssm, ec2, sm, cfn, ddb, cw, lambda] = await Promise.all([
-    import("../shared/adapters/aws-account.ts"),
+    import("../../shared/adapters/aws-account.ts"),
     import("@aws-sdk/client-sesv2"),
     import("@aws-sdk/client-ssm"),
     import("@aws-sdk/client-ec2"),

@@ -4,19 +4,15 @@
  */
 
 import { Argument, Command, Option } from "commander";
-import { FAULT_KINDS, type FaultKind } from "../lab/fault-kinds.ts";
-import type { LabStatus } from "../lab/lab.ts";
-import type { RehearsalReport } from "../lab/rehearsal/rehearse.ts";
-import { NODE_IDS, type NodeId } from "../shared/domain/types.ts";
-import { table } from "../shared/text/output.ts";
-import { parseDuration } from "./prober-commands.ts";
+import { FAULT_KINDS, type FaultKind } from "../../lab/fault-kinds.ts";
+import type { LabStatus } from "../../lab/lab.ts";
+import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { NODE_IDS, type NodeId } from "../../shared/domain/types.ts";
+import { table } from "../../shared/text/output.ts";
+import { type Io, parseDuration } from "../common.ts";
 
-export function labCommand(
-  out: (s: string) => void,
-  err: (s: string) => void,
-  stopSignal?: AbortSignal,
-  setExitCode?: (code: number) => void,
-): Command {
+export function labCommand(io: Io): Command {
+  const { out, err, stopSignal, setExitCode } = io;
   const lab = new Command("lab").description(
     "the local lab: two MariaDB nodes and keepalived in network namespaces (needs root)",
   );
@@ -26,7 +22,7 @@ export function labCommand(
       .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
       .option("--json", "print the status document as JSON");
   const open = async (o: { name: string; subnet: string }) => {
-    const { Lab } = await import("../lab/lab.ts");
+    const { Lab } = await import("../../lab/lab.ts");
     return new Lab({ name: o.name, subnet: o.subnet }, (line) => err(`lab: ${line}`));
   };
 
@@ -45,7 +41,7 @@ export function labCommand(
     .action(async (o) => {
       const l = await open(o);
       const s = await l.up({ rebuild: Boolean(o.rebuild), heal: Boolean(o.heal) });
-      const { writeLabConfig } = await import("../lab/target.ts");
+      const { writeLabConfig } = await import("../../lab/target.ts");
       const configFile = writeLabConfig(l, o.ec2 ? { ec2: o.ec2 } : {});
       out(
         o.json
@@ -68,7 +64,7 @@ export function labCommand(
     .description("show namespaces, addresses, VIP holders, keepalived and replication state")
     .action(async (o) => {
       // without root the namespaces and the servers' sockets cannot be read: "not running" would be a guess
-      (await import("../lab/packages.ts")).assertRoot();
+      (await import("../../lab/packages.ts")).assertRoot();
       const s = await (await open(o)).status();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     });
@@ -95,15 +91,15 @@ export function labCommand(
     .option("--keep", "leave the lab, the store and the mail viewer running")
     .option("--json", "also print the drill summary as JSON")
     .action(async (o) => {
-      const { runDemo } = await import("./demo.ts");
+      const { runDemo } = await import("../demo.ts");
       const steps = await runDemo(
         { name: o.name, subnet: o.subnet, intervalMs: parseDuration(o.interval), keep: Boolean(o.keep) },
         out,
-        stopSignal ?? new AbortController().signal,
+        stopSignal,
       );
       if (o.json) out(JSON.stringify(steps, null, 2));
       // a drill step nobody detected fails the demo (its help says so)
-      setExitCode?.(steps.every((x) => x.detectionMs !== null) ? 0 : 1);
+      setExitCode(steps.every((x) => x.detectionMs !== null) ? 0 : 1);
     });
   lab
     .command("rehearse")
@@ -127,7 +123,7 @@ export function labCommand(
     )
     .option("--json", "print the report as JSON")
     .action(async (o) => {
-      const { runRehearsal } = await import("../lab/rehearsal/run.ts");
+      const { runRehearsal } = await import("../../lab/rehearsal/run.ts");
       if (o.fleet !== undefined && (!Number.isInteger(o.fleet) || o.fleet < 2 || o.fleet > 10))
         throw new Error("--fleet: give 2 to 10 labs");
       if (o.fleet && o.ec2) throw new Error("--fleet and --ec2: rehearse one at a time");
@@ -141,7 +137,7 @@ export function labCommand(
         log: (l) => err(l),
       });
       out(o.json ? JSON.stringify(report, null, 2) : renderRehearsal(report));
-      setExitCode?.(report.ok ? 0 : 1);
+      setExitCode(report.ok ? 0 : 1);
     });
   lab
     .command("rehearse-inside", { hidden: true })
@@ -152,7 +148,7 @@ export function labCommand(
     .option("--time-factor <n>", "", (v) => Number.parseFloat(v), 20)
     .option("--fleet-labs <json>")
     .action(async (o) => {
-      const { runRehearsalInside } = await import("../lab/rehearsal/run.ts");
+      const { runRehearsalInside } = await import("../../lab/rehearsal/run.ts");
       const report = await runRehearsalInside({
         name: o.name,
         subnet: o.subnet,

@@ -7,9 +7,9 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { stringify } from "yaml";
-import type { DeployConfig } from "../infra/deploy-config.ts";
-import { parseConfig } from "../shared/config.ts";
-import type { Io } from "./prober-commands.ts";
+import type { DeployConfig } from "../../infra/deploy-config.ts";
+import { parseConfig } from "../../shared/config.ts";
+import type { Io } from "../common.ts";
 
 /** The CLI configuration for a deployed fleet: its pairs, its table, its mail. Validated as the CLI reads it. */
 export function cliConfigForDeployment(d: DeployConfig, tableName: string): Record<string, unknown> {
@@ -51,7 +51,7 @@ export function cliConfigCommand(io: Io): Command {
     .option("--out <file>", "write it to this file (mode 0600) instead of printing it")
     .action(async (o: { deployment: string; stack: string; out?: string }) => {
       const [{ loadDeployConfig }, cfn] = await Promise.all([
-        import("../infra/deploy-config.ts"),
+        import("../../infra/deploy-config.ts"),
         import("@aws-sdk/client-cloudformation"),
       ]);
       const d = loadDeployConfig(o.deployment);
