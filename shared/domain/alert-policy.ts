@@ -129,6 +129,60 @@ function splitBrainRecord(
   };
 }
 
+/** The status declared after this probe: at once, after its confirmations, or after the failover grace. */
+function confirmStatus(
+  previous: ClusterState | null,
+  a: Assessment,
+  now: Date,
+  policy: AlertPolicy,
+  allEvents: ClusterEvent[],
+): { next: Status; pending: ClusterState["pending"] } {
+  const declared = previous?.status ?? null;
+  const failover = allEvents.some((e) => e.type === "VIP_MOVED");
+  if (declared === null || a.status === declared) return { next: a.status, pending: null };
+  if ((IMMEDIATE.has(a.status) || failover) && !a.awaitingFailover) return { next: a.status, pending: null };
+  const at = now.toISOString();
+  const count = previous?.pending?.status === a.status ? previous.pending.count + 1 : 1;
+  const since = previous?.pending?.status === a.status ? previous.pending.since : at;
+  // DOWN while keepalived should be moving the VIP: give it the grace period, not a probe count.
+  const confirmed = a.awaitingFailover
+    ? now.getTime() - Date.parse(since) >= policy.failoverGraceSeconds * 1000
+    : count >= policy.confirmations;
+  return confirmed
+    ? { next: a.status, pending: null }
+    : { next: declared, pending: { status: a.status, count, since, events: allEvents } };
+}
+
+/** The events of a declared change of status. */
+function statusEvents(declared: Status, next: Status, at: string): ClusterEvent[] {
+  const out: ClusterEvent[] = [
+    { type: "STATUS_CHANGED", at, from: declared, to: next, message: `Status ${declared} -> ${next}.` },
+  ];
+  if (next === "SPLIT_BRAIN") out.push({ type: "SPLIT_BRAIN_STARTED", at, message: "Split brain detected." });
+  if (declared === "SPLIT_BRAIN") out.push({ type: "SPLIT_BRAIN_ENDED", at, message: "Split brain ended." });
+  return out;
+}
+
+/** The status mail this probe owes: a transition, a resolution, a reminder, or none. */
+function statusMailKind(
+  previous: ClusterState | null,
+  next: Status,
+  changed: boolean,
+  now: Date,
+  policy: AlertPolicy,
+): Alert["kind"] | null {
+  if (changed) {
+    // The very first probe mails only when something is wrong.
+    if (previous?.status != null) return next === "HEALTHY" ? "resolved" : "transition";
+    return next !== "HEALTHY" ? "transition" : null;
+  }
+  if (next === "HEALTHY" || !previous) return null;
+  const last = previous.lastAlertAt ? Date.parse(previous.lastAlertAt) : Number.NEGATIVE_INFINITY;
+  const every =
+    next === "SPLIT_BRAIN" ? policy.splitBrainRepeatMinutes * 60_000 : policy.repeatHours * 3_600_000;
+  return now.getTime() - last >= every ? "reminder" : null;
+}
+
 export function decide(
   cluster: string,
   previous: ClusterState | null,
@@ -139,57 +193,19 @@ export function decide(
 ): Decision {
   const at = now.toISOString();
   const declared = previous?.status ?? null;
-  let next: Status = declared ?? a.status;
-  let pending: ClusterState["pending"] = null;
   // Events seen while a change waited for confirmation are carried until it is declared (or dropped).
   // ... and a VIP move held one probe for its mail (holdMail) counts as a failover now
   const carried = [...(previous?.pending?.events ?? []), ...(previous?.held?.events ?? [])];
   const allEvents = distinctEvents([...carried, ...a.events]);
-  const failover = allEvents.some((e) => e.type === "VIP_MOVED");
-  if (declared === null || a.status === declared) {
-    next = a.status;
-  } else if ((IMMEDIATE.has(a.status) || failover) && !a.awaitingFailover) {
-    next = a.status;
-  } else {
-    const count = previous?.pending?.status === a.status ? previous.pending.count + 1 : 1;
-    const since = previous?.pending?.status === a.status ? previous.pending.since : at;
-    // DOWN while keepalived should be moving the VIP: give it the grace period, not a probe count.
-    const confirmed = a.awaitingFailover
-      ? now.getTime() - Date.parse(since) >= policy.failoverGraceSeconds * 1000
-      : count >= policy.confirmations;
-    if (confirmed) next = a.status;
-    else pending = { status: a.status, count, since, events: allEvents };
-  }
+  const { next, pending } = confirmStatus(previous, a, now, policy, allEvents);
   const changed = next !== declared;
   const events: ClusterEvent[] = changed || pending ? allEvents : [...a.events];
-  if (changed && declared !== null) {
-    events.push({
-      type: "STATUS_CHANGED",
-      at,
-      from: declared,
-      to: next,
-      message: `Status ${declared} -> ${next}.`,
-    });
-    if (next === "SPLIT_BRAIN")
-      events.push({ type: "SPLIT_BRAIN_STARTED", at, message: "Split brain detected." });
-    if (declared === "SPLIT_BRAIN")
-      events.push({ type: "SPLIT_BRAIN_ENDED", at, message: "Split brain ended." });
-  }
+  if (changed && declared !== null) events.push(...statusEvents(declared, next, at));
   // First detection: the first of the consecutive probes that saw the new status.
   const firstSeen = previous?.pending?.status === next ? previous.pending.since : at;
   const statusSince = changed ? firstSeen : (previous?.statusSince ?? at);
 
-  let kind: Alert["kind"] | null = null;
-  if (changed) {
-    // The very first probe mails only when something is wrong.
-    if (declared !== null) kind = next === "HEALTHY" ? "resolved" : "transition";
-    else if (next !== "HEALTHY") kind = "transition";
-  } else if (next !== "HEALTHY" && previous) {
-    const last = previous.lastAlertAt ? Date.parse(previous.lastAlertAt) : Number.NEGATIVE_INFINITY;
-    const every =
-      next === "SPLIT_BRAIN" ? policy.splitBrainRepeatMinutes * 60_000 : policy.repeatHours * 3_600_000;
-    if (now.getTime() - last >= every) kind = "reminder";
-  }
+  let kind = statusMailKind(previous, next, changed, now, policy);
   // Events latch as incidents: mailed at once, with the status mail when there is one, else alone.
   const latched = latchIncidents(previous?.incidents ?? [], a.findings, now, {
     incidentExpiryHours: policy.incidentExpiryHours ?? DEFAULT_ALERT_POLICY.incidentExpiryHours,
