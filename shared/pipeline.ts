@@ -5,7 +5,13 @@
  * The Lambda handler and the CLI both call this; they differ only in the ports they pass.
  */
 
-import { type Alert, type AlertPolicy, DEFAULT_ALERT_POLICY, decide } from "./domain/alert-policy.ts";
+import {
+  type Alert,
+  type AlertPolicy,
+  DEFAULT_ALERT_POLICY,
+  type Decision,
+  decide,
+} from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
 import type { Ec2NodeMap, Ec2Observation } from "./domain/ec2.ts";
 import { type HeartbeatWrite, heartbeatHeldBy } from "./domain/heartbeat.ts";
@@ -172,28 +178,7 @@ export async function probeCluster(
   deps.metrics?.publish(d.state, { probeMs: Date.now() - started, nodeCheckMs });
   if (loadError !== undefined) throw new StoreUnavailableError("load", t.name, { cause: loadError });
 
-  const historyItem = (kind: HistoryItem["kind"]): HistoryItem => ({
-    cluster: t.name,
-    at: d.state.observedAt,
-    version: 0, // set by the store to the committed version
-    from: kind === "transition" ? (d.transition?.from as HistoryItem["from"]) : d.state.status,
-    to: d.state.status,
-    vipOwner: d.state.vipOwner,
-    reasons: d.state.reasons.slice(0, 10),
-    findingCodes: [...new Set(d.state.findings.map((f) => f.code))],
-    kind,
-  });
-  const addHistory = [
-    ...(d.transition ? [historyItem("transition")] : []),
-    // each incident opened: what happened between the probes, in the history for good
-    ...d.opened.map((i) => ({
-      ...historyItem("incident"),
-      incidentId: i.id,
-      reasons: [`${i.code} (${i.id}): ${i.message}`],
-      findingCodes: [i.code],
-    })),
-    ...(t.historySamples ? [historyItem("sample")] : []),
-  ];
+  const addHistory = historyOf(t, d);
 
   // ---- commit: only the run that wins the conditional write goes on. The stored state is bounded
   // (domain/state-size.ts): an oversized item would fail every commit of the pair from now on.
@@ -237,25 +222,8 @@ export async function probeCluster(
       .flushHistory(t.name, pendingHistory)
       .catch((e) => log("history-write-failed", { error: String(e) }));
   }
-  const sent: Alert[] = [];
-  const unsent: { alert: Alert; error: string }[] = [];
   const outbox = [...(prev?.outbox ?? []), ...(d.alert ? [d.alert] : [])];
-  for (const alert of outbox) {
-    if (unsent.length > 0 || remainingMs(deadline) <= 0) {
-      unsent.push({ alert, error: unsent.length > 0 ? "an earlier alert is still unsent" : "no time left" });
-      continue;
-    }
-    try {
-      await deps.notifier.send(alert, deadline);
-      sent.push(alert);
-      await deps.store
-        .markSent(t.name, alert.id)
-        .catch((e) => log("mark-sent-failed", { alert: alert.id, error: String(e) }));
-    } catch (e) {
-      unsent.push({ alert, error: (e as Error).message });
-      log("send-failed", { alert: alert.id, error: (e as Error).message });
-    }
-  }
+  const { sent, unsent } = await sendOutbox(t.name, outbox, deps, deadline, log);
   timings.probeMs = Date.now() - started;
   if (d.silenced)
     log("mail-silenced", { cluster: t.name, status: d.state.status, until: d.state.silence?.until });
@@ -388,4 +356,62 @@ function withHeartbeatGtids(
     ...state,
     memory: { ...state.memory, sql: { ...state.memory?.sql, heartbeatGtids: merged } },
   } as ClusterState;
+}
+
+/**
+ * The outbox, oldest first, each marked sent once the mail service took it; after the first refusal (or
+ * with no time left) the rest stays for the next run, in order.
+ */
+async function sendOutbox(
+  cluster: string,
+  outbox: Alert[],
+  deps: Pick<PipelineDeps, "notifier" | "store">,
+  deadline: Deadline,
+  log: (event: string, detail: Record<string, unknown>) => void,
+): Promise<{ sent: Alert[]; unsent: { alert: Alert; error: string }[] }> {
+  const sent: Alert[] = [];
+  const unsent: { alert: Alert; error: string }[] = [];
+  for (const alert of outbox) {
+    if (unsent.length > 0 || remainingMs(deadline) <= 0) {
+      unsent.push({ alert, error: unsent.length > 0 ? "an earlier alert is still unsent" : "no time left" });
+      continue;
+    }
+    try {
+      await deps.notifier.send(alert, deadline);
+      sent.push(alert);
+      await deps.store
+        .markSent(cluster, alert.id)
+        .catch((e) => log("mark-sent-failed", { alert: alert.id, error: String(e) }));
+    } catch (e) {
+      unsent.push({ alert, error: (e as Error).message });
+      log("send-failed", { alert: alert.id, error: (e as Error).message });
+    }
+  }
+  return { sent, unsent };
+}
+
+/** What this probe adds to the history: its transition, each incident it opened, and a sample if asked. */
+function historyOf(t: ProbeTarget, d: Decision): HistoryItem[] {
+  const historyItem = (kind: HistoryItem["kind"]): HistoryItem => ({
+    cluster: t.name,
+    at: d.state.observedAt,
+    version: 0, // set by the store to the committed version
+    from: kind === "transition" ? (d.transition?.from as HistoryItem["from"]) : d.state.status,
+    to: d.state.status,
+    vipOwner: d.state.vipOwner,
+    reasons: d.state.reasons.slice(0, 10),
+    findingCodes: [...new Set(d.state.findings.map((f) => f.code))],
+    kind,
+  });
+  return [
+    ...(d.transition ? [historyItem("transition")] : []),
+    // each incident opened: what happened between the probes, in the history for good
+    ...d.opened.map((i) => ({
+      ...historyItem("incident"),
+      incidentId: i.id,
+      reasons: [`${i.code} (${i.id}): ${i.message}`],
+      findingCodes: [i.code],
+    })),
+    ...(t.historySamples ? [historyItem("sample")] : []),
+  ];
 }
