@@ -11,6 +11,7 @@ import {
   longVariablesQuery,
   parseServerInfo,
   replicaStatusStatement,
+  type ServerInfo,
   type SqlError,
   type SqlErrorClass,
   type SqlObservation,
@@ -70,6 +71,43 @@ export class MysqlProbe implements SqlProbe {
       createConnection: connectionFactory(options.tls),
       ...options,
     };
+  }
+
+  /** Once connected: the variables, the status counters, replication and the heartbeat row, parsed. */
+  private async readServer(c: Connection, left: () => number): Promise<ServerInfo> {
+    const vars = variablesFromRows(await this.query(c, VARIABLES_QUERY, left()));
+    const flavor = detectFlavor(vars.version ?? "");
+    const longQuery = longVariablesQuery(flavor);
+    const statement = replicaStatusStatement(flavor);
+    // One round trip each, in flight together on the one connection (mysql2 queues them).
+    const table = this.o.heartbeatTable;
+    const [long, status, replicaRows, heartbeat] = await Promise.all([
+      this.query(c, longQuery, left()),
+      this.query(c, STATUS_QUERY, left()),
+      this.query(c, statement, left()),
+      // A heartbeat row that cannot be read makes that one field unknown, not the node.
+      table
+        ? this.query(c, heartbeatReadQuery(table), left()).then(
+            (rows) => ({ rows }),
+            (e: unknown) => ({
+              error: (e as Error).message,
+              // ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR: the table is gone, as a missing row
+              ...([1146, 1049].includes(
+                Number(((e as ProbeStepError).original as { errno?: number } | undefined)?.errno),
+              )
+                ? { missing: true }
+                : {}),
+            }),
+          )
+        : undefined,
+    ]);
+    try {
+      // SHOW GLOBAL VARIABLES cuts values at 1024 characters: the long ones come from SELECT @@GLOBAL.
+      Object.assign(vars, selectRowToVariables(long, longQuery));
+      return parseServerInfo(vars, replicaRows, variablesFromRows(status), heartbeat);
+    } catch (e) {
+      throw new ProbeStepError(`parsing ${statement} / SHOW GLOBAL VARIABLES`, e);
+    }
   }
 
   async observe(endpoint: SqlEndpoint, deadline: Deadline): Promise<SqlObservation> {
@@ -136,40 +174,7 @@ export class MysqlProbe implements SqlProbe {
           ),
         );
         connectMs = Date.now() - started;
-        const c = conn as Connection;
-        const vars = variablesFromRows(await this.query(c, VARIABLES_QUERY, left()));
-        const flavor = detectFlavor(vars.version ?? "");
-        const longQuery = longVariablesQuery(flavor);
-        const statement = replicaStatusStatement(flavor);
-        // One round trip each, in flight together on the one connection (mysql2 queues them).
-        const table = this.o.heartbeatTable;
-        const [long, status, replicaRows, heartbeat] = await Promise.all([
-          this.query(c, longQuery, left()),
-          this.query(c, STATUS_QUERY, left()),
-          this.query(c, statement, left()),
-          // A heartbeat row that cannot be read makes that one field unknown, not the node.
-          table
-            ? this.query(c, heartbeatReadQuery(table), left()).then(
-                (rows) => ({ rows }),
-                (e: unknown) => ({
-                  error: (e as Error).message,
-                  // ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR: the table is gone, as a missing row
-                  ...([1146, 1049].includes(
-                    Number(((e as ProbeStepError).original as { errno?: number } | undefined)?.errno),
-                  )
-                    ? { missing: true }
-                    : {}),
-                }),
-              )
-            : undefined,
-        ]);
-        try {
-          // SHOW GLOBAL VARIABLES cuts values at 1024 characters: the long ones come from SELECT @@GLOBAL.
-          Object.assign(vars, selectRowToVariables(long, longQuery));
-          return parseServerInfo(vars, replicaRows, variablesFromRows(status), heartbeat);
-        } catch (e) {
-          throw new ProbeStepError(`parsing ${statement} / SHOW GLOBAL VARIABLES`, e);
-        }
+        return this.readServer(conn as Connection, left);
       })();
       const timeout = new Promise<never>((_, reject) => {
         overall = setTimeout(
