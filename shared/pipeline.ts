@@ -137,18 +137,7 @@ export async function probeCluster(
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
   const hint = deps.sinceHints?.get(t.name);
-  const loading = deps.store.load(t.name).then(
-    (loaded) => {
-      const lastEpoch = loaded?.state?.memory?.nodes?.lastEpoch;
-      if (deps.sinceHints && lastEpoch) deps.sinceHints.set(t.name, { ...lastEpoch });
-      return { loaded, error: undefined as unknown };
-    },
-    (error: unknown) => {
-      // Observe all the same: the verdict reaches the metrics (and so the alarms) without the store.
-      log("store-load-failed", { cluster: t.name, error: String(error) });
-      return { loaded: null, error };
-    },
-  );
+  const loading = loadState(t.name, deps, log);
   const stateOf = (r: Awaited<typeof loading>) => r.loaded?.state ?? null;
   // with a hint the observation starts beside the store read; without one, after it
   const previous = hint ? loading.then(stateOf) : stateOf(await loading);
@@ -414,4 +403,26 @@ function historyOf(t: ProbeTarget, d: Decision): HistoryItem[] {
     })),
     ...(t.historySamples ? [historyItem("sample")] : []),
   ];
+}
+
+/**
+ * The stored state, never a rejection: a failed read is `{ loaded: null, error }` so the probe observes all
+ * the same (its verdict reaches the metrics, and so the alarms, without the store). Keeps the Since hint.
+ */
+function loadState(
+  cluster: string,
+  deps: Pick<PipelineDeps, "store" | "sinceHints">,
+  log: (event: string, detail: Record<string, unknown>) => void,
+) {
+  return deps.store.load(cluster).then(
+    (loaded) => {
+      const lastEpoch = loaded?.state?.memory?.nodes?.lastEpoch;
+      if (deps.sinceHints && lastEpoch) deps.sinceHints.set(cluster, { ...lastEpoch });
+      return { loaded, error: undefined as unknown };
+    },
+    (error: unknown) => {
+      log("store-load-failed", { cluster, error: String(error) });
+      return { loaded: null, error };
+    },
+  );
 }
