@@ -88,6 +88,55 @@ export class SsmNodeChecker implements NodeChecker {
     this.target = `ssm:${options.instanceId}`;
   }
 
+  /** A final status as the node check's result; null while the command is still under way. */
+  private finalResult(
+    inv: Pick<
+      GetCommandInvocationCommandOutput,
+      "Status" | "StatusDetails" | "ResponseCode" | "StandardOutputContent" | "StandardErrorContent"
+    >,
+    took: number,
+    fail: (reason: Extract<NodeCheckResult, { ok: false }>["reason"], detail: string) => NodeCheckResult,
+  ): NodeCheckResult | null {
+    switch (inv.Status) {
+      case "Pending":
+      case "InProgress":
+      case "Delayed":
+      case undefined:
+        return null;
+      case "Success":
+        this.learn(took);
+        return parseNodeCheckOutput(inv.StandardOutputContent ?? "", took, {
+          truncatedAt: SSM_STDOUT_LIMIT,
+        });
+      case "Failed": {
+        const reason = detailReason(inv.StatusDetails);
+        if (reason) return fail(reason, `SSM reports Failed (${inv.StatusDetails})`);
+        const out = parseNodeCheckOutput(inv.StandardOutputContent ?? "", took, {
+          truncatedAt: SSM_STDOUT_LIMIT,
+        });
+        if (!out.ok && out.reason === "script-error") return out;
+        return fail(
+          "failed",
+          `exit ${inv.ResponseCode ?? "?"}: ${(inv.StandardErrorContent ?? "").trim().slice(0, 300) || inv.StatusDetails || "Failed"}`,
+        );
+      }
+      case "TimedOut":
+        return fail(
+          detailReason(inv.StatusDetails) ?? "timeout",
+          `SSM reports TimedOut${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
+        );
+      case "Cancelled":
+      case "Cancelling":
+        return fail("cancelled", `SSM reports ${inv.Status}`);
+      default:
+        // Undeliverable (agent offline or node unknown), Terminated, or a status SSM adds later.
+        return fail(
+          inv.Status === "Undeliverable" ? "undeliverable" : (detailReason(inv.StatusDetails) ?? "failed"),
+          `SSM reports ${inv.Status}${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
+        );
+    }
+  }
+
   async check(params: NodeCheckParams, deadline: Deadline): Promise<NodeCheckResult> {
     const started = Date.now();
     const took = () => Date.now() - started;
@@ -130,46 +179,8 @@ export class SsmNodeChecker implements NodeChecker {
           if (errorName(e) === "InvocationDoesNotExist") continue;
           throw e;
         }
-        switch (inv.Status) {
-          case "Pending":
-          case "InProgress":
-          case "Delayed":
-          case undefined:
-            continue;
-          case "Success":
-            this.learn(took());
-            return parseNodeCheckOutput(inv.StandardOutputContent ?? "", took(), {
-              truncatedAt: SSM_STDOUT_LIMIT,
-            });
-          case "Failed": {
-            const reason = detailReason(inv.StatusDetails);
-            if (reason) return fail(reason, `SSM reports Failed (${inv.StatusDetails})`);
-            const out = parseNodeCheckOutput(inv.StandardOutputContent ?? "", took(), {
-              truncatedAt: SSM_STDOUT_LIMIT,
-            });
-            if (!out.ok && out.reason === "script-error") return out;
-            return fail(
-              "failed",
-              `exit ${inv.ResponseCode ?? "?"}: ${(inv.StandardErrorContent ?? "").trim().slice(0, 300) || inv.StatusDetails || "Failed"}`,
-            );
-          }
-          case "TimedOut":
-            return fail(
-              detailReason(inv.StatusDetails) ?? "timeout",
-              `SSM reports TimedOut${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
-            );
-          case "Cancelled":
-          case "Cancelling":
-            return fail("cancelled", `SSM reports ${inv.Status}`);
-          default:
-            // Undeliverable (agent offline or node unknown), Terminated, or a status SSM adds later.
-            return fail(
-              inv.Status === "Undeliverable"
-                ? "undeliverable"
-                : (detailReason(inv.StatusDetails) ?? "failed"),
-              `SSM reports ${inv.Status}${inv.StatusDetails ? ` (${inv.StatusDetails})` : ""}`,
-            );
-        }
+        const result = this.finalResult(inv, took(), fail);
+        if (result) return result;
       }
       this.cancelQuietly(commandId);
       return fail("timeout", `no final status within the deadline (command ${commandId})`);
