@@ -11,23 +11,12 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { tableNameOf } from "../../../cli/commands/cli-config.ts";
-import { main } from "../../../cli/main.ts";
 import { loadConfig } from "../../../shared/config-file.ts";
+import { cli } from "../../helpers/cli.ts";
 
 const EXAMPLE = new URL("../../../infra/deploy.example.yaml", import.meta.url).pathname;
 const cfn = mockClient(CloudFormationClient);
 afterEach(() => cfn.reset());
-
-const run = async (...args: string[]) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    ["node", "mysql-ha-prober", ...args],
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-};
 
 describe("cli-config", () => {
   it("writes a CLI configuration whose store is the stack's table, with the deployment's pairs and mail", async () => {
@@ -47,7 +36,7 @@ describe("cli-config", () => {
     });
     const file = join(mkdtempSync(join(tmpdir(), "mhp-cli-config-")), "prober.yaml");
     // Act
-    const r = await run("cli-config", "-d", EXAMPLE, "--out", file);
+    const r = await cli("cli-config", "-d", EXAMPLE, "--out", file);
     // Assess: the CLI reads it, its store is the deployed table, only its owner can read it
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain("MysqlHaProber-State-XYZ");
@@ -71,7 +60,7 @@ describe("cli-config", () => {
 
   it("a missing stack is exit 3 with CloudFormation's message", async () => {
     cfn.on(DescribeStacksCommand).rejects(new Error("Stack with id MysqlHaProber does not exist"));
-    const r = await run("cli-config", "-d", EXAMPLE);
+    const r = await cli("cli-config", "-d", EXAMPLE);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/Stack with id MysqlHaProber does not exist/);
   });

@@ -4,7 +4,7 @@
  * of its own (issue 33, noticed items).
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ALERT_POLICY, decide } from "../../../shared/domain/alert-policy.ts";
+import { DEFAULT_ALERT_POLICY, type Decision, decide } from "../../../shared/domain/alert-policy.ts";
 import { assess } from "../../../shared/domain/assess.ts";
 import type { SqlObservation } from "../../../shared/domain/sql.ts";
 import { input, nodesView, sqlView } from "../../helpers/cluster.ts";
@@ -21,35 +21,16 @@ const upAt = (iso: string, uptimeB: number) => {
 describe("confirmations: 1, a one-probe outage, then the restart", () => {
   it("two mails: the outage, and the recovery that names the restart", () => {
     const policy = { ...DEFAULT_ALERT_POLICY, confirmations: 1 };
-    const at = (s: string) => new Date(`2026-11-24T10:0${s}Z`);
-    const s0 = decide(
-      "p",
-      null,
-      assess(input(upAt("2026-11-24T10:00:00Z", 5000), nodesView("a"))),
-      at("0:00"),
-      policy,
-    );
-    const s1 = decide(
-      "p",
-      s0.state,
-      assess(input(sqlView("a", ["b"]), nodesView("a"), s0.state, at("1:00"))),
-      at("1:00"),
-      policy,
-    );
-    const s2 = decide(
-      "p",
-      s1.state,
-      assess(input(upAt("2026-11-24T10:02:00Z", 20), nodesView("a"), s1.state, at("2:00"))),
-      at("2:00"),
-      policy,
-    );
-    const s3 = decide(
-      "p",
-      s2.state,
-      assess(input(upAt("2026-11-24T10:03:00Z", 80), nodesView("a"), s2.state, at("3:00"))),
-      at("3:00"),
-      policy,
-    );
+    // one probe a minute, each decided on the state the previous one left
+    const probe = (previous: Decision | null, minute: number, sql: ReturnType<typeof sqlView>) => {
+      const at = new Date(`2026-11-24T10:0${minute}:00Z`);
+      const state = previous?.state ?? null;
+      return decide("p", state, assess(input(sql, nodesView("a"), state, at)), at, policy);
+    };
+    const s0 = probe(null, 0, upAt("2026-11-24T10:00:00Z", 5000));
+    const s1 = probe(s0, 1, sqlView("a", ["b"]));
+    const s2 = probe(s1, 2, upAt("2026-11-24T10:02:00Z", 20));
+    const s3 = probe(s2, 3, upAt("2026-11-24T10:03:00Z", 80));
     const mails = [s1, s2, s3].flatMap((d) => (d.alert ? [d.alert.subject] : []));
     expect(mails).toHaveLength(2);
     expect(mails[0]).toMatch(/HEALTHY -> DEGRADED/);
