@@ -11,7 +11,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { ConfigError } from "../shared/domain/errors.ts";
 import { ProberVpcEndpoints } from "./constructs/vpc-endpoints.ts";
-import { endpointServices, loadDeployConfig } from "./deploy-config.ts";
+import { type DeployConfig, endpointServices, loadDeployConfig } from "./deploy-config.ts";
 import { MysqlHaProber } from "./mysql-ha-prober.ts";
 
 export function buildApp(configFile: string, app = new App()): { app: App; stack: Stack } {
@@ -36,33 +36,8 @@ export function buildApp(configFile: string, app = new App()): { app: App; stack
     });
   }
   const subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-  // One security group for every probe function (unless the file names its own).
-  const securityGroups = d.securityGroupIds.length
-    ? d.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(stack, `Sg${i}`, id))
-    : [
-        new ec2.SecurityGroup(stack, "ProberFunctions", {
-          vpc,
-          description: "mysql-ha-prober functions: egress to MySQL and the AWS APIs",
-          allowAllOutbound: true,
-        }),
-      ];
-  const endpoints = endpointServices(d.createVpcEndpoints);
-  if (endpoints.length > 0) {
-    const endpointSg = new ec2.SecurityGroup(stack, "ProberEndpoints", {
-      vpc,
-      description: "mysql-ha-prober VPC endpoints: HTTPS from the probe functions",
-      allowAllOutbound: false,
-    });
-    for (const sg of securityGroups)
-      endpointSg.addIngressRule(sg, ec2.Port.tcp(443), "HTTPS from the probe functions");
-    new ProberVpcEndpoints(stack, "Endpoints", {
-      vpc,
-      subnets,
-      securityGroups: [endpointSg],
-      services:
-        d.createVpcEndpoints === true && cfg.clusters.some((c) => c.ec2) ? [...endpoints, "ec2"] : endpoints,
-    });
-  }
+  const securityGroups = functionSecurityGroups(stack, vpc, d.securityGroupIds);
+  addVpcEndpoints(stack, vpc, subnets, securityGroups, cfg);
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, "PasswordSecret", d.passwordSecretArn);
   const heartbeatSecret = d.heartbeatPasswordSecretArn
     ? secretsmanager.Secret.fromSecretCompleteArn(
@@ -143,4 +118,44 @@ export function withCaInline<C extends { mysql: { tls: { mode: string; ca?: stri
   if (!t.caFile) return c;
   const { caFile, ...rest } = t;
   return { ...c, mysql: { ...c.mysql, tls: { ...rest, ca: t.ca ?? readFileSync(caFile, "utf8") } } };
+}
+
+/** One security group for every probe function, unless the file names its own. */
+function functionSecurityGroups(stack: Stack, vpc: ec2.IVpc, ids: readonly string[]): ec2.ISecurityGroup[] {
+  return ids.length
+    ? ids.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(stack, `Sg${i}`, id))
+    : [
+        new ec2.SecurityGroup(stack, "ProberFunctions", {
+          vpc,
+          description: "mysql-ha-prober functions: egress to MySQL and the AWS APIs",
+          allowAllOutbound: true,
+        }),
+      ];
+}
+
+/** The VPC endpoints the deployment file asks for (createVpcEndpoints), HTTPS from the functions only. */
+function addVpcEndpoints(
+  stack: Stack,
+  vpc: ec2.IVpc,
+  subnets: ec2.SubnetSelection,
+  securityGroups: readonly ec2.ISecurityGroup[],
+  cfg: DeployConfig,
+): void {
+  const d = cfg.deploy;
+  const endpoints = endpointServices(d.createVpcEndpoints);
+  if (endpoints.length === 0) return;
+  const endpointSg = new ec2.SecurityGroup(stack, "ProberEndpoints", {
+    vpc,
+    description: "mysql-ha-prober VPC endpoints: HTTPS from the probe functions",
+    allowAllOutbound: false,
+  });
+  for (const sg of securityGroups)
+    endpointSg.addIngressRule(sg, ec2.Port.tcp(443), "HTTPS from the probe functions");
+  new ProberVpcEndpoints(stack, "Endpoints", {
+    vpc,
+    subnets,
+    securityGroups: [endpointSg],
+    services:
+      d.createVpcEndpoints === true && cfg.clusters.some((c) => c.ec2) ? [...endpoints, "ec2"] : endpoints,
+  });
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod";
 import { ConfigError, DeployedClusterSchema } from "../shared/config.ts";
-import { yamlExcerpt } from "../shared/domain/errors.ts";
+import { checkNamesUnique, issueLines, yamlExcerpt } from "../shared/domain/errors.ts";
 import { strictObject } from "../shared/strict-object.ts";
 
 /** The AWS APIs the function calls, by their VPC endpoint service names. */
@@ -190,15 +190,9 @@ export function loadDeployConfig(file: string): DeployConfig {
   // top-level keys starting with "x-" hold YAML anchors shared by the pairs (as in compose files); every
   // other unknown key, at any depth, is an error naming the closest known one
   const r = DeploySchema.safeParse(withoutExtensionKeys(value));
-  if (!r.success)
-    throw new ConfigError(
-      file,
-      r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    );
-  const names = new Set<string>();
+  if (!r.success) throw new ConfigError(file, issueLines(r.error.issues));
+  checkNamesUnique(file, r.data.clusters);
   for (const c of r.data.clusters) {
-    if (names.has(c.name)) throw new ConfigError(file, [`clusters: the name "${c.name}" is used twice`]);
-    names.add(c.name);
     if (c.heartbeat && !r.data.deploy.heartbeatPasswordSecretArn)
       throw new ConfigError(file, [
         `clusters[${c.name}].heartbeat: set deploy.heartbeatPasswordSecretArn (the heartbeat user's password)`,

@@ -29,6 +29,7 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ClusterConfig } from "../shared/config.ts";
+import { ConfigError, checkNamesUnique } from "../shared/domain/errors.ts";
 import { FleetDashboard } from "./constructs/fleet-dashboard.ts";
 import { FleetQueries } from "./constructs/fleet-queries.ts";
 import { ProberMetricFactory } from "./constructs/metric-factory.ts";
@@ -207,6 +208,7 @@ export class MysqlHaProber extends Construct {
     const fleetName = props.fleetName ?? "fleet";
     this.functionName = `mysql-ha-prober-${fleetName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64);
     checkClusters(props.clusters);
+    const { perStack, perSchedule } = pairsPlacement(props);
     const scheduleRate = props.scheduleRate ?? Duration.minutes(1);
 
     this.table = new StateTable(this, "StateTable", {
@@ -223,7 +225,7 @@ export class MysqlHaProber extends Construct {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
-    const securityGroups = props.securityGroups ?? [
+    this.functionSecurityGroups = props.securityGroups ?? [
       new ec2.SecurityGroup(this, "FunctionSg", {
         vpc: props.vpc,
         description: `mysql-ha-prober ${fleetName}`,
@@ -231,49 +233,10 @@ export class MysqlHaProber extends Construct {
       }),
     ];
     const dashboardName = `mysql-ha-prober-${fleetName}`.replace(/[^A-Za-z0-9_-]/g, "-");
-    const fn = new ProbeFunction(this, "Function", {
-      clusters: props.clusters,
-      documentName: document.documentName,
-      table: this.table,
-      passwordSecret: props.passwordSecret,
-      ...(props.heartbeatPasswordSecret ? { heartbeatPasswordSecret: props.heartbeatPasswordSecret } : {}),
-      mailFrom: props.mailFrom,
-      mailTo: props.mailTo,
-      ...(props.sesIdentityArns ? { sesIdentityArns: props.sesIdentityArns } : {}),
-      ...(props.sesConfigurationSet ? { sesConfigurationSet: props.sesConfigurationSet } : {}),
-      ...(props.secretsKmsKeyArns?.length ? { secretsKmsKeyArns: props.secretsKmsKeyArns } : {}),
-      ...(props.nodeTag ? { nodeTag: props.nodeTag } : {}),
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
-      securityGroups,
-      failureQueue: this.failureQueue,
-      scheduleRate,
-      ...(props.dashboard !== false ? { dashboardName } : {}),
-      functionName: this.functionName,
-      ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
-      ...(props.subMinuteIntervalSeconds !== undefined
-        ? { subMinuteIntervalSeconds: props.subMinuteIntervalSeconds }
-        : {}),
-      ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
-      ...(props.timeout ? { timeout: props.timeout } : {}),
-      ...(props.historyTtlDays !== undefined ? { historyTtlDays: props.historyTtlDays } : {}),
-      ...(props.push ? { push: { reservedConcurrency: props.pushReservedConcurrency ?? 2 } } : {}),
-    });
+    const fn = this.probeFunction(props, scheduleRate, props.dashboard !== false ? dashboardName : undefined);
     this.function = fn.function;
     this.function.node.addDependency(document.document);
-    // the nodes' groups let the function's groups reach MySQL (the VIP and both nodes, every pair's ports)
-    const mysqlPorts = [
-      ...new Set(props.clusters.flatMap((c) => [c.vip.port, c.nodes.a.port, c.nodes.b.port])),
-    ].sort((x, y) => x - y);
-    for (const [i, nodeSg] of (props.mysqlSecurityGroups ?? []).entries())
-      for (const fnSg of securityGroups)
-        for (const port of mysqlPorts)
-          nodeSg.connections.allowFrom(
-            fnSg,
-            ec2.Port.tcp(port),
-            `mysql-ha-prober ${fleetName}: MySQL from the probe function (${i})`,
-          );
-    this.functionSecurityGroups = securityGroups;
+    this.allowMysqlFromTheFunction(props, fleetName);
 
     this.metrics = new ProberMetricFactory();
     const proberAlarms = new ProberAlarms(this, "Alarms", {
@@ -285,31 +248,104 @@ export class MysqlHaProber extends Construct {
     });
     this.alarms = proberAlarms.alarms;
     this.alarmTopic = proberAlarms.topic;
-    this.dashboard =
-      props.dashboard === false
-        ? undefined
-        : new FleetDashboard(this, "Dashboard", {
-            dashboardName,
-            pairs: props.clusters.map((c) => c.name),
-            metrics: this.metrics,
-            function: this.function,
-            logGroup: fn.logGroup,
-            failureQueue: this.failureQueue,
-            ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
-          }).dashboard;
-    // without the dashboard, its fleet view as saved Logs Insights queries (free to keep)
-    if (props.dashboard === false)
-      new FleetQueries(this, "Queries", { fleet: fleetName, logGroup: fn.logGroup });
+    this.dashboard = this.fleetView(props, fleetName, dashboardName, fn);
 
     // Per pair: two alarms, and a share of a schedule; in this stack up to pairsPerStack, then in siblings.
-    const perStack = props.pairsPerStack ?? 200;
-    const perSchedule = props.pairsPerSchedule ?? 10;
-    if (!Number.isInteger(perStack) || perStack < 1)
-      throw new Error("pairsPerStack must be a positive integer");
-    if (!Number.isInteger(perSchedule) || perSchedule < 1 || perSchedule > 50)
-      throw new Error("pairsPerSchedule must be an integer from 1 to 50");
+    this.pairStacks = [Stack.of(this)];
+    this.pairAlarms = this.placePairs(props, fleetName, scheduleRate, perStack, perSchedule);
+
+    if (fn.pushFunction)
+      new NodePushAccess(this, "Push", {
+        fleet: fleetName,
+        function: fn.pushFunction,
+        clusters: props.clusters,
+      });
+    this.addOutputs(fleetName, fn);
+    this.acknowledgeNag(fn);
+  }
+
+  /** The fleet's probe function (and its push entry, push on). */
+  private probeFunction(
+    props: MysqlHaProberProps,
+    scheduleRate: Duration,
+    dashboardName: string | undefined,
+  ): ProbeFunction {
+    return new ProbeFunction(this, "Function", {
+      clusters: props.clusters,
+      documentName: this.documentName,
+      table: this.table,
+      passwordSecret: props.passwordSecret,
+      ...(props.heartbeatPasswordSecret ? { heartbeatPasswordSecret: props.heartbeatPasswordSecret } : {}),
+      mailFrom: props.mailFrom,
+      mailTo: props.mailTo,
+      ...(props.sesIdentityArns ? { sesIdentityArns: props.sesIdentityArns } : {}),
+      ...(props.sesConfigurationSet ? { sesConfigurationSet: props.sesConfigurationSet } : {}),
+      ...(props.secretsKmsKeyArns?.length ? { secretsKmsKeyArns: props.secretsKmsKeyArns } : {}),
+      ...(props.nodeTag ? { nodeTag: props.nodeTag } : {}),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
+      securityGroups: this.functionSecurityGroups,
+      failureQueue: this.failureQueue,
+      scheduleRate,
+      ...(dashboardName ? { dashboardName } : {}),
+      functionName: this.functionName,
+      ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
+      ...(props.subMinuteIntervalSeconds !== undefined
+        ? { subMinuteIntervalSeconds: props.subMinuteIntervalSeconds }
+        : {}),
+      ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
+      ...(props.timeout ? { timeout: props.timeout } : {}),
+      ...(props.historyTtlDays !== undefined ? { historyTtlDays: props.historyTtlDays } : {}),
+      ...(props.push ? { push: { reservedConcurrency: props.pushReservedConcurrency ?? 2 } } : {}),
+    });
+  }
+
+  /** The nodes' groups let the function's groups reach MySQL (the VIP and both nodes, every pair's ports). */
+  private allowMysqlFromTheFunction(props: MysqlHaProberProps, fleetName: string): void {
+    const mysqlPorts = [
+      ...new Set(props.clusters.flatMap((c) => [c.vip.port, c.nodes.a.port, c.nodes.b.port])),
+    ].sort((x, y) => x - y);
+    for (const [i, nodeSg] of (props.mysqlSecurityGroups ?? []).entries())
+      for (const fnSg of this.functionSecurityGroups)
+        for (const port of mysqlPorts)
+          nodeSg.connections.allowFrom(
+            fnSg,
+            ec2.Port.tcp(port),
+            `mysql-ha-prober ${fleetName}: MySQL from the probe function (${i})`,
+          );
+  }
+
+  /** The fleet dashboard; without it, its fleet view as saved Logs Insights queries (free to keep). */
+  private fleetView(
+    props: MysqlHaProberProps,
+    fleetName: string,
+    dashboardName: string,
+    fn: ProbeFunction,
+  ): cloudwatch.Dashboard | undefined {
+    if (props.dashboard === false) {
+      new FleetQueries(this, "Queries", { fleet: fleetName, logGroup: fn.logGroup });
+      return undefined;
+    }
+    return new FleetDashboard(this, "Dashboard", {
+      dashboardName,
+      pairs: props.clusters.map((c) => c.name),
+      metrics: this.metrics,
+      function: this.function,
+      logGroup: fn.logGroup,
+      failureQueue: this.failureQueue,
+      ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
+    }).dashboard;
+  }
+
+  /** Each pair's schedule share and alarms: `perStack` pairs in a stack, `perSchedule` pairs per schedule. */
+  private placePairs(
+    props: MysqlHaProberProps,
+    fleetName: string,
+    scheduleRate: Duration,
+    perStack: number,
+    perSchedule: number,
+  ): Map<string, PairAlarms["alarms"]> {
     const stack = Stack.of(this);
-    this.pairStacks = [stack];
     const pairAlarms = new Map<string, PairAlarms["alarms"]>();
     const names = props.clusters.map((c) => c.name);
     for (let first = 0, n = 0; first < names.length; first += perStack, n++) {
@@ -344,15 +380,12 @@ export class MysqlHaProber extends Construct {
           }).alarms,
         );
     }
-    this.pairAlarms = pairAlarms;
+    return pairAlarms;
+  }
 
-    if (fn.pushFunction)
-      new NodePushAccess(this, "Push", {
-        fleet: fleetName,
-        function: fn.pushFunction,
-        clusters: props.clusters,
-      });
-
+  /** The stack's outputs: what `cli-config` and the operator read. */
+  private addOutputs(fleetName: string, fn: ProbeFunction): void {
+    const stack = Stack.of(this);
     const out = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description: `${fleetName}: ${description}` });
     out("TableName", this.table.tableName, "the state table (every pair's status, history)");
@@ -361,7 +394,7 @@ export class MysqlHaProber extends Construct {
     out("AlarmTopicArn", this.alarmTopic.topicArn, "the alarms' SNS topic");
     out(
       "FunctionSecurityGroupIds",
-      securityGroups.map((g) => g.securityGroupId).join(","),
+      this.functionSecurityGroups.map((g) => g.securityGroupId).join(","),
       "the probe function's security groups: the nodes' groups must allow the MySQL port from them (deploy.mysqlSecurityGroupIds does it)",
     );
     if (this.dashboard)
@@ -370,7 +403,6 @@ export class MysqlHaProber extends Construct {
         `https://${stack.region}.console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards:name=${this.dashboard.dashboardName}`,
         "the fleet dashboard",
       );
-    this.acknowledgeNag(fn);
   }
 
   /** The fleet's function as another stack addresses it: by its fixed name (no export to acknowledge, none to pin). */
@@ -464,22 +496,35 @@ export class MysqlHaProber extends Construct {
   }
 }
 
+const PROPS = "the MysqlHaProber's props";
+
 /** Every runner `ssm` (the only runner in AWS), every name used once. */
 function checkClusters(clusters: readonly ClusterConfig[]): void {
-  if (clusters.length === 0) throw new Error("MysqlHaProber: give at least one cluster");
-  const names = new Set<string>();
+  if (clusters.length === 0) throw new ConfigError(PROPS, ["clusters: give at least one cluster"]);
+  checkNamesUnique(PROPS, clusters);
   for (const c of clusters) {
-    if (names.has(c.name)) throw new Error(`cluster ${c.name}: the name is used twice`);
-    names.add(c.name);
     for (const [where, r] of [
-      ["node a", c.nodes.a.runner],
-      ["node b", c.nodes.b.runner],
-      ...c.witnesses.map((w) => [`witness ${w.name}`, w.runner] as const),
+      ["nodes.a", c.nodes.a.runner],
+      ["nodes.b", c.nodes.b.runner],
+      ...c.witnesses.map((w) => [`witnesses[${w.name}]`, w.runner] as const),
     ] as const) {
       if (r.type !== "ssm")
-        throw new Error(`cluster ${c.name}: ${where} must use the ssm runner in AWS (got ${r.type})`);
+        throw new ConfigError(PROPS, [
+          `clusters[${c.name}].${where}.runner: must be ssm in AWS (got ${r.type})`,
+        ]);
     }
   }
+}
+
+/** pairsPerStack and pairsPerSchedule, defaulted and checked. */
+function pairsPlacement(props: MysqlHaProberProps): { perStack: number; perSchedule: number } {
+  const perStack = props.pairsPerStack ?? 200;
+  const perSchedule = props.pairsPerSchedule ?? 10;
+  if (!Number.isInteger(perStack) || perStack < 1)
+    throw new ConfigError(PROPS, [`pairsPerStack: must be a positive integer (got ${perStack})`]);
+  if (!Number.isInteger(perSchedule) || perSchedule < 1 || perSchedule > 50)
+    throw new ConfigError(PROPS, [`pairsPerSchedule: must be an integer from 1 to 50 (got ${perSchedule})`]);
+  return { perStack, perSchedule };
 }
 
 function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {

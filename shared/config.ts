@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 import { ec2NodeMapOf, ec2NodesMapped } from "./domain/ec2.ts";
-import { ConfigError, InputError } from "./domain/errors.ts";
+import { ConfigError, checkNamesUnique, InputError, issueLines } from "./domain/errors.ts";
 import { strictObject } from "./strict-object.ts";
 
 const ipv4 = z
@@ -326,16 +326,9 @@ export { ConfigError };
 export function parseConfig(value: unknown, source = "configuration"): Config {
   const r = ConfigSchema.safeParse(value);
   if (!r.success) {
-    throw new ConfigError(
-      source,
-      r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
-    );
+    throw new ConfigError(source, issueLines(r.error.issues));
   }
-  const names = new Set<string>();
-  for (const c of r.data.clusters) {
-    if (names.has(c.name)) throw new ConfigError(source, [`clusters: the name "${c.name}" is used twice`]);
-    names.add(c.name);
-  }
+  checkNamesUnique(source, r.data.clusters);
   return r.data;
 }
 
@@ -367,11 +360,4 @@ export function mysqlPassword(c: LabClusterConfig, env: NodeJS.ProcessEnv = proc
     return v;
   }
   return c.mysql.password ?? "";
-}
-
-function formatPath(path: PropertyKey[]): string {
-  if (path.length === 0) return "(root)";
-  return path
-    .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
-    .join("");
 }

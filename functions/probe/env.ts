@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { ConfigError } from "../../shared/config.ts";
+import { issueLines } from "../../shared/domain/errors.ts";
 
 /** Defaults the construct and the function share. */
 export const HISTORY_TTL_DAYS_DEFAULT = 90;
@@ -85,10 +86,7 @@ export type FunctionEnvironment = { [K in keyof z.input<typeof EnvSchema>]?: str
 export function parseEnv(env: NodeJS.ProcessEnv): Env {
   const r = EnvSchema.safeParse(env);
   if (!r.success) {
-    throw new ConfigError(
-      "the function's environment",
-      r.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`),
-    );
+    throw new ConfigError("the function's environment", issueLines(r.error.issues, "(env)"));
   }
   return r.data;
 }

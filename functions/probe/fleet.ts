@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import * as z from "zod";
 import { type ClusterConfig, ConfigError, DeployedClusterSchema } from "../../shared/config.ts";
+import { fieldPath, issueLines } from "../../shared/domain/errors.ts";
 
 export interface Fleet {
   /** The valid pairs, by name. */
@@ -37,13 +38,7 @@ export function parseFleet(text: string, where: string): Fleet {
     seen.set(key, (seen.get(key) ?? 0) + 1);
     const r = DeployedClusterSchema.safeParse(entry);
     if (!r.success) {
-      errors.set(
-        key,
-        new ConfigError(
-          `${where}, pair ${key}`,
-          r.error.issues.map((x) => `${x.path.join(".") || "(pair)"}: ${x.message}`),
-        ),
-      );
+      errors.set(key, new ConfigError(`${where}, pair ${key}`, issueLines(r.error.issues, "(pair)")));
       return;
     }
     pairs.set(key, r.data);
@@ -103,7 +98,7 @@ export function scheduledPairsOf(event: unknown): string[] {
         .flatMap((i) =>
           "errors" in i ? (i.errors as { path: PropertyKey[]; message: string }[][]).flat() : [i],
         )
-        .map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`)
+        .map((i) => `${fieldPath(i.path, "(event)")}: ${i.message}`)
         .join("; ")}`,
     ]);
   return "clusters" in r.data ? [...new Set(r.data.clusters)] : [r.data.cluster];

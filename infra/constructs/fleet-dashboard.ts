@@ -53,15 +53,20 @@ export interface FleetDashboardProps {
   readonly detailedMetrics?: boolean;
 }
 
+/** The selected pair's metric `name`, with its label and statistic. */
+type PairMetric = (
+  name: (typeof METRICS)[keyof typeof METRICS],
+  label: string,
+  statistic?: string,
+) => cloudwatch.Metric;
+
 export class FleetDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: FleetDashboardProps) {
     super(scope, id);
-    const f = props.metrics;
-    const logGroupNames = [props.logGroup.logGroupName];
-    const pair = (name: (typeof METRICS)[keyof typeof METRICS], label: string, statistic = "Maximum") =>
-      f.metric(SELECTED_PAIR, name, statistic, { label });
+    const pair: PairMetric = (name, label, statistic = "Maximum") =>
+      props.metrics.metric(SELECTED_PAIR, name, statistic, { label });
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       dashboardName: props.dashboardName,
       variables: [
@@ -77,6 +82,18 @@ export class FleetDashboard extends Construct {
       ],
     });
     this.dashboard.addWidgets(
+      ...this.fleetWidgets(props),
+      ...this.pairWidgets(props, pair),
+      ...(props.detailedMetrics ? this.detailWidgets(pair) : []),
+      ...this.proberWidgets(props),
+    );
+  }
+
+  /** The whole fleet: every pair's status, the pairs not HEALTHY, the least recently probed. */
+  private fleetWidgets(props: FleetDashboardProps): cloudwatch.IWidget[] {
+    const f = props.metrics;
+    const logGroupNames = [props.logGroup.logGroupName];
+    return [
       new cloudwatch.TextWidget({
         markdown: `# mysql-ha-prober: ${props.pairs.length} pair${props.pairs.length === 1 ? "" : "s"}\nClusterStatus: 0 HEALTHY, 1 DEGRADED, 2 UNKNOWN, 3 DOWN, 4 SPLIT_BRAIN. Choose a pair with the **pair** variable above for its detail.`,
         width: 24,
@@ -105,6 +122,13 @@ export class FleetDashboard extends Construct {
         width: 8,
         height: 6,
       }),
+    ];
+  }
+
+  /** The pair chosen with the `pair` variable: its status and its last probes. */
+  private pairWidgets(props: FleetDashboardProps, pair: PairMetric): cloudwatch.IWidget[] {
+    const logGroupNames = [props.logGroup.logGroupName];
+    return [
       new cloudwatch.TextWidget({ markdown: `## The selected pair: ${SELECTED_PAIR}`, width: 24, height: 1 }),
       new cloudwatch.GraphWidget({
         title: `${SELECTED_PAIR}: status (declared)`,
@@ -125,7 +149,12 @@ export class FleetDashboard extends Construct {
         width: 16,
         height: 6,
       }),
-      ...(props.detailedMetrics ? this.detailWidgets(pair) : []),
+    ];
+  }
+
+  /** The prober itself: invocations, errors, throttles, the failure queue, duration and concurrency. */
+  private proberWidgets(props: FleetDashboardProps): cloudwatch.IWidget[] {
+    return [
       new cloudwatch.GraphWidget({
         title: "The prober: invocations, errors, throttles, failure queue",
         left: [
@@ -150,16 +179,10 @@ export class FleetDashboard extends Construct {
         ],
         width: 12,
       }),
-    );
+    ];
   }
 
-  private detailWidgets(
-    pair: (
-      name: (typeof METRICS)[keyof typeof METRICS],
-      label: string,
-      statistic?: string,
-    ) => cloudwatch.Metric,
-  ): cloudwatch.IWidget[] {
+  private detailWidgets(pair: PairMetric): cloudwatch.IWidget[] {
     return [
       new cloudwatch.GraphWidget({
         title: `${SELECTED_PAIR}: VIP owner (1 A, 2 B, 3 both)`,

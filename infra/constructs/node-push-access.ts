@@ -14,6 +14,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { pushAliasOf } from "../../functions/probe/push-event.ts";
 import type { ClusterConfig } from "../../shared/config.ts";
+import { ConfigError } from "../../shared/domain/errors.ts";
 
 export interface NodePushAccessProps {
   /** The fleet's name (for the descriptions). */
@@ -41,9 +42,9 @@ export class NodePushAccess extends Construct {
       (["a", "b"] as const).map((n) => {
         const r = c.nodes[n].runner;
         if (r.type !== "ssm" || !r.instanceId.startsWith("i-"))
-          throw new Error(
+          throw new ConfigError("the NodePushAccess props", [
             `push: pair ${c.name} node ${n} is not an EC2 instance (${r.type === "ssm" ? r.instanceId : r.type}): only EC2 instances have an identity the push can be bound to`,
-          );
+          ]);
         return r.instanceId;
       }),
     );

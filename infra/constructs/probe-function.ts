@@ -22,6 +22,7 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { type FunctionEnvironment, HISTORY_TTL_DAYS_DEFAULT } from "../../functions/probe/env.ts";
 import type { ClusterConfig } from "../../shared/config.ts";
+import { ConfigError } from "../../shared/domain/errors.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import {
   LAMBDA_BUNDLE_ALIASES,
@@ -133,15 +134,7 @@ export class ProbeFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ProbeFunctionProps) {
     super(scope, id);
-    const subMinute = props.subMinuteIntervalSeconds ?? 0;
-    const rateSeconds = props.scheduleRate.toSeconds();
-    const timeout =
-      props.timeout ?? (subMinute > 0 ? Duration.seconds(rateSeconds + 15) : Duration.seconds(50));
-    if (subMinute > 0 && timeout.toSeconds() < rateSeconds + 5)
-      throw new Error(
-        `in sub-minute mode the timeout (${timeout.toSeconds()} s) must exceed the schedule's rate (${rateSeconds} s) by 5 s or more`,
-      );
-
+    const timeout = timeoutOf(props);
     this.logGroup = new logs.LogGroup(this, "Logs", {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -150,16 +143,7 @@ export class ProbeFunction extends Construct {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: `mysql-ha-prober: probe ${props.clusters.length} pair(s)`,
     });
-    // the runners carry the deployed document's name
-    const withDocument = <R extends { runner: ClusterConfig["nodes"]["a"]["runner"] }>(n: R): R => ({
-      ...n,
-      runner: n.runner.type === "ssm" ? { ...n.runner, documentName: props.documentName } : n.runner,
-    });
-    const fleet: ClusterConfig[] = props.clusters.map((c) => ({
-      ...c,
-      nodes: { a: withDocument(c.nodes.a), b: withDocument(c.nodes.b) },
-      witnesses: c.witnesses.map(withDocument),
-    }));
+    const fleet = fleetOf(props);
     // written at synth, copied into the asset by the bundling (the asset's hash covers it)
     const fleetDir = mkdtempSync(join(tmpdir(), "mhp-fleet-"));
     writeFileSync(join(fleetDir, FLEET_FILE), JSON.stringify(fleet));
@@ -178,48 +162,8 @@ export class ProbeFunction extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.minutes(1),
       onFailure: new destinations.SqsDestination(props.failureQueue),
-      environment: {
-        // typed by the function's own schema: a name it does not read does not compile
-        FLEET_CONFIG_FILE: FLEET_FILE,
-        DETAILED_METRICS: String(props.detailedMetrics ?? false),
-        TABLE_NAME: props.table.tableName,
-        MAIL_FROM: props.mailFrom,
-        MAIL_TO: props.mailTo.join(","),
-        ...(props.sesConfigurationSet ? { MAIL_CONFIGURATION_SET: props.sesConfigurationSet } : {}),
-        PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
-        ...(props.heartbeatPasswordSecret
-          ? { HEARTBEAT_PASSWORD_SECRET_ARN: props.heartbeatPasswordSecret.secretArn }
-          : {}),
-        SUBMINUTE_INTERVAL_SECONDS: String(subMinute),
-        SCHEDULE_RATE_SECONDS: String(rateSeconds),
-        HISTORY_TTL_DAYS: String(props.historyTtlDays ?? HISTORY_TTL_DAYS_DEFAULT),
-        // the mails link the fleet's dashboard
-        ...(props.dashboardName ? { DASHBOARD_NAME: props.dashboardName } : {}),
-        POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-        NODE_OPTIONS: "--enable-source-maps",
-      } satisfies FunctionEnvironment,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        // stack traces map to file:line without shipping the sources
-        sourcesContent: false,
-        format: OutputFormat.ESM,
-        target: LAMBDA_BUNDLE_TARGET,
-        mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
-        banner: LAMBDA_BUNDLE_BANNER,
-        externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_in: string, outputDir: string) => [
-            `cp "${join(fleetDir, FLEET_FILE)}" "${join(outputDir, FLEET_FILE)}"`,
-          ],
-        },
-        esbuildArgs: {
-          "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
-        },
-      },
+      environment: environmentOf(props),
+      bundling: bundlingWith(fleetDir),
     } satisfies NodejsFunctionProps;
     this.function = new NodejsFunction(this, "Probe", {
       ...options,
@@ -252,17 +196,12 @@ export class ProbeFunction extends Construct {
 
   /** Least privilege: each statement names what it is for. */
   private grant(props: ProbeFunctionProps, fleet: readonly ClusterConfig[]): void {
-    const stack = Stack.of(this);
-    const add = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-      this.role.addToPolicy(
-        new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }),
-      );
-    add(
+    this.allow(
       "Logs",
       ["logs:CreateLogStream", "logs:PutLogEvents"],
       [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:*`],
     );
-    add(
+    this.allow(
       "VpcNetworkInterfaces",
       [
         "ec2:CreateNetworkInterface",
@@ -273,11 +212,57 @@ export class ProbeFunction extends Construct {
       ],
       ["*"],
     );
+    this.grantNodeCheck(props, fleet);
+    this.grantMail(props);
+    props.passwordSecret.grantRead(this.role);
+    props.heartbeatPasswordSecret?.grantRead(this.role);
+    if (props.secretsKmsKeyArns?.length)
+      this.allow("DecryptThePasswordSecrets", ["kms:Decrypt"], [...props.secretsKmsKeyArns], {
+        StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+      });
+    // exactly the calls the store makes (shared/adapters/dynamo-store.ts): no Scan, no batch, no streams
+    this.allow("StateTable", [...STATE_TABLE_ACTIONS], [props.table.tableArn]);
+    // the table's own key (tableCustomerManagedKey): the key actions CDK's table grants give (dynamodb perms.js
+    // KEY_READ_ACTIONS + KEY_WRITE_ACTIONS), so narrowing the table actions takes nothing from the key
+    props.table.encryptionKey?.grant(
+      this.role,
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:ReEncrypt*",
+      "kms:GenerateDataKey*",
+    );
+    this.allow("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
+    // The EC2 view of the VIP (opt-in): one read-only call; EC2's Describe calls take no resource ARNs.
+    const ec2Actions = [
+      ...new Set(
+        fleet.flatMap((c) =>
+          c.ec2
+            ? [c.ec2.mode === "route-table" ? "ec2:DescribeRouteTables" : "ec2:DescribeNetworkInterfaces"]
+            : [],
+        ),
+      ),
+    ].sort();
+    if (ec2Actions.length) this.allow("Ec2ViewOfTheVip", ec2Actions, ["*"]);
+  }
+
+  private allow(sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }),
+    );
+  }
+
+  /** Run Command: the node-check document on the fleet's nodes (by ARN, or by tag beyond MAX_LISTED_INSTANCES). */
+  private grantNodeCheck(props: ProbeFunctionProps, fleet: readonly ClusterConfig[]): void {
+    const stack = Stack.of(this);
     const instanceIds = [
       ...new Set(
         fleet.flatMap((c) =>
           [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)].map((r) => {
-            if (r.type !== "ssm") throw new Error(`cluster ${c.name}: every runner must be ssm in AWS`);
+            if (r.type !== "ssm")
+              throw new ConfigError("the ProbeFunction's props", [
+                `clusters[${c.name}]: every runner must be ssm in AWS (got ${r.type})`,
+              ]);
             return r.instanceId;
           }),
         ),
@@ -304,17 +289,22 @@ export class ProbeFunction extends Construct {
     if (instanceIds.length > MAX_LISTED_INSTANCES && props.nodeTag) {
       // SendCommand is authorized on the document and on each instance: two statements, the instances
       // narrowed to the fleet's tag (Systems Manager user guide, "Restricting Run Command access based on tags")
-      add("RunNodeCheckDocument", ["ssm:SendCommand"], [documentArn]);
-      add("RunNodeCheckOnTaggedNodes", ["ssm:SendCommand"], instanceArns, {
+      this.allow("RunNodeCheckDocument", ["ssm:SendCommand"], [documentArn]);
+      this.allow("RunNodeCheckOnTaggedNodes", ["ssm:SendCommand"], instanceArns, {
         StringEquals: { [`ssm:resourceTag/${props.nodeTag.key}`]: props.nodeTag.value },
       });
-    } else add("RunNodeCheckOnTheClusterNodes", ["ssm:SendCommand"], [documentArn, ...instanceArns]);
+    } else this.allow("RunNodeCheckOnTheClusterNodes", ["ssm:SendCommand"], [documentArn, ...instanceArns]);
     // GetCommandInvocation, ListCommandInvocations and CancelCommand support no resource-level permissions.
-    add(
+    this.allow(
       "ReadAndCancelNodeCheck",
       ["ssm:GetCommandInvocation", "ssm:ListCommandInvocations", "ssm:CancelCommand"],
       ["*"],
     );
+  }
+
+  /** ses:SendEmail from the configured sender only, on its identities (and its configuration set). */
+  private grantMail(props: ProbeFunctionProps): void {
+    const stack = Stack.of(this);
     const identity = (name: string) =>
       stack.formatArn({ service: "ses", resource: "identity", resourceName: name });
     const domainOf = (address: string) => address.split("@")[1] ?? address;
@@ -336,38 +326,83 @@ export class ProbeFunction extends Construct {
           }),
         ]
       : [];
-    add("SendAlertMail", ["ses:SendEmail"], [...sesIdentities, ...configurationSets], {
+    this.allow("SendAlertMail", ["ses:SendEmail"], [...sesIdentities, ...configurationSets], {
       StringEquals: { "ses:FromAddress": props.mailFrom },
     });
-    props.passwordSecret.grantRead(this.role);
-    props.heartbeatPasswordSecret?.grantRead(this.role);
-    if (props.secretsKmsKeyArns?.length)
-      add("DecryptThePasswordSecrets", ["kms:Decrypt"], [...props.secretsKmsKeyArns], {
-        StringEquals: { "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` },
-      });
-    // exactly the calls the store makes (shared/adapters/dynamo-store.ts): no Scan, no batch, no streams
-    add("StateTable", [...STATE_TABLE_ACTIONS], [props.table.tableArn]);
-    // the table's own key (tableCustomerManagedKey): the key actions CDK's table grants give (dynamodb perms.js
-    // KEY_READ_ACTIONS + KEY_WRITE_ACTIONS), so narrowing the table actions takes nothing from the key
-    props.table.encryptionKey?.grant(
-      this.role,
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:ReEncrypt*",
-      "kms:GenerateDataKey*",
-    );
-    add("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]);
-    // The EC2 view of the VIP (opt-in): one read-only call; EC2's Describe calls take no resource ARNs.
-    const ec2Actions = [
-      ...new Set(
-        fleet.flatMap((c) =>
-          c.ec2
-            ? [c.ec2.mode === "route-table" ? "ec2:DescribeRouteTables" : "ec2:DescribeNetworkInterfaces"]
-            : [],
-        ),
-      ),
-    ].sort();
-    if (ec2Actions.length) add("Ec2ViewOfTheVip", ec2Actions, ["*"]);
   }
+}
+
+/** The function's timeout: in sub-minute mode long enough for the window's last probe to finish. */
+function timeoutOf(props: ProbeFunctionProps): Duration {
+  const subMinute = props.subMinuteIntervalSeconds ?? 0;
+  const rateSeconds = props.scheduleRate.toSeconds();
+  const timeout =
+    props.timeout ?? (subMinute > 0 ? Duration.seconds(rateSeconds + 15) : Duration.seconds(50));
+  if (subMinute > 0 && timeout.toSeconds() < rateSeconds + 5)
+    throw new ConfigError("the ProbeFunction's props", [
+      `timeout: in sub-minute mode the timeout (${timeout.toSeconds()} s) must exceed the schedule's rate (${rateSeconds} s) by 5 s or more`,
+    ]);
+  return timeout;
+}
+
+/** The fleet file's pairs: every ssm runner carries the deployed document's name. */
+function fleetOf(props: ProbeFunctionProps): ClusterConfig[] {
+  const withDocument = <R extends { runner: ClusterConfig["nodes"]["a"]["runner"] }>(n: R): R => ({
+    ...n,
+    runner: n.runner.type === "ssm" ? { ...n.runner, documentName: props.documentName } : n.runner,
+  });
+  return props.clusters.map((c) => ({
+    ...c,
+    nodes: { a: withDocument(c.nodes.a), b: withDocument(c.nodes.b) },
+    witnesses: c.witnesses.map(withDocument),
+  }));
+}
+
+/** The function's environment, typed by the function's own schema: a name it does not read does not compile. */
+function environmentOf(props: ProbeFunctionProps): FunctionEnvironment {
+  return {
+    FLEET_CONFIG_FILE: FLEET_FILE,
+    DETAILED_METRICS: String(props.detailedMetrics ?? false),
+    TABLE_NAME: props.table.tableName,
+    MAIL_FROM: props.mailFrom,
+    MAIL_TO: props.mailTo.join(","),
+    ...(props.sesConfigurationSet ? { MAIL_CONFIGURATION_SET: props.sesConfigurationSet } : {}),
+    PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
+    ...(props.heartbeatPasswordSecret
+      ? { HEARTBEAT_PASSWORD_SECRET_ARN: props.heartbeatPasswordSecret.secretArn }
+      : {}),
+    SUBMINUTE_INTERVAL_SECONDS: String(props.subMinuteIntervalSeconds ?? 0),
+    SCHEDULE_RATE_SECONDS: String(props.scheduleRate.toSeconds()),
+    HISTORY_TTL_DAYS: String(props.historyTtlDays ?? HISTORY_TTL_DAYS_DEFAULT),
+    // the mails link the fleet's dashboard
+    ...(props.dashboardName ? { DASHBOARD_NAME: props.dashboardName } : {}),
+    POWERTOOLS_SERVICE_NAME: "mysql-ha-prober",
+    POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+    NODE_OPTIONS: "--enable-source-maps",
+  } satisfies FunctionEnvironment;
+}
+
+/** esbuild's options (the shared bundling contract), and the fleet file copied beside the handler. */
+function bundlingWith(fleetDir: string): NodejsFunctionProps["bundling"] {
+  return {
+    minify: true,
+    sourceMap: true,
+    // stack traces map to file:line without shipping the sources
+    sourcesContent: false,
+    format: OutputFormat.ESM,
+    target: LAMBDA_BUNDLE_TARGET,
+    mainFields: [...LAMBDA_BUNDLE_MAIN_FIELDS],
+    banner: LAMBDA_BUNDLE_BANNER,
+    externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_in: string, outputDir: string) => [
+        `cp "${join(fleetDir, FLEET_FILE)}" "${join(outputDir, FLEET_FILE)}"`,
+      ],
+    },
+    esbuildArgs: {
+      "--alias": Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
+    },
+  };
 }

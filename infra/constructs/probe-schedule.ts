@@ -9,6 +9,7 @@ import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as targets from "aws-cdk-lib/aws-scheduler-targets";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { ConfigError } from "../../shared/domain/errors.ts";
 
 export interface ProbeScheduleProps {
   /** The pairs this schedule probes (at most 50). */
@@ -25,7 +26,9 @@ export class ProbeSchedule extends Construct {
   constructor(scope: Construct, id: string, props: ProbeScheduleProps) {
     super(scope, id);
     if (props.clusters.length < 1 || props.clusters.length > 50)
-      throw new Error(`a probe schedule carries 1 to 50 pairs (got ${props.clusters.length})`);
+      throw new ConfigError("the ProbeSchedule's props", [
+        `clusters: a probe schedule carries 1 to 50 pairs (got ${props.clusters.length})`,
+      ]);
     this.schedule = new scheduler.Schedule(this, "Schedule", {
       schedule: scheduler.ScheduleExpression.rate(props.rate),
       description: `mysql-ha-prober ${props.clusters.join(" ")}`.slice(0, 512),

@@ -46,48 +46,9 @@ export class ProberAlarms extends Construct {
     super(scope, id);
     const f = props.fleet;
     const stack = Stack.of(this);
-    // CloudWatch alarm actions cannot publish to a topic encrypted with the AWS managed key alias/aws/sns:
-    // its key policy cannot grant cloudwatch.amazonaws.com. A customer managed key (about $1 a month) that
-    // allows it does (AWS knowledge center: "cloudwatch-receive-sns-for-alarm-trigger").
-    this.key = new kms.Key(this, "TopicKey", {
-      description: `mysql-ha-prober ${f}: encrypts the alarm topic; CloudWatch alarms may use it`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "CloudWatchAlarmsPublishToTheEncryptedTopic",
-        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        resources: ["*"],
-      }),
-    );
-    this.topic = new sns.Topic(this, "Topic", {
-      displayName: `mysql-ha-prober ${f} alarms`,
-      enforceSSL: true,
-      masterKey: this.key,
-    });
-    // A topic policy REPLACES SNS's default access policy (enforceSSL makes one with only its Deny): without
-    // this Allow nothing lets CloudWatch publish. Only this account's alarms (confused-deputy conditions).
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "CloudWatchAlarmsOfThisAccountPublish",
-        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-        actions: ["sns:Publish"],
-        resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            "aws:SourceArn": stack.formatArn({
-              service: "cloudwatch",
-              resource: "alarm",
-              resourceName: "*",
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-          StringEquals: { "aws:SourceAccount": stack.account },
-        },
-      }),
-    );
+    const { key, topic } = this.encryptedTopic(f);
+    this.key = key;
+    this.topic = topic;
     this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const action = new cwActions.SnsAction(this.topic);
     const alarm = (alarmId: string, p: cloudwatch.AlarmProps) => {
@@ -150,5 +111,55 @@ export class ProberAlarms extends Construct {
         ...atLeastOne,
       }),
     };
+  }
+
+  /**
+   * The alarm topic, encrypted with a key CloudWatch may use, that only this account's alarms may publish to.
+   */
+  private encryptedTopic(f: string): { key: kms.Key; topic: sns.Topic } {
+    const stack = Stack.of(this);
+    // CloudWatch alarm actions cannot publish to a topic encrypted with the AWS managed key alias/aws/sns:
+    // its key policy cannot grant cloudwatch.amazonaws.com. A customer managed key (about $1 a month) that
+    // allows it does (AWS knowledge center: "cloudwatch-receive-sns-for-alarm-trigger").
+    const key = new kms.Key(this, "TopicKey", {
+      description: `mysql-ha-prober ${f}: encrypts the alarm topic; CloudWatch alarms may use it`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchAlarmsPublishToTheEncryptedTopic",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      }),
+    );
+    const topic = new sns.Topic(this, "Topic", {
+      displayName: `mysql-ha-prober ${f} alarms`,
+      enforceSSL: true,
+      masterKey: key,
+    });
+    // A topic policy REPLACES SNS's default access policy (enforceSSL makes one with only its Deny): without
+    // this Allow nothing lets CloudWatch publish. Only this account's alarms (confused-deputy conditions).
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchAlarmsOfThisAccountPublish",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["sns:Publish"],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnLike: {
+            "aws:SourceArn": stack.formatArn({
+              service: "cloudwatch",
+              resource: "alarm",
+              resourceName: "*",
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { "aws:SourceAccount": stack.account },
+        },
+      }),
+    );
+    return { key, topic };
   }
 }

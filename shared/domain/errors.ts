@@ -42,3 +42,35 @@ export function yamlExcerpt(e: unknown): string {
     .slice(0, 6);
   return lines.map((l, i) => (i === 0 ? l : `      ${l}`)).join("\n");
 }
+
+/** A validation issue as zod reports it: where, and what is wrong. */
+export interface ValidationIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/**
+ * One line per validation issue, its field first (`clusters[0].nodes.a.host: ...`): the one formatter of
+ * every configuration the project reads (the CLI's file, the deployment file, the function's environment
+ * and fleet file). `root` names an issue of the whole value.
+ */
+export function issueLines(issues: readonly ValidationIssue[], root = "(root)"): string[] {
+  return issues.map((i) => `${fieldPath(i.path, root)}: ${i.message}`);
+}
+
+/** `clusters[0].nodes.a.host` from zod's path; `root` for an empty one. */
+export function fieldPath(path: readonly PropertyKey[], root = "(root)"): string {
+  if (path.length === 0) return root;
+  return path
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`))
+    .join("");
+}
+
+/** Every pair's name used once (the one uniqueness check): a ConfigError naming the first used twice. */
+export function checkNamesUnique(source: string, items: readonly { readonly name: string }[]): void {
+  const names = new Set<string>();
+  for (const { name } of items) {
+    if (names.has(name)) throw new ConfigError(source, [`clusters: the name "${name}" is used twice`]);
+    names.add(name);
+  }
+}

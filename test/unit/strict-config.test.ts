@@ -38,7 +38,7 @@ describe("unknown keys are refused with the closest known key", () => {
       if (nodes?.a) nodes.a.nodeCheck = { notifyStatefile: "/var/run/keepalived.state" };
     });
     expect(load).toThrow(
-      /clusters\.0\.nodes\.a\.nodeCheck: unknown key "notifyStatefile" \(did you mean "notifyStateFile"\?\)/,
+      /clusters\[0\]\.nodes\.a\.nodeCheck: unknown key "notifyStatefile" \(did you mean "notifyStateFile"\?\)/,
     );
   });
 

@@ -23,7 +23,7 @@ describe("the function's environment", () => {
   });
 
   it.each([
-    [{ MAIL_TO: "not-an-address" }, /MAIL_TO\.0: /],
+    [{ MAIL_TO: "not-an-address" }, /MAIL_TO\[0\]: /],
     [{ PASSWORD_SECRET_ARN: undefined }, /set PASSWORD_SECRET_ARN or PASSWORD_PARAMETER_NAME/],
     [{ SUBMINUTE_INTERVAL_SECONDS: "90" }, /SUBMINUTE_INTERVAL_SECONDS: /],
     [{ DETAILED_METRICS: "yes" }, /DETAILED_METRICS: /],

@@ -103,7 +103,7 @@ describe("the fleet file", () => {
       /the invocation's event[\s\S]*give \{ "clusters": \["<pair>", \.\.\.\] \} or \{ "cluster": "<pair>" \}/,
     );
     expect(() => scheduledPairsOf({ clusters: ["ok", "../etc"] })).toThrow(
-      /clusters\.1: must be a pair's name/,
+      /clusters\[1\]: must be a pair's name/,
     );
     expect(() => scheduledPairsOf({ clusters: [] })).toThrow(/clusters: /);
     expect(() => scheduledPairsOf(null)).toThrow(/the invocation's event/);
