@@ -63,6 +63,68 @@ export function buildHandler(
   options: BuildOptions = {},
 ) {
   const fleet = options.fleet ?? loadFleet(env.FLEET_CONFIG_FILE, env.LAMBDA_TASK_ROOT);
+  const aws = awsPorts(env);
+  const { pushGate: _g, ...portOverrides } = overrides;
+  const wiring: Wiring = {
+    env,
+    fleet,
+    aws,
+    pushGate: overrides.pushGate ?? aws.store,
+    batcherFor: batchersOn(aws.ssm),
+    invocation: { mail: {} },
+    portOverrides,
+  };
+  const prober = pairProbers(wiring);
+  const push = pushEntry(wiring, prober);
+
+  const run = async (event: unknown, context: Context) => {
+    const started = Date.now();
+    wiring.invocation.mail = mailContextOf(env, context.invokedFunctionArn);
+    const hardEndAt = started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
+    if (options.entry === "push") return push(event, context.invokedFunctionArn, hardEndAt);
+    if (pushEventOf(event))
+      return refusePush(
+        "a push event at the scheduled entry: pushes go to the push function, through the node's alias",
+      );
+    return scheduledRun(wiring, prober, scheduledPairsOf(event), started, hardEndAt);
+  };
+
+  return (
+    middy(run)
+      .use(captureLambdaHandler(tracer))
+      // the pair keys of one invocation must not leak into the next one's lines
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  );
+}
+
+/** What one function environment holds while warm: its configuration, its AWS ports, its caches. */
+interface Wiring {
+  readonly env: Env;
+  readonly fleet: Fleet;
+  readonly aws: AwsPorts;
+  readonly pushGate: PushGate;
+  readonly batcherFor: (documentName: string) => SsmCommandBatcher;
+  /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
+  readonly invocation: { mail: MailContext };
+  readonly portOverrides: Omit<Overrides, "pushGate">;
+}
+
+/** One pair's probe, to be run before `deadlineAt`. */
+type PairProbe = (deadlineAt: number) => Promise<ProbeOutcome>;
+
+interface AwsPorts {
+  readonly ssm: SSMClient;
+  readonly requestHandler: { connectionTimeout: number; requestTimeout: number };
+  readonly password: () => Promise<string>;
+  readonly heartbeatPassword: () => Promise<string>;
+  readonly store: DynamoStore;
+  readonly notifier: SesNotifier;
+  readonly metrics: EmfMetricsSink;
+}
+
+/** The AWS clients and the adapters over them, each call with a deadline, the passwords cached. */
+function awsPorts(env: Env): AwsPorts {
   // Every call has a deadline, the secret's too: 1 s to connect, 3 s for the answer.
   const requestHandler = { connectionTimeout: 1000, requestTimeout: 3000 };
   // A fleet's node checks share the account's SSM rate: a throttled call is retried with client-side rate
@@ -73,106 +135,206 @@ export function buildHandler(
   const ses = tracer.captureAWSv3Client(new SESClient({ requestHandler }));
   const secrets = new SecretsProvider({ clientConfig: { requestHandler } });
   const parameters = new SSMProvider({ clientConfig: { requestHandler } });
-  /** The monitoring password, cached for 5 minutes. Never logged. */
-  const password = oneAtATime(
-    async (): Promise<string> =>
-      env.PASSWORD_SECRET_ARN
-        ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
-        : String(await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 })),
-  );
-  /** The heartbeat user's password, cached for 5 minutes. Never logged. */
-  const heartbeatPassword = oneAtATime(
-    async (): Promise<string> =>
-      String(await secrets.get(env.HEARTBEAT_PASSWORD_SECRET_ARN as string, { maxAge: 300 })),
-  );
-  const dynamoStore = new DynamoStore({
-    client: dynamo,
-    tableName: env.TABLE_NAME,
-    historyTtlDays: env.HISTORY_TTL_DAYS,
-  });
-  const pushGate: PushGate = overrides.pushGate ?? dynamoStore;
-  const { pushGate: _g, ...portOverrides } = overrides;
-  const notifier = new SesNotifier({
-    client: ses,
-    from: env.MAIL_FROM,
-    to: env.MAIL_TO,
-    ...(env.MAIL_CONFIGURATION_SET ? { configurationSet: env.MAIL_CONFIGURATION_SET } : {}),
-  });
-  // The pair metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
-  const metricsSink = new EmfMetricsSink(metrics, { detailed: env.DETAILED_METRICS });
+  return {
+    ssm,
+    requestHandler,
+    /** The monitoring password, cached for 5 minutes. Never logged. */
+    password: oneAtATime(
+      async (): Promise<string> =>
+        env.PASSWORD_SECRET_ARN
+          ? String(await secrets.get(env.PASSWORD_SECRET_ARN, { maxAge: 300 }))
+          : String(
+              await parameters.get(env.PASSWORD_PARAMETER_NAME as string, { decrypt: true, maxAge: 300 }),
+            ),
+    ),
+    /** The heartbeat user's password, cached for 5 minutes. Never logged. */
+    heartbeatPassword: oneAtATime(
+      async (): Promise<string> =>
+        String(await secrets.get(env.HEARTBEAT_PASSWORD_SECRET_ARN as string, { maxAge: 300 })),
+    ),
+    store: new DynamoStore({
+      client: dynamo,
+      tableName: env.TABLE_NAME,
+      historyTtlDays: env.HISTORY_TTL_DAYS,
+    }),
+    notifier: new SesNotifier({
+      client: ses,
+      from: env.MAIL_FROM,
+      to: env.MAIL_TO,
+      ...(env.MAIL_CONFIGURATION_SET ? { configurationSet: env.MAIL_CONFIGURATION_SET } : {}),
+    }),
+    // The pair metrics carry exactly the dimension set the alarms and widgets read: {Cluster}.
+    metrics: new EmfMetricsSink(metrics, { detailed: env.DETAILED_METRICS }),
+  };
+}
 
-  // The node checks the invocation's pairs start together go out as one SendCommand (up to 50 nodes):
-  // SSM's account-wide SendCommand rate is what a fleet runs out of first (BENCHMARKS.md §10).
+/**
+ * The node checks the invocation's pairs start together go out as one SendCommand (up to 50 nodes):
+ * SSM's account-wide SendCommand rate is what a fleet runs out of first (BENCHMARKS.md §10).
+ */
+function batchersOn(ssm: SSMClient): (documentName: string) => SsmCommandBatcher {
   const batchers = new Map<string, SsmCommandBatcher>();
-  const batcherFor = (documentName: string) => {
+  return (documentName) => {
     const known = batchers.get(documentName);
     if (known) return known;
     const made = new SsmCommandBatcher({ client: ssm, documentName });
     batchers.set(documentName, made);
     return made;
   };
+}
 
-  /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
-  let mail: MailContext = {};
-
+/** Each pair's observers and target, built at its first invocation and kept while the environment is warm. */
+function pairProbers(w: Wiring): (name: string) => PairProbe {
   /** Each pair's node Since from its last probe here: a warm probe's node checks start beside the store read. */
   const sinceHints = new Map<string, Record<"a" | "b", number | null>>();
   /** Each pair's recent heartbeat GTIDs written here, kept when a commit fails (PipelineDeps.heartbeatHints). */
   const heartbeatHints = new Map<string, string[]>();
-
-  /** One pair's observers and target, built at its first invocation and kept while the environment is warm. */
-  const pairs = new Map<string, (deadlineAt: number) => Promise<ProbeOutcome>>();
-  const prober = (name: string) => {
+  const pairs = new Map<string, PairProbe>();
+  return (name) => {
     const known = pairs.get(name);
     if (known) return known;
-    const cluster = pairOf(fleet, name);
-    if (cluster.heartbeat && !env.HEARTBEAT_PASSWORD_SECRET_ARN)
+    const cluster = pairOf(w.fleet, name);
+    if (cluster.heartbeat && !w.env.HEARTBEAT_PASSWORD_SECRET_ARN)
       throw new ConfigError(`pair ${name}`, [
         "heartbeat: the pair has a heartbeat, set HEARTBEAT_PASSWORD_SECRET_ARN in the function's environment",
       ]);
     const target = targetFromConfig(cluster);
     const deps: PipelineDeps = {
       ...observersFor(cluster, {
-        password,
-        ...(cluster.heartbeat ? { heartbeatPassword } : {}),
+        password: w.aws.password,
+        ...(cluster.heartbeat ? { heartbeatPassword: w.aws.heartbeatPassword } : {}),
         runners: ["ssm"],
         ssm: (r) =>
           new SsmNodeChecker({
-            client: ssm,
+            client: w.aws.ssm,
             documentName: r.documentName,
             instanceId: r.instanceId,
-            batcher: batcherFor(r.documentName),
+            batcher: w.batcherFor(r.documentName),
           }),
         // the EC2 view (opt-in): one traced client, made only for a pair with the view on
         ec2: (c) =>
-          ec2ReaderWithClient(c.ec2 as NonNullable<typeof c.ec2>, { requestHandler }, (client) =>
-            tracer.captureAWSv3Client(client),
+          ec2ReaderWithClient(
+            c.ec2 as NonNullable<typeof c.ec2>,
+            { requestHandler: w.aws.requestHandler },
+            (client) => tracer.captureAWSv3Client(client),
           ),
       }),
-      store: dynamoStore,
+      store: w.aws.store,
       sinceHints,
       heartbeatHints,
-      notifier,
-      metrics: metricsSink,
+      notifier: w.aws.notifier,
+      metrics: w.aws.metrics,
       log: (event, detail) => logger.info(event, { cluster: name, ...detail }),
-      ...portOverrides,
+      ...w.portOverrides,
     };
-    const probeOnce = async (deadlineAt: number): Promise<ProbeOutcome> => {
-      const r = await probeCluster({ ...target, mail }, deps, { at: deadlineAt });
+    const probeOnce: PairProbe = async (deadlineAt) => {
+      const r = await probeCluster({ ...target, mail: w.invocation.mail }, deps, { at: deadlineAt });
       logger.info("probe", { cluster: name, ...probeLogFields(r) });
       return r;
     };
     pairs.set(name, probeOnce);
     return probeOnce;
   };
+}
 
-  /**
-   * A pushed probe (a node's notify script): after a short debounce, one probe, unless another pushed
-   * invocation holds the claim (a flapping keepalived must not cause a probe storm). A push that finds the
-   * claim held tries once more when it expires, so the last change of a burst is always probed (the
-   * other node taking the VIP a second after the first one failed is not lost).
-   */
-  const pushed = async (push: PushEvent, hardEndAt: number) => {
+/**
+ * The schedule's pairs side by side, each with its own loop and deadlines; one pair's failure (its
+ * configuration, its store write) does not stop the others, and still fails the invocation.
+ */
+async function scheduledRun(
+  w: Wiring,
+  prober: (name: string) => PairProbe,
+  names: string[],
+  started: number,
+  hardEndAt: number,
+) {
+  if (names.length === 1) logger.appendKeys({ cluster: names[0] });
+  else logger.appendKeys({ clusters: names });
+  // the pairs' first node checks start after their store reads: their command waits for all of them
+  for (const [documentName, count] of ssmChecksOf(w.fleet, names)) w.batcherFor(documentName).expect(count);
+  const outcomes = await Promise.all(
+    names.map(async (name) => {
+      const probes: { status: string; committed: boolean }[] = [];
+      try {
+        const probeOnce = prober(name);
+        await runSchedule(
+          {
+            intervalMs: w.env.SUBMINUTE_INTERVAL_SECONDS * 1000,
+            startAt: started,
+            // sub-minute mode covers the schedule's whole window; the next invocation starts where it ends
+            windowEndAt: started + w.env.SCHEDULE_RATE_SECONDS * 1000,
+            hardEndAt,
+          },
+          async (_i, deadline) => {
+            const r = await probeOnce(deadline.at);
+            probes.push({ status: r.state.status, committed: r.committed });
+          },
+        );
+        return { cluster: name, probes };
+      } catch (e) {
+        logger.error("pair failed", { cluster: name, error: e as Error });
+        return { cluster: name, probes, error: e as Error };
+      }
+    }),
+  );
+  const failed = outcomes.filter((o) => o.error);
+  if (failed.length === 1 && names.length === 1) throw failed[0]?.error;
+  if (failed.length)
+    throw new AggregateError(
+      failed.map((o) => o.error),
+      `${failed.length} of ${names.length} pairs failed: ${failed.map((o) => `${o.cluster} (${o.error?.message.split("\n")[0]})`).join(", ")}`,
+    );
+  return names.length === 1
+    ? { cluster: names[0] as string, probes: outcomes[0]?.probes ?? [] }
+    : { clusters: outcomes.map(({ cluster, probes }) => ({ cluster, probes })) };
+}
+
+/** A push not acted on: logged with the reason, answered, never an error (a node cannot raise alarms). */
+function refusePush(reason: string, detail: Record<string, unknown> = {}) {
+  logger.warn("push refused", { reason, ...detail });
+  return { pushed: false, refused: reason };
+}
+
+/**
+ * The push entry: who calls is the alias it was invoked through (IAM binds each node to its own alias
+ * by its instance identity), never the event's claim; each node's pushes are counted (a flood is
+ * refused), and whatever cannot be checked is refused (fails closed).
+ */
+function pushEntry(w: Wiring, prober: (name: string) => PairProbe) {
+  const pushed = pushedProbe(w, prober);
+  return async (event: unknown, invokedArn: string | undefined, hardEndAt: number) => {
+    const caller = pushCallerOf(invokedArn);
+    if (!caller) return refusePush("not invoked through a node's alias (n-<instance id>)", { invokedArn });
+    const push = pushEventOf(event);
+    if (!push) return refusePush("not a push event", { caller });
+    const home = pairOfNode(w.fleet, caller);
+    if (!home) return refusePush("the calling instance is no node of this fleet", { caller });
+    if (push.cluster !== home.pair)
+      return refusePush(`the event names pair ${push.cluster}; the caller is a node of ${home.pair}`, {
+        caller,
+      });
+    logger.appendKeys({ cluster: home.pair, node: home.node });
+    const max = w.env.PUSH_NODE_MAX_PER_MINUTE;
+    const admitted = await w.pushGate.admit(caller, max, 60_000).catch((e: unknown) => {
+      logger.warn("push count failed", { error: String(e) });
+      return null;
+    });
+    if (admitted === null)
+      return refusePush("the push count could not be kept: the gate fails closed", { caller });
+    if (!admitted) return refusePush(`more than ${max} pushes this minute from ${caller}`, { caller });
+    return pushed({ ...push, node: home.node }, hardEndAt);
+  };
+}
+
+/**
+ * A pushed probe (a node's notify script): after a short debounce, one probe, unless another pushed
+ * invocation holds the claim (a flapping keepalived must not cause a probe storm). A push that finds the
+ * claim held tries once more when it expires, so the last change of a burst is always probed (the
+ * other node taking the VIP a second after the first one failed is not lost).
+ */
+function pushedProbe(w: Wiring, prober: (name: string) => PairProbe) {
+  const { env, fleet, pushGate } = w;
+  return async (push: PushEvent, hardEndAt: number) => {
     const cluster = { name: push.cluster };
     if (!fleet.pairs.has(push.cluster) && !fleet.errors.has(push.cluster)) {
       logger.warn("push for a pair this function does not probe: ignored", { push });
@@ -186,11 +348,11 @@ export function buildHandler(
         return null;
       });
     let claimed = await claim();
-    if (claimed === null) return refuse("the push claim could not be taken: the gate fails closed");
+    if (claimed === null) return refusePush("the push claim could not be taken: the gate fails closed");
     if (!claimed && Date.now() + env.PUSH_HOLD_MS < hardEndAt) {
       await new Promise((r) => setTimeout(r, env.PUSH_HOLD_MS));
       claimed = await claim();
-      if (claimed === null) return refuse("the push claim could not be taken: the gate fails closed");
+      if (claimed === null) return refusePush("the push claim could not be taken: the gate fails closed");
     }
     if (!claimed) {
       logger.info("push coalesced", { push });
@@ -204,103 +366,6 @@ export function buildHandler(
       probes: [{ status: r.state.status, committed: r.committed }],
     };
   };
-
-  /** A push not acted on: logged with the reason, answered, never an error (a node cannot raise alarms). */
-  const refuse = (reason: string, detail: Record<string, unknown> = {}) => {
-    logger.warn("push refused", { reason, ...detail });
-    return { pushed: false, refused: reason };
-  };
-
-  /**
-   * The push entry: who calls is the alias it was invoked through (IAM binds each node to its own alias
-   * by its instance identity), never the event's claim; each node's pushes are counted (a flood is
-   * refused), and whatever cannot be checked is refused (fails closed).
-   */
-  const pushEntry = async (event: unknown, invokedArn: string | undefined, hardEndAt: number) => {
-    const caller = pushCallerOf(invokedArn);
-    if (!caller) return refuse("not invoked through a node's alias (n-<instance id>)", { invokedArn });
-    const push = pushEventOf(event);
-    if (!push) return refuse("not a push event", { caller });
-    const home = pairOfNode(fleet, caller);
-    if (!home) return refuse("the calling instance is no node of this fleet", { caller });
-    if (push.cluster !== home.pair)
-      return refuse(`the event names pair ${push.cluster}; the caller is a node of ${home.pair}`, { caller });
-    logger.appendKeys({ cluster: home.pair, node: home.node });
-    const admitted = await pushGate
-      .admit(caller, env.PUSH_NODE_MAX_PER_MINUTE, 60_000)
-      .catch((e: unknown) => {
-        logger.warn("push count failed", { error: String(e) });
-        return null;
-      });
-    if (admitted === null)
-      return refuse("the push count could not be kept: the gate fails closed", { caller });
-    if (!admitted)
-      return refuse(`more than ${env.PUSH_NODE_MAX_PER_MINUTE} pushes this minute from ${caller}`, {
-        caller,
-      });
-    return pushed({ ...push, node: home.node }, hardEndAt);
-  };
-
-  const run = async (event: unknown, context: Context) => {
-    const started = Date.now();
-    mail = mailContextOf(env, context.invokedFunctionArn);
-    const hardEndAt = started + context.getRemainingTimeInMillis() - env.DEADLINE_MARGIN_MS;
-    if (options.entry === "push") return pushEntry(event, context.invokedFunctionArn, hardEndAt);
-    if (pushEventOf(event))
-      return refuse(
-        "a push event at the scheduled entry: pushes go to the push function, through the node's alias",
-      );
-    const names = scheduledPairsOf(event);
-    if (names.length === 1) logger.appendKeys({ cluster: names[0] });
-    else logger.appendKeys({ clusters: names });
-    // the pairs' first node checks start after their store reads: their command waits for all of them
-    for (const [documentName, count] of ssmChecksOf(fleet, names)) batcherFor(documentName).expect(count);
-    // the schedule's pairs side by side, each with its own loop and deadlines; one pair's failure
-    // (its configuration, its store write) does not stop the others, and still fails the invocation
-    const outcomes = await Promise.all(
-      names.map(async (name) => {
-        const probes: { status: string; committed: boolean }[] = [];
-        try {
-          const probeOnce = prober(name);
-          await runSchedule(
-            {
-              intervalMs: env.SUBMINUTE_INTERVAL_SECONDS * 1000,
-              startAt: started,
-              // sub-minute mode covers the schedule's whole window; the next invocation starts where it ends
-              windowEndAt: started + env.SCHEDULE_RATE_SECONDS * 1000,
-              hardEndAt,
-            },
-            async (_i, deadline) => {
-              const r = await probeOnce(deadline.at);
-              probes.push({ status: r.state.status, committed: r.committed });
-            },
-          );
-          return { cluster: name, probes };
-        } catch (e) {
-          logger.error("pair failed", { cluster: name, error: e as Error });
-          return { cluster: name, probes, error: e as Error };
-        }
-      }),
-    );
-    const failed = outcomes.filter((o) => o.error);
-    if (failed.length === 1 && names.length === 1) throw failed[0]?.error;
-    if (failed.length)
-      throw new AggregateError(
-        failed.map((o) => o.error),
-        `${failed.length} of ${names.length} pairs failed: ${failed.map((o) => `${o.cluster} (${o.error?.message.split("\n")[0]})`).join(", ")}`,
-      );
-    return names.length === 1
-      ? { cluster: names[0] as string, probes: outcomes[0]?.probes ?? [] }
-      : { clusters: outcomes.map(({ cluster, probes }) => ({ cluster, probes })) };
-  };
-
-  return (
-    middy(run)
-      .use(captureLambdaHandler(tracer))
-      // the pair keys of one invocation must not leak into the next one's lines
-      .use(injectLambdaContext(logger, { resetKeys: true }))
-      .use(logMetrics(metrics, { captureColdStartMetric: true }))
-  );
 }
 
 /** Where the function runs and where to look, for the mails: account, region, dashboard, logs. */
