@@ -7,9 +7,10 @@
 import { type FaultKind, Lab } from "../lab/lab.ts";
 import { labConfigPath, writeLabConfig } from "../lab/target.ts";
 import { triggerListener } from "../shared/adapters/trigger-fifo.ts";
+import type { LabClusterConfig } from "../shared/config.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
-import { type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
+import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
 import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { summarizeState, table } from "../shared/text/output.ts";
 import { sleep } from "../shared/util/wait.ts";
@@ -49,11 +50,42 @@ export async function runDemo(
   const services = await openServices(cfg, { keepRunning: o.keep });
   const c = cfg.clusters[0];
   if (!c) throw new Error("the lab configuration has no cluster");
-  const target = targetFromConfig(c);
-  const observers = await observersFor(c);
+  const deps = { ...(await observersFor(c)), store: services.store, notifier: services.notifier };
   out(`== prober config: ${labConfigPath(lab)}`);
   if (services.mailViewerUrl) out(`== mail viewer (open it in a browser): ${services.mailViewerUrl}`);
 
+  const watch = startWatch(o, c, deps, out, stop);
+  const steps: DrillStep[] = [];
+  try {
+    const until = untilDeclared(watch, o.stepTimeoutMs ?? 60_000, stop);
+    out("== waiting for the prober to see the cluster HEALTHY");
+    await until("HEALTHY", 0, false);
+    await drillSteps(lab, drillOn(until, out, steps));
+  } finally {
+    await watch.stop();
+    out("");
+    out(renderSummary(steps));
+    await finish(o, lab, services, stop, out);
+  }
+  return steps;
+}
+
+/** The watch loop the demo runs beside its drill: every outcome kept, transitions and mails printed. */
+interface Watch {
+  readonly outcomes: ProbeOutcome[];
+  /** The loop's failure, if it failed. */
+  error(): unknown;
+  stop(): Promise<void>;
+}
+
+function startWatch(
+  o: DemoOptions,
+  c: LabClusterConfig,
+  deps: PipelineDeps,
+  out: (s: string) => void,
+  stop: AbortSignal,
+): Watch {
+  const target = targetFromConfig(c);
   const outcomes: ProbeOutcome[] = [];
   let loopError: unknown;
   const loopStop = new AbortController();
@@ -65,11 +97,7 @@ export async function runDemo(
   const loop = runSchedule(
     { intervalMs: o.intervalMs, roundBudgetMs: Math.max(o.intervalMs, 8000), signal: loopStop.signal, wake },
     async (_i, deadline) => {
-      const r = await probeCluster(
-        target,
-        { ...observers, store: services.store, notifier: services.notifier },
-        deadline,
-      );
+      const r = await probeCluster(target, deps, deadline);
       outcomes.push(r);
       if (r.transition) {
         out(`   watch: ${summarizeState(r.state)}`);
@@ -81,19 +109,32 @@ export async function runDemo(
     loopError = e;
     return 0;
   });
+  return {
+    outcomes,
+    error: () => loopError,
+    stop: async () => {
+      loopStop.abort();
+      stop.removeEventListener("abort", onStop);
+      await loop;
+      listener?.close();
+    },
+  };
+}
 
-  const steps: DrillStep[] = [];
-  const stepTimeout = o.stepTimeoutMs ?? 60_000;
-  /** Waits until the declared status is `status` (and a mail about it went out, when expected). */
-  const until = async (status: Status, since: number, needMail: boolean) => {
+/** One drill step: inject, then wait until the watch declares `expected` and mails it. */
+type Drill = (step: string, fault: string, expected: Status, act: () => Promise<unknown>) => Promise<void>;
+
+/** Waits until the declared status is `status` (and a mail about it went out, when asked). */
+function untilDeclared(watch: Watch, stepTimeout: number, stop: AbortSignal) {
+  return async (status: Status, since: number, needMail: boolean) => {
     const deadline = Date.now() + stepTimeout;
     while (Date.now() < deadline) {
       if (stop.aborted) throw new Error("interrupted");
-      if (loopError) throw loopError;
-      const hit = outcomes.find(
+      if (watch.error()) throw watch.error();
+      const hit = watch.outcomes.find(
         (r) => Date.parse(r.state.observedAt) >= since && r.transition?.to === status,
       );
-      const mailed = outcomes.find(
+      const mailed = watch.outcomes.find(
         (r) => Date.parse(r.state.observedAt) >= since && r.sent.some((a) => a.to === status),
       );
       if (hit && (!needMail || mailed)) return { hit, mailed };
@@ -101,7 +142,15 @@ export async function runDemo(
     }
     throw new Error(`status ${status} was not declared within ${stepTimeout / 1000} s`);
   };
-  const drill = async (step: string, fault: string, expected: Status, act: () => Promise<unknown>) => {
+}
+
+/** The drill's steps, each timed from injection to detection and to its mail, appended to `steps`. */
+function drillOn(
+  until: ReturnType<typeof untilDeclared>,
+  out: (s: string) => void,
+  steps: DrillStep[],
+): Drill {
+  return async (step, fault, expected, act) => {
     out(`== ${step}`);
     const injected = Date.now();
     await act();
@@ -120,51 +169,49 @@ export async function runDemo(
       mailMs: mailed ? Date.parse(mailed.state.observedAt) + mailed.timings.probeMs - injected : null,
     });
   };
+}
 
-  try {
-    out("== waiting for the prober to see the cluster HEALTHY");
-    await until("HEALTHY", 0, false);
-    const holder = (await lab.vipHolders())[0] ?? "a";
-    const peer = holder === "a" ? "b" : "a";
-    await drill(
-      `1. kill -9 the writer's MySQL (node ${holder.toUpperCase()}): failover`,
-      `mysql-kill ${holder}`,
-      "DEGRADED",
-      () => lab.fault("mysql-kill" as FaultKind, holder),
-    );
-    await drill(
-      `2. restart it: recovered (nopreempt keeps the VIP on ${peer.toUpperCase()})`,
-      "heal",
-      "HEALTHY",
-      () => lab.heal(),
-    );
-    await drill(
-      "3. block VRRP on a node (iptables): split brain",
-      `vrrp-block ${holder}`,
-      "SPLIT_BRAIN",
-      () => lab.fault("vrrp-block", holder),
-    );
-    await drill("4. remove the firewall rule: healed", "heal", "HEALTHY", () => lab.heal());
-  } finally {
-    loopStop.abort();
-    stop.removeEventListener("abort", onStop);
-    await loop;
-    listener?.close();
-    out("");
-    out(renderSummary(steps));
-    if (o.keep && !stop.aborted) {
-      out(`\n--keep: the lab, the store and the mail viewer stay up. Explore with:`);
-      out(`  npx mysql-ha-prober lab status --name ${o.name} --subnet ${o.subnet}`);
-      out(`  npx mysql-ha-prober watch -c ${labConfigPath(lab)}`);
-      out(`  npx mysql-ha-prober lab down --name ${o.name} --subnet ${o.subnet}`);
-      await services.close();
-    } else {
-      out("== tearing down");
-      await services.close();
-      await lab.down();
-    }
+/** From HEALTHY: failover, recovery, split brain, healed. */
+async function drillSteps(lab: Lab, drill: Drill): Promise<void> {
+  const holder = (await lab.vipHolders())[0] ?? "a";
+  const peer = holder === "a" ? "b" : "a";
+  await drill(
+    `1. kill -9 the writer's MySQL (node ${holder.toUpperCase()}): failover`,
+    `mysql-kill ${holder}`,
+    "DEGRADED",
+    () => lab.fault("mysql-kill" as FaultKind, holder),
+  );
+  await drill(
+    `2. restart it: recovered (nopreempt keeps the VIP on ${peer.toUpperCase()})`,
+    "heal",
+    "HEALTHY",
+    () => lab.heal(),
+  );
+  await drill("3. block VRRP on a node (iptables): split brain", `vrrp-block ${holder}`, "SPLIT_BRAIN", () =>
+    lab.fault("vrrp-block", holder),
+  );
+  await drill("4. remove the firewall rule: healed", "heal", "HEALTHY", () => lab.heal());
+}
+
+/** Tears the lab and the services down, or (--keep) says how to explore what stays up. */
+async function finish(
+  o: DemoOptions,
+  lab: Lab,
+  services: { close(): Promise<void> },
+  stop: AbortSignal,
+  out: (s: string) => void,
+): Promise<void> {
+  if (o.keep && !stop.aborted) {
+    out(`\n--keep: the lab, the store and the mail viewer stay up. Explore with:`);
+    out(`  npx mysql-ha-prober lab status --name ${o.name} --subnet ${o.subnet}`);
+    out(`  npx mysql-ha-prober watch -c ${labConfigPath(lab)}`);
+    out(`  npx mysql-ha-prober lab down --name ${o.name} --subnet ${o.subnet}`);
+    await services.close();
+  } else {
+    out("== tearing down");
+    await services.close();
+    await lab.down();
   }
-  return steps;
 }
 
 export function renderSummary(steps: DrillStep[]): string {

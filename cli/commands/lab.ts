@@ -12,21 +12,33 @@ import { table } from "../../shared/text/output.ts";
 import { type Io, parseDuration } from "../common.ts";
 
 export function labCommand(io: Io): Command {
-  const { out, err, stopSignal, setExitCode } = io;
   const lab = new Command("lab").description(
     "the local lab: two MariaDB nodes and keepalived in network namespaces (needs root)",
   );
-  const common = (c: Command) =>
-    c
-      .option("--name <name>", "lab name (namespace prefix)", "mhp")
-      .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
-      .option("--json", "print the status document as JSON");
-  const open = async (o: { name: string; subnet: string }) => {
-    const { Lab } = await import("../../lab/lab.ts");
-    return new Lab({ name: o.name, subnet: o.subnet }, (line) => err(`lab: ${line}`));
-  };
+  addUp(lab, io);
+  addLifecycle(lab, io);
+  addDemo(lab, io);
+  addRehearse(lab, io);
+  return lab;
+}
 
-  common(lab.command("up"))
+/** The options of the commands that address one lab. */
+function withLabOptions(c: Command): Command {
+  return c
+    .option("--name <name>", "lab name (namespace prefix)", "mhp")
+    .option("--subnet <cidr>", "lab subnet, a /24 inside 198.18.0.0/15", "198.18.0.0/24")
+    .option("--json", "print the status document as JSON");
+}
+
+/** The lab named by the options (imported on use, so `--help` does not load it). */
+async function openLab(o: { name: string; subnet: string }, err: Io["err"]) {
+  const { Lab } = await import("../../lab/lab.ts");
+  return new Lab({ name: o.name, subnet: o.subnet }, (line) => err(`lab: ${line}`));
+}
+
+/** `lab up`: create the lab or reuse it, write the prober's configuration for it. */
+function addUp(lab: Command, { out, err }: Io): void {
+  withLabOptions(lab.command("up"))
     .description(
       "create the lab, or reuse a running one as it is (faults applied by someone stay), and print its status",
     )
@@ -39,7 +51,7 @@ export function labCommand(io: Io): Command {
       ).choices(["secondary-ip", "route-table"]),
     )
     .action(async (o) => {
-      const l = await open(o);
+      const l = await openLab(o, err);
       const s = await l.up({ rebuild: Boolean(o.rebuild), heal: Boolean(o.heal) });
       const { writeLabConfig } = await import("../../lab/target.ts");
       const configFile = writeLabConfig(l, o.ec2 ? { ec2: o.ec2 } : {});
@@ -49,6 +61,10 @@ export function labCommand(io: Io): Command {
           : `${renderStatus(s)}\nprober config: ${configFile}`,
       );
     });
+}
+
+/** `lab down`, `status`, `fault`, `heal`. */
+function addLifecycle(lab: Command, { out, err }: Io): void {
   lab
     .command("down")
     .requiredOption("--name <name>", "the lab's name: removing a lab takes its name, never a default")
@@ -56,32 +72,36 @@ export function labCommand(io: Io): Command {
     .option("--json", "print the result as JSON")
     .description("remove every process, namespace and file of the lab (exit 0, also when it was not up)")
     .action(async (o) => {
-      await (await open(o)).down();
+      await (await openLab(o, err)).down();
       if (!o.json) out(`lab ${o.name} is down`);
       else out(JSON.stringify({ name: o.name, down: true }));
     });
-  common(lab.command("status"))
+  withLabOptions(lab.command("status"))
     .description("show namespaces, addresses, VIP holders, keepalived and replication state")
     .action(async (o) => {
       // without root the namespaces and the servers' sockets cannot be read: "not running" would be a guess
       (await import("../../lab/packages.ts")).assertRoot();
-      const s = await (await open(o)).status();
+      const s = await (await openLab(o, err)).status();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     });
-  common(lab.command("fault"))
+  withLabOptions(lab.command("fault"))
     .description("inject a fault on one node (undo with `lab heal`)")
     .addArgument(new Argument("kind", "fault kind").choices(FAULT_KINDS))
     .addArgument(new Argument("node", "node").choices(NODE_IDS))
     .action(async (kind: FaultKind, node: NodeId, o) => {
-      const f = await (await open(o)).fault(kind, node);
+      const f = await (await openLab(o, err)).fault(kind, node);
       out(o.json ? JSON.stringify(f) : `${f.at} ${f.kind} on node ${f.node}`);
     });
-  common(lab.command("heal"))
+  withLabOptions(lab.command("heal"))
     .description("undo every fault and wait for one VIP holder and replication running")
     .action(async (o) => {
-      const s = await (await open(o)).heal();
+      const s = await (await openLab(o, err)).heal();
       out(o.json ? JSON.stringify(s, null, 2) : renderStatus(s));
     });
+}
+
+/** `lab demo`: the lab, the embedded store and mail viewer, and the drill. */
+function addDemo(lab: Command, { out, stopSignal, setExitCode }: Io): void {
   lab
     .command("demo")
     .description("the demo: lab up, embedded store and mail viewer, and a failover and split-brain drill")
@@ -101,6 +121,10 @@ export function labCommand(io: Io): Command {
       // a drill step nobody detected fails the demo (its help says so)
       setExitCode(steps.every((x) => x.detectionMs !== null) ? 0 : 1);
     });
+}
+
+/** `lab rehearse` (and the hidden step it runs inside the lab's namespace). */
+function addRehearse(lab: Command, { out, err, setExitCode }: Io): void {
   lab
     .command("rehearse")
     .description(
@@ -160,7 +184,6 @@ export function labCommand(io: Io): Command {
       });
       out(JSON.stringify(report));
     });
-  return lab;
 }
 
 /** The rehearsal's report for a person: a line per step, then what was checked. */
