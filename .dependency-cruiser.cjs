@@ -23,7 +23,7 @@ module.exports = {
       name: "no-upward-from-the-rehearsal",
       severity: "error",
       comment: "the rehearsal (the local AWS) is used by the CLI and the tests, never the other way",
-      from: { path: "^lab/rehearsal/" },
+      from: { path: "^rehearsal/" },
       to: { path: "^(cli|bench|test)/" },
     },
   ],

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { buildApp } from "../infra/app.ts";
-import { readDeployment } from "../lab/rehearsal/deployment.ts";
-import { assemblyStacks, DeployedTemplate } from "../lab/rehearsal/template.ts";
+import { readDeployment } from "../rehearsal/deployment.ts";
+import { assemblyStacks, DeployedTemplate } from "../rehearsal/template.ts";
 
 /** us-east-1 list prices (USD), as of the project's pricing review; a month is 30 days. */
 export const PRICES = {

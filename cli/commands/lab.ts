@@ -6,7 +6,7 @@
 import { Argument, Command, Option } from "commander";
 import { FAULT_KINDS, type FaultKind } from "../../lab/fault-kinds.ts";
 import type { LabStatus } from "../../lab/lab.ts";
-import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import type { RehearsalReport } from "../../rehearsal/rehearse.ts";
 import { NODE_IDS, type NodeId } from "../../shared/domain/types.ts";
 import { table } from "../../shared/text/output.ts";
 import { type Io, parseDuration } from "../common.ts";
@@ -147,7 +147,7 @@ function addRehearse(lab: Command, { out, err, setExitCode }: Io): void {
     )
     .option("--json", "print the report as JSON")
     .action(async (o) => {
-      const { runRehearsal } = await import("../../lab/rehearsal/run.ts");
+      const { runRehearsal } = await import("../../rehearsal/run.ts");
       if (o.fleet !== undefined && (!Number.isInteger(o.fleet) || o.fleet < 2 || o.fleet > 10))
         throw new Error("--fleet: give 2 to 10 labs");
       if (o.fleet && o.ec2) throw new Error("--fleet and --ec2: rehearse one at a time");
@@ -172,7 +172,7 @@ function addRehearse(lab: Command, { out, err, setExitCode }: Io): void {
     .option("--time-factor <n>", "", (v) => Number.parseFloat(v), 20)
     .option("--fleet-labs <json>")
     .action(async (o) => {
-      const { runRehearsalInside } = await import("../../lab/rehearsal/run.ts");
+      const { runRehearsalInside } = await import("../../rehearsal/run.ts");
       const report = await runRehearsalInside({
         name: o.name,
         subnet: o.subnet,

@@ -1,6 +1,6 @@
 /** Runs `mysql-ha-prober lab rehearse --json <args>` as a user would, and reads its report. */
 import { fileURLToPath } from "node:url";
-import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import type { RehearsalReport } from "../../rehearsal/rehearse.ts";
 import { run } from "../../shared/util/exec.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/mysql-ha-prober.mjs", import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * Alarm delivery, checked on the synthesized template as AWS would decide it: every alarm's action publishes
  * to its topic as cloudwatch.amazonaws.com, allowed by the topic's policy and the topic key's policy
- * (lab/rehearsal/sns.ts, evaluated with iam-simulate). With the AWS managed key alias/aws/sns, or a topic
+ * (rehearsal/sns.ts, evaluated with iam-simulate). With the AWS managed key alias/aws/sns, or a topic
  * policy holding only the TLS Deny, no alarm could ever reach its topic.
  */
 import { mkdtempSync } from "node:fs";
@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
-import { LocalSns, readAlarmDelivery, type TopicSpec } from "../../lab/rehearsal/sns.ts";
-import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
+import { LocalSns, readAlarmDelivery, type TopicSpec } from "../../rehearsal/sns.ts";
+import { DeployedTemplate } from "../../rehearsal/template.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../infra/deploy.example.yaml", import.meta.url));
 const ENV = { region: "eu-west-1", account: "123456789012" };

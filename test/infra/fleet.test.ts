@@ -13,9 +13,9 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { fleetDeployment } from "../../bench/fleet-synth.ts";
 import { buildApp } from "../../infra/app.ts";
 import { loadDeployConfig } from "../../infra/deploy-config.ts";
-import { readDeployment } from "../../lab/rehearsal/deployment.ts";
-import { RoleAuthorizer } from "../../lab/rehearsal/iam.ts";
-import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
+import { readDeployment } from "../../rehearsal/deployment.ts";
+import { RoleAuthorizer } from "../../rehearsal/iam.ts";
+import { DeployedTemplate } from "../../rehearsal/template.ts";
 
 function synthFleet(n: number, name: string, edit: (d: Record<string, unknown>) => void = () => {}) {
   const doc = parseYaml(fleetDeployment(n)) as Record<string, unknown>;

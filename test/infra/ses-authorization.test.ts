@@ -16,10 +16,10 @@ import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { buildApp } from "../../infra/app.ts";
-import { readDeployment } from "../../lab/rehearsal/deployment.ts";
-import { LocalEndpoints } from "../../lab/rehearsal/endpoints.ts";
-import { RoleAuthorizer } from "../../lab/rehearsal/iam.ts";
-import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
+import { readDeployment } from "../../rehearsal/deployment.ts";
+import { LocalEndpoints } from "../../rehearsal/endpoints.ts";
+import { RoleAuthorizer } from "../../rehearsal/iam.ts";
+import { DeployedTemplate } from "../../rehearsal/template.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../infra/deploy.example.yaml", import.meta.url));

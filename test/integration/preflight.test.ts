@@ -1,5 +1,5 @@
 /**
- * `preflight` against the account stand-in (lab/rehearsal/account.ts): every check passes on a good
+ * `preflight` against the account stand-in (rehearsal/account.ts): every check passes on a good
  * account, and each broken prerequisite gives its own line and exit 1. After deploy, the alarm path is
  * tried with set-alarm-state: the stand-in runs the alarm's action through the topic and key policies of
  * the synthesized template, so a topic under alias/aws/sns fails the check as it fails in AWS.
@@ -12,9 +12,9 @@ import { App } from "aws-cdk-lib";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { buildApp } from "../../infra/app.ts";
-import { type AccountModel, LocalAccount } from "../../lab/rehearsal/account.ts";
-import { LocalSns, readAlarmDelivery, type TopicSpec } from "../../lab/rehearsal/sns.ts";
-import { DeployedTemplate } from "../../lab/rehearsal/template.ts";
+import { type AccountModel, LocalAccount } from "../../rehearsal/account.ts";
+import { LocalSns, readAlarmDelivery, type TopicSpec } from "../../rehearsal/sns.ts";
+import { DeployedTemplate } from "../../rehearsal/template.ts";
 import { cli } from "../helpers/cli.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../infra/deploy.example.yaml", import.meta.url));

@@ -4,7 +4,7 @@
  * lab's stand-in `aws`. Agreement (and the ARP view not applicable), a failed assignment (pending within
  * the grace, then EC2_VIP_MISMATCH and DOWN, across `watch` probes), a split brain routed to one node
  * (route-table mode), the EC2 API throttled, and heal repairing the assignment.
- * (The deployed function's side: test/lab/rehearsal-ec2.test.ts.)
+ * (The deployed function's side: test/rehearsal-ec2.test.ts.)
  */
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";

@@ -4,8 +4,8 @@
  * rehearsal's EC2 endpoint answers from the lab's EC2; every call checked against the template's IAM).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { EC2_DRILL } from "../../lab/rehearsal/ec2-drill.ts";
-import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { EC2_DRILL } from "../../rehearsal/ec2-drill.ts";
+import type { RehearsalReport } from "../../rehearsal/rehearse.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 import { rehearseCli, stepOf } from "../helpers/rehearsal.ts";
 

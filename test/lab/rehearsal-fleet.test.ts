@@ -5,8 +5,8 @@
  * a split brain on one pair is that pair's alone (status, alarm, mail), healed.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { FLEET_DRILL } from "../../lab/rehearsal/fleet-drill.ts";
-import type { RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { FLEET_DRILL } from "../../rehearsal/fleet-drill.ts";
+import type { RehearsalReport } from "../../rehearsal/rehearse.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 import { rehearseCli, stepOf } from "../helpers/rehearsal.ts";
 

@@ -5,7 +5,7 @@
  * IAM, table, SSM document, alarms and dashboard) through the drill. CI protects the deployed path here.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { DRILL, type RehearsalReport } from "../../lab/rehearsal/rehearse.ts";
+import { DRILL, type RehearsalReport } from "../../rehearsal/rehearse.ts";
 import { nodeCheckDocument } from "../../shared/node-check/document.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 import { rehearseCli } from "../helpers/rehearsal.ts";

@@ -46,7 +46,7 @@ describe("the compiled CLI", () => {
       .filter((f) => f.endsWith(".mjs"))
       .map((f) => readFileSync(join(OUT, f), "utf8"))
       .join("\n");
-    for (const neighbour of ["shared/node-check/script.ts", "lab/rehearsal/lambda.ts", "lab/lab.ts"]) {
+    for (const neighbour of ["shared/node-check/script.ts", "rehearsal/lambda.ts", "lab/lab.ts"]) {
       const rel = `../../${neighbour}`;
       expect(code, neighbour).toContain(JSON.stringify(rel));
       expect(existsSync(join(OUT, rel))).toBe(true);

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LocalCloudWatch } from "../../../lab/rehearsal/cloudwatch.ts";
-import { LocalLambda, runtimeNode } from "../../../lab/rehearsal/lambda.ts";
+import { LocalCloudWatch } from "../../../rehearsal/cloudwatch.ts";
+import { LocalLambda, runtimeNode } from "../../../rehearsal/lambda.ts";
 
 let dir: string | undefined;
 let lambda: LocalLambda | undefined;

@@ -3,7 +3,7 @@
  * CloudWatch Logs matches them, and any other pattern is refused (never matched loosely).
  */
 import { describe, expect, it } from "vitest";
-import { jsonFilterMatcher, LocalCloudWatch } from "../../../lab/rehearsal/cloudwatch.ts";
+import { jsonFilterMatcher, LocalCloudWatch } from "../../../rehearsal/cloudwatch.ts";
 
 describe("jsonFilterMatcher", () => {
   const unsent = jsonFilterMatcher('{ ($.message = "probe") && ($.mailsPending > 0) }');

@@ -9,7 +9,7 @@ import {
   agentParameters,
   type Invocation,
   LocalRunCommand,
-} from "../../../lab/rehearsal/ssm.ts";
+} from "../../../rehearsal/ssm.ts";
 import { nodeCheckDocument } from "../../../shared/node-check/document.ts";
 import { nodeParamsBlob } from "../../../shared/node-check/params.ts";
 

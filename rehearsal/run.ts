@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { App } from "aws-cdk-lib";
 import { parse, stringify } from "yaml";
-import { buildApp } from "../../infra/app.ts";
-import { DeploySchema } from "../../infra/deploy-config.ts";
-import type { Ec2Mode } from "../../shared/domain/ec2.ts";
-import { Lab } from "../lab.ts";
-import { NODE_IDS } from "../plan.ts";
-import { labDeployment, REHEARSAL_ACCOUNT } from "../target.ts";
+import { buildApp } from "../infra/app.ts";
+import { DeploySchema } from "../infra/deploy-config.ts";
+import type { Ec2Mode } from "../shared/domain/ec2.ts";
+import { Lab } from "../lab/lab.ts";
+import { NODE_IDS } from "../lab/plan.ts";
+import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
 import { EC2_DRILL } from "./ec2-drill.ts";
 import { FLEET_DRILL } from "./fleet-drill.ts";
 import { type RehearsalReport, rehearse } from "./rehearse.ts";
@@ -34,7 +34,7 @@ export interface RehearseOptions {
   log: (line: string) => void;
 }
 
-const BIN = fileURLToPath(new URL("../../bin/mysql-ha-prober.mjs", import.meta.url));
+const BIN = fileURLToPath(new URL("../bin/mysql-ha-prober.mjs", import.meta.url));
 
 /** Outside the lab: up, deployment file, synth, then the rehearsal inside the client namespace. */
 export async function runRehearsal(o: RehearseOptions): Promise<RehearsalReport> {
@@ -115,7 +115,7 @@ export const fleetInstanceId = (k: number, id: "a" | "b") => `i-${k.toString(16)
  * address (the lab's grants). Namespace-local: nothing leaves the labs.
  */
 async function linkFleet(lab: Lab, members: Lab[]): Promise<void> {
-  const { run } = await import("../../shared/util/exec.ts");
+  const { run } = await import("../shared/util/exec.ts");
   const ns1 = lab.plan.client.ns;
   for (const [i, m] of members.entries()) {
     const k = i + 2;

@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MIN_AGENT_VERSION, versionAtLeast } from "../../shared/domain/preflight.ts";
+import { MIN_AGENT_VERSION, versionAtLeast } from "../shared/domain/preflight.ts";
 
 export const SSM_OUTPUT_LIMIT = 24_000;
 /** ListCommandInvocations' plugin Output. */

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Ec2World, ec2Error } from "../ec2-standin.ts";
+import { type Ec2World, ec2Error } from "../lab/ec2-standin.ts";
 import type { AuthRequest, RoleAuthorizer } from "./iam.ts";
 import { type LoopbackEndpoints, serveOnLoopback } from "./loopback.ts";
 import { type LocalRunCommand, SsmError } from "./ssm.ts";
