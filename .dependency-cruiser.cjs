@@ -1,6 +1,6 @@
 /**
- * Import rules checked in CI (`npm run lint:deps`): no import circle, and no arrow from the lower layers
- * (shared, functions, infra) or the rehearsal up into the CLI, the benchmarks or the tests.
+ * Import rules checked in CI (`npm run lint:deps`): no import circle, and no arrow up the layers:
+ *   shared, functions, infra, node-kit  <-  emulators, lab  <-  rehearsal  <-  cli, bench  <-  test
  */
 module.exports = {
   forbidden: [
@@ -16,8 +16,8 @@ module.exports = {
       severity: "error",
       comment:
         "shared/, functions/ and infra/ are used by the CLI, the benches and the tests, never the other way",
-      from: { path: "^(shared|functions|infra)/" },
-      to: { path: "^(cli|bench|test|lab)/" },
+      from: { path: "^(shared|functions|infra|node-kit)/" },
+      to: { path: "^(cli|bench|test|lab|rehearsal|emulators)/" },
     },
     {
       name: "no-upward-from-the-rehearsal",
@@ -25,6 +25,20 @@ module.exports = {
       comment: "the rehearsal (the local AWS) is used by the CLI and the tests, never the other way",
       from: { path: "^rehearsal/" },
       to: { path: "^(cli|bench|test)/" },
+    },
+    {
+      name: "no-upward-from-the-lab-and-emulators",
+      severity: "error",
+      comment: "the lab and the local emulators are used by the rehearsal, the CLI, the benches and the tests",
+      from: { path: "^(lab|emulators)/" },
+      to: { path: "^(cli|bench|test|rehearsal)/" },
+    },
+    {
+      name: "no-test-code-in-the-benches",
+      severity: "error",
+      comment: "a bench runs what users run and the shared stand-ins (emulators/), never a test helper",
+      from: { path: "^bench/" },
+      to: { path: "^test/" },
     },
   ],
   options: {

@@ -16,19 +16,20 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { App } from "aws-cdk-lib";
-import dynalite from "dynalite";
 import { parse, stringify } from "yaml";
+import { freePort, serveDynalite, spawnSesLocal } from "../emulators/aws.ts";
+import { type Fixture, loadFixture } from "../emulators/mysql-recordings.ts";
+import { type FakeServer, scriptedServer } from "../emulators/mysql-server.ts";
 import { buildApp } from "../infra/app.ts";
 import { DeploySchema } from "../infra/deploy-config.ts";
 import { Ec2World, labEc2Topology } from "../lab/ec2-standin.ts";
-import { freePort, spawnSesLocal } from "../lab/emulators.ts";
 import { Lab } from "../lab/lab.ts";
 import { NODE_IDS } from "../lab/plan.ts";
+import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
 import { LocalCloudWatch } from "../rehearsal/cloudwatch.ts";
 import { createTables, readDeployment } from "../rehearsal/deployment.ts";
 import { LocalEndpoints } from "../rehearsal/endpoints.ts";
@@ -36,10 +37,7 @@ import { RoleAuthorizer } from "../rehearsal/iam.ts";
 import { functionSpecOf, LocalLambda } from "../rehearsal/lambda.ts";
 import { type CommandDocument, type Invocation, LocalRunCommand } from "../rehearsal/ssm.ts";
 import { assemblyStacks, DeployedTemplate } from "../rehearsal/template.ts";
-import { labDeployment, REHEARSAL_ACCOUNT } from "../lab/target.ts";
 import { nodeParamsOf } from "../shared/node-check/params.ts";
-import { type FakeServer, scriptedServer } from "../test/helpers/fake-mysql.ts";
-import { type Fixture, loadFixture } from "../test/helpers/sql-fixtures.ts";
 
 export interface RoundResult {
   pairs: number;
@@ -156,7 +154,7 @@ const FAKE_SQL_PORTS = { vip: 43306, a: 43307, b: 43308 } as const;
 
 /**
  * The SQL side of every simulated pair: three servers answering the probe's statements with the recorded
- * MariaDB 10.11 pair (test/fixtures/mysql): the writable node of the recording plays the lab's VIP holder
+ * MariaDB 10.11 pair (emulators/mysql-recordings/): the writable node of the recording plays the lab's VIP holder
  * (the node checks come from the real lab), the VIP answers as that node.
  */
 async function fakePairSql(holder: "a" | "b"): Promise<FakeServer[]> {
@@ -356,10 +354,9 @@ async function inside(a: {
     }
   const closers: (() => Promise<void> | void)[] = [];
   try {
-    const db = dynalite({ createTableMs: 0 });
-    await new Promise<void>((r) => db.listen(0, "127.0.0.1", r));
-    closers.push(() => new Promise<void>((r) => db.close(() => r())));
-    const dynamoUrl = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+    const db = await serveDynalite();
+    closers.push(() => db.close());
+    const dynamoUrl = db.endpoint;
     const dynamo = new DynamoDBClient({
       endpoint: dynamoUrl,
       region: env.region,

@@ -8,7 +8,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { Lab } from "../lab/lab.ts";
-import { labHandler, scheduledEvent } from "../test/helpers/lab-handler.ts";
+import { labHandler, scheduledEvent } from "../lab/probe-function.ts";
 
 const [name, subnet, dynamoEndpoint, table, sesEndpoint, n] = process.argv.slice(2) as string[];
 const mb = () => process.resourceUsage().maxRSS / 1024;

@@ -23,6 +23,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startDynalite, startSesLocal } from "../emulators/aws.ts";
 import { type FaultKind, Lab } from "../lab/lab.ts";
 import { ensurePackages } from "../lab/packages.ts";
 import { NODE_IDS, type NodeId, peerOf } from "../lab/plan.ts";
@@ -35,7 +36,6 @@ import { probeCluster } from "../shared/pipeline.ts";
 import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { run } from "../shared/util/exec.ts";
 import { sleep, waitFor } from "../shared/util/wait.ts";
-import { startDynalite, startSesLocal } from "../test/helpers/emulators.ts";
 import { sec, table } from "./format.ts";
 import {
   type DrillResult,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { sesLocalUp, spawnSesLocal } from "../lab/emulators.ts";
+import { serveDynalite, sesLocalUp, spawnSesLocal } from "../emulators/aws.ts";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import type { Config } from "../shared/config.ts";
@@ -45,14 +45,9 @@ export async function openServices(cfg: Config, opts: { keepRunning?: boolean } 
     const client = embeddedStoreClient(local.dataDir);
     if (!(await answers(client))) {
       removeStaleSocket(socket);
-      const { default: dynalite } = await import("dynalite");
-      const server = dynalite({ path: local.dataDir, createTableMs: 0 });
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(socket, () => resolve());
-      });
+      const server = await serveDynalite({ socket, path: local.dataDir });
       chmodSync(socket, 0o600);
-      closers.push(() => new Promise((r) => server.close(() => r())));
+      closers.push(() => server.close());
     }
     await ensureTable(client, local.tableName);
     store = new DynamoStore({ client, tableName: local.tableName });

@@ -17,8 +17,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { renderKit } from "../node-kit/kit.ts";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
-import { renderKit } from "../shared/node-kit/kit.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { Ec2World, labEc2Topology } from "./ec2-standin.ts";

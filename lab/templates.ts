@@ -3,7 +3,7 @@
  * Pure functions of the lab's plan, so tests can read them without a lab.
  */
 import { readFileSync } from "node:fs";
-import { kitPath, renderKit } from "../shared/node-kit/kit.ts";
+import { kitPath, renderKit } from "../node-kit/kit.ts";
 import type { LabNodePlan, LabPlan } from "./plan.ts";
 import { labTlsPaths } from "./tls.ts";
 
@@ -51,7 +51,7 @@ slave_net_timeout=10
 `;
 }
 
-/** keepalived.conf: the lab's global_defs, then the node kit's VRRP fragment (shared/node-kit). */
+/** keepalived.conf: the lab's global_defs, then the node kit's VRRP fragment (node-kit). */
 export function keepalivedConf(plan: LabPlan, node: LabNodePlan): string {
   const k = node.keepalived;
   return `# Written by the mysql-ha-prober lab (${plan.name}); node ${node.id}

@@ -267,30 +267,7 @@ export class LocalAccount {
       }
       case "DescribeRouteTables": {
         const vpc = filterOf(input, "vpc-id")?.[0];
-        const items = (vpcOf(vpc)?.routeTables ?? []).map((t) =>
-          item(
-            `${tag("routeTableId", t.id)}${tag("vpcId", vpc)}<routeSet>${t.routes
-              .map((x) =>
-                item(
-                  `${tag("destinationCidrBlock", x.cidr)}${tag("natGatewayId", x.natGatewayId)}${tag("gatewayId", x.gatewayId)}${tag("state", "active")}`,
-                ),
-              )
-              .join("")}</routeSet><associationSet>${[
-              ...(t.main
-                ? [
-                    item(
-                      `${tag("routeTableAssociationId", `rtbassoc-${t.id}`)}${tag("routeTableId", t.id)}${tag("main", true)}`,
-                    ),
-                  ]
-                : []),
-              ...t.subnets.map((s) =>
-                item(
-                  `${tag("routeTableAssociationId", `rtbassoc-${s}`)}${tag("routeTableId", t.id)}${tag("subnetId", s)}${tag("main", false)}`,
-                ),
-              ),
-            ].join("")}</associationSet>`,
-          ),
-        );
+        const items = (vpcOf(vpc)?.routeTables ?? []).map((t) => routeTableItem(t, vpc));
         return ec2Ok("DescribeRouteTablesResponse", `<routeTableSet>${items.join("")}</routeTableSet>`);
       }
       case "DescribeInstances": {
@@ -316,19 +293,7 @@ export class LocalAccount {
         const unknown = ids.filter((id) => !this.model.securityGroups[id]);
         if (unknown.length)
           return ec2Err("InvalidGroup.NotFound", `The security group '${unknown[0]}' does not exist`);
-        const groups = ids.map((id) =>
-          item(
-            `${tag("groupId", id)}${tag("groupName", id)}<ipPermissions>${(
-              this.model.securityGroups[id] ?? []
-            )
-              .map((p) =>
-                item(
-                  `${tag("ipProtocol", p.protocol)}${tag("fromPort", p.from)}${tag("toPort", p.to)}<groups>${p.groupIds.map((g) => item(tag("groupId", g))).join("")}</groups>`,
-                ),
-              )
-              .join("")}</ipPermissions>`,
-          ),
-        );
+        const groups = ids.map((id) => securityGroupItem(id, this.model.securityGroups[id] ?? []));
         return ec2Ok(
           "DescribeSecurityGroupsResponse",
           `<securityGroupInfo>${groups.join("")}</securityGroupInfo>`,
@@ -422,4 +387,46 @@ export class LocalAccount {
     }
     return jsonError(400, "UnknownOperationException", `${op} is not emulated`, type);
   }
+}
+
+type RouteTable = NonNullable<AccountModel["vpcs"][string]>["routeTables"][number];
+type Permission = NonNullable<AccountModel["securityGroups"][string]>[number];
+
+/** One route table of DescribeRouteTables: its routes and its associations (the main one, the subnets). */
+function routeTableItem(t: RouteTable, vpc: string | undefined): string {
+  return item(
+    `${tag("routeTableId", t.id)}${tag("vpcId", vpc)}<routeSet>${t.routes
+      .map((x) =>
+        item(
+          `${tag("destinationCidrBlock", x.cidr)}${tag("natGatewayId", x.natGatewayId)}${tag("gatewayId", x.gatewayId)}${tag("state", "active")}`,
+        ),
+      )
+      .join("")}</routeSet><associationSet>${[
+      ...(t.main
+        ? [
+            item(
+              `${tag("routeTableAssociationId", `rtbassoc-${t.id}`)}${tag("routeTableId", t.id)}${tag("main", true)}`,
+            ),
+          ]
+        : []),
+      ...t.subnets.map((s) =>
+        item(
+          `${tag("routeTableAssociationId", `rtbassoc-${s}`)}${tag("routeTableId", t.id)}${tag("subnetId", s)}${tag("main", false)}`,
+        ),
+      ),
+    ].join("")}</associationSet>`,
+  );
+}
+
+/** One security group of DescribeSecurityGroups, with its ingress permissions. */
+function securityGroupItem(id: string, permissions: readonly Permission[]): string {
+  return item(
+    `${tag("groupId", id)}${tag("groupName", id)}<ipPermissions>${permissions
+      .map((p) =>
+        item(
+          `${tag("ipProtocol", p.protocol)}${tag("fromPort", p.from)}${tag("toPort", p.to)}<groups>${p.groupIds.map((g) => item(tag("groupId", g))).join("")}</groups>`,
+        ),
+      )
+      .join("")}</ipPermissions>`,
+  );
 }

@@ -67,101 +67,8 @@ export function readDeployment(t: DeployedTemplate): Deployment {
         ?.Variables;
       return env?.FLEET_CONFIG_FILE !== undefined;
     })
-    .map(([id, r]) => {
-      const p = t.props<{
-        Handler: string;
-        Runtime: string;
-        Timeout?: number;
-        MemorySize?: number;
-        Environment?: { Variables?: Record<string, string> };
-        ReservedConcurrentExecutions?: number;
-      }>(id);
-      const roleRef = (r.Properties?.Role as { "Fn::GetAtt"?: [string, string] } | undefined)?.[
-        "Fn::GetAtt"
-      ]?.[0];
-      if (!roleRef) throw new Error(`${id}: the function's role is not a role of the template`);
-      const arn = t.getAtt(id, "Arn");
-      const invokeConfig = t
-        .ofType("AWS::Lambda::EventInvokeConfig")
-        .map(([cid]) =>
-          t.props<{
-            FunctionName: string;
-            MaximumRetryAttempts?: number;
-            MaximumEventAgeInSeconds?: number;
-            DestinationConfig?: { OnFailure?: { Destination?: string } };
-          }>(cid),
-        )
-        .find((c) => c.FunctionName === t.ref(id));
-      const schedules = t
-        .ofType("AWS::Scheduler::Schedule")
-        .map(([sid]) => t.props<{ ScheduleExpression: string; Target: { Arn: string; Input?: string } }>(sid))
-        .filter((s) => s.Target.Arn === arn)
-        .map((s) => ({
-          rateSeconds: rateSeconds(s.ScheduleExpression),
-          input: s.Target.Input === undefined ? {} : (JSON.parse(s.Target.Input) as unknown),
-        }));
-      const assetDir = t.assetDir(id);
-      const fleetFile = p.Environment?.Variables?.FLEET_CONFIG_FILE ?? "fleet.json";
-      const fleet = JSON.parse(readFileSync(join(assetDir, fleetFile), "utf8")) as { name: string }[];
-      return {
-        logicalId: id,
-        name: t.ref(id),
-        arn,
-        handler: p.Handler,
-        runtime: p.Runtime,
-        assetDir,
-        // Lambda's defaults where the template says nothing
-        timeoutSeconds: p.Timeout ?? 3,
-        memorySize: p.MemorySize ?? 128,
-        environment: p.Environment?.Variables ?? {},
-        roleArn: t.getAtt(roleRef, "Arn"),
-        policies: t.rolePolicies(roleRef),
-        maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts ?? 2,
-        maximumEventAgeSeconds: invokeConfig?.MaximumEventAgeInSeconds ?? 21_600,
-        ...(invokeConfig?.DestinationConfig?.OnFailure?.Destination
-          ? { onFailureArn: invokeConfig.DestinationConfig.OnFailure.Destination }
-          : {}),
-        scheduleRateSeconds: schedules[0]?.rateSeconds ?? null,
-        schedules,
-        fleet,
-        reservedConcurrency: p.ReservedConcurrentExecutions ?? null,
-        aliases: t
-          .ofType("AWS::Lambda::Alias")
-          .map(([aid]) => t.props<{ FunctionName: unknown; Name: string }>(aid))
-          .filter((a) => a.FunctionName === t.ref(id))
-          .map((a) => a.Name),
-      };
-    });
-  const alarms = t.ofType("AWS::CloudWatch::Alarm").map(([id, r]): AlarmSpec => {
-    const p = t.props<{
-      AlarmName?: string;
-      Namespace: string;
-      MetricName: string;
-      Dimensions?: { Name: string; Value: string }[];
-      Statistic: string;
-      Period: number;
-      EvaluationPeriods: number;
-      DatapointsToAlarm?: number;
-      ComparisonOperator: string;
-      Threshold: number;
-      TreatMissingData?: AlarmSpec["treatMissingData"];
-    }>(id);
-    if (!p.MetricName) throw new Error(`${id}: metric-math alarms are not emulated`);
-    const path = String(r.Metadata?.["aws:cdk:path"] ?? id).split("/");
-    return {
-      name: p.AlarmName ?? (path.at(-1) === "Resource" ? path.at(-2) : path.at(-1)) ?? id,
-      namespace: p.Namespace,
-      metricName: p.MetricName,
-      dimensions: p.Dimensions ?? [],
-      statistic: p.Statistic,
-      period: p.Period,
-      evaluationPeriods: p.EvaluationPeriods,
-      ...(p.DatapointsToAlarm ? { datapointsToAlarm: p.DatapointsToAlarm } : {}),
-      comparison: p.ComparisonOperator,
-      threshold: p.Threshold,
-      treatMissingData: p.TreatMissingData ?? "missing",
-    };
-  });
+    .map(([id, r]) => readFunction(t, id, r));
+  const alarms = t.ofType("AWS::CloudWatch::Alarm").map(([id, r]) => readAlarm(t, id, r));
   const widgets = t
     .ofType("AWS::CloudWatch::Dashboard")
     .flatMap(([id]) => widgetSeries(t.props<{ DashboardBody: string }>(id).DashboardBody));
@@ -204,6 +111,107 @@ export function readDeployment(t: DeployedTemplate): Deployment {
     }));
   });
   return { functions, alarms, widgets, tables, documents, queues, nodePolicies, metricFilters };
+}
+
+type TemplateResource = ReturnType<DeployedTemplate["ofType"]>[number][1];
+
+/** One probe function as deployed: its code, environment, role, invoke config, schedules, fleet, aliases. */
+function readFunction(t: DeployedTemplate, id: string, r: TemplateResource): DeployedFunction {
+  const p = t.props<{
+    Handler: string;
+    Runtime: string;
+    Timeout?: number;
+    MemorySize?: number;
+    Environment?: { Variables?: Record<string, string> };
+    ReservedConcurrentExecutions?: number;
+  }>(id);
+  const roleRef = (r.Properties?.Role as { "Fn::GetAtt"?: [string, string] } | undefined)?.[
+    "Fn::GetAtt"
+  ]?.[0];
+  if (!roleRef) throw new Error(`${id}: the function's role is not a role of the template`);
+  const arn = t.getAtt(id, "Arn");
+  const invokeConfig = t
+    .ofType("AWS::Lambda::EventInvokeConfig")
+    .map(([cid]) =>
+      t.props<{
+        FunctionName: string;
+        MaximumRetryAttempts?: number;
+        MaximumEventAgeInSeconds?: number;
+        DestinationConfig?: { OnFailure?: { Destination?: string } };
+      }>(cid),
+    )
+    .find((c) => c.FunctionName === t.ref(id));
+  const schedules = t
+    .ofType("AWS::Scheduler::Schedule")
+    .map(([sid]) => t.props<{ ScheduleExpression: string; Target: { Arn: string; Input?: string } }>(sid))
+    .filter((s) => s.Target.Arn === arn)
+    .map((s) => ({
+      rateSeconds: rateSeconds(s.ScheduleExpression),
+      input: s.Target.Input === undefined ? {} : (JSON.parse(s.Target.Input) as unknown),
+    }));
+  const assetDir = t.assetDir(id);
+  const fleetFile = p.Environment?.Variables?.FLEET_CONFIG_FILE ?? "fleet.json";
+  const fleet = JSON.parse(readFileSync(join(assetDir, fleetFile), "utf8")) as { name: string }[];
+  return {
+    logicalId: id,
+    name: t.ref(id),
+    arn,
+    handler: p.Handler,
+    runtime: p.Runtime,
+    assetDir,
+    // Lambda's defaults where the template says nothing
+    timeoutSeconds: p.Timeout ?? 3,
+    memorySize: p.MemorySize ?? 128,
+    environment: p.Environment?.Variables ?? {},
+    roleArn: t.getAtt(roleRef, "Arn"),
+    policies: t.rolePolicies(roleRef),
+    maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts ?? 2,
+    maximumEventAgeSeconds: invokeConfig?.MaximumEventAgeInSeconds ?? 21_600,
+    ...(invokeConfig?.DestinationConfig?.OnFailure?.Destination
+      ? { onFailureArn: invokeConfig.DestinationConfig.OnFailure.Destination }
+      : {}),
+    scheduleRateSeconds: schedules[0]?.rateSeconds ?? null,
+    schedules,
+    fleet,
+    reservedConcurrency: p.ReservedConcurrentExecutions ?? null,
+    aliases: t
+      .ofType("AWS::Lambda::Alias")
+      .map(([aid]) => t.props<{ FunctionName: unknown; Name: string }>(aid))
+      .filter((a) => a.FunctionName === t.ref(id))
+      .map((a) => a.Name),
+  };
+}
+
+/** One alarm as CloudWatch evaluates it (metric alarms only). */
+function readAlarm(t: DeployedTemplate, id: string, r: TemplateResource): AlarmSpec {
+  const p = t.props<{
+    AlarmName?: string;
+    Namespace: string;
+    MetricName: string;
+    Dimensions?: { Name: string; Value: string }[];
+    Statistic: string;
+    Period: number;
+    EvaluationPeriods: number;
+    DatapointsToAlarm?: number;
+    ComparisonOperator: string;
+    Threshold: number;
+    TreatMissingData?: AlarmSpec["treatMissingData"];
+  }>(id);
+  if (!p.MetricName) throw new Error(`${id}: metric-math alarms are not emulated`);
+  const path = String(r.Metadata?.["aws:cdk:path"] ?? id).split("/");
+  return {
+    name: p.AlarmName ?? (path.at(-1) === "Resource" ? path.at(-2) : path.at(-1)) ?? id,
+    namespace: p.Namespace,
+    metricName: p.MetricName,
+    dimensions: p.Dimensions ?? [],
+    statistic: p.Statistic,
+    period: p.Period,
+    evaluationPeriods: p.EvaluationPeriods,
+    ...(p.DatapointsToAlarm ? { datapointsToAlarm: p.DatapointsToAlarm } : {}),
+    comparison: p.ComparisonOperator,
+    threshold: p.Threshold,
+    treatMissingData: p.TreatMissingData ?? "missing",
+  };
 }
 
 /** `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)` -> seconds. */

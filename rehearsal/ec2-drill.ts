@@ -4,10 +4,11 @@
  * through the rehearsal's EC2 endpoint (the template's IAM checked on every call). Agreement, a lagging
  * assignment, a failed one, a split brain routed to one node, and the EC2 API throttled.
  */
-import type { FindingCode } from "../shared/domain/codes.ts";
-import { waitFor } from "../shared/util/wait.ts";
+
 import type { FaultKind } from "../lab/lab.ts";
 import type { NodeId } from "../lab/plan.ts";
+import type { FindingCode } from "../shared/domain/codes.ts";
+import { waitFor } from "../shared/util/wait.ts";
 import type { Ctx, Step } from "./rehearse.ts";
 
 const holder = async (c: Ctx): Promise<NodeId> => (await c.lab.vipHolders())[0] ?? "a";

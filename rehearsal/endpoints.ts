@@ -161,204 +161,241 @@ export class LocalEndpoints {
   }
 
   private specs(): ServiceSpec[] {
-    const { region, account } = this.o;
-    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
-    const unavailable = (protocol: Protocol) =>
-      errorReply(protocol, 503, "ServiceUnavailable", "Service is unavailable (rehearsal fault switch)");
-    const json = (body: unknown): Reply => ({
-      status: 200,
-      headers: { "content-type": "application/x-amz-json-1.1" },
-      body: JSON.stringify(body),
-    });
-    const rc = this.o.runCommand;
     return [
-      {
-        envName: "DYNAMODB",
-        service: "dynamodb",
-        protocol: "json",
-        auth: (op, input) => ({
-          action: `dynamodb:${op}`,
-          resources: [arn("dynamodb", `table/${String(input.TableName ?? "")}`)],
-        }),
-        fault: (f) => (f.dynamodbUnavailable ? unavailable("json") : null),
-        handle: (_op, _input, raw) => forward(this.o.dynamodbBackend, raw),
-      },
-      {
-        envName: "SES",
-        service: "ses",
-        protocol: "query",
-        auth: (op, input) => {
-          if (op !== "SendEmail") return { action: `ses:${op}`, resources: ["*"] };
-          const source = String(input.Source ?? "");
-          const to = Object.entries(input)
-            .filter(([k]) => k.startsWith("Destination.ToAddresses.member."))
-            .map(([, v]) => String(v));
-          // SES authorizes the sender's identity, in the sandbox every recipient's, and the configuration set
-          // the mail goes through: the one named, else the sender identity's default (SES developer guide,
-          // "Amazon SES API permissions reference"; "Using configuration sets": a default one applies)
-          const set = configurationSetOf(this.o.ses, source, input);
-          return {
-            action: "ses:SendEmail",
-            resources: [
-              arn("ses", `identity/${sesIdentity(this.o.ses.verified, source)}`),
-              ...(this.o.ses.sandbox
-                ? to.map((t) => arn("ses", `identity/${sesIdentity(this.o.ses.verified, t)}`))
-                : []),
-              ...(set ? [arn("ses", `configuration-set/${set}`)] : []),
-            ],
-            context: { "ses:FromAddress": source, "ses:Recipients": to },
-          };
-        },
-        fault: (f) => (f.sesOutage ? unavailable("query") : null),
-        handle: (op, input, raw) => {
-          // SES refuses a sender (and, in the sandbox, a recipient) whose address and domain are unverified
-          // (SES API reference, SendEmail: MessageRejected "Email address is not verified")
-          if (op === "SendEmail") {
-            const addresses = [
-              String(input.Source ?? ""),
-              ...(this.o.ses.sandbox
-                ? Object.entries(input)
-                    .filter(([k]) => /^Destination\.(To|Cc|Bcc)Addresses\.member\./.test(k))
-                    .map(([, v]) => String(v))
-                : []),
-            ];
-            const unverified = addresses.filter((a) => !isVerified(this.o.ses.verified, a));
-            if (unverified.length > 0)
-              return Promise.resolve(
-                errorReply(
-                  "query",
-                  400,
-                  "MessageRejected",
-                  `Email address is not verified. The following identities failed the check in region ${this.o.region.toUpperCase()}: ${unverified.join(", ")}`,
-                ),
-              );
-          }
-          return forward(this.o.sesBackend, raw);
-        },
-      },
-      {
-        envName: "SSM",
-        service: "ssm",
-        protocol: "json",
-        auth: (op, input) => {
-          if (op !== "SendCommand") return { action: `ssm:${op}`, resources: ["*"] };
-          const instance = (id: string) =>
-            id.startsWith("mi-") ? arn("ssm", `managed-instance/${id}`) : arn("ec2", `instance/${id}`);
-          return {
-            action: "ssm:SendCommand",
-            resources: [
-              arn("ssm", `document/${String(input.DocumentName ?? "")}`),
-              ...((input.InstanceIds as string[] | undefined) ?? []).map(instance),
-            ],
-          };
-        },
-        fault: (f, op) =>
-          f.ssmThrottling && op === "SendCommand"
-            ? errorReply("json", 400, "ThrottlingException", "Rate exceeded (rehearsal fault switch)")
-            : !this.withinRate(op)
-              ? errorReply("json", 400, "ThrottlingException", "Rate exceeded")
-              : null,
-        handle: async (op, input) => {
-          switch (op) {
-            case "SendCommand":
-              return json(rc.sendCommand(input as never));
-            case "GetCommandInvocation":
-              return json(rc.getCommandInvocation(input as never));
-            case "ListCommandInvocations":
-              return json(rc.listCommandInvocations(input as never));
-            case "CancelCommand":
-              return json(rc.cancelCommand(input as never));
-            default:
-              return errorReply("json", 400, "UnknownOperationException", `${op} is not emulated`);
-          }
-        },
-      },
-      {
-        // Invoke (REST): POST /2015-03-31/functions/<name or ARN>/invocations, from the nodes (push)
-        envName: "LAMBDA",
-        service: "lambda",
-        protocol: "rest",
-        caller: "nodes",
-        auth: (_op, input) => {
-          const { name, qualifier } = functionRef(input);
-          const source = input.SourceInstance ? String(input.SourceInstance) : null;
-          return {
-            action: "lambda:InvokeFunction",
-            // Lambda authorizes the qualified ARN: a permission on the function does not cover its aliases
-            resources: [arn("lambda", `function:${name}${qualifier ? `:${qualifier}` : ""}`)],
-            // EC2 adds ec2:SourceInstanceARN to every request signed with an instance profile's credentials
-            ...(source ? { context: { "ec2:SourceInstanceARN": arn("ec2", `instance/${source}`) } } : {}),
-          };
-        },
-        fault: () => null,
-        handle: async (_op, input) => {
-          if (input.InvocationType !== "Event")
-            return errorReply(
-              "json",
-              400,
-              "InvalidParameterValueException",
-              "only asynchronous invokes are emulated",
-            );
-          const { name, qualifier } = functionRef(input);
-          if (!this.o.invokeAsync(name, input.Payload, qualifier ?? undefined))
-            return errorReply(
-              "json",
-              404,
-              "ResourceNotFoundException",
-              `Function not found: ${arn("lambda", `function:${name}${qualifier ? `:${qualifier}` : ""}`)}`,
-            );
-          return { status: 202, headers: { "content-type": "application/json" }, body: "" };
-        },
-      },
-      {
-        // EC2 Query API: the EC2 view's Describe calls (no resource-level permissions: "*")
-        envName: "EC2",
-        service: "ec2",
-        protocol: "ec2",
-        auth: (op) => ({ action: `ec2:${op}`, resources: ["*"] }),
-        fault: (f) =>
-          f.ec2Throttling
-            ? errorReply(
-                "ec2",
-                503,
-                "RequestLimitExceeded",
-                "Request limit exceeded (rehearsal fault switch).",
-              )
-            : null,
-        handle: async (_op, input) => {
-          const r = this.o.ec2.answer(input as Record<string, string>);
-          return { status: r.status, headers: { "content-type": "text/xml;charset=UTF-8" }, body: r.body };
-        },
-      },
-      {
-        envName: "SECRETS_MANAGER",
-        service: "secretsmanager",
-        protocol: "json",
-        auth: (op, input) => ({ action: `secretsmanager:${op}`, resources: [String(input.SecretId ?? "")] }),
-        fault: () => null,
-        handle: async (op, input) => {
-          const id = String(input.SecretId ?? "");
-          const value = this.o.secrets[id];
-          if (op !== "GetSecretValue")
-            return errorReply("json", 400, "UnknownOperationException", `${op} is not emulated`);
-          if (value === undefined)
-            return errorReply(
-              "json",
-              400,
-              "ResourceNotFoundException",
-              "Secrets Manager can't find the specified secret.",
-            );
-          return json({
-            ARN: id,
-            Name: id.split(":secret:")[1],
-            SecretString: value,
-            VersionId: "v1",
-            VersionStages: ["AWSCURRENT"],
-          });
-        },
-      },
+      this.dynamodbSpec(),
+      this.sesSpec(),
+      this.ssmSpec(),
+      this.lambdaSpec(),
+      this.ec2Spec(),
+      this.secretsManagerSpec(),
     ];
   }
+
+  /** An ARN of this account and region. */
+  private arn(service: string, resource: string): string {
+    return `arn:aws:${service}:${this.o.region}:${this.o.account}:${resource}`;
+  }
+
+  /** DynamoDB: forwarded to dynalite, table ARNs authorized. */
+  private dynamodbSpec(): ServiceSpec {
+    return {
+      envName: "DYNAMODB",
+      service: "dynamodb",
+      protocol: "json",
+      auth: (op, input) => ({
+        action: `dynamodb:${op}`,
+        resources: [this.arn("dynamodb", `table/${String(input.TableName ?? "")}`)],
+      }),
+      fault: (f) => (f.dynamodbUnavailable ? unavailable("json") : null),
+      handle: (_op, _input, raw) => forward(this.o.dynamodbBackend, raw),
+    };
+  }
+
+  /** SES: the identities and configuration set authorized, unverified addresses refused, forwarded to aws-ses-v2-local. */
+  private sesSpec(): ServiceSpec {
+    return {
+      envName: "SES",
+      service: "ses",
+      protocol: "query",
+      auth: (op, input) => {
+        if (op !== "SendEmail") return { action: `ses:${op}`, resources: ["*"] };
+        const source = String(input.Source ?? "");
+        const to = Object.entries(input)
+          .filter(([k]) => k.startsWith("Destination.ToAddresses.member."))
+          .map(([, v]) => String(v));
+        // SES authorizes the sender's identity, in the sandbox every recipient's, and the configuration set
+        // the mail goes through: the one named, else the sender identity's default (SES developer guide,
+        // "Amazon SES API permissions reference"; "Using configuration sets": a default one applies)
+        const set = configurationSetOf(this.o.ses, source, input);
+        return {
+          action: "ses:SendEmail",
+          resources: [
+            this.arn("ses", `identity/${sesIdentity(this.o.ses.verified, source)}`),
+            ...(this.o.ses.sandbox
+              ? to.map((t) => this.arn("ses", `identity/${sesIdentity(this.o.ses.verified, t)}`))
+              : []),
+            ...(set ? [this.arn("ses", `configuration-set/${set}`)] : []),
+          ],
+          context: { "ses:FromAddress": source, "ses:Recipients": to },
+        };
+      },
+      fault: (f) => (f.sesOutage ? unavailable("query") : null),
+      handle: (op, input, raw) => {
+        // SES refuses a sender (and, in the sandbox, a recipient) whose address and domain are unverified
+        // (SES API reference, SendEmail: MessageRejected "Email address is not verified")
+        if (op === "SendEmail") {
+          const addresses = [
+            String(input.Source ?? ""),
+            ...(this.o.ses.sandbox
+              ? Object.entries(input)
+                  .filter(([k]) => /^Destination\.(To|Cc|Bcc)Addresses\.member\./.test(k))
+                  .map(([, v]) => String(v))
+              : []),
+          ];
+          const unverified = addresses.filter((a) => !isVerified(this.o.ses.verified, a));
+          if (unverified.length > 0)
+            return Promise.resolve(
+              errorReply(
+                "query",
+                400,
+                "MessageRejected",
+                `Email address is not verified. The following identities failed the check in region ${this.o.region.toUpperCase()}: ${unverified.join(", ")}`,
+              ),
+            );
+        }
+        return forward(this.o.sesBackend, raw);
+      },
+    };
+  }
+
+  /** SSM Run Command: SendCommand on the document and each instance, the rate limited. */
+  private ssmSpec(): ServiceSpec {
+    const rc = this.o.runCommand;
+    return {
+      envName: "SSM",
+      service: "ssm",
+      protocol: "json",
+      auth: (op, input) => {
+        if (op !== "SendCommand") return { action: `ssm:${op}`, resources: ["*"] };
+        const instance = (id: string) =>
+          id.startsWith("mi-")
+            ? this.arn("ssm", `managed-instance/${id}`)
+            : this.arn("ec2", `instance/${id}`);
+        return {
+          action: "ssm:SendCommand",
+          resources: [
+            this.arn("ssm", `document/${String(input.DocumentName ?? "")}`),
+            ...((input.InstanceIds as string[] | undefined) ?? []).map(instance),
+          ],
+        };
+      },
+      fault: (f, op) =>
+        f.ssmThrottling && op === "SendCommand"
+          ? errorReply("json", 400, "ThrottlingException", "Rate exceeded (rehearsal fault switch)")
+          : !this.withinRate(op)
+            ? errorReply("json", 400, "ThrottlingException", "Rate exceeded")
+            : null,
+      handle: async (op, input) => {
+        switch (op) {
+          case "SendCommand":
+            return json(rc.sendCommand(input as never));
+          case "GetCommandInvocation":
+            return json(rc.getCommandInvocation(input as never));
+          case "ListCommandInvocations":
+            return json(rc.listCommandInvocations(input as never));
+          case "CancelCommand":
+            return json(rc.cancelCommand(input as never));
+          default:
+            return errorReply("json", 400, "UnknownOperationException", `${op} is not emulated`);
+        }
+      },
+    };
+  }
+
+  /** Lambda Invoke (REST) from the nodes (push): the qualified ARN authorized, asynchronous invokes only. */
+  private lambdaSpec(): ServiceSpec {
+    return {
+      // Invoke (REST): POST /2015-03-31/functions/<name or ARN>/invocations, from the nodes (push)
+      envName: "LAMBDA",
+      service: "lambda",
+      protocol: "rest",
+      caller: "nodes",
+      auth: (_op, input) => {
+        const { name, qualifier } = functionRef(input);
+        const source = input.SourceInstance ? String(input.SourceInstance) : null;
+        return {
+          action: "lambda:InvokeFunction",
+          // Lambda authorizes the qualified ARN: a permission on the function does not cover its aliases
+          resources: [this.arn("lambda", `function:${name}${qualifier ? `:${qualifier}` : ""}`)],
+          // EC2 adds ec2:SourceInstanceARN to every request signed with an instance profile's credentials
+          ...(source ? { context: { "ec2:SourceInstanceARN": this.arn("ec2", `instance/${source}`) } } : {}),
+        };
+      },
+      fault: () => null,
+      handle: async (_op, input) => {
+        if (input.InvocationType !== "Event")
+          return errorReply(
+            "json",
+            400,
+            "InvalidParameterValueException",
+            "only asynchronous invokes are emulated",
+          );
+        const { name, qualifier } = functionRef(input);
+        if (!this.o.invokeAsync(name, input.Payload, qualifier ?? undefined))
+          return errorReply(
+            "json",
+            404,
+            "ResourceNotFoundException",
+            `Function not found: ${this.arn("lambda", `function:${name}${qualifier ? `:${qualifier}` : ""}`)}`,
+          );
+        return { status: 202, headers: { "content-type": "application/json" }, body: "" };
+      },
+    };
+  }
+
+  /** EC2 Query API: the EC2 view's Describe calls (no resource-level permissions: "*"). */
+  private ec2Spec(): ServiceSpec {
+    return {
+      // EC2 Query API: the EC2 view's Describe calls (no resource-level permissions: "*")
+      envName: "EC2",
+      service: "ec2",
+      protocol: "ec2",
+      auth: (op) => ({ action: `ec2:${op}`, resources: ["*"] }),
+      fault: (f) =>
+        f.ec2Throttling
+          ? errorReply("ec2", 503, "RequestLimitExceeded", "Request limit exceeded (rehearsal fault switch).")
+          : null,
+      handle: async (_op, input) => {
+        const r = this.o.ec2.answer(input as Record<string, string>);
+        return { status: r.status, headers: { "content-type": "text/xml;charset=UTF-8" }, body: r.body };
+      },
+    };
+  }
+
+  /** Secrets Manager: GetSecretValue of the account's secrets. */
+  private secretsManagerSpec(): ServiceSpec {
+    return {
+      envName: "SECRETS_MANAGER",
+      service: "secretsmanager",
+      protocol: "json",
+      auth: (op, input) => ({ action: `secretsmanager:${op}`, resources: [String(input.SecretId ?? "")] }),
+      fault: () => null,
+      handle: async (op, input) => {
+        const id = String(input.SecretId ?? "");
+        const value = this.o.secrets[id];
+        if (op !== "GetSecretValue")
+          return errorReply("json", 400, "UnknownOperationException", `${op} is not emulated`);
+        if (value === undefined)
+          return errorReply(
+            "json",
+            400,
+            "ResourceNotFoundException",
+            "Secrets Manager can't find the specified secret.",
+          );
+        return json({
+          ARN: id,
+          Name: id.split(":secret:")[1],
+          SecretString: value,
+          VersionId: "v1",
+          VersionStages: ["AWSCURRENT"],
+        });
+      },
+    };
+  }
+}
+
+/** The rehearsal's fault switch turned on for a service: 503 in its protocol. */
+function unavailable(protocol: Protocol): Reply {
+  return errorReply(protocol, 503, "ServiceUnavailable", "Service is unavailable (rehearsal fault switch)");
+}
+
+/** A JSON-protocol answer. */
+function json(body: unknown): Reply {
+  return {
+    status: 200,
+    headers: { "content-type": "application/x-amz-json-1.1" },
+    body: JSON.stringify(body),
+  };
 }
 
 /**

@@ -4,8 +4,9 @@
  * brain on the drilled pair is that pair's alone (its status, its alarm, its mail; the other pairs stay
  * HEALTHY, their alarms OK, no mail about them); healed.
  */
-import { waitFor } from "../shared/util/wait.ts";
+
 import type { NodeId } from "../lab/plan.ts";
+import { waitFor } from "../shared/util/wait.ts";
 import type { Ctx, Step } from "./rehearse.ts";
 
 const holder = async (c: Ctx): Promise<NodeId> => (await c.lab.vipHolders())[0] ?? "a";

@@ -6,12 +6,15 @@
  */
 
 import { createWriteStream, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
-import dynalite from "dynalite";
+import { freePort, serveDynalite, spawnSesLocal } from "../emulators/aws.ts";
 import { PUSH_SOURCE } from "../functions/probe/push-event.ts";
+import { Ec2World, labEc2Topology } from "../lab/ec2-standin.ts";
+import type { FaultKind, Lab } from "../lab/lab.ts";
+import type { NodeId } from "../lab/plan.ts";
+import { LAB_SES_CONFIGURATION_SET, labCluster, REHEARSAL_ACCOUNT } from "../lab/target.ts";
 import { acknowledgeIncidents } from "../shared/acknowledge.ts";
 import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
 import { triggerListener } from "../shared/adapters/trigger-fifo.ts";
@@ -20,11 +23,6 @@ import type { Status } from "../shared/domain/state.ts";
 import { setSilence } from "../shared/stored-state.ts";
 import { renderStatus } from "../shared/text/status-output.ts";
 import { waitFor } from "../shared/util/wait.ts";
-import { Ec2World, labEc2Topology } from "../lab/ec2-standin.ts";
-import { freePort, spawnSesLocal } from "../lab/emulators.ts";
-import type { FaultKind, Lab } from "../lab/lab.ts";
-import type { NodeId } from "../lab/plan.ts";
-import { LAB_SES_CONFIGURATION_SET, labCluster, REHEARSAL_ACCOUNT } from "../lab/target.ts";
 import { type AlarmState, LocalCloudWatch } from "./cloudwatch.ts";
 import { createTables, type DeployedFunction, readDeployment } from "./deployment.ts";
 import { LocalEndpoints } from "./endpoints.ts";
@@ -176,7 +174,7 @@ function endsWithStatus(subject: string, s: Status): boolean {
 }
 
 export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> {
-  const { lab, log } = input;
+  const { log } = input;
   const scale = 1 / input.timeFactor;
   const template = new DeployedTemplate(input.assemblyDir, input.env);
   const deployment = readDeployment(template);
@@ -188,350 +186,424 @@ export async function rehearse(input: RehearsalInput): Promise<RehearsalReport> 
   log(
     `function ${fn.name}: timeout ${fn.timeoutSeconds} s, retries ${fn.maximumRetryAttempts}, event age ${fn.maximumEventAgeSeconds} s, schedule every ${fn.scheduleRateSeconds} s (${(fn.scheduleRateSeconds * scale).toFixed(1)} s here)`,
   );
-
-  const closers: (() => Promise<void>)[] = [];
+  const deployed: Deployed = { input, template, deployment, fn: fn as Deployed["fn"], pushFn, scale };
+  const closers: Closers = [];
   try {
-    // ---- DynamoDB: dynalite, the table created from the template's definition
-    const db = dynalite({ createTableMs: 0 });
-    await new Promise<void>((r) => db.listen(0, "127.0.0.1", r));
-    closers.push(() => new Promise((r) => db.close(() => r())));
-    const dynamoUrl = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
-    const dynamo = new DynamoDBClient({
-      endpoint: dynamoUrl,
-      region: input.env.region,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    closers.push(async () => dynamo.destroy());
-    await createTables(dynamo, deployment.tables);
-    // ---- SES: aws-ses-v2-local
-    const sesPort = await freePort();
-    const ses = await spawnSesLocal(sesPort);
-    closers.push(async () => void ses.kill("SIGKILL"));
-    const sesUrl = `http://127.0.0.1:${sesPort}`;
-
-    // ---- the endpoints, IAM from the role's policies
-    const runCommand = new LocalRunCommand(deployment.documents, input.instances);
-    // the nodes keep each command's orchestration folder, as the SSM agent does by default: measured below
-    const orchestration = join(lab.plan.dir, "rehearsal", "ssm-orchestration");
-    rmSync(orchestration, { recursive: true, force: true });
-    runCommand.orchestrationRoot = orchestration;
-    const authorizer = new RoleAuthorizer(fn.roleArn, input.env.account, fn.policies);
-    const mailFrom = fn.environment.MAIL_FROM ?? "";
-    const mailTo = (fn.environment.MAIL_TO ?? "").split(",");
-    // the nodes' instance role, with what the template made for it (the push policy) attached
-    const nodeAuthorizer = new RoleAuthorizer(
-      `arn:aws:iam::${input.env.account}:role/lab-node`,
-      input.env.account,
-      deployment.nodePolicies,
-    );
-    let lambdaRef: LocalLambda | undefined;
-    let pushRef: LocalLambda | undefined;
-    const endpoints = new LocalEndpoints({
-      nodeAuthorizer,
-      // as Lambda resolves an Invoke: the function by name, then the alias it is qualified with
-      invokeAsync: (name, payload, qualifier) => {
-        if (lambdaRef && name === fn.name && !qualifier) {
-          lambdaRef.invokeAsync(payload);
-          return true;
-        }
-        if (pushRef && pushFn && name === pushFn.name && (!qualifier || pushFn.aliases.includes(qualifier))) {
-          pushRef.invokeAsync(payload, undefined, qualifier);
-          return true;
-        }
-        return false;
-      },
-      region: input.env.region,
-      account: input.env.account,
-      authorizer,
-      runCommand,
-      secrets: input.secrets,
-      dynamodbBackend: dynamoUrl,
-      sesBackend: sesUrl,
-      ec2: new Ec2World({
-        callsLog: lab.plan.ec2.callsLog,
-        faultFile: lab.plan.ec2.faultFile,
-        ...labEc2Topology(lab.plan),
-      }),
-      // the sender's address identity verified (SES then authorizes that one), the sandbox on
-      ses: {
-        verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...mailTo],
-        sandbox: true,
-        defaultConfigurationSets: { [mailFrom]: LAB_SES_CONFIGURATION_SET },
-      },
-    });
-    await endpoints.start();
-    closers.push(() => endpoints.stop());
-
-    // ---- CloudWatch, Lambda, the failure queue
-    const cw = new LocalCloudWatch(deployment.alarms, scale);
-    for (const f of deployment.metricFilters) cw.addMetricFilter(f);
-    // alarm actions: published as CloudWatch, delivered to the alarm address in the lab's mail viewer
-    const alarmDelivery = readAlarmDelivery(template);
-    const snsMail = new SESClient({
-      endpoint: sesUrl,
-      region: input.env.region,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    closers.push(async () => snsMail.destroy());
-    const sns = new LocalSns(alarmDelivery.topics, input.env, async (to, subject, text) => {
-      await snsMail.send(
-        new SendEmailCommand({
-          Source: SNS_SENDER,
-          Destination: { ToAddresses: to },
-          Message: { Subject: { Data: subject }, Body: { Text: { Data: text } } },
-        }),
-        { abortSignal: AbortSignal.timeout(3000) },
-      );
-    });
-    const pendingNotifications: Promise<unknown>[] = [];
-    cw.onTransition = (t) => {
-      const actions = alarmDelivery.actions.find((a) => a.alarm === t.alarm);
-      if (actions)
-        pendingNotifications.push(sns.publishAlarm(actions, t.to, t.from, "the rehearsal's drill"));
-    };
-    const queues = new Map(deployment.queues.map((q) => [q.arn, new LocalQueue(q.name)]));
-    const onFailure = fn.onFailureArn ? queues.get(fn.onFailureArn) : undefined;
-    const lambda = new LocalLambda(functionSpecOf(fn, input.env.region, endpoints.env, onFailure), cw, scale);
-    closers.push(() => lambda.close());
-    lambdaRef = lambda;
-    const pushLambda = pushFn
-      ? new LocalLambda(
-          functionSpecOf(
-            pushFn,
-            input.env.region,
-            endpoints.env,
-            // each function's own invoke config: its on-failure destination, if any
-            pushFn.onFailureArn ? queues.get(pushFn.onFailureArn) : undefined,
-          ),
-          cw,
-          scale,
-        )
-      : undefined;
-    const pushRefusals: string[] = [];
-    if (pushLambda) {
-      closers.push(() => pushLambda.close());
-      pushRef = pushLambda;
-      pushLambda.onLog = (line) => {
-        if (line.includes('"push refused"')) pushRefusals.push(line);
-      };
-    }
-    if (input.functionLogFile) {
-      const stream = createWriteStream(input.functionLogFile);
-      lambda.onLog = (line) => stream.write(`${line}\n`);
-      closers.push(() => new Promise((r) => stream.end(r)));
-    }
-
-    // ---- the schedule, the alarm evaluation, the queue metrics
-    const schedule = { enabled: true };
-    // each pair's schedule sends its own input (the pair's name), as EventBridge Scheduler does
-    const fire = () => {
-      for (const s of fn.schedules) lambda.invokeAsync(s.input, "aws.scheduler");
-    };
-    const tick = setInterval(
-      () => {
-        if (schedule.enabled) fire();
-      },
-      fn.scheduleRateSeconds * 1000 * scale,
-    );
-    const evaluator = setInterval(() => {
-      for (const [, q] of queues)
-        cw.put({
-          namespace: "AWS/SQS",
-          name: "ApproximateNumberOfMessagesVisible",
-          dims: { QueueName: q.name },
-          value: q.messages.length,
-          at: Date.now(),
-        });
-      cw.evaluate();
-    }, 250);
-    closers.push(async () => {
-      clearInterval(tick);
-      clearInterval(evaluator);
-    });
-    fire();
-
-    // ---- the nodes' side of push: their notify scripts write to the lab's FIFO; each line becomes the
-    // call the script makes in AWS (lambda:InvokeFunction, asynchronous, on its own alias of the push
-    // function), signed as that node (the header stands for its instance profile's credentials)
-    const cluster0 = labPair(fn, lab) as {
-      name: string;
-      nodes: Record<NodeId, { runner: { instanceId: string } }>;
-    };
-    const pushes = { sent: 0, refused: 0 };
-    const pushAs = async (
-      instanceId: string,
-      payload: unknown,
-      target: { arn: string; qualifier?: string } = {
-        arn: pushFn?.arn ?? fn.arn,
-        qualifier: `n-${instanceId}`,
-      },
-    ): Promise<number> => {
-      const q = target.qualifier ? `?Qualifier=${encodeURIComponent(target.qualifier)}` : "";
-      const r = await fetch(
-        `${endpoints.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/${encodeURIComponent(target.arn)}/invocations${q}`,
-        {
-          method: "POST",
-          headers: {
-            "x-amz-invocation-type": "Event",
-            "content-type": "application/json",
-            "x-lab-source-instance": instanceId,
-          },
-          body: JSON.stringify(payload),
-          signal: AbortSignal.timeout(2000),
-        },
-      );
-      await r.arrayBuffer();
-      return r.status;
-    };
-    const listener = triggerListener(lab.plan.client.triggerFifo, (line) => {
-      const [, node, instance, state] = line.split(" ");
-      const instanceId = cluster0.nodes[node as NodeId]?.runner.instanceId;
-      if (!instanceId) return;
-      pushes.sent++;
-      void pushAs(instanceId, { source: PUSH_SOURCE, cluster: cluster0.name, node, instance, state })
-        .then((status) => {
-          if (status !== 202) pushes.refused++;
-        })
-        .catch(() => pushes.refused++);
-    });
-    closers.push(async () => listener.close());
-
-    const cluster = labPair(fn, lab) as {
-      name: string;
-      nodes: Record<NodeId, { runner: { instanceId: string } }>;
-    };
-    const statusOf = async (pair: string): Promise<Status | null> => {
-      const r = await dynamo.send(
-        new GetItemCommand({
-          TableName: deployment.tables[0]?.name,
-          Key: { pk: { S: `cluster#${pair}` }, sk: { S: "current" } },
-          ConsistentRead: true,
-        }),
-        { abortSignal: AbortSignal.timeout(3000) },
-      );
-      return (r.Item?.status?.S as Status | undefined) ?? null;
-    };
-    const proberMails = async () => {
-      const r = await fetch(`${sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
-      const { emails } = (await r.json()) as {
-        emails: { from: string; subject: string; body: { text?: string } }[];
-      };
-      return emails.filter((e) => e.from !== SNS_SENDER);
-    };
-    const ctx: Ctx = {
-      lab,
-      endpoints,
-      runCommand,
-      cw,
-      lambda,
-      ...(pushLambda ? { pushLambda } : {}),
-      pushAs,
-      pushRefusals,
-      probeArn: fn.arn,
-      pushArn: pushFn?.arn ?? "",
-      scheduleRateSeconds: fn.scheduleRateSeconds,
-      scale,
-      schedule,
-      status: () => statusOf(cluster.name),
-      statusOf,
-      pairs: fn.fleet.map((p) => p.name),
-      // the prober's own mails (the alarm notifications, from SNS, are reported apart)
-      mailSubjects: async () => (await proberMails()).map((e) => e.subject),
-      mails: async () => (await proberMails()).map((e) => ({ subject: e.subject, text: e.body.text ?? "" })),
-      store: new DynamoStore({ client: dynamo, tableName: deployment.tables[0]?.name ?? "" }),
-      clusterName: cluster.name,
-      vip: lab.plan.vip,
-      instanceOf: (node) => cluster.nodes[node].runner.instanceId,
-      alarm: (short) =>
-        cw.state.get(`mysql-ha-prober-${cluster.name}-${short}`) ??
-        [...cw.state].find(
-          ([name]) =>
-            name.endsWith(`-${short}`) &&
-            !fn.fleet.some((p) => name === `mysql-ha-prober-${p.name}-${short}`),
-        )?.[1],
-      alarmOf: (pair, short) => cw.state.get(`mysql-ha-prober-${pair}-${short}`),
-    };
+    const backends = await startBackends(deployed, closers);
+    const account = await startAccount(deployed, backends, closers);
+    const cloud = startCloud(deployed, backends, account, closers);
+    const schedule = startSchedule(deployed, cloud, closers);
+    const pushes = startNodePushes(deployed, account, closers);
+    const ctx = drillContext(deployed, backends, account, cloud, schedule, pushes);
     const steps = await runDrill(ctx, input.drill ?? DRILL, input.stepTimeoutMs ?? 120_000, log);
-    const pushedInvocations = (pushLambda?.invocations ?? lambda.invocations).filter(
+    const pushedInvocations = (cloud.pushLambda?.invocations ?? cloud.lambda.invocations).filter(
       (i) => i.source === PUSH_SOURCE,
     ).length;
     schedule.enabled = false;
-    // an invocation's error belongs to the step it started in (one started while the store was down
-    // may end after that step): counted now, with every invocation finished or timed out
-    await waitFor(() => lambda.inFlight === 0, {
-      timeoutMs: (fn.timeoutSeconds + 5) * 1000,
-      what: "the last invocations to end",
-    }).catch(() => {});
-    for (const s of steps)
-      s.functionErrors = lambda.invocations.filter(
-        (i) => !i.ok && i.startedAt >= s.startedAt && i.startedAt < s.endedAt,
-      ).length;
-
-    const emitted = new Set(
-      cw.datapoints.map((d) => `${d.namespace}/${d.name}{${Object.keys(d.dims).sort().join(",")}}`),
-    );
-    const widgetsWithoutData = [
-      ...new Set(
-        deployment.widgets
-          .filter((w) => cw.series(w.namespace, w.name, w.dims).length === 0)
-          .map((w) => `${w.widget}: ${w.namespace}/${w.name}`),
-      ),
-    ];
-    const functionErrors = steps.filter((s) => !s.errorsExpected).reduce((n, s) => n + s.functionErrors, 0);
-    const deniedCalls = authorizer.denied.map((d) => ({
-      action: d.action,
-      resource: d.resource,
-      result: d.result,
-      step: steps.find((s) => Date.parse(d.at) <= s.endedAt)?.name ?? "?",
-    }));
-    await Promise.allSettled(pendingNotifications);
-    const alarmNotifications = sns.deliveries.map((d) => ({
-      alarm: d.alarm,
-      state: d.state,
-      delivered: d.delivered,
-      ...(d.reason ? { reason: d.reason } : {}),
-      to: d.to,
-    }));
-    const wentToAlarm = [...new Set(cw.transitions.filter((t) => t.to === "ALARM").map((t) => t.alarm))];
-    const undeliveredAlarms = wentToAlarm.filter(
-      (a) =>
-        !sns.deliveries.some((d) => d.alarm === a && d.state === "ALARM" && d.delivered && d.to.length > 0),
-    );
-    const report: RehearsalReport = {
-      ok:
-        steps.every((s) => s.ok) &&
-        functionErrors === 0 &&
-        deniedCalls.length === 0 &&
-        widgetsWithoutData.length === 0 &&
-        undeliveredAlarms.length === 0,
-      timeFactor: input.timeFactor,
-      steps,
-      functionErrors,
-      deniedCalls,
-      widgetsWithoutData,
-      emittedSeries: [...emitted].sort(),
-      invocations: lambda.invocations.length,
-      coldStarts: lambda.invocations.filter((i) => i.coldStart).length,
-      ssmCommands: runCommand.sent,
-      ssmNodeChecks: runCommand.nodeChecks,
-      failureQueueMessages: onFailure?.messages.length ?? 0,
-      push: {
-        triggers: pushes.sent,
-        refused: pushes.refused,
-        invocations: pushedInvocations,
-        nodeDenied: nodeAuthorizer.denied.length,
-        refusedByFunction: pushRefusals.length,
-        throttled: pushLambda?.throttled ?? 0,
-        dropped: pushLambda?.dropped ?? 0,
-      },
-      alarmNotifications,
-      undeliveredAlarms,
-      nodeFootprint: footprintOf(orchestration),
-    };
-    return report;
+    await settleInvocations(fn, cloud.lambda, steps);
+    return await reportOf(deployed, steps, account, cloud, {
+      ...pushes.counts,
+      invocations: pushedInvocations,
+    });
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});
   }
+}
+
+/** What the template deploys, and the rehearsal's input and time scale. */
+interface Deployed {
+  readonly input: RehearsalInput;
+  readonly template: DeployedTemplate;
+  readonly deployment: ReturnType<typeof readDeployment>;
+  /** The scheduled probe function (its schedule rate known). */
+  readonly fn: DeployedFunction & { scheduleRateSeconds: number };
+  readonly pushFn: DeployedFunction | undefined;
+  readonly scale: number;
+}
+
+type Closers = (() => Promise<void>)[];
+
+/** DynamoDB (dynalite, the tables from the template's definitions) and SES (aws-ses-v2-local). */
+async function startBackends({ input, deployment }: Deployed, closers: Closers) {
+  const db = await serveDynalite();
+  closers.push(() => db.close());
+  const dynamo = new DynamoDBClient({
+    endpoint: db.endpoint,
+    region: input.env.region,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  closers.push(async () => dynamo.destroy());
+  await createTables(dynamo, deployment.tables);
+  const sesPort = await freePort();
+  const ses = await spawnSesLocal(sesPort);
+  closers.push(async () => void ses.kill("SIGKILL"));
+  return { dynamo, dynamoUrl: db.endpoint, sesUrl: `http://127.0.0.1:${sesPort}` };
+}
+type Backends = Awaited<ReturnType<typeof startBackends>>;
+
+/**
+ * The account's endpoints (SSM, Secrets Manager, DynamoDB, SES, EC2, Lambda's Invoke), IAM from the role's
+ * policies; the Lambda functions they invoke are set in `functions` once made.
+ */
+async function startAccount(
+  { input, deployment, fn, pushFn }: Deployed,
+  backends: Backends,
+  closers: Closers,
+) {
+  const { lab } = input;
+  const runCommand = new LocalRunCommand(deployment.documents, input.instances);
+  // the nodes keep each command's orchestration folder, as the SSM agent does by default: measured below
+  const orchestration = join(lab.plan.dir, "rehearsal", "ssm-orchestration");
+  rmSync(orchestration, { recursive: true, force: true });
+  runCommand.orchestrationRoot = orchestration;
+  const authorizer = new RoleAuthorizer(fn.roleArn, input.env.account, fn.policies);
+  const mailFrom = fn.environment.MAIL_FROM ?? "";
+  const mailTo = (fn.environment.MAIL_TO ?? "").split(",");
+  // the nodes' instance role, with what the template made for it (the push policy) attached
+  const nodeAuthorizer = new RoleAuthorizer(
+    `arn:aws:iam::${input.env.account}:role/lab-node`,
+    input.env.account,
+    deployment.nodePolicies,
+  );
+  const functions: { probe?: LocalLambda; push?: LocalLambda } = {};
+  const endpoints = new LocalEndpoints({
+    nodeAuthorizer,
+    // as Lambda resolves an Invoke: the function by name, then the alias it is qualified with
+    invokeAsync: (name, payload, qualifier) => {
+      if (functions.probe && name === fn.name && !qualifier) {
+        functions.probe.invokeAsync(payload);
+        return true;
+      }
+      if (
+        functions.push &&
+        pushFn &&
+        name === pushFn.name &&
+        (!qualifier || pushFn.aliases.includes(qualifier))
+      ) {
+        functions.push.invokeAsync(payload, undefined, qualifier);
+        return true;
+      }
+      return false;
+    },
+    region: input.env.region,
+    account: input.env.account,
+    authorizer,
+    runCommand,
+    secrets: input.secrets,
+    dynamodbBackend: backends.dynamoUrl,
+    sesBackend: backends.sesUrl,
+    ec2: new Ec2World({
+      callsLog: lab.plan.ec2.callsLog,
+      faultFile: lab.plan.ec2.faultFile,
+      ...labEc2Topology(lab.plan),
+    }),
+    // the sender's address identity verified (SES then authorizes that one), the sandbox on
+    ses: {
+      verified: [mailFrom, mailFrom.split("@")[1] ?? "", ...mailTo],
+      sandbox: true,
+      defaultConfigurationSets: { [mailFrom]: LAB_SES_CONFIGURATION_SET },
+    },
+  });
+  await endpoints.start();
+  closers.push(() => endpoints.stop());
+  return { endpoints, runCommand, orchestration, authorizer, nodeAuthorizer, functions };
+}
+type Account = Awaited<ReturnType<typeof startAccount>>;
+
+/** CloudWatch (alarms, metric filters), SNS's delivery of the alarms, the failure queue, the functions. */
+function startCloud(d: Deployed, backends: Backends, account: Account, closers: Closers) {
+  const { input, template, deployment, fn, pushFn, scale } = d;
+  const cw = new LocalCloudWatch(deployment.alarms, scale);
+  for (const f of deployment.metricFilters) cw.addMetricFilter(f);
+  // alarm actions: published as CloudWatch, delivered to the alarm address in the lab's mail viewer
+  const alarmDelivery = readAlarmDelivery(template);
+  const snsMail = new SESClient({
+    endpoint: backends.sesUrl,
+    region: input.env.region,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  closers.push(async () => snsMail.destroy());
+  const sns = new LocalSns(alarmDelivery.topics, input.env, async (to, subject, text) => {
+    await snsMail.send(
+      new SendEmailCommand({
+        Source: SNS_SENDER,
+        Destination: { ToAddresses: to },
+        Message: { Subject: { Data: subject }, Body: { Text: { Data: text } } },
+      }),
+      { abortSignal: AbortSignal.timeout(3000) },
+    );
+  });
+  const pendingNotifications: Promise<unknown>[] = [];
+  cw.onTransition = (t) => {
+    const actions = alarmDelivery.actions.find((a) => a.alarm === t.alarm);
+    if (actions) pendingNotifications.push(sns.publishAlarm(actions, t.to, t.from, "the rehearsal's drill"));
+  };
+  const queues = new Map(deployment.queues.map((q) => [q.arn, new LocalQueue(q.name)]));
+  const onFailure = fn.onFailureArn ? queues.get(fn.onFailureArn) : undefined;
+  const env = account.endpoints.env;
+  const lambda = new LocalLambda(functionSpecOf(fn, input.env.region, env, onFailure), cw, scale);
+  closers.push(() => lambda.close());
+  account.functions.probe = lambda;
+  // each function's own invoke config: its on-failure destination, if any
+  const pushLambda = pushFn
+    ? new LocalLambda(
+        functionSpecOf(
+          pushFn,
+          input.env.region,
+          env,
+          pushFn.onFailureArn ? queues.get(pushFn.onFailureArn) : undefined,
+        ),
+        cw,
+        scale,
+      )
+    : undefined;
+  const pushRefusals: string[] = [];
+  if (pushLambda) {
+    closers.push(() => pushLambda.close());
+    account.functions.push = pushLambda;
+    pushLambda.onLog = (line) => {
+      if (line.includes('"push refused"')) pushRefusals.push(line);
+    };
+  }
+  if (input.functionLogFile) {
+    const stream = createWriteStream(input.functionLogFile);
+    lambda.onLog = (line) => stream.write(`${line}\n`);
+    closers.push(() => new Promise((r) => stream.end(r)));
+  }
+  return { cw, sns, pendingNotifications, queues, onFailure, lambda, pushLambda, pushRefusals };
+}
+type Cloud = ReturnType<typeof startCloud>;
+
+/** The schedule (each pair's schedule sends its own input, as EventBridge Scheduler does), the alarm evaluation, the queue metrics. */
+function startSchedule({ fn, scale }: Deployed, cloud: Cloud, closers: Closers): { enabled: boolean } {
+  const schedule = { enabled: true };
+  const fire = () => {
+    for (const s of fn.schedules) cloud.lambda.invokeAsync(s.input, "aws.scheduler");
+  };
+  const tick = setInterval(
+    () => {
+      if (schedule.enabled) fire();
+    },
+    fn.scheduleRateSeconds * 1000 * scale,
+  );
+  const evaluator = setInterval(() => {
+    for (const [, q] of cloud.queues)
+      cloud.cw.put({
+        namespace: "AWS/SQS",
+        name: "ApproximateNumberOfMessagesVisible",
+        dims: { QueueName: q.name },
+        value: q.messages.length,
+        at: Date.now(),
+      });
+    cloud.cw.evaluate();
+  }, 250);
+  closers.push(async () => {
+    clearInterval(tick);
+    clearInterval(evaluator);
+  });
+  fire();
+  return schedule;
+}
+
+/** The lab's pair as the fleet file holds it, with its nodes' managed-instance ids. */
+type LabPair = { name: string; nodes: Record<NodeId, { runner: { instanceId: string } }> };
+
+/**
+ * The nodes' side of push: their notify scripts write to the lab's FIFO; each line becomes the call the
+ * script makes in AWS (lambda:InvokeFunction, asynchronous, on its own alias of the push function), signed
+ * as that node (the header stands for its instance profile's credentials).
+ */
+function startNodePushes({ input, fn, pushFn }: Deployed, account: Account, closers: Closers) {
+  const cluster = labPair(fn, input.lab) as LabPair;
+  const counts = { triggers: 0, refused: 0 };
+  const pushAs = async (
+    instanceId: string,
+    payload: unknown,
+    target: { arn: string; qualifier?: string } = {
+      arn: pushFn?.arn ?? fn.arn,
+      qualifier: `n-${instanceId}`,
+    },
+  ): Promise<number> => {
+    const q = target.qualifier ? `?Qualifier=${encodeURIComponent(target.qualifier)}` : "";
+    const r = await fetch(
+      `${account.endpoints.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/${encodeURIComponent(target.arn)}/invocations${q}`,
+      {
+        method: "POST",
+        headers: {
+          "x-amz-invocation-type": "Event",
+          "content-type": "application/json",
+          "x-lab-source-instance": instanceId,
+        },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(2000),
+      },
+    );
+    await r.arrayBuffer();
+    return r.status;
+  };
+  const listener = triggerListener(input.lab.plan.client.triggerFifo, (line) => {
+    const [, node, instance, state] = line.split(" ");
+    const instanceId = cluster.nodes[node as NodeId]?.runner.instanceId;
+    if (!instanceId) return;
+    counts.triggers++;
+    void pushAs(instanceId, { source: PUSH_SOURCE, cluster: cluster.name, node, instance, state })
+      .then((status) => {
+        if (status !== 202) counts.refused++;
+      })
+      .catch(() => counts.refused++);
+  });
+  closers.push(async () => listener.close());
+  return { pushAs, counts };
+}
+
+/** What the drill's steps see and do: the lab, the deployed state, the mails, the alarms. */
+function drillContext(
+  { input, deployment, fn, pushFn, scale }: Deployed,
+  backends: Backends,
+  account: Account,
+  cloud: Cloud,
+  schedule: { enabled: boolean },
+  pushes: ReturnType<typeof startNodePushes>,
+): Ctx {
+  const { lab } = input;
+  const cluster = labPair(fn, lab) as LabPair;
+  const tableName = deployment.tables[0]?.name ?? "";
+  const statusOf = async (pair: string): Promise<Status | null> => {
+    const r = await backends.dynamo.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `cluster#${pair}` }, sk: { S: "current" } },
+        ConsistentRead: true,
+      }),
+      { abortSignal: AbortSignal.timeout(3000) },
+    );
+    return (r.Item?.status?.S as Status | undefined) ?? null;
+  };
+  const proberMails = async () => {
+    const r = await fetch(`${backends.sesUrl}/store`, { signal: AbortSignal.timeout(3000) });
+    const { emails } = (await r.json()) as {
+      emails: { from: string; subject: string; body: { text?: string } }[];
+    };
+    return emails.filter((e) => e.from !== SNS_SENDER);
+  };
+  const { cw } = cloud;
+  return {
+    lab,
+    endpoints: account.endpoints,
+    runCommand: account.runCommand,
+    cw,
+    lambda: cloud.lambda,
+    ...(cloud.pushLambda ? { pushLambda: cloud.pushLambda } : {}),
+    pushAs: pushes.pushAs,
+    pushRefusals: cloud.pushRefusals,
+    probeArn: fn.arn,
+    pushArn: pushFn?.arn ?? "",
+    scheduleRateSeconds: fn.scheduleRateSeconds,
+    scale,
+    schedule,
+    status: () => statusOf(cluster.name),
+    statusOf,
+    pairs: fn.fleet.map((p) => p.name),
+    // the prober's own mails (the alarm notifications, from SNS, are reported apart)
+    mailSubjects: async () => (await proberMails()).map((e) => e.subject),
+    mails: async () => (await proberMails()).map((e) => ({ subject: e.subject, text: e.body.text ?? "" })),
+    store: new DynamoStore({ client: backends.dynamo, tableName }),
+    clusterName: cluster.name,
+    vip: lab.plan.vip,
+    instanceOf: (node) => cluster.nodes[node].runner.instanceId,
+    alarm: (short) =>
+      cw.state.get(`mysql-ha-prober-${cluster.name}-${short}`) ??
+      [...cw.state].find(
+        ([name]) =>
+          name.endsWith(`-${short}`) && !fn.fleet.some((p) => name === `mysql-ha-prober-${p.name}-${short}`),
+      )?.[1],
+    alarmOf: (pair, short) => cw.state.get(`mysql-ha-prober-${pair}-${short}`),
+  };
+}
+
+/**
+ * An invocation's error belongs to the step it started in (one started while the store was down may end
+ * after that step): counted once every invocation has finished or timed out.
+ */
+async function settleInvocations(fn: DeployedFunction, lambda: LocalLambda, steps: StepReport[]) {
+  await waitFor(() => lambda.inFlight === 0, {
+    timeoutMs: (fn.timeoutSeconds + 5) * 1000,
+    what: "the last invocations to end",
+  }).catch(() => {});
+  for (const s of steps)
+    s.functionErrors = lambda.invocations.filter(
+      (i) => !i.ok && i.startedAt >= s.startedAt && i.startedAt < s.endedAt,
+    ).length;
+}
+
+/** The report: the steps, and what the whole run shows (errors, denied calls, widgets, alarms, footprint). */
+async function reportOf(
+  { input, deployment }: Deployed,
+  steps: StepReport[],
+  account: Account,
+  cloud: Cloud,
+  push: { triggers: number; refused: number; invocations: number },
+): Promise<RehearsalReport> {
+  const { cw, sns, lambda, pushLambda } = cloud;
+  const emitted = new Set(
+    cw.datapoints.map((d) => `${d.namespace}/${d.name}{${Object.keys(d.dims).sort().join(",")}}`),
+  );
+  const widgetsWithoutData = [
+    ...new Set(
+      deployment.widgets
+        .filter((w) => cw.series(w.namespace, w.name, w.dims).length === 0)
+        .map((w) => `${w.widget}: ${w.namespace}/${w.name}`),
+    ),
+  ];
+  const functionErrors = steps.filter((s) => !s.errorsExpected).reduce((n, s) => n + s.functionErrors, 0);
+  const deniedCalls = account.authorizer.denied.map((d) => ({
+    action: d.action,
+    resource: d.resource,
+    result: d.result,
+    step: steps.find((s) => Date.parse(d.at) <= s.endedAt)?.name ?? "?",
+  }));
+  await Promise.allSettled(cloud.pendingNotifications);
+  const alarmNotifications = sns.deliveries.map((d) => ({
+    alarm: d.alarm,
+    state: d.state,
+    delivered: d.delivered,
+    ...(d.reason ? { reason: d.reason } : {}),
+    to: d.to,
+  }));
+  const wentToAlarm = [...new Set(cw.transitions.filter((t) => t.to === "ALARM").map((t) => t.alarm))];
+  const undeliveredAlarms = wentToAlarm.filter(
+    (a) =>
+      !sns.deliveries.some((d) => d.alarm === a && d.state === "ALARM" && d.delivered && d.to.length > 0),
+  );
+  return {
+    ok:
+      steps.every((s) => s.ok) &&
+      functionErrors === 0 &&
+      deniedCalls.length === 0 &&
+      widgetsWithoutData.length === 0 &&
+      undeliveredAlarms.length === 0,
+    timeFactor: input.timeFactor,
+    steps,
+    functionErrors,
+    deniedCalls,
+    widgetsWithoutData,
+    emittedSeries: [...emitted].sort(),
+    invocations: lambda.invocations.length,
+    coldStarts: lambda.invocations.filter((i) => i.coldStart).length,
+    ssmCommands: account.runCommand.sent,
+    ssmNodeChecks: account.runCommand.nodeChecks,
+    failureQueueMessages: cloud.onFailure?.messages.length ?? 0,
+    push: {
+      ...push,
+      nodeDenied: account.nodeAuthorizer.denied.length,
+      refusedByFunction: cloud.pushRefusals.length,
+      throttled: pushLambda?.throttled ?? 0,
+      dropped: pushLambda?.dropped ?? 0,
+    },
+    alarmNotifications,
+    undeliveredAlarms,
+    nodeFootprint: footprintOf(account.orchestration),
+  };
 }
 
 function footprintOf(root: string): RehearsalReport["nodeFootprint"] {

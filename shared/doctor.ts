@@ -31,7 +31,7 @@ export interface DoctorInput {
   heartbeatTable?: string;
 }
 
-const KIT = "shared/node-kit";
+const KIT = "node-kit";
 const N = (id: NodeId) => `node ${id.toUpperCase()}`;
 
 export function doctorChecks(i: DoctorInput): Check[] {

@@ -45,7 +45,6 @@ export class ProberAlarms extends Construct {
   constructor(scope: Construct, id: string, props: ProberAlarmsProps) {
     super(scope, id);
     const f = props.fleet;
-    const stack = Stack.of(this);
     const { key, topic } = this.encryptedTopic(f);
     this.key = key;
     this.topic = topic;

@@ -40,7 +40,7 @@ export const CATALOG = {
     severity: "critical",
     meaning: "The prober could not log in: it is blind for this node.",
     action:
-      "Check the monitoring user, its password and its host part (the node kit's SQL, shared/node-kit/sql/, has the GRANTs).",
+      "Check the monitoring user, its password and its host part (the node kit's SQL, node-kit/sql/, has the GRANTs).",
   },
   MYSQL_TOO_MANY_CONNECTIONS: {
     severity: "warning",
@@ -65,7 +65,7 @@ export const CATALOG = {
     severity: "warning",
     meaning: "The monitoring user lacks a privilege a probe query needs: part of the picture is missing.",
     action:
-      "Grant the monitoring user the privileges the node kit's SQL for this flavor lists (shared/node-kit/sql/).",
+      "Grant the monitoring user the privileges the node kit's SQL for this flavor lists (node-kit/sql/).",
   },
   MYSQL_BAD_RESULT: {
     severity: "warning",

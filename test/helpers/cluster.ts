@@ -1,9 +1,10 @@
 /** Builds whole-cluster inputs (SQL view + node view) for the pure assessment tests. */
+
+import { failed, loadFixture, observed, serverFrom } from "../../emulators/mysql-recordings.ts";
 import type { AssessInput } from "../../shared/domain/assess.ts";
 import type { NodesView } from "../../shared/domain/rules/node-views.ts";
 import type { SqlView } from "../../shared/domain/rules/vip-identity.ts";
 import { MAC, ok } from "./node-reports.ts";
-import { failed, loadFixture, observed, serverFrom } from "./sql-fixtures.ts";
 
 const f = loadFixture("mysql-8.4");
 export const PAIR = { a: { host: "192.0.2.11" }, b: { host: "192.0.2.12" } };

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeServer, mariadbHandler, scriptedServer } from "../../emulators/mysql-server.ts";
 import { lambdaEsbuildOptions } from "../../infra/bundling.ts";
 import type { SqlObservation } from "../../shared/domain/sql.ts";
 import { run } from "../../shared/util/exec.ts";
-import { type FakeServer, mariadbHandler, scriptedServer } from "../helpers/fake-mysql.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;

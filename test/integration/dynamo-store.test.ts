@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SESClient } from "@aws-sdk/client-ses";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynalite } from "../../emulators/aws.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import type { Alert } from "../../shared/domain/alert-policy.ts";
@@ -15,7 +16,6 @@ import { assess } from "../../shared/domain/assess.ts";
 import { boundState } from "../../shared/domain/state-size.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { input, nodesView, sqlView } from "../helpers/cluster.ts";
-import { type LocalDynamo, startDynalite } from "../helpers/emulators.ts";
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loopbackListenerUid } from "../../cli/local-access.ts";
 import { openServices } from "../../cli/services.ts";
-import { freePort } from "../../lab/emulators.ts";
+import { freePort } from "../../emulators/aws.ts";
 import { parseConfig } from "../../shared/config.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 

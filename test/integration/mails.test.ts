@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { freePort } from "../../lab/emulators.ts";
+import { freePort } from "../../emulators/aws.ts";
 import { cli } from "../helpers/cli.ts";
 
 describe("mails kept by the embedded mail", () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../../emulators/aws.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
@@ -15,7 +16,6 @@ import { type PipelineDeps, type ProbeTarget, probeCluster } from "../../shared/
 import { changeStoredState } from "../../shared/stored-state.ts";
 import { cli } from "../helpers/cli.ts";
 import { nodesView, PAIR, scriptedTarget, sqlView } from "../helpers/cluster.ts";
-import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { ScriptedCluster } from "../helpers/fake-ports.ts";
 
 let dynamo: LocalDynamo;

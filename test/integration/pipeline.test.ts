@@ -4,6 +4,7 @@
  * once per transition, one mail when two runs race, and nothing lost while SES is down.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../../emulators/aws.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import type { Alert } from "../../shared/domain/alert-policy.ts";
@@ -17,7 +18,6 @@ import {
 } from "../../shared/pipeline.ts";
 import type { HeartbeatWriter } from "../../shared/ports.ts";
 import { nodesView, scriptedTarget, sqlView } from "../helpers/cluster.ts";
-import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { ScriptedCluster } from "../helpers/fake-ports.ts";
 
 let dynamo: LocalDynamo;

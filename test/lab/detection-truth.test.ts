@@ -7,6 +7,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { embeddedStoreClient } from "../../cli/services.ts";
+import {
+  fetchMails,
+  type LocalDynamo,
+  type LocalSes,
+  startDynalite,
+  startSesLocal,
+} from "../../emulators/aws.ts";
 import { Lab } from "../../lab/lab.ts";
 import { labConfig, labPorts, labProbeTarget, writeLabConfig } from "../../lab/target.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
@@ -15,13 +22,6 @@ import { deadlineIn, type NodeId } from "../../shared/domain/types.ts";
 import { type PipelineDeps, probeCluster } from "../../shared/pipeline.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 import { cli } from "../helpers/cli.ts";
-import {
-  fetchMails,
-  type LocalDynamo,
-  type LocalSes,
-  startDynalite,
-  startSesLocal,
-} from "../helpers/emulators.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();

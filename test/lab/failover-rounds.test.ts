@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../../emulators/aws.ts";
 import { Lab } from "../../lab/lab.ts";
 import { labPorts, labProbeTarget } from "../../lab/target.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
@@ -13,7 +14,6 @@ import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { deadlineIn, type NodeId } from "../../shared/domain/types.ts";
 import { type PipelineDeps, probeCluster } from "../../shared/pipeline.ts";
 import { waitFor } from "../../shared/util/wait.ts";
-import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { skipLab, useLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();

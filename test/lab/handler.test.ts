@@ -4,11 +4,11 @@
  * (parsed from its EMF output).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../../emulators/aws.ts";
 import { Lab } from "../../lab/lab.ts";
+import { labHandler, scheduledEvent } from "../../lab/probe-function.ts";
 import { METRICS } from "../../shared/metrics.ts";
-import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../helpers/emulators.ts";
 import { skipLab } from "../helpers/lab-env.ts";
-import { labHandler, scheduledEvent } from "../helpers/lab-handler.ts";
 
 const skip = await skipLab();
 

@@ -55,4 +55,34 @@ describe("README and docs/", () => {
         );
       }
   });
+
+  it("the layout table has a row for every folder of the repository, and every file it names exists", () => {
+    const section = readme.slice(readme.indexOf("## Layout"));
+    const rows = [...section.matchAll(/^\| `([^`]+)\/` \| (.*) \|$/gm)].map((m) => ({
+      folder: m[1] as string,
+      text: m[2] as string,
+    }));
+    // the repository's folders: what git tracks (not the build outputs .gitignore leaves out)
+    const ignored = new Set(["node_modules", "cdk.out", "dist", "coverage", "reports"]);
+    const folders = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith(".") && !ignored.has(d.name))
+      .map((d) => d.name)
+      .sort();
+    expect(rows.map((r) => r.folder).sort()).toEqual(folders);
+    // every file or folder a row names (`x.ts`, `x/`, `a/b.ts`) is in that folder, at any depth
+    const under = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? [`${dir}/${d.name}/`, ...under(`${dir}/${d.name}`)] : [`${dir}/${d.name}`],
+      );
+    for (const { folder, text } of rows) {
+      const present = under(folder);
+      for (const [, name] of text.matchAll(/`([\w.-]+(?:\/[\w.-]+)*\/?)`/g)) {
+        if (!/\.[a-z]+$|\/$/.test(name as string) || (name as string).startsWith("npm")) continue;
+        expect(
+          present.some((p) => p.endsWith(`/${name}`)),
+          `README layout: ${folder}/ names ${name}, which is not there`,
+        ).toBe(true);
+      }
+    }
+  });
 });

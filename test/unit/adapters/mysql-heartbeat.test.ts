@@ -4,14 +4,14 @@
  * its deadline.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { MysqlHeartbeat } from "../../../shared/adapters/mysql-heartbeat.ts";
-import { deadlineIn } from "../../../shared/domain/types.ts";
 import {
   type FakeServer,
   type QueryHandler,
   scriptedServer,
   silentServer,
-} from "../../helpers/fake-mysql.ts";
+} from "../../../emulators/mysql-server.ts";
+import { MysqlHeartbeat } from "../../../shared/adapters/mysql-heartbeat.ts";
+import { deadlineIn } from "../../../shared/domain/types.ts";
 
 const servers: FakeServer[] = [];
 afterEach(async () => {

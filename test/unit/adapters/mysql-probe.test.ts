@@ -1,9 +1,14 @@
 /** The mysql2 adapter against fake servers: protocol faults give clear errors, never hangs or crashes. */
 import mysql from "mysql2";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  type FakeServer,
+  mariadbHandler,
+  scriptedServer,
+  silentServer,
+} from "../../../emulators/mysql-server.ts";
 import { MysqlProbe } from "../../../shared/adapters/mysql-probe.ts";
 import { deadlineIn } from "../../../shared/domain/types.ts";
-import { type FakeServer, mariadbHandler, scriptedServer, silentServer } from "../../helpers/fake-mysql.ts";
 
 let server: FakeServer | undefined;
 afterEach(async () => {

@@ -6,13 +6,19 @@
  * `npx vitest run --project unit -u test/unit/domain/assess-golden.test.ts`.
  */
 import { describe, expect, it } from "vitest";
+import {
+  type FixtureName,
+  failed,
+  loadFixture,
+  observed,
+  serverFrom,
+} from "../../../emulators/mysql-recordings.ts";
 import { type AssessInput, assess } from "../../../shared/domain/assess.ts";
 import type { HeartbeatWrite } from "../../../shared/domain/heartbeat.ts";
 import type { ServerInfo, SqlObservation } from "../../../shared/domain/sql.ts";
 import type { Assessment } from "../../../shared/domain/state.ts";
 import { input, nodesView, PAIR } from "../../helpers/cluster.ts";
 import { healthy as healthyNodes, MAC, ok } from "../../helpers/node-reports.ts";
-import { type FixtureName, failed, loadFixture, observed, serverFrom } from "../../helpers/sql-fixtures.ts";
 
 const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";

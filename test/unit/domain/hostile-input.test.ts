@@ -3,6 +3,7 @@
  * unknown (named), never a crash or a stalled probe; and the stored state stays under DynamoDB's limit.
  */
 import { describe, expect, it } from "vitest";
+import { loadFixture } from "../../../emulators/mysql-recordings.ts";
 import { GTID_INTERVAL_LIMIT, GTID_TEXT_LIMIT, GtidSet } from "../../../shared/domain/gtid.ts";
 import {
   CHANNEL_LIMIT,
@@ -12,7 +13,6 @@ import {
   variablesFromRows,
 } from "../../../shared/domain/sql.ts";
 import { boundState } from "../../../shared/domain/state-size.ts";
-import { loadFixture } from "../../helpers/sql-fixtures.ts";
 
 const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const f = loadFixture("mysql-8.4");

@@ -3,6 +3,7 @@
  * a reviewed golden observation, and every bad value's problem as the operator reads it.
  */
 import { describe, expect, it } from "vitest";
+import { type FixtureName, loadFixture } from "../../../emulators/mysql-recordings.ts";
 import { InputError } from "../../../shared/domain/errors.ts";
 import {
   detectFlavor,
@@ -14,7 +15,6 @@ import {
   selectRowToVariables,
   variablesFromRows,
 } from "../../../shared/domain/sql.ts";
-import { type FixtureName, loadFixture } from "../../helpers/sql-fixtures.ts";
 
 const UUID_A = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const FIXTURES: FixtureName[] = ["mysql-5.7", "mysql-8.0", "mysql-8.4", "mariadb-10.11"];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { type FixtureName, loadFixture, serverFrom } from "../../../emulators/mysql-recordings.ts";
 import {
   detectFlavor,
   longVariablesQuery,
@@ -7,7 +8,6 @@ import {
   selectRowToVariables,
   variablesFromRows,
 } from "../../../shared/domain/sql.ts";
-import { type FixtureName, loadFixture, serverFrom } from "../../helpers/sql-fixtures.ts";
 
 const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";

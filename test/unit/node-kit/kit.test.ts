@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { KIT_FILES, type KitFile, kitPath, placeholders, renderKit } from "../../../shared/node-kit/kit.ts";
+import { KIT_FILES, type KitFile, kitPath, placeholders, renderKit } from "../../../node-kit/kit.ts";
 
 const SQL_VALUES = {
   MONITOR_USER: "prober",

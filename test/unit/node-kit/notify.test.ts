@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-const SCRIPT = new URL("../../../shared/node-kit/notify.sh", import.meta.url).pathname;
+const SCRIPT = new URL("../../../node-kit/notify.sh", import.meta.url).pathname;
 
 let dir: string;
 let state: string;

@@ -1,5 +1,5 @@
 /**
- * The forced command of the prober's SSH key (shared/node-kit/ssh-node-check.sh), run as sshd runs it:
+ * The forced command of the prober's SSH key (node-kit/ssh-node-check.sh), run as sshd runs it:
  * the client's command in SSH_ORIGINAL_COMMAND, its standard input the script the SSH runner sends.
  */
 import { spawnSync } from "node:child_process";
@@ -7,8 +7,8 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { kitPath } from "../../../node-kit/kit.ts";
 import { remoteCommand } from "../../../shared/adapters/ssh-runner.ts";
-import { kitPath } from "../../../shared/node-kit/kit.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mhp-sshfc-"));
 copyFileSync(kitPath("sshNodeCheck"), join(dir, "ssh-node-check.sh"));

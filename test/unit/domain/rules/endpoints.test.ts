@@ -1,8 +1,8 @@
 /** The endpoints rule group: one finding per failed connection, by class, and one naming unknown fields. */
 import { describe, expect, it } from "vitest";
+import { failed, loadFixture, observed, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import { endpointFindings } from "../../../../shared/domain/rules/endpoints.ts";
 import type { SqlObservation } from "../../../../shared/domain/sql.ts";
-import { failed, loadFixture, observed, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const one = (o: SqlObservation) => {
   const f = endpointFindings(o);

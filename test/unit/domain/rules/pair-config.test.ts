@@ -1,8 +1,8 @@
 /** The pair's configuration rules called directly: auto_increment, server identity, both writable, per node. */
 import { describe, expect, it } from "vitest";
+import { loadFixture, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import { nodeConfigFindings, pairConfigFindings } from "../../../../shared/domain/rules/pair-config.ts";
 import type { ServerInfo } from "../../../../shared/domain/sql.ts";
-import { loadFixture, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const f = loadFixture("mysql-8.4");
 const A = serverFrom(f, "a");

@@ -1,5 +1,6 @@
 /** Replication rules called directly: finding the channel from the peer, the lag's source and thresholds. */
 import { describe, expect, it } from "vitest";
+import { loadFixture, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import {
   channelFromPeer,
   DEFAULT_SQL_THRESHOLDS,
@@ -8,7 +9,6 @@ import {
   replicationFindings,
 } from "../../../../shared/domain/rules/replication.ts";
 import type { ReplicationChannel, ServerInfo } from "../../../../shared/domain/sql.ts";
-import { loadFixture, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const f = loadFixture("mysql-8.4");
 const A = serverFrom(f, "a");

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { failed, loadFixture, observed, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import { assessSql } from "../../../../shared/domain/assess.ts";
 import { EMPTY_SQL_MEMORY } from "../../../../shared/domain/memory.ts";
 import type { SqlView } from "../../../../shared/domain/rules/vip-identity.ts";
 import type { ServerInfo } from "../../../../shared/domain/sql.ts";
-import { failed, loadFixture, observed, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const UB = "8a94f357-aab4-11df-86ab-c80aa9429562";

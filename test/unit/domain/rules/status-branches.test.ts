@@ -1,5 +1,6 @@
 /** decideStatus called directly, one case per branch, the verdict whole. */
 import { describe, expect, it } from "vitest";
+import { failed } from "../../../../emulators/mysql-recordings.ts";
 import { makeFinding } from "../../../../shared/domain/codes.ts";
 import type { NodeCheckResult } from "../../../../shared/domain/node.ts";
 import type { Views } from "../../../../shared/domain/rules/cross-check.ts";
@@ -7,7 +8,6 @@ import { decideStatus, type StatusInput } from "../../../../shared/domain/rules/
 import type { SqlObservation } from "../../../../shared/domain/sql.ts";
 import { PAIR, sqlView } from "../../../helpers/cluster.ts";
 import { MAC, ok } from "../../../helpers/node-reports.ts";
-import { failed } from "../../../helpers/sql-fixtures.ts";
 
 const VIEWS: Views = {
   keepalivedMaster: ["a"],

@@ -1,11 +1,11 @@
 /** The status rule group: each split-brain code alone decides SPLIT_BRAIN; the first match wins. */
 import { describe, expect, it } from "vitest";
+import { failed } from "../../../../emulators/mysql-recordings.ts";
 import { LabClusterSchema } from "../../../../shared/config.ts";
 import { makeFinding } from "../../../../shared/domain/codes.ts";
 import { decideStatus, SPLIT_BRAIN_CODES } from "../../../../shared/domain/rules/status.ts";
 import { targetFromConfig } from "../../../../shared/target.ts";
 import { ok } from "../../../helpers/node-reports.ts";
-import { failed } from "../../../helpers/sql-fixtures.ts";
 
 const sqlUp = { alive: true, server: {}, error: null } as never;
 const base = {

@@ -1,9 +1,9 @@
 /** Which node the VIP's SQL connection landed on, by server_uuid, else server_id and hostname. */
 import { describe, expect, it } from "vitest";
+import { failed, loadFixture, observed, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import { matchVip, type SqlView, vipIdentityFindings } from "../../../../shared/domain/rules/vip-identity.ts";
 import type { ServerInfo } from "../../../../shared/domain/sql.ts";
 import { PAIR } from "../../../helpers/cluster.ts";
-import { failed, loadFixture, observed, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const f = loadFixture("mysql-8.4");
 const A = serverFrom(f, "a");

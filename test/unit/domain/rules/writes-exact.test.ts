@@ -3,6 +3,7 @@
  * an operator reads and the evidence the mail and the history carry.
  */
 import { describe, expect, it } from "vitest";
+import { failed, loadFixture, observed, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import type { HeartbeatWrite } from "../../../../shared/domain/heartbeat.ts";
 import { EMPTY_SQL_MEMORY, type OwnTransactions, type SqlMemory } from "../../../../shared/domain/memory.ts";
 import type { SqlView } from "../../../../shared/domain/rules/vip-identity.ts";
@@ -16,7 +17,6 @@ import {
 } from "../../../../shared/domain/rules/writes.ts";
 import type { ServerInfo } from "../../../../shared/domain/sql.ts";
 import { PAIR } from "../../../helpers/cluster.ts";
-import { failed, loadFixture, observed, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const my = loadFixture("mysql-8.4");
 const maria = loadFixture("mariadb-10.11");

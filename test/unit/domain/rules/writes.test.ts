@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { loadFixture, observed, serverFrom } from "../../../../emulators/mysql-recordings.ts";
 import { assess, assessSql } from "../../../../shared/domain/assess.ts";
 import type { HeartbeatWrite } from "../../../../shared/domain/heartbeat.ts";
 import { EMPTY_SQL_MEMORY } from "../../../../shared/domain/memory.ts";
 import { growthBesides } from "../../../../shared/domain/rules/writes.ts";
 import { input, nodesView, PAIR, sqlView } from "../../../helpers/cluster.ts";
-import { loadFixture, observed, serverFrom } from "../../../helpers/sql-fixtures.ts";
 
 const f = loadFixture("mysql-8.4");
 const UA = "3e11fa47-71ca-11e1-9e33-c80aa9429562";

@@ -6,13 +6,13 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SESClient } from "@aws-sdk/client-ses";
-import { parseEnv } from "../../functions/probe/env.ts";
-import { parseFleet } from "../../functions/probe/fleet.ts";
-import { buildHandler } from "../../functions/probe/handler.ts";
-import type { Lab } from "../../lab/lab.ts";
-import { labDeployment, labPorts } from "../../lab/target.ts";
-import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
-import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
+import { parseEnv } from "../functions/probe/env.ts";
+import { parseFleet } from "../functions/probe/fleet.ts";
+import { buildHandler } from "../functions/probe/handler.ts";
+import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
+import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
+import type { Lab } from "./lab.ts";
+import { labDeployment, labPorts } from "./target.ts";
 
 export interface LocalAws {
   dynamo: DynamoDBClient;

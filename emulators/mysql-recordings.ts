@@ -1,12 +1,12 @@
-/** Builds SqlObservations from the recorded MySQL result sets in test/fixtures/mysql. */
+/** Builds SqlObservations from the answers of real servers, recorded in emulators/mysql-recordings/. */
 import { readFileSync } from "node:fs";
 import {
   parseServerInfo,
   type ServerInfo,
   type SqlObservation,
   variablesFromRows,
-} from "../../shared/domain/sql.ts";
-import type { EndpointName } from "../../shared/domain/types.ts";
+} from "../shared/domain/sql.ts";
+import type { EndpointName } from "../shared/domain/types.ts";
 
 export type FixtureName = "mysql-5.7" | "mysql-8.0" | "mysql-8.4" | "mariadb-10.11";
 
@@ -17,7 +17,7 @@ export interface Fixture {
 }
 
 export function loadFixture(name: FixtureName): Fixture {
-  return JSON.parse(readFileSync(new URL(`../fixtures/mysql/${name}.json`, import.meta.url), "utf8"));
+  return JSON.parse(readFileSync(new URL(`./mysql-recordings/${name}.json`, import.meta.url), "utf8"));
 }
 
 export function serverFrom(
