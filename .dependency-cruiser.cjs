@@ -29,7 +29,8 @@ module.exports = {
     {
       name: "no-upward-from-the-lab-and-emulators",
       severity: "error",
-      comment: "the lab and the local emulators are used by the rehearsal, the CLI, the benches and the tests",
+      comment:
+        "the lab and the local emulators are used by the rehearsal, the CLI, the benches and the tests",
       from: { path: "^(lab|emulators)/" },
       to: { path: "^(cli|bench|test|rehearsal)/" },
     },
