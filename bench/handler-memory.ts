@@ -7,8 +7,8 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SESClient } from "@aws-sdk/client-ses";
+import { labHandler, scheduledEvent } from "../lab/function-in-process.ts";
 import { Lab } from "../lab/lab.ts";
-import { labHandler, scheduledEvent } from "../lab/probe-function.ts";
 
 const [name, subnet, dynamoEndpoint, table, sesEndpoint, n] = process.argv.slice(2) as string[];
 const mb = () => process.resourceUsage().maxRSS / 1024;

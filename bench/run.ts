@@ -30,7 +30,7 @@ import { build } from "esbuild";
 import { startDynalite, startSesLocal } from "../emulators/aws.ts";
 import { lambdaEsbuildOptions } from "../infra/bundling.ts";
 import { type FaultKind, Lab } from "../lab/lab.ts";
-import { labPorts, labProbeTarget } from "../lab/target.ts";
+import { labPorts, labProbeTarget } from "../lab/lab-config.ts";
 import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import { triggerListener } from "../shared/adapters/trigger-fifo.ts";
@@ -505,7 +505,7 @@ async function cliStart(lab: Lab | null) {
   const med = (xs: number[]) => pct(xs, 50);
   const probe: { wallMs: number; probeMs: number }[] = [];
   if (lab) {
-    const { writeLabConfig } = await import("../lab/target.ts");
+    const { writeLabConfig } = await import("../lab/lab-config.ts");
     const config = writeLabConfig(lab);
     for (let i = 0; i < 10; i++) {
       let r: { ms: number; out: string };

@@ -5,7 +5,7 @@
  * mail). Ends with a summary table and tears everything down (also on Ctrl-C) unless --keep.
  */
 import { type FaultKind, Lab } from "../lab/lab.ts";
-import { labConfigPath, writeLabConfig } from "../lab/target.ts";
+import { labConfigPath, writeLabConfig } from "../lab/lab-config.ts";
 import { triggerListener } from "../shared/adapters/trigger-fifo.ts";
 import type { LabClusterConfig } from "../shared/config.ts";
 import { loadConfig } from "../shared/config-file.ts";
@@ -14,7 +14,7 @@ import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../shared/pi
 import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { summarizeState, table } from "../shared/text/output.ts";
 import { sleep } from "../shared/util/wait.ts";
-import { observersFor, targetFromConfig } from "./observers.ts";
+import { cliObservers, targetFromConfig } from "./observers.ts";
 import { openServices } from "./services.ts";
 
 export interface DemoOptions {
@@ -50,7 +50,7 @@ export async function runDemo(
   const services = await openServices(cfg, { keepRunning: o.keep });
   const c = cfg.clusters[0];
   if (!c) throw new Error("the lab configuration has no cluster");
-  const deps = { ...(await observersFor(c)), store: services.store, notifier: services.notifier };
+  const deps = { ...(await cliObservers(c)), store: services.store, notifier: services.notifier };
   out(`== prober config: ${labConfigPath(lab)}`);
   if (services.mailViewerUrl) out(`== mail viewer (open it in a browser): ${services.mailViewerUrl}`);
 

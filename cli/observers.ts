@@ -11,7 +11,7 @@ import { type Observers, type WiringOptions, observersFor as wire } from "../sha
 
 const ssmClients = new Map<string, SSMClient>();
 
-export async function observersFor(c: LabClusterConfig): Promise<Observers> {
+export async function cliObservers(c: LabClusterConfig): Promise<Observers> {
   const runners = [c.nodes.a.runner, c.nodes.b.runner, ...c.witnesses.map((w) => w.runner)];
   const passwords = {
     password: mysqlPassword(c),

@@ -186,7 +186,7 @@ export function planLab(input: LabOptions = {}): LabPlan {
       awsCli: join(dir, "ec2", "aws"),
       callsLog: join(dir, "ec2", "calls.log"),
       faultFile: join(dir, "ec2", "fault"),
-      // the instance ids are the rehearsal's managed-node ids (lab/target.ts LAB_INSTANCE_IDS)
+      // the instance ids are the rehearsal's managed-node ids (lab/lab-config.ts LAB_INSTANCE_IDS)
       nodes: {
         a: { networkInterfaceId: "eni-0000000000000000a", instanceId: "i-0000000000000000a" },
         b: { networkInterfaceId: "eni-0000000000000000b", instanceId: "i-0000000000000000b" },

@@ -17,7 +17,7 @@ export function doctorCommand(io: Io): Command {
         { deadlineIn },
         { observeAndAssess },
         { targetFromConfig },
-        { observersFor },
+        { cliObservers },
         { doctorChecks, renderChecks },
       ] = await Promise.all([
         import("../../shared/config-file.ts"),
@@ -33,7 +33,7 @@ export function doctorCommand(io: Io): Command {
           const target = targetFromConfig(c);
           const r = await observeAndAssess(
             target,
-            await observersFor(c),
+            await cliObservers(c),
             deadlineIn(parseDuration(o.timeout)),
             null,
             new Date(),

@@ -53,7 +53,7 @@ function addUp(lab: Command, { out, err }: Io): void {
     .action(async (o) => {
       const l = await openLab(o, err);
       const s = await l.up({ rebuild: Boolean(o.rebuild), heal: Boolean(o.heal) });
-      const { writeLabConfig } = await import("../../lab/target.ts");
+      const { writeLabConfig } = await import("../../lab/lab-config.ts");
       const configFile = writeLabConfig(l, o.ec2 ? { ec2: o.ec2 } : {});
       out(
         o.json
@@ -147,7 +147,7 @@ function addRehearse(lab: Command, { out, err, setExitCode }: Io): void {
     )
     .option("--json", "print the report as JSON")
     .action(async (o) => {
-      const { runRehearsal } = await import("../../rehearsal/run.ts");
+      const { runRehearsal } = await import("../../rehearsal/run-rehearsal.ts");
       if (o.fleet !== undefined && (!Number.isInteger(o.fleet) || o.fleet < 2 || o.fleet > 10))
         throw new Error("--fleet: give 2 to 10 labs");
       if (o.fleet && o.ec2) throw new Error("--fleet and --ec2: rehearse one at a time");
@@ -172,7 +172,7 @@ function addRehearse(lab: Command, { out, err, setExitCode }: Io): void {
     .option("--time-factor <n>", "", (v) => Number.parseFloat(v), 20)
     .option("--fleet-labs <json>")
     .action(async (o) => {
-      const { runRehearsalInside } = await import("../../rehearsal/run.ts");
+      const { runRehearsalInside } = await import("../../rehearsal/run-rehearsal.ts");
       const report = await runRehearsalInside({
         name: o.name,
         subnet: o.subnet,

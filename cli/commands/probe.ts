@@ -18,7 +18,7 @@ export function probeCommand(io: Io): Command {
         { observeAndAssess },
         { exitCodeFor, renderState },
         { targetFromConfig },
-        { observersFor },
+        { cliObservers },
       ] = await Promise.all([
         import("../../shared/config-file.ts"),
         import("../../shared/domain/types.ts"),
@@ -33,7 +33,7 @@ export function probeCommand(io: Io): Command {
           const started = Date.now();
           const { assessment } = await observeAndAssess(
             targetFromConfig(c),
-            await observersFor(c),
+            await cliObservers(c),
             deadlineIn(parseDuration(o.timeout)),
             null,
             new Date(),

@@ -18,7 +18,7 @@ export function watchCommand(io: Io): Command {
         { runSchedule, Wake },
         { renderState, summarizeState },
         { targetFromConfig },
-        { observersFor },
+        { cliObservers },
         { openServices },
         { triggerListener },
       ] = await Promise.all([
@@ -39,7 +39,7 @@ export function watchCommand(io: Io): Command {
         clustersOf(cfg, o.cluster).map(async (c) => ({
           c,
           t: targetFromConfig(c),
-          obs: await observersFor(c),
+          obs: await cliObservers(c),
         })),
       );
       const listeners: { close(): void }[] = [];

@@ -17,8 +17,8 @@ import {
   viewMissingFindings,
   vipOwnerOf,
 } from "./rules/cross-check.ts";
-import { ec2Rules, holderForEc2 } from "./rules/ec2.ts";
-import { endpointFindings } from "./rules/endpoints.ts";
+import { ec2Rules, holderForEc2 } from "./rules/ec2-view.ts";
+import { endpointFindings } from "./rules/mysql-endpoints.ts";
 import { assessNodes, type NodesView } from "./rules/node-views.ts";
 import { nodeConfigFindings, pairConfigFindings } from "./rules/pair-config.ts";
 import {

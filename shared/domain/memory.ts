@@ -2,7 +2,7 @@
  * What one probe keeps for the next: enough to tell what happened between them (writes on the
  * standby, restarts, keepalived transitions, heartbeat delay). Stored inside the state document.
  */
-import { type Ec2Memory, EMPTY_EC2_MEMORY } from "./rules/ec2.ts";
+import { type Ec2Memory, EMPTY_EC2_MEMORY } from "./rules/ec2-view.ts";
 import type { NodeId } from "./types.ts";
 
 /** The transactions a node originated itself, in a form the next probe can compare with. */

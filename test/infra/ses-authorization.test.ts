@@ -17,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { buildApp } from "../../infra/app.ts";
 import { readDeployment } from "../../rehearsal/deployment.ts";
-import { LocalEndpoints } from "../../rehearsal/endpoints.ts";
 import { RoleAuthorizer } from "../../rehearsal/iam.ts";
+import { LocalEndpoints } from "../../rehearsal/local-endpoints.ts";
 import { DeployedTemplate } from "../../rehearsal/template.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 

@@ -15,7 +15,7 @@ import {
   startSesLocal,
 } from "../../emulators/aws.ts";
 import { Lab } from "../../lab/lab.ts";
-import { labConfig, labPorts, labProbeTarget, writeLabConfig } from "../../lab/target.ts";
+import { labConfig, labPorts, labProbeTarget, writeLabConfig } from "../../lab/lab-config.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { deadlineIn, type NodeId } from "../../shared/domain/types.ts";

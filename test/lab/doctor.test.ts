@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { Lab } from "../../lab/lab.ts";
-import { labConfig, writeLabConfig } from "../../lab/target.ts";
+import { labConfig, writeLabConfig } from "../../lab/lab-config.ts";
 import { cli } from "../helpers/cli.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 

@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { Lab } from "../../lab/lab.ts";
-import { labConfig, labConfigPath } from "../../lab/target.ts";
+import { labConfig, labConfigPath } from "../../lab/lab-config.ts";
 import type { Ec2Mode } from "../../shared/domain/ec2.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 import { cli } from "../helpers/cli.ts";

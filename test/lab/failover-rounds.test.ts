@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../../emulators/aws.ts";
 import { Lab } from "../../lab/lab.ts";
-import { labPorts, labProbeTarget } from "../../lab/target.ts";
+import { labPorts, labProbeTarget } from "../../lab/lab-config.ts";
 import { DynamoStore } from "../../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { deadlineIn, type NodeId } from "../../shared/domain/types.ts";

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type LocalDynamo, type LocalSes, startDynalite, startSesLocal } from "../../emulators/aws.ts";
+import { labHandler, scheduledEvent } from "../../lab/function-in-process.ts";
 import { Lab } from "../../lab/lab.ts";
-import { labHandler, scheduledEvent } from "../../lab/probe-function.ts";
 import { METRICS } from "../../shared/metrics.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FaultKind } from "../../lab/fault-kinds.ts";
 import { Lab } from "../../lab/lab.ts";
-import { labPorts, labProbeTarget } from "../../lab/target.ts";
+import { labPorts, labProbeTarget } from "../../lab/lab-config.ts";
 import { deadlineIn } from "../../shared/domain/types.ts";
 import { observeAndAssess } from "../../shared/pipeline.ts";
 import { skipLab } from "../helpers/lab-env.ts";

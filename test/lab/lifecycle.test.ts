@@ -2,8 +2,8 @@
 import { existsSync, rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
+import { labConfig } from "../../lab/lab-config.ts";
 import { netnsList, netnsPids, processName } from "../../lab/system.ts";
-import { labConfig } from "../../lab/target.ts";
 import { skipLab } from "../helpers/lab-env.ts";
 
 const skip = await skipLab();

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { Lab } from "../../lab/lab.ts";
-import { writeLabConfig } from "../../lab/target.ts";
+import { writeLabConfig } from "../../lab/lab-config.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 import { skipLab, useLab } from "../helpers/lab-env.ts";
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { Lab } from "../../lab/lab.ts";
-import { labConfig, writeLabConfig } from "../../lab/target.ts";
+import { labConfig, writeLabConfig } from "../../lab/lab-config.ts";
 import { labTlsPaths } from "../../lab/tls.ts";
 import { waitFor } from "../../shared/util/wait.ts";
 import { cli } from "../helpers/cli.ts";

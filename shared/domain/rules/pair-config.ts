@@ -4,7 +4,7 @@ import type { Finding } from "../codes.ts";
 import { makeFinding } from "../codes.ts";
 import type { ServerInfo } from "../sql.ts";
 import type { NodeId } from "../types.ts";
-import { cap } from "./endpoints.ts";
+import { cap } from "./mysql-endpoints.ts";
 
 export function pairConfigFindings(a: ServerInfo, b: ServerInfo): Finding[] {
   return [...autoIncrementFindings(a, b), ...serverIdFindings(a, b), ...bothWritable(a, b)];

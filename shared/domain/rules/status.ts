@@ -9,7 +9,7 @@ import type { SqlObservation } from "../sql.ts";
 import type { Status } from "../state.ts";
 import { NODE_IDS, type NodeId } from "../types.ts";
 import type { Views } from "./cross-check.ts";
-import { EC2_DOWN_CODES } from "./ec2.ts";
+import { EC2_DOWN_CODES } from "./ec2-view.ts";
 import { reachableListener, roleOf } from "./node-views.ts";
 
 /**

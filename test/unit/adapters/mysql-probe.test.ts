@@ -303,7 +303,7 @@ describe("connection and query errors by the servers' error references", () => {
 
   it("each class has its own finding: a server limit and a failed query are not 'did not answer'", async () => {
     const { classifySqlError } = await import("../../../shared/adapters/mysql-probe.ts");
-    const { endpointFindings } = await import("../../../shared/domain/rules/endpoints.ts");
+    const { endpointFindings } = await import("../../../shared/domain/rules/mysql-endpoints.ts");
     const seen = (errno: number, sqlState: string, message: string, connected: boolean) =>
       endpointFindings({
         endpoint: "a",

@@ -135,7 +135,7 @@ describe("assertRoot", () => {
 
 describe("a lab's own loopback ports", () => {
   it("two labs on the same subnet, or on subnets with the same third octet, get different store and mail ports", async () => {
-    const { labServicePorts } = await import("../../../lab/target.ts");
+    const { labServicePorts } = await import("../../../lab/lab-config.ts");
     const a = labServicePorts({ name: "mhp", subnet: "198.18.0.0/24" });
     const b = labServicePorts({ name: "alice", subnet: "198.18.0.0/24" });
     const c = labServicePorts({ name: "mhp", subnet: "198.19.0.0/24" });

@@ -2,11 +2,11 @@
  * The EC2 rules over one case per branch (failed view, split brain routed to one node or not, agreement,
  * pending within the grace, then unassigned, blackhole, unrouted table, foreign, mismatch), each result
  * whole against a reviewed golden file, ec2.golden.json. Re-record after a reviewed change:
- * `npx vitest run --project unit -u test/unit/domain/rules/ec2-golden.test.ts`.
+ * `npx vitest run --project unit -u test/unit/domain/rules/ec2-view-golden.test.ts`.
  */
 import { describe, expect, it } from "vitest";
 import type { Ec2NodeMap, Ec2Observation, Ec2Target } from "../../../../shared/domain/ec2.ts";
-import { ec2Rules, holderForEc2 } from "../../../../shared/domain/rules/ec2.ts";
+import { ec2Rules, holderForEc2 } from "../../../../shared/domain/rules/ec2-view.ts";
 
 const MAP: Ec2NodeMap = { a: { interfaceId: "eni-a" }, b: { instanceId: "i-b" } };
 const A: Ec2Target = { interfaceId: "eni-a", instanceId: "i-a" };

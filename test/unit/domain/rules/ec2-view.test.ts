@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Ec2NodeMap, Ec2Observation, Ec2Target } from "../../../../shared/domain/ec2.ts";
 import { ec2NodeMapOf, ec2NodesMapped, nodeOfTarget } from "../../../../shared/domain/ec2.ts";
-import { EMPTY_EC2_MEMORY, ec2Rules, holderForEc2 } from "../../../../shared/domain/rules/ec2.ts";
+import { EMPTY_EC2_MEMORY, ec2Rules, holderForEc2 } from "../../../../shared/domain/rules/ec2-view.ts";
 import { decideStatus } from "../../../../shared/domain/rules/status.ts";
 
 const MAP: Ec2NodeMap = {

@@ -1,7 +1,7 @@
 /** The endpoints rule group: one finding per failed connection, by class, and one naming unknown fields. */
 import { describe, expect, it } from "vitest";
 import { failed, loadFixture, observed, serverFrom } from "../../../../emulators/mysql-recordings.ts";
-import { endpointFindings } from "../../../../shared/domain/rules/endpoints.ts";
+import { endpointFindings } from "../../../../shared/domain/rules/mysql-endpoints.ts";
 import type { SqlObservation } from "../../../../shared/domain/sql.ts";
 
 const one = (o: SqlObservation) => {

@@ -12,7 +12,7 @@ import { buildHandler } from "../functions/probe/handler.ts";
 import { DynamoStore } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import type { Lab } from "./lab.ts";
-import { labDeployment, labPorts } from "./target.ts";
+import { labDeployment, labPorts } from "./lab-config.ts";
 
 export interface LocalAws {
   dynamo: DynamoDBClient;
