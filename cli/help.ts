@@ -61,6 +61,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     exit: `0 every check passed, 1 a check failed (each failed line has its fix); ${CONFIG_ERROR}`,
     examples: ["mysql-ha-prober doctor -c prober.yaml --cluster orders"],
   },
+  compare: {
+    exit: `0 the same data on both nodes, 1 rows differ or the schemas drifted (the repair SQL is written, never applied); 3 the nodes could not be read, or one did not reach the other's replication point; ${CONFIG_ERROR}`,
+    examples: [
+      "mysql-ha-prober compare -c prober.yaml --schemas shop",
+      "mysql-ha-prober compare -c prober.yaml --cluster orders --schemas shop,billing --tables shop.orders --reference a --json",
+    ],
+  },
   preflight: {
     exit: `0 every check passed, 1 a check failed; ${CONFIG_ERROR}`,
     examples: [

@@ -279,9 +279,13 @@ export class Lab implements FaultContext {
       { timeoutMs: 20_000, what: "the lab schema to replicate from A to B" },
     );
     this.log(`replication running both ways (${Date.now() - started} ms)`);
-    for (const id of NODE_IDS) await this.startKeepalived(id);
-    await this.waitSingleHolder(30_000);
-    this.log(`VIP ${p.vip} held by one node (${Date.now() - started} ms)`);
+    // A first, alone, until it holds the VIP; then B joins as BACKUP (nopreempt): a fresh lab always starts
+    // with A as the writer, even on a machine so loaded that B's first election timer could fire before A's
+    await this.startKeepalived("a");
+    await waitFor(() => this.vipBoundOn("a"), { timeoutMs: 30_000, what: `node A to take the VIP ${p.vip}` });
+    await this.startKeepalived("b");
+    const holder = await this.waitSingleHolder(30_000);
+    this.log(`VIP ${p.vip} held by node ${holder.toUpperCase()} (${Date.now() - started} ms)`);
   }
 
   private makeDirs(): void {
@@ -420,6 +424,8 @@ export class Lab implements FaultContext {
          HEARTBEAT_PASSWORD: h.password,
          CLIENT_HOST: net,
        })}
+       -- the consistency check reads the lab's application schema: the node kit's SQL for it
+       ${renderKit("sql-compare", { COMPARE_SCHEMA: APP_USER.database, MONITOR_USER: m.user, CLIENT_HOST: net })}
        CREATE USER IF NOT EXISTS '${APP_USER.user}'@'${net}' IDENTIFIED BY '${APP_USER.password}';
        GRANT SELECT, INSERT, UPDATE, DELETE ON ${APP_USER.database}.* TO '${APP_USER.user}'@'${net}';`,
       { socket: n.mysql.socket, noBinlog: true },

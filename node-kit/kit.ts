@@ -17,6 +17,8 @@ export const KIT_FILES = {
   "sql-mysql-5.7": "sql/mysql-5.7.sql",
   "sql-mysql-8.0": "sql/mysql-8.0.sql",
   "sql-mysql-8.4": "sql/mysql-8.4.sql",
+  /** The consistency check's read access, per schema (every flavor). */
+  "sql-compare": "sql/compare.sql",
 } as const;
 export type KitFile = keyof typeof KIT_FILES;
 
@@ -40,7 +42,9 @@ export function renderKit(file: KitFile, values: Record<string, string | number>
       `${KIT_FILES[file]}: ${missing.length ? `missing ${missing.join(", ")}` : ""}${missing.length && extra.length ? "; " : ""}${extra.length ? `not used: ${extra.join(", ")}` : ""}`,
     );
   const quote = KIT_FILES[file].endsWith(".sql") ? sqlStringValue : configValue;
-  const safe = Object.fromEntries(needed.map((p) => [p, quote(p, String(values[p]))]));
+  const safe = Object.fromEntries(
+    needed.map((p) => [p, (p.endsWith("_SCHEMA") ? sqlIdentifierValue : quote)(p, String(values[p]))]),
+  );
   return text.replace(/@([A-Z_]+)@/g, (_, name: string) => safe[name] as string);
 }
 
@@ -55,6 +59,18 @@ export function sqlStringValue(name: string, v: string): string {
       `@${name}@: a backslash, NUL or line break cannot be put in the kit's SQL safely; choose another value`,
     );
   return v.replaceAll("'", "''");
+}
+
+/**
+ * A schema name inside a backquoted SQL identifier: a backtick doubled; NUL, line breaks and names over 64
+ * characters refused (MySQL's identifier limit), so nothing in it can end the identifier.
+ */
+export function sqlIdentifierValue(name: string, v: string): string {
+  if (v === "" || v.length > 64 || /[\0\r\n]/.test(v))
+    throw new Error(
+      `@${name}@: ${JSON.stringify(v)} is not a schema name (1 to 64 characters, no NUL or line break)`,
+    );
+  return v.replaceAll("`", "``");
 }
 
 /**

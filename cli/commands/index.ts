@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Io } from "../common.ts";
 import { ackCommand } from "./ack.ts";
 import { cliConfigCommand } from "./cli-config.ts";
+import { compareCommand } from "./compare.ts";
 import { doctorCommand } from "./doctor.ts";
 import { historyCommand } from "./history.ts";
 import { labCommand } from "./lab.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly ((io: Io) => Command)[] = [
   testMailCommand,
   mailsCommand,
   doctorCommand,
+  compareCommand,
   preflightCommand,
   cliConfigCommand,
   labCommand,

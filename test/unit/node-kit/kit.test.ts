@@ -42,6 +42,17 @@ describe("node kit", () => {
       );
   });
 
+  it("the compare grant: SELECT on the one schema named, a backtick doubled, a line break refused; never *.*", () => {
+    const values = { MONITOR_USER: "prober", CLIENT_HOST: "10.0.%" };
+    const sql = renderKit("sql-compare", { ...values, COMPARE_SCHEMA: "sh`op" });
+    expect(sql).toContain("GRANT SELECT ON `sh``op`.* TO 'prober'@'10.0.%';");
+    expect(sql).not.toMatch(/^GRANT[^\n]*\*\.\*/m);
+    for (const bad of ["", "a\nb", "x".repeat(65)])
+      expect(() => renderKit("sql-compare", { ...values, COMPARE_SCHEMA: bad })).toThrow(
+        /@COMPARE_SCHEMA@: .* is not a schema name/,
+      );
+  });
+
   it("keepalived's fragment takes no value that its parser would read as syntax", () => {
     const values = {
       AUTH_PASS: "s3cret",

@@ -1,0 +1,48 @@
+/** `compare`: see its --help (cli/help.ts). Loads what it needs when it runs. */
+import { Command, Option } from "commander";
+import { CLUSTER_OPTION_HELP, configOption, type Io, oneCluster, parseDuration } from "../common.ts";
+
+export function compareCommand(io: Io): Command {
+  return new Command("compare")
+    .description(
+      "compare the two nodes' data, read-only, while the pair takes writes: schema drift, then every table's rows by key; writes the repair SQL (never applies it)",
+    )
+    .addOption(configOption())
+    .option("--cluster <name>", CLUSTER_OPTION_HELP)
+    .requiredOption("--schemas <list>", "the schemas to compare, comma-separated")
+    .option("--tables <list>", "only these tables (schema.table, comma-separated)")
+    .addOption(
+      new Option(
+        "--reference <node>",
+        "the node whose reads set the replication point (default: the one writable node)",
+      ).choices(["a", "b"]),
+    )
+    .option("--chunk-time <duration>", "server time a chunk read should take", "500ms")
+    .option("--repair-dir <dir>", "where the repair SQL goes when rows differ", ".")
+    .option("--json", "print the report as JSON")
+    .action(async (o) => {
+      const { runCompare } = await import("../compare.ts");
+      const result = await runCompare({
+        configFile: o.config,
+        cluster: o.cluster,
+        schemas: splitList(o.schemas),
+        tables: o.tables ? splitList(o.tables) : [],
+        reference: o.reference,
+        chunkTimeMs: parseDuration(o.chunkTime),
+        repairDir: o.repairDir,
+        log: io.err,
+        oneCluster,
+      });
+      io.out(
+        o.json ? JSON.stringify({ ...result.report, repairFiles: result.repairFiles }, null, 2) : result.text,
+      );
+      io.setExitCode(result.exitCode);
+    });
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,113 @@
+/**
+ * The `compare` command's wiring: both nodes opened read-only from the cluster's configuration (TLS,
+ * forwarder), the reference chosen, the check run, the repair files written when rows differ.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
+import { MysqlCompareNode } from "../shared/adapters/mysql-compare.ts";
+import type { Config, LabClusterConfig } from "../shared/config.ts";
+import { mysqlPassword } from "../shared/config.ts";
+import { loadConfig } from "../shared/config-file.ts";
+import { compareNodes } from "../shared/consistency-check.ts";
+import { type CompareReport, compareExitCode } from "../shared/domain/consistency/model.ts";
+import { repairScript } from "../shared/domain/consistency/repair.ts";
+import { ConfigError } from "../shared/domain/errors.ts";
+import { renderCompare } from "../shared/text/compare-output.ts";
+import { tlsFor } from "../shared/wiring.ts";
+
+export interface CompareRun {
+  configFile: string;
+  cluster?: string;
+  schemas: string[];
+  tables: string[];
+  reference?: "a" | "b";
+  chunkTimeMs: number;
+  repairDir: string;
+  log: (line: string) => void;
+  oneCluster: (cfg: Config, name?: string) => LabClusterConfig;
+}
+
+export async function runCompare(
+  r: CompareRun,
+): Promise<{ report: CompareReport; text: string; repairFiles: string[]; exitCode: number }> {
+  const c = r.oneCluster(loadConfig(r.configFile), r.cluster);
+  const open = (id: "a" | "b", at: { host: string; port: number } = c.nodes[id]) =>
+    MysqlCompareNode.open({
+      id,
+      host: at.host,
+      port: at.port,
+      user: c.mysql.user,
+      password: mysqlPassword(c),
+      tls: tlsFor(c),
+      ...(c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {}),
+    });
+  const a = await open("a");
+  const b = await open("b").catch(async (e: unknown) => {
+    await a.close();
+    throw e;
+  });
+  const nodes = { a, b };
+  try {
+    const reference = r.reference ?? (await referenceNode(nodes, () => open("a", c.vip)));
+    const other = reference === "a" ? "b" : "a";
+    const outcome = await compareNodes(nodes[reference], nodes[other], {
+      cluster: c.name,
+      schemas: r.schemas,
+      tables: r.tables,
+      chunkTimeMs: r.chunkTimeMs,
+      log: r.log,
+    });
+    const repairFiles = outcome.rows.length > 0 ? writeRepair(r.repairDir, c.name, outcome) : [];
+    return {
+      report: outcome.report,
+      text: renderCompare(outcome.report, repairFiles),
+      repairFiles,
+      exitCode: compareExitCode(outcome.report),
+    };
+  } finally {
+    await Promise.all([nodes.a.close(), nodes.b.close()]);
+  }
+}
+
+/**
+ * The reference is the writer: the one writable node; with both writable (keepalived decides), the node
+ * that answers at the VIP. Neither, or no answer at the VIP: the operator names it.
+ */
+async function referenceNode(
+  nodes: Record<"a" | "b", MysqlCompareNode>,
+  openVip: () => Promise<MysqlCompareNode>,
+): Promise<"a" | "b"> {
+  const [a, b] = await Promise.all([nodes.a.writable(), nodes.b.writable()]);
+  if (a !== b) return a ? "a" : "b";
+  if (a) {
+    const vip = await openVip().catch(() => undefined);
+    if (vip) {
+      const [atVip, idA, idB] = await Promise.all([vip.serverId(), nodes.a.serverId(), nodes.b.serverId()]);
+      await vip.close();
+      if (atVip === idA || atVip === idB) return atVip === idA ? "a" : "b";
+    }
+  }
+  throw new ConfigError("command line", [
+    `--reference: ${a ? "both nodes are writable and the VIP did not say which one it is" : "neither node is writable"}; name the node whose data is the reference (a or b)`,
+  ]);
+}
+
+/** Both directions' repair files, side by side: which one to apply is the operator's decision. */
+function writeRepair(
+  dir: string,
+  cluster: string,
+  outcome: Awaited<ReturnType<typeof compareNodes>>,
+): string[] {
+  const at = outcome.report.startedAt;
+  const folder = resolve(dir, `mysql-ha-prober-repair-${cluster}-${at.replace(/[:.]/g, "-")}`);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  return (["a", "b"] as const).map((target) => {
+    const source = target === "a" ? "b" : "a";
+    const file = join(folder, `make-${target}-like-${source}.sql`);
+    writeFileSync(file, repairScript(outcome.defs, outcome.rows, source, target, { cluster, at }), {
+      mode: 0o600,
+    });
+    return file;
+  });
+}

@@ -1,0 +1,280 @@
+/**
+ * The consistency check (`mysql-ha-prober compare`): both nodes' tables compared chunk by chunk along
+ * their key, with read privileges only, while the pair takes writes. Each chunk is read on the reference
+ * node (the writer) first, then on the other node once it has applied everything the reference had when
+ * its read ended; a differing chunk is narrowed to its rows, and each candidate row is confirmed the same
+ * way, with the reference read again after: a row that changed meanwhile is read again (up to 3 times),
+ * then reported "unconfirmed (hot)", never as a difference. docs/consistency.md has the argument.
+ */
+
+import type { RowImage } from "./domain/consistency/model.ts";
+import {
+  type CompareReport,
+  type SchemaDrift,
+  type TableDef,
+  type TableReport,
+  tableName,
+} from "./domain/consistency/model.ts";
+import type { RowDifference } from "./domain/consistency/repair.ts";
+import type { Key } from "./domain/consistency/row-sql.ts";
+import { schemaDrift } from "./domain/consistency/schema-diff.ts";
+
+/** One node as the check reads it (shared/adapters/mysql-compare.ts): reads only, each with a deadline. */
+export interface CompareNode {
+  readonly id: "a" | "b";
+  tables(schemas: readonly string[]): Promise<TableDef[]>;
+  /** What this node has applied: its GTID position or set, as text. */
+  position(): Promise<string>;
+  /** Waits until this node has applied `position` (a position of the other node); false on timeout. */
+  waitFor(position: string, timeoutMs: number): Promise<boolean>;
+  upperBound(t: TableDef, lower: Key | null, rows: number): Promise<Key | null>;
+  chunkHash(
+    t: TableDef,
+    lower: Key | null,
+    upper: Key | null,
+  ): Promise<{ rows: number; hash: string; ms: number }>;
+  rowHashes(
+    t: TableDef,
+    lower: Key | null,
+    upper: Key | null,
+  ): Promise<Map<string, { key: Key; hash: string }>>;
+  rowImage(t: TableDef, key: Key): Promise<RowImage | null>;
+}
+
+export interface CompareOptions {
+  readonly cluster: string;
+  readonly schemas: readonly string[];
+  /** Only these tables (schema.table); all of the schemas' base tables when empty. */
+  readonly tables?: readonly string[];
+  /** The server time a chunk read should take: the chunk size follows it. @default 500 ms */
+  readonly chunkTimeMs?: number;
+  /** The first chunk's rows. @default 1000 */
+  readonly initialChunkRows?: number;
+  /** How long the other node may take to reach the reference's position before the check gives up. @default 30 s */
+  readonly catchUpTimeoutMs?: number;
+  /** Tries to read a changing row the same on both nodes. @default 3 */
+  readonly confirmTries?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** The check's result: the report, and the confirmed differences with both rows' images (for the repair). */
+export interface CompareOutcome {
+  readonly report: CompareReport;
+  readonly defs: readonly TableDef[];
+  readonly rows: readonly RowDifference[];
+}
+
+export class CatchUpTimeout extends Error {
+  override readonly name = "CatchUpTimeout";
+}
+
+export async function compareNodes(
+  reference: CompareNode,
+  other: CompareNode,
+  o: CompareOptions,
+): Promise<CompareOutcome> {
+  const started = Date.now();
+  const [refDefs, otherDefs] = await Promise.all([reference.tables(o.schemas), other.tables(o.schemas)]);
+  const wanted = (d: TableDef) => !o.tables?.length || o.tables.includes(tableName(d));
+  const [aDefs, bDefs] = reference.id === "a" ? [refDefs, otherDefs] : [otherDefs, refDefs];
+  const drift = schemaDrift(aDefs.filter(wanted), bDefs.filter(wanted));
+  const drifted = new Set(drift.map((d) => d.table));
+  const tables: TableReport[] = [];
+  const rows: RowDifference[] = [];
+  for (const t of refDefs.filter(wanted)) {
+    const skipped = skipReason(t, drifted, drift);
+    if (skipped) {
+      tables.push({
+        table: tableName(t),
+        rows: 0,
+        chunks: 0,
+        differences: [],
+        unconfirmed: [],
+        skipped,
+        chunkMs: [],
+      });
+      continue;
+    }
+    const r = await compareTable(reference, other, t, o);
+    o.log?.(
+      `${tableName(t)}: ${r.report.rows} rows in ${r.report.chunks} chunks, ${r.rows.length} differences`,
+    );
+    tables.push(r.report);
+    rows.push(...r.rows);
+  }
+  return {
+    report: {
+      cluster: o.cluster,
+      reference: reference.id,
+      startedAt: new Date(started).toISOString(),
+      seconds: (Date.now() - started) / 1000,
+      drift,
+      tables,
+    },
+    defs: refDefs,
+    rows,
+  };
+}
+
+function skipReason(
+  t: TableDef,
+  drifted: ReadonlySet<string>,
+  drift: readonly SchemaDrift[],
+): string | undefined {
+  if (drifted.has(tableName(t)))
+    return `schema drift (${drift
+      .filter((d) => d.table === tableName(t))
+      .map((d) => d.kind)
+      .join(", ")}): rows not compared`;
+  if (t.key.length === 0) return "no primary key or NOT NULL unique key to walk: rows not compared";
+  return undefined;
+}
+
+/** Reads on the other node only once it has applied what the reference had when its read ended. */
+async function atReferencePoint(
+  reference: CompareNode,
+  other: CompareNode,
+  o: CompareOptions,
+): Promise<void> {
+  const position = await reference.position();
+  if (!(await other.waitFor(position, o.catchUpTimeoutMs ?? 30_000)))
+    throw new CatchUpTimeout(
+      `node ${other.id.toUpperCase()} did not apply node ${reference.id.toUpperCase()}'s position ${position} within ${(o.catchUpTimeoutMs ?? 30_000) / 1000} s: replication stopped or lagging, compare again later`,
+    );
+}
+
+/** One table, chunk by chunk: (lower, upper] bounds from the reference, the size adapted to the time budget. */
+export async function compareTable(
+  reference: CompareNode,
+  other: CompareNode,
+  t: TableDef,
+  o: CompareOptions,
+): Promise<{ report: TableReport; rows: RowDifference[] }> {
+  const target = o.chunkTimeMs ?? 500;
+  let size = o.initialChunkRows ?? 1000;
+  let lower: Key | null = null;
+  let total = 0;
+  let chunks = 0;
+  const chunkMs: number[] = [];
+  const rows: RowDifference[] = [];
+  const unconfirmed: { key: Key }[] = [];
+  for (;;) {
+    const upper = await reference.upperBound(t, lower, size);
+    const ref = await reference.chunkHash(t, lower, upper);
+    await atReferencePoint(reference, other, o);
+    const oth = await other.chunkHash(t, lower, upper);
+    chunks++;
+    total += ref.rows;
+    chunkMs.push(ref.ms, oth.ms);
+    if (ref.hash !== oth.hash || ref.rows !== oth.rows) {
+      const found = await narrow(reference, other, t, lower, upper, o);
+      rows.push(...found.rows);
+      unconfirmed.push(...found.unconfirmed);
+    }
+    size = nextChunkRows(size, Math.max(ref.ms, oth.ms), target);
+    if (upper === null) break;
+    lower = upper;
+  }
+  return {
+    report: {
+      table: tableName(t),
+      rows: total,
+      chunks,
+      differences: rows.map(({ table, kind, key }) => ({ table, kind, key })),
+      unconfirmed,
+      chunkMs,
+    },
+    rows,
+  };
+}
+
+/** The next chunk's rows: scaled toward the time budget, at most doubled or halved, 10 to 100,000 rows. */
+export function nextChunkRows(rows: number, ms: number, targetMs: number): number {
+  const scaled = rows * (targetMs / Math.max(ms, 1));
+  return Math.round(Math.min(100_000, Math.max(10, Math.min(rows * 2, Math.max(rows / 2, scaled)))));
+}
+
+/** A differing chunk narrowed to its rows: (key, row hash) on both, then each candidate confirmed. */
+async function narrow(
+  reference: CompareNode,
+  other: CompareNode,
+  t: TableDef,
+  lower: Key | null,
+  upper: Key | null,
+  o: CompareOptions,
+): Promise<{ rows: RowDifference[]; unconfirmed: { key: Key }[] }> {
+  const ref = await reference.rowHashes(t, lower, upper);
+  await atReferencePoint(reference, other, o);
+  const oth = await other.rowHashes(t, lower, upper);
+  const candidates = [
+    ...[...ref].filter(([k, r]) => oth.get(k)?.hash !== r.hash).map(([, r]) => r.key),
+    ...[...oth].filter(([k]) => !ref.has(k)).map(([, r]) => r.key),
+  ];
+  const { rows, hot } = await confirm(reference, other, t, candidates, o);
+  return { rows, unconfirmed: hot.map((key) => ({ key })) };
+}
+
+/**
+ * Candidate rows confirmed, together (one wait per round, however many rows): each row's image on the
+ * reference before and after the other node's read (at the reference's position) must be equal, and the
+ * other node's must differ from it; equal images: no difference. A row that changed between the
+ * reference's two reads is tried again, `confirmTries` rounds in all; then it is hot.
+ */
+export async function confirm(
+  reference: CompareNode,
+  other: CompareNode,
+  t: TableDef,
+  keys: readonly Key[],
+  o: CompareOptions,
+): Promise<{ rows: RowDifference[]; hot: Key[] }> {
+  const rows: RowDifference[] = [];
+  let pending = [...keys];
+  for (let i = 0; i < (o.confirmTries ?? 3) && pending.length > 0; i++) {
+    const before = await readImages(reference, t, pending);
+    await atReferencePoint(reference, other, o);
+    const theirs = await readImages(other, t, pending);
+    const after = await readImages(reference, t, pending);
+    const changed: Key[] = [];
+    pending.forEach((key, j) => {
+      const [b, x, a] = [before[j] ?? null, theirs[j] ?? null, after[j] ?? null];
+      if (!sameImage(b, a)) changed.push(key);
+      else if (!sameImage(b, x)) rows.push(difference(reference, other, t, key, b, x));
+    });
+    pending = changed;
+  }
+  return { rows, hot: pending };
+}
+
+async function readImages(
+  node: CompareNode,
+  t: TableDef,
+  keys: readonly Key[],
+): Promise<(RowImage | null)[]> {
+  const images: (RowImage | null)[] = [];
+  for (const key of keys) images.push(await node.rowImage(t, key));
+  return images;
+}
+
+function difference(
+  reference: CompareNode,
+  other: CompareNode,
+  t: TableDef,
+  key: Key,
+  mine: RowImage | null,
+  theirs: RowImage | null,
+): RowDifference {
+  const missing = mine === null ? reference.id : theirs === null ? other.id : null;
+  const images = reference.id === "a" ? { a: mine, b: theirs } : { a: theirs, b: mine };
+  return {
+    table: tableName(t),
+    kind: missing ? (`missing-on-${missing}` as const) : "different",
+    key,
+    ...images,
+  };
+}
+
+export function sameImage(x: RowImage | null, y: RowImage | null): boolean {
+  if (x === null || y === null) return x === y;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
+}

@@ -1,0 +1,143 @@
+/**
+ * The consistency check's read-only SQL (pure builders; the values go as placeholders). Every value is
+ * read as the hex of its bytes (`HEX(CAST(c AS BINARY))`): NULL-safe (NULL stays NULL, '-' in a hash),
+ * separator-safe (hex holds no comma), binary-safe (no charset conversion on the way), and exact for
+ * trailing spaces, floats as the server prints them, and NULL vs ''. A chunk's hash is the BIT_XOR of its
+ * rows' MD5 in two 64-bit halves (pt-table-checksum's aggregate), so it does not depend on the row order.
+ */
+import type { ColumnDef, TableDef } from "./model.ts";
+
+/** A key: each key column's bytes in hex (null for NULL), in key order. */
+export type Key = readonly (string | null)[];
+
+/** A statement and its placeholder values. */
+export interface Statement {
+  readonly sql: string;
+  readonly values: readonly (string | number)[];
+}
+
+/** `name` quoted as an identifier (a backtick doubled). */
+export function quoteIdent(name: string): string {
+  return `\`${name.replaceAll("`", "``")}\``;
+}
+
+export function qualified(t: TableDef): string {
+  return `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+}
+
+/** A column's bytes in hex: NULL for NULL. */
+export function hexOf(column: string): string {
+  return `HEX(CAST(${quoteIdent(column)} AS BINARY))`;
+}
+
+/** One row's fingerprint: MD5 over every column's hex, NULL as '-', in column order. */
+export function rowHashExpr(t: TableDef): string {
+  return `MD5(CONCAT_WS(',', ${t.columns.map((c) => `COALESCE(${hexOf(c.name)}, '-')`).join(", ")}))`;
+}
+
+/**
+ * A key value given in hex, as the column compares it: a string column in its own charset and collation
+ * (so the range follows the index's order, case-insensitive collations included), anything else as is.
+ */
+function keyValue(c: ColumnDef): string {
+  return c.charset && c.collation
+    ? `CONVERT(UNHEX(?) USING ${c.charset}) COLLATE ${c.collation}`
+    : "UNHEX(?)";
+}
+
+function keyColumns(t: TableDef): ColumnDef[] {
+  return t.key.map((k) => {
+    const c = t.columns.find((x) => x.name === k);
+    if (!c) throw new Error(`${t.schema}.${t.name}: key column ${k} is not a column`);
+    return c;
+  });
+}
+
+/**
+ * Rows strictly after `key` in key order, expanded (k1 > v1 OR (k1 = v1 AND k2 > v2) ...), which every
+ * MySQL and MariaDB version turns into a range on the key.
+ */
+export function afterKey(t: TableDef, key: Key, inclusive = false): Statement {
+  const cols = keyColumns(t);
+  const ors: string[] = [];
+  const values: string[] = [];
+  for (let i = 0; i < cols.length; i++) {
+    const parts: string[] = [];
+    for (let j = 0; j < i; j++) {
+      parts.push(`${quoteIdent(cols[j]?.name as string)} = ${keyValue(cols[j] as ColumnDef)}`);
+      values.push(key[j] as string);
+    }
+    const last = i === cols.length - 1;
+    parts.push(
+      `${quoteIdent(cols[i]?.name as string)} ${last && inclusive ? ">=" : ">"} ${keyValue(cols[i] as ColumnDef)}`,
+    );
+    values.push(key[i] as string);
+    ors.push(`(${parts.join(" AND ")})`);
+  }
+  return { sql: `(${ors.join(" OR ")})`, values };
+}
+
+/** Rows at or before `key` in key order. */
+export function upToKey(t: TableDef, key: Key): Statement {
+  const after = afterKey(t, key);
+  return { sql: `NOT ${after.sql}`, values: after.values };
+}
+
+/** The WHERE of the chunk (lower, upper]: null bounds are open. */
+export function chunkWhere(t: TableDef, lower: Key | null, upper: Key | null): Statement {
+  const parts = [...(lower ? [afterKey(t, lower)] : []), ...(upper ? [upToKey(t, upper)] : [])];
+  if (parts.length === 0) return { sql: "1=1", values: [] };
+  return { sql: parts.map((p) => p.sql).join(" AND "), values: parts.flatMap((p) => p.values) };
+}
+
+const orderBy = (t: TableDef) => t.key.map(quoteIdent).join(", ");
+const keyHexColumns = (t: TableDef) => t.key.map((k, i) => `${hexOf(k)} AS k${i}`).join(", ");
+
+/** The key of the row `rows` rows after `lower` (the chunk's inclusive upper bound); no row: the last chunk. */
+export function upperBoundQuery(t: TableDef, lower: Key | null, rows: number): Statement {
+  const where = lower ? afterKey(t, lower) : { sql: "1=1", values: [] };
+  return {
+    sql: `SELECT ${keyHexColumns(t)} FROM ${qualified(t)} WHERE ${where.sql} ORDER BY ${orderBy(t)} LIMIT 1 OFFSET ${Math.max(0, Math.floor(rows) - 1)}`,
+    values: where.values,
+  };
+}
+
+/** The chunk's row count and hash (two BIT_XORs of the rows' MD5 halves). */
+export function chunkHashQuery(t: TableDef, lower: Key | null, upper: Key | null): Statement {
+  const where = chunkWhere(t, lower, upper);
+  const half = (from: number) => `BIT_XOR(CAST(CONV(SUBSTRING(h, ${from}, 16), 16, 10) AS UNSIGNED))`;
+  return {
+    sql: `SELECT COUNT(*) AS n, COALESCE(${half(1)}, 0) AS x1, COALESCE(${half(17)}, 0) AS x2 FROM (SELECT ${rowHashExpr(t)} AS h FROM ${qualified(t)} WHERE ${where.sql}) AS chunk`,
+    values: where.values,
+  };
+}
+
+/** Every row of the chunk as (key, row hash): a differing chunk narrowed to its rows. */
+export function rowHashesQuery(t: TableDef, lower: Key | null, upper: Key | null): Statement {
+  const where = chunkWhere(t, lower, upper);
+  return {
+    sql: `SELECT ${keyHexColumns(t)}, ${rowHashExpr(t)} AS h FROM ${qualified(t)} WHERE ${where.sql} ORDER BY ${orderBy(t)}`,
+    values: where.values,
+  };
+}
+
+/** One row's image (every column's hex) by its key. */
+export function rowImageQuery(t: TableDef, key: Key): Statement {
+  const cols = keyColumns(t);
+  return {
+    sql: `SELECT ${t.columns.map((c) => `${hexOf(c.name)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${cols.map((c) => `${quoteIdent(c.name)} = ${keyValue(c)}`).join(" AND ")}`,
+    values: [...key] as string[],
+  };
+}
+
+/** The tables' columns, in order, for the schemas given. */
+export const COLUMNS_QUERY =
+  "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
+
+/** Base tables only (a view holds no rows of its own). */
+export const TABLES_QUERY =
+  "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE = 'BASE TABLE'";
+
+/** The unique keys and their columns in order. */
+export const KEYS_QUERY =
+  "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, INDEX_NAME AS i, COLUMN_NAME AS c, SEQ_IN_INDEX AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (?) AND NON_UNIQUE = 0 ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";

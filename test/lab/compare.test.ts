@@ -1,0 +1,186 @@
+/**
+ * `compare` against the lab: the nodes made to diverge without replication noticing (writes with
+ * sql_log_bin=0 on one node), each divergence found with its key and kind, schema drift reported apart,
+ * the repair SQL applied by the test makes the next comparison clean, and a comparison while the
+ * application writes through the VIP finds no difference.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Lab } from "../../lab/lab.ts";
+import { writeLabConfig } from "../../lab/lab-config.ts";
+import { waitFor } from "../../shared/util/wait.ts";
+import { cli } from "../helpers/cli.ts";
+import { skipLab } from "../helpers/lab-env.ts";
+
+const skip = await skipLab();
+const ROWS = 3000;
+const LOAD_ROWS = 20_000;
+
+type Report = {
+  reference: string;
+  drift: { table: string; kind: string }[];
+  tables: {
+    table: string;
+    rows: number;
+    differences: { kind: string; key: string[] }[];
+    unconfirmed: unknown[];
+  }[];
+  repairFiles: string[];
+};
+const hex = (s: string) => Buffer.from(s).toString("hex").toUpperCase();
+
+describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
+  const lab = new Lab({ name: "mhpt19", subnet: "198.18.119.0/24" });
+  let config = "";
+
+  /** The compare command's JSON report and exit code. */
+  const compare = async (...args: string[]) => {
+    const r = await cli(
+      "compare",
+      "-c",
+      config,
+      "--schemas",
+      "lab",
+      "--repair-dir",
+      lab.plan.dir,
+      "--json",
+      ...args,
+    );
+    expect(r.code, r.err).toBeLessThan(3);
+    return { code: r.code, report: JSON.parse(r.out) as Report };
+  };
+  const rowsOnB = async (table: string) =>
+    Number((await lab.sqlOn("b", `SELECT COUNT(*) AS n FROM lab.${table}`))[0]?.n);
+
+  beforeAll(async () => {
+    await lab.up({ rebuild: true });
+    config = writeLabConfig(lab);
+    // the application's data, written on A and replicated to B: numbers, floats, text with NULLs, times
+    await lab.sqlOn(
+      "a",
+      `CREATE TABLE lab.items (id INT PRIMARY KEY, name VARCHAR(32) NULL, price DOUBLE NOT NULL,
+         note TEXT NULL, created DATETIME(3) NOT NULL) ENGINE=InnoDB;
+       CREATE TABLE lab.lines (order_id INT NOT NULL, line SMALLINT NOT NULL, sku VARBINARY(16) NOT NULL,
+         PRIMARY KEY (order_id, line)) ENGINE=InnoDB;
+       CREATE TABLE lab.coll (code VARCHAR(8) NOT NULL PRIMARY KEY) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+       INSERT INTO lab.items
+         SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('item ', seq)), seq / 3, IF(seq % 5 = 0, NULL, REPEAT('x', seq % 40)),
+           '2026-01-01 00:00:00.000' + INTERVAL seq SECOND
+         FROM lab.seq_1_to_${ROWS};
+       INSERT INTO lab.lines SELECT seq DIV 4, seq % 4, UNHEX(MD5(seq)) FROM lab.seq_1_to_400;
+       INSERT INTO lab.coll VALUES ('a'), ('B'), ('c');`,
+      { timeoutMs: 30_000 },
+    );
+    await waitFor(async () => (await rowsOnB("items")) === ROWS && (await rowsOnB("lines")) === 400, {
+      timeoutMs: 30_000,
+      what: "the application's data to replicate to B",
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await lab.down();
+  });
+
+  it("the same data on both nodes: exit 0, every row read, no difference", async () => {
+    const { code, report } = await compare();
+    expect(code).toBe(0);
+    expect(report.reference).toBe((await lab.vipHolders())[0]);
+    expect(report.drift).toEqual([]);
+    const items = report.tables.find((t) => t.table === "lab.items");
+    expect(items?.rows).toBe(ROWS);
+    expect(report.tables.flatMap((t) => t.differences)).toEqual([]);
+    expect(report.repairFiles).toEqual([]);
+  });
+
+  it("each divergence made with sql_log_bin=0 is found with its key and kind; drift apart; the repair makes it clean", async () => {
+    // Prepare: writes on one node alone (nothing replicates them)
+    const alone = { noBinlog: true, timeoutMs: 10_000 };
+    await lab.sqlOn("b", "INSERT INTO lab.items VALUES (900001, 'only on B', 1, NULL, NOW(3))", alone);
+    await lab.sqlOn("a", "DELETE FROM lab.items WHERE id = 10", alone);
+    await lab.sqlOn("b", "UPDATE lab.items SET name = '' WHERE id = 14", alone); // NULL vs ''
+    await lab.sqlOn("b", "UPDATE lab.items SET name = 'item 15 ' WHERE id = 15", alone); // a trailing space
+    await lab.sqlOn("b", "UPDATE lab.items SET price = price + 1e-9 WHERE id = 16", alone); // a float
+    await lab.sqlOn("b", "UPDATE lab.lines SET sku = UNHEX('00FF') WHERE order_id = 50 AND line = 2", alone);
+    await lab.sqlOn("b", "CREATE TABLE lab.only_b (id INT PRIMARY KEY)", alone); // a table on one node
+    await lab.sqlOn("b", "ALTER TABLE lab.coll MODIFY code VARCHAR(8) COLLATE utf8mb4_bin NOT NULL", alone);
+    // Act
+    const { code, report } = await compare();
+    // Assess
+    expect(code).toBe(1);
+    const found = report.tables
+      .flatMap((t) => t.differences.map((d) => `${t.table} ${d.kind} ${d.key.join("/")}`))
+      .sort();
+    expect(found).toEqual(
+      [
+        `lab.items different ${hex("14")}`,
+        `lab.items different ${hex("15")}`,
+        `lab.items different ${hex("16")}`,
+        `lab.items missing-on-a ${hex("10")}`,
+        `lab.items missing-on-a ${hex("900001")}`,
+        `lab.lines different ${hex("50")}/${hex("2")}`,
+      ].sort(),
+    );
+    expect(report.drift.map((d) => `${d.table} ${d.kind}`).sort()).toEqual([
+      "lab.coll collation",
+      "lab.only_b missing-on-a",
+    ]);
+    expect(report.repairFiles).toHaveLength(2);
+    // Act: the repair that makes B like A, applied on B (its own header turns the binlog off)
+    const repair = report.repairFiles.find((f) => f.endsWith("make-b-like-a.sql")) as string;
+    await lab.sqlOn("b", readFileSync(repair, "utf8"), { timeoutMs: 10_000 });
+    // Assess: the rows are the same again; replication still runs both ways
+    const again = await compare("--tables", "lab.items,lab.lines");
+    expect(again.report.tables.flatMap((t) => t.differences)).toEqual([]);
+    expect(again.code).toBe(0);
+    const status = await lab.status();
+    for (const id of ["a", "b"] as const)
+      expect(status.nodes[id].replication).toMatchObject({ ioRunning: "Yes", sqlRunning: "Yes" });
+  }, 120_000);
+
+  it("while the application writes through the VIP, B a second behind: no difference, over three runs", async () => {
+    // Prepare: a table the load updates and grows
+    await lab.sqlOn(
+      "a",
+      `CREATE TABLE lab.hot (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(32) NULL) ENGINE=InnoDB;
+       INSERT INTO lab.hot SELECT seq, 0, NULL FROM lab.seq_1_to_${LOAD_ROWS};`,
+      { timeoutMs: 30_000 },
+    );
+    await waitFor(async () => (await rowsOnB("hot")) === LOAD_ROWS, {
+      timeoutMs: 30_000,
+      what: "lab.hot on B",
+    });
+    // B applies A's writes a second late (delayed replication): a check that read B without waiting for
+    // A's position would take every write in flight for a difference
+    await lab.sqlOn("b", "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 1; START SLAVE;");
+    for (let run = 0; run < 3; run++) {
+      // a bounded write load (updates across the table and inserts, through the VIP), started first
+      let stop = false;
+      let writes = 0;
+      const load = (async () => {
+        for (let i = 0; !stop && i < 2000; i++) {
+          const id = 1 + ((run * 997 + i * 7919) % LOAD_ROWS);
+          await lab.sqlFromClient(
+            `UPDATE lab.hot SET n = n + 1, note = CONCAT('w', ${i}) WHERE id = ${id};
+             INSERT INTO lab.hot VALUES (${LOAD_ROWS + 1 + run * 2000 + i}, ${i}, 'new');`,
+          );
+          writes++;
+        }
+      })();
+      await waitFor(async () => writes >= 3, { timeoutMs: 30_000, what: "the write load to start" });
+      // Act
+      const before = writes;
+      let report: Report;
+      try {
+        ({ report } = await compare("--tables", "lab.hot", "--chunk-time", "200ms"));
+      } finally {
+        stop = true;
+        await load;
+      }
+      // Assess: the load wrote while the check read, and nothing in flight was taken for a difference
+      const during = writes - before;
+      expect(during, "writes during the check").toBeGreaterThan(0);
+      const hot = report.tables.find((t) => t.table === "lab.hot");
+      expect(hot?.rows).toBeGreaterThanOrEqual(LOAD_ROWS);
+      expect(hot?.differences, `run ${run}: ${during} writes during the check`).toEqual([]);
+    }
+  }, 240_000);
+});

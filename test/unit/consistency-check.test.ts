@@ -1,0 +1,223 @@
+/**
+ * The consistency check's engine against two in-memory nodes with replication between them: the other
+ * node applies the reference's writes only up to the position it was asked to wait for, so a check that
+ * read it without waiting would see writes in flight as differences.
+ */
+import { describe, expect, it } from "vitest";
+import { CatchUpTimeout, type CompareNode, compareNodes } from "../../shared/consistency-check.ts";
+import type { RowImage, TableDef } from "../../shared/domain/consistency/model.ts";
+import type { Key } from "../../shared/domain/consistency/row-sql.ts";
+
+const T: TableDef = {
+  schema: "shop",
+  name: "t",
+  columns: [
+    { name: "id", type: "int", nullable: false, charset: null, collation: null },
+    { name: "v", type: "varchar(9)", nullable: true, charset: "utf8mb4", collation: "utf8mb4_bin" },
+  ],
+  key: ["id"],
+  keyName: "PRIMARY",
+};
+const hex = (s: string) => Buffer.from(s).toString("hex").toUpperCase();
+const idOf = (k: Key) => Number(Buffer.from(k[0] as string, "hex").toString());
+type Op = { id: number; v: string | null; deleted?: boolean };
+
+/** The writer: its rows and the log of its writes (the position is the log's length). */
+class Writer implements CompareNode {
+  readonly id = "a" as const;
+  log: Op[] = [];
+  /** Called on every row read: lets a test write while the check reads (a hot row). */
+  onRowRead: (id: number) => void = () => {};
+  write(op: Op) {
+    this.log.push(op);
+  }
+  rows(upTo = this.log.length): Map<number, RowImage> {
+    const m = new Map<number, RowImage>();
+    for (const op of this.log.slice(0, upTo))
+      op.deleted
+        ? m.delete(op.id)
+        : m.set(op.id, { id: hex(String(op.id)), v: op.v === null ? null : hex(op.v) });
+    return m;
+  }
+  async tables() {
+    return [T];
+  }
+  async position() {
+    return String(this.log.length);
+  }
+  async waitFor() {
+    return true;
+  }
+  async upperBound(_t: TableDef, lower: Key | null, n: number) {
+    return upper(this.rows(), lower, n);
+  }
+  async chunkHash(_t: TableDef, lower: Key | null, up: Key | null) {
+    return hashOf(this.rows(), lower, up);
+  }
+  async rowHashes(_t: TableDef, lower: Key | null, up: Key | null) {
+    return hashesOf(this.rows(), lower, up);
+  }
+  async rowImage(_t: TableDef, key: Key) {
+    this.onRowRead(idOf(key));
+    return this.rows().get(idOf(key)) ?? null;
+  }
+}
+
+/** The other node: the writer's writes in the order it applied them, its own errant writes among them. */
+class Replica implements CompareNode {
+  readonly id = "b" as const;
+  applied = 0;
+  private sequence: Op[] = [];
+  stuck = false;
+  constructor(private readonly writer: Writer) {}
+  /** A write on this node alone (sql_log_bin=0): it replicates nowhere. */
+  errant(...ops: Op[]) {
+    this.sequence.push(...ops);
+  }
+  catchUp(position: number) {
+    this.sequence.push(...this.writer.log.slice(this.applied, position));
+    this.applied = Math.max(this.applied, position);
+  }
+  rows(): Map<number, RowImage> {
+    const m = new Map<number, RowImage>();
+    for (const op of this.sequence)
+      op.deleted
+        ? m.delete(op.id)
+        : m.set(op.id, { id: hex(String(op.id)), v: op.v === null ? null : hex(op.v) });
+    return m;
+  }
+  async tables() {
+    return [T];
+  }
+  async position() {
+    return String(this.applied);
+  }
+  async waitFor(position: string) {
+    if (this.stuck) return false;
+    this.catchUp(Number(position));
+    return true;
+  }
+  async upperBound(_t: TableDef, lower: Key | null, n: number) {
+    return upper(this.rows(), lower, n);
+  }
+  async chunkHash(_t: TableDef, lower: Key | null, up: Key | null) {
+    return hashOf(this.rows(), lower, up);
+  }
+  async rowHashes(_t: TableDef, lower: Key | null, up: Key | null) {
+    return hashesOf(this.rows(), lower, up);
+  }
+  async rowImage(_t: TableDef, key: Key) {
+    return this.rows().get(idOf(key)) ?? null;
+  }
+}
+
+const inChunk = (id: number, lower: Key | null, up: Key | null) =>
+  (lower === null || id > idOf(lower)) && (up === null || id <= idOf(up));
+function upper(rows: Map<number, RowImage>, lower: Key | null, n: number): Key | null {
+  const ids = [...rows.keys()].filter((id) => inChunk(id, lower, null)).sort((x, y) => x - y);
+  const id = ids[n - 1];
+  return id === undefined ? null : [hex(String(id))];
+}
+function hashOf(rows: Map<number, RowImage>, lower: Key | null, up: Key | null) {
+  const inside = [...rows].filter(([id]) => inChunk(id, lower, up)).sort(([x], [y]) => x - y);
+  return { rows: inside.length, hash: JSON.stringify(inside), ms: 1 };
+}
+function hashesOf(rows: Map<number, RowImage>, lower: Key | null, up: Key | null) {
+  return new Map(
+    [...rows]
+      .filter(([id]) => inChunk(id, lower, up))
+      .map(([id, r]) => [String(id), { key: [hex(String(id))] as Key, hash: JSON.stringify(r) }]),
+  );
+}
+
+/** A pair in sync: 100 rows written on A and applied on B. */
+function pair() {
+  const a = new Writer();
+  for (let id = 1; id <= 100; id++) a.write({ id, v: `v${id}` });
+  const b = new Replica(a);
+  b.catchUp(a.log.length);
+  return { a, b };
+}
+const options = { cluster: "lab", schemas: ["shop"], initialChunkRows: 10 };
+
+describe("compareNodes", () => {
+  it("two nodes with the same rows: no difference, every row read, in chunks", async () => {
+    const { a, b } = pair();
+    const { report } = await compareNodes(a, b, options);
+    expect(report.tables[0]).toMatchObject({ table: "shop.t", rows: 100, differences: [], unconfirmed: [] });
+    expect(report.tables[0]?.chunks).toBeGreaterThan(1);
+  });
+
+  it("writes on A that B has not applied yet are not differences: B is read at A's position", async () => {
+    // Prepare: ten updates and an insert on A, in flight (B applied none of them)
+    const { a, b } = pair();
+    for (let id = 1; id <= 10; id++) a.write({ id, v: "new" });
+    a.write({ id: 101, v: "x" });
+    // Act
+    const { report, rows } = await compareNodes(a, b, options);
+    // Assess
+    expect(rows).toEqual([]);
+    expect(report.tables[0]?.rows).toBe(101);
+  });
+
+  it("a row inserted, deleted and updated on B alone (sql_log_bin=0): each found with its key and kind", async () => {
+    const { a, b } = pair();
+    b.errant({ id: 500, v: "errant" }, { id: 7, v: null, deleted: true }, { id: 42, v: "" });
+    const { rows } = await compareNodes(a, b, options);
+    expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`).sort()).toEqual([
+      "different:42",
+      "missing-on-a:500",
+      "missing-on-b:7",
+    ]);
+    const d42 = rows.find((r) => idOf(r.key) === 42);
+    expect(d42?.a).toEqual({ id: hex("42"), v: hex("v42") });
+    expect(d42?.b).toEqual({ id: hex("42"), v: "" });
+  });
+
+  it("a differing row that A overwrites while it is confirmed: read on B after B applied it, no difference", async () => {
+    // Prepare: 42 differs on B; A writes it again the moment the check first reads it (in flight to B)
+    const { a, b } = pair();
+    b.errant({ id: 42, v: "errant" });
+    let written = false;
+    a.onRowRead = (id) => {
+      if (id === 42 && !written) {
+        written = true;
+        a.write({ id: 42, v: "fixed" });
+      }
+    };
+    // Act
+    const { rows, report } = await compareNodes(a, b, options);
+    // Assess: the update replicated over the errant value; both nodes hold "fixed"
+    expect(written).toBe(true);
+    expect(rows).toEqual([]);
+    expect(report.tables[0]?.unconfirmed).toEqual([]);
+  });
+
+  it("a row written on A at every read is unconfirmed (hot), never a difference", async () => {
+    const { a, b } = pair();
+    b.errant({ id: 42, v: "errant" });
+    let n = 0;
+    a.onRowRead = (id) => {
+      if (id === 42) a.write({ id: 42, v: `hot${n++}` });
+    };
+    const { report, rows } = await compareNodes(a, b, options);
+    expect(rows).toEqual([]);
+    expect(report.tables[0]?.unconfirmed.map((u) => idOf(u.key))).toEqual([42]);
+  });
+
+  it("B that never reaches A's position: the check stops with the reason, it does not guess", async () => {
+    const { a, b } = pair();
+    b.stuck = true;
+    await expect(compareNodes(a, b, { ...options, catchUpTimeoutMs: 10 })).rejects.toThrow(CatchUpTimeout);
+  });
+
+  it("a table whose definitions differ is drift, its rows not compared", async () => {
+    const { a, b } = pair();
+    b.tables = async () => [{ ...T, columns: [T.columns[0] as TableDef["columns"][number]] }];
+    b.errant({ id: 500, v: "errant" });
+    const { report, rows } = await compareNodes(a, b, options);
+    expect(report.drift.map((d) => d.kind)).toEqual(["columns"]);
+    expect(rows).toEqual([]);
+    expect(report.tables[0]?.skipped).toMatch(/^schema drift \(columns\): rows not compared/);
+  });
+});

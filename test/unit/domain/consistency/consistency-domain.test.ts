@@ -1,0 +1,164 @@
+/** The consistency check's pure parts: schema drift, the range SQL, the repair SQL, the chunk size. */
+import { describe, expect, it } from "vitest";
+import { nextChunkRows } from "../../../../shared/consistency-check.ts";
+import type { ColumnDef, TableDef } from "../../../../shared/domain/consistency/model.ts";
+import { literal, repairScript, repairStatement } from "../../../../shared/domain/consistency/repair.ts";
+import {
+  afterKey,
+  chunkWhere,
+  quoteIdent,
+  rowHashExpr,
+} from "../../../../shared/domain/consistency/row-sql.ts";
+import { schemaDrift } from "../../../../shared/domain/consistency/schema-diff.ts";
+import { scanKey, tableDefs } from "../../../../shared/domain/consistency/table-defs.ts";
+
+const col = (name: string, type: string, extra: Partial<ColumnDef> = {}): ColumnDef => ({
+  name,
+  type,
+  nullable: false,
+  charset: null,
+  collation: null,
+  ...extra,
+});
+const text = (name: string) =>
+  col(name, "varchar(32)", { nullable: true, charset: "utf8mb4", collation: "utf8mb4_general_ci" });
+const orders: TableDef = {
+  schema: "shop",
+  name: "orders",
+  columns: [col("id", "bigint(20)"), col("line", "int(11)"), text("note"), col("price", "double")],
+  key: ["id", "line"],
+  keyName: "PRIMARY",
+};
+const hex = (s: string) => Buffer.from(s).toString("hex").toUpperCase();
+
+describe("schema drift", () => {
+  it("a table on one node only, a column type, a collation and a key are drift, each named", () => {
+    // Prepare
+    const b: TableDef = {
+      ...orders,
+      columns: [
+        orders.columns[0] as ColumnDef,
+        col("line", "bigint(20)"),
+        { ...text("note"), collation: "utf8mb4_bin" },
+        col("price", "double"),
+      ],
+      key: ["id"],
+    };
+    const extra: TableDef = { ...orders, name: "audit" };
+    // Act
+    const drift = schemaDrift([orders], [b, extra]);
+    // Assess
+    expect(drift.map((d) => `${d.table}:${d.kind}`)).toEqual([
+      "shop.audit:missing-on-a",
+      "shop.orders:column-type",
+      "shop.orders:collation",
+      "shop.orders:key",
+    ]);
+    expect(drift[1]?.detail).toBe("line: int(11) NOT NULL on A, bigint(20) NOT NULL on B");
+  });
+
+  it("the same definitions: no drift", () => {
+    expect(schemaDrift([orders], [{ ...orders }])).toEqual([]);
+  });
+});
+
+describe("the table definitions from information_schema", () => {
+  it("PRIMARY first; else the first unique key on NOT NULL columns; a nullable unique key is no key", () => {
+    const cols = [col("a", "int"), { ...col("b", "int"), nullable: true }];
+    expect(
+      scanKey(
+        cols,
+        new Map([
+          ["u_b", ["b"]],
+          ["PRIMARY", ["a"]],
+        ]),
+      ),
+    ).toEqual({ key: ["a"], keyName: "PRIMARY" });
+    expect(
+      scanKey(
+        cols,
+        new Map([
+          ["u_b", ["b"]],
+          ["u_a", ["a"]],
+        ]),
+      ),
+    ).toEqual({ key: ["a"], keyName: "u_a" });
+    expect(scanKey(cols, new Map([["u_b", ["b"]]]))).toEqual({ key: [], keyName: null });
+  });
+
+  it("a row without its table name is an error naming the field", () => {
+    expect(() => tableDefs([{ s: "shop" }], [], [])).toThrow(/information_schema\.TABLES\.t/);
+  });
+});
+
+describe("the range SQL", () => {
+  it("after a two-column key: expanded, each value a placeholder in the column's own collation", () => {
+    const t: TableDef = { ...orders, key: ["id", "note"] };
+    const s = afterKey(t, ["31", hex("x")]);
+    expect(s.sql).toBe(
+      "((`id` > UNHEX(?)) OR (`id` = UNHEX(?) AND `note` > CONVERT(UNHEX(?) USING utf8mb4) COLLATE utf8mb4_general_ci))",
+    );
+    expect(s.values).toEqual(["31", "31", hex("x")]);
+  });
+
+  it("a chunk with open bounds reads the whole table; (lower, upper] otherwise", () => {
+    expect(chunkWhere(orders, null, null).sql).toBe("1=1");
+    const w = chunkWhere({ ...orders, key: ["id"] }, ["31"], ["3130"]);
+    expect(w.sql).toBe("((`id` > UNHEX(?))) AND NOT ((`id` > UNHEX(?)))");
+    expect(w.values).toEqual(["31", "3130"]);
+  });
+
+  it("a row's hash reads every column's bytes in hex, NULL as '-', and quotes identifiers", () => {
+    expect(rowHashExpr({ ...orders, columns: [col("we`ird", "int")] })).toBe(
+      "MD5(CONCAT_WS(',', COALESCE(HEX(CAST(`we``ird` AS BINARY)), '-')))",
+    );
+    expect(quoteIdent("a`b")).toBe("`a``b`");
+  });
+});
+
+describe("the repair SQL", () => {
+  const imageA = { id: hex("7"), line: hex("1"), note: hex("it's "), price: hex("1.5") };
+  it("values: numbers as the server printed them, strings as hex (trailing space kept), NULL as NULL", () => {
+    expect(literal(col("price", "double"), hex("1.5"))).toBe("'1.5'");
+    expect(literal(text("note"), hex("a "))).toBe("X'6120'");
+    expect(literal(text("note"), null)).toBe("NULL");
+    expect(literal(col("doc", "json"), hex("{}"))).toBe("CONVERT(X'7B7D' USING utf8mb4)");
+  });
+
+  it("missing on the target: INSERT; extra on it: DELETE by key; different: UPDATE of the changed columns only", () => {
+    expect(repairStatement(orders, imageA, null)).toBe(
+      "INSERT INTO `shop`.`orders` (`id`, `line`, `note`, `price`) VALUES ('7', '1', X'6974277320', '1.5');",
+    );
+    expect(repairStatement(orders, null, imageA)).toBe(
+      "DELETE FROM `shop`.`orders` WHERE `id` = '7' AND `line` = '1' LIMIT 1;",
+    );
+    expect(repairStatement(orders, imageA, { ...imageA, note: null })).toBe(
+      "UPDATE `shop`.`orders` SET `note` = X'6974277320' WHERE `id` = '7' AND `line` = '1' LIMIT 1;",
+    );
+    expect(repairStatement(orders, imageA, { ...imageA })).toBeNull();
+  });
+
+  it("the file turns the binary log off for its session and says on which node, and why", () => {
+    const sql = repairScript(
+      [orders],
+      [{ table: "shop.orders", kind: "missing-on-b", key: [hex("7"), hex("1")], a: imageA, b: null }],
+      "a",
+      "b",
+      { cluster: "lab", at: "2026-12-07T00:00:00.000Z" },
+    );
+    expect(sql).toMatch(/^-- Apply on node B ONLY/m);
+    expect(sql).toMatch(/^SET SESSION sql_log_bin = 0;$/m);
+    expect(sql).toMatch(/^INSERT INTO `shop`\.`orders`/m);
+    expect(sql.trim().split("\n").at(-1)).toBe("SET SESSION sql_log_bin = 1;");
+  });
+});
+
+describe("the chunk size", () => {
+  it("follows the time budget, at most doubled or halved, within 10 and 100,000 rows", () => {
+    expect(nextChunkRows(1000, 100, 500)).toBe(2000);
+    expect(nextChunkRows(1000, 2000, 500)).toBe(500);
+    expect(nextChunkRows(1000, 625, 500)).toBe(800);
+    expect(nextChunkRows(12, 10_000, 500)).toBe(10);
+    expect(nextChunkRows(90_000, 1, 500)).toBe(100_000);
+  });
+});
