@@ -661,6 +661,12 @@ async function main() {
     return;
   }
   console.log(`machine: ${JSON.stringify(machine())}`);
+  if (process.argv.slice(2).includes("compare")) {
+    // the consistency check beside pt-table-checksum (bench/compare.ts), on its own lab
+    const { compareBench } = await import("./compare.ts");
+    await compareBench(save);
+    return;
+  }
   if (process.argv.slice(2).includes("peers")) {
     // the comparison with other tools (bench/peers.ts): long (about an hour), so never in the default run
     const { peers } = await import("./peers.ts");

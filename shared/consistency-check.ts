@@ -16,7 +16,7 @@ import {
   tableName,
 } from "./domain/consistency/model.ts";
 import type { RowDifference } from "./domain/consistency/repair.ts";
-import type { Key } from "./domain/consistency/row-sql.ts";
+import { integerKey, type Key } from "./domain/consistency/row-sql.ts";
 import { schemaDrift } from "./domain/consistency/schema-diff.ts";
 
 /** One node as the check reads it (shared/adapters/mysql-compare.ts): reads only, each with a deadline. */
@@ -28,6 +28,8 @@ export interface CompareNode {
   /** Waits until this node has applied `position` (a position of the other node); false on timeout. */
   waitFor(position: string, timeoutMs: number): Promise<boolean>;
   upperBound(t: TableDef, lower: Key | null, rows: number): Promise<Key | null>;
+  /** An integer key's smallest and largest values (null: the table is empty). */
+  keyRange(t: TableDef): Promise<{ lo: Key | null; hi: Key | null }>;
   chunkHash(
     t: TableDef,
     lower: Key | null,
@@ -158,20 +160,32 @@ export async function compareTable(
   const chunkMs: number[] = [];
   const rows: RowDifference[] = [];
   const unconfirmed: { key: Key }[] = [];
+  const nextUpper = await chunkBounds(reference, t);
   for (;;) {
-    const upper = await reference.upperBound(t, lower, size);
-    const ref = await reference.chunkHash(t, lower, upper);
+    const upper = await nextUpper(lower, size);
+    // both nodes read the chunk together, the other one first brought to the reference's position: a write
+    // landing meanwhile can only make the chunk look different, and then its rows are confirmed one by one
     await atReferencePoint(reference, other, o);
-    const oth = await other.chunkHash(t, lower, upper);
+    const [ref, oth] = await Promise.all([
+      reference.chunkHash(t, lower, upper),
+      other.chunkHash(t, lower, upper),
+    ]);
     chunks++;
     total += ref.rows;
     chunkMs.push(ref.ms, oth.ms);
     if (ref.hash !== oth.hash || ref.rows !== oth.rows) {
-      const found = await narrow(reference, other, t, lower, upper, o);
+      const found = await narrow(
+        reference,
+        other,
+        t,
+        { lower, upper, rows: Math.max(ref.rows, oth.rows) },
+        o,
+      );
       rows.push(...found.rows);
       unconfirmed.push(...found.unconfirmed);
     }
-    size = nextChunkRows(size, Math.max(ref.ms, oth.ms), target);
+    // aimed at 80% of the budget: the next chunk's rows are a guess, and its time must stay within it
+    size = nextChunkRows(size, Math.max(ref.ms, oth.ms), target * 0.8);
     if (upper === null) break;
     lower = upper;
   }
@@ -188,19 +202,81 @@ export async function compareTable(
   };
 }
 
-/** The next chunk's rows: scaled toward the time budget, at most doubled or halved, 10 to 100,000 rows. */
-export function nextChunkRows(rows: number, ms: number, targetMs: number): number {
-  const scaled = rows * (targetMs / Math.max(ms, 1));
-  return Math.round(Math.min(100_000, Math.max(10, Math.min(rows * 2, Math.max(rows / 2, scaled)))));
+/**
+ * Where each chunk ends. An integer key steps through its values from the smallest to the largest (no
+ * rows read to find a bound; the last chunk is open, so rows added above the largest are in it); any other
+ * key asks the reference for the key `rows` rows on (an index walk, as pt-table-checksum's nibbling).
+ */
+async function chunkBounds(
+  reference: CompareNode,
+  t: TableDef,
+): Promise<(lower: Key | null, rows: number) => Promise<Key | null>> {
+  if (!integerKey(t)) return (lower, rows) => reference.upperBound(t, lower, rows);
+  const { lo, hi } = await reference.keyRange(t);
+  const int = (k: Key | null) => (k?.[0] ? BigInt(Buffer.from(k[0], "hex").toString()) : null);
+  const [min, max] = [int(lo), int(hi)];
+  return async (lower, rows) => {
+    if (min === null || max === null) return null;
+    const up = (int(lower) ?? min - 1n) + BigInt(Math.max(1, Math.round(rows)));
+    return up >= max ? null : [Buffer.from(up.toString()).toString("hex").toUpperCase()];
+  };
 }
 
-/** A differing chunk narrowed to its rows: (key, row hash) on both, then each candidate confirmed. */
+/**
+ * The next chunk's rows: scaled toward the time budget, growing at most tenfold and shrinking at most by
+ * half per chunk, 10 to 1,000,000 rows.
+ */
+export function nextChunkRows(rows: number, ms: number, targetMs: number): number {
+  const scaled = rows * (targetMs / Math.max(ms, 1));
+  return Math.round(Math.min(1_000_000, Math.max(10, Math.min(rows * 10, Math.max(rows / 2, scaled)))));
+}
+
+/** Rows a differing chunk is bisected down to before its rows are listed. */
+export const LIST_ROWS = 2000;
+
+type Range = { lower: Key | null; upper: Key | null; rows: number };
+
+/**
+ * A differing chunk narrowed to its rows: halved (at the reference's key half-way through its rows) and
+ * each half's checksum read again on both nodes at the reference's point, down to LIST_ROWS rows; then
+ * (key, row hash) on both, and each candidate row confirmed. A half that no longer differs (a write
+ * in flight had made the chunk look different) is left.
+ */
 async function narrow(
   reference: CompareNode,
   other: CompareNode,
   t: TableDef,
-  lower: Key | null,
-  upper: Key | null,
+  range: Range,
+  o: CompareOptions,
+): Promise<{ rows: RowDifference[]; unconfirmed: { key: Key }[] }> {
+  const mid =
+    range.rows > LIST_ROWS ? await reference.upperBound(t, range.lower, Math.ceil(range.rows / 2)) : null;
+  if (mid === null || JSON.stringify(mid) === JSON.stringify(range.upper))
+    return listAndConfirm(reference, other, t, range, o);
+  const found = { rows: [] as RowDifference[], unconfirmed: [] as { key: Key }[] };
+  for (const half of [
+    { lower: range.lower, upper: mid },
+    { lower: mid, upper: range.upper },
+  ]) {
+    await atReferencePoint(reference, other, o);
+    const [r, x] = await Promise.all([
+      reference.chunkHash(t, half.lower, half.upper),
+      other.chunkHash(t, half.lower, half.upper),
+    ]);
+    if (r.hash === x.hash && r.rows === x.rows) continue;
+    const deeper = await narrow(reference, other, t, { ...half, rows: Math.max(r.rows, x.rows) }, o);
+    found.rows.push(...deeper.rows);
+    found.unconfirmed.push(...deeper.unconfirmed);
+  }
+  return found;
+}
+
+/** A small range's rows as (key, row hash) on both nodes at the reference's point; the candidates confirmed. */
+async function listAndConfirm(
+  reference: CompareNode,
+  other: CompareNode,
+  t: TableDef,
+  { lower, upper }: Range,
   o: CompareOptions,
 ): Promise<{ rows: RowDifference[]; unconfirmed: { key: Key }[] }> {
   const ref = await reference.rowHashes(t, lower, upper);

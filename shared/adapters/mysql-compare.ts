@@ -14,6 +14,7 @@ import {
   chunkHashQuery,
   KEYS_QUERY,
   type Key,
+  keyRangeQuery,
   rowHashesQuery,
   rowImageQuery,
   type Statement,
@@ -148,6 +149,13 @@ export class MysqlCompareNode implements CompareNode {
   async upperBound(t: TableDef, lower: Key | null, rows: number): Promise<Key | null> {
     const [row] = await this.query(upperBoundQuery(t, lower, rows));
     return row ? t.key.map((_, i) => (row[`k${i}`] as string | null) ?? null) : null;
+  }
+
+  async keyRange(t: TableDef) {
+    const [row] = await this.query(keyRangeQuery(t));
+    const lo = (row?.lo as string | null) ?? null;
+    const hi = (row?.hi as string | null) ?? null;
+    return { lo: lo === null ? null : [lo], hi: hi === null ? null : [hi] };
   }
 
   async chunkHash(t: TableDef, lower: Key | null, upper: Key | null) {

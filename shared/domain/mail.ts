@@ -80,7 +80,7 @@ export function splitBrainAdvice(s: ClusterState): string[] {
   if (took.length === 2)
     return [
       head,
-      "Both nodes took writes: the data diverged. Pick the node to keep, give up the VIP on the other, then reconcile its transactions by hand before it replicates again.",
+      "Both nodes took writes: the data diverged. Pick the node to keep, give up the VIP on the other; then `mysql-ha-prober compare` names every row that differs (read-only, while the pair takes writes) and writes the SQL that makes one node like the other (docs/consistency.md).",
     ];
   const routed = ec2RoutedNode(s);
   if (routed)

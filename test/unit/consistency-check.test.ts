@@ -4,7 +4,7 @@
  * read it without waiting would see writes in flight as differences.
  */
 import { describe, expect, it } from "vitest";
-import { CatchUpTimeout, type CompareNode, compareNodes } from "../../shared/consistency-check.ts";
+import { CatchUpTimeout, type CompareNode, compareNodes, LIST_ROWS } from "../../shared/consistency-check.ts";
 import type { RowImage, TableDef } from "../../shared/domain/consistency/model.ts";
 import type { Key } from "../../shared/domain/consistency/row-sql.ts";
 
@@ -50,6 +50,12 @@ class Writer implements CompareNode {
   }
   async upperBound(_t: TableDef, lower: Key | null, n: number) {
     return upper(this.rows(), lower, n);
+  }
+  async keyRange() {
+    const ids = [...this.rows().keys()];
+    return ids.length
+      ? { lo: [hex(String(Math.min(...ids)))], hi: [hex(String(Math.max(...ids)))] }
+      : { lo: null, hi: null };
   }
   async chunkHash(_t: TableDef, lower: Key | null, up: Key | null) {
     return hashOf(this.rows(), lower, up);
@@ -100,6 +106,12 @@ class Replica implements CompareNode {
   async upperBound(_t: TableDef, lower: Key | null, n: number) {
     return upper(this.rows(), lower, n);
   }
+  async keyRange() {
+    const ids = [...this.rows().keys()];
+    return ids.length
+      ? { lo: [hex(String(Math.min(...ids)))], hi: [hex(String(Math.max(...ids)))] }
+      : { lo: null, hi: null };
+  }
   async chunkHash(_t: TableDef, lower: Key | null, up: Key | null) {
     return hashOf(this.rows(), lower, up);
   }
@@ -146,6 +158,47 @@ describe("compareNodes", () => {
     const { report } = await compareNodes(a, b, options);
     expect(report.tables[0]).toMatchObject({ table: "shop.t", rows: 100, differences: [], unconfirmed: [] });
     expect(report.tables[0]?.chunks).toBeGreaterThan(1);
+  });
+
+  it("a key that is not an integer: chunk bounds from the reference's index walk, the same verdicts", async () => {
+    const { a, b } = pair();
+    const textKey = {
+      ...T,
+      columns: [
+        { ...T.columns[0], type: "varchar(9)" } as TableDef["columns"][number],
+        T.columns[1] as TableDef["columns"][number],
+      ],
+    };
+    a.tables = b.tables = async () => [textKey];
+    b.errant({ id: 42, v: "x" });
+    const { report, rows } = await compareNodes(a, b, options);
+    expect(report.tables[0]?.rows).toBe(100);
+    expect(report.tables[0]?.chunks).toBeGreaterThan(1);
+    expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`)).toEqual(["different:42"]);
+  });
+
+  it("a differing chunk of 10,000 rows is halved down to at most LIST_ROWS rows before its rows are listed", async () => {
+    // Prepare
+    const a = new Writer();
+    for (let id = 1; id <= 10_000; id++) a.write({ id, v: `v${id}` });
+    const b = new Replica(a);
+    b.catchUp(a.log.length);
+    b.errant({ id: 7777, v: "errant" });
+    let listed = 0;
+    for (const node of [a, b]) {
+      const list = node.rowHashes.bind(node);
+      node.rowHashes = async (...args) => {
+        const m = await list(...args);
+        listed = Math.max(listed, m.size);
+        return m;
+      };
+    }
+    // Act
+    const { rows } = await compareNodes(a, b, { ...options, initialChunkRows: 10_000, chunkTimeMs: 1 });
+    // Assess
+    expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`)).toEqual(["different:7777"]);
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThanOrEqual(LIST_ROWS);
   });
 
   it("writes on A that B has not applied yet are not differences: B is read at A's position", async () => {

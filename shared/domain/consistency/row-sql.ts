@@ -1,9 +1,8 @@
 /**
  * The consistency check's read-only SQL (pure builders; the values go as placeholders). Every value is
- * read as the hex of its bytes (`HEX(CAST(c AS BINARY))`): NULL-safe (NULL stays NULL, '-' in a hash),
- * separator-safe (hex holds no comma), binary-safe (no charset conversion on the way), and exact for
- * trailing spaces, floats as the server prints them, and NULL vs ''. A chunk's hash is the BIT_XOR of its
- * rows' MD5 in two 64-bit halves (pt-table-checksum's aggregate), so it does not depend on the row order.
+ * read as its bytes (rowBytesExpr: no charset conversion on the way), so trailing spaces, floats as the
+ * server prints them and binary bytes all count; keys and row images travel as hex. A chunk's checksum is
+ * a BIT_XOR over its rows (pt-table-checksum's aggregate), so it does not depend on the row order.
  */
 import type { ColumnDef, TableDef } from "./model.ts";
 
@@ -30,9 +29,36 @@ export function hexOf(column: string): string {
   return `HEX(CAST(${quoteIdent(column)} AS BINARY))`;
 }
 
-/** One row's fingerprint: MD5 over every column's hex, NULL as '-', in column order. */
+/** Types whose text cannot hold the separator: numbers and times, hashed as the server prints them. */
+const PRINTED =
+  /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|float|double|real|date|datetime|timestamp|time|year)\b/i;
+
+/**
+ * One row as the bytes its hash is taken over: each column in order, a string, binary or other column as
+ * its length and its bytes (`LENGTH(c)`, `CAST(c AS BINARY)`: no charset conversion), a number or a time
+ * as the server prints it (its text holds no '#'), then one NULL flag per column. The lengths leave no
+ * separator to forge (pt-table-checksum's `CONCAT_WS('#', ...)` reads ('a#', 'b') and ('a', '#b') alike);
+ * the flags tell NULL from '' apart.
+ */
+export function rowBytesExpr(t: TableDef): string {
+  const parts = t.columns.flatMap((c) =>
+    PRINTED.test(c.type)
+      ? [quoteIdent(c.name)]
+      : [`LENGTH(${quoteIdent(c.name)})`, `CAST(${quoteIdent(c.name)} AS BINARY)`],
+  );
+  const nulls = `CONCAT(${t.columns.map((c) => `ISNULL(${quoteIdent(c.name)})`).join(", ")})`;
+  return `CONCAT_WS('#', ${[...parts, nulls].join(", ")})`;
+}
+
+/** One row's fingerprint, for the rows of a differing chunk: the MD5 of its bytes. */
 export function rowHashExpr(t: TableDef): string {
-  return `MD5(CONCAT_WS(',', ${t.columns.map((c) => `COALESCE(${hexOf(c.name)}, '-')`).join(", ")}))`;
+  return `MD5(${rowBytesExpr(t)})`;
+}
+
+/** True when the scan can step through the key's values instead of finding each chunk's bound: one integer column. */
+export function integerKey(t: TableDef): boolean {
+  const c = t.columns.find((x) => x.name === t.key[0]);
+  return t.key.length === 1 && !!c && /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i.test(c.type);
 }
 
 /**
@@ -102,13 +128,25 @@ export function upperBoundQuery(t: TableDef, lower: Key | null, rows: number): S
   };
 }
 
-/** The chunk's row count and hash (two BIT_XORs of the rows' MD5 halves). */
+/**
+ * The chunk's row count and checksum: the BIT_XOR of each row's CRC32, and of the CRC32 of the row behind a
+ * '#' (64 bits in all; MD5 per row costs four times as much server time on 1 M rows), with the count.
+ */
 export function chunkHashQuery(t: TableDef, lower: Key | null, upper: Key | null): Statement {
   const where = chunkWhere(t, lower, upper);
-  const half = (from: number) => `BIT_XOR(CAST(CONV(SUBSTRING(h, ${from}, 16), 16, 10) AS UNSIGNED))`;
+  const row = rowBytesExpr(t);
   return {
-    sql: `SELECT COUNT(*) AS n, COALESCE(${half(1)}, 0) AS x1, COALESCE(${half(17)}, 0) AS x2 FROM (SELECT ${rowHashExpr(t)} AS h FROM ${qualified(t)} WHERE ${where.sql}) AS chunk`,
+    sql: `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(${row})), 0) AS x1, COALESCE(BIT_XOR(CRC32(CONCAT('#', ${row}))), 0) AS x2 FROM ${qualified(t)} WHERE ${where.sql}`,
     values: where.values,
+  };
+}
+
+/** The key's smallest and largest values (two index dives): an integer key's chunks step between them. */
+export function keyRangeQuery(t: TableDef): Statement {
+  const k = quoteIdent(t.key[0] as string);
+  return {
+    sql: `SELECT HEX(CAST(MIN(${k}) AS BINARY)) AS lo, HEX(CAST(MAX(${k}) AS BINARY)) AS hi FROM ${qualified(t)}`,
+    values: [],
   };
 }
 

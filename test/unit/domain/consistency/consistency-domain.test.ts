@@ -6,7 +6,9 @@ import { literal, repairScript, repairStatement } from "../../../../shared/domai
 import {
   afterKey,
   chunkWhere,
+  integerKey,
   quoteIdent,
+  rowBytesExpr,
   rowHashExpr,
 } from "../../../../shared/domain/consistency/row-sql.ts";
 import { schemaDrift } from "../../../../shared/domain/consistency/schema-diff.ts";
@@ -101,6 +103,12 @@ describe("the range SQL", () => {
     expect(s.values).toEqual(["31", "31", hex("x")]);
   });
 
+  it("one integer key column is stepped through; a composite or string key is walked", () => {
+    expect(integerKey({ ...orders, key: ["id"] })).toBe(true);
+    expect(integerKey(orders)).toBe(false);
+    expect(integerKey({ ...orders, key: ["note"] })).toBe(false);
+  });
+
   it("a chunk with open bounds reads the whole table; (lower, upper] otherwise", () => {
     expect(chunkWhere(orders, null, null).sql).toBe("1=1");
     const w = chunkWhere({ ...orders, key: ["id"] }, ["31"], ["3130"]);
@@ -108,9 +116,12 @@ describe("the range SQL", () => {
     expect(w.values).toEqual(["31", "3130"]);
   });
 
-  it("a row's hash reads every column's bytes in hex, NULL as '-', and quotes identifiers", () => {
-    expect(rowHashExpr({ ...orders, columns: [col("we`ird", "int")] })).toBe(
-      "MD5(CONCAT_WS(',', COALESCE(HEX(CAST(`we``ird` AS BINARY)), '-')))",
+  it("a row's bytes: a number as printed, a string as its length and bytes, then the NULL flags; identifiers quoted", () => {
+    expect(rowBytesExpr({ ...orders, columns: [col("we`ird", "int"), text("n")] })).toBe(
+      "CONCAT_WS('#', `we``ird`, LENGTH(`n`), CAST(`n` AS BINARY), CONCAT(ISNULL(`we``ird`), ISNULL(`n`)))",
+    );
+    expect(rowHashExpr({ ...orders, columns: [col("i", "int")] })).toBe(
+      "MD5(CONCAT_WS('#', `i`, CONCAT(ISNULL(`i`))))",
     );
     expect(quoteIdent("a`b")).toBe("`a``b`");
   });
@@ -154,11 +165,12 @@ describe("the repair SQL", () => {
 });
 
 describe("the chunk size", () => {
-  it("follows the time budget, at most doubled or halved, within 10 and 100,000 rows", () => {
-    expect(nextChunkRows(1000, 100, 500)).toBe(2000);
+  it("follows the time budget, at most ten times more or half as many, within 10 and 1,000,000 rows", () => {
+    expect(nextChunkRows(1000, 100, 500)).toBe(5000);
+    expect(nextChunkRows(1000, 10, 500)).toBe(10_000);
     expect(nextChunkRows(1000, 2000, 500)).toBe(500);
     expect(nextChunkRows(1000, 625, 500)).toBe(800);
     expect(nextChunkRows(12, 10_000, 500)).toBe(10);
-    expect(nextChunkRows(90_000, 1, 500)).toBe(100_000);
+    expect(nextChunkRows(900_000, 1, 500)).toBe(1_000_000);
   });
 });
