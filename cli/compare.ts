@@ -28,20 +28,51 @@ export interface CompareRun {
   oneCluster: (cfg: Config, name?: string) => LabClusterConfig;
 }
 
+/** A node of the cluster (or the VIP, `at`) opened read-only as the monitoring user. */
+export function openCompareNode(
+  c: LabClusterConfig,
+  id: "a" | "b",
+  at: { host: string; port: number } = c.nodes[id],
+): Promise<MysqlCompareNode> {
+  return MysqlCompareNode.open({
+    id,
+    host: at.host,
+    port: at.port,
+    user: c.mysql.user,
+    password: mysqlPassword(c),
+    tls: tlsFor(c),
+    ...(c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {}),
+  });
+}
+
+/** Each node's `SHOW GRANTS` for the monitoring user, or the error that kept it unread (doctor). */
+export async function nodeGrants(c: LabClusterConfig): Promise<Record<"a" | "b", string[] | Error>> {
+  const one = async (id: "a" | "b") => {
+    try {
+      const node = await openCompareNode(c, id);
+      try {
+        return await node.grants();
+      } finally {
+        await node.close();
+      }
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  };
+  const [a, b] = await Promise.all([one("a"), one("b")]);
+  return { a, b };
+}
+
 export async function runCompare(
   r: CompareRun,
 ): Promise<{ report: CompareReport; text: string; repairFiles: string[]; exitCode: number }> {
   const c = r.oneCluster(loadConfig(r.configFile), r.cluster);
-  const open = (id: "a" | "b", at: { host: string; port: number } = c.nodes[id]) =>
-    MysqlCompareNode.open({
-      id,
-      host: at.host,
-      port: at.port,
-      user: c.mysql.user,
-      password: mysqlPassword(c),
-      tls: tlsFor(c),
-      ...(c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {}),
-    });
+  const schemas = r.schemas.length > 0 ? r.schemas : (c.compare?.schemas ?? []);
+  if (schemas.length === 0)
+    throw new ConfigError("command line", [
+      `--schemas: name the schemas to compare (or set clusters[${c.name}].compare.schemas in the configuration)`,
+    ]);
+  const open = (id: "a" | "b", at?: { host: string; port: number }) => openCompareNode(c, id, at);
   const a = await open("a");
   const b = await open("b").catch(async (e: unknown) => {
     await a.close();
@@ -53,7 +84,7 @@ export async function runCompare(
     const other = reference === "a" ? "b" : "a";
     const outcome = await compareNodes(nodes[reference], nodes[other], {
       cluster: c.name,
-      schemas: r.schemas,
+      schemas,
       tables: r.tables,
       chunkTimeMs: r.chunkTimeMs,
       log: r.log,

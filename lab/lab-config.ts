@@ -6,7 +6,8 @@ import type { Ec2Mode } from "../shared/domain/ec2.ts";
 import type { ProbeTarget } from "../shared/pipeline.ts";
 import { targetFromConfig } from "../shared/target.ts";
 import { type Observers, observersFor } from "../shared/wiring.ts";
-import type { Lab } from "./lab.ts";
+import { APP_USER, type Lab } from "./lab.ts";
+
 import { labTlsPaths } from "./tls.ts";
 
 /**
@@ -95,6 +96,8 @@ export function labConfig(lab: Lab, o: LabEc2Option = {}): Record<string, unknow
         nodes: { a: node("a"), b: node("b") },
         forwarderSocket: p.client.forwarderSocket,
         push: { fifo: p.client.triggerFifo },
+        // the consistency check reads the application's schema (the monitoring user has SELECT on it)
+        compare: { schemas: [APP_USER.database] },
         historySamples: true,
         ...(o.ec2
           ? {

@@ -246,6 +246,15 @@ export const LabClusterSchema = ClusterSchema.extend({
   }).optional(),
   nodes: strictObject({ a: nodeSchema(LabRunner), b: nodeSchema(LabRunner) }),
   witnesses: witnessSchema(LabRunner),
+  /**
+   * The consistency check (`compare`, CLI only for now): the schemas it reads when --schemas is not given,
+   * and whose SELECT grant `doctor` checks on both nodes.
+   */
+  compare: strictObject({
+    schemas: z
+      .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, "must be a schema name (letters, digits, _ or $)"))
+      .min(1, "give at least one schema"),
+  }).optional(),
   /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
   forwarderSocket: absPath.optional(),
   /**

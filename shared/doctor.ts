@@ -4,6 +4,7 @@
  */
 
 import { CATALOG } from "./domain/codes.ts";
+import { unreadableSchemas } from "./domain/consistency/grants.ts";
 import type { NodeReport } from "./domain/node.ts";
 import { reachableListener } from "./domain/rules/node-views.ts";
 import { channelFromPeer } from "./domain/rules/replication.ts";
@@ -54,6 +55,32 @@ const EC2_FIX: Record<string, string> = {
     "the EC2 API did not answer in time: check the route to it (a VPC interface endpoint for ec2, createVpcEndpoints, when the subnets have no NAT)",
   other: "read the error; check ec2.routeTableIds and the region (ec2.region)",
 };
+
+/**
+ * The consistency check's grants (a cluster with `compare.schemas`): SELECT on each schema, on each node;
+ * `grants` is each node's `SHOW GRANTS` for the monitoring user, or the error that kept it unread.
+ */
+export function compareGrantChecks(
+  grants: Record<NodeId, string[] | Error>,
+  schemas: readonly string[],
+  user: string,
+): Check[] {
+  return NODE_IDS.map((id) => {
+    const what = `${N(id)}: ${user} may read ${schemas.join(", ")} (compare)`;
+    const g = grants[id];
+    if (g instanceof Error)
+      return { what, ok: false, detail: `SHOW GRANTS failed: ${g.message}`, fix: "see the SQL checks above" };
+    const missing = unreadableSchemas(g, schemas);
+    return missing.length === 0
+      ? { what, ok: true, detail: "SELECT granted" }
+      : {
+          what,
+          ok: false,
+          detail: `no SELECT on ${missing.join(", ")}`,
+          fix: `run ${KIT}/sql/compare.sql on ${N(id)} once per schema (COMPARE_SCHEMA=${missing.join(", ")}): GRANT SELECT ON \`<schema>\`.* TO the monitoring user, nothing on *.*`,
+        };
+  });
+}
 
 /** The EC2 view (when on): the call answers, and EC2 routes the VIP where the other views put it. */
 function ec2Checks(i: DoctorInput): Check[] {

@@ -9,7 +9,10 @@ export function compareCommand(io: Io): Command {
     )
     .addOption(configOption())
     .option("--cluster <name>", CLUSTER_OPTION_HELP)
-    .requiredOption("--schemas <list>", "the schemas to compare, comma-separated")
+    .option(
+      "--schemas <list>",
+      "the schemas to compare, comma-separated (default: the cluster's compare.schemas)",
+    )
     .option("--tables <list>", "only these tables (schema.table, comma-separated)")
     .addOption(
       new Option(
@@ -25,7 +28,7 @@ export function compareCommand(io: Io): Command {
       const result = await runCompare({
         configFile: o.config,
         cluster: o.cluster,
-        schemas: splitList(o.schemas),
+        schemas: o.schemas ? splitList(o.schemas) : [],
         tables: o.tables ? splitList(o.tables) : [],
         reference: o.reference,
         chunkTimeMs: parseDuration(o.chunkTime),

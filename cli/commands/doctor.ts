@@ -18,7 +18,8 @@ export function doctorCommand(io: Io): Command {
         { observeAndAssess },
         { targetFromConfig },
         { cliObservers },
-        { doctorChecks, renderChecks },
+        { doctorChecks, renderChecks, compareGrantChecks },
+        { nodeGrants },
       ] = await Promise.all([
         import("../../shared/config-file.ts"),
         import("../../shared/domain/types.ts"),
@@ -26,6 +27,7 @@ export function doctorCommand(io: Io): Command {
         import("../../shared/target.ts"),
         import("../observers.ts"),
         import("../../shared/doctor.ts"),
+        import("../compare.ts"),
       ]);
       const cfg = loadConfig(o.config);
       const results = await Promise.all(
@@ -40,13 +42,19 @@ export function doctorCommand(io: Io): Command {
           );
           return {
             cluster: c.name,
-            checks: doctorChecks({
-              target,
-              observed: r.observed,
-              assessment: r.assessment,
-              monitorUser: c.mysql.user,
-              ...(c.heartbeat ? { heartbeatUser: c.heartbeat.user, heartbeatTable: c.heartbeat.table } : {}),
-            }),
+            checks: [
+              ...doctorChecks({
+                target,
+                observed: r.observed,
+                assessment: r.assessment,
+                monitorUser: c.mysql.user,
+                ...(c.heartbeat
+                  ? { heartbeatUser: c.heartbeat.user, heartbeatTable: c.heartbeat.table }
+                  : {}),
+              }),
+              // the consistency check's grants, for a cluster that names the schemas it compares
+              ...(c.compare ? compareGrantChecks(await nodeGrants(c), c.compare.schemas, c.mysql.user) : []),
+            ],
           };
         }),
       );

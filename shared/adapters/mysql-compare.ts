@@ -112,6 +112,12 @@ export class MysqlCompareNode implements CompareNode {
     return tableDefs(tables, columns, keys);
   }
 
+  /** `SHOW GRANTS` for this session's user, one line each. */
+  async grants(): Promise<string[]> {
+    const rows = await this.query({ sql: "SHOW GRANTS", values: [] });
+    return rows.map((r) => String(Object.values(r)[0] ?? ""));
+  }
+
   /** The server's @@server_id: which node answers at an address. */
   async serverId(): Promise<number> {
     const [row] = await this.query({ sql: "SELECT @@GLOBAL.server_id AS id", values: [] });

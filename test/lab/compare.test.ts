@@ -33,7 +33,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
   const lab = new Lab({ name: "mhpt19", subnet: "198.18.119.0/24" });
   let config = "";
 
-  /** The compare command's JSON report and exit code. */
+  /** The compare command's JSON report and exit code (the schemas: the lab configuration's compare.schemas). */
   const compare = async (...args: string[]) => {
     const r = await cli(
       "compare",

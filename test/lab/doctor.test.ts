@@ -72,6 +72,21 @@ describe.skipIf(skip)("doctor against the lab", () => {
     }
   });
 
+  it("the compare grant missing on one node: its check fails naming the schema and the kit's SQL", async () => {
+    await lab.sqlOn("a", `REVOKE SELECT ON \`lab\`.* FROM 'prober'@'${net}'`, { noBinlog: true });
+    try {
+      const r = await cli("doctor", "-c", config);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^FAIL node A: prober may read lab \(compare\): no SELECT on lab$/m);
+      expect(r.out).toMatch(
+        /fix: run node-kit\/sql\/compare\.sql on node A once per schema \(COMPARE_SCHEMA=lab\)/,
+      );
+      expect(r.out).toMatch(/^ok {3}node B: prober may read lab \(compare\): SELECT granted$/m);
+    } finally {
+      await lab.sqlOn("a", `GRANT SELECT ON \`lab\`.* TO 'prober'@'${net}'`, { noBinlog: true });
+    }
+  });
+
   it("stopped replication: the direction is named, with the statement that restarts it", async () => {
     await lab.fault("replication-stop", "a");
     try {

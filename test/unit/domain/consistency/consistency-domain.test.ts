@@ -1,6 +1,8 @@
 /** The consistency check's pure parts: schema drift, the range SQL, the repair SQL, the chunk size. */
 import { describe, expect, it } from "vitest";
 import { nextChunkRows } from "../../../../shared/consistency-check.ts";
+import { compareGrantChecks } from "../../../../shared/doctor.ts";
+import { unreadableSchemas } from "../../../../shared/domain/consistency/grants.ts";
 import type { ColumnDef, TableDef } from "../../../../shared/domain/consistency/model.ts";
 import { literal, repairScript, repairStatement } from "../../../../shared/domain/consistency/repair.ts";
 import {
@@ -172,5 +174,35 @@ describe("the chunk size", () => {
     expect(nextChunkRows(1000, 625, 500)).toBe(800);
     expect(nextChunkRows(12, 10_000, 500)).toBe(10);
     expect(nextChunkRows(900_000, 1, 500)).toBe(1_000_000);
+  });
+});
+
+describe("the compare grants from SHOW GRANTS", () => {
+  it("SELECT or ALL on `db`.* or *.* reads the schema; a table-level grant or another privilege does not", () => {
+    const lines = [
+      "GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO `prober`@`10.0.%`",
+      "GRANT SELECT ON `shop`.* TO `prober`@`10.0.%`",
+      "GRANT ALL PRIVILEGES ON `we``ird`.* TO `prober`@`10.0.%`",
+      "GRANT SELECT ON `billing`.`invoices` TO `prober`@`10.0.%`",
+      "GRANT SELECT, UPDATE ON mysql_ha_prober.* TO 'prober'@'10.0.%'",
+    ];
+    expect(unreadableSchemas(lines, ["shop", "we`ird", "billing", "mysql_ha_prober"])).toEqual(["billing"]);
+    expect(unreadableSchemas(["GRANT SELECT ON *.* TO `x`@`%`"], ["any"])).toEqual([]);
+    expect(unreadableSchemas(["GRANT INSERT ON *.* TO `x`@`%`"], ["any"])).toEqual(["any"]);
+  });
+
+  it("doctor: one line per node, the fix naming the kit's SQL; a node whose grants could not be read fails", () => {
+    const checks = compareGrantChecks(
+      { a: ["GRANT SELECT ON `shop`.* TO `p`@`%`"], b: new Error("connect ECONNREFUSED") },
+      ["shop", "billing"],
+      "p",
+    );
+    expect(checks.map((c) => [c.what, c.ok, c.detail])).toEqual([
+      ["node A: p may read shop, billing (compare)", false, "no SELECT on billing"],
+      ["node B: p may read shop, billing (compare)", false, "SHOW GRANTS failed: connect ECONNREFUSED"],
+    ]);
+    expect(checks[0]?.fix).toMatch(
+      /^run node-kit\/sql\/compare\.sql on node A once per schema \(COMPARE_SCHEMA=billing\)/,
+    );
   });
 });
