@@ -108,6 +108,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       "sudo npx mysql-ha-prober lab fault vrrp-block b",
     ],
   },
+  "lab diverge": {
+    exit: "0 the divergence is made (it replicates nowhere; `lab heal` does not undo it); 3 an error",
+    examples: [
+      "sudo npx mysql-ha-prober lab diverge null-vs-empty b",
+      "sudo npx mysql-ha-prober compare -c /var/lib/mysql-ha-prober/labs/mhp/prober.yaml",
+    ],
+  },
   "lab heal": {
     exit: "0 healed (one VIP holder, replication running both ways); 3 it did not settle in time",
     examples: ["sudo npx mysql-ha-prober lab heal"],

@@ -18,9 +18,11 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderKit } from "../node-kit/kit.ts";
+import { MariadbPosition } from "../shared/domain/gtid.ts";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
+import { DIVERGENCE_SEED, type DivergenceKind, divergence, type Expected } from "./divergence.ts";
 import { Ec2World, labEc2Topology } from "./ec2-standin.ts";
 import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
 import { FAULTS, type FaultContext } from "./faults.ts";
@@ -75,6 +77,15 @@ interface LabState {
   pids: Record<NodeId, { mysqld?: number; keepalived?: number }>;
   forwarderPid?: number;
   faults: AppliedFault[];
+}
+
+/** A divergence made by `lab diverge`, and what `compare` must find for it. */
+export interface AppliedDivergence {
+  kind: DivergenceKind;
+  node: NodeId;
+  at: string;
+  describe: string;
+  expected: Expected;
 }
 
 export interface ReplicationStatus {
@@ -709,6 +720,33 @@ export class Lab implements FaultContext {
       s.faults.push(applied);
     });
     return applied;
+  }
+
+  /**
+   * A divergence on node `id` (lab/divergence.ts): the drill's tables seeded once through replication (on
+   * the other node, then awaited on this one by GTID), then the write on this node with sql_log_bin=0.
+   * Never seeded again once they exist: a replicated INSERT of a row this node deleted alone would stop
+   * its replication.
+   */
+  async diverge(kind: DivergenceKind, id: NodeId): Promise<AppliedDivergence> {
+    assertRoot();
+    if (!this.readState()) throw new LabError(`lab ${this.plan.name} is not up`);
+    const peer = peerOf(id);
+    if ((await this.sqlOn(peer, "SHOW TABLES FROM lab LIKE 'drill'")).length === 0) {
+      await this.sqlOn(peer, DIVERGENCE_SEED, { timeoutMs: 30_000 });
+      const [row] = await this.sqlOn(peer, "SELECT @@GLOBAL.gtid_binlog_pos AS p");
+      const seeded = MariadbPosition.parse(String(row?.p ?? ""));
+      await waitFor(
+        async () => {
+          const [mine] = await this.sqlOn(id, "SELECT @@GLOBAL.gtid_binlog_pos AS p");
+          return MariadbPosition.parse(String(mine?.p ?? "")).contains(seeded);
+        },
+        { timeoutMs: 30_000, what: `node ${id.toUpperCase()} to apply the drill's tables` },
+      );
+    }
+    const d = divergence(kind, id);
+    await this.sqlOn(id, d.sql, { noBinlog: true, timeoutMs: 10_000 });
+    return { kind, node: id, at: new Date().toISOString(), describe: d.describe, expected: d.expected };
   }
 
   /** The pid the lab started for a node's process (FaultContext). */

@@ -4,6 +4,7 @@
  */
 
 import { Argument, Command, Option } from "commander";
+import { DIVERGENCE_KINDS, type DivergenceKind } from "../../lab/divergence.ts";
 import { FAULT_KINDS, type FaultKind } from "../../lab/fault-kinds.ts";
 import type { LabStatus } from "../../lab/lab.ts";
 import type { RehearsalReport } from "../../rehearsal/rehearse.ts";
@@ -91,6 +92,23 @@ function addLifecycle(lab: Command, { out, err }: Io): void {
     .action(async (kind: FaultKind, node: NodeId, o) => {
       const f = await (await openLab(o, err)).fault(kind, node);
       out(o.json ? JSON.stringify(f) : `${f.at} ${f.kind} on node ${f.node}`);
+    });
+  withLabOptions(lab.command("diverge"))
+    .description(
+      "make the nodes' data differ without replication noticing (a write with sql_log_bin=0 on one node), for `compare` to find; `lab heal` does not undo it",
+    )
+    .addArgument(new Argument("kind", "divergence kind").choices(DIVERGENCE_KINDS))
+    .addArgument(new Argument("node", "node").choices(NODE_IDS))
+    .action(async (kind: DivergenceKind, node: NodeId, o) => {
+      const d = await (await openLab(o, err)).diverge(kind, node);
+      const e = d.expected;
+      const finds =
+        "drift" in e ? `schema drift (${e.drift}) on ${e.table}` : `${e.table} ${e.kind}, id ${e.id}`;
+      out(
+        o.json
+          ? JSON.stringify(d)
+          : `${d.at} node ${node.toUpperCase()}: ${d.describe}; compare finds: ${finds}`,
+      );
     });
   withLabOptions(lab.command("heal"))
     .description("undo every fault and wait for one VIP holder and replication running")

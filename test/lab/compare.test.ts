@@ -136,6 +136,48 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
       expect(status.nodes[id].replication).toMatchObject({ ioRunning: "Yes", sqlRunning: "Yes" });
   }, 120_000);
 
+  it("lab diverge: each kind made on a node is what compare finds, row by key or as schema drift", async () => {
+    // Prepare: every kind, row-delete on A and the others on B, through the CLI
+    const labArgs = ["--name", lab.plan.name, "--subnet", lab.plan.subnet, "--json"];
+    const made: { expected: Record<string, string | number> }[] = [];
+    for (const [kind, node] of [
+      ["row-insert", "b"],
+      ["row-delete", "a"],
+      ["row-update", "b"],
+      ["null-vs-empty", "b"],
+      ["trailing-space", "b"],
+      ["float", "b"],
+      ["collation", "b"],
+      ["table-missing", "b"],
+    ] as const) {
+      const r = await cli("lab", "diverge", kind, node, ...labArgs);
+      expect(r.code, r.err).toBe(0);
+      made.push(JSON.parse(r.out));
+    }
+    // Act
+    const { code, report } = await compare("--tables", "lab.drill,lab.drill_codes,lab.drill_only_here");
+    // Assess
+    expect(code).toBe(1);
+    const rows = made
+      .map((m) => m.expected)
+      .filter((e) => "kind" in e)
+      .map((e) => `${e.table} ${e.kind} ${hex(String(e.id))}`)
+      .sort();
+    expect(
+      report.tables
+        .flatMap((t) => t.differences.map((d) => `${t.table} ${d.kind} ${d.key.join("/")}`))
+        .sort(),
+    ).toEqual(rows);
+    const drift = made
+      .map((m) => m.expected)
+      .filter((e) => "drift" in e)
+      .map((e) => `${e.table} ${e.drift}`)
+      .sort();
+    expect(report.drift.map((d) => `${d.table} ${d.kind}`).sort()).toEqual(drift);
+    expect(rows).toHaveLength(6);
+    expect(drift).toHaveLength(2);
+  }, 120_000);
+
   it("while the application writes through the VIP, B a second behind: no difference, over three runs", async () => {
     // Prepare: a table the load updates and grows
     await lab.sqlOn(
