@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod";
+import { TUNABLES } from "../functions/probe/env.ts";
 import { ConfigError, DeployedClusterSchema } from "../shared/config.ts";
 import { checkNamesUnique, issueLines, yamlExcerpt } from "../shared/domain/errors.ts";
 import { strictObject } from "../shared/strict-object.ts";
@@ -66,14 +67,23 @@ export const DeploySchema = strictObject({
     secretsKmsKeyArns: z.array(z.string().startsWith("arn:")).default([]),
     alarmEmail: z.string().email(),
     scheduleRateMinutes: z.number().int().min(1).default(1),
-    subMinuteIntervalSeconds: z.number().int().min(0).max(59).default(0),
+    subMinuteIntervalSeconds: z
+      .number()
+      .int()
+      .min(TUNABLES.subMinuteIntervalSeconds.min)
+      .max(TUNABLES.subMinuteIntervalSeconds.max)
+      .default(TUNABLES.subMinuteIntervalSeconds.default),
     /**
      * VPC endpoints for a VPC without a NAT path: true creates every one the function uses; a list creates
      * only those (a VPC that already has an `ssm` endpoint with private DNS cannot take a second one: list
      * the missing ones). `preflight` says which exist.
      */
     createVpcEndpoints: z.union([z.boolean(), z.array(z.enum(VPC_ENDPOINT_SERVICES)).min(1)]).default(false),
-    historyTtlDays: z.number().int().min(1).default(90),
+    historyTtlDays: z
+      .number()
+      .int()
+      .min(TUNABLES.historyTtlDays.min)
+      .default(TUNABLES.historyTtlDays.default),
     /**
      * Push: keepalived's notify script triggers a probe of its own pair at once. Creates a push function
      * (one alias per node) and policies for the nodes' instance roles, each node bound to its own alias by

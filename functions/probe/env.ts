@@ -7,8 +7,17 @@ import * as z from "zod";
 import { ConfigError } from "../../shared/config.ts";
 import { issueLines } from "../../shared/domain/errors.ts";
 
-/** Defaults the construct and the function share. */
-export const HISTORY_TTL_DAYS_DEFAULT = 90;
+/**
+ * The function's tunables, bounded and defaulted once: the deployment file (infra/deploy-config.ts), the
+ * construct (infra/constructs/probe-function.ts) and this schema all read them from here.
+ */
+export const TUNABLES = {
+  /** Probe every K seconds within one invocation (0: once per invocation). */
+  subMinuteIntervalSeconds: { min: 0, max: 59, default: 0 },
+  /** How long history items live. */
+  historyTtlDays: { min: 1, default: 90 },
+} as const;
+export const HISTORY_TTL_DAYS_DEFAULT = TUNABLES.historyTtlDays.default;
 
 export const EnvSchema = z
   .object({
@@ -38,7 +47,12 @@ export const EnvSchema = z
     /** The heartbeat user's password (a Secrets Manager secret), when the cluster has a heartbeat. */
     HEARTBEAT_PASSWORD_SECRET_ARN: z.string().startsWith("arn:").optional(),
     /** Probe every K seconds within one invocation (0: once per invocation). */
-    SUBMINUTE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(59).default(0),
+    SUBMINUTE_INTERVAL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(TUNABLES.subMinuteIntervalSeconds.min)
+      .max(TUNABLES.subMinuteIntervalSeconds.max)
+      .default(TUNABLES.subMinuteIntervalSeconds.default),
     /** The schedule's rate: in sub-minute mode one invocation covers this window. */
     SCHEDULE_RATE_SECONDS: z.coerce.number().int().min(60).default(60),
     /** Time kept free at the end of the invocation. */
@@ -57,7 +71,11 @@ export const EnvSchema = z
     AWS_REGION: z.string().optional(),
     AWS_LAMBDA_LOG_GROUP_NAME: z.string().optional(),
     /** How long history items live. */
-    HISTORY_TTL_DAYS: z.coerce.number().int().min(1).default(HISTORY_TTL_DAYS_DEFAULT),
+    HISTORY_TTL_DAYS: z.coerce
+      .number()
+      .int()
+      .min(TUNABLES.historyTtlDays.min)
+      .default(HISTORY_TTL_DAYS_DEFAULT),
     /** A pushed probe waits this long first (keepalived sends several notifications per transition). */
     PUSH_DEBOUNCE_MS: z.coerce.number().int().min(0).max(5000).default(200),
     /** Pushed probes of one cluster start at least this far apart (a flap cannot cause a probe storm). */

@@ -20,7 +20,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { type FunctionEnvironment, HISTORY_TTL_DAYS_DEFAULT } from "../../functions/probe/env.ts";
+import { type FunctionEnvironment, HISTORY_TTL_DAYS_DEFAULT, TUNABLES } from "../../functions/probe/env.ts";
 import type { ClusterConfig } from "../../shared/config.ts";
 import { ConfigError } from "../../shared/domain/errors.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
@@ -334,7 +334,7 @@ export class ProbeFunction extends Construct {
 
 /** The function's timeout: in sub-minute mode long enough for the window's last probe to finish. */
 function timeoutOf(props: ProbeFunctionProps): Duration {
-  const subMinute = props.subMinuteIntervalSeconds ?? 0;
+  const subMinute = props.subMinuteIntervalSeconds ?? TUNABLES.subMinuteIntervalSeconds.default;
   const rateSeconds = props.scheduleRate.toSeconds();
   const timeout =
     props.timeout ?? (subMinute > 0 ? Duration.seconds(rateSeconds + 15) : Duration.seconds(50));
@@ -371,7 +371,9 @@ function environmentOf(props: ProbeFunctionProps): FunctionEnvironment {
     ...(props.heartbeatPasswordSecret
       ? { HEARTBEAT_PASSWORD_SECRET_ARN: props.heartbeatPasswordSecret.secretArn }
       : {}),
-    SUBMINUTE_INTERVAL_SECONDS: String(props.subMinuteIntervalSeconds ?? 0),
+    SUBMINUTE_INTERVAL_SECONDS: String(
+      props.subMinuteIntervalSeconds ?? TUNABLES.subMinuteIntervalSeconds.default,
+    ),
     SCHEDULE_RATE_SECONDS: String(props.scheduleRate.toSeconds()),
     HISTORY_TTL_DAYS: String(props.historyTtlDays ?? HISTORY_TTL_DAYS_DEFAULT),
     // the mails link the fleet's dashboard
