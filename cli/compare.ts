@@ -2,14 +2,14 @@
  * The `compare` command's wiring: both nodes opened read-only from the cluster's configuration (TLS,
  * forwarder), the reference chosen, the check run, the repair files written when rows differ.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
 import { MysqlCompareNode } from "../shared/adapters/mysql-compare.ts";
 import type { Config, LabClusterConfig } from "../shared/config.ts";
 import { mysqlPassword } from "../shared/config.ts";
 import { loadConfig } from "../shared/config-file.ts";
-import { compareNodes } from "../shared/consistency-check.ts";
+import { compareNodes, type Progress } from "../shared/consistency-check.ts";
 import { type CompareReport, compareExitCode } from "../shared/domain/consistency/model.ts";
 import { repairScript } from "../shared/domain/consistency/repair.ts";
 import { ConfigError } from "../shared/domain/errors.ts";
@@ -24,6 +24,8 @@ export interface CompareRun {
   reference?: "a" | "b";
   chunkTimeMs: number;
   repairDir: string;
+  /** A checkpoint file: resumed from when it holds an unfinished comparison of the same tables; removed when done. */
+  checkpoint?: string;
   log: (line: string) => void;
   oneCluster: (cfg: Config, name?: string) => LabClusterConfig;
 }
@@ -82,13 +84,18 @@ export async function runCompare(
   try {
     const reference = r.reference ?? (await referenceNode(nodes, () => open("a", c.vip)));
     const other = reference === "a" ? "b" : "a";
+    const scope = { cluster: c.name, reference, schemas, tables: r.tables };
+    const resume = r.checkpoint ? readCheckpoint(r.checkpoint, scope, r.log) : undefined;
     const outcome = await compareNodes(nodes[reference], nodes[other], {
       cluster: c.name,
       schemas,
       tables: r.tables,
       chunkTimeMs: r.chunkTimeMs,
       log: r.log,
+      ...(resume ? { resume } : {}),
+      ...(r.checkpoint ? { onProgress: writeCheckpoint(r.checkpoint, scope) } : {}),
     });
+    if (r.checkpoint) rmSync(r.checkpoint, { force: true });
     const repairFiles = outcome.rows.length > 0 ? writeRepair(r.repairDir, c.name, outcome) : [];
     return {
       report: outcome.report,
@@ -122,6 +129,38 @@ async function referenceNode(
   throw new ConfigError("command line", [
     `--reference: ${a ? "both nodes are writable and the VIP did not say which one it is" : "neither node is writable"}; name the node whose data is the reference (a or b)`,
   ]);
+}
+
+type Scope = { cluster: string; reference: "a" | "b"; schemas: string[]; tables: string[] };
+
+/**
+ * The checkpoint's progress, when it is an unfinished comparison of the same cluster, reference, schemas and
+ * tables; anything else (no file, another comparison, unreadable) starts over, saying why.
+ */
+function readCheckpoint(file: string, scope: Scope, log: (l: string) => void): Progress | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as { scope: Scope; progress: Progress };
+    if (JSON.stringify(saved.scope) !== JSON.stringify(scope)) {
+      log(`checkpoint ${file} is of another comparison (${JSON.stringify(saved.scope)}): starting over`);
+      return undefined;
+    }
+    log(`resuming from ${file}`);
+    return saved.progress;
+  } catch (e) {
+    log(`checkpoint ${file} unreadable (${(e as Error).message}): starting over`);
+    return undefined;
+  }
+}
+
+/** After every chunk: the progress written to a new file, then renamed over the checkpoint (never half written). */
+function writeCheckpoint(file: string, scope: Scope): (p: Progress) => void {
+  return (progress) => {
+    const tmp = `${file}.tmp`;
+    // it holds the differing rows' images: the operator's eyes only
+    writeFileSync(tmp, JSON.stringify({ scope, progress }), { mode: 0o600 });
+    renameSync(tmp, file);
+  };
 }
 
 /** Both directions' repair files, side by side: which one to apply is the operator's decision. */

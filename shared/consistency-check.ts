@@ -57,6 +57,29 @@ export interface CompareOptions {
   /** Tries to read a changing row the same on both nodes. @default 3 */
   readonly confirmTries?: number;
   readonly log?: (line: string) => void;
+  /** Where an interrupted comparison stopped (its last checkpoint): done tables are not read again. */
+  readonly resume?: Progress;
+  /** Called after every chunk with the progress so far: a crash loses at most the chunk under way. */
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/** One table's progress: where its next chunk starts, and what its chunks so far found. */
+export interface TableProgress {
+  done: boolean;
+  /** The next chunk's lower bound (exclusive); null: from the start. */
+  lower: Key | null;
+  /** The next chunk's rows (the size the time budget had reached). */
+  size: number;
+  rows: number;
+  chunks: number;
+  chunkMs: number[];
+  differences: RowDifference[];
+  unconfirmed: { key: Key }[];
+}
+
+/** A comparison's progress, table by table (a checkpoint file holds it as JSON). */
+export interface Progress {
+  tables: Record<string, TableProgress>;
 }
 
 /** The check's result: the report, and the confirmed differences with both rows' images (for the repair). */
@@ -83,6 +106,7 @@ export async function compareNodes(
   const drifted = new Set(drift.map((d) => d.table));
   const tables: TableReport[] = [];
   const rows: RowDifference[] = [];
+  const progress: Progress = { tables: { ...(o.resume?.tables ?? {}) } };
   for (const t of refDefs.filter(wanted)) {
     const skipped = skipReason(t, drifted, drift);
     if (skipped) {
@@ -97,7 +121,14 @@ export async function compareNodes(
       });
       continue;
     }
-    const r = await compareTable(reference, other, t, o);
+    const r = await compareTable(reference, other, t, {
+      ...o,
+      resume: progress,
+      onProgress: (p) => {
+        progress.tables[tableName(t)] = p.tables[tableName(t)] as TableProgress;
+        o.onProgress?.(progress);
+      },
+    });
     o.log?.(
       `${tableName(t)}: ${r.report.rows} rows in ${r.report.chunks} chunks, ${r.rows.length} differences`,
     );
@@ -153,16 +184,24 @@ export async function compareTable(
   o: CompareOptions,
 ): Promise<{ report: TableReport; rows: RowDifference[] }> {
   const target = o.chunkTimeMs ?? 500;
-  let size = o.initialChunkRows ?? 1000;
-  let lower: Key | null = null;
-  let total = 0;
-  let chunks = 0;
-  const chunkMs: number[] = [];
-  const rows: RowDifference[] = [];
-  const unconfirmed: { key: Key }[] = [];
+  // from the checkpoint, when the table was under way (or done: then no chunk is read)
+  const from = o.resume?.tables[tableName(t)];
+  const state: TableProgress = from
+    ? structuredClone(from)
+    : {
+        done: false,
+        lower: null,
+        size: o.initialChunkRows ?? 1000,
+        rows: 0,
+        chunks: 0,
+        chunkMs: [],
+        differences: [],
+        unconfirmed: [],
+      };
   const nextUpper = await chunkBounds(reference, t);
-  for (;;) {
-    const upper = await nextUpper(lower, size);
+  while (!state.done) {
+    const lower = state.lower;
+    const upper = await nextUpper(lower, state.size);
     // both nodes read the chunk together, the other one first brought to the reference's position: a write
     // landing meanwhile can only make the chunk look different, and then its rows are confirmed one by one
     await atReferencePoint(reference, other, o);
@@ -170,9 +209,9 @@ export async function compareTable(
       reference.chunkHash(t, lower, upper),
       other.chunkHash(t, lower, upper),
     ]);
-    chunks++;
-    total += ref.rows;
-    chunkMs.push(ref.ms, oth.ms);
+    state.chunks++;
+    state.rows += ref.rows;
+    state.chunkMs.push(ref.ms, oth.ms);
     if (ref.hash !== oth.hash || ref.rows !== oth.rows) {
       const found = await narrow(
         reference,
@@ -181,14 +220,16 @@ export async function compareTable(
         { lower, upper, rows: Math.max(ref.rows, oth.rows) },
         o,
       );
-      rows.push(...found.rows);
-      unconfirmed.push(...found.unconfirmed);
+      state.differences.push(...found.rows);
+      state.unconfirmed.push(...found.unconfirmed);
     }
     // aimed at 80% of the budget: the next chunk's rows are a guess, and its time must stay within it
-    size = nextChunkRows(size, Math.max(ref.ms, oth.ms), target * 0.8);
-    if (upper === null) break;
-    lower = upper;
+    state.size = nextChunkRows(state.size, Math.max(ref.ms, oth.ms), target * 0.8);
+    state.lower = upper;
+    state.done = upper === null;
+    o.onProgress?.({ tables: { [tableName(t)]: structuredClone(state) } });
   }
+  const { rows: total, chunks, chunkMs, differences: rows, unconfirmed } = state;
   return {
     report: {
       table: tableName(t),

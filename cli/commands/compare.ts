@@ -22,6 +22,10 @@ export function compareCommand(io: Io): Command {
     )
     .option("--chunk-time <duration>", "server time a chunk read should take", "500ms")
     .option("--repair-dir <dir>", "where the repair SQL goes when rows differ", ".")
+    .option(
+      "--checkpoint <file>",
+      "progress written after every chunk; an interrupted comparison of the same tables resumes from it (removed when done)",
+    )
     .option("--json", "print the report as JSON")
     .action(async (o) => {
       const { runCompare } = await import("../compare.ts");
@@ -33,6 +37,7 @@ export function compareCommand(io: Io): Command {
         reference: o.reference,
         chunkTimeMs: parseDuration(o.chunkTime),
         repairDir: o.repairDir,
+        ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
         log: io.err,
         oneCluster,
       });

@@ -4,7 +4,7 @@
  * the repair SQL applied by the test makes the next comparison clean, and a comparison while the
  * application writes through the VIP finds no difference.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab.ts";
 import { writeLabConfig } from "../../lab/lab-config.ts";
@@ -89,6 +89,34 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
     expect(items?.rows).toBe(ROWS);
     expect(report.tables.flatMap((t) => t.differences)).toEqual([]);
     expect(report.repairFiles).toEqual([]);
+  });
+
+  it("--checkpoint: a finished comparison removes it; an unfinished one of the same tables resumes from it", async () => {
+    const checkpoint = `${lab.plan.dir}/compare.checkpoint.json`;
+    // a comparison that ran to its end leaves no checkpoint
+    const done = await compare("--tables", "lab.lines", "--checkpoint", checkpoint);
+    expect(done.code).toBe(0);
+    expect(existsSync(checkpoint)).toBe(false);
+    // a checkpoint of the same comparison, lab.lines already done (as a crash after its last chunk leaves it)
+    const scope = { cluster: "lab-mhpt19", reference: "a", schemas: ["lab"], tables: ["lab.lines"] };
+    const saved = {
+      done: true,
+      lower: null,
+      size: 1000,
+      rows: 12345,
+      chunks: 7,
+      chunkMs: [],
+      differences: [],
+      unconfirmed: [],
+    };
+    writeFileSync(checkpoint, JSON.stringify({ scope, progress: { tables: { "lab.lines": saved } } }));
+    const resumed = await compare("--tables", "lab.lines", "--checkpoint", checkpoint);
+    // its table is not read again: the report carries the checkpoint's figures
+    expect(resumed.report.tables.find((t) => t.table === "lab.lines")).toMatchObject({
+      rows: 12345,
+      chunks: 7,
+    });
+    expect(existsSync(checkpoint)).toBe(false);
   });
 
   it("each divergence made with sql_log_bin=0 is found with its key and kind; drift apart; the repair makes it clean", async () => {

@@ -4,7 +4,13 @@
  * read it without waiting would see writes in flight as differences.
  */
 import { describe, expect, it } from "vitest";
-import { CatchUpTimeout, type CompareNode, compareNodes, LIST_ROWS } from "../../shared/consistency-check.ts";
+import {
+  CatchUpTimeout,
+  type CompareNode,
+  compareNodes,
+  LIST_ROWS,
+  type Progress,
+} from "../../shared/consistency-check.ts";
 import type { RowImage, TableDef } from "../../shared/domain/consistency/model.ts";
 import type { Key } from "../../shared/domain/consistency/row-sql.ts";
 
@@ -199,6 +205,38 @@ describe("compareNodes", () => {
     expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`)).toEqual(["different:7777"]);
     expect(listed).toBeGreaterThan(0);
     expect(listed).toBeLessThanOrEqual(LIST_ROWS);
+  });
+
+  it("a comparison interrupted mid-table resumes from its last checkpoint: the same report, only the chunks left read again", async () => {
+    // Prepare: 1,000 rows, two differences far apart; B fails on its 6th chunk read (a crash)
+    const { a, b } = pair();
+    for (let id = 101; id <= 1000; id++) a.write({ id, v: `v${id}` });
+    b.catchUp(a.log.length);
+    b.errant({ id: 50, v: "x" }, { id: 950, v: "y" });
+    const o = { ...options, initialChunkRows: 100, chunkTimeMs: 1 };
+    const whole = await compareNodes(a, b, o);
+    let reads = 0;
+    let crashed = false;
+    const read = b.chunkHash.bind(b);
+    b.chunkHash = async (...args) => {
+      if (++reads === 6 && !crashed) {
+        crashed = true;
+        throw new Error("connection lost");
+      }
+      return read(...args);
+    };
+    let checkpoint: Progress | undefined;
+    await expect(
+      compareNodes(a, b, { ...o, onProgress: (p) => (checkpoint = JSON.parse(JSON.stringify(p))) }),
+    ).rejects.toThrow(/connection lost/);
+    // Act: resumed from the checkpoint (as a file would hold it)
+    reads = 0;
+    const resumed = await compareNodes(a, b, { ...o, resume: checkpoint });
+    // Assess
+    expect(checkpoint?.tables["shop.t"]).toMatchObject({ done: false, chunks: 5 });
+    expect(resumed.rows.map((r) => idOf(r.key))).toEqual(whole.rows.map((r) => idOf(r.key)));
+    expect(resumed.report.tables[0]?.rows).toBe(1000);
+    expect(reads).toBe(whole.report.tables[0]!.chunks - 5);
   });
 
   it("writes on A that B has not applied yet are not differences: B is read at A's position", async () => {
