@@ -76,3 +76,19 @@ export async function openStore(configFile: string) {
   });
   return { cfg, services };
 }
+
+/**
+ * Runs `act` with the configured store open (no mail service started) and closes it whatever happens: the
+ * one way a command about the stored state (ack, history, silence, unsilence, status) reaches it.
+ */
+export async function withStore<T>(
+  configFile: string,
+  act: (opened: Awaited<ReturnType<typeof openStore>>) => Promise<T>,
+): Promise<T> {
+  const opened = await openStore(configFile);
+  try {
+    return await act(opened);
+  } finally {
+    await opened.services.close();
+  }
+}

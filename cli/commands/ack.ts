@@ -1,6 +1,6 @@
 /** `ack`: see its --help (cli/help.ts). Loads what it needs when it runs. */
 import { Command } from "commander";
-import { CLUSTER_OPTION_HELP, configOption, type Io, oneCluster } from "../common.ts";
+import { CLUSTER_OPTION_HELP, configOption, type Io, oneCluster, withStore } from "../common.ts";
 
 export function ackCommand(io: Io): Command {
   return new Command("ack")
@@ -12,18 +12,13 @@ export function ackCommand(io: Io): Command {
     .option("--by <who>", "who acknowledges (kept with the incident)", process.env.USER ?? "operator")
     .argument("<ids...>", 'incident ids (as in the mail and `status`), or "all"')
     .action(async (ids: string[], o) => {
-      const [{ loadConfig }, { openServices }, { acknowledgeIncidents }] = await Promise.all([
+      const [{ loadConfig }, { acknowledgeIncidents }] = await Promise.all([
         import("../../shared/config-file.ts"),
-        import("../services.ts"),
         import("../../shared/acknowledge.ts"),
       ]);
       const cfg = loadConfig(o.config);
       const c = oneCluster(cfg, o.cluster);
-      const services = await openServices({
-        ...cfg,
-        mail: { type: "ses", from: "unused", to: ["unused@example.com"] },
-      });
-      try {
+      await withStore(o.config, async ({ services }) => {
         const r = await acknowledgeIncidents(
           services.store,
           c.name,
@@ -40,8 +35,6 @@ export function ackCommand(io: Io): Command {
           );
         if (r.acknowledged.length === 0) io.out("nothing to acknowledge");
         io.setExitCode(r.acknowledged.length > 0 ? 0 : 1);
-      } finally {
-        await services.close();
-      }
+      });
     });
 }

@@ -5,8 +5,8 @@ import {
   configOption,
   type Io,
   oneCluster,
-  openStore,
   parseDuration,
+  withStore,
 } from "../common.ts";
 
 export function silenceCommand(io: Io): Command {
@@ -22,8 +22,7 @@ export function silenceCommand(io: Io): Command {
     .option("--no-split-brain-mail", "do not mail even a split brain")
     .action(async (o) => {
       const ms = parseDuration(o.for);
-      const { cfg, services } = await openStore(o.config);
-      try {
+      await withStore(o.config, async ({ cfg, services }) => {
         const c = oneCluster(cfg, o.cluster);
         const { setSilence } = await import("../../shared/stored-state.ts");
         const now = new Date();
@@ -36,8 +35,6 @@ export function silenceCommand(io: Io): Command {
         });
         const { describeSilence } = await import("../../shared/domain/silence.ts");
         io.out(`${c?.name}: ${s ? describeSilence(s) : "not silenced"}`);
-      } finally {
-        await services.close();
-      }
+      });
     });
 }

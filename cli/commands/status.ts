@@ -1,6 +1,6 @@
 /** `status`: see its --help (cli/help.ts). Loads what it needs when it runs. */
 import { Command } from "commander";
-import { clustersOf, configOption, type Io, openStore } from "../common.ts";
+import { clustersOf, configOption, type Io, withStore } from "../common.ts";
 
 export function statusCommand(io: Io): Command {
   return new Command("status")
@@ -11,8 +11,7 @@ export function statusCommand(io: Io): Command {
     .option("--cluster <name>", "only this cluster")
     .option("--json", "print as JSON")
     .action(async (o) => {
-      const { cfg, services } = await openStore(o.config);
-      try {
+      await withStore(o.config, async ({ cfg, services }) => {
         const [{ renderStatus }, { exitCodeFor }] = await Promise.all([
           import("../../shared/text/status-output.ts"),
           import("../../shared/text/output.ts"),
@@ -45,8 +44,6 @@ export function statusCommand(io: Io): Command {
         }
         const missing = stored.some((s) => !s.current);
         io.setExitCode(missing ? 3 : exitCodeFor(stored.map((s) => s.current?.state.status ?? "UNKNOWN")));
-      } finally {
-        await services.close();
-      }
+      });
     });
 }

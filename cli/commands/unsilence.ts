@@ -1,6 +1,6 @@
 /** `unsilence`: see its --help (cli/help.ts). Loads what it needs when it runs. */
 import { Command } from "commander";
-import { CLUSTER_OPTION_HELP, configOption, type Io, oneCluster, openStore } from "../common.ts";
+import { CLUSTER_OPTION_HELP, configOption, type Io, oneCluster, withStore } from "../common.ts";
 
 export function unsilenceCommand(io: Io): Command {
   return new Command("unsilence")
@@ -10,8 +10,7 @@ export function unsilenceCommand(io: Io): Command {
     .addOption(configOption())
     .option("--cluster <name>", CLUSTER_OPTION_HELP)
     .action(async (o) => {
-      const { cfg, services } = await openStore(o.config);
-      try {
+      await withStore(o.config, async ({ cfg, services }) => {
         const c = oneCluster(cfg, o.cluster);
         const [{ liftSilence }, { describeSilence }] = await Promise.all([
           import("../../shared/stored-state.ts"),
@@ -24,8 +23,6 @@ export function unsilenceCommand(io: Io): Command {
             : `${c?.name}: was not silenced; nothing changed`,
         );
         io.setExitCode(lifted ? 0 : 1);
-      } finally {
-        await services.close();
-      }
+      });
     });
 }
