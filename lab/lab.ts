@@ -295,6 +295,8 @@ export class Lab implements FaultContext {
     await this.startKeepalived("a");
     await waitFor(() => this.vipBoundOn("a"), { timeoutMs: 30_000, what: `node A to take the VIP ${p.vip}` });
     await this.startKeepalived("b");
+    // settled: one MASTER holding the VIP, and B's notify script has written BACKUP (what status reads)
+    await this.waitKeepalivedSettled(30_000);
     const holder = await this.waitSingleHolder(30_000);
     this.log(`VIP ${p.vip} held by node ${holder.toUpperCase()} (${Date.now() - started} ms)`);
   }
