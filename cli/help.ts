@@ -62,7 +62,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ["mysql-ha-prober doctor -c prober.yaml --cluster orders"],
   },
   compare: {
-    exit: `0 the same data on both nodes, 1 rows differ or the schemas drifted (the repair SQL is written, never applied); 3 the nodes could not be read, or one did not reach the other's replication point; ${CONFIG_ERROR}`,
+    exit: `0 the same data on both nodes, 1 rows differ, the schemas drifted, or a table or row could not be compared (the repair SQL is written, never applied); 3 the nodes could not be read, or one did not reach the other's replication point; ${CONFIG_ERROR}`,
     examples: [
       "mysql-ha-prober compare -c prober.yaml --schemas shop",
       "mysql-ha-prober compare -c prober.yaml --cluster orders --schemas shop,billing --tables shop.orders --reference a --json",

@@ -1,5 +1,5 @@
 /** The consistency check's report as the CLI prints it: the verdict, the drift, each table's differences. */
-import { allDifferences, type CompareReport } from "../domain/consistency/model.ts";
+import { allDifferences, allSame, type CompareReport } from "../domain/consistency/model.ts";
 import type { Key } from "../domain/consistency/row-sql.ts";
 import { table } from "./output.ts";
 
@@ -21,10 +21,10 @@ export function renderCompare(r: CompareReport, repairFiles: readonly string[]):
   const differences = allDifferences(r);
   const unconfirmed = r.tables.reduce((n, t) => n + t.unconfirmed.length, 0);
   const rows = r.tables.reduce((n, t) => n + t.rows, 0);
-  const verdict =
-    differences.length === 0 && r.drift.length === 0
-      ? "the same data on both nodes"
-      : `${differences.length} row difference(s), ${r.drift.length} schema drift(s)`;
+  const skipped = r.tables.filter((t) => t.skipped).length;
+  const verdict = allSame(r)
+    ? "the same data on both nodes"
+    : `${differences.length} row difference(s), ${r.drift.length} schema drift(s), ${skipped} table(s) not compared, ${unconfirmed} row(s) unconfirmed`;
   const lines = [
     `cluster ${r.cluster}: ${verdict} (${rows} rows in ${r.tables.length} tables read at node ${r.reference.toUpperCase()}'s replication point, ${r.seconds.toFixed(1)} s)`,
   ];

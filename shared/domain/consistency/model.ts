@@ -85,7 +85,16 @@ export function allDifferences(r: CompareReport): Difference[] {
   return r.tables.flatMap((t) => [...t.differences]);
 }
 
-/** The report's verdict: same (0), different or drifted (1). */
+/** True only when every table was read whole and nothing differed: a table skipped or a hot row is not "same". */
+export function allSame(r: CompareReport): boolean {
+  return (
+    r.drift.length === 0 &&
+    allDifferences(r).length === 0 &&
+    r.tables.every((t) => !t.skipped && t.unconfirmed.length === 0)
+  );
+}
+
+/** The report's verdict: same (0); different, drifted, or not all seen (a skipped table, a hot row): 1. */
 export function compareExitCode(r: CompareReport): 0 | 1 {
-  return r.drift.length > 0 || allDifferences(r).length > 0 ? 1 : 0;
+  return allSame(r) ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { nextChunkRows } from "../../../../shared/consistency-check.ts";
 import { compareGrantChecks } from "../../../../shared/doctor.ts";
 import { unreadableSchemas } from "../../../../shared/domain/consistency/grants.ts";
 import type { ColumnDef, TableDef } from "../../../../shared/domain/consistency/model.ts";
+import { compareExitCode } from "../../../../shared/domain/consistency/model.ts";
 import { literal, repairScript, repairStatement } from "../../../../shared/domain/consistency/repair.ts";
 import {
   afterKey,
@@ -204,5 +205,22 @@ describe("the compare grants from SHOW GRANTS", () => {
     expect(checks[0]?.fix).toMatch(
       /^run node-kit\/sql\/compare\.sql on node A once per schema \(COMPARE_SCHEMA=billing\)/,
     );
+  });
+});
+
+describe("the verdict", () => {
+  const table = { table: "shop.t", rows: 10, chunks: 1, differences: [], unconfirmed: [], chunkMs: [] };
+  const report = {
+    cluster: "c",
+    reference: "a" as const,
+    startedAt: "",
+    seconds: 1,
+    drift: [],
+    tables: [table],
+  };
+  it("the same data only when every table was read whole: a skipped table or a hot row is exit 1", () => {
+    expect(compareExitCode(report)).toBe(0);
+    expect(compareExitCode({ ...report, tables: [{ ...table, skipped: "no key" }] })).toBe(1);
+    expect(compareExitCode({ ...report, tables: [{ ...table, unconfirmed: [{ key: ["31"] }] }] })).toBe(1);
   });
 });
