@@ -13,7 +13,7 @@ import { serveDynalite, sesLocalUp, spawnSesLocal } from "../emulators/aws.ts";
 import { DynamoStore, ensureTable } from "../shared/adapters/dynamo-store.ts";
 import { SesNotifier } from "../shared/adapters/ses-notifier.ts";
 import type { Config } from "../shared/config.ts";
-import type { Notifier, StateStore } from "../shared/ports.ts";
+import type { Notifier, StateStore, SweepStore } from "../shared/ports.ts";
 import {
   assertOwnListener,
   privateDir,
@@ -23,7 +23,8 @@ import {
 } from "./local-access.ts";
 
 export interface Services {
-  store: StateStore;
+  /** The state table: the pairs' states, and the consistency sweep's records. */
+  store: StateStore & SweepStore;
   notifier: Notifier;
   /** Where to read the mail, when it is the embedded viewer. */
   mailViewerUrl?: string;
@@ -34,7 +35,7 @@ const LOCAL = { accessKeyId: "local", secretAccessKey: "local" };
 
 export async function openServices(cfg: Config, opts: { keepRunning?: boolean } = {}): Promise<Services> {
   const closers: (() => Promise<void>)[] = [];
-  let store: StateStore;
+  let store: StateStore & SweepStore;
   if (cfg.store.type === "embedded") {
     // One process owns the data directory and serves it on a fixed loopback port: a `watch` that runs
     // keeps serving it, so `ack`, `history` and a second `watch` use that one instead of the locked files.

@@ -334,6 +334,7 @@ export class MysqlHaProber extends Construct {
       logGroup: fn.logGroup,
       failureQueue: this.failureQueue,
       ...(props.detailedMetrics ? { detailedMetrics: true } : {}),
+      ...(props.clusters.some((c) => c.compare?.sweep) ? { consistencySweep: true } : {}),
     }).dashboard;
   }
 

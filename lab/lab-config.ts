@@ -96,8 +96,9 @@ export function labConfig(lab: Lab, o: LabEc2Option = {}): Record<string, unknow
         nodes: { a: node("a"), b: node("b") },
         forwarderSocket: p.client.forwarderSocket,
         push: { fifo: p.client.triggerFifo },
-        // the consistency check reads the application's schema (the monitoring user has SELECT on it)
-        compare: { schemas: [APP_USER.database] },
+        // the consistency check reads the application's schema (the monitoring user has SELECT on it);
+        // the sweep compares it after the probes
+        compare: LAB_COMPARE,
         historySamples: true,
         ...(o.ec2
           ? {
@@ -117,6 +118,16 @@ export function labConfig(lab: Lab, o: LabEc2Option = {}): Record<string, unknow
 export function labConfigPath(lab: Lab): string {
   return `${lab.plan.dir}/prober.yaml`;
 }
+
+/**
+ * The consistency check of the lab's pairs: the application's schema, and the sweep after the probes (a
+ * slice of 5 s at most; a pass is a few hundred rows, then an hour's rest unless a split brain in which
+ * both nodes took writes ends).
+ */
+export const LAB_COMPARE = {
+  schemas: [APP_USER.database],
+  sweep: { sliceSeconds: 5, restMinutes: 60, chunkTimeMs: 250 },
+};
 
 /** The managed-node ids the rehearsal's SSM endpoint maps to the lab's node namespaces. */
 export const LAB_INSTANCE_IDS = { a: "i-0000000000000000a", b: "i-0000000000000000b" } as const;
@@ -178,6 +189,7 @@ export function labDeployment(lab: Lab, o: LabEc2Option = {}): Record<string, un
         },
         heartbeat: { user: p.users.heartbeat.user },
         nodes: { a: node("a"), b: node("b") },
+        compare: LAB_COMPARE,
         // the EC2 view maps the nodes by their SSM instance ids, as a user's deployment would
         ...(o.ec2
           ? {

@@ -195,6 +195,21 @@ const EC2_UNMAPPED = {
  * One monitored pair, as deployed: what the function validates (each entry of its fleet file) and what the
  * deployment file lists. Nothing lab-only here: no namespace runner, no forwarder, no inline password.
  */
+const Compare = strictObject({
+  schemas: z
+    .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, "must be a schema name (letters, digits, _ or $)"))
+    .min(1, "give at least one schema"),
+  /** The sweep: the schemas compared in slices after the probes, over and over. Absent: no sweep. */
+  sweep: strictObject({
+    /** The time one invocation spends on the sweep, at most (after its probe, within the function's timeout). */
+    sliceSeconds: z.number().int().min(1).max(300).default(10),
+    /** The pause between the end of a pass and the start of the next one (a split brain in which both nodes took writes starts one at once). */
+    restMinutes: z.number().int().min(0).max(10_080).default(60),
+    /** The server time one chunk read aims at, on each node. */
+    chunkTimeMs: z.number().int().min(10).max(5000).default(250),
+  }).optional(),
+});
+
 export const ClusterSchema = strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.', '-'"),
   vip: strictObject({ host: ipv4, port: port.default(3306) }),
@@ -229,6 +244,12 @@ export const ClusterSchema = strictObject({
   }),
   historySamples: z.boolean().default(false),
   ec2: Ec2.optional(),
+  /**
+   * The consistency check: the schemas `compare` reads when --schemas is not given (and whose SELECT grant
+   * `doctor` checks on both nodes); with `sweep`, the deployed function (and `watch`) compares them in
+   * slices after its probes (docs/consistency.md, "The deployed sweep").
+   */
+  compare: Compare.optional(),
 });
 
 /**
@@ -246,15 +267,6 @@ export const LabClusterSchema = ClusterSchema.extend({
   }).optional(),
   nodes: strictObject({ a: nodeSchema(LabRunner), b: nodeSchema(LabRunner) }),
   witnesses: witnessSchema(LabRunner),
-  /**
-   * The consistency check (`compare`, CLI only for now): the schemas it reads when --schemas is not given,
-   * and whose SELECT grant `doctor` checks on both nodes.
-   */
-  compare: strictObject({
-    schemas: z
-      .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, "must be a schema name (letters, digits, _ or $)"))
-      .min(1, "give at least one schema"),
-  }).optional(),
   /** Lab only: open SQL connections from the lab's client namespace through this forwarder socket. */
   forwarderSocket: absPath.optional(),
   /**

@@ -60,7 +60,13 @@ export interface CompareOptions {
   /** Where an interrupted comparison stopped (its last checkpoint): done tables are not read again. */
   readonly resume?: Progress;
   /** Called after every chunk with the progress so far: a crash loses at most the chunk under way. */
-  readonly onProgress?: (p: Progress) => void;
+  readonly onProgress?: (p: Progress) => void | Promise<void>;
+  /**
+   * Epoch ms after which no chunk is started (the deployed sweep's slice): the check returns with
+   * `complete: false` and the progress to resume from; catch-up waits end by then too.
+   * @default none (the check reads everything)
+   */
+  readonly stopAt?: number;
 }
 
 /** One table's progress: where its next chunk starts, and what its chunks so far found. */
@@ -84,6 +90,8 @@ export interface Progress {
 
 /** The check's result: the report, and the confirmed differences with both rows' images (for the repair). */
 export interface CompareOutcome {
+  /** False when `stopAt` came before every table was read: resume from the last progress. */
+  readonly complete: boolean;
   readonly report: CompareReport;
   readonly defs: readonly TableDef[];
   readonly rows: readonly RowDifference[];
@@ -107,7 +115,12 @@ export async function compareNodes(
   const tables: TableReport[] = [];
   const rows: RowDifference[] = [];
   const progress: Progress = { tables: { ...(o.resume?.tables ?? {}) } };
+  let complete = true;
   for (const t of refDefs.filter(wanted)) {
+    if (o.stopAt !== undefined && Date.now() >= o.stopAt && !progress.tables[tableName(t)]?.done) {
+      complete = false;
+      break;
+    }
     const skipped = skipReason(t, drifted, drift);
     if (skipped) {
       tables.push({
@@ -126,9 +139,13 @@ export async function compareNodes(
       resume: progress,
       onProgress: (p) => {
         progress.tables[tableName(t)] = p.tables[tableName(t)] as TableProgress;
-        o.onProgress?.(progress);
+        return o.onProgress?.(progress);
       },
     });
+    if (!r.done) {
+      complete = false;
+      break;
+    }
     o.log?.(
       `${tableName(t)}: ${r.report.rows} rows in ${r.report.chunks} chunks, ${r.rows.length} differences`,
     );
@@ -136,6 +153,7 @@ export async function compareNodes(
     rows.push(...r.rows);
   }
   return {
+    complete,
     report: {
       cluster: o.cluster,
       reference: reference.id,
@@ -170,9 +188,12 @@ async function atReferencePoint(
   o: CompareOptions,
 ): Promise<void> {
   const position = await reference.position();
-  if (!(await other.waitFor(position, o.catchUpTimeoutMs ?? 30_000)))
+  const limit = o.catchUpTimeoutMs ?? 30_000;
+  // a slice's waits end with the slice (at least 1 s: a node a moment behind is not "lagging")
+  const timeout = o.stopAt === undefined ? limit : Math.min(limit, Math.max(1000, o.stopAt - Date.now()));
+  if (!(await other.waitFor(position, timeout)))
     throw new CatchUpTimeout(
-      `node ${other.id.toUpperCase()} did not apply node ${reference.id.toUpperCase()}'s position ${position} within ${(o.catchUpTimeoutMs ?? 30_000) / 1000} s: replication stopped or lagging, compare again later`,
+      `node ${other.id.toUpperCase()} did not apply node ${reference.id.toUpperCase()}'s position ${position} within ${timeout / 1000} s: replication stopped or lagging, compare again later`,
     );
 }
 
@@ -182,7 +203,7 @@ export async function compareTable(
   other: CompareNode,
   t: TableDef,
   o: CompareOptions,
-): Promise<{ report: TableReport; rows: RowDifference[] }> {
+): Promise<{ report: TableReport; rows: RowDifference[]; done: boolean }> {
   const target = o.chunkTimeMs ?? 500;
   // from the checkpoint, when the table was under way (or done: then no chunk is read)
   const from = o.resume?.tables[tableName(t)];
@@ -200,6 +221,7 @@ export async function compareTable(
       };
   const nextUpper = await chunkBounds(reference, t);
   while (!state.done) {
+    if (o.stopAt !== undefined && Date.now() >= o.stopAt) break;
     const lower = state.lower;
     const upper = await nextUpper(lower, state.size);
     // both nodes read the chunk together, the other one first brought to the reference's position: a write
@@ -227,7 +249,7 @@ export async function compareTable(
     state.size = nextChunkRows(state.size, Math.max(ref.ms, oth.ms), target * 0.8);
     state.lower = upper;
     state.done = upper === null;
-    o.onProgress?.({ tables: { [tableName(t)]: structuredClone(state) } });
+    await o.onProgress?.({ tables: { [tableName(t)]: structuredClone(state) } });
   }
   const { rows: total, chunks, chunkMs, differences: rows, unconfirmed } = state;
   return {
@@ -240,6 +262,7 @@ export async function compareTable(
       chunkMs,
     },
     rows,
+    done: state.done,
   };
 }
 

@@ -31,14 +31,21 @@ export const METRICS = {
   nodeCheckDurationB: "NodeCheckDurationB",
   /** Incidents open (not acknowledged, not expired): events between probes waiting for an operator. */
   openIncidents: "OpenIncidents",
+  /**
+   * Pairs with the consistency sweep: rows confirmed different between the nodes plus tables defined
+   * differently, as known at this probe (the pass under way, and the last pass for the tables it has not
+   * reached yet). Not published without the sweep.
+   */
+  dataDifferences: "DataDifferences",
 } as const;
 
 /**
  * The metrics every pair publishes whatever the settings: the two alarms of a pair (DOWN or split brain:
- * Maximum >= 3; the dead man's switch: SampleCount) and the fleet dashboard read ClusterStatus only. The
- * rest are custom metrics only with detailed metrics on, else log fields of the same EMF record.
+ * Maximum >= 3; the dead man's switch: SampleCount) and the fleet dashboard read ClusterStatus, and the
+ * dashboard DataDifferences (published by the pairs with the consistency sweep only). The rest are custom
+ * metrics only with detailed metrics on, else log fields of the same EMF record.
  */
-export const PAIR_METRICS: ReadonlySet<string> = new Set([METRICS.clusterStatus]);
+export const PAIR_METRICS: ReadonlySet<string> = new Set([METRICS.clusterStatus, METRICS.dataDifferences]);
 
 export const STATUS_CODE: Record<Status, number> = {
   HEALTHY: 0,
@@ -89,6 +96,8 @@ export function metricValues(
     { name: METRICS.openIncidents, unit: "Count", value: openIncidents(s.incidents).length },
     { name: METRICS.probeDuration, unit: "Milliseconds", value: timings.probeMs },
   ];
+  if (s.consistency)
+    out.push({ name: METRICS.dataDifferences, unit: "Count", value: s.consistency.differences });
   const lagAB = s.nodes.b.replication?.lagSeconds;
   const lagBA = s.nodes.a.replication?.lagSeconds;
   if (lagAB !== null && lagAB !== undefined)

@@ -13,6 +13,14 @@ import {
   decide,
 } from "./domain/alert-policy.ts";
 import { assess } from "./domain/assess.ts";
+import {
+  consistencySummary,
+  divergenceFindings,
+  owedFor,
+  type SweepRecord,
+  type SweepSettings,
+  stillOwed,
+} from "./domain/consistency/sweep.ts";
 import type { Ec2NodeMap, Ec2Observation } from "./domain/ec2.ts";
 import { type HeartbeatWrite, heartbeatHeldBy } from "./domain/heartbeat.ts";
 import type { Incident } from "./domain/incidents.ts";
@@ -33,6 +41,7 @@ import type {
   Notifier,
   SqlProbe,
   StateStore,
+  SweepStore,
   VipRouteReader,
 } from "./ports.ts";
 
@@ -51,6 +60,8 @@ export interface ProbeTarget {
   mail?: MailContext;
   /** The EC2 view of the VIP: how EC2's ids map to the nodes, and the grace for a reassignment. */
   ec2?: { map: Ec2NodeMap; graceMs: number };
+  /** The consistency sweep (run after the probes by their caller): each probe reads its record. */
+  sweep?: SweepSettings;
 }
 
 export interface PipelineDeps {
@@ -63,6 +74,8 @@ export interface PipelineDeps {
   /** By witness name. */
   witnessCheckers?: Record<string, NodeChecker>;
   store: StateStore;
+  /** The consistency sweep's records (targets with a sweep): read by each probe. */
+  sweepStore?: SweepStore;
   notifier: Notifier;
   metrics?: MetricsSink;
   now?: () => Date;
@@ -141,6 +154,7 @@ export async function probeCluster(
   const stateOf = (r: Awaited<typeof loading>) => r.loaded?.state ?? null;
   // with a hint the observation starts beside the store read; without one, after it
   const previous = hint ? loading.then(stateOf) : stateOf(await loading);
+  const sweepLoading = loadSweepRecord(t, deps, log);
 
   const observeDeadline: Deadline = { at: Math.max(Date.now() + 1, deadline.at - RESERVE_MS) };
   const at = now();
@@ -159,10 +173,13 @@ export async function probeCluster(
   const ownGtids = assessment.memory.sql.heartbeatGtids;
   if (deps.heartbeatHints && ownGtids?.length) deps.heartbeatHints.set(t.name, [...ownGtids]);
   const { loaded: prev, error: loadError } = await loading;
+  const sweep = await sweepLoading;
+  if (sweep !== undefined) assessment.findings.push(...divergenceFindings(sweep, t.name));
   const d = decide(t.name, prev?.state ?? null, assessment, at, t.policy ?? DEFAULT_ALERT_POLICY, {
     vip: t.vip.host,
     ...t.mail,
   });
+  if (t.sweep) withConsistency(d.state, prev?.state ?? null, sweep);
   // Metrics first: they feed the alarms, which must not depend on the store or the mail.
   deps.metrics?.publish(d.state, { probeMs: Date.now() - started, nodeCheckMs });
   if (loadError !== undefined) throw new StoreUnavailableError("load", t.name, { cause: loadError });
@@ -403,6 +420,37 @@ function historyOf(t: ProbeTarget, d: Decision): HistoryItem[] {
     })),
     ...(t.historySamples ? [historyItem("sample")] : []),
   ];
+}
+
+/**
+ * The sweep's record (targets with a sweep), never a rejection: undefined when not read (no sweep, or
+ * the read failed: then no DATA_DIVERGENCE this probe, and the state keeps the last summary).
+ */
+function loadSweepRecord(
+  t: ProbeTarget,
+  deps: Pick<PipelineDeps, "sweepStore">,
+  log: (event: string, detail: Record<string, unknown>) => void,
+): Promise<SweepRecord | null | undefined> {
+  if (!t.sweep || !deps.sweepStore) return Promise.resolve(undefined);
+  return deps.sweepStore.loadSweep(t.name).then(
+    (s) => s?.record ?? null,
+    (error: unknown) => {
+      log("sweep-load-failed", { cluster: t.name, error: String(error) });
+      return undefined;
+    },
+  );
+}
+
+/** The sweep's summary (the last one when unread) and the pass owed after a split brain, in the state. */
+function withConsistency(
+  state: ClusterState,
+  prev: ClusterState | null,
+  sweep: SweepRecord | null | undefined,
+): void {
+  const summary = sweep === undefined ? prev?.consistency : consistencySummary(sweep);
+  if (summary) state.consistency = summary;
+  const owed = stillOwed(owedFor(prev, state), sweep ?? null);
+  if (owed) state.consistencyOwed = owed;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The ports: small interfaces the pipeline depends on; adapters implement them. */
 import type { Alert } from "./domain/alert-policy.ts";
+import type { SweepRecord } from "./domain/consistency/sweep.ts";
 import type { Ec2Observation } from "./domain/ec2.ts";
 import type { HeartbeatWrite } from "./domain/heartbeat.ts";
 import type { NodeCheckResult } from "./domain/node.ts";
@@ -118,4 +119,27 @@ export interface Notifier {
 /** Publishes the state as metrics (EMF in Lambda, nothing or a log locally). */
 export interface MetricsSink {
   publish(state: ClusterState, timings: { probeMs: number; nodeCheckMs: Record<string, number> }): void;
+}
+
+/** The consistency sweep's record of one pair, with its version and the lease of the slice running it. */
+export interface StoredSweep {
+  version: number;
+  record: SweepRecord;
+  /** Epoch ms until which a slice holds the sweep (0: none). */
+  leaseUntil: number;
+}
+
+/**
+ * Where the consistency sweep keeps its progress (the state table's "sweep" item). Each save is
+ * conditional on the version read: of two slices that overlap, one goes on and the other stops.
+ */
+export interface SweepStore {
+  loadSweep(cluster: string): Promise<StoredSweep | null>;
+  /** Writes the record if the stored version is still `expectedVersion` (null: none yet); the new version, or null when another slice wrote first. */
+  saveSweep(
+    cluster: string,
+    expectedVersion: number | null,
+    record: SweepRecord,
+    leaseUntil: number,
+  ): Promise<number | null>;
 }

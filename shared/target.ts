@@ -53,5 +53,6 @@ export function targetFromConfig(c: LabClusterConfig): ProbeTarget {
     policy: c.alerting,
     historySamples: c.historySamples,
     ...(c.ec2 ? { ec2: { map: ec2NodeMap(c), graceMs: c.ec2.graceSeconds * 1000 } } : {}),
+    ...(c.compare?.sweep ? { sweep: { schemas: c.compare.schemas, ...c.compare.sweep } } : {}),
   };
 }

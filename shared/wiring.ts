@@ -6,11 +6,14 @@
 
 import { readFileSync } from "node:fs";
 import { forwarderStreamOpener } from "./adapters/forwarder-stream.ts";
+import { MysqlCompareNode } from "./adapters/mysql-compare.ts";
 import { MysqlHeartbeat } from "./adapters/mysql-heartbeat.ts";
 import { MysqlProbe, type TlsOptions } from "./adapters/mysql-probe.ts";
 import { NetnsNodeChecker } from "./adapters/netns-runner.ts";
 import { SshNodeChecker } from "./adapters/ssh-runner.ts";
 import type { LabClusterConfig, RunnerConfig } from "./config.ts";
+import type { SweepNodes } from "./consistency-sweep.ts";
+import type { NodeId } from "./domain/types.ts";
 import type { PipelineDeps } from "./pipeline.ts";
 import type { NodeChecker, VipRouteReader } from "./ports.ts";
 
@@ -102,5 +105,42 @@ export function observersFor(c: LabClusterConfig, o: WiringOptions): Observers {
     witnessCheckers: Object.fromEntries(
       c.witnesses.map((w) => [w.name, nodeCheckerFor(w.runner, o, `cluster ${c.name}: witness ${w.name}`)]),
     ),
+  };
+}
+
+/**
+ * Both nodes of a cluster opened for a slice of the consistency sweep: read-only sessions as the
+ * monitoring user, TLS as configured, through the lab's forwarder when the configuration has one; the
+ * reference (the writer) first. One that fails to open closes the other.
+ */
+export function sweepNodesFor(
+  c: LabClusterConfig,
+  password: string | (() => Promise<string>),
+): (reference: NodeId) => Promise<SweepNodes> {
+  const tls = tlsFor(c);
+  const stream = c.forwarderSocket ? { openStream: forwarderStreamOpener(c.forwarderSocket) } : {};
+  const open = async (id: NodeId) =>
+    MysqlCompareNode.open({
+      id,
+      host: c.nodes[id].host,
+      port: c.nodes[id].port,
+      user: c.mysql.user,
+      password: typeof password === "string" ? password : await password(),
+      tls,
+      ...stream,
+    });
+  return async (reference) => {
+    const [ref, oth] = await Promise.allSettled([open(reference), open(reference === "a" ? "b" : "a")]);
+    if (ref.status === "rejected" || oth.status === "rejected") {
+      for (const r of [ref, oth]) if (r.status === "fulfilled") await r.value.close().catch(() => {});
+      throw ref.status === "rejected" ? ref.reason : (oth as PromiseRejectedResult).reason;
+    }
+    return {
+      reference: ref.value,
+      other: oth.value,
+      close: async () => {
+        await Promise.all([ref.value.close(), oth.value.close()]);
+      },
+    };
   };
 }

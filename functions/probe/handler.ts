@@ -25,13 +25,15 @@ import { SesNotifier } from "../../shared/adapters/ses-notifier.ts";
 import { SsmCommandBatcher } from "../../shared/adapters/ssm-batch.ts";
 import { SsmNodeChecker } from "../../shared/adapters/ssm-runner.ts";
 import { ConfigError } from "../../shared/config.ts";
+import { type SweepDeps, sweepSlice } from "../../shared/consistency-sweep.ts";
 import type { MailContext } from "../../shared/domain/mail.ts";
+import type { ClusterState } from "../../shared/domain/state.ts";
 import { METRIC_NAMESPACE } from "../../shared/metrics.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../../shared/pipeline.ts";
-import type { PushGate } from "../../shared/ports.ts";
+import type { PushGate, SweepStore } from "../../shared/ports.ts";
 import { runSchedule } from "../../shared/schedule-loop.ts";
 import { targetFromConfig } from "../../shared/target.ts";
-import { observersFor } from "../../shared/wiring.ts";
+import { observersFor, sweepNodesFor } from "../../shared/wiring.ts";
 import { type Env, parseEnv } from "./env.ts";
 import { type Fleet, loadFleet, pairOf, pairOfNode, scheduledPairsOf, ssmChecksOf } from "./fleet.ts";
 import { type PushEvent, pushCallerOf, pushEventOf } from "./push-event.ts";
@@ -42,9 +44,11 @@ export const tracer = new Tracer({ serviceName: "mysql-ha-prober" });
 
 /** What a test may replace: everything that talks to AWS or to the cluster. */
 export type Overrides = Partial<
-  Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "store" | "notifier">
+  Pick<PipelineDeps, "sql" | "heartbeat" | "nodeCheckers" | "store" | "notifier" | "sweepStore">
 > & {
   pushGate?: PushGate;
+  /** Opens a pair's nodes for the consistency sweep. */
+  sweepNodes?: (pair: string) => SweepDeps["open"];
 };
 
 /** The fleet to probe instead of the environment's fleet file (tests), and which entry to build. */
@@ -64,7 +68,7 @@ export function buildHandler(
 ) {
   const fleet = options.fleet ?? loadFleet(env.FLEET_CONFIG_FILE, env.LAMBDA_TASK_ROOT);
   const aws = awsPorts(env);
-  const { pushGate: _g, ...portOverrides } = overrides;
+  const { pushGate: _g, sweepNodes: _s, ...portOverrides } = overrides;
   const wiring: Wiring = {
     env,
     fleet,
@@ -73,8 +77,10 @@ export function buildHandler(
     batcherFor: batchersOn(aws.ssm),
     invocation: { mail: {} },
     portOverrides,
+    ...(overrides.sweepNodes ? { sweepNodes: overrides.sweepNodes } : {}),
   };
   const prober = pairProbers(wiring);
+  const sweeper = pairSweepers(wiring);
   const push = pushEntry(wiring, prober);
 
   const run = async (event: unknown, context: Context) => {
@@ -86,7 +92,7 @@ export function buildHandler(
       return refusePush(
         "a push event at the scheduled entry: pushes go to the push function, through the node's alias",
       );
-    return scheduledRun(wiring, prober, scheduledPairsOf(event), started, hardEndAt);
+    return scheduledRun(wiring, prober, sweeper, scheduledPairsOf(event), started, hardEndAt);
   };
 
   return (
@@ -107,7 +113,8 @@ interface Wiring {
   readonly batcherFor: (documentName: string) => SsmCommandBatcher;
   /** Set per invocation: the mails name the account (from the function's ARN) and link the console. */
   readonly invocation: { mail: MailContext };
-  readonly portOverrides: Omit<Overrides, "pushGate">;
+  readonly portOverrides: Omit<Overrides, "pushGate" | "sweepNodes">;
+  readonly sweepNodes?: Overrides["sweepNodes"];
 }
 
 /** One pair's probe, to be run before `deadlineAt`. */
@@ -220,6 +227,7 @@ function pairProbers(w: Wiring): (name: string) => PairProbe {
           ),
       }),
       store: w.aws.store,
+      ...(sweepStoreOf(w) ? { sweepStore: sweepStoreOf(w) } : {}),
       sinceHints,
       heartbeatHints,
       notifier: w.aws.notifier,
@@ -238,12 +246,65 @@ function pairProbers(w: Wiring): (name: string) => PairProbe {
 }
 
 /**
+ * Where the sweep's records are: the state table (the store's), a test's own store when it gives one
+ * (never the real table behind a test's back), or none (no sweep) when a test replaced only the store.
+ */
+function sweepStoreOf(w: Wiring): SweepStore | undefined {
+  if (w.portOverrides.sweepStore) return w.portOverrides.sweepStore;
+  const store = w.portOverrides.store;
+  if (!store) return w.aws.store;
+  return "loadSweep" in store ? (store as unknown as SweepStore) : undefined;
+}
+
+/** One slice of a pair's consistency sweep, after its probe, ending well before `hardEndAt`. */
+type PairSweep = (state: ClusterState, hardEndAt: number) => Promise<void>;
+
+/**
+ * Time kept after a slice's last chunk starts: its statements' deadline (10 s) and the final save (3 s).
+ * A slice gets min(sliceSeconds, what is left of the invocation minus this); none under 1 s.
+ */
+export const SWEEP_RESERVE_MS = 13_000;
+
+/** Each pair's sweep (pairs with `compare.sweep`), built at its first invocation. Never throws. */
+function pairSweepers(w: Wiring): (name: string) => PairSweep | undefined {
+  const sweeps = new Map<string, PairSweep | undefined>();
+  return (name) => {
+    if (sweeps.has(name)) return sweeps.get(name);
+    const cluster = pairOf(w.fleet, name);
+    const settings = targetFromConfig(cluster).sweep;
+    const store = sweepStoreOf(w);
+    const sweep: PairSweep | undefined =
+      settings && store
+        ? async (state, hardEndAt) => {
+            const stopAt = Math.min(Date.now() + settings.sliceSeconds * 1000, hardEndAt - SWEEP_RESERVE_MS);
+            if (stopAt - Date.now() < 1000) {
+              logger.info("sweep", { cluster: name, outcome: "no time left" });
+              return;
+            }
+            const deps: SweepDeps = {
+              store,
+              open: w.sweepNodes?.(name) ?? sweepNodesFor(cluster, w.aws.password),
+              log: (event, detail) => logger.info(event, { cluster: name, ...detail }),
+            };
+            const r = await sweepSlice(name, settings, state, deps, stopAt).catch(
+              (e: unknown) => ({ outcome: "error", why: String((e as Error)?.message ?? e) }) as const,
+            );
+            logger.info("sweep", { cluster: name, ...r });
+          }
+        : undefined;
+    sweeps.set(name, sweep);
+    return sweep;
+  };
+}
+
+/**
  * The schedule's pairs side by side, each with its own loop and deadlines; one pair's failure (its
  * configuration, its store write) does not stop the others, and still fails the invocation.
  */
 async function scheduledRun(
   w: Wiring,
   prober: (name: string) => PairProbe,
+  sweeper: (name: string) => PairSweep | undefined,
   names: string[],
   started: number,
   hardEndAt: number,
@@ -255,6 +316,7 @@ async function scheduledRun(
   const outcomes = await Promise.all(
     names.map(async (name) => {
       const probes: { status: string; committed: boolean }[] = [];
+      let last: ProbeOutcome | undefined;
       try {
         const probeOnce = prober(name);
         await runSchedule(
@@ -267,9 +329,13 @@ async function scheduledRun(
           },
           async (_i, deadline) => {
             const r = await probeOnce(deadline.at);
+            last = r;
             probes.push({ status: r.state.status, committed: r.committed });
           },
         );
+        // the sweep's slice after the probes, within what is left: the probes' deadlines are never its
+        const sweep = sweeper(name);
+        if (sweep && last) await sweep(last.state, hardEndAt);
         return { cluster: name, probes };
       } catch (e) {
         logger.error("pair failed", { cluster: name, error: e as Error });

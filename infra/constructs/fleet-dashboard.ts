@@ -51,6 +51,12 @@ export interface FleetDashboardProps {
    * @default false (the function then publishes them as log fields, shown in the pair's probe table)
    */
   readonly detailedMetrics?: boolean;
+  /**
+   * Some pair has the consistency sweep: graph every such pair's DataDifferences (rows confirmed
+   * different plus tables defined differently).
+   * @default false
+   */
+  readonly consistencySweep?: boolean;
 }
 
 /** The selected pair's metric `name`, with its label and statistic. */
@@ -84,6 +90,7 @@ export class FleetDashboard extends Construct {
     this.dashboard.addWidgets(
       ...this.fleetWidgets(props),
       ...this.pairWidgets(props, pair),
+      ...(props.consistencySweep ? [this.consistencyWidget(props)] : []),
       ...(props.detailedMetrics ? this.detailWidgets(pair) : []),
       ...this.proberWidgets(props),
     );
@@ -150,6 +157,17 @@ export class FleetDashboard extends Construct {
         height: 6,
       }),
     ];
+  }
+
+  /** The consistency sweep: every swept pair's rows differing between its nodes. */
+  private consistencyWidget(props: FleetDashboardProps): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: "Data differing between the nodes (consistency sweep: rows + tables defined differently)",
+      left: [props.metrics.everyPair(METRICS.dataDifferences, "Maximum")],
+      leftYAxis: { min: 0 },
+      legendPosition: cloudwatch.LegendPosition.RIGHT,
+      width: 24,
+    });
   }
 
   /** The prober itself: invocations, errors, throttles, the failure queue, duration and concurrency. */

@@ -332,12 +332,19 @@ export class ProbeFunction extends Construct {
   }
 }
 
-/** The function's timeout: in sub-minute mode long enough for the window's last probe to finish. */
+/**
+ * The function's timeout: in sub-minute mode long enough for the window's last probe to finish, and, with
+ * a consistency sweep, for its slice after it (the slice plus 13 s of reserve: SWEEP_RESERVE_MS). Without
+ * sub-minute mode, 50 s leaves a 10 s slice room after a probe of up to 25 s.
+ */
 function timeoutOf(props: ProbeFunctionProps): Duration {
   const subMinute = props.subMinuteIntervalSeconds ?? TUNABLES.subMinuteIntervalSeconds.default;
   const rateSeconds = props.scheduleRate.toSeconds();
+  const slice = Math.max(0, ...props.clusters.map((c) => c.compare?.sweep?.sliceSeconds ?? 0));
+  const sweep = slice > 0 ? slice + 13 : 0;
   const timeout =
-    props.timeout ?? (subMinute > 0 ? Duration.seconds(rateSeconds + 15) : Duration.seconds(50));
+    props.timeout ??
+    (subMinute > 0 ? Duration.seconds(rateSeconds + 15 + sweep) : Duration.seconds(Math.max(50, 25 + sweep)));
   if (subMinute > 0 && timeout.toSeconds() < rateSeconds + 5)
     throw new ConfigError("the ProbeFunction's props", [
       `timeout: in sub-minute mode the timeout (${timeout.toSeconds()} s) must exceed the schedule's rate (${rateSeconds} s) by 5 s or more`,

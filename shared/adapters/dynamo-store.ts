@@ -12,6 +12,8 @@
  *   A body no committed outbox lists (a run that lost the race) expires through the TTL.
  * - "h#<ISO time>#<version>": one item per transition ("i#...#<incident id>" per incident opened, and per probe, "s#...", when samples are
  *   on), with a TTL attribute `expiresAt` (epoch seconds).
+ * - "sweep": the consistency sweep's record (JSON, bounded: counts and at most 50 keys per table, never
+ *   rows), its `version` and `leaseUntil`; replaced by a conditional PutItem (`version = :expected`).
  * Every call has a deadline (the SDK request is aborted when it passes).
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -24,6 +26,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Alert } from "../domain/alert-policy.ts";
+import type { SweepRecord } from "../domain/consistency/sweep.ts";
 import type { ClusterState } from "../domain/state.ts";
 import type {
   CommitInput,
@@ -32,6 +35,8 @@ import type {
   PushGate,
   StateStore,
   StoredCurrent,
+  StoredSweep,
+  SweepStore,
 } from "../ports.ts";
 
 export interface DynamoStoreOptions {
@@ -45,7 +50,7 @@ export interface DynamoStoreOptions {
 
 const pk = (cluster: string) => `cluster#${cluster}`;
 
-export class DynamoStore implements StateStore, PushGate {
+export class DynamoStore implements StateStore, PushGate, SweepStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly ttlDays: number;
   private readonly callTimeoutMs: number;
@@ -209,6 +214,54 @@ export class DynamoStore implements StateStore, PushGate {
       return true;
     } catch (e) {
       if ((e as Error).name === "ConditionalCheckFailedException") return false;
+      throw e;
+    }
+  }
+
+  async loadSweep(cluster: string): Promise<StoredSweep | null> {
+    const r = await this.call((signal) =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.o.tableName,
+          Key: { pk: pk(cluster), sk: "sweep" },
+          ConsistentRead: true,
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    if (!r.Item) return null;
+    return {
+      version: Number(r.Item.version),
+      record: JSON.parse(String(r.Item.record)) as SweepRecord,
+      leaseUntil: Number(r.Item.leaseUntil ?? 0),
+    };
+  }
+
+  async saveSweep(
+    cluster: string,
+    expectedVersion: number | null,
+    record: SweepRecord,
+    leaseUntil: number,
+  ): Promise<number | null> {
+    const version = (expectedVersion ?? 0) + 1;
+    try {
+      await this.call((signal) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.o.tableName,
+            Item: { pk: pk(cluster), sk: "sweep", version, leaseUntil, record: JSON.stringify(record) },
+            ConditionExpression:
+              expectedVersion === null ? "attribute_not_exists(pk)" : "version = :expected",
+            ...(expectedVersion === null
+              ? {}
+              : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      return version;
+    } catch (e) {
+      if ((e as Error).name === "ConditionalCheckFailedException") return null;
       throw e;
     }
   }

@@ -433,6 +433,14 @@ export const CATALOG = {
     action:
       "Keep the node EC2 routes to (unless the evidence shows the other took the writes); on the other, give up the VIP (`ip addr del <VIP>/<prefix> dev <if>`) and restore VRRP between the nodes.",
   },
+  // ---- the consistency sweep (added with the deployed sweep; codes are an API: only added)
+  DATA_DIVERGENCE: {
+    severity: "critical",
+    meaning:
+      "The consistency sweep read both nodes' rows at the same replication point and confirmed rows that differ (missing on one node, or different), or tables whose definitions differ: replication will not mend them, and a failover hands the applications the other node's version of those rows. It opens an incident (one per set of differences).",
+    action:
+      "Run `mysql-ha-prober compare --cluster <pair> --tables <the tables named> --repair-dir <dir>` from a host that reaches both nodes: it confirms the rows again and writes the repair SQL both ways (docs/consistency.md). Choose the node whose rows to keep, apply the file on the other one as the file's header says, then `ack` the incident.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CATALOG;

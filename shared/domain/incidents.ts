@@ -18,6 +18,7 @@ export const INCIDENT_CODES: readonly FindingCode[] = [
   "KEEPALIVED_RESTARTED",
   "KEEPALIVED_FLAPPED",
   "REPLICATION_RESTARTED",
+  "DATA_DIVERGENCE",
 ];
 
 export interface Incident {
@@ -43,7 +44,7 @@ export interface IncidentPolicy {
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a short, stable id. */
-function hash8(text: string): string {
+export function hash8(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

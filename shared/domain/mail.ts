@@ -5,6 +5,7 @@
 import type { Alert } from "./alert.ts";
 import type { Finding } from "./codes.ts";
 import { CATALOG, type FindingCode } from "./codes.ts";
+import { divergenceLines } from "./consistency/sweep.ts";
 import { type Incident, openIncidents } from "./incidents.ts";
 import { describeSilence } from "./silence.ts";
 import type { ClusterState, Status } from "./state.ts";
@@ -249,6 +250,7 @@ export function renderMail(
   const problems = s.findings.filter((f) => f.severity !== "info");
   const actions = whatToDo(problems, s, vip);
   const advice = splitBrainAdvice(s);
+  const divergence = divergenceLines(s);
   const steps = runbook(s, vip);
   const links = [
     context.dashboardUrl ? `Dashboard: ${context.dashboardUrl}` : null,
@@ -272,6 +274,7 @@ export function renderMail(
           "",
         ]
       : []),
+    ...(divergence.length ? [...divergence, ""] : []),
     ...s.events.map((e) => `Event: ${e.message}`),
     ...(s.events.length ? [""] : []),
     "Nodes:",
@@ -297,7 +300,7 @@ export function renderMail(
 ${silenced ? `<p style="background:#fff3cd;padding:6px"><b>${e(silenced)}</b></p>` : ""}
 <p><b>${e(where)}</b><br>${changed ? `Was ${e(STATUS_LABEL[from])}. ` : ""}First detected: ${e(s.statusSince)}. Probe time: ${e(s.observedAt)}. VIP owner: ${e(s.vipOwner ?? "unknown")}.</p>
 ${advice.length ? `<p style="background:#fde7e9;padding:8px"><b>${e(advice.at(-1) ?? "")}</b><br>${e(advice[0] ?? "")}</p>` : ""}
-${steps.length ? `<h3>Commands</h3>${pre(steps)}` : ""}
+${steps.length ? `<h3>Commands</h3>${pre(steps)}` : ""}${divergence.length ? `<h3>Data that differs between the nodes</h3>${pre(divergence.slice(1))}` : ""}
 ${open.length ? `<h3>Open incidents</h3><p>Events between probes: they stay until acknowledged (${e(ackHint)}).</p><ul>${open.map((i) => `<li>${newIds.has(i.id) ? "<b>NEW</b> " : ""}<b>${e(i.severity)}</b> <code>${e(i.code)}</code> <small>(id <code>${e(i.id)}</code>, ${e(i.openedAt)})</small>: ${e(i.message)}</li>`).join("")}</ul>` : ""}
 ${s.events.length ? `<ul>${s.events.map((ev) => `<li>${e(ev.message)}</li>`).join("")}</ul>` : ""}
 <div style="overflow-x:auto"><table border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse;font-size:13px">

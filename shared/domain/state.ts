@@ -1,6 +1,7 @@
 /** The cluster's state: what one probe concludes, and what is kept between probes. */
 
 import type { Finding } from "./codes.ts";
+import type { ConsistencyOwed, ConsistencySummary } from "./consistency/model.ts";
 import type { Ec2Summary } from "./ec2.ts";
 import type { Incident } from "./incidents.ts";
 import type { Memory } from "./memory.ts";
@@ -111,5 +112,12 @@ export interface ClusterState {
   };
   /** Where EC2 routes the VIP (clusters with the EC2 view on). */
   ec2?: Ec2Summary;
+  /** The consistency sweep, as the last probe read it (pairs with the sweep on). */
+  consistency?: ConsistencySummary;
+  /**
+   * A split brain in which both nodes took writes ended: a sweep pass is owed for it, kept until the
+   * sweep has started one (so a slice that failed does not lose it).
+   */
+  consistencyOwed?: ConsistencyOwed;
   memory: Assessment["memory"];
 }

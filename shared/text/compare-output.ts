@@ -1,21 +1,9 @@
 /** The consistency check's report as the CLI prints it: the verdict, the drift, each table's differences. */
 import { allDifferences, allSame, type CompareReport } from "../domain/consistency/model.ts";
-import type { Key } from "../domain/consistency/row-sql.ts";
+import { keyText } from "../domain/consistency/sweep.ts";
 import { table } from "./output.ts";
 
-/** A key as a person reads it: each value's text when it is printable UTF-8, else 0x<hex>; NULL as NULL. */
-export function keyText(key: Key): string {
-  return key
-    .map((hex) => {
-      if (hex === null) return "NULL";
-      const text = Buffer.from(hex, "hex").toString("utf8");
-      return /^[\x20-\x7e]*$/.test(text) &&
-        Buffer.from(text, "utf8").toString("hex").toUpperCase() === hex.toUpperCase()
-        ? text
-        : `0x${hex}`;
-    })
-    .join(", ");
-}
+export { keyText };
 
 export function renderCompare(r: CompareReport, repairFiles: readonly string[]): string {
   const differences = allDifferences(r);

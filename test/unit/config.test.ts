@@ -236,7 +236,7 @@ describe("the lab schema apart from the deployed one", () => {
     });
     expect(bad.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
       'mysql: unknown key "password" (did you mean "passwordEnv"?)',
-      ': unknown key "forwarderSocket" (known: name, vip, mysql, heartbeat, nodes, witnesses, thresholds, alerting, historySamples, ec2)',
+      ': unknown key "forwarderSocket" (known: name, vip, mysql, heartbeat, nodes, witnesses, thresholds, alerting, historySamples, ec2, compare)',
     ]);
   });
 

@@ -98,3 +98,32 @@ export function allSame(r: CompareReport): boolean {
 export function compareExitCode(r: CompareReport): 0 | 1 {
   return allSame(r) ? 0 : 1;
 }
+
+/** Why a pass of the deployed sweep started. */
+export type SweepReason = "first" | "schedule" | "after-split-brain";
+
+/** What the cluster's state keeps of the sweep (status, the metric): counts and progress, never keys. */
+export interface ConsistencySummary {
+  /** Rows confirmed different plus tables defined differently, as known now (DataDifferences). */
+  differences: number;
+  differing: number;
+  drift: number;
+  pass: { startedAt: string; reason: SweepReason; tablesDone: number; rows: number } | null;
+  last: {
+    startedAt: string;
+    finishedAt: string;
+    reason: SweepReason;
+    rows: number;
+    tables: number;
+    differing: number;
+    skipped: number;
+    unconfirmed: number;
+  } | null;
+  lastSlice?: { at: string; outcome: "progress" | "done" | "error"; message?: string };
+}
+
+/** A split brain in which both nodes took writes has ended: a sweep pass is owed for it. */
+export interface ConsistencyOwed {
+  splitBrainSince: string;
+  endedAt: string;
+}

@@ -1,0 +1,293 @@
+/**
+ * The deployed consistency sweep: what a slice does next (domain/consistency/sweep.ts) and the slices
+ * themselves (consistency-sweep.ts) over two in-memory nodes and a sweep store with the state table's
+ * conditional-write semantics.
+ */
+import { describe, expect, it } from "vitest";
+import type { CompareNode } from "../../shared/consistency-check.ts";
+import { type SweepDeps, sweepSlice } from "../../shared/consistency-sweep.ts";
+import {
+  divergenceFindings,
+  owedFor,
+  type SweepRecord,
+  type SweepSettings,
+  sliceAction,
+  stillOwed,
+} from "../../shared/domain/consistency/sweep.ts";
+import type { ClusterState } from "../../shared/domain/state.ts";
+import type { StoredSweep, SweepStore } from "../../shared/ports.ts";
+import { idOf, Replica, Writer } from "../helpers/compare-nodes.ts";
+
+const SETTINGS: SweepSettings = { schemas: ["shop"], sliceSeconds: 10, restMinutes: 60, chunkTimeMs: 250 };
+const NOW = new Date("2026-12-07T10:00:00Z");
+
+/** A HEALTHY pair, A holding the VIP, B replicating from A. */
+function state(over: Partial<ClusterState> = {}): ClusterState {
+  const node = (id: "a" | "b") => ({
+    id,
+    host: id,
+    mysql: "up" as const,
+    vipBound: id === "a",
+    vipInterface: "eth0",
+    vipPrefix: 24,
+    keepalived: id === "a" ? "MASTER" : "BACKUP",
+    replication: { io: "Yes", sql: true, lagSeconds: 0 },
+  });
+  return {
+    cluster: "lab",
+    observedAt: NOW.toISOString(),
+    status: "HEALTHY",
+    probeStatus: "HEALTHY",
+    statusSince: NOW.toISOString(),
+    reasons: [],
+    vipOwner: "a",
+    nodes: { a: node("a"), b: node("b") },
+    findings: [],
+    events: [],
+    pending: null,
+    lastAlertAt: null,
+    memory: {} as ClusterState["memory"],
+    ...over,
+  } as ClusterState;
+}
+
+/** The state table's "sweep" item in memory: a save succeeds only at the version read (as DynamoStore's). */
+class MemorySweepStore implements SweepStore {
+  item: StoredSweep | null = null;
+  saves = 0;
+  /** Throws at this save (a crash of the function mid-slice). */
+  crashAtSave = Number.POSITIVE_INFINITY;
+  async loadSweep() {
+    return this.item ? structuredClone(this.item) : null;
+  }
+  async saveSweep(_c: string, expected: number | null, record: SweepRecord, leaseUntil: number) {
+    if (++this.saves >= this.crashAtSave) throw new Error("the function was killed");
+    if ((this.item?.version ?? null) !== expected) return null;
+    this.item = { version: (expected ?? 0) + 1, record: structuredClone(record), leaseUntil };
+    return this.item.version;
+  }
+}
+
+/** 20,000 rows on A, applied on B, B's own errant writes on 42 and 15,000; a chunk read takes 5 ms and reports 0.1 ms of server time per row. */
+function pair() {
+  const a = new Writer();
+  for (let id = 1; id <= 20_000; id++) a.write({ id, v: `v${id}` });
+  const b = new Replica(a);
+  b.catchUp(a.log.length);
+  b.errant({ id: 42, v: "x" }, { id: 15_000, v: "y" });
+  let chunks = 0;
+  const slow = <N extends CompareNode>(n: N): N => {
+    const hash = n.chunkHash.bind(n);
+    n.chunkHash = async (...args) => {
+      chunks++;
+      await new Promise((r) => setTimeout(r, 5));
+      const h = await hash(...args);
+      return { ...h, ms: h.rows / 10 };
+    };
+    return n;
+  };
+  return { a: slow(a), b: slow(b), chunks: () => chunks };
+}
+
+function deps(store: SweepStore, nodes: { a: CompareNode; b: CompareNode }): SweepDeps {
+  return {
+    store,
+    open: async () => ({ reference: nodes.a, other: nodes.b, close: async () => {} }),
+    now: () => NOW,
+  };
+}
+
+describe("what a slice does next", () => {
+  it("waits while the pair is not HEALTHY or DEGRADED, while no single node holds the VIP, and while the other node does not replicate", () => {
+    expect(sliceAction(null, state({ status: "SPLIT_BRAIN" }), SETTINGS, NOW)).toMatchObject({ do: "wait" });
+    expect(sliceAction(null, state({ vipOwner: "both" }), SETTINGS, NOW)).toMatchObject({ do: "wait" });
+    const stopped = state();
+    stopped.nodes.b.replication = { io: "Yes", sql: false, lagSeconds: null };
+    expect(sliceAction(null, stopped, SETTINGS, NOW)).toEqual({
+      do: "wait",
+      why: "node B does not replicate from node A now (IO Yes, SQL false)",
+    });
+    expect(sliceAction(null, state(), SETTINGS, NOW)).toEqual({
+      do: "start",
+      reason: "first",
+      reference: "a",
+    });
+  });
+
+  it("rests after a pass, then starts the next; the writer is the reference", () => {
+    const last = { finishedAt: "2026-12-07T09:30:00Z" } as SweepRecord["last"];
+    const record = { pass: null, last } as SweepRecord;
+    expect(sliceAction(record, state(), SETTINGS, NOW)).toMatchObject({ do: "wait" });
+    const later = new Date("2026-12-07T10:31:00Z");
+    expect(sliceAction(record, state({ vipOwner: "b" }), SETTINGS, later)).toEqual({
+      do: "start",
+      reason: "schedule",
+      reference: "b",
+    });
+  });
+
+  it("a split brain in which both nodes took writes ends: a pass is owed at once (the rest and the pass under way give way), until one has started", () => {
+    const sb = { since: "2026-12-07T09:50:00Z", writes: { a: "uuid-a:5-9", b: "uuid-b:1-3" } };
+    const ended = state({ splitBrain: sb });
+    const owed = owedFor(null, ended);
+    expect(owed).toEqual({ splitBrainSince: sb.since, endedAt: NOW.toISOString() });
+    // one node only took writes: nothing diverged, nothing owed
+    expect(
+      owedFor(null, state({ splitBrain: { ...sb, writes: { a: "uuid-a:5-9", b: null } } })),
+    ).toBeUndefined();
+    // still split: not yet
+    expect(owedFor(null, state({ status: "SPLIT_BRAIN", splitBrain: sb }))).toBeUndefined();
+    // kept by the next states (which no longer carry the split brain)
+    const next = state({ consistencyOwed: owed });
+    expect(owedFor(next, state())).toEqual(owed);
+    const resting = { pass: { startedAt: "x", tables: {} }, last: null } as unknown as SweepRecord;
+    expect(sliceAction(resting, next, SETTINGS, NOW)).toEqual({
+      do: "start",
+      reason: "after-split-brain",
+      reference: "a",
+      splitBrainSince: sb.since,
+    });
+    const started = { pass: { splitBrainSince: sb.since, tables: {} }, last: null } as unknown as SweepRecord;
+    expect(stillOwed(owed, started)).toBeUndefined();
+    expect(sliceAction(started, next, SETTINGS, NOW)).toEqual({ do: "continue", reference: "a" });
+  });
+});
+
+describe("slices", () => {
+  it("a pass in slices: each stops at its time, its progress saved after every chunk; the pass ends with the rows B holds differently", async () => {
+    // Prepare
+    const { a, b, chunks } = pair();
+    const store = new MemorySweepStore();
+    // Act: slices of 15 ms until the pass is done
+    const outcomes: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const r = await sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), Date.now() + 15);
+      outcomes.push(r.outcome);
+      if (r.outcome === "done") break;
+    }
+    // Assess
+    expect(outcomes.length).toBeGreaterThan(2);
+    expect(outcomes.at(-1)).toBe("done");
+    const record = store.item?.record;
+    expect(record?.pass).toBeNull();
+    expect(record?.last).toMatchObject({
+      reason: "first",
+      rows: 20_000,
+      differing: 2,
+      tablesDiffering: { "shop.t": 2 },
+    });
+    expect(record?.last?.differences.map((d) => `${d.kind}:${idOf(d.key)}`)).toEqual([
+      "different:42",
+      "different:15000",
+    ]);
+    // every chunk saved (its read counted once per node, the narrowing's reads besides)
+    expect(store.saves).toBeGreaterThanOrEqual(chunks() / 2);
+    // the lease is given back at the end
+    expect(store.item?.leaseUntil).toBe(0);
+  });
+
+  it("a slice killed mid-pass: the next one resumes from the last saved chunk, and the pass finds the same rows", async () => {
+    const { a, b } = pair();
+    const store = new MemorySweepStore();
+    store.crashAtSave = 4; // the claim, two chunks saved, then killed
+    await expect(
+      sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), Date.now() + 60_000),
+    ).resolves.toMatchObject({
+      outcome: "error",
+    });
+    const saved = store.item?.record.pass?.tables["shop.t"];
+    expect(saved?.chunks).toBe(2);
+    store.crashAtSave = Number.POSITIVE_INFINITY;
+    // the killed slice's lease was never given back: the next slice waits for it to lapse
+    store.item = { ...(store.item as StoredSweep), leaseUntil: 0 };
+    const r = await sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), Date.now() + 60_000);
+    expect(r.outcome).toBe("done");
+    expect(store.item?.record.last?.differences.map((d) => idOf(d.key))).toEqual([42, 15_000]);
+  });
+
+  it("two slices at once: the one that finds the lease held does nothing; one that lost the write stops", async () => {
+    const { a, b } = pair();
+    const store = new MemorySweepStore();
+    store.item = { version: 7, record: { pass: null, last: null }, leaseUntil: Date.now() + 60_000 };
+    expect(
+      await sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), Date.now() + 1000),
+    ).toMatchObject({
+      outcome: "held",
+    });
+    // another slice writes between this one's read and its claim
+    store.item.leaseUntil = 0;
+    const racing: SweepStore = {
+      loadSweep: async () => {
+        const read = await store.loadSweep();
+        store.item = { ...(store.item as StoredSweep), version: 8 };
+        return read;
+      },
+      saveSweep: (...args) => store.saveSweep(...args),
+    };
+    expect(
+      await sweepSlice("lab", SETTINGS, state(), deps(racing, { a, b }), Date.now() + 1000),
+    ).toMatchObject({
+      outcome: "lost",
+      chunks: 0,
+    });
+  });
+});
+
+describe("DATA_DIVERGENCE", () => {
+  const record = (keys: number[]): SweepRecord => ({
+    pass: null,
+    last: {
+      startedAt: "2026-12-07T09:00:00Z",
+      finishedAt: "2026-12-07T09:05:00Z",
+      reason: "after-split-brain",
+      rows: 300,
+      tables: 1,
+      differing: keys.length,
+      tablesDiffering: { "shop.t": keys.length },
+      differences: keys.map((k) => ({
+        table: "shop.t",
+        kind: "different" as const,
+        key: [Buffer.from(String(k)).toString("hex")],
+      })),
+      drift: [],
+      skipped: [],
+      unconfirmed: 0,
+    },
+  });
+
+  it("names the rows, the tables and how to get the repair SQL; one key per set of differences", () => {
+    const [f] = divergenceFindings(record([42, 250]), "lab");
+    expect(f?.code).toBe("DATA_DIVERGENCE");
+    expect(f?.message).toContain("2 row(s) differ between the nodes in 1 table(s): shop.t (2)");
+    expect(f?.message).toContain("mysql-ha-prober compare --cluster lab --tables shop.t --repair-dir <dir>");
+    expect(f?.evidence.keys).toEqual(["shop.t [42] different", "shop.t [250] different"]);
+    expect(divergenceFindings(record([42, 250]), "lab")[0]?.key).toBe(f?.key);
+    expect(divergenceFindings(record([42]), "lab")[0]?.key).not.toBe(f?.key);
+    expect(divergenceFindings(record([]), "lab")).toEqual([]);
+  });
+
+  it("the pass under way reports its rows at once; the last pass's rows count until the pass has done their table", () => {
+    const r = record([42]);
+    r.pass = {
+      startedAt: "2026-12-07T10:00:00Z",
+      reason: "schedule",
+      tables: {
+        "shop.t": {
+          done: false,
+          lower: null,
+          size: 10,
+          rows: 10,
+          chunks: 1,
+          differing: 1,
+          differences: [{ table: "shop.t", kind: "missing-on-b", key: ["37"] }],
+          unconfirmed: 0,
+        },
+      },
+      drift: [],
+      skipped: [],
+    };
+    expect(divergenceFindings(r, "lab")[0]?.evidence.differing).toBe(2);
+    (r.pass.tables["shop.t"] as { done: boolean }).done = true;
+    expect(divergenceFindings(r, "lab")[0]?.evidence.differing).toBe(1);
+  });
+});
