@@ -13,6 +13,10 @@ import { labTlsPaths } from "../lab/tls.ts";
 import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
 import { MysqlCompareNode } from "../shared/adapters/mysql-compare.ts";
 import { compareNodes } from "../shared/consistency-check.ts";
+import { sweepSlice } from "../shared/consistency-sweep.ts";
+import type { SweepRecord } from "../shared/domain/consistency/sweep.ts";
+import type { ClusterState } from "../shared/domain/state.ts";
+import type { StoredSweep, SweepStore } from "../shared/ports.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
 import { pct, table } from "./format.ts";
@@ -33,7 +37,9 @@ export async function compareBench(save: (name: string, data: unknown) => void):
     });
     const oursFind = await ourPass(lab);
     const ptFind = await ptPass(lab);
-    const data = { rows: ROWS, chunkTimeS: CHUNK_TIME_S, ours, pt, oursFind, ptFind };
+    const syncFind = await ptSyncPass(lab);
+    const sweep = await sweepPass(lab);
+    const data = { rows: ROWS, chunkTimeS: CHUNK_TIME_S, ours, pt, oursFind, ptFind, syncFind, sweep };
     save("compare", data);
     console.log(
       `\nThe consistency check beside pt-table-checksum (${ROWS} rows, chunk time ${CHUNK_TIME_S} s)`,
@@ -54,7 +60,11 @@ export async function compareBench(save: (name: string, data: unknown) => void):
         row("pt-table-checksum (master; replicas by replication)", pt, ROWS),
         row("compare, one row differing", oursFind, ROWS),
         row("pt-table-checksum, one row differing", ptFind, ROWS),
+        row("pt-table-sync --print A to B (host to host), one row differing", syncFind, ROWS),
       ]),
+    );
+    console.log(
+      `\nThe deployed sweep over the same table, slices of ${SWEEP_SLICE_S} s (chunk time ${SWEEP.chunkTimeMs} ms): ${sweep.slices} slices, ${sweep.seconds.toFixed(1)} s of reading (${Math.round(ROWS / sweep.seconds)} rows/s), ${sweep.saves} state writes, a slice's overrun past its end p50 ${Math.round(pct(sweep.overrunMs, 50))} ms, max ${Math.round(Math.max(...sweep.overrunMs))} ms; found: ${sweep.found.join(", ") || "-"}`,
     );
   } finally {
     await lab.down();
@@ -103,9 +113,10 @@ async function handlerReads(lab: Lab, id: "a" | "b"): Promise<number> {
   return rows.reduce((n, r) => n + Number(r.Value ?? 0), 0);
 }
 
-async function ourPass(lab: Lab): Promise<Pass> {
+/** Both nodes opened read-only as the monitoring user, through the lab's forwarder. */
+function opener(lab: Lab) {
   const p = lab.plan;
-  const open = (id: "a" | "b") =>
+  return (id: "a" | "b") =>
     MysqlCompareNode.open({
       id,
       host: p.nodes[id].ip,
@@ -116,6 +127,10 @@ async function ourPass(lab: Lab): Promise<Pass> {
       openStream: forwarderStreamOpener(p.client.forwarderSocket),
       statementTimeoutMs: 60_000,
     });
+}
+
+async function ourPass(lab: Lab): Promise<Pass> {
+  const open = opener(lab);
   const [a, b] = [await open("a"), await open("b")];
   const before = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
   const started = performance.now();
@@ -187,5 +202,101 @@ async function ptPass(lab: Lab): Promise<Pass> {
     chunkMs: times.map((t) => Number(t.t) * 1000),
     examined: after - before,
     found: diffs.map((d) => `chunk ${d.chunk} (id ${d.lo}..${d.hi})`),
+  };
+}
+
+/**
+ * pt-table-sync host to host (A's rows the truth, B the target), `--print`: the statements that would
+ * make B like A, executed nowhere. It reads both as root over their sockets; the time until it names the row.
+ */
+async function ptSyncPass(lab: Lab): Promise<Pass> {
+  const p = lab.plan;
+  const before = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
+  const started = performance.now();
+  const r = await run(
+    "pt-table-sync",
+    [
+      "--print",
+      "--databases=lab",
+      "--tables=big",
+      "--no-check-slave",
+      "--no-check-triggers",
+      `h=localhost,S=${p.nodes.a.mysql.socket},u=root`,
+      `h=localhost,S=${p.nodes.b.mysql.socket},u=root`,
+    ],
+    { timeoutMs: 900_000, allowFailure: true },
+  );
+  if (r.code !== 0 && r.code !== 2)
+    throw new Error(`pt-table-sync exited ${r.code}: ${r.stderr || r.stdout}`);
+  const seconds = (performance.now() - started) / 1000;
+  const after = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
+  const found = r.stdout
+    .split("\n")
+    .filter((l) => /^(REPLACE|UPDATE|DELETE|INSERT)/.test(l))
+    .map((l) => l.slice(0, 80));
+  return { seconds, chunks: 0, chunkMs: [0], examined: after - before, found };
+}
+
+const SWEEP_SLICE_S = 2;
+const SWEEP = { schemas: ["lab"], sliceSeconds: SWEEP_SLICE_S, restMinutes: 60, chunkTimeMs: 250 };
+
+/** A sweep store in memory that counts its writes (the state table's conditional semantics). */
+class CountingSweepStore implements SweepStore {
+  item: StoredSweep | null = null;
+  saves = 0;
+  async loadSweep() {
+    return this.item ? structuredClone(this.item) : null;
+  }
+  async saveSweep(_c: string, expected: number | null, record: SweepRecord, leaseUntil: number) {
+    if ((this.item?.version ?? null) !== expected) return null;
+    this.saves++;
+    this.item = { version: (expected ?? 0) + 1, record: structuredClone(record), leaseUntil };
+    return this.item.version;
+  }
+}
+
+/** The deployed sweep's slices over lab.big (and the lab's other tables) until its pass is done. */
+async function sweepPass(lab: Lab) {
+  const open = opener(lab);
+  const store = new CountingSweepStore();
+  const state = { status: "HEALTHY", vipOwner: "a", nodes: { b: { replication: { io: "Yes", sql: true } } } };
+  const overrunMs: number[] = [];
+  let slices = 0;
+  const started = performance.now();
+  for (;;) {
+    const stopAt = Date.now() + SWEEP_SLICE_S * 1000;
+    const r = await sweepSlice(
+      "bench",
+      SWEEP,
+      state as unknown as ClusterState,
+      {
+        store,
+        open: async () => {
+          const [a, b] = [await open("a"), await open("b")];
+          return {
+            reference: a,
+            other: b,
+            close: async () => void (await Promise.all([a.close(), b.close()])),
+          };
+        },
+      },
+      stopAt,
+    );
+    overrunMs.push(Math.max(0, Date.now() - stopAt));
+    slices++;
+    if (r.outcome === "done") break;
+    if (r.outcome !== "progress") throw new Error(`a sweep slice ended ${r.outcome}: ${r.why}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const last = store.item?.record.last;
+  return {
+    slices,
+    seconds,
+    saves: store.saves,
+    overrunMs,
+    rows: last?.rows ?? 0,
+    found: (last?.differences ?? []).map(
+      (d) => `${d.kind} ${d.table} id ${Buffer.from(d.key[0] ?? "", "hex").toString()}`,
+    ),
   };
 }

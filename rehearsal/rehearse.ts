@@ -932,7 +932,90 @@ export const DRILL: Step[] = [
       await e.status("HEALTHY");
     },
   },
+  {
+    name: "split brain in which both nodes wrote: the sweep starts at once, the rows that differ in status and in the mail",
+    run: async (c, e) => {
+      const row = await bothNodesWrite(c, e);
+      const key = `lab.conflicts [${row}] different`;
+      // the sweep's pass for this split brain, read by a probe: the row in `status`
+      const text = await waitFor(
+        async () => {
+          const t = renderStatus(c.clusterName, await c.store.load(c.clusterName), new Date());
+          return t.includes(key) && t.includes("(after-split-brain)") ? t : undefined;
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 500,
+          what: `status to name ${key} after the sweep's pass for the split brain`,
+        },
+      );
+      if (!/consistency sweep: 1 row\(s\) differ between the nodes/.test(text))
+        throw new Error(`status does not count the row:\n${text}`);
+      // and in the incident's mail, with where the repair SQL comes from
+      const mail = await waitFor(
+        async () => (await c.mails()).find((m) => m.text.includes("DATA_DIVERGENCE") && m.text.includes(key)),
+        { timeoutMs: 60_000, intervalMs: 500, what: `a DATA_DIVERGENCE mail naming ${key}` },
+      );
+      if (
+        !mail.text.includes(
+          `mysql-ha-prober compare --cluster ${c.clusterName} --tables lab.conflicts --repair-dir <dir>`,
+        )
+      )
+        throw new Error(
+          `the DATA_DIVERGENCE mail does not say where the repair SQL comes from:\n${mail.text}`,
+        );
+      // the lab left as found: B given A's row, as the repair SQL would, without binlog
+      const [mine] = await c.lab.sqlOn("a", `SELECT node FROM lab.conflicts WHERE id = ${row}`);
+      await c.lab.sqlOn("b", `UPDATE lab.conflicts SET node = '${String(mine?.node)}' WHERE id = ${row}`, {
+        noBinlog: true,
+      });
+    },
+  },
 ];
+
+/**
+ * A split brain in which each node takes an application write of its own on the same row (through its
+ * real IP, at the same moment), both seen by the prober, then healed: the two updates cross in
+ * replication (row-based, found by the key), so A keeps B's value and B keeps A's, and replication runs
+ * on. Returns the row's id.
+ */
+async function bothNodesWrite(c: Ctx, e: Expect): Promise<number> {
+  const row = 900_000 + Math.floor(Math.random() * 99_999);
+  await c.lab.sqlFromClient(`INSERT INTO conflicts (id, node) VALUES (${row}, 'x')`);
+  await waitFor(
+    async () => (await c.lab.sqlOn("b", `SELECT 1 FROM lab.conflicts WHERE id = ${row}`)).length === 1,
+    {
+      timeoutMs: 20_000,
+      what: "the row to replicate to both nodes",
+    },
+  );
+  await fault(c, "vrrp-block", await holder(c));
+  await e.status("SPLIT_BRAIN");
+  // both updates hold the row before either commits: each node applies the other's after its own
+  await Promise.all(
+    (["a", "b"] as const).map((id) =>
+      c.lab.sqlFromClient(
+        `START TRANSACTION; UPDATE conflicts SET node = '${id}' WHERE id = ${row}; DO SLEEP(2); COMMIT;`,
+        c.lab.plan.nodes[id].ip,
+        15_000,
+      ),
+    ),
+  );
+  await waitFor(
+    async () => {
+      const sb = (await c.store.load(c.clusterName))?.state.splitBrain;
+      return Boolean(sb?.writes.a && sb?.writes.b);
+    },
+    {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: "the prober to see both nodes take writes during the split brain",
+    },
+  );
+  await c.lab.heal();
+  await e.status("HEALTHY");
+  return row;
+}
 
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 

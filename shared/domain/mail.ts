@@ -200,6 +200,7 @@ function filled(action: string, s: ClusterState, vip: string | undefined, subjec
   const dev = n?.vipInterface ?? null;
   const prefix = n?.vipPrefix ?? null;
   let out = action;
+  out = out.replaceAll("<pair>", s.cluster);
   if (vip) out = out.replaceAll("<VIP>", vip);
   if (vip && prefix !== null) out = out.replaceAll("VIP/prefix", `${vip}/${prefix}`);
   if (dev) out = out.replaceAll("IFACE", dev).replaceAll("<if>", dev);

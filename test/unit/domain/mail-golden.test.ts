@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { decide } from "../../../shared/domain/alert-policy.ts";
 import { assess } from "../../../shared/domain/assess.ts";
+import { divergenceFindings } from "../../../shared/domain/consistency/sweep.ts";
 import type { Incident } from "../../../shared/domain/incidents.ts";
 import {
   escapeHtml,
@@ -106,6 +107,40 @@ describe("every kind of mail, golden", () => {
       },
     };
     await golden("incident-silenced", renderMail(s, "incident", "HEALTHY", [newer], CONTEXT));
+  });
+
+  it("the consistency sweep's incident: the rows that differ by key, the tables, where the repair SQL comes from", async () => {
+    const [f] = divergenceFindings(
+      {
+        pass: null,
+        last: {
+          startedAt: "2026-11-24T02:58:00.000Z",
+          finishedAt: "2026-11-24T02:59:00.000Z",
+          reason: "after-split-brain",
+          splitBrainSince: "2026-11-24T02:50:00.000Z",
+          rows: 1200,
+          tables: 3,
+          differing: 2,
+          tablesDiffering: { "shop.orders": 2 },
+          differences: [
+            { table: "shop.orders", kind: "different", key: ["3432"] },
+            { table: "shop.orders", kind: "missing-on-b", key: ["3433"] },
+          ],
+          drift: [],
+          skipped: [],
+          unconfirmed: 0,
+        },
+      },
+      "prod",
+    );
+    const divergence = incident({
+      id: "data-divergence-pair-00000004",
+      code: "DATA_DIVERGENCE",
+      subject: "pair",
+      message: f?.message ?? "",
+    });
+    const s: ClusterState = { ...first, findings: [f as NonNullable<typeof f>], incidents: [divergence] };
+    await golden("data-divergence", renderMail(s, "incident", "HEALTHY", [divergence], CONTEXT));
   });
 
   it("a split brain where both nodes took writes, silenced with no mail at all", async () => {
