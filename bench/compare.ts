@@ -8,6 +8,7 @@
  * Writes bench/results/compare.json; BENCHMARKS.md carries the table.
  */
 import { readFileSync } from "node:fs";
+import { DIVERGENCE_KINDS, DIVERGENCE_SEED_ROWS, type Expected } from "../lab/divergence.ts";
 import { Lab } from "../lab/lab.ts";
 import { labTlsPaths } from "../lab/tls.ts";
 import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
@@ -39,7 +40,18 @@ export async function compareBench(save: (name: string, data: unknown) => void):
     const ptFind = await ptPass(lab);
     const syncFind = await ptSyncPass(lab);
     const sweep = await sweepPass(lab);
-    const data = { rows: ROWS, chunkTimeS: CHUNK_TIME_S, ours, pt, oursFind, ptFind, syncFind, sweep };
+    const faults = await faultsPass(lab);
+    const data = {
+      rows: ROWS,
+      chunkTimeS: CHUNK_TIME_S,
+      ours,
+      pt,
+      oursFind,
+      ptFind,
+      syncFind,
+      sweep,
+      faults,
+    };
     save("compare", data);
     console.log(
       `\nThe consistency check beside pt-table-checksum (${ROWS} rows, chunk time ${CHUNK_TIME_S} s)`,
@@ -65,6 +77,13 @@ export async function compareBench(save: (name: string, data: unknown) => void):
     );
     console.log(
       `\nThe deployed sweep over the same table, slices of ${SWEEP_SLICE_S} s (chunk time ${SWEEP.chunkTimeMs} ms): ${sweep.slices} slices, ${sweep.seconds.toFixed(1)} s of reading (${Math.round(ROWS / sweep.seconds)} rows/s), ${sweep.saves} state writes, a slice's overrun past its end p50 ${Math.round(pct(sweep.overrunMs, 50))} ms, max ${Math.round(Math.max(...sweep.overrunMs))} ms; found: ${sweep.found.join(", ") || "-"}`,
+    );
+    console.log("\nWhat each tool finds on each lab divergence (made on B alone, one at a time)");
+    console.log(
+      table([
+        ["divergence", "compare", "pt-table-checksum", "pt-table-sync --print A to B"],
+        ...faults.map((f) => [f.kind, f.compare, f.checksum, f.sync]),
+      ]),
     );
   } finally {
     await lab.down();
@@ -299,4 +318,124 @@ async function sweepPass(lab: Lab) {
       (d) => `${d.kind} ${d.table} id ${Buffer.from(d.key[0] ?? "", "hex").toString()}`,
     ),
   };
+}
+
+/**
+ * Each `lab diverge` kind made on B alone, then looked for by each tool on the drill's tables, then undone
+ * (B's row or table put back as A has it, with sql_log_bin=0): what compare, pt-table-checksum (the chunks
+ * whose checksums differ, as B computed them through replication) and pt-table-sync (the statements it would
+ * run on B) each say about it.
+ */
+async function faultsPass(lab: Lab) {
+  const out: { kind: string; compare: string; checksum: string; sync: string }[] = [];
+  for (const kind of DIVERGENCE_KINDS) {
+    const d = await lab.diverge(kind, "b");
+    const tables = ["drill", "drill_codes", "drill_only_here"];
+    const compare = await compareFinds(
+      lab,
+      tables.map((t) => `lab.${t}`),
+    );
+    const checksum = await checksumFinds(lab, tables);
+    const sync = await syncFinds(lab, tables);
+    out.push({ kind, compare, checksum, sync });
+    await undo(lab, d.expected);
+  }
+  return out;
+}
+
+async function compareFinds(lab: Lab, tables: string[]): Promise<string> {
+  const open = opener(lab);
+  const [a, b] = [await open("a"), await open("b")];
+  try {
+    const { report } = await compareNodes(a, b, { cluster: "bench", schemas: ["lab"], tables });
+    const rows = report.tables.flatMap((t) =>
+      t.differences.map((x) => `${x.table} id ${Buffer.from(x.key[0] ?? "", "hex").toString()} ${x.kind}`),
+    );
+    const drift = report.drift.map((x) => `${x.table}: ${x.kind} (schema drift)`);
+    return [...rows, ...drift].join("; ") || "nothing";
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
+async function checksumFinds(lab: Lab, tables: string[]): Promise<string> {
+  const p = lab.plan;
+  await lab.sqlOn("a", "DROP DATABASE IF EXISTS percona");
+  const r = await run(
+    "pt-table-checksum",
+    [
+      `h=localhost,S=${p.nodes.a.mysql.socket},u=root`,
+      "--databases=lab",
+      `--tables=${tables.join(",")}`,
+      "--recursion-method=none",
+      "--no-check-replication-filters",
+      "--no-check-binlog-format",
+    ],
+    { timeoutMs: 300_000, allowFailure: true },
+  );
+  if (r.code !== 0 && r.code !== 16 && r.code !== 32)
+    return `error (exit ${r.code}): ${(r.stderr || r.stdout).split("\n")[0]?.slice(0, 80)}`;
+  const chunks = Number((await lab.sqlOn("a", "SELECT COUNT(*) AS n FROM percona.checksums"))[0]?.n);
+  await waitFor(
+    async () =>
+      Number(
+        (await lab.sqlOn("b", "SELECT COUNT(*) AS n FROM percona.checksums WHERE this_cnt IS NOT NULL"))[0]
+          ?.n,
+      ) === chunks,
+    { timeoutMs: 60_000, intervalMs: 20, what: "B to compute pt-table-checksum's chunks" },
+  );
+  const diffs = await lab.sqlOn(
+    "b",
+    "SELECT tbl, chunk FROM percona.checksums WHERE master_cnt <> this_cnt OR master_crc <> this_crc OR ISNULL(master_crc) <> ISNULL(this_crc)",
+  );
+  return diffs.map((x) => `lab.${x.tbl} chunk ${x.chunk} differs`).join("; ") || "nothing";
+}
+
+async function syncFinds(lab: Lab, tables: string[]): Promise<string> {
+  const p = lab.plan;
+  const r = await run(
+    "pt-table-sync",
+    [
+      "--print",
+      "--databases=lab",
+      `--tables=${tables.join(",")}`,
+      "--no-check-slave",
+      "--no-check-triggers",
+      `h=localhost,S=${p.nodes.a.mysql.socket},u=root`,
+      `h=localhost,S=${p.nodes.b.mysql.socket},u=root`,
+    ],
+    { timeoutMs: 300_000, allowFailure: true },
+  );
+  const statements = r.stdout
+    .split("\n")
+    .filter((l) => /^(REPLACE|UPDATE|DELETE|INSERT)/.test(l))
+    .map((l) => l.replace(/\s*\/\*.*$/, "").slice(0, 70));
+  if (r.code !== 0 && r.code !== 2 && statements.length === 0)
+    return `error (exit ${r.code}): ${(r.stderr || r.stdout).split("\n")[0]?.slice(0, 80)}`;
+  return statements.join("; ") || "nothing";
+}
+
+/** B put back as A has it, with sql_log_bin=0. */
+async function undo(lab: Lab, e: Expected): Promise<void> {
+  if ("drift" in e) {
+    if (e.drift === "collation")
+      await lab.sqlOn(
+        "b",
+        "ALTER TABLE lab.drill_codes MODIFY code VARCHAR(8) COLLATE utf8mb4_general_ci NOT NULL",
+        {
+          noBinlog: true,
+        },
+      );
+    else await lab.sqlOn("b", `DROP TABLE IF EXISTS ${e.table}`, { noBinlog: true });
+    return;
+  }
+  // the row as the seed made it (lab/divergence.ts), or none above the seeded ids
+  await lab.sqlOn(
+    "b",
+    e.id <= DIVERGENCE_SEED_ROWS
+      ? `REPLACE INTO lab.drill SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('item ', seq)), seq / 3,
+           IF(seq % 5 = 0, NULL, REPEAT('n', seq)) FROM lab.seq_1_to_${DIVERGENCE_SEED_ROWS} WHERE seq = ${e.id}`
+      : `DELETE FROM lab.drill WHERE id = ${e.id}`,
+    { noBinlog: true },
+  );
 }
