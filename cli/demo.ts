@@ -11,11 +11,13 @@ import type { LabClusterConfig } from "../shared/config.ts";
 import { loadConfig } from "../shared/config-file.ts";
 import type { Status } from "../shared/domain/state.ts";
 import { type PipelineDeps, type ProbeOutcome, probeCluster } from "../shared/pipeline.ts";
+import type { SweepStore } from "../shared/ports.ts";
 import { runSchedule, Wake } from "../shared/schedule-loop.ts";
 import { summarizeState, table } from "../shared/text/output.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { cliObservers, targetFromConfig } from "./observers.ts";
 import { openServices } from "./services.ts";
+import { sweepAfter } from "./sweep-after.ts";
 
 export interface DemoOptions {
   name: string;
@@ -50,11 +52,16 @@ export async function runDemo(
   const services = await openServices(cfg, { keepRunning: o.keep });
   const c = cfg.clusters[0];
   if (!c) throw new Error("the lab configuration has no cluster");
-  const deps = { ...(await cliObservers(c)), store: services.store, notifier: services.notifier };
+  const deps = {
+    ...(await cliObservers(c)),
+    store: services.store,
+    sweepStore: services.store,
+    notifier: services.notifier,
+  };
   out(`== prober config: ${labConfigPath(lab)}`);
   if (services.mailViewerUrl) out(`== mail viewer (open it in a browser): ${services.mailViewerUrl}`);
 
-  const watch = startWatch(o, c, deps, out, stop);
+  const watch = startWatch(o, c, { ...deps, sweepStore: services.store }, out, stop);
   const steps: DrillStep[] = [];
   try {
     const until = untilDeclared(watch, o.stepTimeoutMs ?? 60_000, stop);
@@ -81,7 +88,7 @@ interface Watch {
 function startWatch(
   o: DemoOptions,
   c: LabClusterConfig,
-  deps: PipelineDeps,
+  deps: PipelineDeps & { sweepStore: SweepStore },
   out: (s: string) => void,
   stop: AbortSignal,
 ): Watch {
@@ -99,6 +106,7 @@ function startWatch(
     async (_i, deadline) => {
       const r = await probeCluster(target, deps, deadline);
       outcomes.push(r);
+      await sweepAfter(c, target, r.state, deps.sweepStore, deadline.at, (l) => out(`   watch:${l}`));
       if (r.transition) {
         out(`   watch: ${summarizeState(r.state)}`);
         for (const reason of r.state.reasons.slice(0, 4)) out(`          - ${reason}`);

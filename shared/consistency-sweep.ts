@@ -9,9 +9,11 @@
 import { type CompareNode, compareNodes, type Progress, type TableProgress } from "./consistency-check.ts";
 import type { CompareReport } from "./domain/consistency/model.ts";
 import {
+  boundRecord,
   KEPT_DIFFERENCES,
   newPass,
   passResult,
+  RECORD_MAX_BYTES,
   type SliceAction,
   type StoredTableProgress,
   type SweepPass,
@@ -86,7 +88,12 @@ export async function sweepSlice(
   let saves = 0;
   let chunks = 0;
   const save = async (r: SweepRecord, leaseUntil: number) => {
-    const v = await deps.store.saveSweep(cluster, version, r, leaseUntil);
+    const bounded = boundRecord(r);
+    if (!bounded)
+      throw new Error(
+        `the sweep's progress does not fit in the state table's item (over ${RECORD_MAX_BYTES} bytes even without any key): too many tables in ${settings.schemas.join(", ")}; sweep fewer schemas`,
+      );
+    const v = await deps.store.saveSweep(cluster, version, bounded, leaseUntil);
     if (v === null) throw new LostSweep("another slice wrote the sweep first");
     version = v;
     saves++;

@@ -1,10 +1,7 @@
 /** `watch`: see its --help (cli/help.ts). Loads what it needs when it runs. */
 import { Command } from "commander";
-import type { LabClusterConfig } from "../../shared/config.ts";
-import type { ClusterState } from "../../shared/domain/state.ts";
-import type { ProbeTarget } from "../../shared/pipeline.ts";
-import type { SweepStore } from "../../shared/ports.ts";
 import { clusterFilterOption, clustersOf, configOption, type Io, parseDuration } from "../common.ts";
+import { sweepAfter } from "../sweep-after.ts";
 
 export function watchCommand(io: Io): Command {
   return new Command("watch")
@@ -68,7 +65,7 @@ export function watchCommand(io: Io): Command {
                   { ...obs, store: services.store, sweepStore: services.store, notifier: services.notifier },
                   deadline,
                 );
-                await sweepAfter(c, t, r.state, services.store, deadline.at, io);
+                await sweepAfter(c, t, r.state, services.store, deadline.at, io.out);
                 // the state at start is not a transition: said as what it is
                 if (r.transition)
                   io.out(
@@ -95,32 +92,4 @@ export function watchCommand(io: Io): Command {
         await services.close();
       }
     });
-}
-
-/** The consistency sweep's slice after a probe (clusters with `compare.sweep`), ending 3 s before the round's deadline. */
-async function sweepAfter(
-  c: LabClusterConfig,
-  t: ProbeTarget,
-  state: ClusterState,
-  store: SweepStore,
-  deadlineAt: number,
-  io: Io,
-): Promise<void> {
-  const sweep = t.sweep;
-  const stopAt = Math.min(Date.now() + (sweep?.sliceSeconds ?? 0) * 1000, deadlineAt - 3000);
-  if (!sweep || stopAt - Date.now() < 1000) return;
-  const [{ sweepSlice }, { sweepNodesFor }, { mysqlPassword }] = await Promise.all([
-    import("../../shared/consistency-sweep.ts"),
-    import("../../shared/wiring.ts"),
-    import("../../shared/config.ts"),
-  ]);
-  const s = await sweepSlice(
-    t.name,
-    sweep,
-    state,
-    { store, open: sweepNodesFor(c, mysqlPassword(c)) },
-    stopAt,
-  );
-  if (s.outcome === "done" || s.outcome === "error")
-    io.out(`  consistency sweep: pass ${s.outcome}${s.why ? `: ${s.why}` : ""}`);
 }

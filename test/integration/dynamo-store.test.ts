@@ -69,6 +69,30 @@ describe("the DynamoDB store (dynalite)", () => {
   });
 });
 
+describe("the consistency sweep's item (dynalite)", () => {
+  it("conditional on the version read, the first write too: of two slices that read the same version, one writes", async () => {
+    // Prepare
+    const store = new DynamoStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const record = { pass: null, last: null };
+    // Act: two first writes, then two writes at version 1
+    const first = await Promise.all([
+      store.saveSweep("sweep-c", null, record, 10),
+      store.saveSweep("sweep-c", null, record, 20),
+    ]);
+    const second = await Promise.all([
+      store.saveSweep("sweep-c", 1, { ...record, lastSlice: { at: "x", outcome: "done" } }, 0),
+      store.saveSweep("sweep-c", 1, record, 30),
+    ]);
+    // Assess
+    expect(first.filter((v) => v === 1)).toHaveLength(1);
+    expect(first.filter((v) => v === null)).toHaveLength(1);
+    expect(second.filter((v) => v === 2)).toHaveLength(1);
+    expect((await store.loadSweep("sweep-c"))?.version).toBe(2);
+    // the current state item of the same pair is another item: untouched
+    expect(await store.load("sweep-c")).toBeNull();
+  });
+});
+
 describe("the SES notifier's deadline", () => {
   let server: Server;
   let endpoint: string;

@@ -7,8 +7,10 @@ import { describe, expect, it } from "vitest";
 import type { CompareNode } from "../../shared/consistency-check.ts";
 import { type SweepDeps, sweepSlice } from "../../shared/consistency-sweep.ts";
 import {
+  boundRecord,
   divergenceFindings,
   owedFor,
+  RECORD_MAX_BYTES,
   type SweepRecord,
   type SweepSettings,
   sliceAction,
@@ -289,5 +291,57 @@ describe("DATA_DIVERGENCE", () => {
     expect(divergenceFindings(r, "lab")[0]?.evidence.differing).toBe(2);
     (r.pass.tables["shop.t"] as { done: boolean }).done = true;
     expect(divergenceFindings(r, "lab")[0]?.evidence.differing).toBe(1);
+  });
+});
+
+describe("the record in the state table", () => {
+  it("stays under the item limit: keys cut per table (counts whole), a key too long to read counted only", () => {
+    // Prepare: 40 tables, each with 50 differences kept under 400-character keys (about 1 MB of JSON)
+    const key = (t: number, i: number) => [
+      `${"ab".repeat(190)}${String(t).padStart(4, "0")}${String(i).padStart(4, "0")}`,
+    ];
+    const tables = Object.fromEntries(
+      Array.from({ length: 40 }, (_, t) => [
+        `shop.t${t}`,
+        {
+          done: true,
+          lower: null,
+          size: 1000,
+          rows: 1000,
+          chunks: 1,
+          differing: 500,
+          differences: Array.from({ length: 50 }, (_, i) => ({
+            table: `shop.t${t}`,
+            kind: "different" as const,
+            key: key(t, i),
+          })),
+          unconfirmed: 0,
+        },
+      ]),
+    );
+    const record: SweepRecord = {
+      pass: { startedAt: NOW.toISOString(), reason: "schedule", tables, drift: [], skipped: [] },
+      last: null,
+    };
+    expect(JSON.stringify(record).length).toBeGreaterThan(RECORD_MAX_BYTES);
+    // Act
+    const bounded = boundRecord(record);
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(bounded))).toBeLessThanOrEqual(RECORD_MAX_BYTES);
+    expect(Object.values(bounded?.pass?.tables ?? {}).every((t) => t.differing === 500)).toBe(true);
+    expect(bounded?.pass?.tables["shop.t0"]?.differences.length).toBe(10);
+    expect(divergenceFindings(bounded, "lab")[0]?.evidence.differing).toBe(20_000);
+    // a key of 600 characters: counted, not kept
+    const long = structuredClone(record);
+    long.pass = {
+      ...(long.pass as NonNullable<SweepRecord["pass"]>),
+      tables: {
+        "shop.x": {
+          ...(tables["shop.t0"] as NonNullable<(typeof tables)[string]>),
+          differences: [{ table: "shop.x", kind: "different", key: ["a".repeat(600)] }],
+        },
+      },
+    };
+    expect(boundRecord(long)?.pass?.tables["shop.x"]?.differences).toEqual([]);
   });
 });

@@ -145,6 +145,49 @@ export function sliceAction(
   return { do: "start", reason: "schedule", reference };
 }
 
+/** The record's JSON, at most: well under DynamoDB's 400 KB item limit, with room for the item's other attributes. */
+export const RECORD_MAX_BYTES = 300_000;
+/** A key longer than this (as JSON) is counted, not kept: it could not be read in a mail anyway. */
+const KEPT_KEY_MAX = 512;
+
+/**
+ * The record bounded for the state table: keys too long to keep are dropped first, then the kept keys of
+ * each table are cut (50, 10, then none) until it fits. Counts stay whole, so the verdict and the metric
+ * never change; only the keys named are fewer (`compare` names them all). Returns null when even without
+ * any key it does not fit (a schema of thousands of tables): the slice then says so.
+ */
+export function boundRecord(r: SweepRecord): SweepRecord | null {
+  const size = (x: SweepRecord) => Buffer.byteLength(JSON.stringify(x));
+  const short = (d: Difference) => JSON.stringify(d.key).length <= KEPT_KEY_MAX;
+  for (const keep of [KEPT_DIFFERENCES, 10, 0]) {
+    const cut = (ds: Difference[]) => {
+      const kept: Difference[] = [];
+      const perTable = new Map<string, number>();
+      for (const d of ds.filter(short)) {
+        const n = perTable.get(d.table) ?? 0;
+        if (n >= keep) continue;
+        perTable.set(d.table, n + 1);
+        kept.push(d);
+      }
+      return kept;
+    };
+    const bounded: SweepRecord = {
+      ...r,
+      pass: r.pass
+        ? {
+            ...r.pass,
+            tables: Object.fromEntries(
+              Object.entries(r.pass.tables).map(([n, t]) => [n, { ...t, differences: cut(t.differences) }]),
+            ),
+          }
+        : null,
+      last: r.last ? { ...r.last, differences: cut(r.last.differences) } : null,
+    };
+    if (size(bounded) <= RECORD_MAX_BYTES) return bounded;
+  }
+  return null;
+}
+
 /** A new pass. */
 export function newPass(a: Extract<SliceAction, { do: "start" }>, now: Date): SweepPass {
   return {
