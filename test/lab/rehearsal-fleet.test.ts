@@ -54,10 +54,10 @@ describe.skipIf(skip)("the deployment rehearsal of a fleet of three lab pairs", 
     expect(report.ssmNodeChecks).toBeGreaterThanOrEqual(6 * (report.invocations - 2));
     // started together, they go out in shared commands (one SendCommand for up to 50 nodes), not one each
     expect(report.ssmCommands).toBeLessThanOrEqual(report.ssmNodeChecks / 3);
-    // one custom metric per pair, whatever the fleet's size
+    // one custom metric per pair, whatever the fleet's size (and DataDifferences: the lab pairs have the sweep)
     const own = report.emittedSeries.filter(
       (x) => x.startsWith("MysqlHaProber/") && !x.includes("ColdStart"),
     );
-    expect(own).toEqual(["MysqlHaProber/ClusterStatus{Cluster}"]);
+    expect(own).toEqual(["MysqlHaProber/ClusterStatus{Cluster}", "MysqlHaProber/DataDifferences{Cluster}"]);
   });
 });

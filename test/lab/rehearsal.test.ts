@@ -96,13 +96,28 @@ describe.skipIf(skip)("the deployment rehearsal", () => {
     expect(s.functionErrors).toBeGreaterThan(0);
   });
 
-  it("emits exactly the series the alarms and widgets read: one metric per pair under {Cluster}, every widget with data", () => {
+  it("a split brain in which both nodes wrote: the function's sweep names the row in status and in the DATA_DIVERGENCE incident mail", () => {
+    const s = step(
+      "split brain in which both nodes wrote: the sweep starts at once, the rows that differ in status and in the mail",
+    );
+    expect(s.failures).toEqual([]);
+    expect(s.mails).toEqual(
+      expect.arrayContaining([expect.stringMatching(/INCIDENT DATA_DIVERGENCE \(status HEALTHY\)$/)]),
+    );
+  });
+
+  it("emits exactly the series the alarms and widgets read: per pair under {Cluster} (ClusterStatus, DataDifferences with the sweep), every widget with data", () => {
     expect(report.widgetsWithoutData).toEqual([]);
     const own = report.emittedSeries.filter(
       (x) => x.startsWith("MysqlHaProber/") && !x.includes("ColdStart"),
     );
-    // and the fleet's AlertsUnsent, which the log group's metric filter made of the probe lines while SES was down
-    expect(own).toEqual(["MysqlHaProber/AlertsUnsent{}", "MysqlHaProber/ClusterStatus{Cluster}"]);
+    // and the fleet's AlertsUnsent, which the log group's metric filter made of the probe lines while SES was
+    // down; DataDifferences: the lab's pair has the consistency sweep, which the dashboard graphs
+    expect(own).toEqual([
+      "MysqlHaProber/AlertsUnsent{}",
+      "MysqlHaProber/ClusterStatus{Cluster}",
+      "MysqlHaProber/DataDifferences{Cluster}",
+    ]);
   });
 
   it("push: the nodes' notify scripts invoke the function through the node policy, and a failover is declared and mailed with the schedule stopped", () => {
