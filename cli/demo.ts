@@ -17,7 +17,7 @@ import { summarizeState, table } from "../shared/text/output.ts";
 import { sleep } from "../shared/util/wait.ts";
 import { cliObservers, targetFromConfig } from "./observers.ts";
 import { openServices } from "./services.ts";
-import { sweepAfter } from "./sweep-after.ts";
+import { sweeperFor } from "./sweep-after.ts";
 
 export interface DemoOptions {
   name: string;
@@ -101,12 +101,14 @@ function startWatch(
   // push: the lab's notify scripts trigger a probe on every keepalived transition
   const wake = new Wake();
   const listener = c.push ? triggerListener(c.push.fifo, () => wake.nudge()) : undefined;
+  // the consistency sweep's slices, beside the loop (never delaying a probe)
+  const sweeper = sweeperFor(c, target, deps.sweepStore, (l) => out(`   watch:${l}`));
   const loop = runSchedule(
     { intervalMs: o.intervalMs, roundBudgetMs: Math.max(o.intervalMs, 8000), signal: loopStop.signal, wake },
     async (_i, deadline) => {
       const r = await probeCluster(target, deps, deadline);
       outcomes.push(r);
-      await sweepAfter(c, target, r.state, deps.sweepStore, deadline.at, (l) => out(`   watch:${l}`));
+      sweeper.after(r.state);
       if (r.transition) {
         out(`   watch: ${summarizeState(r.state)}`);
         for (const reason of r.state.reasons.slice(0, 4)) out(`          - ${reason}`);
@@ -124,6 +126,7 @@ function startWatch(
       loopStop.abort();
       stop.removeEventListener("abort", onStop);
       await loop;
+      await sweeper.close();
       listener?.close();
     },
   };

@@ -1,7 +1,7 @@
 /** `watch`: see its --help (cli/help.ts). Loads what it needs when it runs. */
 import { Command } from "commander";
 import { clusterFilterOption, clustersOf, configOption, type Io, parseDuration } from "../common.ts";
-import { sweepAfter } from "../sweep-after.ts";
+import { type Sweeper, sweeperFor } from "../sweep-after.ts";
 
 export function watchCommand(io: Io): Command {
   return new Command("watch")
@@ -44,9 +44,13 @@ export function watchCommand(io: Io): Command {
         })),
       );
       const listeners: { close(): void }[] = [];
+      const sweepers: Sweeper[] = [];
       try {
         await Promise.all(
           clusters.map(({ c, t, obs }) => {
+            // the consistency sweep's slices, beside the loop (never delaying a probe)
+            const sweeper = sweeperFor(c, t, services.store, io.out);
+            sweepers.push(sweeper);
             // push: the nodes' notify scripts say keepalived changed state; probe at once, coalesced
             const wake = c.push ? new Wake() : undefined;
             if (c.push && wake) listeners.push(triggerListener(c.push.fifo, () => wake.nudge()));
@@ -65,7 +69,7 @@ export function watchCommand(io: Io): Command {
                   { ...obs, store: services.store, sweepStore: services.store, notifier: services.notifier },
                   deadline,
                 );
-                await sweepAfter(c, t, r.state, services.store, deadline.at, io.out);
+                sweeper.after(r.state);
                 // the state at start is not a transition: said as what it is
                 if (r.transition)
                   io.out(
@@ -88,6 +92,7 @@ export function watchCommand(io: Io): Command {
           }),
         );
       } finally {
+        await Promise.all(sweepers.map((s) => s.close()));
         for (const l of listeners) l.close();
         await services.close();
       }

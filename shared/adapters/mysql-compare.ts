@@ -40,6 +40,22 @@ export interface MysqlCompareNodeOptions {
   readonly statementTimeoutMs?: number;
 }
 
+/** A node's read failed (or its connection): which node, where, and the driver's error as the cause. */
+export class CompareNodeError extends Error {
+  override readonly name = "CompareNodeError";
+  constructor(
+    readonly node: "a" | "b",
+    readonly where: string,
+    what: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      `node ${node.toUpperCase()} (${where}): ${what}: ${String((options.cause as Error)?.message ?? options.cause)}`,
+      options,
+    );
+  }
+}
+
 export class MysqlCompareNode implements CompareNode {
   readonly id: "a" | "b";
   private mariadb = false;
@@ -70,7 +86,11 @@ export class MysqlCompareNode implements CompareNode {
     });
     conn.on("error", () => {});
     stream?.resume();
-    await new Promise<void>((resolve, reject) => conn.connect((e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      conn.connect((e) =>
+        e ? reject(new CompareNodeError(o.id, `${o.host}:${o.port}`, "connect", { cause: e })) : resolve(),
+      ),
+    );
     const node = new MysqlCompareNode(o, conn);
     await node.session();
     return node;
@@ -97,7 +117,10 @@ export class MysqlCompareNode implements CompareNode {
     return new Promise((resolve, reject) =>
       this.conn.query(
         { sql: s.sql, values: [...s.values], timeout: this.o.statementTimeoutMs ?? 10_000 },
-        (e, rows) => (e ? reject(e) : resolve(rows as Record<string, unknown>[])),
+        (e, rows) =>
+          e
+            ? reject(new CompareNodeError(this.id, `${this.o.host}:${this.o.port}`, "read", { cause: e }))
+            : resolve(rows as Record<string, unknown>[]),
       ),
     );
   }
