@@ -1,5 +1,6 @@
 /** Scripted SqlProbe and NodeChecker: the pipeline tests drive the cluster's views directly. */
 
+import type { SweepRecord } from "../../shared/domain/consistency/sweep.ts";
 import type { NodeCheckResult } from "../../shared/domain/node.ts";
 import type { NodesView } from "../../shared/domain/rules/node-views.ts";
 import type { SqlView } from "../../shared/domain/rules/vip-identity.ts";
@@ -7,7 +8,15 @@ import type { SqlObservation } from "../../shared/domain/sql.ts";
 import type { Deadline } from "../../shared/domain/types.ts";
 import type { NodeCheckParams } from "../../shared/node-check/params.ts";
 import type { ProbeTarget } from "../../shared/pipeline.ts";
-import type { NodeChecker, SqlEndpoint, SqlProbe, StateStore, StoredCurrent } from "../../shared/ports.ts";
+import type {
+  NodeChecker,
+  SqlEndpoint,
+  SqlProbe,
+  StateStore,
+  StoredCurrent,
+  StoredSweep,
+  SweepStore,
+} from "../../shared/ports.ts";
 
 /** One call the pipeline made to a scripted port. */
 export type ScriptedCall =
@@ -88,4 +97,29 @@ export function memoryStore(): StateStore {
     markSent: async () => {},
     history: async () => [],
   };
+}
+
+/**
+ * The state table's "sweep" item of one pair in memory, with DynamoStore's semantics: a save succeeds only
+ * at the version read (null: none yet). Counts its loads and saves; `crashAtSave` makes that save throw
+ * (the function killed mid-slice).
+ */
+export class MemorySweepStore implements SweepStore {
+  item: StoredSweep | null = null;
+  loads = 0;
+  saves = 0;
+  crashAtSave = Number.POSITIVE_INFINITY;
+  /** Each load takes this long (a slice under way can be seen from outside). */
+  loadDelayMs = 0;
+  async loadSweep() {
+    this.loads++;
+    if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
+    return this.item ? structuredClone(this.item) : null;
+  }
+  async saveSweep(_c: string, expected: number | null, record: SweepRecord, leaseUntil: number) {
+    if (++this.saves >= this.crashAtSave) throw new Error("the function was killed");
+    if ((this.item?.version ?? null) !== expected) return null;
+    this.item = { version: (expected ?? 0) + 1, record: structuredClone(record), leaseUntil };
+    return this.item.version;
+  }
 }

@@ -19,6 +19,7 @@ import {
 import type { ClusterState } from "../../shared/domain/state.ts";
 import type { StoredSweep, SweepStore } from "../../shared/ports.ts";
 import { idOf, Replica, Writer } from "../helpers/compare-nodes.ts";
+import { MemorySweepStore } from "../helpers/fake-ports.ts";
 
 const SETTINGS: SweepSettings = { schemas: ["shop"], sliceSeconds: 10, restMinutes: 60, chunkTimeMs: 250 };
 const NOW = new Date("2026-12-07T10:00:00Z");
@@ -51,23 +52,6 @@ function state(over: Partial<ClusterState> = {}): ClusterState {
     memory: {} as ClusterState["memory"],
     ...over,
   } as ClusterState;
-}
-
-/** The state table's "sweep" item in memory: a save succeeds only at the version read (as DynamoStore's). */
-class MemorySweepStore implements SweepStore {
-  item: StoredSweep | null = null;
-  saves = 0;
-  /** Throws at this save (a crash of the function mid-slice). */
-  crashAtSave = Number.POSITIVE_INFINITY;
-  async loadSweep() {
-    return this.item ? structuredClone(this.item) : null;
-  }
-  async saveSweep(_c: string, expected: number | null, record: SweepRecord, leaseUntil: number) {
-    if (++this.saves >= this.crashAtSave) throw new Error("the function was killed");
-    if ((this.item?.version ?? null) !== expected) return null;
-    this.item = { version: (expected ?? 0) + 1, record: structuredClone(record), leaseUntil };
-    return this.item.version;
-  }
 }
 
 /** 20,000 rows on A, applied on B, B's own errant writes on 42 and 15,000; a chunk read takes 5 ms and reports 0.1 ms of server time per row. */

@@ -7,10 +7,9 @@ import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { sweeperFor } from "../../../cli/sweep-after.ts";
 import { parseConfig } from "../../../shared/config.ts";
-import type { SweepRecord } from "../../../shared/domain/consistency/sweep.ts";
 import type { ClusterState } from "../../../shared/domain/state.ts";
-import type { StoredSweep, SweepStore } from "../../../shared/ports.ts";
 import { targetFromConfig } from "../../../shared/target.ts";
+import { MemorySweepStore } from "../../helpers/fake-ports.ts";
 
 /** A loopback port nobody listens on. */
 async function closedPort(): Promise<number> {
@@ -19,21 +18,6 @@ async function closedPort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-class Sweeps implements SweepStore {
-  item: StoredSweep | null = null;
-  loads = 0;
-  async loadSweep() {
-    this.loads++;
-    await new Promise((r) => setTimeout(r, 50));
-    return this.item;
-  }
-  async saveSweep(_c: string, expected: number | null, record: SweepRecord, leaseUntil: number) {
-    if ((this.item?.version ?? null) !== expected) return null;
-    this.item = { version: (expected ?? 0) + 1, record: structuredClone(record), leaseUntil };
-    return this.item.version;
-  }
 }
 
 const healthy = {
@@ -62,7 +46,8 @@ describe("the CLI's sweep slices", () => {
     });
     const c = cfg.clusters[0] as (typeof cfg.clusters)[number];
     const lines: string[] = [];
-    const store = new Sweeps();
+    const store = new MemorySweepStore();
+    store.loadDelayMs = 50;
     const sweeper = sweeperFor(c, targetFromConfig(c), store, (l) => lines.push(l));
     // Act
     const started = performance.now();

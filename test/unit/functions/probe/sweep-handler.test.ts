@@ -6,11 +6,9 @@ import { describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../../../../functions/probe/env.ts";
 import { parseFleet } from "../../../../functions/probe/fleet.ts";
 import { buildHandler, SWEEP_RESERVE_MS } from "../../../../functions/probe/handler.ts";
-import type { SweepRecord } from "../../../../shared/domain/consistency/sweep.ts";
-import type { StoredSweep, SweepStore } from "../../../../shared/ports.ts";
 import { nodesView, sqlView } from "../../../helpers/cluster.ts";
 import { Replica, Writer } from "../../../helpers/compare-nodes.ts";
-import { memoryStore, ScriptedCluster } from "../../../helpers/fake-ports.ts";
+import { MemorySweepStore, memoryStore, ScriptedCluster } from "../../../helpers/fake-ports.ts";
 
 const PAIR = {
   name: "swept",
@@ -29,18 +27,6 @@ const env = parseEnv({
   PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x",
 });
 
-class Sweeps implements SweepStore {
-  item: StoredSweep | null = null;
-  async loadSweep() {
-    return this.item ? structuredClone(this.item) : null;
-  }
-  async saveSweep(_c: string, expected: number | null, record: SweepRecord, leaseUntil: number) {
-    if ((this.item?.version ?? null) !== expected) return null;
-    this.item = { version: (expected ?? 0) + 1, record: structuredClone(record), leaseUntil };
-    return this.item.version;
-  }
-}
-
 function swept() {
   const cluster = new ScriptedCluster(sqlView("a"), nodesView("a"));
   const a = new Writer();
@@ -48,7 +34,7 @@ function swept() {
   const b = new Replica(a);
   b.catchUp(a.log.length);
   b.errant({ id: 9, v: "x" });
-  const sweeps = new Sweeps();
+  const sweeps = new MemorySweepStore();
   const opened: { pair: string; reference: string; remainingMs: number }[] = [];
   let remaining = 0;
   const invokedAt = { t: 0 };
