@@ -198,16 +198,7 @@ async function ptPass(lab: Lab): Promise<Pass> {
   );
   if (r.code !== 0 && r.code !== 16)
     throw new Error(`pt-table-checksum exited ${r.code}: ${r.stderr || r.stdout}`);
-  // the statements replicate to B, which computes its own checksums: the pass ends when B has them all
-  const chunks = Number((await lab.sqlOn("a", "SELECT COUNT(*) AS n FROM percona.checksums"))[0]?.n);
-  await waitFor(
-    async () =>
-      Number(
-        (await lab.sqlOn("b", "SELECT COUNT(*) AS n FROM percona.checksums WHERE this_cnt IS NOT NULL"))[0]
-          ?.n,
-      ) === chunks,
-    { timeoutMs: 120_000, intervalMs: 20, what: "B to compute pt-table-checksum's chunks" },
-  );
+  const chunks = await checksumsOnB(lab, 120_000);
   const seconds = (performance.now() - started) / 1000;
   const after = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
   const diffs = await lab.sqlOn(
@@ -375,15 +366,7 @@ async function checksumFinds(lab: Lab, tables: string[]): Promise<string> {
   );
   if (r.code !== 0 && r.code !== 16 && r.code !== 32)
     return `error (exit ${r.code}): ${(r.stderr || r.stdout).split("\n")[0]?.slice(0, 80)}`;
-  const chunks = Number((await lab.sqlOn("a", "SELECT COUNT(*) AS n FROM percona.checksums"))[0]?.n);
-  await waitFor(
-    async () =>
-      Number(
-        (await lab.sqlOn("b", "SELECT COUNT(*) AS n FROM percona.checksums WHERE this_cnt IS NOT NULL"))[0]
-          ?.n,
-      ) === chunks,
-    { timeoutMs: 60_000, intervalMs: 20, what: "B to compute pt-table-checksum's chunks" },
-  );
+  await checksumsOnB(lab, 60_000);
   const diffs = await lab.sqlOn(
     "b",
     "SELECT tbl, chunk FROM percona.checksums WHERE master_cnt <> this_cnt OR master_crc <> this_crc OR ISNULL(master_crc) <> ISNULL(this_crc)",
@@ -438,4 +421,21 @@ async function undo(lab: Lab, e: Expected): Promise<void> {
       : `DELETE FROM lab.drill WHERE id = ${e.id}`,
     { noBinlog: true },
   );
+}
+
+/**
+ * pt-table-checksum's statements replicate to B, which computes its own checksums: its pass ends when B
+ * has them all. Returns the chunks.
+ */
+async function checksumsOnB(lab: Lab, timeoutMs: number): Promise<number> {
+  const chunks = Number((await lab.sqlOn("a", "SELECT COUNT(*) AS n FROM percona.checksums"))[0]?.n);
+  await waitFor(
+    async () =>
+      Number(
+        (await lab.sqlOn("b", "SELECT COUNT(*) AS n FROM percona.checksums WHERE this_cnt IS NOT NULL"))[0]
+          ?.n,
+      ) === chunks,
+    { timeoutMs, intervalMs: 20, what: "B to compute pt-table-checksum's chunks" },
+  );
+  return chunks;
 }

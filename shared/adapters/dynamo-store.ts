@@ -61,19 +61,19 @@ export class DynamoStore implements StateStore, PushGate, SweepStore {
     this.callTimeoutMs = o.callTimeoutMs ?? 3000;
   }
 
-  async load(cluster: string): Promise<StoredCurrent | null> {
+  /** One item of the pair, read strongly consistent (what the last conditional write left). */
+  private async item(cluster: string, sk: string): Promise<Record<string, unknown> | undefined> {
     const r = await this.call((signal) =>
       this.doc.send(
-        new GetCommand({
-          TableName: this.o.tableName,
-          Key: { pk: pk(cluster), sk: "current" },
-          ConsistentRead: true,
-        }),
-        {
-          abortSignal: signal,
-        },
+        new GetCommand({ TableName: this.o.tableName, Key: { pk: pk(cluster), sk }, ConsistentRead: true }),
+        { abortSignal: signal },
       ),
     );
+    return r.Item;
+  }
+
+  async load(cluster: string): Promise<StoredCurrent | null> {
+    const r = { Item: await this.item(cluster, "current") };
     if (!r.Item) return null;
     const entries = Object.values((r.Item.outbox ?? {}) as Record<string, string>).map(
       (j) => JSON.parse(j) as OutboxEntry | Alert,
@@ -219,21 +219,12 @@ export class DynamoStore implements StateStore, PushGate, SweepStore {
   }
 
   async loadSweep(cluster: string): Promise<StoredSweep | null> {
-    const r = await this.call((signal) =>
-      this.doc.send(
-        new GetCommand({
-          TableName: this.o.tableName,
-          Key: { pk: pk(cluster), sk: "sweep" },
-          ConsistentRead: true,
-        }),
-        { abortSignal: signal },
-      ),
-    );
-    if (!r.Item) return null;
+    const item = await this.item(cluster, "sweep");
+    if (!item) return null;
     return {
-      version: Number(r.Item.version),
-      record: JSON.parse(String(r.Item.record)) as SweepRecord,
-      leaseUntil: Number(r.Item.leaseUntil ?? 0),
+      version: Number(item.version),
+      record: JSON.parse(String(item.record)) as SweepRecord,
+      leaseUntil: Number(item.leaseUntil ?? 0),
     };
   }
 
