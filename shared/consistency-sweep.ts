@@ -63,6 +63,12 @@ export async function sweepSlice(
   state: ClusterState,
   deps: SweepDeps,
   stopAt: number,
+  /**
+   * No statement starts after this (a chunk still being narrowed or confirmed then is given up, and its
+   * next try reads a quarter of its rows): the caller's hard end minus a statement's deadline and a save.
+   * @default stopAt + 10 s
+   */
+  abortAt: number = stopAt + 10_000,
 ): Promise<SliceOutcome> {
   const now = deps.now ?? (() => new Date());
   let stored: StoredSweep | null;
@@ -106,7 +112,9 @@ export async function sweepSlice(
     await save(record, lease);
     nodes = await deps.open(action.reference);
     const base = baseCounts(pass);
-    const outcome = await compareNodes(nodes.reference, nodes.other, {
+    const current: { table?: string } = {};
+    const [reference, other] = [nodes.reference, nodes.other].map((n) => guarded(n, abortAt, current));
+    const outcome = await compareNodes(reference as CompareNode, other as CompareNode, {
       cluster,
       schemas: settings.schemas,
       chunkTimeMs: settings.chunkTimeMs,
@@ -128,6 +136,8 @@ export async function sweepSlice(
     return { outcome: outcome.complete ? "done" : "progress", chunks, saves };
   } catch (e) {
     if (e instanceof LostSweep) return { outcome: "lost", why: e.message, chunks, saves };
+    if (e instanceof SliceTimeUp)
+      return shrunk(e, { record, pass, save, at, chunks, saves: () => saves, log: deps.log, cluster });
     const message = String((e as Error)?.message ?? e).slice(0, 500);
     deps.log?.("sweep-error", { cluster, error: message, chunks });
     await save({ ...record, pass, lastSlice: { at, outcome: "error", message } }, 0).catch(() => {});
@@ -135,6 +145,76 @@ export async function sweepSlice(
   } finally {
     await nodes?.close().catch(() => {});
   }
+}
+
+/** No statement may start any more in this slice. */
+class SliceTimeUp extends Error {
+  override readonly name = "SliceTimeUp";
+  constructor(readonly table: string | undefined) {
+    super("the slice's time is up");
+  }
+}
+
+/**
+ * A node whose every call first checks the slice's hard end (and notes the table being read): what the
+ * engine does within a chunk (narrowing, confirming) ends with the slice, whatever the chunk holds.
+ */
+function guarded(n: CompareNode, abortAt: number, current: { table?: string }): CompareNode {
+  return new Proxy(n, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        const t = args[0] as { schema?: string; name?: string } | undefined;
+        if (t?.schema && t.name) current.table = `${t.schema}.${t.name}`;
+        if (Date.now() >= abortAt) throw new SliceTimeUp(current.table);
+        return v.apply(target, args);
+      };
+    },
+  });
+}
+
+/** The chunks the engine starts a table with (consistency-check.ts's default). */
+const FIRST_CHUNK_ROWS = 1000;
+
+/**
+ * A slice that ran out of time inside a chunk: the chunk is given up (the progress saved after the last
+ * whole chunk stands) and its table's next try reads a quarter of its rows (at least 10), so a chunk that
+ * differs in many rows is worked through in smaller ones instead of being tried again whole forever.
+ */
+async function shrunk(
+  e: SliceTimeUp,
+  c: {
+    record: SweepRecord;
+    pass: SweepPass;
+    save: (r: SweepRecord, leaseUntil: number) => Promise<void>;
+    at: string;
+    chunks: number;
+    saves: () => number;
+    log: SweepDeps["log"];
+    cluster: string;
+  },
+): Promise<SliceOutcome> {
+  const name = e.table;
+  if (name) {
+    const t = c.pass.tables[name] ?? {
+      done: false,
+      lower: null,
+      size: FIRST_CHUNK_ROWS,
+      rows: 0,
+      chunks: 0,
+      differing: 0,
+      differences: [],
+      unconfirmed: 0,
+    };
+    c.pass.tables[name] = { ...t, size: Math.max(10, Math.floor(t.size / 4)) };
+  }
+  const message = `a chunk of ${name ?? "a table"} was not finished by the slice's end (many rows differ there?): its next try reads ${name ? c.pass.tables[name]?.size : "fewer"} rows`;
+  c.log?.("sweep-slice", { cluster: c.cluster, outcome: "progress", message, chunks: c.chunks });
+  await c
+    .save({ ...c.record, pass: c.pass, lastSlice: { at: c.at, outcome: "progress", message } }, 0)
+    .catch(() => {});
+  return { outcome: "progress", why: message, chunks: c.chunks, saves: c.saves() };
 }
 
 /** The engine's progress from the stored pass (differences beyond the kept ones are counted, not listed). */

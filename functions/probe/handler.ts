@@ -276,7 +276,10 @@ function pairSweepers(w: Wiring): (name: string) => PairSweep | undefined {
     const sweep: PairSweep | undefined =
       settings && store
         ? async (state, hardEndAt) => {
-            const stopAt = Math.min(Date.now() + settings.sliceSeconds * 1000, hardEndAt - SWEEP_RESERVE_MS);
+            // no chunk starts after stopAt, no statement after abortAt: the invocation's end minus a
+            // statement's deadline and the last save
+            const abortAt = hardEndAt - SWEEP_RESERVE_MS;
+            const stopAt = Math.min(Date.now() + settings.sliceSeconds * 1000, abortAt);
             if (stopAt - Date.now() < 1000) {
               logger.info("sweep", { cluster: name, outcome: "no time left" });
               return;
@@ -286,7 +289,7 @@ function pairSweepers(w: Wiring): (name: string) => PairSweep | undefined {
               open: w.sweepNodes?.(name) ?? sweepNodesFor(cluster, w.aws.password),
               log: (event, detail) => logger.info(event, { cluster: name, ...detail }),
             };
-            const r = await sweepSlice(name, settings, state, deps, stopAt).catch(
+            const r = await sweepSlice(name, settings, state, deps, stopAt, abortAt).catch(
               (e: unknown) => ({ outcome: "error", why: String((e as Error)?.message ?? e) }) as const,
             );
             logger.info("sweep", { cluster: name, ...r });

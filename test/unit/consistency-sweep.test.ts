@@ -191,6 +191,40 @@ describe("slices", () => {
     expect(store.item?.record.last?.differences.map((d) => idOf(d.key))).toEqual([42, 15_000]);
   });
 
+  it("a chunk that differs in many rows: no statement after the slice's hard end; the chunk is retried smaller until the pass is done", async () => {
+    // Prepare: 2,000 rows, B different on ids 1-300; reading a row's image takes 1 ms
+    const a = new Writer();
+    for (let id = 1; id <= 2000; id++) a.write({ id, v: `v${id}` });
+    const b = new Replica(a);
+    b.catchUp(a.log.length);
+    for (let id = 1; id <= 300; id++) b.errant({ id, v: "x" });
+    const late: number[] = [];
+    let abortAt = 0;
+    for (const n of [a, b] as CompareNode[]) {
+      const image = n.rowImage.bind(n);
+      n.rowImage = async (...args) => {
+        if (Date.now() > abortAt) late.push(Date.now() - abortAt);
+        await new Promise((r) => setTimeout(r, 1));
+        return image(...args);
+      };
+    }
+    const store = new MemorySweepStore();
+    // Act: slices of 50 ms, hard end 150 ms after the start
+    const outcomes: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const started = Date.now();
+      abortAt = started + 150;
+      const r = await sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), started + 50, abortAt);
+      outcomes.push(r.outcome);
+      if (r.outcome === "done") break;
+    }
+    // Assess
+    expect(late).toEqual([]);
+    expect(outcomes).not.toContain("error");
+    expect(outcomes.at(-1)).toBe("done");
+    expect(store.item?.record.last).toMatchObject({ rows: 2000, differing: 300 });
+  });
+
   it("two slices at once: the one that finds the lease held does nothing; one that lost the write stops", async () => {
     const { a, b } = pair();
     const store = new MemorySweepStore();
