@@ -34,7 +34,8 @@ export const METRICS = {
   /**
    * Pairs with the consistency sweep: rows confirmed different between the nodes plus tables defined
    * differently, as known at this probe (the pass under way, and the last pass for the tables it has not
-   * reached yet). Not published without the sweep.
+   * reached yet). Not published without the sweep, nor before its first pass has finished (unless it has
+   * already found differences).
    */
   dataDifferences: "DataDifferences",
 } as const;
@@ -96,7 +97,8 @@ export function metricValues(
     { name: METRICS.openIncidents, unit: "Count", value: openIncidents(s.incidents).length },
     { name: METRICS.probeDuration, unit: "Milliseconds", value: timings.probeMs },
   ];
-  if (s.consistency)
+  // not before the sweep has seen something: no pass finished and nothing found is not "no difference"
+  if (s.consistency && (s.consistency.last || s.consistency.differences > 0))
     out.push({ name: METRICS.dataDifferences, unit: "Count", value: s.consistency.differences });
   const lagAB = s.nodes.b.replication?.lagSeconds;
   const lagBA = s.nodes.a.replication?.lagSeconds;

@@ -79,6 +79,10 @@ describe("the consistency sweep through the pipeline", () => {
     const { a, b, store, round, mails } = setup();
     const first = await round();
     expect(first.slice.outcome).toBe("done");
+    // the probe before any pass: no DataDifferences (not seen is not "no difference")
+    expect(metricValues(first.r.state, { probeMs: 1, nodeCheckMs: {} }).map((m) => m.name)).not.toContain(
+      METRICS.dataDifferences,
+    );
     expect((await round()).r.state.consistency).toMatchObject({ differences: 0, last: { rows: 500 } });
 
     // Act: B's own writes, which replicate nowhere; the next pass (rest 0) finds them
