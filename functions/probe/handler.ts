@@ -246,14 +246,11 @@ function pairProbers(w: Wiring): (name: string) => PairProbe {
 }
 
 /**
- * Where the sweep's records are: the state table (the store's), a test's own store when it gives one
- * (never the real table behind a test's back), or none (no sweep) when a test replaced only the store.
+ * Where the sweep's records are: the state table (the store's), a test's own sweep store when it gives one,
+ * or none (no sweep) when a test replaced only the store: never the real table behind a test's back.
  */
 function sweepStoreOf(w: Wiring): SweepStore | undefined {
-  if (w.portOverrides.sweepStore) return w.portOverrides.sweepStore;
-  const store = w.portOverrides.store;
-  if (!store) return w.aws.store;
-  return "loadSweep" in store ? (store as unknown as SweepStore) : undefined;
+  return w.portOverrides.sweepStore ?? (w.portOverrides.store ? undefined : w.aws.store);
 }
 
 /** One slice of a pair's consistency sweep, after its probe, ending well before `hardEndAt`. */

@@ -73,17 +73,17 @@ export class DynamoStore implements StateStore, PushGate, SweepStore {
   }
 
   async load(cluster: string): Promise<StoredCurrent | null> {
-    const r = { Item: await this.item(cluster, "current") };
-    if (!r.Item) return null;
-    const entries = Object.values((r.Item.outbox ?? {}) as Record<string, string>).map(
+    const item = await this.item(cluster, "current");
+    if (!item) return null;
+    const entries = Object.values((item.outbox ?? {}) as Record<string, string>).map(
       (j) => JSON.parse(j) as OutboxEntry | Alert,
     );
     return {
-      version: Number(r.Item.version),
-      state: JSON.parse(String(r.Item.state)) as ClusterState,
+      version: Number(item.version),
+      state: JSON.parse(String(item.state)) as ClusterState,
       outbox: sortByTime(await this.alertBodies(cluster, entries), (a) => a.createdAt),
       historyOutbox: sortByTime(
-        Object.values((r.Item.historyOutbox ?? {}) as Record<string, string>).map(
+        Object.values((item.historyOutbox ?? {}) as Record<string, string>).map(
           (j) => JSON.parse(j) as HistoryItem,
         ),
         (h) => h.at,
@@ -102,38 +102,46 @@ export class DynamoStore implements StateStore, PushGate, SweepStore {
     for (const h of [...next.keepHistory, ...next.addHistory.map((h) => ({ ...h, version }))]) {
       historyOutbox[key(historySk(h))] = JSON.stringify(h);
     }
+    const written = await this.putAtVersion(
+      {
+        pk: pk(cluster),
+        sk: "current",
+        version,
+        status: next.state.status,
+        observedAt: next.state.observedAt,
+        state: JSON.stringify(next.state),
+        outbox,
+        historyOutbox,
+      },
+      expectedVersion,
+    );
+    return written ? { committed: true, version } : { committed: false };
+  }
+
+  /**
+   * Puts `item` (its `version` set by the caller) if the stored item's version is still `expected` (null: no
+   * item yet); false when another writer got there first (ConditionalCheckFailed).
+   */
+  private async putAtVersion(item: Record<string, unknown>, expected: number | null): Promise<boolean> {
     try {
       await this.call((signal) =>
         this.doc.send(
           new PutCommand({
             TableName: this.o.tableName,
-            Item: {
-              pk: pk(cluster),
-              sk: "current",
-              version,
-              status: next.state.status,
-              observedAt: next.state.observedAt,
-              state: JSON.stringify(next.state),
-              outbox,
-              historyOutbox,
-            },
-            ConditionExpression:
-              expectedVersion === null ? "attribute_not_exists(pk)" : "version = :expected",
-            ...(expectedVersion === null
-              ? {}
-              : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
+            Item: item,
+            ConditionExpression: expected === null ? "attribute_not_exists(pk)" : "version = :expected",
+            ...(expected === null ? {} : { ExpressionAttributeValues: { ":expected": expected } }),
           }),
           { abortSignal: signal },
         ),
       );
-      return { committed: true, version };
+      return true;
     } catch (e) {
       if (
         e instanceof ConditionalCheckFailedException ||
         (e as Error).name === "ConditionalCheckFailedException"
-      ) {
-        return { committed: false };
-      }
+      )
+        return false;
       throw e;
     }
   }
@@ -235,26 +243,8 @@ export class DynamoStore implements StateStore, PushGate, SweepStore {
     leaseUntil: number,
   ): Promise<number | null> {
     const version = (expectedVersion ?? 0) + 1;
-    try {
-      await this.call((signal) =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.o.tableName,
-            Item: { pk: pk(cluster), sk: "sweep", version, leaseUntil, record: JSON.stringify(record) },
-            ConditionExpression:
-              expectedVersion === null ? "attribute_not_exists(pk)" : "version = :expected",
-            ...(expectedVersion === null
-              ? {}
-              : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
-          }),
-          { abortSignal: signal },
-        ),
-      );
-      return version;
-    } catch (e) {
-      if ((e as Error).name === "ConditionalCheckFailedException") return null;
-      throw e;
-    }
+    const item = { pk: pk(cluster), sk: "sweep", version, leaseUntil, record: JSON.stringify(record) };
+    return (await this.putAtVersion(item, expectedVersion)) ? version : null;
   }
 
   async markSent(cluster: string, alertId: string): Promise<void> {
