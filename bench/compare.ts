@@ -8,7 +8,7 @@
  * Writes bench/results/compare.json; BENCHMARKS.md carries the table.
  */
 import { readFileSync } from "node:fs";
-import { DIVERGENCE_KINDS, DIVERGENCE_SEED_ROWS, type Expected } from "../lab/divergence.ts";
+import { DIVERGENCE_KINDS, type Expected, undoDivergence } from "../lab/divergence.ts";
 import { Lab } from "../lab/lab.ts";
 import { labTlsPaths } from "../lab/tls.ts";
 import { forwarderStreamOpener } from "../shared/adapters/forwarder-stream.ts";
@@ -400,27 +400,7 @@ async function syncFinds(lab: Lab, tables: string[]): Promise<string> {
 
 /** B put back as A has it, with sql_log_bin=0. */
 async function undo(lab: Lab, e: Expected): Promise<void> {
-  if ("drift" in e) {
-    if (e.drift === "collation")
-      await lab.sqlOn(
-        "b",
-        "ALTER TABLE lab.drill_codes MODIFY code VARCHAR(8) COLLATE utf8mb4_general_ci NOT NULL",
-        {
-          noBinlog: true,
-        },
-      );
-    else await lab.sqlOn("b", `DROP TABLE IF EXISTS ${e.table}`, { noBinlog: true });
-    return;
-  }
-  // the row as the seed made it (lab/divergence.ts), or none above the seeded ids
-  await lab.sqlOn(
-    "b",
-    e.id <= DIVERGENCE_SEED_ROWS
-      ? `REPLACE INTO lab.drill SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('item ', seq)), seq / 3,
-           IF(seq % 5 = 0, NULL, REPEAT('n', seq)) FROM lab.seq_1_to_${DIVERGENCE_SEED_ROWS} WHERE seq = ${e.id}`
-      : `DELETE FROM lab.drill WHERE id = ${e.id}`,
-    { noBinlog: true },
-  );
+  await lab.sqlOn("b", undoDivergence(e), { noBinlog: true });
 }
 
 /**

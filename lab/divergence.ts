@@ -13,6 +13,7 @@ export const DIVERGENCE_KINDS = [
   "null-vs-empty",
   "trailing-space",
   "float",
+  "twin-update",
   "collation",
   "table-missing",
 ] as const;
@@ -35,7 +36,9 @@ export type Expected =
   | {
       readonly table: string;
       readonly kind: "missing-on-a" | "missing-on-b" | "different";
+      /** The first row's key (kept for `lab diverge --json` readers); `ids` has them all. */
       readonly id: number;
+      readonly ids: readonly number[];
     }
   | { readonly table: string; readonly drift: "collation" | "missing-on-a" | "missing-on-b" };
 
@@ -48,23 +51,23 @@ export interface Divergence {
 /** The divergence `kind` made on node `node` (its SQL runs there with sql_log_bin=0). */
 export function divergence(kind: DivergenceKind, node: NodeId): Divergence {
   const other = node === "a" ? "b" : "a";
-  const row = (id: number, describe: string, sql: string): Divergence => ({
+  const row = (id: number, describe: string, sql: string, ids = [id]): Divergence => ({
     describe,
     sql,
-    expected: { table: "lab.drill", kind: "different", id },
+    expected: { table: "lab.drill", kind: "different", id, ids },
   });
   switch (kind) {
     case "row-insert":
       return {
         describe: "a row inserted on this node only (id 900001)",
         sql: "INSERT INTO lab.drill VALUES (900001, 'only here', 1, NULL)",
-        expected: { table: "lab.drill", kind: `missing-on-${other}`, id: 900001 },
+        expected: { table: "lab.drill", kind: `missing-on-${other}`, id: 900001, ids: [900001] },
       };
     case "row-delete":
       return {
         describe: "a row deleted on this node only (id 10)",
         sql: "DELETE FROM lab.drill WHERE id = 10",
-        expected: { table: "lab.drill", kind: `missing-on-${node}`, id: 10 },
+        expected: { table: "lab.drill", kind: `missing-on-${node}`, id: 10, ids: [10] },
       };
     case "row-update":
       return row(
@@ -90,6 +93,15 @@ export function divergence(kind: DivergenceKind, node: NodeId): Divergence {
         "a float changed in its last digits on this node only (id 16, price + 1e-9)",
         "UPDATE lab.drill SET price = price + 1e-9 WHERE id = 16",
       );
+    case "twin-update":
+      // the same bytes changed at the same place in two rows of the same shape: a CRC-based chunk checksum
+      // changes by the same value for each, and its BIT_XOR cancels them out (row-sql.ts chunkHashQuery)
+      return row(
+        20,
+        "the same change on two rows alike on this node only (ids 20 and 25, name upper-cased)",
+        "UPDATE lab.drill SET name = UPPER(name) WHERE id IN (20, 25)",
+        [20, 25],
+      );
     case "collation":
       return {
         describe: "lab.drill_codes.code's collation changed on this node only (utf8mb4_bin)",
@@ -103,4 +115,26 @@ export function divergence(kind: DivergenceKind, node: NodeId): Divergence {
         expected: { table: "lab.drill_only_here", drift: `missing-on-${other}` },
       };
   }
+}
+
+/**
+ * The SQL that puts node `node`'s side of a divergence back as the seed made it (run there with
+ * sql_log_bin=0): its rows re-made (or removed above the seeded ids), its table dropped, its collation back.
+ */
+export function undoDivergence(e: Expected): string {
+  if ("drift" in e)
+    return e.drift === "collation"
+      ? "ALTER TABLE lab.drill_codes MODIFY code VARCHAR(8) COLLATE utf8mb4_general_ci NOT NULL"
+      : `DROP TABLE IF EXISTS ${e.table}`;
+  const seeded = e.ids.filter((id) => id <= DIVERGENCE_SEED_ROWS);
+  const added = e.ids.filter((id) => id > DIVERGENCE_SEED_ROWS);
+  return [
+    ...(seeded.length
+      ? [
+          `REPLACE INTO lab.drill SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('item ', seq)), seq / 3,
+             IF(seq % 5 = 0, NULL, REPEAT('n', seq)) FROM lab.seq_1_to_${DIVERGENCE_SEED_ROWS} WHERE seq IN (${seeded.join(", ")})`,
+        ]
+      : []),
+    ...(added.length ? [`DELETE FROM lab.drill WHERE id IN (${added.join(", ")})`] : []),
+  ].join(";\n");
 }

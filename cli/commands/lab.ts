@@ -103,7 +103,9 @@ function addLifecycle(lab: Command, { out, err }: Io): void {
       const d = await (await openLab(o, err)).diverge(kind, node);
       const e = d.expected;
       const finds =
-        "drift" in e ? `schema drift (${e.drift}) on ${e.table}` : `${e.table} ${e.kind}, id ${e.id}`;
+        "drift" in e
+          ? `schema drift (${e.drift}) on ${e.table}`
+          : `${e.table} ${e.kind}, id ${e.ids.join(", ")}`;
       out(
         o.json
           ? JSON.stringify(d)

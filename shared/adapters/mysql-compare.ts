@@ -190,7 +190,7 @@ export class MysqlCompareNode implements CompareNode {
   async chunkHash(t: TableDef, lower: Key | null, upper: Key | null) {
     const started = Date.now();
     const [row] = await this.query(chunkHashQuery(t, lower, upper));
-    return { rows: Number(row?.n ?? 0), hash: `${row?.x1 ?? 0}/${row?.x2 ?? 0}`, ms: Date.now() - started };
+    return { rows: Number(row?.n ?? 0), hash: String(row?.x ?? 0), ms: Date.now() - started };
   }
 
   async rowHashes(t: TableDef, lower: Key | null, upper: Key | null) {

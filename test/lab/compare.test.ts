@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Expected, undoDivergence } from "../../lab/divergence.ts";
 import { Lab } from "../../lab/lab.ts";
 import { writeLabConfig } from "../../lab/lab-config.ts";
 import { waitFor } from "../../shared/util/wait.ts";
@@ -164,10 +165,30 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
       expect(status.nodes[id].replication).toMatchObject({ ioRunning: "Yes", sqlRunning: "Yes" });
   }, 120_000);
 
+  it("two rows changed alike, alone in their chunk: both found (a CRC chunk checksum cancels them out)", async () => {
+    // Prepare: the same change on two rows of the same shape on B, nothing else differing in lab.drill
+    const labArgs = ["--name", lab.plan.name, "--subnet", lab.plan.subnet, "--json"];
+    const r = await cli("lab", "diverge", "twin-update", "b", ...labArgs);
+    expect(r.code, r.err).toBe(0);
+    const { expected } = JSON.parse(r.out) as { expected: Expected };
+    try {
+      // Act
+      const { code, report } = await compare("--tables", "lab.drill");
+      // Assess
+      expect(code).toBe(1);
+      expect(report.tables.flatMap((t) => t.differences.map((d) => `${d.kind} ${d.key.join("/")}`))).toEqual(
+        [20, 25].map((id) => `different ${hex(String(id))}`),
+      );
+    } finally {
+      await lab.sqlOn("b", undoDivergence(expected), { noBinlog: true });
+    }
+    expect((await compare("--tables", "lab.drill")).code).toBe(0);
+  }, 120_000);
+
   it("lab diverge: each kind made on a node is what compare finds, row by key or as schema drift", async () => {
     // Prepare: every kind, row-delete on A and the others on B, through the CLI
     const labArgs = ["--name", lab.plan.name, "--subnet", lab.plan.subnet, "--json"];
-    const made: { expected: Record<string, string | number> }[] = [];
+    const made: { expected: Record<string, string | number | number[]> }[] = [];
     for (const [kind, node] of [
       ["row-insert", "b"],
       ["row-delete", "a"],
@@ -175,6 +196,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
       ["null-vs-empty", "b"],
       ["trailing-space", "b"],
       ["float", "b"],
+      ["twin-update", "b"],
       ["collation", "b"],
       ["table-missing", "b"],
     ] as const) {
@@ -189,7 +211,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
     const rows = made
       .map((m) => m.expected)
       .filter((e) => "kind" in e)
-      .map((e) => `${e.table} ${e.kind} ${hex(String(e.id))}`)
+      .flatMap((e) => (e.ids as number[]).map((id) => `${e.table} ${e.kind} ${hex(String(id))}`))
       .sort();
     expect(
       report.tables
@@ -202,7 +224,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
       .map((e) => `${e.table} ${e.drift}`)
       .sort();
     expect(report.drift.map((d) => `${d.table} ${d.kind}`).sort()).toEqual(drift);
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(8);
     expect(drift).toHaveLength(2);
   }, 120_000);
 

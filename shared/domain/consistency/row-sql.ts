@@ -2,7 +2,7 @@
  * The consistency check's read-only SQL (pure builders; the values go as placeholders). Every value is
  * read as its bytes (rowBytesExpr: no charset conversion on the way), so trailing spaces, floats as the
  * server prints them and binary bytes all count; keys and row images travel as hex. A chunk's checksum is
- * a BIT_XOR over its rows (pt-table-checksum's aggregate), so it does not depend on the row order.
+ * a BIT_XOR over its rows' MD5s, so it does not depend on the row order.
  */
 import type { ColumnDef, TableDef } from "./model.ts";
 
@@ -129,14 +129,16 @@ export function upperBoundQuery(t: TableDef, lower: Key | null, rows: number): S
 }
 
 /**
- * The chunk's row count and checksum: the BIT_XOR of each row's CRC32, and of the CRC32 of the row behind a
- * '#' (64 bits in all; MD5 per row costs four times as much server time on 1 M rows), with the count.
+ * The chunk's row count and checksum: the BIT_XOR of the first 64 bits of each row's MD5 (the chunk checksum
+ * of TiDB's sync-diff-inspector). Not a CRC: a CRC is linear, so two rows changed by the same bytes at the
+ * same distance from their ends (`UPDATE ... SET name = UPPER(name)` on two rows alike) change their CRCs
+ * by the same value, which BIT_XOR cancels: the chunk would read the same on both nodes. pt-table-checksum's
+ * BIT_XOR of CRC32 misses them (BENCHMARKS.md §12); MD5 has no such structure.
  */
 export function chunkHashQuery(t: TableDef, lower: Key | null, upper: Key | null): Statement {
   const where = chunkWhere(t, lower, upper);
-  const row = rowBytesExpr(t);
   return {
-    sql: `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(${row})), 0) AS x1, COALESCE(BIT_XOR(CRC32(CONCAT('#', ${row}))), 0) AS x2 FROM ${qualified(t)} WHERE ${where.sql}`,
+    sql: `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CAST(CONV(LEFT(${rowHashExpr(t)}, 16), 16, 10) AS UNSIGNED)), 0) AS x FROM ${qualified(t)} WHERE ${where.sql}`,
     values: where.values,
   };
 }

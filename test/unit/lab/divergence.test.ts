@@ -8,11 +8,13 @@ describe("lab divergences", () => {
       table: "lab.drill",
       kind: "missing-on-a",
       id: 900001,
+      ids: [900001],
     });
     expect(divergence("row-delete", "a").expected).toEqual({
       table: "lab.drill",
       kind: "missing-on-a",
       id: 10,
+      ids: [10],
     });
     expect(divergence("table-missing", "a").expected).toEqual({
       table: "lab.drill_only_here",
@@ -21,10 +23,11 @@ describe("lab divergences", () => {
   });
 
   it("every kind has its SQL and its expectation, each row kind on its own key", () => {
-    const ids = DIVERGENCE_KINDS.map((k) => divergence(k, "b").expected)
-      .filter((e) => "id" in e)
-      .map((e) => ("id" in e ? e.id : 0));
+    const ids = DIVERGENCE_KINDS.map((k) => divergence(k, "b").expected).flatMap((e) =>
+      "ids" in e ? e.ids : [],
+    );
     expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain(25);
     for (const k of DIVERGENCE_KINDS)
       expect(divergence(k, "a").sql).toMatch(/^(INSERT|DELETE|UPDATE|ALTER|CREATE) /);
   });
