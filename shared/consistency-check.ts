@@ -27,7 +27,8 @@ export interface CompareNode {
   position(): Promise<string>;
   /** Waits until this node has applied `position` (a position of the other node); false on timeout. */
   waitFor(position: string, timeoutMs: number): Promise<boolean>;
-  upperBound(t: TableDef, lower: Key | null, rows: number): Promise<Key | null>;
+  /** The key `rows` rows after `lower` (at or before `within` when given); null: no such row. */
+  upperBound(t: TableDef, lower: Key | null, rows: number, within?: Key | null): Promise<Key | null>;
   /** An integer key's smallest and largest values (null: the table is empty). */
   keyRange(t: TableDef): Promise<{ lo: Key | null; hi: Key | null }>;
   chunkHash(
@@ -295,16 +296,21 @@ export function nextChunkRows(rows: number, ms: number, targetMs: number): numbe
   return Math.round(Math.min(1_000_000, Math.max(10, Math.min(rows * 10, Math.max(rows / 2, scaled)))));
 }
 
-/** Rows a differing chunk is bisected down to before its rows are listed. */
+/** Rows a differing chunk is narrowed down to before its rows are listed. */
 export const LIST_ROWS = 2000;
+
+/** The parts a differing range is cut into per round: one read of the range finds the part(s) that differ. */
+export const NARROW_PARTS = 16;
 
 type Range = { lower: Key | null; upper: Key | null; rows: number };
 
 /**
- * A differing chunk narrowed to its rows: halved (at the reference's key half-way through its rows) and
- * each half's checksum read again on both nodes at the reference's point, down to LIST_ROWS rows; then
- * (key, row hash) on both, and each candidate row confirmed. A half that no longer differs (a write
- * in flight had made the chunk look different) is left.
+ * A differing chunk narrowed to its rows: cut into NARROW_PARTS parts of equal rows (at the reference's
+ * keys), each part's checksum read again on both nodes at the reference's point, and each part that still
+ * differs cut again, down to LIST_ROWS rows; then (key, row hash) on both, and each candidate row confirmed.
+ * One round reads the range once, where halving read it twice over (both halves, then both halves of the
+ * half), after one wait for the other node. A part that no longer differs (a write in flight had made the
+ * chunk look different) is left; a write landing during the round can only make a part look different.
  */
 async function narrow(
   reference: CompareNode,
@@ -313,26 +319,37 @@ async function narrow(
   range: Range,
   o: CompareOptions,
 ): Promise<{ rows: RowDifference[]; unconfirmed: { key: Key }[] }> {
-  const mid =
-    range.rows > LIST_ROWS ? await reference.upperBound(t, range.lower, Math.ceil(range.rows / 2)) : null;
-  if (mid === null || JSON.stringify(mid) === JSON.stringify(range.upper))
-    return listAndConfirm(reference, other, t, range, o);
+  const parts = range.rows > LIST_ROWS ? await cut(reference, t, range) : [];
+  if (parts.length < 2) return listAndConfirm(reference, other, t, range, o);
   const found = { rows: [] as RowDifference[], unconfirmed: [] as { key: Key }[] };
-  for (const half of [
-    { lower: range.lower, upper: mid },
-    { lower: mid, upper: range.upper },
-  ]) {
-    await atReferencePoint(reference, other, o);
+  // one wait per round, not per part: a lagging node would make each part wait for it
+  await atReferencePoint(reference, other, o);
+  for (const part of parts) {
     const [r, x] = await Promise.all([
-      reference.chunkHash(t, half.lower, half.upper),
-      other.chunkHash(t, half.lower, half.upper),
+      reference.chunkHash(t, part.lower, part.upper),
+      other.chunkHash(t, part.lower, part.upper),
     ]);
     if (r.hash === x.hash && r.rows === x.rows) continue;
-    const deeper = await narrow(reference, other, t, { ...half, rows: Math.max(r.rows, x.rows) }, o);
+    const deeper = await narrow(reference, other, t, { ...part, rows: Math.max(r.rows, x.rows) }, o);
     found.rows.push(...deeper.rows);
     found.unconfirmed.push(...deeper.unconfirmed);
   }
   return found;
+}
+
+/** The range's parts of about range.rows / NARROW_PARTS rows each, bounded by the reference's keys; the last is open to range.upper. */
+async function cut(reference: CompareNode, t: TableDef, range: Range): Promise<Range[]> {
+  const step = Math.ceil(range.rows / NARROW_PARTS);
+  const parts: Range[] = [];
+  let lower = range.lower;
+  while (parts.length < NARROW_PARTS - 1) {
+    const upper = await reference.upperBound(t, lower, step, range.upper);
+    if (upper === null || JSON.stringify(upper) === JSON.stringify(range.upper)) break;
+    parts.push({ lower, upper, rows: step });
+    lower = upper;
+  }
+  parts.push({ lower, upper: range.upper, rows: step });
+  return parts;
 }
 
 /** A small range's rows as (key, row hash) on both nodes at the reference's point; the candidates confirmed. */

@@ -175,8 +175,8 @@ export class MysqlCompareNode implements CompareNode {
     }
   }
 
-  async upperBound(t: TableDef, lower: Key | null, rows: number): Promise<Key | null> {
-    const [row] = await this.query(upperBoundQuery(t, lower, rows));
+  async upperBound(t: TableDef, lower: Key | null, rows: number, within?: Key | null): Promise<Key | null> {
+    const [row] = await this.query(upperBoundQuery(t, lower, rows, within ?? null));
     return row ? t.key.map((_, i) => (row[`k${i}`] as string | null) ?? null) : null;
   }
 

@@ -27,8 +27,8 @@ abstract class MemoryNode {
   async tables(): Promise<TableDef[]> {
     return [T];
   }
-  async upperBound(_t: TableDef, lower: Key | null, n: number) {
-    return upper(this.rows(), lower, n);
+  async upperBound(_t: TableDef, lower: Key | null, n: number, within?: Key | null) {
+    return upper(this.rows(), lower, n, within ?? null);
   }
   async keyRange() {
     const ids = [...this.rows().keys()];
@@ -113,8 +113,8 @@ export class Replica extends MemoryNode implements CompareNode {
 
 const inChunk = (id: number, lower: Key | null, up: Key | null) =>
   (lower === null || id > idOf(lower)) && (up === null || id <= idOf(up));
-function upper(rows: Map<number, RowImage>, lower: Key | null, n: number): Key | null {
-  const ids = [...rows.keys()].filter((id) => inChunk(id, lower, null)).sort((x, y) => x - y);
+function upper(rows: Map<number, RowImage>, lower: Key | null, n: number, within: Key | null): Key | null {
+  const ids = [...rows.keys()].filter((id) => inChunk(id, lower, within)).sort((x, y) => x - y);
   const id = ids[n - 1];
   return id === undefined ? null : [hex(String(id))];
 }

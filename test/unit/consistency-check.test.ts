@@ -43,7 +43,7 @@ describe("compareNodes", () => {
     expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`)).toEqual(["different:42"]);
   });
 
-  it("a differing chunk of 10,000 rows is halved down to at most LIST_ROWS rows before its rows are listed", async () => {
+  it("a differing chunk of 10,000 rows is cut down to at most LIST_ROWS rows before its rows are listed", async () => {
     // Prepare
     const a = new Writer();
     for (let id = 1; id <= 10_000; id++) a.write({ id, v: `v${id}` });
@@ -65,6 +65,45 @@ describe("compareNodes", () => {
     expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`)).toEqual(["different:7777"]);
     expect(listed).toBeGreaterThan(0);
     expect(listed).toBeLessThanOrEqual(LIST_ROWS);
+  });
+
+  it("narrowing a differing chunk reads its rows about once per round (16 parts), not twice over (halving)", async () => {
+    // Prepare: one chunk of 10,000 rows, one row differing; the rows each node hashes counted
+    const a = new Writer();
+    for (let id = 1; id <= 10_000; id++) a.write({ id, v: `v${id}` });
+    const b = new Replica(a);
+    b.catchUp(a.log.length);
+    b.errant({ id: 7777, v: "errant" });
+    let hashed = 0;
+    const read = b.chunkHash.bind(b);
+    b.chunkHash = async (...args) => {
+      const r = await read(...args);
+      hashed += r.rows;
+      return r;
+    };
+    // Act
+    const { rows } = await compareNodes(a, b, { ...options, initialChunkRows: 10_000 });
+    // Assess: the chunk (10,000) and one round over its 16 parts (10,000); halving read 27,500
+    expect(rows.map((r) => `${r.kind}:${idOf(r.key)}`)).toEqual(["different:7777"]);
+    expect(hashed).toBeLessThanOrEqual(21_000);
+  });
+
+  it("rows missing on the reference: the parts stay within the chunk, a difference after it is reported once", async () => {
+    // Prepare: A has 1..1000 and 2101..3000; B also 1001..2100 (written on B alone) and a different 2120.
+    // The first chunk (0, 2100] holds 1,000 rows on A and 2,100 on B: a cut at A's keys walks past 2100.
+    const a = new Writer();
+    for (let id = 1; id <= 3000; id++) if (id <= 1000 || id > 2100) a.write({ id, v: `v${id}` });
+    const b = new Replica(a);
+    b.catchUp(a.log.length);
+    for (let id = 1001; id <= 2100; id++) b.errant({ id, v: `v${id}` });
+    b.errant({ id: 2120, v: "errant" });
+    // Act
+    const { rows } = await compareNodes(a, b, { ...options, initialChunkRows: 2100, chunkTimeMs: 1 });
+    // Assess
+    const found = rows.map((r) => `${r.kind}:${idOf(r.key)}`);
+    expect(found.filter((f) => f === "different:2120")).toHaveLength(1);
+    expect(found.filter((f) => f.startsWith("missing-on-a:"))).toHaveLength(1100);
+    expect(found).toHaveLength(1101);
   });
 
   it("a comparison interrupted mid-table resumes from its last checkpoint: the same report, only the chunks left read again", async () => {

@@ -119,9 +119,17 @@ export function chunkWhere(t: TableDef, lower: Key | null, upper: Key | null): S
 const orderBy = (t: TableDef) => t.key.map(quoteIdent).join(", ");
 const keyHexColumns = (t: TableDef) => t.key.map((k, i) => `${hexOf(k)} AS k${i}`).join(", ");
 
-/** The key of the row `rows` rows after `lower` (the chunk's inclusive upper bound); no row: the last chunk. */
-export function upperBoundQuery(t: TableDef, lower: Key | null, rows: number): Statement {
-  const where = lower ? afterKey(t, lower) : { sql: "1=1", values: [] };
+/**
+ * The key of the row `rows` rows after `lower` (the chunk's inclusive upper bound), among the rows at or
+ * before `within` when given (a part of a range that must stay in it); no row: the last chunk.
+ */
+export function upperBoundQuery(
+  t: TableDef,
+  lower: Key | null,
+  rows: number,
+  within: Key | null = null,
+): Statement {
+  const where = chunkWhere(t, lower, within);
   return {
     sql: `SELECT ${keyHexColumns(t)} FROM ${qualified(t)} WHERE ${where.sql} ORDER BY ${orderBy(t)} LIMIT 1 OFFSET ${Math.max(0, Math.floor(rows) - 1)}`,
     values: where.values,
