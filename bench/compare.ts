@@ -32,6 +32,9 @@ export async function compareBench(save: (name: string, data: unknown) => void):
     await seed(lab);
     const ours = await ourPass(lab);
     const pt = await ptPass(lab);
+    // pt-table-checksum with a checksum as strong as compare's (MD5, not the CRC32 that two rows changed
+    // alike cancel out in): the throughput at equal strength
+    const ptMd5 = await ptPass(lab, "MD5");
     // one row made to differ on B alone, then found by each
     await lab.sqlOn("b", `UPDATE lab.big SET a = 'differs' WHERE id = ${Math.floor(ROWS * 0.77)}`, {
       noBinlog: true,
@@ -46,6 +49,7 @@ export async function compareBench(save: (name: string, data: unknown) => void):
       chunkTimeS: CHUNK_TIME_S,
       ours,
       pt,
+      ptMd5,
       oursFind,
       ptFind,
       syncFind,
@@ -67,9 +71,11 @@ export async function compareBench(save: (name: string, data: unknown) => void):
           "p99",
           "rows examined per row",
           "found",
+          "first named at",
         ],
         row("compare (both nodes, read-only)", ours, ROWS),
         row("pt-table-checksum (master; replicas by replication)", pt, ROWS),
+        row("pt-table-checksum --function=MD5", ptMd5, ROWS),
         row("compare, one row differing", oursFind, ROWS),
         row("pt-table-checksum, one row differing", ptFind, ROWS),
         row("pt-table-sync --print A to B (host to host), one row differing", syncFind, ROWS),
@@ -92,6 +98,8 @@ export async function compareBench(save: (name: string, data: unknown) => void):
 
 interface Pass {
   seconds: number;
+  /** Seconds until the first differing row was known (compare: the chunk that held it narrowed). */
+  namedAt?: number;
   chunks: number;
   chunkMs: number[];
   examined: number;
@@ -108,6 +116,7 @@ function row(name: string, p: Pass, rows: number): (string | number)[] {
     `${Math.round(pct(p.chunkMs, 99))} ms`,
     (p.examined / rows).toFixed(2),
     p.found.join(", ") || "-",
+    p.namedAt === undefined ? "-" : `${p.namedAt.toFixed(1)} s`,
   ];
 }
 
@@ -153,18 +162,24 @@ async function ourPass(lab: Lab): Promise<Pass> {
   const [a, b] = [await open("a"), await open("b")];
   const before = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
   const started = performance.now();
+  let namedAt: number | undefined;
   try {
     const { report } = await compareNodes(a, b, {
       cluster: "bench",
       schemas: ["lab"],
       tables: ["lab.big"],
       chunkTimeMs: CHUNK_TIME_S * 1000,
+      onProgress: (p) => {
+        if (namedAt === undefined && Object.values(p.tables).some((t) => t.differences.length > 0))
+          namedAt = (performance.now() - started) / 1000;
+      },
     });
     const seconds = (performance.now() - started) / 1000;
     const t = report.tables[0];
     const after = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
     return {
       seconds,
+      ...(namedAt === undefined ? {} : { namedAt }),
       chunks: t?.chunks ?? 0,
       chunkMs: [...(t?.chunkMs ?? [])],
       examined: after - before,
@@ -177,8 +192,8 @@ async function ourPass(lab: Lab): Promise<Pass> {
   }
 }
 
-/** pt-table-checksum on A (root over the socket), chunk time 0.5 s; B's checksums read after. */
-async function ptPass(lab: Lab): Promise<Pass> {
+/** pt-table-checksum on A (root over the socket), chunk time 0.5 s, its checksum function; B's checksums read after. */
+async function ptPass(lab: Lab, fn = "CRC32"): Promise<Pass> {
   const p = lab.plan;
   await lab.sqlOn("a", "DROP DATABASE IF EXISTS percona");
   const before = (await handlerReads(lab, "a")) + (await handlerReads(lab, "b"));
@@ -190,6 +205,7 @@ async function ptPass(lab: Lab): Promise<Pass> {
       "--databases=lab",
       "--tables=big",
       `--chunk-time=${CHUNK_TIME_S}`,
+      `--function=${fn}`,
       "--recursion-method=none",
       "--no-check-replication-filters",
       "--no-check-binlog-format",
