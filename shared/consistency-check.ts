@@ -42,6 +42,13 @@ export interface CompareNode {
     upper: Key | null,
   ): Promise<Map<string, { key: Key; hash: string }>>;
   rowImage(t: TableDef, key: Key): Promise<RowImage | null>;
+  /**
+   * A table without a key, whole: each distinct row's hash and how many times it is there; null when the
+   * table holds more than `maxRows` rows (read no further).
+   */
+  rowCounts(t: TableDef, maxRows: number): Promise<Map<string, number> | null>;
+  /** One image of each row of a table without a key whose hash is in `hashes`. */
+  rowsByHash(t: TableDef, hashes: readonly string[]): Promise<Map<string, RowImage>>;
 }
 
 export interface CompareOptions {
@@ -55,6 +62,8 @@ export interface CompareOptions {
   readonly initialChunkRows?: number;
   /** How long the other node may take to reach the reference's position before the check gives up. @default 30 s */
   readonly catchUpTimeoutMs?: number;
+  /** A table without a key is compared whole up to this many rows, and reported not compared above. @default 10000 */
+  readonly keylessMaxRows?: number;
   /** Tries to read a changing row the same on both nodes. @default 3 */
   readonly confirmTries?: number;
   readonly log?: (line: string) => void;
@@ -135,7 +144,8 @@ export async function compareNodes(
       });
       continue;
     }
-    const r = await compareTable(reference, other, t, {
+    const compare = t.key.length === 0 ? compareKeyless : compareTable;
+    const r = await compare(reference, other, t, {
       ...o,
       resume: progress,
       onProgress: (p) => {
@@ -178,7 +188,6 @@ function skipReason(
       .filter((d) => d.table === tableName(t))
       .map((d) => d.kind)
       .join(", ")}): rows not compared`;
-  if (t.key.length === 0) return "no primary key or NOT NULL unique key to walk: rows not compared";
   return undefined;
 }
 
@@ -434,4 +443,129 @@ export function sameImage(x: RowImage | null, y: RowImage | null): boolean {
   if (x === null || y === null) return x === y;
   const keys = Object.keys(x);
   return keys.length === Object.keys(y).length && keys.every((k) => x[k] === y[k]);
+}
+
+/** Rows a table without a key may hold and still be compared (whole, in one read per node). */
+export const KEYLESS_MAX_ROWS = 10_000;
+
+/**
+ * A table without a primary or NOT NULL unique key, compared whole when it is small: every row's hash and
+ * count on the reference, on the other node at the reference's point, and on the reference again. The
+ * reference's two reads must agree (else tried again, then the table is unconfirmed); each copy of a row
+ * one node holds more often than the other is a row missing on that other node, named by all its values.
+ * Above keylessMaxRows rows the table is reported not compared (nothing to walk it in chunks by).
+ */
+export async function compareKeyless(
+  reference: CompareNode,
+  other: CompareNode,
+  t: TableDef,
+  o: CompareOptions,
+): Promise<{ report: TableReport; rows: RowDifference[]; done: boolean }> {
+  const from = o.resume?.tables[tableName(t)];
+  if (from?.done) return keylessOutcome(t, from);
+  const max = o.keylessMaxRows ?? KEYLESS_MAX_ROWS;
+  const tooLarge = (who: string) =>
+    notCompared(
+      t,
+      `no primary key or NOT NULL unique key to walk, and ${who} more than ${max} rows to compare whole: rows not compared`,
+    );
+  const state: TableProgress = {
+    done: true,
+    lower: null,
+    size: 0,
+    rows: 0,
+    chunks: 1,
+    chunkMs: [],
+    differences: [],
+    unconfirmed: [],
+  };
+  let settled = false;
+  for (let i = 0; i < (o.confirmTries ?? 3) && !settled; i++) {
+    const started = Date.now();
+    const before = await reference.rowCounts(t, max);
+    if (before === null) return tooLarge("it holds");
+    await atReferencePoint(reference, other, o);
+    const theirs = await other.rowCounts(t, max);
+    if (theirs === null) return tooLarge(`node ${other.id.toUpperCase()} holds`);
+    const after = await reference.rowCounts(t, max);
+    if (after === null || !sameCounts(before, after)) continue;
+    settled = true;
+    state.rows = [...before.values()].reduce((x, y) => x + y, 0);
+    state.chunkMs.push(Date.now() - started);
+    state.differences.push(
+      ...(await surplus(reference, other, t, before, theirs)),
+      ...(await surplus(other, reference, t, theirs, before)),
+    );
+  }
+  // a table that changed between every pair of the reference's reads: not shown to differ, nor equal
+  if (!settled) state.unconfirmed.push({ key: [] });
+  await o.onProgress?.({ tables: { [tableName(t)]: structuredClone(state) } });
+  return keylessOutcome(t, state);
+}
+
+function notCompared(t: TableDef, skipped: string) {
+  return {
+    report: {
+      table: tableName(t),
+      rows: 0,
+      chunks: 0,
+      differences: [],
+      unconfirmed: [],
+      skipped,
+      chunkMs: [],
+    },
+    rows: [],
+    done: true,
+  };
+}
+
+function sameCounts(x: ReadonlyMap<string, number>, y: ReadonlyMap<string, number>): boolean {
+  return x.size === y.size && [...x].every(([h, n]) => y.get(h) === n);
+}
+
+/** Each copy of a row `mine` holds more often than `theirs`: missing on the other node, named by its values. */
+async function surplus(
+  mine: CompareNode,
+  theirs: CompareNode,
+  t: TableDef,
+  mineCounts: ReadonlyMap<string, number>,
+  theirCounts: ReadonlyMap<string, number>,
+): Promise<RowDifference[]> {
+  const extra = [...mineCounts].filter(([h, n]) => n > (theirCounts.get(h) ?? 0));
+  if (extra.length === 0) return [];
+  const images = await mine.rowsByHash(
+    t,
+    extra.map(([h]) => h),
+  );
+  return extra.flatMap(([h, n]) => {
+    const image = images.get(h);
+    if (!image) return []; // changed since the counts: the table is read again at the next comparison
+    const key = t.columns.map((c) => image[c.name] ?? null);
+    const copies = n - (theirCounts.get(h) ?? 0);
+    const pair = mine.id === "a" ? { a: image, b: null } : { a: null, b: image };
+    return Array.from({ length: copies }, () => ({
+      table: tableName(t),
+      kind: `missing-on-${theirs.id}` as const,
+      key,
+      ...pair,
+    }));
+  });
+}
+
+function keylessOutcome(
+  t: TableDef,
+  s: TableProgress,
+): { report: TableReport; rows: RowDifference[]; done: boolean } {
+  return {
+    report: {
+      table: tableName(t),
+      rows: s.rows,
+      chunks: s.chunks,
+      differences: s.differences.map(({ table, kind, key }) => ({ table, kind, key })),
+      unconfirmed: s.unconfirmed,
+      chunkMs: s.chunkMs,
+    },
+    rows: s.differences,
+    done: true,
+  };
 }

@@ -15,8 +15,10 @@ import {
   KEYS_QUERY,
   type Key,
   keyRangeQuery,
+  rowCountsQuery,
   rowHashesQuery,
   rowImageQuery,
+  rowsByHashQuery,
   type Statement,
   TABLES_QUERY,
   upperBoundQuery,
@@ -201,6 +203,24 @@ export class MysqlCompareNode implements CompareNode {
         return [JSON.stringify(key), { key, hash: String(r.h) }] as const;
       }),
     );
+  }
+
+  async rowCounts(t: TableDef, maxRows: number): Promise<Map<string, number> | null> {
+    const rows = await this.query(rowCountsQuery(t, maxRows));
+    const counts = new Map(rows.map((r) => [String(r.h), Number(r.n)] as const));
+    return [...counts.values()].reduce((a, b) => a + b, 0) > maxRows ? null : counts;
+  }
+
+  async rowsByHash(t: TableDef, hashes: readonly string[]): Promise<Map<string, RowImage>> {
+    const out = new Map<string, RowImage>();
+    for (let i = 0; i < hashes.length; i += 500)
+      for (const r of await this.query(rowsByHashQuery(t, hashes.slice(i, i + 500))))
+        if (!out.has(String(r["#h"])))
+          out.set(
+            String(r["#h"]),
+            Object.fromEntries(t.columns.map((c) => [c.name, (r[c.name] as string | null) ?? null])),
+          );
+    return out;
   }
 
   async rowImage(t: TableDef, key: Key): Promise<RowImage | null> {

@@ -45,6 +45,20 @@ abstract class MemoryNode {
   async rowImage(_t: TableDef, key: Key): Promise<RowImage | null> {
     return this.rows().get(idOf(key)) ?? null;
   }
+  async rowCounts(_t: TableDef, max: number) {
+    const images = [...this.rows().values()];
+    if (images.length > max) return null;
+    const counts = new Map<string, number>();
+    for (const i of images) counts.set(JSON.stringify(i), (counts.get(JSON.stringify(i)) ?? 0) + 1);
+    return counts;
+  }
+  async rowsByHash(_t: TableDef, hashes: readonly string[]) {
+    return new Map(
+      [...this.rows().values()]
+        .map((i) => [JSON.stringify(i), i] as const)
+        .filter(([h]) => hashes.includes(h)),
+    );
+  }
 }
 
 /** The writer: its rows and the log of its writes (the position is the log's length). */

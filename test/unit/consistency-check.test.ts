@@ -210,4 +210,71 @@ describe("compareNodes", () => {
     expect(rows).toEqual([]);
     expect(report.tables[0]?.skipped).toMatch(/^schema drift \(columns\): rows not compared/);
   });
+
+  describe("a table without a key", () => {
+    const keyless: TableDef = { ...T, key: [], keyName: null };
+    const noKey = (...nodes: { tables: () => Promise<TableDef[]> }[]) => {
+      for (const n of nodes) n.tables = async () => [keyless];
+    };
+
+    it("small: compared whole, each row one node lacks named by all its values", async () => {
+      // Prepare: B lacks row 7 and holds a row 900 A does not have
+      const { a, b } = pair();
+      noKey(a, b);
+      b.errant({ id: 7, v: null, deleted: true }, { id: 900, v: "only b" });
+      // Act
+      const { report, rows } = await compareNodes(a, b, options);
+      // Assess
+      expect(report.tables[0]).toMatchObject({ rows: 100, chunks: 1, unconfirmed: [] });
+      expect(report.tables[0]?.skipped).toBeUndefined();
+      expect(rows.map((r) => `${r.kind} ${r.key.join("/")}`).sort()).toEqual([
+        `missing-on-a ${hex("900")}/${hex("only b")}`,
+        `missing-on-b ${hex("7")}/${hex("v7")}`,
+      ]);
+      expect(rows.find((r) => r.kind === "missing-on-b")).toMatchObject({ a: { id: hex("7") }, b: null });
+    });
+
+    it("a row held three times on one node and once on the other: two copies missing", async () => {
+      // Prepare: counts as a server returns them for a table holding a row twice
+      const { a, b } = pair();
+      noKey(a, b);
+      const counts = b.rowCounts.bind(b);
+      b.rowCounts = async (t, max) => {
+        const m = (await counts(t, max)) as Map<string, number>;
+        const row5 = JSON.stringify({ id: hex("5"), v: hex("v5") });
+        m.set(row5, 3);
+        return m;
+      };
+      // Act
+      const { rows } = await compareNodes(a, b, options);
+      // Assess
+      expect(rows.map((r) => `${r.kind} ${r.key.join("/")}`)).toEqual(
+        Array(2).fill(`missing-on-a ${hex("5")}/${hex("v5")}`),
+      );
+    });
+
+    it("larger than keylessMaxRows: reported not compared, nothing read past the limit", async () => {
+      const { a, b } = pair();
+      noKey(a, b);
+      b.errant({ id: 900, v: "only b" });
+      const { report, rows } = await compareNodes(a, b, { ...options, keylessMaxRows: 99 });
+      expect(rows).toEqual([]);
+      expect(report.tables[0]?.skipped).toMatch(/no primary key .* more than 99 rows .*: rows not compared/);
+    });
+
+    it("a table changing between every pair of A's reads: unconfirmed, never a difference", async () => {
+      const { a, b } = pair();
+      noKey(a, b);
+      b.errant({ id: 900, v: "only b" });
+      let n = 0;
+      const counts = a.rowCounts.bind(a);
+      a.rowCounts = async (t, max) => {
+        a.write({ id: 1000 + n, v: `hot${n++}` });
+        return counts(t, max);
+      };
+      const { report, rows } = await compareNodes(a, b, options);
+      expect(rows).toEqual([]);
+      expect(report.tables[0]?.unconfirmed).toEqual([{ key: [] }]);
+    });
+  });
 });

@@ -25,7 +25,12 @@ export function literal(c: ColumnDef, hex: string | null): string {
   return `X'${hex}'`;
 }
 
+/** The row by its key; a table without a key: by every column, NULL-safe (`<=>`), one copy (LIMIT 1). */
 function keyMatch(t: TableDef, image: RowImage): string {
+  if (t.key.length === 0)
+    return t.columns
+      .map((c) => `${quoteIdent(c.name)} <=> ${literal(c, image[c.name] ?? null)}`)
+      .join(" AND ");
   const col = (name: string) => t.columns.find((c) => c.name === name) as ColumnDef;
   return t.key.map((k) => `${quoteIdent(k)} = ${literal(col(k), image[k] ?? null)}`).join(" AND ");
 }

@@ -178,6 +178,25 @@ export function rowImageQuery(t: TableDef, key: Key): Statement {
   };
 }
 
+/**
+ * A table without a key, whole: each distinct row's hash and how many times it is there (a table may hold
+ * a row twice), over at most `maxRows + 1` rows: more than `maxRows` says the table is too large to compare.
+ */
+export function rowCountsQuery(t: TableDef, maxRows: number): Statement {
+  return {
+    sql: `SELECT h, COUNT(*) AS n FROM (SELECT ${rowHashExpr(t)} AS h FROM ${qualified(t)} LIMIT ${Math.floor(maxRows) + 1}) AS x GROUP BY h`,
+    values: [],
+  };
+}
+
+/** The rows of a table without a key whose hash is one of `hashes` (every column's hex), with their hash. */
+export function rowsByHashQuery(t: TableDef, hashes: readonly string[]): Statement {
+  return {
+    sql: `SELECT ${rowHashExpr(t)} AS \`#h\`, ${t.columns.map((c) => `${hexOf(c.name)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${rowHashExpr(t)} IN (${hashes.map(() => "?").join(", ")})`,
+    values: [...hashes],
+  };
+}
+
 /** The tables' columns, in order, for the schemas given. */
 export const COLUMNS_QUERY =
   "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";

@@ -152,6 +152,17 @@ describe("the repair SQL", () => {
     expect(repairStatement(orders, imageA, { ...imageA })).toBeNull();
   });
 
+  it("a table without a key: one copy deleted by every column, NULL-safe; a copy inserted whole", () => {
+    const log: TableDef = { ...orders, key: [], keyName: null };
+    const row = { ...imageA, note: null };
+    expect(repairStatement(log, null, row)).toBe(
+      "DELETE FROM `shop`.`orders` WHERE `id` <=> '7' AND `line` <=> '1' AND `note` <=> NULL AND `price` <=> '1.5' LIMIT 1;",
+    );
+    expect(repairStatement(log, row, null)).toBe(
+      "INSERT INTO `shop`.`orders` (`id`, `line`, `note`, `price`) VALUES ('7', '1', NULL, '1.5');",
+    );
+  });
+
   it("the file turns the binary log off for its session and says on which node, and why", () => {
     const sql = repairScript(
       [orders],
