@@ -64,6 +64,12 @@ export interface CompareOptions {
   readonly catchUpTimeoutMs?: number;
   /** A table without a key is compared whole up to this many rows, and reported not compared above. @default 10000 */
   readonly keylessMaxRows?: number;
+  /**
+   * Keep both nodes' images of each differing row (for the repair SQL). The deployed sweep keeps keys only:
+   * false drops the images once a row is confirmed, so a table differing in many rows does not fill memory.
+   * @default true
+   */
+  readonly images?: boolean;
   /** Tries to read a changing row the same on both nodes. @default 3 */
   readonly confirmTries?: number;
   readonly log?: (line: string) => void;
@@ -404,7 +410,12 @@ export async function confirm(
     pending.forEach((key, j) => {
       const [b, x, a] = [before[j] ?? null, theirs[j] ?? null, after[j] ?? null];
       if (!sameImage(b, a)) changed.push(key);
-      else if (!sameImage(b, x)) rows.push(difference(reference, other, t, key, b, x));
+      else if (!sameImage(b, x))
+        rows.push(
+          o.images === false
+            ? difference(reference, other, t, key, b && {}, x && {})
+            : difference(reference, other, t, key, b, x),
+        );
     });
     pending = changed;
   }

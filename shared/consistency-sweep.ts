@@ -118,6 +118,7 @@ export async function sweepSlice(
       cluster,
       schemas: settings.schemas,
       chunkTimeMs: settings.chunkTimeMs,
+      images: false,
       stopAt,
       resume: resumeOf(pass),
       onProgress: async (p) => {

@@ -183,6 +183,16 @@ describe("compareNodes", () => {
     expect(report.tables[0]?.unconfirmed).toEqual([]);
   });
 
+  it("images: false (the deployed sweep) keeps each difference's kind and key, no row values", async () => {
+    const { a, b } = pair();
+    b.errant({ id: 42, v: "errant" }, { id: 43, v: null, deleted: true });
+    const { rows } = await compareNodes(a, b, { ...options, images: false });
+    expect(rows).toEqual([
+      { table: "shop.t", kind: "different", key: [hex("42")], a: {}, b: {} },
+      { table: "shop.t", kind: "missing-on-b", key: [hex("43")], a: {}, b: null },
+    ]);
+  });
+
   it("a row written on A at every read is unconfirmed (hot), never a difference", async () => {
     const { a, b } = pair();
     b.errant({ id: 42, v: "errant" });
