@@ -264,7 +264,13 @@ async function ptSyncPass(lab: Lab): Promise<Pass> {
 }
 
 const SWEEP_SLICE_S = 2;
-const SWEEP = { schemas: ["lab"], sliceSeconds: SWEEP_SLICE_S, restMinutes: 60, chunkTimeMs: 250 };
+const SWEEP = {
+  schemas: ["lab"],
+  sliceSeconds: SWEEP_SLICE_S,
+  restMinutes: 60,
+  chunkTimeMs: 250,
+  maxLoad: 25,
+};
 
 /** A sweep store in memory that counts its writes (the state table's conditional semantics). */
 class CountingSweepStore implements SweepStore {

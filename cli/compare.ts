@@ -23,6 +23,8 @@ export interface CompareRun {
   tables: string[];
   reference?: "a" | "b";
   chunkTimeMs: number;
+  /** Threads_running above which the check pauses (the engine's default when absent). */
+  maxLoad?: number;
   repairDir: string;
   /** A checkpoint file: resumed from when it holds an unfinished comparison of the same tables; removed when done. */
   checkpoint?: string;
@@ -91,6 +93,7 @@ export async function runCompare(
       schemas,
       tables: r.tables,
       chunkTimeMs: r.chunkTimeMs,
+      ...(r.maxLoad === undefined ? {} : { maxLoad: r.maxLoad }),
       log: r.log,
       ...(resume ? { resume } : {}),
       ...(r.checkpoint ? { onProgress: writeCheckpoint(r.checkpoint, scope) } : {}),

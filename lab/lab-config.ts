@@ -126,7 +126,7 @@ export function labConfigPath(lab: Lab): string {
  */
 export const LAB_COMPARE = {
   schemas: [APP_USER.database],
-  sweep: { sliceSeconds: 5, restMinutes: 60, chunkTimeMs: 250 },
+  sweep: { sliceSeconds: 5, restMinutes: 60, chunkTimeMs: 250, maxLoad: 25 },
 };
 
 /** The managed-node ids the rehearsal's SSM endpoint maps to the lab's node namespaces. */

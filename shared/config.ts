@@ -207,6 +207,8 @@ const Compare = strictObject({
     restMinutes: z.number().int().min(0).max(10_080).default(60),
     /** The server time one chunk read aims at, on each node. */
     chunkTimeMs: z.number().int().min(10).max(5000).default(250),
+    /** Threads_running on either node above which the sweep reads nothing and waits (until its slice ends). */
+    maxLoad: z.number().int().min(1).max(100_000).default(25),
   }).optional(),
 });
 

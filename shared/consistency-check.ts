@@ -18,11 +18,14 @@ import {
 import type { RowDifference } from "./domain/consistency/repair.ts";
 import { integerKey, type Key } from "./domain/consistency/row-sql.ts";
 import { schemaDrift } from "./domain/consistency/schema-diff.ts";
+import { sleep } from "./util/wait.ts";
 
 /** One node as the check reads it (shared/adapters/mysql-compare.ts): reads only, each with a deadline. */
 export interface CompareNode {
   readonly id: "a" | "b";
   tables(schemas: readonly string[]): Promise<TableDef[]>;
+  /** How busy the node is: Threads_running (SHOW GLOBAL STATUS; no privilege needed). */
+  load(): Promise<number>;
   /** What this node has applied: its GTID position or set, as text. */
   position(): Promise<string>;
   /** Waits until this node has applied `position` (a position of the other node); false on timeout. */
@@ -70,6 +73,15 @@ export interface CompareOptions {
    * @default true
    */
   readonly images?: boolean;
+  /**
+   * Threads_running on either node above which the check pauses before its next chunk (pt-table-checksum's
+   * --max-load default). @default 25
+   */
+  readonly maxLoad?: number;
+  /** How long the check waits for a busy node before it stops with the reason (ServerBusy). @default 10 min */
+  readonly busyTimeoutMs?: number;
+  /** Set by compareNodes for the tables it compares (one limit for the whole check). */
+  readonly pacer?: Pacer;
   /** Tries to read a changing row the same on both nodes. @default 3 */
   readonly confirmTries?: number;
   readonly log?: (line: string) => void;
@@ -117,6 +129,50 @@ export class CatchUpTimeout extends Error {
   override readonly name = "CatchUpTimeout";
 }
 
+export class ServerBusy extends Error {
+  override readonly name = "ServerBusy";
+}
+
+/**
+ * The check's pace: before a chunk (and a narrowing round) both nodes' Threads_running are read, and while
+ * either is above the limit the check waits (250 ms, doubling to 5 s) instead of adding its reads to the
+ * load; until the slice's end (`stopAt`: the caller then reads no further) or busyTimeoutMs (ServerBusy).
+ */
+export class Pacer {
+  pausedMs = 0;
+  private constructor(
+    readonly limit: number,
+    private readonly nodes: readonly CompareNode[],
+    private readonly o: CompareOptions,
+  ) {}
+
+  static start(nodes: readonly CompareNode[], o: CompareOptions): Pacer {
+    return new Pacer(o.maxLoad ?? 25, nodes, o);
+  }
+
+  async calm(): Promise<void> {
+    const end = Date.now() + (this.o.busyTimeoutMs ?? 600_000);
+    for (let wait = 250, said = false; ; wait = Math.min(wait * 2, 5000)) {
+      const loads = await Promise.all(this.nodes.map((n) => n.load()));
+      const busy = this.nodes
+        .map((n, i) => ({ id: n.id.toUpperCase(), load: loads[i] ?? 0 }))
+        .filter((x) => x.load > this.limit);
+      if (busy.length === 0) return;
+      const what = busy.map((x) => `node ${x.id} Threads_running ${x.load}`).join(", ");
+      if (this.o.stopAt !== undefined && Date.now() >= this.o.stopAt) return;
+      if (Date.now() >= end)
+        throw new ServerBusy(
+          `${what}, above ${this.limit} for ${+((this.o.busyTimeoutMs ?? 600_000) / 1000).toFixed(1)} s: compare again when the pair is quieter`,
+        );
+      if (!said) this.o.log?.(`${what}, above ${this.limit}: pausing`);
+      said = true;
+      const ms = Math.max(0, Math.min(wait, end - Date.now(), (this.o.stopAt ?? Infinity) - Date.now()));
+      await sleep(ms);
+      this.pausedMs += ms;
+    }
+  }
+}
+
 export async function compareNodes(
   reference: CompareNode,
   other: CompareNode,
@@ -132,6 +188,7 @@ export async function compareNodes(
   const rows: RowDifference[] = [];
   const progress: Progress = { tables: { ...(o.resume?.tables ?? {}) } };
   let complete = true;
+  const pacer = o.pacer ?? Pacer.start([reference, other], o);
   for (const t of refDefs.filter(wanted)) {
     if (o.stopAt !== undefined && Date.now() >= o.stopAt && !progress.tables[tableName(t)]?.done) {
       complete = false;
@@ -153,6 +210,7 @@ export async function compareNodes(
     const compare = t.key.length === 0 ? compareKeyless : compareTable;
     const r = await compare(reference, other, t, {
       ...o,
+      pacer,
       resume: progress,
       onProgress: (p) => {
         progress.tables[tableName(t)] = p.tables[tableName(t)] as TableProgress;
@@ -176,6 +234,7 @@ export async function compareNodes(
       reference: reference.id,
       startedAt: new Date(started).toISOString(),
       seconds: (Date.now() - started) / 1000,
+      ...(pacer.pausedMs > 0 ? { pausedSeconds: pacer.pausedMs / 1000 } : {}),
       drift,
       tables,
     },
@@ -237,6 +296,7 @@ export async function compareTable(
       };
   const nextUpper = await chunkBounds(reference, t);
   while (!state.done) {
+    await o.pacer?.calm();
     if (o.stopAt !== undefined && Date.now() >= o.stopAt) break;
     const lower = state.lower;
     const upper = await nextUpper(lower, state.size);
@@ -338,6 +398,7 @@ async function narrow(
   if (parts.length < 2) return listAndConfirm(reference, other, t, range, o);
   const found = { rows: [] as RowDifference[], unconfirmed: [] as { key: Key }[] };
   // one wait per round, not per part: a lagging node would make each part wait for it
+  await o.pacer?.calm();
   await atReferencePoint(reference, other, o);
   for (const part of parts) {
     const [r, x] = await Promise.all([
@@ -491,6 +552,7 @@ export async function compareKeyless(
     unconfirmed: [],
   };
   let settled = false;
+  await o.pacer?.calm();
   for (let i = 0; i < (o.confirmTries ?? 3) && !settled; i++) {
     const started = Date.now();
     const before = await reference.rowCounts(t, max);

@@ -118,6 +118,8 @@ export async function sweepSlice(
       cluster,
       schemas: settings.schemas,
       chunkTimeMs: settings.chunkTimeMs,
+      maxLoad: settings.maxLoad,
+      log: (line) => deps.log?.("sweep-paused", { cluster, why: line }),
       images: false,
       stopAt,
       resume: resumeOf(pass),

@@ -1,5 +1,5 @@
 /** `compare`: see its --help (cli/help.ts). Loads what it needs when it runs. */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { CLUSTER_OPTION_HELP, configOption, type Io, oneCluster, parseDuration } from "../common.ts";
 
 export function compareCommand(io: Io): Command {
@@ -21,6 +21,11 @@ export function compareCommand(io: Io): Command {
       ).choices(["a", "b"]),
     )
     .option("--chunk-time <duration>", "server time a chunk read should take", "500ms")
+    .option(
+      "--max-load <threads>",
+      "pause while either node's Threads_running is above this (default 25)",
+      parsePositiveInt,
+    )
     .option("--repair-dir <dir>", "where the repair SQL goes when rows differ", ".")
     .option(
       "--checkpoint <file>",
@@ -36,6 +41,7 @@ export function compareCommand(io: Io): Command {
         tables: o.tables ? splitList(o.tables) : [],
         reference: o.reference,
         chunkTimeMs: parseDuration(o.chunkTime),
+        ...(o.maxLoad === undefined ? {} : { maxLoad: o.maxLoad }),
         repairDir: o.repairDir,
         ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
         log: io.err,
@@ -46,6 +52,15 @@ export function compareCommand(io: Io): Command {
       );
       io.setExitCode(result.exitCode);
     });
+}
+
+function parsePositiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(
+      `--max-load: expected a whole number of threads, at least 1 (got "${text}")`,
+    );
+  return n;
 }
 
 function splitList(text: string): string[] {

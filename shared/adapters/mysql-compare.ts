@@ -155,6 +155,11 @@ export class MysqlCompareNode implements CompareNode {
     return Number(row?.r ?? 1) === 0;
   }
 
+  async load(): Promise<number> {
+    const [row] = await this.query({ sql: "SHOW GLOBAL STATUS LIKE 'Threads_running'", values: [] });
+    return Number(row?.Value ?? 0);
+  }
+
   async position(): Promise<string> {
     const [row] = await this.query({
       sql: this.mariadb ? "SELECT @@GLOBAL.gtid_binlog_pos AS p" : "SELECT @@GLOBAL.gtid_executed AS p",

@@ -16,6 +16,8 @@ export function renderCompare(r: CompareReport, repairFiles: readonly string[]):
   const lines = [
     `cluster ${r.cluster}: ${verdict} (${rows} rows in ${r.tables.length} tables read at node ${r.reference.toUpperCase()}'s replication point, ${r.seconds.toFixed(1)} s)`,
   ];
+  if (r.pausedSeconds)
+    lines.push(`paused ${r.pausedSeconds.toFixed(1)} s for a busy node (Threads_running above the limit)`);
   if (unconfirmed > 0)
     lines.push(
       `${unconfirmed} row(s) kept changing while read: unconfirmed (hot), compare again when quieter`,

@@ -27,6 +27,11 @@ abstract class MemoryNode {
   async tables(): Promise<TableDef[]> {
     return [T];
   }
+  /** Threads_running, as a test sets it. */
+  running = 1;
+  async load() {
+    return this.running;
+  }
   async upperBound(_t: TableDef, lower: Key | null, n: number, within?: Key | null) {
     return upper(this.rows(), lower, n, within ?? null);
   }

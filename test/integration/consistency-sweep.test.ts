@@ -27,7 +27,13 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), ses?.stop()]);
 });
 
-const SWEEP: SweepSettings = { schemas: ["shop"], sliceSeconds: 10, restMinutes: 0, chunkTimeMs: 250 };
+const SWEEP: SweepSettings = {
+  schemas: ["shop"],
+  sliceSeconds: 10,
+  restMinutes: 0,
+  chunkTimeMs: 250,
+  maxLoad: 25,
+};
 let name: string;
 let clock: number;
 let n = 0;

@@ -173,6 +173,27 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
       expect(status.nodes[id].replication).toMatchObject({ ioRunning: "Yes", sqlRunning: "Yes" });
   }, 120_000);
 
+  it("node B busy (12 queries running): compare pauses until they end, then reads every row; the report says how long", async () => {
+    // Prepare: 12 sessions on B each running a 3 s query, until B's Threads_running shows them
+    const running = async () =>
+      Number((await lab.sqlOn("b", "SHOW GLOBAL STATUS LIKE 'Threads_running'"))[0]?.Value ?? 0);
+    const busy = Array.from({ length: 12 }, () => lab.sqlOn("b", "SELECT SLEEP(3)", { timeoutMs: 20_000 }));
+    try {
+      await waitFor(async () => (await running()) > 10, {
+        timeoutMs: 10_000,
+        what: "B's Threads_running above 10",
+      });
+      // Act
+      const { code, report } = await compare("--tables", "lab.items", "--max-load", "8");
+      // Assess: it waited for the 3 s queries (its first look, then at least once more), then read every row
+      expect(code).toBe(0);
+      expect((report as Report & { pausedSeconds?: number }).pausedSeconds).toBeGreaterThan(0.2);
+      expect(report.tables[0]?.rows).toBe(ROWS);
+    } finally {
+      await Promise.allSettled(busy);
+    }
+  }, 60_000);
+
   it("two rows changed alike, alone in their chunk: both found (a CRC chunk checksum cancels them out)", async () => {
     // Prepare: the same change on two rows of the same shape on B, nothing else differing in lab.drill
     const labArgs = ["--name", lab.plan.name, "--subnet", lab.plan.subnet, "--json"];

@@ -221,6 +221,46 @@ describe("compareNodes", () => {
     expect(report.tables[0]?.skipped).toMatch(/^schema drift \(columns\): rows not compared/);
   });
 
+  describe("a busy node (Threads_running above the limit)", () => {
+    it("the check pauses before its next chunk until the node is quieter, reads nothing meanwhile, and says so", async () => {
+      // Prepare: B quiet at the start (limit 25), then busy (40) for two looks, then quiet again
+      const { a, b } = pair();
+      const looks = [1, 40, 40];
+      b.load = async () => (b.running = looks.shift() ?? 1);
+      let readWhileBusy = 0;
+      const read = b.chunkHash.bind(b);
+      b.chunkHash = async (...args) => {
+        if (b.running > 25) readWhileBusy++;
+        return read(...args);
+      };
+      const log: string[] = [];
+      // Act
+      const { report } = await compareNodes(a, b, { ...options, log: (l) => log.push(l) });
+      // Assess: 250 ms then 500 ms of pause, every row still read
+      expect(readWhileBusy).toBe(0);
+      expect(report.pausedSeconds).toBeGreaterThanOrEqual(0.7);
+      expect(report.tables[0]?.rows).toBe(100);
+      expect(log).toContain("node B Threads_running 40, above 25: pausing");
+    });
+
+    it("busy longer than busyTimeoutMs: the check stops with the node, its load and the limit", async () => {
+      const { a, b } = pair();
+      const looks = [1];
+      b.load = async () => looks.shift() ?? 40;
+      await expect(compareNodes(a, b, { ...options, busyTimeoutMs: 300 })).rejects.toThrow(
+        /^node B Threads_running 40, above 25 for 0.3 s: compare again when the pair is quieter$/,
+      );
+    });
+
+    it("--max-load above the pair's usual load: no pause at that load", async () => {
+      const { a, b } = pair();
+      b.running = 30;
+      const { report } = await compareNodes(a, b, { ...options, maxLoad: 40, busyTimeoutMs: 100 });
+      expect(report.pausedSeconds).toBeUndefined();
+      expect(report.tables[0]?.rows).toBe(100);
+    });
+  });
+
   describe("a table without a key", () => {
     const keyless: TableDef = { ...T, key: [], keyName: null };
     const noKey = (...nodes: { tables: () => Promise<TableDef[]> }[]) => {

@@ -21,7 +21,13 @@ import type { StoredSweep, SweepStore } from "../../shared/ports.ts";
 import { idOf, Replica, Writer } from "../helpers/compare-nodes.ts";
 import { MemorySweepStore } from "../helpers/fake-ports.ts";
 
-const SETTINGS: SweepSettings = { schemas: ["shop"], sliceSeconds: 10, restMinutes: 60, chunkTimeMs: 250 };
+const SETTINGS: SweepSettings = {
+  schemas: ["shop"],
+  sliceSeconds: 10,
+  restMinutes: 60,
+  chunkTimeMs: 250,
+  maxLoad: 25,
+};
 const NOW = new Date("2026-12-07T10:00:00Z");
 
 /** A HEALTHY pair, A holding the VIP, B replicating from A. */
@@ -140,14 +146,32 @@ describe("what a slice does next", () => {
 });
 
 describe("slices", () => {
+  it("a node busier than maxLoad: the slice reads no chunk, waits until its end, logs sweep-paused", async () => {
+    // Prepare: B at 30 Threads_running, the sweep's limit 25
+    const { a, b, chunks } = pair();
+    b.running = 30;
+    const store = new MemorySweepStore();
+    const logged: string[] = [];
+    const d = { ...deps(store, { a, b }), log: (event: string) => void logged.push(event) };
+    // Act
+    const started = Date.now();
+    const r = await sweepSlice("lab", SETTINGS, state(), d, started + 300);
+    // Assess
+    expect(r.outcome).toBe("progress");
+    expect(chunks()).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(logged).toContain("sweep-paused");
+  });
+
   it("a pass in slices: each stops at its time, its progress saved after every chunk; the pass ends with the rows B holds differently", async () => {
     // Prepare
     const { a, b, chunks } = pair();
     const store = new MemorySweepStore();
-    // Act: slices of 15 ms until the pass is done
+    // Act: slices of 40 ms until the pass is done (a slice's start alone, the in-memory key range of
+    // 20,000 rows, takes up to 30 ms on a busy machine)
     const outcomes: string[] = [];
     for (let i = 0; i < 200; i++) {
-      const r = await sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), Date.now() + 15);
+      const r = await sweepSlice("lab", SETTINGS, state(), deps(store, { a, b }), Date.now() + 40);
       outcomes.push(r.outcome);
       if (r.outcome === "done") break;
     }

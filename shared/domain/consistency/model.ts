@@ -71,6 +71,8 @@ export interface CompareReport {
   readonly reference: "a" | "b";
   readonly startedAt: string;
   readonly seconds: number;
+  /** Seconds the check paused for a busy node (Threads_running above the limit) before its reads. */
+  readonly pausedSeconds?: number;
   readonly drift: readonly SchemaDrift[];
   readonly tables: readonly TableReport[];
 }

@@ -21,6 +21,8 @@ export interface SweepSettings {
   readonly restMinutes: number;
   /** The server time a chunk read aims at. */
   readonly chunkTimeMs: number;
+  /** Threads_running on either node above which the sweep waits. */
+  readonly maxLoad: number;
 }
 
 /** The differences kept per table in the state table (the count is always whole). */
