@@ -343,7 +343,7 @@ async function faultsPass(lab: Lab) {
   const out: { kind: string; compare: string; checksum: string; sync: string }[] = [];
   for (const kind of DIVERGENCE_KINDS) {
     const d = await lab.diverge(kind, "b");
-    const tables = ["drill", "drill_codes", "drill_only_here"];
+    const tables = ["drill", "drill_codes", "drill_only_here", "drill_log"];
     const compare = await compareFinds(
       lab,
       tables.map((t) => `lab.${t}`),

@@ -14,6 +14,7 @@ export const DIVERGENCE_KINDS = [
   "trailing-space",
   "float",
   "twin-update",
+  "keyless-copy",
   "collation",
   "table-missing",
 ] as const;
@@ -30,6 +31,10 @@ export const DIVERGENCE_SEED = `CREATE TABLE IF NOT EXISTS lab.drill (id INT PRI
   CREATE TABLE IF NOT EXISTS lab.drill_codes (code VARCHAR(8) NOT NULL PRIMARY KEY) ENGINE=InnoDB
     DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
   INSERT IGNORE INTO lab.drill_codes VALUES ('a'), ('B'), ('c');`;
+
+/** The drill's table without a key, seeded apart (a lab seeded before it had it gets it alone). */
+export const DIVERGENCE_SEED_KEYLESS = `CREATE TABLE lab.drill_log (id INT NOT NULL) ENGINE=InnoDB;
+  INSERT INTO lab.drill_log SELECT seq FROM lab.seq_1_to_20;`;
 
 /** What `compare` must report for a divergence: a row difference, or schema drift. */
 export type Expected =
@@ -102,6 +107,12 @@ export function divergence(kind: DivergenceKind, node: NodeId): Divergence {
         "UPDATE lab.drill SET name = UPPER(name) WHERE id IN (20, 25)",
         [20, 25],
       );
+    case "keyless-copy":
+      return {
+        describe: "one more copy of a row of a table without a key on this node only (lab.drill_log, id 5)",
+        sql: "INSERT INTO lab.drill_log VALUES (5)",
+        expected: { table: "lab.drill_log", kind: `missing-on-${other}`, id: 5, ids: [5] },
+      };
     case "collation":
       return {
         describe: "lab.drill_codes.code's collation changed on this node only (utf8mb4_bin)",
@@ -122,6 +133,7 @@ export function divergence(kind: DivergenceKind, node: NodeId): Divergence {
  * sql_log_bin=0): its rows re-made (or removed above the seeded ids), its table dropped, its collation back.
  */
 export function undoDivergence(e: Expected): string {
+  if (e.table === "lab.drill_log") return "DELETE FROM lab.drill_log WHERE id = 5 LIMIT 1";
   if ("drift" in e)
     return e.drift === "collation"
       ? "ALTER TABLE lab.drill_codes MODIFY code VARCHAR(8) COLLATE utf8mb4_general_ci NOT NULL"

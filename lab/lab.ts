@@ -22,7 +22,13 @@ import { MariadbPosition } from "../shared/domain/gtid.ts";
 import type { NodeCheckParams } from "../shared/node-check/params.ts";
 import { run } from "../shared/util/exec.ts";
 import { waitFor } from "../shared/util/wait.ts";
-import { DIVERGENCE_SEED, type DivergenceKind, divergence, type Expected } from "./divergence.ts";
+import {
+  DIVERGENCE_SEED,
+  DIVERGENCE_SEED_KEYLESS,
+  type DivergenceKind,
+  divergence,
+  type Expected,
+} from "./divergence.ts";
 import { Ec2World, labEc2Topology } from "./ec2-standin.ts";
 import { FAULT_KINDS, type FaultKind } from "./fault-kinds.ts";
 import { FAULTS, type FaultContext } from "./faults.ts";
@@ -734,8 +740,14 @@ export class Lab implements FaultContext {
     assertRoot();
     if (!this.readState()) throw new LabError(`lab ${this.plan.name} is not up`);
     const peer = peerOf(id);
-    if ((await this.sqlOn(peer, "SHOW TABLES FROM lab LIKE 'drill'")).length === 0) {
-      await this.sqlOn(peer, DIVERGENCE_SEED, { timeoutMs: 30_000 });
+    const missing = async (table: string) =>
+      (await this.sqlOn(peer, `SHOW TABLES FROM lab LIKE '${table}'`)).length === 0;
+    const seeds = [
+      ...((await missing("drill")) ? [DIVERGENCE_SEED] : []),
+      ...((await missing("drill_log")) ? [DIVERGENCE_SEED_KEYLESS] : []),
+    ];
+    if (seeds.length > 0) {
+      await this.sqlOn(peer, seeds.join("\n"), { timeoutMs: 30_000 });
       const [row] = await this.sqlOn(peer, "SELECT @@GLOBAL.gtid_binlog_pos AS p");
       const seeded = MariadbPosition.parse(String(row?.p ?? ""));
       await waitFor(
