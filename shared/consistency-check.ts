@@ -196,15 +196,7 @@ export async function compareNodes(
     }
     const skipped = skipReason(t, drifted, drift);
     if (skipped) {
-      tables.push({
-        table: tableName(t),
-        rows: 0,
-        chunks: 0,
-        differences: [],
-        unconfirmed: [],
-        skipped,
-        chunkMs: [],
-      });
+      tables.push(notCompared(t, skipped).report);
       continue;
     }
     const compare = t.key.length === 0 ? compareKeyless : compareTable;
@@ -576,7 +568,11 @@ export async function compareKeyless(
   return keylessOutcome(t, state);
 }
 
-function notCompared(t: TableDef, skipped: string) {
+/** A table whose rows are not compared, and why. */
+function notCompared(
+  t: TableDef,
+  skipped: string,
+): { report: TableReport; rows: RowDifference[]; done: true } {
   return {
     report: {
       table: tableName(t),

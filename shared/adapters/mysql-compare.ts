@@ -58,6 +58,16 @@ export class CompareNodeError extends Error {
   }
 }
 
+/**
+ * Why the server's MD5() cannot checksum rows (null: it can). A server in FIPS mode answers NULL: every
+ * chunk's checksum would be the same on both nodes (BIT_XOR skips NULLs), and no row would ever differ.
+ */
+export function md5Unusable(m: unknown): string | null {
+  return typeof m === "string" && /^[0-9a-f]{32}$/i.test(m)
+    ? null
+    : `MD5() answers ${m === null || m === undefined ? "NULL" : JSON.stringify(m)} on this server (FIPS mode?): rows cannot be checksummed, and every chunk would look the same on both nodes`;
+}
+
 export class MysqlCompareNode implements CompareNode {
   readonly id: "a" | "b";
   private mariadb = false;
@@ -99,7 +109,12 @@ export class MysqlCompareNode implements CompareNode {
   }
 
   private async session(): Promise<void> {
-    const [row] = await this.query({ sql: "SELECT @@version AS v", values: [] });
+    const [row] = await this.query({ sql: "SELECT @@version AS v, MD5('mysql-ha-prober') AS m", values: [] });
+    const unusable = md5Unusable(row?.m);
+    if (unusable)
+      throw new CompareNodeError(this.id, `${this.o.host}:${this.o.port}`, "session", {
+        cause: new Error(unusable),
+      });
     this.mariadb = /mariadb/i.test(String(row?.v ?? ""));
     const seconds = (this.o.statementTimeoutMs ?? 10_000) / 1000;
     await this.query({ sql: "SET SESSION TRANSACTION READ ONLY", values: [] });
