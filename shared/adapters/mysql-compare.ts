@@ -118,6 +118,9 @@ export class MysqlCompareNode implements CompareNode {
     this.mariadb = /mariadb/i.test(String(row?.v ?? ""));
     const seconds = (this.o.statementTimeoutMs ?? 10_000) / 1000;
     await this.query({ sql: "SET SESSION TRANSACTION READ ONLY", values: [] });
+    // TIMESTAMP values read as the instants stored, not in each server's own time zone: two nodes set to
+    // different zones would otherwise print every TIMESTAMP differently
+    await this.query({ sql: "SET SESSION time_zone = '+00:00'", values: [] });
     await this.query({
       sql: this.mariadb
         ? `SET SESSION max_statement_time = ${seconds}`

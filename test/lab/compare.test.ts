@@ -67,6 +67,8 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
        CREATE TABLE lab.events (at INT NOT NULL, what VARCHAR(16) NULL) ENGINE=InnoDB;
        INSERT INTO lab.events SELECT seq, IF(seq % 5 = 0, NULL, 'e') FROM lab.seq_1_to_50;
        INSERT INTO lab.events VALUES (3, 'dup'), (3, 'dup');
+       CREATE TABLE lab.stamps (id INT PRIMARY KEY, at TIMESTAMP(3) NOT NULL) ENGINE=InnoDB;
+       INSERT INTO lab.stamps SELECT seq, '2026-06-01 12:00:00.000' + INTERVAL seq MINUTE FROM lab.seq_1_to_20;
        INSERT INTO lab.items
          SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('item ', seq)), seq / 3, IF(seq % 5 = 0, NULL, REPEAT('x', seq % 40)),
            '2026-01-01 00:00:00.000' + INTERVAL seq SECOND
@@ -75,10 +77,15 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
        INSERT INTO lab.coll VALUES ('a'), ('B'), ('c');`,
       { timeoutMs: 30_000 },
     );
-    await waitFor(async () => (await rowsOnB("items")) === ROWS && (await rowsOnB("lines")) === 400, {
-      timeoutMs: 30_000,
-      what: "the application's data to replicate to B",
-    });
+    await waitFor(
+      async () =>
+        (await rowsOnB("items")) === ROWS &&
+        (await rowsOnB("lines")) === 400 &&
+        (await rowsOnB("stamps")) === 20,
+      { timeoutMs: 30_000, what: "the application's data to replicate to B" },
+    );
+    // B's server in another time zone than A's: the same TIMESTAMPs print differently in each one's zone
+    await lab.sqlOn("b", "SET GLOBAL time_zone = '+05:00'");
   }, 240_000);
   afterAll(async () => {
     await lab.down();
@@ -136,6 +143,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
     // a table without a key: a third copy of a row held twice, and a row with a NULL gone
     await lab.sqlOn("b", "INSERT INTO lab.events VALUES (3, 'dup')", alone);
     await lab.sqlOn("b", "DELETE FROM lab.events WHERE at = 5", alone);
+    await lab.sqlOn("b", "DELETE FROM lab.stamps WHERE id = 3", alone); // put back by the repair, in UTC
     await lab.sqlOn("b", "ALTER TABLE lab.coll MODIFY code VARCHAR(8) COLLATE utf8mb4_bin NOT NULL", alone);
     // Act
     const { code, report } = await compare();
@@ -154,6 +162,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
         `lab.lines different ${hex("50")}/${hex("2")}`,
         `lab.events missing-on-a ${hex("3")}/${hex("dup")}`,
         `lab.events missing-on-b ${hex("5")}/`,
+        `lab.stamps missing-on-b ${hex("3")}`,
       ].sort(),
     );
     expect(report.drift.map((d) => `${d.table} ${d.kind}`).sort()).toEqual([
@@ -165,7 +174,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
     const repair = report.repairFiles.find((f) => f.endsWith("make-b-like-a.sql")) as string;
     await lab.sqlOn("b", readFileSync(repair, "utf8"), { timeoutMs: 10_000 });
     // Assess: the rows are the same again; replication still runs both ways
-    const again = await compare("--tables", "lab.items,lab.lines,lab.events");
+    const again = await compare("--tables", "lab.items,lab.lines,lab.events,lab.stamps");
     expect(again.report.tables.flatMap((t) => t.differences)).toEqual([]);
     expect(again.code).toBe(0);
     const status = await lab.status();

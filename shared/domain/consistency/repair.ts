@@ -76,6 +76,8 @@ export function repairScript(
     "-- 1062 and a DELETE or UPDATE of a row it lacks with 1032, each STOPPING its replication. Do not.",
     "-- Nothing here was applied by the tool. Compare again after applying: it must find no difference.",
     "SET SESSION sql_log_bin = 0;",
+    "-- TIMESTAMP values below are in UTC, as compare read them:",
+    "SET SESSION time_zone = '+00:00';",
   ];
   for (const d of differences) {
     const t = byName.get(d.table);

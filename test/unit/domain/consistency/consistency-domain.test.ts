@@ -173,6 +173,7 @@ describe("the repair SQL", () => {
     );
     expect(sql).toMatch(/^-- Apply on node B ONLY/m);
     expect(sql).toMatch(/^SET SESSION sql_log_bin = 0;$/m);
+    expect(sql).toMatch(/^SET SESSION time_zone = '\+00:00';$/m);
     expect(sql).toMatch(/^INSERT INTO `shop`\.`orders`/m);
     expect(sql.trim().split("\n").at(-1)).toBe("SET SESSION sql_log_bin = 1;");
   });
