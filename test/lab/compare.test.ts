@@ -69,6 +69,8 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
        INSERT INTO lab.events VALUES (3, 'dup'), (3, 'dup');
        CREATE TABLE lab.stamps (id INT PRIMARY KEY, at TIMESTAMP(3) NOT NULL) ENGINE=InnoDB;
        INSERT INTO lab.stamps SELECT seq, '2026-06-01 12:00:00.000' + INTERVAL seq MINUTE FROM lab.seq_1_to_20;
+       CREATE TABLE lab.gauges (id INT PRIMARY KEY, f FLOAT NOT NULL) ENGINE=InnoDB;
+       INSERT INTO lab.gauges VALUES (1, 1), (2, 1), (3, 16777216);
        INSERT INTO lab.items
          SELECT seq, IF(seq % 7 = 0, NULL, CONCAT('item ', seq)), seq / 3, IF(seq % 5 = 0, NULL, REPEAT('x', seq % 40)),
            '2026-01-01 00:00:00.000' + INTERVAL seq SECOND
@@ -81,7 +83,8 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
       async () =>
         (await rowsOnB("items")) === ROWS &&
         (await rowsOnB("lines")) === 400 &&
-        (await rowsOnB("stamps")) === 20,
+        (await rowsOnB("stamps")) === 20 &&
+        (await rowsOnB("gauges")) === 3,
       { timeoutMs: 30_000, what: "the application's data to replicate to B" },
     );
     // B's server in another time zone than A's: the same TIMESTAMPs print differently in each one's zone
@@ -144,6 +147,9 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
     await lab.sqlOn("b", "INSERT INTO lab.events VALUES (3, 'dup')", alone);
     await lab.sqlOn("b", "DELETE FROM lab.events WHERE at = 5", alone);
     await lab.sqlOn("b", "DELETE FROM lab.stamps WHERE id = 3", alone); // put back by the repair, in UTC
+    // FLOATs the server prints alike ("1"; "16777200"): a change in the 7th digit, a row put back whole
+    await lab.sqlOn("b", "UPDATE lab.gauges SET f = 1.0000001 WHERE id = 2", alone);
+    await lab.sqlOn("b", "DELETE FROM lab.gauges WHERE id = 3", alone);
     await lab.sqlOn("b", "ALTER TABLE lab.coll MODIFY code VARCHAR(8) COLLATE utf8mb4_bin NOT NULL", alone);
     // Act
     const { code, report } = await compare();
@@ -163,6 +169,8 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
         `lab.events missing-on-a ${hex("3")}/${hex("dup")}`,
         `lab.events missing-on-b ${hex("5")}/`,
         `lab.stamps missing-on-b ${hex("3")}`,
+        `lab.gauges different ${hex("2")}`,
+        `lab.gauges missing-on-b ${hex("3")}`,
       ].sort(),
     );
     expect(report.drift.map((d) => `${d.table} ${d.kind}`).sort()).toEqual([
@@ -174,7 +182,7 @@ describe.skipIf(skip)("compare: are the two nodes' data the same?", () => {
     const repair = report.repairFiles.find((f) => f.endsWith("make-b-like-a.sql")) as string;
     await lab.sqlOn("b", readFileSync(repair, "utf8"), { timeoutMs: 10_000 });
     // Assess: the rows are the same again; replication still runs both ways
-    const again = await compare("--tables", "lab.items,lab.lines,lab.events,lab.stamps");
+    const again = await compare("--tables", "lab.items,lab.lines,lab.events,lab.stamps,lab.gauges");
     expect(again.report.tables.flatMap((t) => t.differences)).toEqual([]);
     expect(again.code).toBe(0);
     const status = await lab.status();

@@ -29,6 +29,20 @@ export function hexOf(column: string): string {
   return `HEX(CAST(${quoteIdent(column)} AS BINARY))`;
 }
 
+/**
+ * A column's value as its bytes are read: a FLOAT as the DOUBLE it converts to exactly (`c + 0E0`), since
+ * the server prints a FLOAT with 6 significant digits (1.0000001 and 1.0000002 both print "1", 16777216
+ * prints "16777200"): the check would not see them differ, and a repair would write the wrong value.
+ */
+export function valueOf(c: ColumnDef): string {
+  return /^float\b/i.test(c.type) ? `(${quoteIdent(c.name)} + 0E0)` : quoteIdent(c.name);
+}
+
+/** A column's bytes in hex, as the row images carry them (valueOf: a FLOAT at full precision). */
+export function imageOf(c: ColumnDef): string {
+  return `HEX(CAST(${valueOf(c)} AS BINARY))`;
+}
+
 /** Types whose text cannot hold the separator: numbers and times, hashed as the server prints them. */
 const PRINTED =
   /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|float|double|real|date|datetime|timestamp|time|year)\b/i;
@@ -43,7 +57,7 @@ const PRINTED =
 export function rowBytesExpr(t: TableDef): string {
   const parts = t.columns.flatMap((c) =>
     PRINTED.test(c.type)
-      ? [quoteIdent(c.name)]
+      ? [valueOf(c)]
       : [`LENGTH(${quoteIdent(c.name)})`, `CAST(${quoteIdent(c.name)} AS BINARY)`],
   );
   const nulls = `CONCAT(${t.columns.map((c) => `ISNULL(${quoteIdent(c.name)})`).join(", ")})`;
@@ -173,7 +187,7 @@ export function rowHashesQuery(t: TableDef, lower: Key | null, upper: Key | null
 export function rowImageQuery(t: TableDef, key: Key): Statement {
   const cols = keyColumns(t);
   return {
-    sql: `SELECT ${t.columns.map((c) => `${hexOf(c.name)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${cols.map((c) => `${quoteIdent(c.name)} = ${keyValue(c)}`).join(" AND ")}`,
+    sql: `SELECT ${t.columns.map((c) => `${imageOf(c)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${cols.map((c) => `${quoteIdent(c.name)} = ${keyValue(c)}`).join(" AND ")}`,
     values: [...key] as string[],
   };
 }
@@ -192,7 +206,7 @@ export function rowCountsQuery(t: TableDef, maxRows: number): Statement {
 /** The rows of a table without a key whose hash is one of `hashes` (every column's hex), with their hash. */
 export function rowsByHashQuery(t: TableDef, hashes: readonly string[]): Statement {
   return {
-    sql: `SELECT ${rowHashExpr(t)} AS \`#h\`, ${t.columns.map((c) => `${hexOf(c.name)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${rowHashExpr(t)} IN (${hashes.map(() => "?").join(", ")})`,
+    sql: `SELECT ${rowHashExpr(t)} AS \`#h\`, ${t.columns.map((c) => `${imageOf(c)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${rowHashExpr(t)} IN (${hashes.map(() => "?").join(", ")})`,
     values: [...hashes],
   };
 }

@@ -9,6 +9,7 @@ import { literal, repairScript, repairStatement } from "../../../../shared/domai
 import {
   afterKey,
   chunkWhere,
+  imageOf,
   integerKey,
   quoteIdent,
   rowBytesExpr,
@@ -127,6 +128,15 @@ describe("the range SQL", () => {
       "MD5(CONCAT_WS('#', `i`, CONCAT(ISNULL(`i`))))",
     );
     expect(quoteIdent("a`b")).toBe("`a``b`");
+  });
+
+  it("a FLOAT as the DOUBLE it converts to exactly (the server prints a FLOAT with 6 digits), in the hash and the image", () => {
+    const gauges = { ...orders, columns: [col("f", "float"), col("g", "float(7,4) unsigned")] };
+    expect(rowBytesExpr(gauges)).toBe(
+      "CONCAT_WS('#', (`f` + 0E0), (`g` + 0E0), CONCAT(ISNULL(`f`), ISNULL(`g`)))",
+    );
+    expect(imageOf(col("f", "float"))).toBe("HEX(CAST((`f` + 0E0) AS BINARY))");
+    expect(imageOf(col("d", "double"))).toBe("HEX(CAST(`d` AS BINARY))");
   });
 });
 
