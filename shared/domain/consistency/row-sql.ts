@@ -34,13 +34,13 @@ export function hexOf(column: string): string {
  * the server prints a FLOAT with 6 significant digits (1.0000001 and 1.0000002 both print "1", 16777216
  * prints "16777200"): the check would not see them differ, and a repair would write the wrong value.
  */
-export function valueOf(c: ColumnDef): string {
+export function readAs(c: ColumnDef): string {
   return /^float\b/i.test(c.type) ? `(${quoteIdent(c.name)} + 0E0)` : quoteIdent(c.name);
 }
 
-/** A column's bytes in hex, as the row images carry them (valueOf: a FLOAT at full precision). */
+/** A column's bytes in hex, as the row images carry them (readAs: a FLOAT at full precision). */
 export function imageOf(c: ColumnDef): string {
-  return `HEX(CAST(${valueOf(c)} AS BINARY))`;
+  return `HEX(CAST(${readAs(c)} AS BINARY))`;
 }
 
 /** Types whose text cannot hold the separator: numbers and times, hashed as the server prints them. */
@@ -57,7 +57,7 @@ const PRINTED =
 export function rowBytesExpr(t: TableDef): string {
   const parts = t.columns.flatMap((c) =>
     PRINTED.test(c.type)
-      ? [valueOf(c)]
+      ? [readAs(c)]
       : [`LENGTH(${quoteIdent(c.name)})`, `CAST(${quoteIdent(c.name)} AS BINARY)`],
   );
   const nulls = `CONCAT(${t.columns.map((c) => `ISNULL(${quoteIdent(c.name)})`).join(", ")})`;
