@@ -45,6 +45,8 @@ export interface CompareNode {
     upper: Key | null,
   ): Promise<Map<string, { key: Key; hash: string }>>;
   rowImage(t: TableDef, key: Key): Promise<RowImage | null>;
+  /** Rows' images by key, in the keys' order (null: no such row): many rows in few statements where it can. */
+  rowImages(t: TableDef, keys: readonly Key[]): Promise<(RowImage | null)[]>;
   /**
    * A table without a key, whole: each distinct row's hash and how many times it is there; null when the
    * table holds more than `maxRows` rows (read no further).
@@ -480,9 +482,7 @@ async function readImages(
   t: TableDef,
   keys: readonly Key[],
 ): Promise<(RowImage | null)[]> {
-  const images: (RowImage | null)[] = [];
-  for (const key of keys) images.push(await node.rowImage(t, key));
-  return images;
+  return keys.length === 0 ? [] : node.rowImages(t, keys);
 }
 
 function difference(

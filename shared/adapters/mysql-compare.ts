@@ -12,12 +12,14 @@ import type { RowImage, TableDef } from "../domain/consistency/model.ts";
 import {
   COLUMNS_QUERY,
   chunkHashQuery,
+  integerKey,
   KEYS_QUERY,
   type Key,
   keyRangeQuery,
   rowCountsQuery,
   rowHashesQuery,
   rowImageQuery,
+  rowImagesQuery,
   rowsByHashQuery,
   type Statement,
   TABLES_QUERY,
@@ -244,6 +246,23 @@ export class MysqlCompareNode implements CompareNode {
             Object.fromEntries(t.columns.map((c) => [c.name, (r[c.name] as string | null) ?? null])),
           );
     return out;
+  }
+
+  /** An integer key: 500 rows per statement; any other key (its collation decides what matches): one by one. */
+  async rowImages(t: TableDef, keys: readonly Key[]): Promise<(RowImage | null)[]> {
+    if (!integerKey(t)) {
+      const images: (RowImage | null)[] = [];
+      for (const key of keys) images.push(await this.rowImage(t, key));
+      return images;
+    }
+    const found = new Map<string, RowImage>();
+    for (let i = 0; i < keys.length; i += 500)
+      for (const r of await this.query(rowImagesQuery(t, keys.slice(i, i + 500))))
+        found.set(
+          String(r["#k"]),
+          Object.fromEntries(t.columns.map((c) => [c.name, (r[c.name] as string | null) ?? null])),
+        );
+    return keys.map((k) => found.get(String(k[0])) ?? null);
   }
 
   async rowImage(t: TableDef, key: Key): Promise<RowImage | null> {

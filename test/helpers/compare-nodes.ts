@@ -50,6 +50,11 @@ abstract class MemoryNode {
   async rowImage(_t: TableDef, key: Key): Promise<RowImage | null> {
     return this.rows().get(idOf(key)) ?? null;
   }
+  async rowImages(t: TableDef, keys: readonly Key[]) {
+    const images: (RowImage | null)[] = [];
+    for (const key of keys) images.push(await this.rowImage(t, key));
+    return images;
+  }
   async rowCounts(_t: TableDef, max: number) {
     const images = [...this.rows().values()];
     if (images.length > max) return null;

@@ -193,6 +193,22 @@ describe("compareNodes", () => {
     ]);
   });
 
+  it("100 candidate rows are confirmed in three image reads (A, B, A again), not three per row", async () => {
+    const { a, b } = pair();
+    for (let id = 1; id <= 100; id++) b.errant({ id, v: "x" });
+    let reads = 0;
+    for (const n of [a, b]) {
+      const images = n.rowImages.bind(n);
+      n.rowImages = async (t, keys) => {
+        reads++;
+        return images(t, keys);
+      };
+    }
+    const { rows } = await compareNodes(a, b, { ...options, initialChunkRows: 1000 });
+    expect(rows).toHaveLength(100);
+    expect(reads).toBe(3);
+  });
+
   it("a row written on A at every read is unconfirmed (hot), never a difference", async () => {
     const { a, b } = pair();
     b.errant({ id: 42, v: "errant" });

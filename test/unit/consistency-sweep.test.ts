@@ -216,7 +216,7 @@ describe("slices", () => {
   });
 
   it("a chunk that differs in many rows: no statement after the slice's hard end; the chunk is retried smaller until the pass is done", async () => {
-    // Prepare: 2,000 rows, B different on ids 1-300; reading a row's image takes 1 ms
+    // Prepare: 2,000 rows, B different on ids 1-300; a statement reading rows' images takes 1 ms per row
     const a = new Writer();
     for (let id = 1; id <= 2000; id++) a.write({ id, v: `v${id}` });
     const b = new Replica(a);
@@ -225,11 +225,11 @@ describe("slices", () => {
     const late: number[] = [];
     let abortAt = 0;
     for (const n of [a, b] as CompareNode[]) {
-      const image = n.rowImage.bind(n);
-      n.rowImage = async (...args) => {
+      const images = n.rowImages.bind(n);
+      n.rowImages = async (t, keys) => {
         if (Date.now() > abortAt) late.push(Date.now() - abortAt);
-        await new Promise((r) => setTimeout(r, 1));
-        return image(...args);
+        await new Promise((r) => setTimeout(r, keys.length));
+        return images(t, keys);
       };
     }
     const store = new MemorySweepStore();

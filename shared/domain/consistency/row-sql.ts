@@ -211,6 +211,18 @@ export function rowsByHashQuery(t: TableDef, hashes: readonly string[]): Stateme
   };
 }
 
+/**
+ * The rows of a table with an integer key whose key is one of `keys`, each with its key's hex (`#k`) and
+ * every column's hex: the images of many rows in one statement (an integer prints one way, so `#k` is the
+ * key as asked).
+ */
+export function rowImagesQuery(t: TableDef, keys: readonly Key[]): Statement {
+  return {
+    sql: `SELECT ${hexOf(t.key[0] as string)} AS \`#k\`, ${t.columns.map((c) => `${imageOf(c)} AS ${quoteIdent(c.name)}`).join(", ")} FROM ${qualified(t)} WHERE ${quoteIdent(t.key[0] as string)} IN (${keys.map(() => "UNHEX(?)").join(", ")})`,
+    values: keys.map((k) => k[0] as string),
+  };
+}
+
 /** The tables' columns, in order, for the schemas given. */
 export const COLUMNS_QUERY =
   "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
