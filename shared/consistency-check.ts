@@ -321,18 +321,27 @@ export async function compareTable(
     state.done = upper === null;
     await o.onProgress?.({ tables: { [tableName(t)]: structuredClone(state) } });
   }
-  const { rows: total, chunks, chunkMs, differences: rows, unconfirmed } = state;
+  return outcomeOf(t, state);
+}
+
+/** A table's outcome from its progress; `skipped`: its rows were not compared, and why. */
+function outcomeOf(
+  t: TableDef,
+  s: TableProgress,
+  skipped?: string,
+): { report: TableReport; rows: RowDifference[]; done: boolean } {
   return {
     report: {
       table: tableName(t),
-      rows: total,
-      chunks,
-      differences: rows.map(({ table, kind, key }) => ({ table, kind, key })),
-      unconfirmed,
-      chunkMs,
+      rows: s.rows,
+      chunks: s.chunks,
+      differences: s.differences.map(({ table, kind, key }) => ({ table, kind, key })),
+      unconfirmed: s.unconfirmed,
+      ...(skipped ? { skipped } : {}),
+      chunkMs: s.chunkMs,
     },
-    rows,
-    done: state.done,
+    rows: s.differences,
+    done: s.done,
   };
 }
 
@@ -526,7 +535,7 @@ export async function compareKeyless(
   o: CompareOptions,
 ): Promise<{ report: TableReport; rows: RowDifference[]; done: boolean }> {
   const from = o.resume?.tables[tableName(t)];
-  if (from?.done) return keylessOutcome(t, from);
+  if (from?.done) return outcomeOf(t, from);
   const max = o.keylessMaxRows ?? KEYLESS_MAX_ROWS;
   const tooLarge = (who: string) =>
     notCompared(
@@ -557,35 +566,33 @@ export async function compareKeyless(
     settled = true;
     state.rows = [...before.values()].reduce((x, y) => x + y, 0);
     state.chunkMs.push(Date.now() - started);
-    state.differences.push(
+    const found = [
       ...(await surplus(reference, other, t, before, theirs)),
       ...(await surplus(other, reference, t, theirs, before)),
-    );
+    ];
+    state.differences.push(...found.filter((d) => d !== null));
+    // a row gone before its values were read: not shown to differ, nor equal
+    if (found.includes(null)) state.unconfirmed.push({ key: [] });
   }
   // a table that changed between every pair of the reference's reads: not shown to differ, nor equal
   if (!settled) state.unconfirmed.push({ key: [] });
   await o.onProgress?.({ tables: { [tableName(t)]: structuredClone(state) } });
-  return keylessOutcome(t, state);
+  return outcomeOf(t, state);
 }
 
 /** A table whose rows are not compared, and why. */
-function notCompared(
-  t: TableDef,
-  skipped: string,
-): { report: TableReport; rows: RowDifference[]; done: true } {
-  return {
-    report: {
-      table: tableName(t),
-      rows: 0,
-      chunks: 0,
-      differences: [],
-      unconfirmed: [],
-      skipped,
-      chunkMs: [],
-    },
-    rows: [],
+function notCompared(t: TableDef, skipped: string) {
+  const none = {
     done: true,
+    lower: null,
+    size: 0,
+    rows: 0,
+    chunks: 0,
+    chunkMs: [],
+    differences: [],
+    unconfirmed: [],
   };
+  return outcomeOf(t, none, skipped);
 }
 
 function sameCounts(x: ReadonlyMap<string, number>, y: ReadonlyMap<string, number>): boolean {
@@ -599,7 +606,7 @@ async function surplus(
   t: TableDef,
   mineCounts: ReadonlyMap<string, number>,
   theirCounts: ReadonlyMap<string, number>,
-): Promise<RowDifference[]> {
+): Promise<(RowDifference | null)[]> {
   const extra = [...mineCounts].filter(([h, n]) => n > (theirCounts.get(h) ?? 0));
   if (extra.length === 0) return [];
   const images = await mine.rowsByHash(
@@ -608,7 +615,7 @@ async function surplus(
   );
   return extra.flatMap(([h, n]) => {
     const image = images.get(h);
-    if (!image) return []; // changed since the counts: the table is read again at the next comparison
+    if (!image) return [null]; // gone since the counts were read
     const key = t.columns.map((c) => image[c.name] ?? null);
     const copies = n - (theirCounts.get(h) ?? 0);
     const pair = mine.id === "a" ? { a: image, b: null } : { a: null, b: image };
@@ -619,22 +626,4 @@ async function surplus(
       ...pair,
     }));
   });
-}
-
-function keylessOutcome(
-  t: TableDef,
-  s: TableProgress,
-): { report: TableReport; rows: RowDifference[]; done: boolean } {
-  return {
-    report: {
-      table: tableName(t),
-      rows: s.rows,
-      chunks: s.chunks,
-      differences: s.differences.map(({ table, kind, key }) => ({ table, kind, key })),
-      unconfirmed: s.unconfirmed,
-      chunkMs: s.chunkMs,
-    },
-    rows: s.differences,
-    done: true,
-  };
 }

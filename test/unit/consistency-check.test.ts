@@ -319,6 +319,16 @@ describe("compareNodes", () => {
       );
     });
 
+    it("a row gone before its values were read: the table unconfirmed, never reported the same", async () => {
+      const { a, b } = pair();
+      noKey(a, b);
+      b.errant({ id: 900, v: "only b" });
+      b.rowsByHash = async () => new Map();
+      const { report, rows } = await compareNodes(a, b, options);
+      expect(rows).toEqual([]);
+      expect(report.tables[0]?.unconfirmed).toEqual([{ key: [] }]);
+    });
+
     it("larger than keylessMaxRows: reported not compared, nothing read past the limit", async () => {
       const { a, b } = pair();
       noKey(a, b);
