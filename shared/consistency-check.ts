@@ -80,6 +80,8 @@ export interface CompareOptions {
    * --max-load default). @default 25
    */
   readonly maxLoad?: number;
+  /** Told when the check starts pausing for a busy node (why). @default `log` */
+  readonly onPause?: (why: string) => void;
   /** How long the check waits for a busy node before it stops with the reason (ServerBusy). @default 10 min */
   readonly busyTimeoutMs?: number;
   /** Set by compareNodes for the tables it compares (one limit for the whole check). */
@@ -166,7 +168,7 @@ export class Pacer {
         throw new ServerBusy(
           `${what}, above ${this.limit} for ${+((this.o.busyTimeoutMs ?? 600_000) / 1000).toFixed(1)} s: compare again when the pair is quieter`,
         );
-      if (!said) this.o.log?.(`${what}, above ${this.limit}: pausing`);
+      if (!said) (this.o.onPause ?? this.o.log)?.(`${what}, above ${this.limit}: pausing`);
       said = true;
       const ms = Math.max(0, Math.min(wait, end - Date.now(), (this.o.stopAt ?? Infinity) - Date.now()));
       await sleep(ms);

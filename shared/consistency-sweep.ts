@@ -119,7 +119,7 @@ export async function sweepSlice(
       schemas: settings.schemas,
       chunkTimeMs: settings.chunkTimeMs,
       maxLoad: settings.maxLoad,
-      log: (line) => deps.log?.("sweep-paused", { cluster, why: line }),
+      onPause: (why) => deps.log?.("sweep-paused", { cluster, why }),
       images: false,
       stopAt,
       resume: resumeOf(pass),

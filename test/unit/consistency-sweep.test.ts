@@ -161,6 +161,12 @@ describe("slices", () => {
     expect(chunks()).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(logged).toContain("sweep-paused");
+    // a slice that reads, with no node busy, pauses for nothing and says so nowhere
+    b.running = 1;
+    logged.length = 0;
+    const done = await sweepSlice("lab", SETTINGS, state(), d, Date.now() + 5000);
+    expect(done.outcome).toBe("done");
+    expect(logged).not.toContain("sweep-paused");
   });
 
   it("a pass in slices: each stops at its time, its progress saved after every chunk; the pass ends with the rows B holds differently", async () => {
